@@ -1,0 +1,138 @@
+# duckd build. `make` builds build/duckd; `make run` and `make test` are the two set-up
+# commands of the README (each installs its own prerequisites first).
+#
+# Variants: `make SAN=1` builds into build-asan/ with ASan+UBSan; `make fuzz` builds the
+# libFuzzer targets with clang into build-fuzz/ and runs each for FUZZ_SECONDS.
+
+SAN        ?=
+BUILD      ?= $(if $(SAN),build-asan,build)
+CC         ?= cc
+PKGS       := openssl inih
+DUCKDB_PKG := deps/node_modules/@duckdb/node-bindings-linux-x64
+DUCKDB_INC := deps/node_modules/duckdb/src/duckdb/src/include
+DUCKDB_SO  := $(DUCKDB_PKG)/libduckdb.so
+PYTHON     := /usr/bin/python3
+FUZZ_SECONDS ?= 20
+E2E_ARGS   ?=
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla
+CSTD    := -std=c17 -D_GNU_SOURCE
+OPT     := -O2 -g
+SANFLAG := $(if $(SAN),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined,)
+CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) $(SANFLAG) -Isrc -MMD -MP -pthread $(EXTRA_CFLAGS)
+LDFLAGS_ALL := $(SANFLAG) -pthread -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/lib' -Wl,-rpath,'$$ORIGIN/../lib'
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih) -lduckdb -lm
+
+SRCS      := $(shell find src -name '*.c' | sort)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/src/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+
+.PHONY: all run test unit e2e asan-test fuzz fuzz-build bootstrap docs docs-check clean format format-check bench
+
+all: $(BUILD)/duckd
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+$(DUCKDB_SO) $(DUCKDB_INC)/duckdb.h:
+	@scripts/bootstrap.sh
+
+$(BUILD)/lib/libduckdb.so: $(DUCKDB_SO)
+	@mkdir -p $(@D)
+	cp $< $@
+
+# engine/ is the only layer that sees duckdb.h: only its objects get the include path.
+$(BUILD)/obj/src/engine/%.o: src/engine/%.c $(DUCKDB_INC)/duckdb.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -isystem $(DUCKDB_INC) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libduckd.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/duckd: $(MAIN_OBJ) $(BUILD)/libduckd.a $(BUILD)/lib/libduckdb.so
+	$(CC) $(MAIN_OBJ) $(BUILD)/libduckd.a $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libduckd.a $(BUILD)/lib/libduckdb.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(BUILD)/libduckd.a $(LDFLAGS_ALL) -Wl,-rpath,'$$ORIGIN/../lib' \
+	  $(LDLIBS_ALL) -lcmocka -o $@
+
+run: bootstrap all
+	./$(BUILD)/duckd $(ARGS)
+
+# The whole suite: unit + end-to-end (release build), the same under ASan+UBSan, fuzz smoke.
+test: bootstrap
+	$(MAKE) unit e2e docs-check
+	$(MAKE) SAN=1 unit e2e
+	$(MAKE) fuzz
+	@echo "make test: all suites passed"
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CMOCKA_MESSAGE_OUTPUT=stdout ./$$t; done
+
+e2e: $(BUILD)/duckd
+	DUCKD_BIN=$(abspath $(BUILD)/duckd) DUCKD_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(E2E_ARGS)
+
+asan-test:
+	$(MAKE) SAN=1 unit e2e
+
+# libFuzzer targets (clang): one per parser, each run for a bounded time on its seed corpus.
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -Isrc -pthread -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_SRCS := $(filter-out src/engine/% src/main.c,$(SRCS))
+FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzlib.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzzlib.a \
+	  $(shell pkg-config --libs inih) -lm -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p fuzz/corpus-run/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	      fuzz/corpus-run/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+	done
+
+# docs/CONFIG.md is generated from the settings table; docs-check fails when it is stale.
+docs: $(BUILD)/duckd
+	./$(BUILD)/duckd --config-markdown > docs/CONFIG.md
+
+docs-check: $(BUILD)/duckd
+	@./$(BUILD)/duckd --config-markdown | diff -u docs/CONFIG.md - \
+	  || (echo "docs/CONFIG.md is stale: run 'make docs'"; exit 1)
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS) $(FUZZ_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS) $(FUZZ_SRCS)
+
+bench: bootstrap all
+	bench/run $(BENCH_ARGS)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find build build-asan build-fuzz -name '*.d' 2>/dev/null)

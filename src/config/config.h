@@ -1,0 +1,84 @@
+/* config: duckd's settings, from one declarative table (config/settings.def).
+ *
+ * The table feeds everything: the INI file (sections [server] and [duckdb], parsed by inih),
+ * environment variables (DUCKD_<KEY>), command-line flags, --help, --print-config and
+ * docs/CONFIG.md. Precedence: flag > environment > file > default. Each effective value
+ * remembers where it came from. */
+#ifndef DUCKD_CONFIG_CONFIG_H
+#define DUCKD_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+typedef enum {
+    CFG_MODE_PERSISTENT = 0, /* --db PATH (default ./duckd.duckdb) */
+    CFG_MODE_EPHEMERAL,      /* temporary file, removed at shutdown */
+    CFG_MODE_MEMORY          /* in memory, no file ever created */
+} cfg_mode_t;
+
+typedef enum {
+    CFG_ACTION_RUN = 0,
+    CFG_ACTION_HELP,
+    CFG_ACTION_VERSION,
+    CFG_ACTION_PRINT_CONFIG,
+    CFG_ACTION_CONFIG_MARKDOWN
+} cfg_action_t;
+
+/* One setting handed to DuckDB at open ([duckdb] section, or a table entry of that section
+ * set through env/flag). */
+typedef struct cfg_duckdb_opt {
+    char *key;    /* owned, DuckDB option name, e.g. "memory_limit" */
+    char *value;  /* owned */
+    char *origin; /* owned, e.g. "duckd.ini:12", "env DUCKD_THREADS", "--threads" */
+} cfg_duckdb_opt_t;
+
+/* The effective configuration. All strings are owned by the struct (cfg_free releases them). */
+typedef struct cfg {
+    /* [server] */
+    char *db;                 /* database file for persistent mode */
+    cfg_mode_t mode;          /* storage mode */
+    bool read_only;           /* open the persistent file read-only */
+    char *init;               /* SQL file run once before accepting clients; NULL = none */
+    char *listen;             /* TCP listen address; "" disables TCP */
+    int port;                 /* TCP port, also names the Unix socket */
+    char *socket_dir;         /* directory for .s.PGSQL.<port>; "" disables the socket */
+    char *ephemeral_dir;      /* where ephemeral database files live ("" = $TMPDIR or /tmp) */
+    int max_connections;      /* concurrent client sessions; more get SQLSTATE 53300 */
+    int64_t max_message_size; /* largest frontend message accepted, bytes */
+    int64_t output_buffer;    /* per-session bytes buffered before blocking on the socket */
+    int shutdown_grace;       /* seconds running statements get after SIGTERM before cancel */
+    bool log_statements;      /* log every statement with its duration */
+    char *log_level;          /* debug | info | warning | error */
+
+    /* [duckdb]: every entry is passed to DuckDB's config at open, in order. */
+    cfg_duckdb_opt_t *duckdb;
+    size_t nduckdb;
+
+    /* bookkeeping */
+    char *config_file;        /* the file that was read, NULL if none */
+    char *origins[64];        /* per [server] table row: where its value came from (owned) */
+} cfg_t;
+
+/* Loads the configuration from the command line, the environment (envp, NULL-terminated) and
+ * the config file named by --config or DUCKD_CONFIG. On success fills *cfg (caller frees with
+ * cfg_free) and returns the action main should take. On error returns -1 and sets *err with a
+ * message naming the key and, for file errors, the file and line. */
+int cfg_load(cfg_t *cfg, int argc, char **argv, char **envp, uerr_t *err)
+    __attribute__((warn_unused_result));
+void cfg_free(cfg_t *cfg);
+
+/* Writes --help text (usage plus every setting with its flag, env var, default and doc). */
+void cfg_print_help(FILE *f, const char *argv0);
+/* Writes each effective value and where it came from ("default", "env DUCKD_PORT", ...). */
+void cfg_print_effective(const cfg_t *cfg, FILE *f);
+/* Writes docs/CONFIG.md (Markdown reference generated from the table). */
+void cfg_print_markdown(FILE *f);
+/* Returns "persistent" / "ephemeral" / "memory". */
+const char *cfg_mode_name(cfg_mode_t mode);
+
+#define DUCKD_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,247 @@
+/* DuckDB database, connections, prepared statements and streaming cursors.
+ * Every duckdb_* handle created here is destroyed on every path, including errors. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/engine_internal.h"
+#include "types/pgtypes.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+struct eng_db {
+    duckdb_database db;
+    bool checkpoint_on_close; /* persistent and writable */
+};
+
+/* ---- database ---- */
+
+const char *eng_version(void) { return duckdb_library_version(); }
+
+bool eng_option_known(const char *name)
+{
+    size_t n = duckdb_config_count();
+    for (size_t i = 0; i < n; i++) {
+        const char *opt = NULL, *desc = NULL;
+        if (duckdb_get_config_flag(i, &opt, &desc) == DuckDBSuccess && opt &&
+            strcasecmp(opt, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+int eng_db_open(eng_db_t **out, const char *path, bool read_only, const eng_option_t *opts,
+                size_t nopts, uerr_t *err)
+{
+    int rc = -1;
+    duckdb_config config = NULL;
+    char *open_err = NULL;
+    eng_db_t *db = xcalloc(1, sizeof *db);
+
+    *out = NULL;
+    if (duckdb_create_config(&config) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not create DuckDB configuration");
+        goto out;
+    }
+    for (size_t i = 0; i < nopts; i++) {
+        if (!eng_option_known(opts[i].key)) {
+            uerr_set(err, "F0000", "%s: unknown DuckDB setting \"%s\"", opts[i].origin,
+                     opts[i].key);
+            goto out;
+        }
+        if (duckdb_set_config(config, opts[i].key, opts[i].value) != DuckDBSuccess) {
+            uerr_set(err, "F0000", "%s: invalid value \"%s\" for DuckDB setting \"%s\"",
+                     opts[i].origin, opts[i].value, opts[i].key);
+            goto out;
+        }
+    }
+    if (read_only)
+        (void)duckdb_set_config(config, "access_mode", "READ_ONLY");
+    if (!path)
+        path = ":memory:";
+    if (duckdb_open_ext(path, &db->db, config, &open_err) != DuckDBSuccess) {
+        uerr_set(err, "58030", "could not open database \"%s\": %s", path,
+                 open_err ? open_err : "unknown error");
+        goto out;
+    }
+    db->checkpoint_on_close = !read_only && strcmp(path, ":memory:") != 0;
+    *out = db;
+    db = NULL;
+    rc = 0;
+out:
+    if (open_err)
+        duckdb_free(open_err);
+    if (config)
+        duckdb_destroy_config(&config);
+    free(db);
+    return rc;
+}
+
+int eng_db_checkpoint(eng_db_t *db, uerr_t *err)
+{
+    duckdb_connection con = NULL;
+    duckdb_result res;
+    int rc = -1;
+    if (duckdb_connect(db->db, &con) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not connect for CHECKPOINT");
+        return -1;
+    }
+    if (duckdb_query(con, "CHECKPOINT", &res) != DuckDBSuccess)
+        eng__set_error(err, duckdb_result_error_type(&res), duckdb_result_error(&res));
+    else
+        rc = 0;
+    duckdb_destroy_result(&res);
+    duckdb_disconnect(&con);
+    return rc;
+}
+
+void eng_db_close(eng_db_t *db)
+{
+    if (!db)
+        return;
+    if (db->checkpoint_on_close) {
+        uerr_t err = UERR_INIT;
+        if (eng_db_checkpoint(db, &err) != 0)
+            ulog(ULOG_WARN, "CHECKPOINT at shutdown failed: %s", err.message);
+        uerr_clear(&err);
+    }
+    duckdb_close(&db->db);
+    free(db);
+}
+
+/* ---- connections ---- */
+
+int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
+{
+    eng_conn_t *c = xcalloc(1, sizeof *c);
+    if (duckdb_connect(db->db, &c->con) != DuckDBSuccess) {
+        free(c);
+        *out = NULL;
+        uerr_set(err, "53000", "could not open a DuckDB connection");
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void eng_conn_close(eng_conn_t *c)
+{
+    if (!c)
+        return;
+    duckdb_disconnect(&c->con);
+    free(c);
+}
+
+void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
+
+/* ---- statements ---- */
+
+static eng_kind_t eng_kind_of(duckdb_statement_type t)
+{
+    switch (t) {
+    case DUCKDB_STATEMENT_TYPE_SELECT: return ENG_KIND_SELECT;
+    case DUCKDB_STATEMENT_TYPE_INSERT: return ENG_KIND_INSERT;
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return ENG_KIND_UPDATE;
+    case DUCKDB_STATEMENT_TYPE_DELETE: return ENG_KIND_DELETE;
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return ENG_KIND_CREATE;
+    case DUCKDB_STATEMENT_TYPE_DROP: return ENG_KIND_DROP;
+    case DUCKDB_STATEMENT_TYPE_ALTER: return ENG_KIND_ALTER;
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return ENG_KIND_TRANSACTION;
+    case DUCKDB_STATEMENT_TYPE_SET:
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET: return ENG_KIND_SET;
+    case DUCKDB_STATEMENT_TYPE_COPY: return ENG_KIND_COPY;
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN: return ENG_KIND_EXPLAIN;
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return ENG_KIND_PRAGMA;
+    case DUCKDB_STATEMENT_TYPE_CALL: return ENG_KIND_CALL;
+    default: return ENG_KIND_OTHER;
+    }
+}
+
+static void eng_stmt_describe(eng_stmt_t *s)
+{
+    s->nparams = duckdb_nparams(s->ps);
+    s->param_oids = xcalloc(s->nparams ? s->nparams : 1, sizeof *s->param_oids);
+    for (size_t i = 0; i < s->nparams; i++) {
+        duckdb_logical_type lt = duckdb_param_logical_type(s->ps, i + 1);
+        duckdb_type t = lt ? duckdb_get_type_id(lt) : DUCKDB_TYPE_INVALID;
+        s->param_oids[i] = (t == DUCKDB_TYPE_INVALID || t == DUCKDB_TYPE_ANY ||
+                            t == DUCKDB_TYPE_SQLNULL || t == DUCKDB_TYPE_STRING_LITERAL)
+                               ? PGT_TEXT
+                               : eng__oid_for_type(lt);
+        if (t == DUCKDB_TYPE_INTEGER_LITERAL)
+            s->param_oids[i] = PGT_INT4;
+        if (lt)
+            duckdb_destroy_logical_type(&lt);
+    }
+    s->ncols = duckdb_prepared_statement_column_count(s->ps);
+    s->cols = xcalloc(s->ncols ? s->ncols : 1, sizeof *s->cols);
+    for (size_t i = 0; i < s->ncols; i++) {
+        duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(s->ps, i);
+        eng__enc_t e;
+        eng__enc_init(&e, lt);
+        s->cols[i].name = duckdb_prepared_statement_column_name(s->ps, i);
+        s->cols[i].oid = e.oid;
+        s->cols[i].typlen = eng__enc_typlen(&e);
+        s->cols[i].typmod = eng__enc_typmod(&e);
+        eng__enc_free(&e);
+        duckdb_destroy_logical_type(&lt);
+    }
+}
+
+/* DuckDB describes DML and DDL as returning one BIGINT "Count" (or "Success") column; a
+ * PostgreSQL client expects NoData for them, so only real row-returning statements keep
+ * their columns (INSERT ... RETURNING keeps its own). */
+static void eng_stmt_hide_count_column(eng_stmt_t *s)
+{
+    bool dml = s->kind == ENG_KIND_INSERT || s->kind == ENG_KIND_UPDATE ||
+               s->kind == ENG_KIND_DELETE;
+    bool rowless = s->kind == ENG_KIND_CREATE || s->kind == ENG_KIND_DROP ||
+                   s->kind == ENG_KIND_ALTER || s->kind == ENG_KIND_TRANSACTION ||
+                   s->kind == ENG_KIND_SET;
+    bool count_only = s->ncols == 1 && s->cols[0].name &&
+                      (strcmp(s->cols[0].name, "Count") == 0 ||
+                       strcmp(s->cols[0].name, "Success") == 0);
+    if (rowless || (dml && count_only)) {
+        for (size_t i = 0; i < s->ncols; i++)
+            duckdb_free((void *)s->cols[i].name);
+        s->ncols = 0;
+    }
+}
+
+int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
+{
+    eng_stmt_t *s = xcalloc(1, sizeof *s);
+    *out = NULL;
+    s->conn = c;
+    if (duckdb_prepare(c->con, sql, &s->ps) != DuckDBSuccess) {
+        eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_prepare_error(s->ps));
+        duckdb_destroy_prepare(&s->ps);
+        free(s);
+        return -1;
+    }
+    s->kind = eng_kind_of(duckdb_prepared_statement_type(s->ps));
+    eng_stmt_describe(s);
+    eng_stmt_hide_count_column(s);
+    *out = s;
+    return 0;
+}
+
+void eng_stmt_free(eng_stmt_t *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->ncols; i++)
+        duckdb_free((void *)s->cols[i].name);
+    free(s->cols);
+    free(s->param_oids);
+    ubuf_free(&s->scratch);
+    duckdb_destroy_prepare(&s->ps);
+    free(s);
+}
+
+eng_kind_t eng_stmt_kind(const eng_stmt_t *s) { return s->kind; }
+size_t eng_stmt_nparams(const eng_stmt_t *s) { return s->nparams; }
+uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i) { return s->param_oids[i]; }
+size_t eng_stmt_ncols(const eng_stmt_t *s) { return s->ncols; }
+const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i) { return &s->cols[i]; }

@@ -1,0 +1,144 @@
+/* engine: the only layer that talks to DuckDB.
+ *
+ * One eng_db_t owns the database; each client session owns one eng_conn_t (a DuckDB
+ * connection), so transactions, temp tables, SET and prepared statements are per session.
+ * Statements are prepared into eng_stmt_t, bound with client parameters and executed into an
+ * eng_cursor_t that streams: rows are encoded (PostgreSQL text or binary format, see
+ * types/pgtypes.h) one DuckDB chunk at a time and handed to the caller's row callback, so no
+ * layer ever materialises a whole result. Every DuckDB error becomes a uerr_t with a SQLSTATE.
+ *
+ * Threading: an eng_conn_t and everything created from it is used by one thread at a time;
+ * eng_conn_interrupt is the exception and may be called from any thread. */
+#ifndef DUCKD_ENGINE_ENGINE_H
+#define DUCKD_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct eng_db eng_db_t;
+typedef struct eng_conn eng_conn_t;
+typedef struct eng_stmt eng_stmt_t;
+typedef struct eng_cursor eng_cursor_t;
+
+/* One DuckDB configuration option passed at open. */
+typedef struct eng_option {
+    const char *key;
+    const char *value;
+    const char *origin; /* where it came from, used in error messages */
+} eng_option_t;
+
+/* Opens the database. path NULL or ":memory:" = in-memory. Borrowed arguments are only used
+ * during the call. On failure returns -1 with *err set (an option error names its origin). */
+int eng_db_open(eng_db_t **out, const char *path, bool read_only, const eng_option_t *opts,
+                size_t nopts, uerr_t *err) __attribute__((warn_unused_result));
+/* Runs CHECKPOINT (best effort, unless read-only/in-memory) and closes the database. All
+ * connections must be closed first. NULL is a no-op. */
+void eng_db_close(eng_db_t *db);
+/* Runs CHECKPOINT on a private connection. */
+int eng_db_checkpoint(eng_db_t *db, uerr_t *err);
+/* The DuckDB library version string (static). */
+const char *eng_version(void);
+/* True when DuckDB knows a configuration option of this name. */
+bool eng_option_known(const char *name);
+
+int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Closes the connection (rolling back any open transaction). NULL is a no-op. */
+void eng_conn_close(eng_conn_t *c);
+/* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
+void eng_conn_interrupt(eng_conn_t *c);
+
+/* What kind of statement (for CommandComplete tags and transaction tracking). */
+typedef enum {
+    ENG_KIND_OTHER = 0,
+    ENG_KIND_SELECT,
+    ENG_KIND_INSERT,
+    ENG_KIND_UPDATE,
+    ENG_KIND_DELETE,
+    ENG_KIND_CREATE,
+    ENG_KIND_DROP,
+    ENG_KIND_ALTER,
+    ENG_KIND_TRANSACTION,
+    ENG_KIND_SET,
+    ENG_KIND_COPY,
+    ENG_KIND_EXPLAIN,
+    ENG_KIND_PRAGMA,
+    ENG_KIND_CALL,
+} eng_kind_t;
+
+/* A result column as the client sees it. */
+typedef struct eng_col {
+    const char *name; /* borrowed from the statement */
+    uint32_t oid;     /* PostgreSQL type OID */
+    int16_t typlen;
+    int32_t typmod;
+} eng_col_t;
+
+/* Prepares one SQL statement (the caller has already split a multi-statement string).
+ * On success *out is owned by the caller (eng_stmt_free). */
+int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
+    __attribute__((warn_unused_result));
+void eng_stmt_free(eng_stmt_t *s);
+eng_kind_t eng_stmt_kind(const eng_stmt_t *s);
+size_t eng_stmt_nparams(const eng_stmt_t *s);
+/* The PostgreSQL type OID DuckDB inferred for parameter i (0-based); text if unknown. */
+uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i);
+size_t eng_stmt_ncols(const eng_stmt_t *s);
+/* Column i; the struct and its name stay valid until the statement is freed. */
+const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i);
+
+/* One parameter value as the client sent it. */
+typedef struct eng_param {
+    const uint8_t *data; /* NULL for SQL NULL */
+    int32_t len;
+    int16_t format;      /* 0 text, 1 binary */
+    uint32_t oid;        /* the type the client declared, 0 = unspecified */
+} eng_param_t;
+
+/* Binds all parameters (n must equal eng_stmt_nparams). Values are copied into DuckDB. */
+int eng_bind(eng_stmt_t *s, const eng_param_t *params, size_t n, uerr_t *err)
+    __attribute__((warn_unused_result));
+
+/* Starts executing the bound statement. The cursor borrows the statement, which must outlive
+ * it; only one cursor per connection may be open-and-unfinished at a time unless the earlier
+ * one is materialised first (eng_cursor_materialize). */
+int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
+    __attribute__((warn_unused_result));
+void eng_cursor_free(eng_cursor_t *cur);
+
+/* One encoded value handed to a row callback: len -1 is NULL. Borrowed for the call only. */
+typedef struct eng_value {
+    const char *data;
+    int32_t len;
+} eng_value_t;
+
+/* Called once per row with `ncols` encoded values; returns 0 to go on, -1 to stop (the fetch
+ * then returns -1 without setting err, e.g. when the client's socket died). */
+typedef int (*eng_row_fn)(void *ctx, const eng_value_t *vals, size_t ncols);
+
+/* Sets per-column output formats (0 text, 1 binary); n 0 = all text, 1 = applies to all. */
+void eng_cursor_set_formats(eng_cursor_t *cur, const int16_t *formats, size_t n);
+/* Streams up to max_rows rows (0 = all) into fn. Sets *done when the result is exhausted.
+ * Returns 0, or -1 with *err set on a DuckDB error (or with err unset if fn stopped). */
+int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx,
+                     int64_t *nrows, bool *done, uerr_t *err) __attribute__((warn_unused_result));
+/* The result's columns (0 for statements that return no rows). Valid until the cursor is
+ * freed. */
+size_t eng_cursor_ncols(const eng_cursor_t *cur);
+const eng_col_t *eng_cursor_col(const eng_cursor_t *cur, size_t i);
+/* Rows changed by an INSERT/UPDATE/DELETE (after the cursor is done), else -1. */
+int64_t eng_cursor_rows_changed(const eng_cursor_t *cur);
+/* True if the statement produces rows (a query result), false for DML counts / nothing. */
+bool eng_cursor_has_rows(const eng_cursor_t *cur);
+/* Buffers the rest of a streaming result in memory so another statement can run on the same
+ * connection (PostgreSQL allows several open portals; DuckDB streams one at a time). */
+int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err) __attribute__((warn_unused_result));
+bool eng_cursor_is_streaming(const eng_cursor_t *cur);
+
+/* Maps a DuckDB error (type + message) to a SQLSTATE; exposed for tests. */
+const char *eng_sqlstate_for(int duckdb_error_type, const char *message);
+
+#endif

@@ -1,0 +1,62 @@
+/* Internal declarations shared by the engine's files (engine.c, encode.c, errors.c).
+ * Nothing outside src/engine/ includes this header. */
+#ifndef DUCKD_ENGINE_INTERNAL_H
+#define DUCKD_ENGINE_INTERNAL_H
+
+#include <duckdb.h>
+
+#include "engine/engine.h"
+#include "util/buf.h"
+
+struct eng_conn {
+    duckdb_connection con;
+};
+
+struct eng_stmt {
+    eng_conn_t *conn;
+    duckdb_prepared_statement ps;
+    eng_kind_t kind;
+    size_t nparams;
+    uint32_t *param_oids; /* owned */
+    size_t ncols;
+    eng_col_t *cols;      /* owned; names duckdb_free'd */
+    ubuf_t scratch;       /* parameter conversion scratch */
+};
+
+/* How one result column (or a nested child) is encoded: derived once per statement from its
+ * DuckDB logical type. */
+typedef struct eng__enc {
+    duckdb_type type;          /* DuckDB type id */
+    uint32_t oid;              /* PostgreSQL OID the client is told */
+    uint32_t elem_oid;         /* for arrays: element OID */
+    bool json;                 /* STRUCT/MAP/JSON-ish: text is JSON */
+    uint8_t dec_scale;         /* DECIMAL scale */
+    uint8_t dec_width;         /* DECIMAL width */
+    duckdb_type internal;      /* DECIMAL / ENUM physical storage type */
+    char **enum_dict;          /* ENUM dictionary (owned, duckdb_free'd strings) */
+    uint32_t enum_n;
+    idx_t array_size;          /* ARRAY fixed size */
+    struct eng__enc *children; /* LIST/ARRAY: 1 child; STRUCT: n; MAP: key, value */
+    char **child_names;        /* STRUCT field names (owned) */
+    size_t nchildren;
+} eng__enc_t;
+
+/* Builds the encoder for a logical type (borrowed). Always succeeds: unknown types fall back
+ * to an error string at encode time. */
+void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
+void eng__enc_free(eng__enc_t *e);
+/* The RowDescription facts for an encoder. */
+int16_t eng__enc_typlen(const eng__enc_t *e);
+int32_t eng__enc_typmod(const eng__enc_t *e);
+
+/* Appends the value at `row` of vector `v` in text (format 0) or binary (format 1). The value
+ * must be valid (non-NULL); callers check validity first. */
+void eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format);
+
+/* Maps a logical type to a PostgreSQL OID for parameter descriptions. */
+uint32_t eng__oid_for_type(duckdb_logical_type lt);
+
+/* Fills *err from a DuckDB error (type may be DUCKDB_ERROR_INVALID when unknown). */
+void eng__set_error(uerr_t *err, duckdb_error_type type, const char *msg);
+
+#endif

@@ -1,0 +1,305 @@
+/* duckd entry point: load the configuration, open the one DuckDB database (persistent,
+ * ephemeral or in-memory), run the --init script, listen, accept connections until SIGTERM /
+ * SIGINT, then shut down gracefully (stop accepting, let running statements finish within the
+ * grace period, cancel the rest, CHECKPOINT, remove an ephemeral database, exit 0). */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "engine/engine.h"
+#include "pgwire/conn.h"
+#include "session/registry.h"
+#include "session/session.h"
+#include "session/sqlscan.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+extern char **environ;
+
+#define EPHEMERAL_PREFIX "duckd-ephemeral-"
+
+/* ---- ephemeral database files ---- */
+
+static const char *ephemeral_dir(const cfg_t *cfg)
+{
+    if (cfg->ephemeral_dir && *cfg->ephemeral_dir)
+        return cfg->ephemeral_dir;
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
+}
+
+static void remove_db_files(const char *path)
+{
+    char wal[4200];
+    unlink(path);
+    snprintf(wal, sizeof wal, "%s.wal", path);
+    unlink(wal);
+}
+
+/* Removes ephemeral databases left behind by crashed runs (their pid no longer exists). */
+static void ephemeral_sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        size_t plen = strlen(EPHEMERAL_PREFIX);
+        if (strncmp(de->d_name, EPHEMERAL_PREFIX, plen) != 0)
+            continue;
+        long pid = strtol(de->d_name + plen, NULL, 10);
+        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            ulog(ULOG_INFO, "removing left-over ephemeral database %s", path);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
+/* ---- --init ---- */
+
+static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
+static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
+static int discard_complete(void *ctx, const char *tag) { return 0; }
+
+/* Runs every statement of the init file; on failure prints the statement and error. */
+static int run_init(const sess_env_t *env, const char *file)
+{
+    FILE *f = fopen(file, "rb");
+    ubuf_t sql = UBUF_INIT;
+    sess_t *s = NULL;
+    uerr_t err = UERR_INIT;
+    sql_range_t *r = NULL;
+    int rc = -1;
+    char chunk[65536];
+    size_t n;
+    if (!f) {
+        fprintf(stderr, "duckd: cannot open --init file %s: %s\n", file, strerror(errno));
+        return -1;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ubuf_append(&sql, chunk, n);
+    fclose(f);
+    long count = sqlscan_split(sql.data ? sql.data : "", sql.len, NULL, 0);
+    if (count < 0) {
+        fprintf(stderr, "duckd: --init %s: unterminated quote or comment\n", file);
+        goto out;
+    }
+    r = xcalloc((size_t)count + 1, sizeof *r);
+    (void)sqlscan_split(sql.data ? sql.data : "", sql.len, r, (size_t)count);
+    if (sess_create(env, "duckd", "duckd", "duckd-init", &s, &err) != 0)
+        goto fail;
+    sess_sink_t sink = {NULL, discard_desc, discard_rows, discard_complete, NULL, NULL};
+    for (long i = 0; i < count; i++) {
+        if (sess_simple_query(s, sql.data + r[i].start, r[i].len, &sink, &err) != 0) {
+            fprintf(stderr, "duckd: --init %s: statement %ld failed: %.*s\n", file, i + 1,
+                    (int)r[i].len, sql.data + r[i].start);
+            goto fail;
+        }
+    }
+    ulog(ULOG_INFO, "--init %s: %ld statements done", file, count);
+    rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "duckd: ERROR [SQLSTATE %s]: %s\n", err.sqlstate, err.message);
+out:
+    sess_destroy(s);
+    uerr_clear(&err);
+    free(r);
+    ubuf_free(&sql);
+    return rc;
+}
+
+/* ---- serving ---- */
+
+typedef struct server {
+    int fds[2]; /* TCP, Unix */
+    int nfds;
+    char unix_path[256];
+    int sigfd;
+} server_t;
+
+static int open_listeners(const cfg_t *cfg, server_t *sv)
+{
+    if (cfg->listen && *cfg->listen) {
+        int fd = pgw_listen_tcp(cfg->listen, cfg->port);
+        if (fd < 0) {
+            fprintf(stderr, "duckd: cannot listen on %s:%d: %s\n", cfg->listen, cfg->port,
+                    strerror(-fd));
+            return -1;
+        }
+        sv->fds[sv->nfds++] = fd;
+        ulog(ULOG_INFO, "listening on %s:%d", cfg->listen, cfg->port);
+    }
+    if (cfg->socket_dir && *cfg->socket_dir) {
+        int fd = pgw_listen_unix(cfg->socket_dir, cfg->port, sv->unix_path, sizeof sv->unix_path);
+        if (fd < 0) {
+            fprintf(stderr, "duckd: cannot listen on Unix socket in %s: %s\n", cfg->socket_dir,
+                    strerror(-fd));
+            return -1;
+        }
+        sv->fds[sv->nfds++] = fd;
+        ulog(ULOG_INFO, "listening on %s", sv->unix_path);
+    }
+    if (sv->nfds == 0) {
+        fprintf(stderr, "duckd: nothing to listen on (listen and socket_dir are both empty)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Accepts connections until a termination signal arrives. */
+static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg)
+{
+    struct pollfd p[3];
+    for (int i = 0; i < sv->nfds; i++)
+        p[i] = (struct pollfd){sv->fds[i], POLLIN, 0};
+    p[sv->nfds] = (struct pollfd){sv->sigfd, POLLIN, 0};
+    for (;;) {
+        int r = poll(p, (nfds_t)sv->nfds + 1, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (p[sv->nfds].revents) {
+            struct signalfd_siginfo si;
+            if (read(sv->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+                ulog(ULOG_INFO, "received %s: shutting down", strsignal((int)si.ssi_signo));
+            return;
+        }
+        for (int i = 0; i < sv->nfds; i++) {
+            if (!p[i].revents)
+                continue;
+            int fd = accept4(sv->fds[i], NULL, NULL, SOCK_CLOEXEC);
+            if (fd < 0)
+                continue;
+            int rc = pgw_conn_spawn(pcfg, fd);
+            if (rc != 0)
+                ulog(ULOG_ERROR, "cannot start connection thread: %s", strerror(-rc));
+        }
+    }
+}
+
+static void shutdown_sessions(const cfg_t *cfg)
+{
+    sreg_begin_shutdown();
+    if (!sreg_wait_empty(cfg->shutdown_grace)) {
+        ulog(ULOG_WARN, "grace period of %ds over: cancelling %d sessions", cfg->shutdown_grace,
+             sreg_count());
+        sreg_cancel_all();
+        sreg_wait_empty(10);
+    }
+    for (int i = 0; i < 1000 && pgw_conn_active() > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---- main ---- */
+
+static int print_action(cfg_action_t action, const cfg_t *cfg, const char *argv0)
+{
+    switch (action) {
+    case CFG_ACTION_HELP: cfg_print_help(stdout, argv0); break;
+    case CFG_ACTION_VERSION: printf("duckd %s (DuckDB %s)\n", DUCKD_VERSION, eng_version()); break;
+    case CFG_ACTION_PRINT_CONFIG: cfg_print_effective(cfg, stdout); break;
+    case CFG_ACTION_CONFIG_MARKDOWN: cfg_print_markdown(stdout); break;
+    default: break;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cfg_t cfg;
+    uerr_t err = UERR_INIT;
+    eng_db_t *db = NULL;
+    eng_option_t *opts = NULL;
+    server_t sv = {{-1, -1}, 0, "", -1};
+    char ephemeral_path[4200] = "";
+    const char *path = NULL;
+    int rc = 1;
+    sigset_t sigs;
+
+    memset(&cfg, 0, sizeof cfg);
+    int action = cfg_load(&cfg, argc, argv, environ, &err);
+    if (action < 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
+    if (action != CFG_ACTION_RUN) {
+        rc = print_action((cfg_action_t)action, &cfg, argv[0]);
+        goto out;
+    }
+    ulog_set_level((ulog_level_t)ulog_parse_level(cfg.log_level));
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread started below */
+    sv.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+
+    if (cfg.mode == CFG_MODE_PERSISTENT) {
+        path = cfg.db;
+    } else if (cfg.mode == CFG_MODE_EPHEMERAL) {
+        ephemeral_sweep(ephemeral_dir(&cfg));
+        snprintf(ephemeral_path, sizeof ephemeral_path, "%s/" EPHEMERAL_PREFIX "%d.duckdb",
+                 ephemeral_dir(&cfg), (int)getpid());
+        remove_db_files(ephemeral_path);
+        path = ephemeral_path;
+    }
+    opts = xcalloc(cfg.nduckdb + 1, sizeof *opts);
+    for (size_t i = 0; i < cfg.nduckdb; i++)
+        opts[i] = (eng_option_t){cfg.duckdb[i].key, cfg.duckdb[i].value, cfg.duckdb[i].origin};
+    if (eng_db_open(&db, path, cfg.read_only, opts, cfg.nduckdb, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
+    ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
+         cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
+
+    sess_env_t env = {db, cfg.log_statements, "15.0"};
+    if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
+        goto out;
+    sreg_init(cfg.max_connections);
+    if (open_listeners(&cfg, &sv) != 0)
+        goto out;
+    pgw_server_cfg_t pcfg = {&env, (size_t)cfg.max_message_size, (size_t)cfg.output_buffer};
+    ulog(ULOG_INFO, "ready to accept connections");
+    accept_loop(&sv, &pcfg);
+
+    for (int i = 0; i < sv.nfds; i++) {
+        close(sv.fds[i]);
+        sv.fds[i] = -1;
+    }
+    if (sv.unix_path[0])
+        unlink(sv.unix_path);
+    shutdown_sessions(&cfg);
+    rc = 0;
+out:
+    for (int i = 0; i < sv.nfds; i++)
+        if (sv.fds[i] >= 0)
+            close(sv.fds[i]);
+    if (sv.sigfd >= 0)
+        close(sv.sigfd);
+    if (db && pgw_conn_active() == 0) {
+        eng_db_close(db);
+        ulog(ULOG_INFO, "database closed");
+    }
+    if (ephemeral_path[0])
+        remove_db_files(ephemeral_path);
+    free(opts);
+    cfg_free(&cfg);
+    uerr_clear(&err);
+    return rc;
+}

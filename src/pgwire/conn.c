@@ -1,0 +1,608 @@
+/* pgwire connection driver; see conn.h. One thread per connection: the state machine below
+ * reads framed messages, hands them to the session, and writes responses. Every way a
+ * connection ends goes through conn_close with a logged reason. */
+#include "pgwire/conn.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pgwire/auth.h"
+#include "pgwire/codec.h"
+#include "session/registry.h"
+#include "types/pgtypes.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+typedef enum {
+    CONN_STARTUP = 0, /* waiting for the startup packet (or SSLRequest / CancelRequest) */
+    CONN_READY,       /* normal operation */
+    CONN_SKIP,        /* extended-protocol error: discard until Sync */
+    CONN_CLOSING      /* finished; the loop exits */
+} conn_state_t;
+
+typedef struct conn {
+    const pgw_server_cfg_t *cfg;
+    int fd;
+    conn_state_t state;
+    ubuf_t in;           /* unparsed input */
+    ubuf_t out;          /* pending output */
+    sreg_entry_t reg;    /* registry entry (pid/key) */
+    bool registered;
+    sess_t *sess;
+    char *user;
+    char *database;
+    char *close_reason;  /* why the connection ended (owned) */
+    bool io_failed;      /* the socket is dead: stop writing */
+    double t_start;
+} conn_t;
+
+/* ---- I/O ---- */
+
+static void conn_set_reason(conn_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void conn_set_reason(conn_t *c, const char *fmt, ...)
+{
+    if (c->close_reason)
+        return;
+    ubuf_t b = UBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    ubuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    ubuf_cstr(&b);
+    c->close_reason = b.data;
+}
+
+/* Writes all pending output (blocking). Returns 0 or -1 when the client is gone. */
+static int conn_flush(conn_t *c)
+{
+    size_t off = 0;
+    if (c->io_failed)
+        return -1;
+    while (off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            c->io_failed = true;
+            conn_set_reason(c, "write failed: %s", n < 0 ? strerror(errno) : "closed");
+            c->state = CONN_CLOSING;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    ubuf_reset(&c->out);
+    return 0;
+}
+
+static int conn_maybe_flush(conn_t *c)
+{
+    return c->out.len >= c->cfg->output_buffer ? conn_flush(c) : 0;
+}
+
+/* Reads more input. Returns 1 on data, 0 on EOF / shutdown, -1 on error. Waits on the
+ * shutdown eventfd too, so an idle connection ends when the server stops. */
+static int conn_read_more(conn_t *c)
+{
+    struct pollfd p[2] = {{c->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
+    for (;;) {
+        int r = poll(p, p[1].fd >= 0 ? 2 : 1, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (p[0].revents)
+            break;
+        if (p[1].revents)
+            return 0;
+    }
+    ubuf_reserve(&c->in, 65536);
+    ssize_t n;
+    do
+        n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        c->io_failed = n < 0;
+        return n < 0 ? -1 : 0;
+    }
+    c->in.len += (size_t)n;
+    return 1;
+}
+
+/* ---- responses ---- */
+
+static void conn_error(conn_t *c, const char *severity, const char *sqlstate, const char *msg,
+                       const char *detail, const char *hint)
+{
+    pgw_notice_t e = {severity, sqlstate, msg, detail, hint, 0};
+    pgw_put_error(&c->out, &e);
+}
+
+static void conn_error_from(conn_t *c, const uerr_t *err)
+{
+    const char *msg = err->message ? err->message : "unknown error";
+    if (strcmp(err->sqlstate, "57014") == 0)
+        msg = "canceling statement due to user request";
+    pgw_notice_t e = {"ERROR", err->sqlstate[0] ? err->sqlstate : "XX000", msg, err->detail,
+                      err->hint, err->position};
+    pgw_put_error(&c->out, &e);
+    if (c->sess)
+        sess_mark_failed(c->sess);
+}
+
+/* A protocol violation: FATAL error, then close. */
+static void conn_fatal(conn_t *c, const char *sqlstate, const char *msg)
+{
+    conn_error(c, "FATAL", sqlstate, msg, NULL, NULL);
+    (void)conn_flush(c);
+    conn_set_reason(c, "%s", msg);
+    c->state = CONN_CLOSING;
+}
+
+static void conn_ready(conn_t *c)
+{
+    pgw_put_ready(&c->out, c->sess ? sess_txn_status(c->sess) : 'I');
+    (void)conn_flush(c);
+}
+
+/* ---- session sink ---- */
+
+static int sink_row_description(void *ctx, const sess_col_t *cols, size_t n,
+                                const int16_t *formats)
+{
+    conn_t *c = ctx;
+    pgw_field_t *f = xcalloc(n ? n : 1, sizeof *f);
+    for (size_t i = 0; i < n; i++) {
+        f[i].name = cols[i].name ? cols[i].name : "?column?";
+        f[i].type_oid = cols[i].oid;
+        f[i].typlen = cols[i].typlen;
+        f[i].typmod = cols[i].typmod;
+        f[i].format = formats ? formats[i] : 0;
+    }
+    pgw_put_row_description(&c->out, f, n);
+    free(f);
+    return conn_maybe_flush(c);
+}
+
+static int sink_row(void *ctx, const sess_value_t *vals, size_t n)
+{
+    conn_t *c = ctx;
+    size_t start = pgw_row_begin(&c->out, (uint16_t)n);
+    for (size_t i = 0; i < n; i++) {
+        if (vals[i].len < 0)
+            pgw_row_null(&c->out);
+        else
+            pgw_row_value(&c->out, vals[i].data, (size_t)vals[i].len);
+    }
+    pgw_row_end(&c->out, start);
+    return conn_maybe_flush(c);
+}
+
+static int sink_complete(void *ctx, const char *tag)
+{
+    conn_t *c = ctx;
+    if (tag)
+        pgw_put_command_complete(&c->out, tag);
+    else
+        pgw_put_empty_query(&c->out);
+    return conn_maybe_flush(c);
+}
+
+static int sink_notice(void *ctx, const char *sqlstate, const char *message)
+{
+    conn_t *c = ctx;
+    pgw_notice_t n = {"WARNING", sqlstate, message, NULL, NULL, 0};
+    pgw_put_notice(&c->out, &n);
+    return 0;
+}
+
+static int sink_parameter_status(void *ctx, const char *name, const char *value)
+{
+    conn_t *c = ctx;
+    pgw_put_parameter_status(&c->out, name, value);
+    return 0;
+}
+
+static sess_sink_t conn_sink(conn_t *c)
+{
+    sess_sink_t s = {c, sink_row_description, sink_row, sink_complete, sink_notice,
+                     sink_parameter_status};
+    return s;
+}
+
+/* ---- extended protocol ---- */
+
+static void conn_fail(conn_t *c, uerr_t *err)
+{
+    conn_error_from(c, err);
+    uerr_clear(err);
+    if (c->state == CONN_READY)
+        c->state = CONN_SKIP;
+}
+
+static void conn_bad_message(conn_t *c, char type, const char *why)
+{
+    uerr_t err = UERR_INIT;
+    uerr_set(&err, "08P01", "invalid \"%c\" message: %s", type, why);
+    conn_fail(c, &err);
+}
+
+static void on_parse(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_parse_t m;
+    const char *why = NULL;
+    uerr_t err = UERR_INIT;
+    if (!pgw_decode_parse(p, n, &m, &why)) {
+        conn_bad_message(c, 'P', why);
+        return;
+    }
+    if (sess_prepare(c->sess, m.name, m.sql, m.sql_len, m.param_oids, m.nparams, &err) != 0)
+        conn_fail(c, &err);
+    else
+        pgw_put_parse_complete(&c->out);
+    pgw_parse_free(&m);
+}
+
+static void on_bind(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_bind_t m;
+    const char *why = NULL;
+    uerr_t err = UERR_INIT;
+    if (!pgw_decode_bind(p, n, &m, &why)) {
+        conn_bad_message(c, 'B', why);
+        return;
+    }
+    eng_param_t *params = xcalloc(m.nparams ? m.nparams : 1, sizeof *params);
+    for (size_t i = 0; i < m.nparams; i++) {
+        params[i].data = m.params[i].data;
+        params[i].len = m.params[i].len;
+        params[i].format = m.nformats == 0 ? 0 : m.formats[m.nformats == 1 ? 0 : i];
+        params[i].oid = 0;
+    }
+    if (sess_bind(c->sess, m.portal, m.stmt, params, m.nparams, m.result_formats,
+                  m.nresult_formats, &err) != 0)
+        conn_fail(c, &err);
+    else
+        pgw_put_bind_complete(&c->out);
+    free(params);
+    pgw_bind_free(&m);
+}
+
+static void put_row_description(conn_t *c, const sess_col_t *cols, size_t ncols,
+                                const int16_t *formats)
+{
+    if (ncols == 0)
+        pgw_put_no_data(&c->out);
+    else
+        (void)sink_row_description(c, cols, ncols, formats);
+}
+
+static void on_describe(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_target_t m;
+    const char *why = NULL;
+    uerr_t err = UERR_INIT;
+    const sess_col_t *cols;
+    size_t ncols;
+    if (!pgw_decode_target(p, n, &m, &why)) {
+        conn_bad_message(c, 'D', why);
+        return;
+    }
+    if (m.kind == 'S') {
+        const uint32_t *oids;
+        size_t noids;
+        if (sess_describe_statement(c->sess, m.name, &oids, &noids, &cols, &ncols, &err) != 0) {
+            conn_fail(c, &err);
+            return;
+        }
+        pgw_put_parameter_description(&c->out, oids, noids);
+        put_row_description(c, cols, ncols, NULL);
+    } else {
+        const int16_t *formats;
+        if (sess_describe_portal(c->sess, m.name, &cols, &ncols, &formats, &err) != 0) {
+            conn_fail(c, &err);
+            return;
+        }
+        put_row_description(c, cols, ncols, formats);
+    }
+}
+
+static void on_execute(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_execute_t m;
+    const char *why = NULL;
+    uerr_t err = UERR_INIT;
+    bool suspended = false;
+    if (!pgw_decode_execute(p, n, &m, &why)) {
+        conn_bad_message(c, 'E', why);
+        return;
+    }
+    sess_sink_t sink = conn_sink(c);
+    if (sess_execute(c->sess, m.portal, m.max_rows, &sink, &suspended, &err) != 0) {
+        if (uerr_isset(&err))
+            conn_fail(c, &err);
+        return;
+    }
+    if (suspended)
+        pgw_put_portal_suspended(&c->out);
+}
+
+static void on_close(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_target_t m;
+    const char *why = NULL;
+    if (!pgw_decode_target(p, n, &m, &why)) {
+        conn_bad_message(c, 'C', why);
+        return;
+    }
+    if (m.kind == 'S')
+        sess_close_statement(c->sess, m.name);
+    else
+        sess_close_portal(c->sess, m.name);
+    pgw_put_close_complete(&c->out);
+}
+
+static void on_query(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_query_t m;
+    const char *why = NULL;
+    uerr_t err = UERR_INIT;
+    if (!pgw_decode_query(p, n, &m, &why)) {
+        conn_bad_message(c, 'Q', why);
+        c->state = CONN_READY;
+        conn_ready(c);
+        return;
+    }
+    sess_sink_t sink = conn_sink(c);
+    if (sess_simple_query(c->sess, m.sql, m.sql_len, &sink, &err) != 0 && uerr_isset(&err)) {
+        conn_error_from(c, &err);
+        uerr_clear(&err);
+    }
+    if (c->state != CONN_CLOSING)
+        conn_ready(c);
+}
+
+/* Dispatches one regular message. */
+static void conn_dispatch(conn_t *c, char type, const uint8_t *p, size_t n)
+{
+    if (c->state == CONN_SKIP && type != 'S' && type != 'X')
+        return;
+    switch (type) {
+    case 'Q': on_query(c, p, n); break;
+    case 'P': on_parse(c, p, n); break;
+    case 'B': on_bind(c, p, n); break;
+    case 'D': on_describe(c, p, n); break;
+    case 'E': on_execute(c, p, n); break;
+    case 'C': on_close(c, p, n); break;
+    case 'H': (void)conn_flush(c); break;
+    case 'S':
+        sess_sync(c->sess);
+        c->state = CONN_READY;
+        conn_ready(c);
+        break;
+    case 'X':
+        conn_set_reason(c, "client terminated");
+        c->state = CONN_CLOSING;
+        break;
+    case 'd': case 'c': case 'f': /* COPY messages outside COPY are ignored, as in PG */
+        break;
+    default: {
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid frontend message type %d", (unsigned char)type);
+        conn_fatal(c, "08P01", msg);
+        break;
+    }
+    }
+}
+
+/* ---- startup ---- */
+
+static int conn_startup_params(conn_t *c, const pgw_startup_t *s)
+{
+    const char *unknown[64];
+    size_t nunknown = 0;
+    for (size_t i = 0; i < s->nparams && nunknown < 64; i++)
+        if (strncmp(s->params[i].key, "_pq_.", 5) == 0)
+            unknown[nunknown++] = s->params[i].key;
+    if ((s->code & 0xffff) != 0 || nunknown)
+        pgw_put_negotiate_version(&c->out, 0, unknown, nunknown);
+    const char *user = pgw_startup_get(s, "user");
+    if (!user || !*user) {
+        conn_fatal(c, "28000", "no PostgreSQL user name specified in startup packet");
+        return -1;
+    }
+    const char *db = pgw_startup_get(s, "database");
+    c->user = xstrdup(user);
+    c->database = xstrdup(db && *db ? db : user);
+    return 0;
+}
+
+static void conn_params_cb(void *ctx, const char *name, const char *value)
+{
+    conn_t *c = ctx;
+    pgw_put_parameter_status(&c->out, name, value);
+}
+
+static int auth_flush(void *ctx) { return conn_flush(ctx); }
+
+static int auth_read(void *ctx, char *type, const uint8_t **payload, size_t *len)
+{
+    (void)ctx, (void)type, (void)payload, (void)len;
+    return -1; /* trust needs no client response; SCRAM will read through the frame loop */
+}
+
+/* Handles the StartupMessage: auth, session, parameters, BackendKeyData, ReadyForQuery. */
+static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
+{
+    uerr_t err = UERR_INIT;
+    if (conn_startup_params(c, s) != 0)
+        return;
+    if (!sreg_admit(&c->reg, c->fd)) {
+        conn_fatal(c, sreg_shutting_down() ? "57P03" : "53300",
+                   sreg_shutting_down() ? "the database system is shutting down"
+                                        : "sorry, too many clients already");
+        return;
+    }
+    c->registered = true;
+    pgw_auth_io_t io = {c, &c->out, auth_flush, auth_read};
+    if (pgw_auth_run(PGW_AUTH_TRUST, c->user, &io, &err) != 0) {
+        conn_fatal(c, err.sqlstate, err.message);
+        uerr_clear(&err);
+        return;
+    }
+    if (sess_create(c->cfg->env, c->user, c->database, pgw_startup_get(s, "application_name"),
+                    &c->sess, &err) != 0) {
+        conn_fatal(c, err.sqlstate, err.message);
+        uerr_clear(&err);
+        return;
+    }
+    sreg_attach(&c->reg, c->sess);
+    sess_initial_parameters(c->sess, conn_params_cb, c);
+    pgw_put_backend_key(&c->out, c->reg.pid, c->reg.key);
+    c->state = CONN_READY;
+    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s", c->reg.pid, c->user,
+         c->database);
+    conn_ready(c);
+}
+
+/* One startup-phase packet. */
+static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
+{
+    pgw_startup_t s;
+    const char *why = NULL;
+    if (!pgw_decode_startup(p, n, &s, &why)) {
+        conn_fatal(c, "08P01", why ? why : "invalid startup packet");
+        return;
+    }
+    switch (s.code) {
+    case PGW_SSL_REQUEST:
+    case PGW_GSSENC_REQUEST:
+        ubuf_putc(&c->out, 'N');
+        (void)conn_flush(c);
+        break;
+    case PGW_CANCEL_REQUEST:
+        sreg_cancel(s.cancel_pid, s.cancel_key);
+        conn_set_reason(c, "cancel request for pid %d", s.cancel_pid);
+        c->state = CONN_CLOSING;
+        break;
+    default:
+        conn_begin_session(c, &s);
+        break;
+    }
+    pgw_startup_free(&s);
+}
+
+/* ---- main loop ---- */
+
+/* Parses and handles every whole message in the input buffer. */
+static void conn_process_input(conn_t *c)
+{
+    size_t off = 0;
+    while (c->state != CONN_CLOSING && off < c->in.len) {
+        pgw_frame_t f;
+        const uint8_t *data = (const uint8_t *)c->in.data + off;
+        size_t avail = c->in.len - off;
+        pgw_frame_status_t st = c->state == CONN_STARTUP
+                                    ? pgw_frame_startup(data, avail, &f)
+                                    : pgw_frame_next(data, avail, c->cfg->max_message_size, &f);
+        if (st == PGW_FRAME_NEED_MORE)
+            break;
+        if (st != PGW_FRAME_OK) {
+            conn_fatal(c, "08P01", st == PGW_FRAME_TOO_LARGE ? "message too large"
+                                                             : "invalid message length");
+            break;
+        }
+        if (c->state == CONN_STARTUP)
+            conn_on_startup(c, f.payload, f.payload_len);
+        else
+            conn_dispatch(c, f.type, f.payload, f.payload_len);
+        off += f.total_len;
+    }
+    ubuf_consume(&c->in, off);
+}
+
+void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)
+{
+    conn_t c = {0};
+    c.cfg = cfg;
+    c.fd = fd;
+    c.state = CONN_STARTUP;
+    while (c.state != CONN_CLOSING) {
+        int r = conn_read_more(&c);
+        if (r <= 0) {
+            if (r == 0 && sreg_shutting_down() && c.state != CONN_STARTUP) {
+                conn_error(&c, "FATAL", "57P01",
+                           "terminating connection due to administrator command", NULL, NULL);
+                (void)conn_flush(&c);
+                conn_set_reason(&c, "server shutdown");
+            }
+            conn_set_reason(&c, r == 0 ? "client disconnected" : "read failed");
+            break;
+        }
+        conn_process_input(&c);
+        if (c.out.len && !c.io_failed && c.state == CONN_CLOSING)
+            (void)conn_flush(&c);
+    }
+    if (c.sess) {
+        sreg_attach(&c.reg, NULL);
+        sess_destroy(c.sess);
+    }
+    if (c.registered) {
+        sreg_remove(&c.reg);
+        ulog(ULOG_INFO, "connection end: pid=%d user=%s reason=%s", c.reg.pid,
+             c.user ? c.user : "?", c.close_reason ? c.close_reason : "closed");
+    }
+    close(fd);
+    ubuf_free(&c.in);
+    ubuf_free(&c.out);
+    free(c.user);
+    free(c.database);
+    free(c.close_reason);
+}
+
+typedef struct conn_arg {
+    const pgw_server_cfg_t *cfg;
+    int fd;
+} conn_arg_t;
+
+static atomic_int conn_threads;
+
+int pgw_conn_active(void) { return atomic_load(&conn_threads); }
+
+static void *conn_thread(void *arg)
+{
+    conn_arg_t a = *(conn_arg_t *)arg;
+    free(arg);
+    pgw_conn_serve(a.cfg, a.fd);
+    atomic_fetch_sub(&conn_threads, 1);
+    return NULL;
+}
+
+int pgw_conn_spawn(const pgw_server_cfg_t *cfg, int fd)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    conn_arg_t *a = xmalloc(sizeof *a);
+    a->cfg = cfg;
+    a->fd = fd;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&conn_threads, 1);
+    int rc = pthread_create(&t, &attr, conn_thread, a);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        atomic_fetch_sub(&conn_threads, 1);
+        free(a);
+        close(fd);
+        return -rc;
+    }
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* pgwire connection driver: the thin I/O layer that runs one client connection on its own
+ * thread: reads bytes, frames and decodes them with the codec, calls the session, and writes
+ * the encoded responses. Output is buffered up to a bound and then written with a blocking
+ * send, so a client that reads slowly stalls its own statement instead of growing memory. */
+#ifndef DUCKD_PGWIRE_CONN_H
+#define DUCKD_PGWIRE_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session/session.h"
+
+/* Settings every connection shares (borrowed for the server's lifetime). */
+typedef struct pgw_server_cfg {
+    const sess_env_t *env;
+    size_t max_message_size; /* largest frontend message accepted */
+    size_t output_buffer;    /* bytes buffered before a blocking flush */
+} pgw_server_cfg_t;
+
+/* Starts a detached thread serving the accepted socket fd (ownership of fd passes to it).
+ * Returns 0, or -errno if the thread could not be started (fd is then closed). */
+int pgw_conn_spawn(const pgw_server_cfg_t *cfg, int fd);
+
+/* Number of connection threads still running (including ones not yet past startup). */
+int pgw_conn_active(void);
+
+/* Serves one connection on the calling thread until it ends; closes fd. */
+void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd);
+
+/* Opens listening sockets. Return the fd or -errno. */
+int pgw_listen_tcp(const char *addr, int port);
+int pgw_listen_unix(const char *dir, int port, char *path_out, size_t path_len);
+
+#endif

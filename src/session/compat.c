@@ -1,0 +1,373 @@
+/* The PostgreSQL dialect layer; see compat.h. Statements are recognised on tokens from
+ * sqlscan, so quoted text is never rewritten by accident. */
+#include "session/compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session/sqlscan.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+static const compat_param_t compat_table[] = {
+    {"server_version", "15.0", true},
+    {"server_version_num", "150000", false},
+    {"server_encoding", "UTF8", true},
+    {"client_encoding", "UTF8", true},
+    {"DateStyle", "ISO, MDY", true},
+    {"IntervalStyle", "postgres", true},
+    {"TimeZone", "UTC", true},
+    {"integer_datetimes", "on", true},
+    {"standard_conforming_strings", "on", true},
+    {"application_name", "", true},
+    {"is_superuser", "on", true},
+    {"session_authorization", "duckd", true},
+    {"default_transaction_read_only", "off", true},
+    {"in_hot_standby", "off", true},
+    {"extra_float_digits", "1", false},
+    {"client_min_messages", "notice", false},
+    {"search_path", "\"$user\", public", false},
+    {"statement_timeout", "0", false},
+    {"lock_timeout", "0", false},
+    {"idle_in_transaction_session_timeout", "0", false},
+    {"bytea_output", "hex", false},
+    {"escape_string_warning", "on", false},
+    {"synchronous_commit", "on", false},
+    {"transaction_isolation", "repeatable read", false},
+    {"default_transaction_isolation", "repeatable read", false},
+    {"transaction_read_only", "off", false},
+    {"max_identifier_length", "63", false},
+    {"row_security", "on", false},
+    {"jit", "off", false},
+    {"lc_messages", "C", false},
+    {"lc_monetary", "C", false},
+    {"lc_numeric", "C", false},
+    {"lc_time", "C", false},
+    {"lc_collate", "C", false},
+    {"lc_ctype", "C", false},
+};
+
+const compat_param_t *compat_params(size_t *n)
+{
+    *n = sizeof compat_table / sizeof compat_table[0];
+    return compat_table;
+}
+
+const compat_param_t *compat_param_find(const char *name)
+{
+    size_t n;
+    const compat_param_t *t = compat_params(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(t[i].name, name) == 0)
+            return &t[i];
+    return NULL;
+}
+
+void compat_free(compat_t *c)
+{
+    free(c->sql);
+    free(c->param);
+    free(c->value);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- helpers over a token array ---- */
+
+#define COMPAT_MAX_TOKENS 12
+
+typedef struct {
+    const char *s;
+    size_t n;
+    sqlt_t t[COMPAT_MAX_TOKENS];
+    size_t nt; /* tokens scanned (capped) */
+} toks_t;
+
+static void toks_scan(toks_t *k, const char *s, size_t n)
+{
+    size_t pos = 0;
+    k->s = s;
+    k->n = n;
+    k->nt = 0;
+    while (k->nt < COMPAT_MAX_TOKENS) {
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            break;
+        k->t[k->nt++] = t;
+    }
+}
+
+static bool kw(const toks_t *k, size_t i, const char *word)
+{
+    return i < k->nt && sqlscan_is(k->s, &k->t[i], word);
+}
+
+/* The unquoted text of a token: strips '...' / "..." quotes (doubling is left alone: names
+ * and values of SET are simple in practice). */
+static char *tok_text(const toks_t *k, size_t i)
+{
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    size_t len = t->len;
+    if ((t->kind == SQLT_STRING || t->kind == SQLT_QIDENT) && len >= 2 && p[0] != '$' &&
+        p[0] != 'E' && p[0] != 'e') {
+        p++;
+        len -= 2;
+    }
+    return xstrndup(p, len);
+}
+
+/* ---- statement families ---- */
+
+static bool classify_txn(const toks_t *k, compat_t *out)
+{
+    if (kw(k, 0, "BEGIN") || (kw(k, 0, "START") && kw(k, 1, "TRANSACTION"))) {
+        out->action = COMPAT_BEGIN;
+        out->sql = xstrdup("BEGIN TRANSACTION");
+        out->tag = kw(k, 0, "BEGIN") ? "BEGIN" : "START TRANSACTION";
+        return true;
+    }
+    if ((kw(k, 0, "COMMIT") || kw(k, 0, "END")) && !kw(k, 1, "PREPARED")) {
+        out->action = COMPAT_COMMIT;
+        out->sql = xstrdup("COMMIT");
+        out->tag = "COMMIT";
+        return true;
+    }
+    if ((kw(k, 0, "ROLLBACK") || kw(k, 0, "ABORT")) && !kw(k, 1, "PREPARED")) {
+        if (kw(k, 1, "TO") || kw(k, 2, "TO")) {
+            out->action = COMPAT_ERROR;
+            out->sqlstate = "0A000";
+            out->message = "savepoints are not supported by duckd (DuckDB has no savepoints)";
+            return true;
+        }
+        out->action = COMPAT_ROLLBACK;
+        out->sql = xstrdup("ROLLBACK");
+        out->tag = "ROLLBACK";
+        return true;
+    }
+    if (kw(k, 0, "SAVEPOINT") || kw(k, 0, "RELEASE")) {
+        out->action = COMPAT_ERROR;
+        out->sqlstate = "0A000";
+        out->message = "savepoints are not supported by duckd (DuckDB has no savepoints)";
+        return true;
+    }
+    return false;
+}
+
+/* Joins the tokens of a SET value list: `ISO, MDY` or `'ISO, MDY'` -> ISO, MDY. */
+static char *set_value(const toks_t *k, size_t first)
+{
+    ubuf_t b = UBUF_INIT;
+    for (size_t i = first; i < k->nt; i++) {
+        if (k->t[i].kind == SQLT_OP && k->s[k->t[i].start] == ',') {
+            ubuf_puts(&b, ", ");
+            continue;
+        }
+        char *v = tok_text(k, i);
+        ubuf_puts(&b, v);
+        free(v);
+    }
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+static bool classify_set(const toks_t *k, compat_t *out)
+{
+    size_t i = 1;
+    bool reset = kw(k, 0, "RESET");
+    if (!kw(k, 0, "SET") && !reset)
+        return false;
+    if (!reset && (kw(k, 1, "SESSION") || kw(k, 1, "LOCAL")))
+        i = 2;
+    if (kw(k, i, "TRANSACTION") || (kw(k, i, "CHARACTERISTICS"))) {
+        out->action = COMPAT_NOOP;
+        out->tag = "SET";
+        return true;
+    }
+    if (reset && kw(k, 1, "ALL")) {
+        out->action = COMPAT_NOOP;
+        out->tag = "RESET";
+        return true;
+    }
+    const char *name = NULL;
+    size_t vstart;
+    if (!reset && kw(k, i, "TIME") && kw(k, i + 1, "ZONE")) {
+        name = "TimeZone";
+        vstart = i + 2;
+    } else if (!reset && kw(k, i, "NAMES")) {
+        name = "client_encoding";
+        vstart = i + 1;
+    } else if (i < k->nt && (k->t[i].kind == SQLT_WORD || k->t[i].kind == SQLT_QIDENT)) {
+        char *n = tok_text(k, i);
+        const compat_param_t *p = compat_param_find(n);
+        free(n);
+        if (!p)
+            return false; /* a DuckDB setting: pass through */
+        name = p->name;
+        vstart = i + 1;
+        if (kw(k, vstart, "TO") || (vstart < k->nt && k->s[k->t[vstart].start] == '='))
+            vstart++;
+    } else {
+        return false;
+    }
+    out->action = COMPAT_SET_PARAM;
+    out->tag = reset ? "RESET" : "SET";
+    out->param = xstrdup(name);
+    out->value = (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL"))
+                     ? NULL
+                     : set_value(k, vstart);
+    return true;
+}
+
+/* SHOW of an emulated parameter becomes a one-row SELECT. */
+static bool classify_show(const toks_t *k, compat_get_fn get, void *ctx, compat_t *out)
+{
+    if (!kw(k, 0, "SHOW") || k->nt < 2)
+        return false;
+    const char *name;
+    if (kw(k, 1, "TRANSACTION") && kw(k, 2, "ISOLATION"))
+        name = "transaction_isolation";
+    else if (kw(k, 1, "TIME") && kw(k, 2, "ZONE"))
+        name = "TimeZone";
+    else {
+        char *n = tok_text(k, 1);
+        const compat_param_t *p = k->nt == 2 ? compat_param_find(n) : NULL;
+        free(n);
+        if (!p)
+            return false;
+        name = p->name;
+    }
+    const char *value = get(ctx, name);
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, "SELECT '");
+    for (const char *v = value ? value : ""; *v; v++) {
+        if (*v == '\'')
+            ubuf_putc(&b, '\'');
+        ubuf_putc(&b, *v);
+    }
+    ubuf_printf(&b, "' AS \"%s\"", name);
+    ubuf_cstr(&b);
+    out->action = COMPAT_PASS;
+    out->sql = b.data;
+    out->tag = "SHOW";
+    return true;
+}
+
+static bool classify_misc(const toks_t *k, compat_t *out)
+{
+    if (kw(k, 0, "DISCARD")) {
+        out->action = COMPAT_NOOP;
+        out->tag = "DISCARD ALL";
+        return true;
+    }
+    if (kw(k, 0, "UNLISTEN")) {
+        out->action = COMPAT_NOOP;
+        out->tag = "UNLISTEN";
+        return true;
+    }
+    if (kw(k, 0, "DEALLOCATE")) {
+        size_t i = kw(k, 1, "PREPARE") ? 2 : 1;
+        out->action = COMPAT_DEALLOCATE;
+        out->tag = "DEALLOCATE";
+        out->param = kw(k, i, "ALL") || i >= k->nt ? NULL : tok_text(k, i);
+        if (!out->param)
+            out->tag = "DEALLOCATE ALL";
+        return true;
+    }
+    return false;
+}
+
+/* ---- expression rewrites: version(), current_setting('pg param') ---- */
+
+static void put_literal(ubuf_t *b, const char *v)
+{
+    ubuf_putc(b, '\'');
+    for (; *v; v++) {
+        if (*v == '\'')
+            ubuf_putc(b, '\'');
+        ubuf_putc(b, *v);
+    }
+    ubuf_putc(b, '\'');
+}
+
+static bool is_op(const char *s, const sqlt_t *t, char c)
+{
+    return t->kind == SQLT_OP && s[t->start] == c;
+}
+
+/* Rewrites the whole statement; returns NULL when nothing needed rewriting. */
+static char *rewrite_calls(const char *s, size_t n, compat_get_fn get, void *ctx)
+{
+    ubuf_t b = UBUF_INIT;
+    size_t pos = 0, copied = 0;
+    sqlt_t w[5]; /* sliding window of the last tokens */
+    size_t nw = 0;
+    bool changed = false;
+    for (;;) {
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            break;
+        if (nw == 5)
+            memmove(w, w + 1, 4 * sizeof *w), nw = 4;
+        w[nw++] = t;
+        /* version ( ) */
+        if (nw >= 3 && is_op(s, &w[nw - 1], ')') && is_op(s, &w[nw - 2], '(') &&
+            sqlscan_is(s, &w[nw - 3], "version")) {
+            size_t start = w[nw - 3].start;
+            if (nw >= 5 && is_op(s, &w[nw - 4], '.') && sqlscan_is(s, &w[nw - 5], "pg_catalog"))
+                start = w[nw - 5].start;
+            ubuf_append(&b, s + copied, start - copied);
+            ubuf_printf(&b, "'PostgreSQL %s on x86_64-pc-linux-gnu, compiled by duckd'",
+                        get(ctx, "server_version"));
+            copied = t.start + t.len;
+            changed = true;
+            nw = 0;
+            continue;
+        }
+        /* current_setting ( 'name' ) */
+        if (nw >= 4 && is_op(s, &w[nw - 1], ')') && w[nw - 2].kind == SQLT_STRING &&
+            is_op(s, &w[nw - 3], '(') && sqlscan_is(s, &w[nw - 4], "current_setting")) {
+            char *name = xstrndup(s + w[nw - 2].start + 1, w[nw - 2].len - 2);
+            const compat_param_t *p = compat_param_find(name);
+            free(name);
+            if (p) {
+                size_t start = w[nw - 4].start;
+                if (nw >= 5 && is_op(s, &w[nw - 5], '.'))
+                    start = w[nw - 5].start; /* pg_catalog.current_setting: drop the dot too */
+                ubuf_append(&b, s + copied, start - copied);
+                if (start != w[nw - 4].start) {
+                    /* remove "pg_catalog" that precedes the dot, if it was just copied */
+                    static const char pc[] = "pg_catalog";
+                    if (b.len >= sizeof pc - 1 &&
+                        strncasecmp(b.data + b.len - (sizeof pc - 1), pc, sizeof pc - 1) == 0)
+                        b.len -= sizeof pc - 1;
+                }
+                put_literal(&b, get(ctx, p->name));
+                copied = t.start + t.len;
+                changed = true;
+                nw = 0;
+            }
+        }
+    }
+    if (!changed) {
+        ubuf_free(&b);
+        return NULL;
+    }
+    ubuf_append(&b, s + copied, n - copied);
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out)
+{
+    toks_t k;
+    memset(out, 0, sizeof *out);
+    toks_scan(&k, stmt, len);
+    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
+        classify_misc(&k, out))
+        return;
+    out->action = COMPAT_PASS;
+    out->sql = rewrite_calls(stmt, len, get, ctx);
+    if (!out->sql)
+        out->sql = xstrndup(stmt, len);
+}

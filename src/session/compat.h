@@ -1,0 +1,53 @@
+/* compat: the PostgreSQL dialect layer. PostgreSQL clients send statements DuckDB does not
+ * know or answers differently (BEGIN ISOLATION LEVEL ..., SET application_name, SHOW
+ * standard_conforming_strings, pg_catalog.version(), current_setting('server_version_num')).
+ * compat_classify recognises them in one statement's text and tells the session what to do:
+ * handle it itself, or run a rewritten statement on DuckDB. Pure text processing. */
+#ifndef DUCKD_SESSION_COMPAT_H
+#define DUCKD_SESSION_COMPAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    COMPAT_PASS = 0,  /* run `sql` on DuckDB (maybe rewritten) */
+    COMPAT_BEGIN,     /* start a transaction block */
+    COMPAT_COMMIT,    /* end the block (COMMIT / END) */
+    COMPAT_ROLLBACK,  /* abort the block (ROLLBACK / ABORT) */
+    COMPAT_SET_PARAM, /* SET/RESET of a PostgreSQL-only parameter: the session stores it */
+    COMPAT_NOOP,      /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
+    COMPAT_DEALLOCATE,/* DEALLOCATE name / ALL: drop prepared statements */
+    COMPAT_ERROR      /* unsupported: `message` explains, `sqlstate` classifies */
+} compat_action_t;
+
+typedef struct compat {
+    compat_action_t action;
+    char *sql;            /* owned: statement to run for COMPAT_PASS / COMPAT_BEGIN... */
+    const char *tag;      /* static command tag override, or NULL to derive from the kind */
+    char *param;          /* owned: SET_PARAM canonical name / DEALLOCATE name (NULL = ALL) */
+    char *value;          /* owned: SET_PARAM value, NULL = reset to default */
+    const char *sqlstate; /* COMPAT_ERROR */
+    const char *message;  /* COMPAT_ERROR (static) */
+} compat_t;
+
+/* Looks up the current value of a PostgreSQL parameter for SHOW / current_setting(). */
+typedef const char *(*compat_get_fn)(void *ctx, const char *name);
+
+/* Classifies one statement (no trailing semicolon) and fills *out; the caller releases it
+ * with compat_free. Never fails for well-formed input; unknown statements pass unchanged. */
+void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out);
+void compat_free(compat_t *c);
+
+/* The PostgreSQL parameters duckd emulates. */
+typedef struct compat_param {
+    const char *name;      /* canonical spelling, e.g. "DateStyle" */
+    const char *dflt;      /* default value */
+    bool report;           /* sent as ParameterStatus at startup and when changed */
+} compat_param_t;
+
+/* Returns the parameter table entry for name (case-insensitive), or NULL. */
+const compat_param_t *compat_param_find(const char *name);
+/* The whole table: *n entries. */
+const compat_param_t *compat_params(size_t *n);
+
+#endif

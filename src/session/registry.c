@@ -1,0 +1,144 @@
+/* Session registry; see registry.h. Secret keys come from getrandom(2). */
+#include "session/registry.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t sreg_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sreg_cv = PTHREAD_COND_INITIALIZER;
+static sreg_entry_t *sreg_head;
+static int sreg_n, sreg_max = 100;
+static int32_t sreg_next_pid = 1000;
+static bool sreg_stopping;
+static int sreg_efd = -1;
+
+void sreg_init(int max)
+{
+    sreg_max = max;
+    if (sreg_efd < 0)
+        sreg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+bool sreg_admit(sreg_entry_t *e, int fd)
+{
+    bool ok = false;
+    int32_t key = 0;
+    if (getrandom(&key, sizeof key, 0) != (ssize_t)sizeof key)
+        key = (int32_t)(time(NULL) ^ (intptr_t)e);
+    pthread_mutex_lock(&sreg_mu);
+    if (!sreg_stopping && sreg_n < sreg_max) {
+        e->pid = sreg_next_pid++;
+        if (sreg_next_pid == INT32_MAX)
+            sreg_next_pid = 1000;
+        e->key = key;
+        e->sess = NULL;
+        e->fd = fd;
+        e->next = sreg_head;
+        sreg_head = e;
+        sreg_n++;
+        ok = true;
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    return ok;
+}
+
+void sreg_attach(sreg_entry_t *e, sess_t *s)
+{
+    pthread_mutex_lock(&sreg_mu);
+    e->sess = s;
+    pthread_mutex_unlock(&sreg_mu);
+}
+
+void sreg_remove(sreg_entry_t *e)
+{
+    pthread_mutex_lock(&sreg_mu);
+    for (sreg_entry_t **pp = &sreg_head; *pp; pp = &(*pp)->next) {
+        if (*pp == e) {
+            *pp = e->next;
+            sreg_n--;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&sreg_cv);
+    pthread_mutex_unlock(&sreg_mu);
+}
+
+bool sreg_cancel(int32_t pid, int32_t key)
+{
+    bool found = false;
+    pthread_mutex_lock(&sreg_mu);
+    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
+        if (e->pid == pid && e->key == key) {
+            if (e->sess)
+                sess_cancel(e->sess);
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    return found;
+}
+
+int sreg_count(void)
+{
+    pthread_mutex_lock(&sreg_mu);
+    int n = sreg_n;
+    pthread_mutex_unlock(&sreg_mu);
+    return n;
+}
+
+void sreg_begin_shutdown(void)
+{
+    uint64_t one = 1;
+    pthread_mutex_lock(&sreg_mu);
+    sreg_stopping = true;
+    pthread_mutex_unlock(&sreg_mu);
+    if (sreg_efd >= 0 && write(sreg_efd, &one, sizeof one) < 0 && errno != EAGAIN)
+        (void)0;
+}
+
+int sreg_shutdown_fd(void) { return sreg_efd; }
+
+bool sreg_shutting_down(void)
+{
+    pthread_mutex_lock(&sreg_mu);
+    bool s = sreg_stopping;
+    pthread_mutex_unlock(&sreg_mu);
+    return s;
+}
+
+bool sreg_wait_empty(double seconds)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += (time_t)seconds;
+    deadline.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sreg_mu);
+    while (sreg_n > 0) {
+        if (pthread_cond_timedwait(&sreg_cv, &sreg_mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    bool empty = sreg_n == 0;
+    pthread_mutex_unlock(&sreg_mu);
+    return empty;
+}
+
+void sreg_cancel_all(void)
+{
+    pthread_mutex_lock(&sreg_mu);
+    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
+        if (e->sess)
+            sess_cancel(e->sess);
+        shutdown(e->fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&sreg_mu);
+}

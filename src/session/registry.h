@@ -1,0 +1,43 @@
+/* registry: the process-wide list of live sessions, for CancelRequest (find a session by its
+ * backend pid and secret key), max_connections, and graceful shutdown (wake or cancel every
+ * session). Thread-safe: one mutex guards the list; callbacks run under it and must be quick. */
+#ifndef DUCKD_SESSION_REGISTRY_H
+#define DUCKD_SESSION_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session/session.h"
+
+typedef struct sreg_entry {
+    int32_t pid;         /* the BackendKeyData process id shown to the client */
+    int32_t key;         /* its secret key */
+    sess_t *sess;        /* NULL until the session exists; cancel is a no-op then */
+    int fd;              /* the client socket, for forced shutdown */
+    struct sreg_entry *next;
+} sreg_entry_t;
+
+/* Initialises the registry; max = max_connections. */
+void sreg_init(int max);
+/* Admits a new connection if fewer than max are registered: fills pid/key and links e.
+ * Returns false (nothing linked) when the server is full or shutting down. */
+bool sreg_admit(sreg_entry_t *e, int fd) __attribute__((warn_unused_result));
+/* Attaches (or detaches with NULL) the session so cancels can reach it. */
+void sreg_attach(sreg_entry_t *e, sess_t *s);
+/* Unlinks e (must be admitted) and wakes anyone waiting for the count to drop. */
+void sreg_remove(sreg_entry_t *e);
+/* Interrupts the session with this pid/key, if any. Returns true if one matched. */
+bool sreg_cancel(int32_t pid, int32_t key);
+/* Number of registered connections. */
+int sreg_count(void);
+/* Shutdown: stop admitting. Returns the file descriptor that becomes readable when shutdown
+ * starts (sessions poll it while idle). */
+void sreg_begin_shutdown(void);
+int sreg_shutdown_fd(void);
+bool sreg_shutting_down(void);
+/* Waits until no connection is registered or `seconds` elapse; true if none remain. */
+bool sreg_wait_empty(double seconds);
+/* Interrupts every running statement and shuts every socket down (forced shutdown). */
+void sreg_cancel_all(void);
+
+#endif

@@ -1,0 +1,801 @@
+/* Protocol-neutral sessions: prepared statements, portals, transaction status, and the one
+ * execution path shared by the simple and extended query protocols. See session.h. */
+#include "session/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "session/compat.h"
+#include "session/sqlscan.h"
+#include "types/pgtypes.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define SESS_MAX_STATEMENTS_PER_QUERY 100000
+
+/* A prepared statement: the classified text plus the DuckDB statement (NULL when the session
+ * handles the statement itself). Reference-counted: portals keep their statement alive. */
+typedef struct sess_stmt {
+    char *name;
+    char *text;          /* the client's text (for logs and tags) */
+    compat_t compat;
+    eng_stmt_t *es;
+    uint32_t *param_oids; /* owned: client-declared merged with inferred */
+    size_t nparams;
+    int refs;
+    struct sess_stmt *next;
+} sess_stmt_t;
+
+typedef struct sess_portal {
+    char *name;
+    sess_stmt_t *stmt;    /* holds a reference */
+    eng_param_t *params;  /* owned copies */
+    size_t nparams;
+    ubuf_t param_bytes;   /* storage for the copied parameter values */
+    int16_t *formats;     /* owned result formats as sent by the client */
+    size_t nformats;
+    int16_t *col_formats; /* owned: resolved per column once started */
+    eng_cursor_t *cur;    /* once started */
+    bool started;
+    bool done;
+    int64_t rows;         /* rows sent so far */
+    struct sess_portal *next;
+} sess_portal_t;
+
+/* A PostgreSQL parameter value set in this session. */
+typedef struct sess_param {
+    const compat_param_t *def;
+    char *value;
+    struct sess_param *next;
+} sess_param_t;
+
+struct sess {
+    const sess_env_t *env;
+    eng_conn_t *conn;
+    char txn;               /* 'I', 'T', 'E' */
+    sess_stmt_t *stmts;
+    sess_portal_t *portals;
+    sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
+    sess_param_t *params;
+    char *user;
+};
+
+/* ---- parameters ---- */
+
+static sess_param_t *sess_param_get(const sess_t *s, const char *name)
+{
+    for (sess_param_t *p = s->params; p; p = p->next)
+        if (strcasecmp(p->def->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+static const char *sess_param_value(void *ctx, const char *name)
+{
+    const sess_t *s = ctx;
+    const sess_param_t *p = sess_param_get(s, name);
+    if (p)
+        return p->value;
+    if (strcasecmp(name, "server_version") == 0)
+        return s->env->server_version;
+    if (strcasecmp(name, "session_authorization") == 0 && s->user)
+        return s->user;
+    const compat_param_t *d = compat_param_find(name);
+    return d ? d->dflt : "";
+}
+
+static void sess_param_set(sess_t *s, const char *name, const char *value)
+{
+    const compat_param_t *def = compat_param_find(name);
+    if (!def)
+        return;
+    sess_param_t *p = sess_param_get(s, name);
+    if (!p) {
+        p = xcalloc(1, sizeof *p);
+        p->def = def;
+        p->next = s->params;
+        s->params = p;
+    }
+    free(p->value);
+    p->value = xstrdup(value ? value : def->dflt);
+}
+
+void sess_initial_parameters(const sess_t *s,
+                             void (*fn)(void *ctx, const char *name, const char *value),
+                             void *ctx)
+{
+    size_t n;
+    const compat_param_t *t = compat_params(&n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].report)
+            fn(ctx, t[i].name, sess_param_value((void *)s, t[i].name));
+}
+
+/* ---- lifecycle ---- */
+
+int sess_create(const sess_env_t *env, const char *user, const char *database,
+                const char *application_name, sess_t **out, uerr_t *err)
+{
+    sess_t *s = xcalloc(1, sizeof *s);
+    *out = NULL;
+    s->env = env;
+    s->txn = 'I';
+    s->user = xstrdup(user ? user : "duckd");
+    if (eng_conn_open(env->db, &s->conn, err) != 0) {
+        free(s->user);
+        free(s);
+        return -1;
+    }
+    if (application_name)
+        sess_param_set(s, "application_name", application_name);
+    (void)database;
+    *out = s;
+    return 0;
+}
+
+static void stmt_unref(sess_stmt_t *st)
+{
+    if (!st || --st->refs > 0)
+        return;
+    eng_stmt_free(st->es);
+    compat_free(&st->compat);
+    free(st->param_oids);
+    free(st->name);
+    free(st->text);
+    free(st);
+}
+
+static void portal_free(sess_t *s, sess_portal_t *p)
+{
+    if (s->streaming == p)
+        s->streaming = NULL;
+    eng_cursor_free(p->cur);
+    stmt_unref(p->stmt);
+    free(p->params);
+    ubuf_free(&p->param_bytes);
+    free(p->formats);
+    free(p->col_formats);
+    free(p->name);
+    free(p);
+}
+
+void sess_destroy(sess_t *s)
+{
+    if (!s)
+        return;
+    while (s->portals) {
+        sess_portal_t *p = s->portals;
+        s->portals = p->next;
+        portal_free(s, p);
+    }
+    while (s->stmts) {
+        sess_stmt_t *st = s->stmts;
+        s->stmts = st->next;
+        stmt_unref(st);
+    }
+    while (s->params) {
+        sess_param_t *p = s->params;
+        s->params = p->next;
+        free(p->value);
+        free(p);
+    }
+    eng_conn_close(s->conn);
+    free(s->user);
+    free(s);
+}
+
+char sess_txn_status(const sess_t *s) { return s->txn; }
+
+void sess_cancel(sess_t *s) { eng_conn_interrupt(s->conn); }
+
+void sess_mark_failed(sess_t *s)
+{
+    if (s->txn == 'T')
+        s->txn = 'E';
+}
+
+/* ---- statements ---- */
+
+static sess_stmt_t **stmt_find(sess_t *s, const char *name)
+{
+    sess_stmt_t **pp = &s->stmts;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static sess_portal_t **portal_find(sess_t *s, const char *name)
+{
+    sess_portal_t **pp = &s->portals;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static bool sess_ends_block(const sess_stmt_t *st)
+{
+    return st->compat.action == COMPAT_COMMIT || st->compat.action == COMPAT_ROLLBACK;
+}
+
+static void sess_set_aborted_error(uerr_t *err)
+{
+    uerr_set(err, "25P02",
+             "current transaction is aborted, commands ignored until end of transaction block");
+}
+
+/* Builds a statement from one SQL statement's text (no semicolons). */
+static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
+                      const uint32_t *oids, size_t noids, sess_stmt_t **out, uerr_t *err)
+{
+    sess_stmt_t *st = xcalloc(1, sizeof *st);
+    int rc = -1;
+    st->refs = 1;
+    st->name = xstrdup(name);
+    st->text = xstrndup(sql, len);
+    compat_classify(sql, len, sess_param_value, s, &st->compat);
+    if (s->txn == 'E' && !sess_ends_block(st)) {
+        sess_set_aborted_error(err);
+        goto out;
+    }
+    switch (st->compat.action) {
+    case COMPAT_PASS:
+    case COMPAT_BEGIN:
+    case COMPAT_COMMIT:
+    case COMPAT_ROLLBACK:
+        if (eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
+            goto out;
+        st->nparams = eng_stmt_nparams(st->es);
+        break;
+    case COMPAT_ERROR:
+        uerr_set(err, st->compat.sqlstate, "%s", st->compat.message);
+        goto out;
+    default:
+        break;
+    }
+    if (noids > st->nparams && st->compat.action == COMPAT_PASS) {
+        uerr_set(err, "42P18", "could not determine data type of parameter $%zu", noids);
+        goto out;
+    }
+    st->param_oids = xcalloc(st->nparams ? st->nparams : 1, sizeof *st->param_oids);
+    for (size_t i = 0; i < st->nparams; i++)
+        st->param_oids[i] = i < noids && oids[i] ? oids[i] : eng_stmt_param_oid(st->es, i);
+    *out = st;
+    st = NULL;
+    rc = 0;
+out:
+    if (st) {
+        st->refs = 1;
+        stmt_unref(st);
+    }
+    return rc;
+}
+
+int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
+                 const uint32_t *param_oids, size_t nparam_oids, uerr_t *err)
+{
+    sql_range_t r[2];
+    long n = sqlscan_split(sql, len, r, 2);
+    sess_stmt_t *st = NULL;
+    if (n < 0) {
+        uerr_set(err, "42601", "unterminated quoted string or comment");
+        return -1;
+    }
+    if (n > 1) {
+        uerr_set(err, "42601", "cannot insert multiple commands into a prepared statement");
+        return -1;
+    }
+    if (name[0] && *stmt_find(s, name)) {
+        uerr_set(err, "42P05", "prepared statement \"%s\" already exists", name);
+        return -1;
+    }
+    if (n == 0) {
+        r[0].start = 0;
+        r[0].len = 0;
+    }
+    if (n == 0) {
+        /* an empty statement: Execute answers EmptyQueryResponse */
+        st = xcalloc(1, sizeof *st);
+        st->refs = 1;
+        st->name = xstrdup(name);
+        st->text = xstrdup("");
+        st->compat.action = COMPAT_NOOP;
+        st->compat.tag = NULL;
+        st->param_oids = xcalloc(1, sizeof *st->param_oids);
+    } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, &st,
+                          err) != 0) {
+        return -1;
+    }
+    if (!name[0]) { /* replace the unnamed statement */
+        sess_stmt_t **pp = stmt_find(s, "");
+        if (*pp) {
+            sess_stmt_t *old = *pp;
+            *pp = old->next;
+            stmt_unref(old);
+        }
+    }
+    st->next = s->stmts;
+    s->stmts = st;
+    return 0;
+}
+
+int sess_close_statement(sess_t *s, const char *name)
+{
+    sess_stmt_t **pp = stmt_find(s, name);
+    if (*pp) {
+        sess_stmt_t *st = *pp;
+        *pp = st->next;
+        stmt_unref(st);
+    }
+    return 0;
+}
+
+int sess_close_portal(sess_t *s, const char *name)
+{
+    sess_portal_t **pp = portal_find(s, name);
+    if (*pp) {
+        sess_portal_t *p = *pp;
+        *pp = p->next;
+        portal_free(s, p);
+    }
+    return 0;
+}
+
+int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_oids,
+                            size_t *nparams, const sess_col_t **cols, size_t *ncols,
+                            uerr_t *err)
+{
+    sess_stmt_t *st = *stmt_find(s, name);
+    if (!st) {
+        uerr_set(err, "26000", "prepared statement \"%s\" does not exist", name);
+        return -1;
+    }
+    *param_oids = st->param_oids;
+    *nparams = st->nparams;
+    *ncols = st->es && st->compat.action == COMPAT_PASS ? eng_stmt_ncols(st->es) : 0;
+    *cols = *ncols ? eng_stmt_col(st->es, 0) : NULL;
+    return 0;
+}
+
+/* ---- command tags ---- */
+
+/* Appends the upper-cased word at token t. */
+static void tag_word(ubuf_t *b, const char *text, const sqlt_t *t)
+{
+    for (size_t i = 0; i < t->len; i++) {
+        char c = text[t->start + i];
+        ubuf_putc(b, (char)(c >= 'a' && c <= 'z' ? c - 32 : c));
+    }
+}
+
+/* CREATE/DROP/ALTER tags name the object: "CREATE TABLE", "DROP VIEW". */
+static void tag_ddl(ubuf_t *b, const char *text)
+{
+    static const char *skip[] = {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "IF",
+                                 "NOT", "EXISTS", "PERSISTENT", "UNLOGGED"};
+    size_t pos = 0, len = strlen(text);
+    sqlt_t t = sqlscan_next(text, len, &pos);
+    tag_word(b, text, &t);
+    for (int i = 0; i < 6; i++) {
+        t = sqlscan_next(text, len, &pos);
+        if (t.kind != SQLT_WORD)
+            return;
+        bool skipped = false;
+        for (size_t k = 0; k < sizeof skip / sizeof skip[0]; k++)
+            skipped = skipped || sqlscan_is(text, &t, skip[k]);
+        if (skipped)
+            continue;
+        ubuf_putc(b, ' ');
+        if (sqlscan_is(text, &t, "MACRO"))
+            ubuf_puts(b, "FUNCTION");
+        else
+            tag_word(b, text, &t);
+        return;
+    }
+}
+
+static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, int64_t rows)
+{
+    int64_t changed = cur ? eng_cursor_rows_changed(cur) : -1;
+    int64_t n = changed >= 0 ? changed : rows;
+    if (st->compat.tag) {
+        ubuf_puts(b, st->compat.tag);
+        return;
+    }
+    switch (st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER) {
+    case ENG_KIND_INSERT: ubuf_printf(b, "INSERT 0 %lld", (long long)n); return;
+    case ENG_KIND_UPDATE: ubuf_printf(b, "UPDATE %lld", (long long)n); return;
+    case ENG_KIND_DELETE: ubuf_printf(b, "DELETE %lld", (long long)n); return;
+    case ENG_KIND_COPY: ubuf_printf(b, "COPY %lld", (long long)n); return;
+    case ENG_KIND_SET: ubuf_puts(b, "SET"); return;
+    case ENG_KIND_CREATE:
+        if (changed >= 0 && cur && !eng_cursor_has_rows(cur)) {
+            ubuf_printf(b, "SELECT %lld", (long long)changed); /* CREATE TABLE AS */
+            return;
+        }
+        /* fall through */
+    case ENG_KIND_DROP:
+    case ENG_KIND_ALTER: tag_ddl(b, st->text); return;
+    case ENG_KIND_SELECT:
+        ubuf_printf(b, "SELECT %lld", (long long)rows);
+        return;
+    default:
+        if (cur && eng_cursor_has_rows(cur)) {
+            ubuf_printf(b, "SELECT %lld", (long long)rows);
+        } else {
+            size_t pos = 0;
+            sqlt_t t = sqlscan_next(st->text, strlen(st->text), &pos);
+            tag_word(b, st->text, &t);
+        }
+    }
+}
+
+/* ---- execution ---- */
+
+static double sess_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Runs a fixed statement (ROLLBACK) outside any portal. */
+static int sess_run_plain(sess_t *s, const char *sql, uerr_t *err)
+{
+    eng_stmt_t *es = NULL;
+    eng_cursor_t *cur = NULL;
+    int64_t n;
+    bool done;
+    int rc = -1;
+    if (eng_prepare(s->conn, sql, &es, err) != 0)
+        goto out;
+    if (eng_execute(es, &cur, err) != 0)
+        goto out;
+    if (eng_cursor_fetch(cur, 0, NULL, NULL, &n, &done, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    eng_cursor_free(cur);
+    eng_stmt_free(es);
+    return rc;
+}
+
+/* Buffers the streaming portal (other than p) so a new statement can use the connection. */
+static int sess_yield_stream(sess_t *s, sess_portal_t *p, uerr_t *err)
+{
+    sess_portal_t *o = s->streaming;
+    if (!o || o == p)
+        return 0;
+    s->streaming = NULL;
+    return eng_cursor_materialize(o->cur, err);
+}
+
+static int sess_notice(const sess_sink_t *sink, const char *state, const char *msg)
+{
+    return sink->notice ? sink->notice(sink->ctx, state, msg) : 0;
+}
+
+/* Statements the session answers itself. Returns 1 if handled (tag in *b), 0 if DuckDB must
+ * run st->es, -1 on error / client gone. */
+static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink,
+                                 ubuf_t *tag, uerr_t *err)
+{
+    sess_stmt_t *st = p->stmt;
+    const char *state = NULL, *msg = NULL;
+    switch (st->compat.action) {
+    case COMPAT_BEGIN:
+        if (s->txn == 'I')
+            return 0;
+        state = "25001", msg = "there is already a transaction in progress";
+        break;
+    case COMPAT_COMMIT:
+    case COMPAT_ROLLBACK:
+        if (s->txn == 'T')
+            return 0;
+        if (s->txn == 'E') {
+            s->txn = 'I';
+            if (sess_run_plain(s, "ROLLBACK", err) != 0)
+                return -1;
+            ubuf_puts(tag, "ROLLBACK");
+            return 1;
+        }
+        state = "25P01", msg = "there is no transaction in progress";
+        break;
+    case COMPAT_SET_PARAM:
+        sess_param_set(s, st->compat.param, st->compat.value);
+        if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
+            sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
+                                   sess_param_value(s, st->compat.param)) != 0)
+            return -1;
+        break;
+    case COMPAT_DEALLOCATE:
+        if (st->compat.param) {
+            if (!*stmt_find(s, st->compat.param)) {
+                uerr_set(err, "26000", "prepared statement \"%s\" does not exist",
+                         st->compat.param);
+                return -1;
+            }
+            sess_close_statement(s, st->compat.param);
+        } else {
+            while (s->stmts)
+                sess_close_statement(s, s->stmts->name);
+        }
+        break;
+    case COMPAT_NOOP:
+        if (!st->compat.tag) { /* empty statement */
+            if (sink->complete(sink->ctx, NULL) != 0)
+                return -1;
+            return 2;
+        }
+        break;
+    default:
+        return 0;
+    }
+    if (msg && sess_notice(sink, state, msg) != 0)
+        return -1;
+    ubuf_puts(tag, st->compat.tag);
+    return 1;
+}
+
+static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
+{
+    switch (st->compat.action) {
+    case COMPAT_BEGIN: if (ok) s->txn = 'T'; break;
+    case COMPAT_COMMIT:
+    case COMPAT_ROLLBACK: s->txn = 'I'; break;
+    default: break;
+    }
+}
+
+/* Binds and starts the portal's DuckDB statement. */
+static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
+{
+    sess_stmt_t *st = p->stmt;
+    p->started = true;
+    if (s->txn == 'E' && !sess_ends_block(st)) {
+        sess_set_aborted_error(err);
+        return -1;
+    }
+    if (!st->es)
+        return 0;
+    if (sess_yield_stream(s, p, err) != 0)
+        return -1;
+    if (eng_bind(st->es, p->params, p->nparams, err) != 0)
+        return -1;
+    if (eng_execute(st->es, &p->cur, err) != 0) {
+        portal_after(s, st, false);
+        return -1;
+    }
+    eng_cursor_set_formats(p->cur, p->formats, p->nformats);
+    size_t ncols = eng_cursor_ncols(p->cur);
+    if (p->nformats > 1 && p->nformats != ncols) {
+        uerr_set(err, "08P01", "bind message has %zu result formats but query has %zu columns",
+                 p->nformats, ncols);
+        return -1;
+    }
+    p->col_formats = xcalloc(ncols ? ncols : 1, sizeof *p->col_formats);
+    for (size_t i = 0; i < ncols; i++)
+        p->col_formats[i] = p->nformats == 0 ? 0 : p->formats[p->nformats == 1 ? 0 : i];
+    if (eng_cursor_is_streaming(p->cur))
+        s->streaming = p;
+    return 0;
+}
+
+static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_t *err)
+{
+    if (err && uerr_isset(err))
+        ulog(ULOG_WARN, "statement failed: %s [SQLSTATE %s]: %s", p->stmt->text, err->sqlstate,
+             err->message);
+    else if (s->env->log_statements)
+        ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", p->stmt->text,
+             sess_now_ms() - t0, (long long)p->rows);
+}
+
+/* Runs or resumes a portal. with_desc: send the row description first (simple query). */
+static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_sink_t *sink,
+                      bool with_desc, bool *suspended, uerr_t *err)
+{
+    ubuf_t tag = UBUF_INIT;
+    double t0 = sess_now_ms();
+    int rc = -1, r;
+    bool done = false;
+    int64_t n = 0;
+    *suspended = false;
+    if (!p->started && s->txn == 'E' && !sess_ends_block(p->stmt)) {
+        sess_set_aborted_error(err);
+        goto out;
+    }
+    if (!p->started) {
+        r = portal_session_action(s, p, sink, &tag, err);
+        if (r < 0)
+            goto out;
+        if (r == 2) {
+            rc = 0;
+            goto out;
+        }
+        if (r == 0 && portal_start(s, p, err) != 0)
+            goto out;
+        p->started = true;
+    }
+    if (p->cur && !p->done) {
+        size_t ncols = eng_cursor_ncols(p->cur);
+        if (with_desc && ncols &&
+            sink->row_description(sink->ctx, eng_cursor_col(p->cur, 0), ncols, p->col_formats))
+            goto out;
+        r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
+        p->rows += n;
+        if (r != 0) {
+            portal_after(s, p->stmt, false);
+            goto out;
+        }
+        if (!done) {
+            *suspended = true;
+            rc = 0;
+            goto out;
+        }
+        if (s->streaming == p)
+            s->streaming = NULL;
+        portal_after(s, p->stmt, true);
+        make_tag(&tag, p->stmt, p->cur, p->rows);
+    } else if (!tag.len) {
+        make_tag(&tag, p->stmt, p->cur, p->rows);
+    }
+    p->done = true;
+    if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (!*suspended && (rc == 0 || uerr_isset(err)))
+        portal_log(s, p, t0, err);
+    ubuf_free(&tag);
+    return rc;
+}
+
+static sess_portal_t *portal_new(sess_stmt_t *st, const char *name)
+{
+    sess_portal_t *p = xcalloc(1, sizeof *p);
+    p->name = xstrdup(name);
+    p->stmt = st;
+    st->refs++;
+    return p;
+}
+
+int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t *params,
+              size_t nparams, const int16_t *result_formats, size_t nresult_formats,
+              uerr_t *err)
+{
+    sess_stmt_t *st = *stmt_find(s, stmt);
+    if (!st) {
+        uerr_set(err, "26000", "prepared statement \"%s\" does not exist", stmt);
+        return -1;
+    }
+    if (nparams != st->nparams) {
+        uerr_set(err, "08P01", "bind message supplies %zu parameters, but prepared statement "
+                 "\"%s\" requires %zu", nparams, stmt, st->nparams);
+        return -1;
+    }
+    sess_portal_t **pp = portal_find(s, portal);
+    if (*pp) {
+        if (portal[0]) {
+            uerr_set(err, "42P03", "portal \"%s\" already exists", portal);
+            return -1;
+        }
+        sess_close_portal(s, portal);
+    }
+    sess_portal_t *p = portal_new(st, portal);
+    p->nparams = nparams;
+    p->params = xcalloc(nparams ? nparams : 1, sizeof *p->params);
+    for (size_t i = 0; i < nparams; i++)
+        if (params[i].data && params[i].len > 0)
+            ubuf_append(&p->param_bytes, params[i].data, (size_t)params[i].len);
+    size_t off = 0;
+    for (size_t i = 0; i < nparams; i++) {
+        p->params[i] = params[i];
+        if (!p->params[i].oid)
+            p->params[i].oid = st->param_oids[i];
+        if (params[i].data && params[i].len > 0) {
+            p->params[i].data = (const uint8_t *)p->param_bytes.data + off;
+            off += (size_t)params[i].len;
+        } else if (params[i].data) {
+            p->params[i].data = (const uint8_t *)"";
+        }
+    }
+    p->nformats = nresult_formats;
+    p->formats = xcalloc(nresult_formats ? nresult_formats : 1, sizeof *p->formats);
+    if (nresult_formats)
+        memcpy(p->formats, result_formats, nresult_formats * sizeof *p->formats);
+    p->next = s->portals;
+    s->portals = p;
+    return 0;
+}
+
+int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols, size_t *ncols,
+                         const int16_t **formats, uerr_t *err)
+{
+    sess_portal_t *p = *portal_find(s, portal);
+    *ncols = 0;
+    *cols = NULL;
+    *formats = NULL;
+    if (!p) {
+        uerr_set(err, "34000", "portal \"%s\" does not exist", portal);
+        return -1;
+    }
+    /* Describing needs the real result types, so the statement starts here; Execute then
+     * streams from the same cursor. Statements the session answers itself have no rows. */
+    if (!p->started && p->stmt->es && (p->stmt->compat.action == COMPAT_PASS)) {
+        if (portal_start(s, p, err) != 0)
+            return -1;
+    }
+    if (p->cur) {
+        *ncols = eng_cursor_ncols(p->cur);
+        *cols = *ncols ? eng_cursor_col(p->cur, 0) : NULL;
+        *formats = p->col_formats;
+    }
+    return 0;
+}
+
+int sess_execute(sess_t *s, const char *portal, int64_t max_rows, const sess_sink_t *sink,
+                 bool *suspended, uerr_t *err)
+{
+    sess_portal_t *p = *portal_find(s, portal);
+    *suspended = false;
+    if (!p) {
+        uerr_set(err, "34000", "portal \"%s\" does not exist", portal);
+        return -1;
+    }
+    return portal_run(s, p, max_rows, sink, false, suspended, err);
+}
+
+void sess_sync(sess_t *s)
+{
+    sess_portal_t *p = *portal_find(s, "");
+    if (p && p->done)
+        sess_close_portal(s, "");
+}
+
+int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink,
+                      uerr_t *err)
+{
+    sql_range_t one, *r = &one;
+    long n = sqlscan_split(sql, len, &one, 1);
+    int rc = -1;
+    sess_close_statement(s, "");
+    sess_close_portal(s, "");
+    if (n < 0) {
+        uerr_set(err, "42601", "unterminated quoted string or comment");
+        return -1;
+    }
+    if (n == 0)
+        return sink->complete(sink->ctx, NULL);
+    if (n > SESS_MAX_STATEMENTS_PER_QUERY) {
+        uerr_set(err, "54000", "too many statements in one query (%ld)", n);
+        return -1;
+    }
+    if (n > 1) {
+        r = xcalloc((size_t)n, sizeof *r);
+        (void)sqlscan_split(sql, len, r, (size_t)n);
+    }
+    for (long i = 0; i < n; i++) {
+        sess_stmt_t *st = NULL;
+        bool suspended;
+        if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, &st, err) != 0) {
+            ulog(ULOG_WARN, "statement failed: %.*s [SQLSTATE %s]: %s", (int)r[i].len,
+                 sql + r[i].start, err->sqlstate, err->message);
+            goto out;
+        }
+        sess_portal_t *p = portal_new(st, "");
+        stmt_unref(st); /* the portal holds the only reference */
+        int prc = portal_run(s, p, 0, sink, true, &suspended, err);
+        portal_free(s, p);
+        if (prc != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (r != &one)
+        free(r);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* session: one client's protocol-neutral state on top of its own engine connection.
+ *
+ * A session owns named/unnamed prepared statements and portals, tracks the transaction status
+ * (idle, in a block, failed block) with PostgreSQL's semantics, applies the SQL compatibility
+ * layer (session/compat.h), and runs statements, streaming their rows to a caller-supplied
+ * sink. Front-ends (pgwire, later http) translate their protocol to these calls; none of them
+ * touches DuckDB. A session is used by one thread; sess_cancel may be called from any. */
+#ifndef DUCKD_SESSION_SESSION_H
+#define DUCKD_SESSION_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "util/err.h"
+
+typedef struct sess sess_t;
+
+/* A result column as described to the client. */
+typedef eng_col_t sess_col_t;
+typedef eng_value_t sess_value_t;
+
+/* Where a session writes results. Every callback returns 0, or -1 when the client is gone
+ * (the session then stops the statement and returns -1 with no error set). */
+typedef struct sess_sink {
+    void *ctx;
+    /* Columns of the rows that follow; formats has one entry per column (0 text, 1 binary). */
+    int (*row_description)(void *ctx, const sess_col_t *cols, size_t n, const int16_t *formats);
+    int (*row)(void *ctx, const sess_value_t *vals, size_t n);
+    /* A statement finished; tag as PostgreSQL writes it ("SELECT 3", "INSERT 0 1"). */
+    int (*complete)(void *ctx, const char *tag);
+    /* A non-fatal message (e.g. "there is no transaction in progress"). */
+    int (*notice)(void *ctx, const char *sqlstate, const char *message);
+    /* A reportable session parameter changed (application_name, DateStyle, TimeZone, ...). */
+    int (*parameter_status)(void *ctx, const char *name, const char *value);
+} sess_sink_t;
+
+/* Shared, read-only facts every session needs. Borrowed for the sessions' lifetime. */
+typedef struct sess_env {
+    eng_db_t *db;
+    bool log_statements;
+    const char *server_version; /* e.g. "15.0 (duckd 0.1.0)" */
+} sess_env_t;
+
+/* Creates a session with its own engine connection. `user`, `database` and
+ * `application_name` come from the startup packet (may be NULL). */
+int sess_create(const sess_env_t *env, const char *user, const char *database,
+                const char *application_name, sess_t **out, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Destroys the session: closes portals and statements, rolls back, closes the connection. */
+void sess_destroy(sess_t *s);
+
+/* 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
+char sess_txn_status(const sess_t *s);
+/* Interrupts the statement the session is running (thread-safe). */
+void sess_cancel(sess_t *s);
+/* The reportable parameters to send at startup: calls fn(ctx, name, value) for each. */
+void sess_initial_parameters(const sess_t *s,
+                             void (*fn)(void *ctx, const char *name, const char *value),
+                             void *ctx);
+
+/* Simple query: runs every statement of `sql` in order, each with row description, rows and
+ * completion on the sink; stops at the first error (returned in *err). An empty query string
+ * (only white space / comments) calls complete(ctx, NULL): the EmptyQueryResponse.
+ * Returns 0, or -1 with err set (statement error) or unset (client gone). */
+int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink,
+                      uerr_t *err) __attribute__((warn_unused_result));
+
+/* Extended protocol. Names are "" for the unnamed statement/portal. */
+int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
+                 const uint32_t *param_oids, size_t nparam_oids, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Describes a prepared statement: parameter OIDs and result columns (ncols 0 = no rows). */
+int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_oids,
+                            size_t *nparams, const sess_col_t **cols, size_t *ncols,
+                            uerr_t *err) __attribute__((warn_unused_result));
+int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t *params,
+              size_t nparams, const int16_t *result_formats, size_t nresult_formats,
+              uerr_t *err) __attribute__((warn_unused_result));
+/* Describes a portal's result columns and their formats (ncols 0 = no rows). */
+int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols, size_t *ncols,
+                         const int16_t **formats, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Runs (or resumes) a portal for up to max_rows rows (0 = all): rows go to the sink, and on
+ * completion sink->complete gets the tag. *suspended is set when rows remain. */
+int sess_execute(sess_t *s, const char *portal, int64_t max_rows, const sess_sink_t *sink,
+                 bool *suspended, uerr_t *err) __attribute__((warn_unused_result));
+int sess_close_statement(sess_t *s, const char *name);
+int sess_close_portal(sess_t *s, const char *name);
+/* End of an extended-protocol batch (Sync): drops the unnamed portal if it completed. */
+void sess_sync(sess_t *s);
+/* Records that the front-end reported an error to the client while a transaction block was
+ * open, so the block becomes failed ('E') as in PostgreSQL. */
+void sess_mark_failed(sess_t *s);
+
+#endif

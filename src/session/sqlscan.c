@@ -1,0 +1,177 @@
+/* PostgreSQL-dialect lexer and statement splitter; see sqlscan.h. Every loop is bounded by
+ * the input length, and unterminated constructs produce SQLT_ERROR instead of over-reading. */
+#include "session/sqlscan.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+static bool is_ident_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
+static bool is_ident_char(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+
+/* Skips white space and comments; returns false on an unterminated block comment. */
+static bool skip_space(const char *s, size_t n, size_t *pos)
+{
+    size_t i = *pos;
+    for (;;) {
+        while (i < n && isspace((unsigned char)s[i]))
+            i++;
+        if (i + 1 < n && s[i] == '-' && s[i + 1] == '-') {
+            while (i < n && s[i] != '\n')
+                i++;
+            continue;
+        }
+        if (i + 1 < n && s[i] == '/' && s[i + 1] == '*') {
+            int depth = 1;
+            i += 2;
+            while (i < n && depth > 0) {
+                if (i + 1 < n && s[i] == '/' && s[i + 1] == '*') {
+                    depth++;
+                    i += 2;
+                } else if (i + 1 < n && s[i] == '*' && s[i + 1] == '/') {
+                    depth--;
+                    i += 2;
+                } else {
+                    i++;
+                }
+            }
+            if (depth > 0) {
+                *pos = n;
+                return false;
+            }
+            continue;
+        }
+        break;
+    }
+    *pos = i;
+    return true;
+}
+
+/* Scans a quoted run starting at s[i] == q; backslash escapes when `escapes`. Returns the
+ * index after the closing quote, or n + 1 when unterminated. */
+static size_t scan_quoted(const char *s, size_t n, size_t i, char q, bool escapes)
+{
+    i++;
+    while (i < n) {
+        if (escapes && s[i] == '\\' && i + 1 < n) {
+            i += 2;
+        } else if (s[i] == q) {
+            if (i + 1 < n && s[i + 1] == q)
+                i += 2; /* doubled quote */
+            else
+                return i + 1;
+        } else {
+            i++;
+        }
+    }
+    return n + 1;
+}
+
+/* $tag$ ... $tag$ starting at s[i] == '$'. Returns the end index, 0 if this is not a dollar
+ * quote opener, or n + 1 when unterminated. */
+static size_t scan_dollar(const char *s, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n && s[j] != '$' && (is_ident_char((unsigned char)s[j]) && s[j] != '$'))
+        j++;
+    if (j >= n || s[j] != '$')
+        return 0;
+    if (j > i + 1 && isdigit((unsigned char)s[i + 1]))
+        return 0;
+    size_t taglen = j - i + 1;
+    for (size_t k = j + 1; k + taglen <= n; k++) {
+        if (s[k] == '$' && memcmp(s + k, s + i, taglen) == 0)
+            return k + taglen;
+    }
+    return n + 1;
+}
+
+static sqlt_t tok(sqlt_kind_t kind, size_t start, size_t end)
+{
+    sqlt_t t = {kind, start, end - start};
+    return t;
+}
+
+sqlt_t sqlscan_next(const char *s, size_t n, size_t *pos)
+{
+    size_t i = *pos, e;
+    if (!skip_space(s, n, &i))
+        return *pos = n, tok(SQLT_ERROR, i, n);
+    if (i >= n)
+        return *pos = n, tok(SQLT_END, n, n);
+    unsigned char c = (unsigned char)s[i];
+    if ((c == 'E' || c == 'e') && i + 1 < n && s[i + 1] == '\'') {
+        e = scan_quoted(s, n, i + 1, '\'', true);
+        return e > n ? (*pos = n, tok(SQLT_ERROR, i, n)) : (*pos = e, tok(SQLT_STRING, i, e));
+    }
+    if (c == '\'' || c == '"') {
+        e = scan_quoted(s, n, i, (char)c, false);
+        if (e > n)
+            return *pos = n, tok(SQLT_ERROR, i, n);
+        return *pos = e, tok(c == '"' ? SQLT_QIDENT : SQLT_STRING, i, e);
+    }
+    if (c == '$') {
+        if (i + 1 < n && isdigit((unsigned char)s[i + 1])) {
+            e = i + 1;
+            while (e < n && isdigit((unsigned char)s[e]))
+                e++;
+            return *pos = e, tok(SQLT_PARAM, i, e);
+        }
+        e = scan_dollar(s, n, i);
+        if (e > n)
+            return *pos = n, tok(SQLT_ERROR, i, n);
+        if (e > 0)
+            return *pos = e, tok(SQLT_STRING, i, e);
+    }
+    if (is_ident_start(c)) {
+        e = i + 1;
+        while (e < n && is_ident_char((unsigned char)s[e]))
+            e++;
+        return *pos = e, tok(SQLT_WORD, i, e);
+    }
+    if (isdigit(c) || (c == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]))) {
+        e = i + 1;
+        while (e < n && (isalnum((unsigned char)s[e]) || s[e] == '.' || s[e] == '_'))
+            e++;
+        return *pos = e, tok(SQLT_NUMBER, i, e);
+    }
+    if (c == ';')
+        return *pos = i + 1, tok(SQLT_SEMI, i, i + 1);
+    return *pos = i + 1, tok(SQLT_OP, i, i + 1);
+}
+
+long sqlscan_split(const char *s, size_t n, sql_range_t *out, size_t max)
+{
+    size_t pos = 0, count = 0;
+    size_t first = 0, last = 0;
+    bool have = false;
+    for (;;) {
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.kind == SQLT_ERROR)
+            return -1;
+        if (t.kind == SQLT_END || t.kind == SQLT_SEMI) {
+            if (have) {
+                if (count < max) {
+                    out[count].start = first;
+                    out[count].len = last - first;
+                }
+                count++;
+            }
+            have = false;
+            if (t.kind == SQLT_END)
+                break;
+            continue;
+        }
+        if (!have)
+            first = t.start;
+        have = true;
+        last = t.start + t.len;
+    }
+    return (long)count;
+}
+
+bool sqlscan_is(const char *s, const sqlt_t *t, const char *kw)
+{
+    size_t n = strlen(kw);
+    return t->kind == SQLT_WORD && t->len == n && strncasecmp(s + t->start, kw, n) == 0;
+}

@@ -1,0 +1,49 @@
+/* sqlscan: a small PostgreSQL-dialect lexer used to split a query string into statements
+ * and to recognise the statements duckd handles itself (transaction control, SET/SHOW of
+ * PostgreSQL-only parameters). It understands quoting ('...', E'...', "...", $tag$...$tag$)
+ * and comments (-- and nested slash-star) so that semicolons or keywords inside them are never
+ * mistaken for statement structure. Pure functions over borrowed text; no allocation except
+ * the caller-owned output arrays. */
+#ifndef DUCKD_SESSION_SQLSCAN_H
+#define DUCKD_SESSION_SQLSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    SQLT_END = 0,
+    SQLT_WORD,   /* identifier or keyword (unquoted) */
+    SQLT_QIDENT, /* "quoted identifier" */
+    SQLT_STRING, /* '...', E'...', $$...$$ */
+    SQLT_NUMBER,
+    SQLT_PARAM,  /* $1 */
+    SQLT_SEMI,   /* ; */
+    SQLT_OP,     /* any other punctuation / operator character run */
+    SQLT_ERROR   /* unterminated quote or comment */
+} sqlt_kind_t;
+
+typedef struct sqlt {
+    sqlt_kind_t kind;
+    size_t start; /* byte offset of the token in the input */
+    size_t len;
+} sqlt_t;
+
+/* Scans the token starting at or after *pos (skipping white space and comments) and advances
+ * *pos past it. At the end of input returns a SQLT_END token. */
+sqlt_t sqlscan_next(const char *s, size_t n, size_t *pos);
+
+/* One statement's byte range inside the query string. */
+typedef struct sql_range {
+    size_t start;
+    size_t len;
+} sql_range_t;
+
+/* Splits s[0..n) at top-level semicolons. Statements that are empty (only white space and
+ * comments) are dropped. Writes up to `max` ranges and returns how many statements there are
+ * (which may exceed max), or -1 on an unterminated quote/comment. */
+long sqlscan_split(const char *s, size_t n, sql_range_t *out, size_t max);
+
+/* True when the token is a WORD equal to kw ignoring ASCII case. */
+bool sqlscan_is(const char *s, const sqlt_t *t, const char *kw);
+
+#endif

@@ -1,0 +1,54 @@
+/* Logging implementation: each line is formatted in a local buffer and written with a single
+ * write(2) so lines from concurrent sessions never interleave. */
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile int ulog_min = ULOG_INFO;
+
+void ulog_set_level(ulog_level_t level) { ulog_min = (int)level; }
+
+int ulog_enabled(ulog_level_t level) { return (int)level >= ulog_min; }
+
+int ulog_parse_level(const char *s)
+{
+    if (!strcasecmp(s, "debug"))
+        return ULOG_DEBUG;
+    if (!strcasecmp(s, "info"))
+        return ULOG_INFO;
+    if (!strcasecmp(s, "warning") || !strcasecmp(s, "warn"))
+        return ULOG_WARN;
+    if (!strcasecmp(s, "error"))
+        return ULOG_ERROR;
+    return -1;
+}
+
+void ulog(ulog_level_t level, const char *fmt, ...)
+{
+    static const char *names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
+    if ((int)level < ulog_min)
+        return;
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02d %02d:%02d:%02d.%03ldZ [%d] %s: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, (int)getpid(), names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}
