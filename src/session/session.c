@@ -397,6 +397,19 @@ static void tag_ddl(ubuf_t *b, const char *text)
     }
 }
 
+/* True if the statement has `word` as a top-level token (not inside quotes). */
+static bool has_word(const char *text, const char *word)
+{
+    size_t pos = 0, len = strlen(text);
+    for (;;) {
+        sqlt_t t = sqlscan_next(text, len, &pos);
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            return false;
+        if (sqlscan_is(text, &t, word))
+            return true;
+    }
+}
+
 static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, int64_t rows)
 {
     int64_t changed = cur ? eng_cursor_rows_changed(cur) : -1;
@@ -412,11 +425,12 @@ static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, 
     case ENG_KIND_COPY: ubuf_printf(b, "COPY %lld", (long long)n); return;
     case ENG_KIND_SET: ubuf_puts(b, "SET"); return;
     case ENG_KIND_CREATE:
-        if (changed >= 0 && cur && !eng_cursor_has_rows(cur)) {
+        tag_ddl(b, st->text);
+        if (changed >= 0 && strcmp(ubuf_cstr(b), "CREATE TABLE") == 0 && has_word(st->text, "AS")) {
+            ubuf_reset(b);
             ubuf_printf(b, "SELECT %lld", (long long)changed); /* CREATE TABLE AS */
-            return;
         }
-        /* fall through */
+        return;
     case ENG_KIND_DROP:
     case ENG_KIND_ALTER: tag_ddl(b, st->text); return;
     case ENG_KIND_SELECT:

@@ -5,6 +5,7 @@
 #define DUCKD_UTIL_ERR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct uerr {
     char sqlstate[6]; /* five characters + NUL; "" when no error is set */
