@@ -207,3 +207,35 @@ def test_graceful_shutdown_lets_running_statement_finish(start_server):
     assert res.get("v") == 300000000, res
     assert srv.proc.wait(timeout=60) == 0
     c.close()
+
+
+def test_slow_reader_bounded_memory(start_server):
+    """A client that stops reading a huge result stalls its own query; server memory stays
+    bounded (output buffer + one chunk), and other clients are unaffected."""
+    import socket
+    import struct
+    srv = start_server("--memory")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    body = struct.pack("!I", 196608) + b"user\0slow\0\0"
+    s.sendall(struct.pack("!I", len(body) + 4) + body)
+    buf = b""
+    while b"Z\0\0\0\x05" not in buf:
+        buf += s.recv(65536)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    q = b"select range, 'some padding text to make rows wider' from range(200000000)\0"
+    s.sendall(b"Q" + struct.pack("!I", len(q) + 4) + q)
+    time.sleep(1.0)
+    base = rss_kib(srv.proc.pid)
+    time.sleep(2.0)  # not reading: the server must block, not buffer
+    grown = rss_kib(srv.proc.pid) - base
+    assert grown < 64 * 1024, "server RSS grew %d KiB while the client was not reading" % grown
+    with psycopg2.connect(srv.dsn) as c:  # others are unaffected
+        cur = c.cursor()
+        cur.execute("select 1")
+        assert cur.fetchone() == (1,)
+    got = 0
+    while got < 256 * 1024:  # read some, then vanish mid-result
+        chunk = s.recv(1 << 20)
+        assert chunk
+        got += len(chunk)
+    s.close()

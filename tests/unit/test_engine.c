@@ -1,0 +1,262 @@
+/* Engine tests: every DuckDB type through a real in-memory database, encoded as PostgreSQL
+ * text (and binary where it differs), the OIDs the client is told, parameter binding, and
+ * the DuckDB error -> SQLSTATE mapping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "types/pgtypes.h"
+#include "util/buf.h"
+
+typedef struct {
+    eng_db_t *db;
+    eng_conn_t *conn;
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof *fx);
+    uerr_t err = UERR_INIT;
+    assert_int_equal(eng_db_open(&fx->db, NULL, false, NULL, 0, &err), 0);
+    assert_int_equal(eng_conn_open(fx->db, &fx->conn, &err), 0);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+    eng_conn_close(fx->conn);
+    eng_db_close(fx->db);
+    free(fx);
+    return 0;
+}
+
+/* Collects the first row's values as a "|"-joined string (NULL as \N). */
+typedef struct {
+    ubuf_t out;
+    int rows;
+} collect_t;
+
+static int collect_row(void *ctx, const eng_value_t *vals, size_t n)
+{
+    collect_t *c = ctx;
+    if (c->rows++ > 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ubuf_putc(&c->out, '|');
+        if (vals[i].len < 0)
+            ubuf_puts(&c->out, "\\N");
+        else
+            ubuf_append(&c->out, vals[i].data, (size_t)vals[i].len);
+    }
+    return 0;
+}
+
+/* Runs sql with one format for all columns; returns the first row (caller frees) and the
+ * first column's OID. */
+static char *run(fx_t *fx, const char *sql, int16_t format, uint32_t *oid)
+{
+    eng_stmt_t *st = NULL;
+    eng_cursor_t *cur = NULL;
+    uerr_t err = UERR_INIT;
+    collect_t c = {UBUF_INIT, 0};
+    int64_t n;
+    bool done;
+    if (eng_prepare(fx->conn, sql, &st, &err) != 0)
+        fail_msg("prepare %s: %s", sql, err.message);
+    assert_int_equal(eng_bind(st, NULL, 0, &err), 0);
+    if (eng_execute(st, &cur, &err) != 0)
+        fail_msg("execute %s: %s", sql, err.message);
+    eng_cursor_set_formats(cur, &format, 1);
+    if (oid)
+        *oid = eng_cursor_ncols(cur) ? eng_cursor_col(cur, 0)->oid : 0;
+    assert_int_equal(eng_cursor_fetch(cur, 0, collect_row, &c, &n, &done, &err), 0);
+    assert_true(done);
+    eng_cursor_free(cur);
+    eng_stmt_free(st);
+    uerr_clear(&err);
+    ubuf_cstr(&c.out);
+    return c.out.data;
+}
+
+static void expect_text(fx_t *fx, const char *sql, uint32_t oid, const char *want)
+{
+    uint32_t got_oid = 0;
+    char *got = run(fx, sql, 0, &got_oid);
+    if (strcmp(got, want) != 0 || got_oid != oid)
+        fail_msg("%s\n  want %s (oid %u)\n  got  %s (oid %u)", sql, want, oid, got, got_oid);
+    free(got);
+}
+
+static void test_text_scalars(void **state)
+{
+    fx_t *fx = *state;
+    expect_text(fx, "select true", PGT_BOOL, "t");
+    expect_text(fx, "select false", PGT_BOOL, "f");
+    expect_text(fx, "select (-5)::tinyint", PGT_INT2, "-5");
+    expect_text(fx, "select 255::utinyint", PGT_INT2, "255");
+    expect_text(fx, "select 32767::smallint", PGT_INT2, "32767");
+    expect_text(fx, "select 65535::usmallint", PGT_INT4, "65535");
+    expect_text(fx, "select (-2147483648)::integer", PGT_INT4, "-2147483648");
+    expect_text(fx, "select 4294967295::uinteger", PGT_INT8, "4294967295");
+    expect_text(fx, "select (-9223372036854775808)::bigint", PGT_INT8, "-9223372036854775808");
+    expect_text(fx, "select 18446744073709551615::ubigint", PGT_NUMERIC, "18446744073709551615");
+    expect_text(fx, "select (-170141183460469231731687303715884105727)::hugeint", PGT_NUMERIC,
+                "-170141183460469231731687303715884105727");
+    expect_text(fx, "select 340282366920938463463374607431768211455::uhugeint", PGT_NUMERIC,
+                "340282366920938463463374607431768211455");
+    expect_text(fx, "select 1.5::decimal(4,1)", PGT_NUMERIC, "1.5");
+    expect_text(fx, "select (-0.05)::decimal(9,3)", PGT_NUMERIC, "-0.050");
+    expect_text(fx, "select 123456789012.345::decimal(18,3)", PGT_NUMERIC, "123456789012.345");
+    expect_text(fx, "select 12345678901234567890.1234567890::decimal(38,10)", PGT_NUMERIC,
+                "12345678901234567890.1234567890");
+    expect_text(fx, "select 0.1::real", PGT_FLOAT4, "0.1");
+    expect_text(fx, "select 0.1::double", PGT_FLOAT8, "0.1");
+    expect_text(fx, "select 1e20::double", PGT_FLOAT8, "1e+20");
+    expect_text(fx, "select 'nan'::double", PGT_FLOAT8, "NaN");
+    expect_text(fx, "select '-inf'::double", PGT_FLOAT8, "-Infinity");
+    expect_text(fx, "select 'héllo'", PGT_TEXT, "héllo");
+    expect_text(fx, "select '\\xDE\\xAD'::blob", PGT_BYTEA, "\\xdead");
+    expect_text(fx, "select null::integer", PGT_INT4, "\\N");
+}
+
+static void test_text_datetime(void **state)
+{
+    fx_t *fx = *state;
+    expect_text(fx, "select date '2024-02-29'", PGT_DATE, "2024-02-29");
+    expect_text(fx, "select date '0044-03-15 (BC)'", PGT_DATE, "0044-03-15 BC");
+    expect_text(fx, "select 'infinity'::date", PGT_DATE, "infinity");
+    expect_text(fx, "select time '04:05:06.5'", PGT_TIME, "04:05:06.5");
+    expect_text(fx, "select timestamp '2024-01-02 03:04:05.123'", PGT_TIMESTAMP,
+                "2024-01-02 03:04:05.123");
+    expect_text(fx, "select timestamp_ns '2024-01-02 03:04:05.123456789'", PGT_TIMESTAMP,
+                "2024-01-02 03:04:05.123456");
+    expect_text(fx, "select timestamp_s '2024-01-02 03:04:05'", PGT_TIMESTAMP,
+                "2024-01-02 03:04:05");
+    expect_text(fx, "select 'infinity'::timestamp", PGT_TIMESTAMP, "infinity");
+    expect_text(fx, "select interval '1 year 2 months 3 days 04:05:06.789'", PGT_INTERVAL,
+                "1 year 2 mons 3 days 04:05:06.789");
+    expect_text(fx, "select interval '0 seconds'", PGT_INTERVAL, "00:00:00");
+    expect_text(fx, "select uuid '6ba7b810-9dad-11d1-80b4-00c04fd430c8'", PGT_UUID,
+                "6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+    expect_text(fx, "select uuid '00000000-0000-0000-0000-000000000001'", PGT_UUID,
+                "00000000-0000-0000-0000-000000000001");
+}
+
+static void test_text_nested(void **state)
+{
+    fx_t *fx = *state;
+    expect_text(fx, "select [1, 2, null]", PGT_INT4_ARRAY, "{1,2,NULL}");
+    expect_text(fx, "select ['a', 'b c', '', 'NULL', 'q\"x']", PGT_TEXT_ARRAY,
+                "{a,\"b c\",\"\",\"NULL\",\"q\\\"x\"}");
+    expect_text(fx, "select []::integer[]", PGT_INT4_ARRAY, "{}");
+    expect_text(fx, "select [[1, 2], [3]]", PGT_TEXT, "{{1,2},{3}}");
+    expect_text(fx, "select array_value(1.5::double, 2)", PGT_FLOAT8_ARRAY, "{1.5,2}");
+    expect_text(fx, "select {'a': 1, 'b': 'x', 'c': null}", PGT_JSON,
+                "{\"a\":1,\"b\":\"x\",\"c\":null}");
+    expect_text(fx, "select map {'k': [1, 2]}", PGT_JSON, "{\"k\":[1,2]}");
+    expect_text(fx, "select {'d': date '2024-01-02', 'f': 0.5::double, 't': true}", PGT_JSON,
+                "{\"d\":\"2024-01-02\",\"f\":0.5,\"t\":true}");
+    expect_text(fx, "select 'x'::enum ('x', 'y')", PGT_TEXT, "x");
+}
+
+static void test_binary(void **state)
+{
+    fx_t *fx = *state;
+    char *got = run(fx, "select 258::integer", 1, NULL);
+    assert_memory_equal(got, "\x00\x00\x01\x02", 4);
+    free(got);
+    got = run(fx, "select date '2000-01-02'", 1, NULL);
+    assert_memory_equal(got, "\x00\x00\x00\x01", 4);
+    free(got);
+    got = run(fx, "select 'abc'", 1, NULL);
+    assert_string_equal(got, "abc");
+    free(got);
+}
+
+static void test_params(void **state)
+{
+    fx_t *fx = *state;
+    eng_stmt_t *st = NULL;
+    eng_cursor_t *cur = NULL;
+    uerr_t err = UERR_INIT;
+    collect_t c = {UBUF_INIT, 0};
+    int64_t n;
+    bool done;
+    assert_int_equal(eng_prepare(fx->conn, "select $1::integer + 1, $2, $3::date", &st, &err), 0);
+    assert_int_equal(eng_stmt_nparams(st), 3);
+    assert_int_equal(eng_stmt_param_oid(st, 0), PGT_INT4);
+    const uint8_t bin41[4] = {0, 0, 0, 41};
+    const uint8_t days[4] = {0, 0, 0, 1}; /* 2000-01-02 */
+    eng_param_t p[3] = {{bin41, 4, 1, PGT_INT4}, {(const uint8_t *)"x y", 3, 0, 0},
+                        {days, 4, 1, PGT_DATE}};
+    assert_int_equal(eng_bind(st, p, 3, &err), 0);
+    assert_int_equal(eng_execute(st, &cur, &err), 0);
+    assert_int_equal(eng_cursor_fetch(cur, 0, collect_row, &c, &n, &done, &err), 0);
+    assert_string_equal(ubuf_cstr(&c.out), "42|x y|2000-01-02");
+    eng_cursor_free(cur);
+    eng_stmt_free(st);
+    ubuf_free(&c.out);
+}
+
+static void test_sqlstates(void **state)
+{
+    fx_t *fx = *state;
+    struct {
+        const char *sql, *state;
+    } cases[] = {
+        {"selec 1", "42601"},
+        {"select * from missing_table", "42P01"},
+        {"select missing_col from (select 1 as a)", "42703"},
+        {"select no_such_fn(1)", "42883"},
+        {"select 'abc'::integer", "22P02"},
+        {"select 300::tinyint", "22003"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        eng_stmt_t *st = NULL;
+        eng_cursor_t *cur = NULL;
+        uerr_t err = UERR_INIT;
+        int64_t n;
+        bool done;
+        int rc = eng_prepare(fx->conn, cases[i].sql, &st, &err);
+        if (rc == 0 && eng_bind(st, NULL, 0, &err) == 0 && eng_execute(st, &cur, &err) == 0)
+            rc = eng_cursor_fetch(cur, 0, NULL, NULL, &n, &done, &err);
+        else
+            rc = -1;
+        if (rc == 0 || strcmp(err.sqlstate, cases[i].state) != 0)
+            fail_msg("%s: want %s, got %s (%s)", cases[i].sql, cases[i].state, err.sqlstate,
+                     err.message ? err.message : "no error");
+        eng_cursor_free(cur);
+        eng_stmt_free(st);
+        uerr_clear(&err);
+    }
+    assert_string_equal(eng_sqlstate_for(0, "TransactionContext Error: Conflict on tuple deletion!"),
+                        "40001");
+    assert_string_equal(eng_sqlstate_for(0, "Constraint Error: NOT NULL constraint failed: t.v"),
+                        "23502");
+    assert_string_equal(eng_sqlstate_for(0, "Constraint Error: Duplicate key \"id: 1\""), "23505");
+    assert_string_equal(eng_sqlstate_for(0, "Out of Memory Error: failed to allocate"), "53200");
+    assert_string_equal(eng_sqlstate_for(0, "INTERRUPT Error: Interrupted!"), "57014");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_text_scalars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_datetime, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlstates, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
