@@ -120,6 +120,12 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
         uerr_set(err, "53000", "could not open a DuckDB connection");
         return -1;
     }
+    /* The encoders print timestamptz in UTC; DuckDB's own time zone arithmetic (casts,
+     * date_trunc on timestamptz) must agree, whatever the machine's local zone is. */
+    duckdb_result res;
+    if (duckdb_query(c->con, "SET TimeZone = 'UTC'", &res) != DuckDBSuccess)
+        ulog(ULOG_DEBUG, "SET TimeZone failed: %s", duckdb_result_error(&res));
+    duckdb_destroy_result(&res);
     *out = c;
     return 0;
 }

@@ -86,6 +86,30 @@ static size_t scan_dollar(const char *s, size_t n, size_t i)
     return n + 1;
 }
 
+/* Characters PostgreSQL's lexer combines into one operator token (`<=`, `!~*`, `->>`). */
+static bool is_op_char(unsigned char c)
+{
+    return c != 0 && strchr("+-*/<>=~!@#%^&|`?", c) != NULL;
+}
+
+/* An operator starting at s[i]: the longest run of operator characters that does not start
+ * a comment; like PostgreSQL, a multi-character operator cannot end in + or - unless it
+ * contains one of ~ ! @ # % ^ & | ` ? (so `=-1` is `=` followed by `-1`). Returns the end. */
+static size_t scan_operator(const char *s, size_t n, size_t i)
+{
+    size_t e = i + 1;
+    bool special = false;
+    while (e < n && is_op_char((unsigned char)s[e]) &&
+           !(s[e] == '-' && e + 1 < n && s[e + 1] == '-') &&
+           !(s[e] == '/' && e + 1 < n && s[e + 1] == '*'))
+        e++;
+    for (size_t k = i; k < e; k++)
+        special = special || strchr("~!@#%^&|`?", s[k]) != NULL;
+    while (e - i > 1 && !special && (s[e - 1] == '+' || s[e - 1] == '-'))
+        e--;
+    return e;
+}
+
 static sqlt_t tok(sqlt_kind_t kind, size_t start, size_t end)
 {
     sqlt_t t = {kind, start, end - start};
@@ -137,6 +161,10 @@ sqlt_t sqlscan_next(const char *s, size_t n, size_t *pos)
     }
     if (c == ';')
         return *pos = i + 1, tok(SQLT_SEMI, i, i + 1);
+    if (c == ':' && i + 1 < n && s[i + 1] == ':')
+        return *pos = i + 2, tok(SQLT_OP, i, i + 2);
+    if (is_op_char(c))
+        return e = scan_operator(s, n, i), *pos = e, tok(SQLT_OP, i, e);
     return *pos = i + 1, tok(SQLT_OP, i, i + 1);
 }
 
@@ -174,4 +202,10 @@ bool sqlscan_is(const char *s, const sqlt_t *t, const char *kw)
 {
     size_t n = strlen(kw);
     return t->kind == SQLT_WORD && t->len == n && strncasecmp(s + t->start, kw, n) == 0;
+}
+
+bool sqlscan_is_op(const char *s, const sqlt_t *t, const char *op)
+{
+    size_t n = strlen(op);
+    return t->kind == SQLT_OP && t->len == n && memcmp(s + t->start, op, n) == 0;
 }

@@ -18,7 +18,8 @@ typedef enum {
     SQLT_NUMBER,
     SQLT_PARAM,  /* $1 */
     SQLT_SEMI,   /* ; */
-    SQLT_OP,     /* any other punctuation / operator character run */
+    SQLT_OP,     /* punctuation ( ) [ ] , . : (one character each), `::`, or an operator
+                    run as PostgreSQL lexes it (`=`, `<>`, `!~*`, `->>`) */
     SQLT_ERROR   /* unterminated quote or comment */
 } sqlt_kind_t;
 
@@ -45,5 +46,7 @@ long sqlscan_split(const char *s, size_t n, sql_range_t *out, size_t max);
 
 /* True when the token is a WORD equal to kw ignoring ASCII case. */
 bool sqlscan_is(const char *s, const sqlt_t *t, const char *kw);
+/* True when the token is the operator or punctuation `op` exactly (e.g. "(", "::", "~"). */
+bool sqlscan_is_op(const char *s, const sqlt_t *t, const char *op);
 
 #endif
