@@ -19,7 +19,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wno-unused-parameter -Wformat=2 -Wvla
 CSTD    := -std=c17 -D_GNU_SOURCE
 OPT     := -O2 -g
-SANFLAG := $(if $(SAN),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined,)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAG := $(if $(SAN),$(SAN_FLAGS))
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) $(SANFLAG) -Isrc -MMD -MP -pthread $(EXTRA_CFLAGS)
 LDFLAGS_ALL := $(SANFLAG) -pthread -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/lib' -Wl,-rpath,'$$ORIGIN/../lib'
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih) -lduckdb -lm
