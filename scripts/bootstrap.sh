@@ -7,11 +7,15 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libssl-dev libinih-dev libcmocka-dev libpq-dev
-      nodejs npm postgresql-client
+      postgresql-client
       python3 python3-pytest python3-psycopg2 python3-psycopg python3-asyncpg
       python3-sqlalchemy python3-pandas
       default-jdk-headless libpostgresql-jdbc-java)
 [ "${DUCKD_BOOTSTRAP_EXTRA:-}" ] && PKGS+=(${DUCKD_BOOTSTRAP_EXTRA})
+# Node.js and npm: any installation will do (the machine may carry its own, which conflicts
+# with Debian's npm package); install Debian's only when the commands are missing.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
