@@ -7,7 +7,7 @@
 
 #include "util/buf.h"
 
-static char *uerr_vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *uerr_vformat(const char *fmt, va_list ap)
 {
     ubuf_t b = UBUF_INIT;
     ubuf_vprintf(&b, fmt, ap);
