@@ -161,7 +161,7 @@ static int open_listeners(const cfg_t *cfg, server_t *sv)
 }
 
 /* Accepts connections until a termination signal arrives. */
-static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg)
+static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_threads)
 {
     struct pollfd p[3];
     for (int i = 0; i < sv->nfds; i++)
@@ -183,6 +183,14 @@ static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg)
             int fd = accept4(sv->fds[i], NULL, NULL, SOCK_CLOEXEC);
             if (fd < 0)
                 continue;
+            /* Sessions are capped by max_connections after startup; this caps the threads of
+             * connections still in startup (or being refused) so a flood cannot exhaust us. */
+            if (pgw_conn_active() >= max_threads) {
+                ulog(ULOG_WARN, "too many connection attempts in progress (%d): closing",
+                     pgw_conn_active());
+                close(fd);
+                continue;
+            }
             int rc = pgw_conn_spawn(pcfg, fd);
             if (rc != 0)
                 ulog(ULOG_ERROR, "cannot start connection thread: %s", strerror(-rc));
@@ -276,7 +284,7 @@ int main(int argc, char **argv)
         goto out;
     pgw_server_cfg_t pcfg = {&env, (size_t)cfg.max_message_size, (size_t)cfg.output_buffer};
     ulog(ULOG_INFO, "ready to accept connections");
-    accept_loop(&sv, &pcfg);
+    accept_loop(&sv, &pcfg, cfg.max_connections + 64);
 
     for (int i = 0; i < sv.nfds; i++) {
         close(sv.fds[i]);

@@ -22,6 +22,8 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+#define CONN_STARTUP_TIMEOUT_MS 60000
+
 typedef enum {
     CONN_STARTUP = 0, /* waiting for the startup packet (or SSLRequest / CancelRequest) */
     CONN_READY,       /* normal operation */
@@ -93,10 +95,17 @@ static int conn_maybe_flush(conn_t *c)
 static int conn_read_more(conn_t *c)
 {
     struct pollfd p[2] = {{c->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
+    /* A client that connects and never completes the startup packet must not hold a thread
+     * forever (PostgreSQL's authentication_timeout is 60 s too). */
+    int timeout_ms = c->state == CONN_STARTUP ? CONN_STARTUP_TIMEOUT_MS : -1;
     for (;;) {
-        int r = poll(p, p[1].fd >= 0 ? 2 : 1, -1);
+        int r = poll(p, p[1].fd >= 0 ? 2 : 1, timeout_ms);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r == 0) {
+            conn_set_reason(c, "startup packet timeout");
+            return -1;
+        }
         if (r < 0)
             return -1;
         if (p[0].revents)
