@@ -1,517 +1,780 @@
-/* Configuration loading from the settings table (settings.def): defaults, the INI file (inih),
- * environment variables and flags, in increasing precedence, each value remembering its
- * origin; then typed validation into cfg_t. Also --help, --print-config and the generated
- * docs/CONFIG.md. */
-#include "config/config.h"
-
+/* Configuration loading driven by the settings table (settings.def): defaults, the INI file
+ * (inih), the environment and the command line, in increasing precedence. Every value is
+ * validated where it is read, so errors name their file line, variable or flag, and each
+ * effective value remembers its origin. */
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "config/config_internal.h"
-#include "util/buf.h"
 #include "util/xalloc.h"
 
-typedef enum { T_STRING, T_PATH, T_INT, T_BOOL, T_SIZE, T_ENUM } cfg_type_t;
-typedef enum { SEC_SERVER, SEC_DUCKDB } cfg_section_t;
+/* ---- the table ---- */
 
-typedef struct cfg_def {
-    cfg_section_t section;
-    const char *key;
-    cfg_type_t type;
-    const char *dflt;    /* NULL: unset (DuckDB options) */
-    const char *flag;    /* NULL: no flag */
-    int64_t min, max;
-    const char *choices; /* ENUM */
-    const char *doc;
-    size_t offset;       /* [server]: field offset in cfg_t */
-} cfg_def_t;
+#define NOFLAG NULL
+#define NODEFAULT NULL
 
-#define CFG_SERVER(k, t, d, f, lo, hi, ch, doc)                                              \
-    {SEC_SERVER, #k, T_##t, d, f, lo, hi, ch, doc, offsetof(cfg_t, k)},
-#define CFG_DUCKDB(k, t, f, doc) {SEC_DUCKDB, #k, T_##t, NULL, f, 0, 0, NULL, doc, 0},
-static const cfg_def_t cfg_defs[] = {
+#define CFG_TYPE_STRING CFG_T_STRING, 0, 0, NULL
+#define CFG_TYPE_PATH CFG_T_PATH, 0, 0, NULL
+#define CFG_TYPE_BOOL CFG_T_BOOL, 0, 0, NULL
+#define CFG_TYPE_INT(lo, hi) CFG_T_INT, lo, hi, NULL
+#define CFG_TYPE_SIZE(lo, hi) CFG_T_SIZE, lo, hi, NULL
+#define CFG_TYPE_DURATION(lo, hi) CFG_T_DURATION, lo, hi, NULL
+#define CFG_TYPE_ENUM(choices) CFG_T_ENUM, 0, 0, choices
+
+#define CFG_TYPEID_STRING CFG_T_STRING
+#define CFG_TYPEID_PATH CFG_T_PATH
+#define CFG_TYPEID_BOOL CFG_T_BOOL
+#define CFG_TYPEID_INT(lo, hi) CFG_T_INT
+#define CFG_TYPEID_SIZE(lo, hi) CFG_T_SIZE
+#define CFG_TYPEID_DURATION(lo, hi) CFG_T_DURATION
+#define CFG_TYPEID_ENUM(choices) CFG_T_ENUM
+
+#define CFG_SEC_server CFG_SEC_SERVER
+#define CFG_SEC_duckdb CFG_SEC_DUCKDB
+
+/* The C type of a cfg_t field; any enum type (cfg_mode_t) lands on CFG_F_ENUM or CFG_F_INT. */
+#define CFG_FIELD_KIND(f)                                                                      \
+    _Generic((f), char *: CFG_F_STR, int: CFG_F_INT, bool: CFG_F_BOOL, int64_t: CFG_F_I64,      \
+             default: CFG_F_ENUM)
+#define CFG_FIELD_server(key) CFG_FIELD_KIND(((cfg_t *)0)->key), offsetof(cfg_t, key), CFG_KEY_##key
+#define CFG_FIELD_duckdb(key) CFG_F_NONE, 0, -1
+
+/* Which field C types a setting type may be stored in. */
+#define CFG_FITS(t, f)                                                                         \
+    ((t) == CFG_T_ENUM                               ? (f) != CFG_F_BOOL && (f) != CFG_F_I64   \
+     : (t) == CFG_T_INT || (t) == CFG_T_DURATION ? (f) == CFG_F_INT                          \
+     : (t) == CFG_T_SIZE                             ? (f) == CFG_F_I64                        \
+     : (t) == CFG_T_BOOL                             ? (f) == CFG_F_BOOL                       \
+                                                     : (f) == CFG_F_STR)
+#define CFG_CHECK_server(key, t)                                                               \
+    _Static_assert(CFG_FITS(t, CFG_FIELD_KIND(((cfg_t *)0)->key)),                             \
+                   "cfg_t." #key " does not have the C type its setting type needs");
+#define CFG_CHECK_duckdb(key, t)
+
+#define CFG(sec, key, type, dflt, flag, doc) CFG_CHECK_##sec(key, CFG_TYPEID_##type)
+#include "config/settings.def"
+#undef CFG
+
+_Static_assert(sizeof(cfg_mode_t) == sizeof(int), "enum settings are stored as int");
+
+#define CFG(sec, key, type, dflt, flag, doc)                                                   \
+    {CFG_SEC_##sec, #key, CFG_TYPE_##type, dflt, flag, doc, CFG_FIELD_##sec(key)},
+const cfg_def_t cfg__defs[] = {
 #include "config/settings.def"
 };
-#undef CFG_SERVER
-#undef CFG_DUCKDB
-#define CFG_NDEFS (sizeof cfg_defs / sizeof cfg_defs[0])
+#undef CFG
+const size_t cfg__ndefs = sizeof cfg__defs / sizeof cfg__defs[0];
 
-_Static_assert(CFG_NDEFS <= 64, "cfg_t.origins is too small for the settings table");
+enum {
+#define CFG(sec, key, type, dflt, flag, doc) CFG_ROW_##sec##_##key,
+#include "config/settings.def"
+#undef CFG
+    CFG_NDEFS
+};
 
-/* Raw value of one table row while loading. */
+const cfg_opt_t cfg__opts[] = {
+    {CFG_OPT_CONFIG, "--config", NULL, "FILE",
+     "Read settings from this INI file (default: the file named by DUCKD_CONFIG; none)."},
+    {CFG_OPT_EPHEMERAL, "--ephemeral", NULL, NULL, "Shorthand for mode = ephemeral."},
+    {CFG_OPT_MEMORY, "--memory", NULL, NULL, "Shorthand for mode = memory."},
+    {CFG_OPT_PRINT_CONFIG, "--print-config", NULL, NULL,
+     "Print every effective setting and where it came from, then exit."},
+    {CFG_OPT_VERSION, "--version", "-V", NULL, "Print the version and exit."},
+    {CFG_OPT_HELP, "--help", "-h", NULL, "Print this help and exit."},
+    {CFG_OPT_MARKDOWN, "--config-markdown", NULL, NULL, NULL},
+};
+const size_t cfg__nopts = sizeof cfg__opts / sizeof cfg__opts[0];
+
+/* ---- the loader: raw text per row, highest precedence wins ---- */
+
+typedef enum { PRIO_UNSET, PRIO_DEFAULT, PRIO_FILE, PRIO_ENV, PRIO_FLAG } prio_t;
+
 typedef struct raw {
-    char *value;  /* NULL = unset */
+    char *text; /* NULL = unset */
     char *origin;
-    int prio;     /* 0 default, 1 file, 2 env, 3 flag */
+    prio_t prio;
+    int file_line; /* line of the file that set it, 0 = none (duplicate detection) */
 } raw_t;
 
-/* A [duckdb] key from the file that is not in the table. */
+/* A key of the file's [duckdb] section that is not in the table. */
 typedef struct extra {
     char *key, *value, *origin;
-    struct extra *next;
+    int line;
 } extra_t;
 
 typedef struct loader {
     raw_t raw[CFG_NDEFS];
-    extra_t *extra, **extra_tail;
-    const char *file;  /* for messages */
-    int line;          /* current line while parsing the file */
+    extra_t *extra; /* in file order */
+    size_t nextra;
+    const char *mode_flag; /* the first of --db, --ephemeral, --memory given */
     uerr_t *err;
-    bool failed;
+    /* while reading the file */
+    FILE *fp;
+    const char *file;
+    int lineno;
+    char *line; /* getline buffer */
+    size_t linecap;
+    const char *cur; /* the current physical line in `line`, without newline and BOM */
+    int fail_line; /* line of the first error the reader or handler found; 0 = none */
 } loader_t;
 
-/* ---- small helpers ---- */
-
-static const cfg_def_t *cfg_find(cfg_section_t sec, const char *key)
+static const char *section_name(cfg_section_t sec)
 {
-    for (size_t i = 0; i < CFG_NDEFS; i++)
-        if (cfg_defs[i].section == sec && strcasecmp(cfg_defs[i].key, key) == 0)
-            return &cfg_defs[i];
-    return NULL;
+    return sec == CFG_SEC_SERVER ? "server" : "duckdb";
 }
 
-static const cfg_def_t *cfg_find_flag(const char *flag, size_t len)
+static const cfg_def_t *find_key(cfg_section_t sec, const char *key)
 {
-    for (size_t i = 0; i < CFG_NDEFS; i++)
-        if (cfg_defs[i].flag && strlen(cfg_defs[i].flag) == len &&
-            strncmp(cfg_defs[i].flag, flag, len) == 0)
-            return &cfg_defs[i];
-    return NULL;
+    const cfg_def_t *found = NULL;
+    for (size_t i = 0; i < cfg__ndefs && !found; i++)
+        if (cfg__defs[i].section == sec && strcasecmp(cfg__defs[i].key, key) == 0)
+            found = &cfg__defs[i];
+    return found;
 }
 
-static void loader_set(loader_t *l, const cfg_def_t *d, const char *value, int prio,
-                       const char *origin)
+static const cfg_def_t *find_flag(const char *flag)
 {
-    raw_t *r = &l->raw[d - cfg_defs];
-    if (r->prio > prio)
-        return;
-    free(r->value);
-    free(r->origin);
-    r->value = xstrdup(value);
-    r->origin = xstrdup(origin);
-    r->prio = prio;
+    const cfg_def_t *found = NULL;
+    for (size_t i = 0; i < cfg__ndefs && !found; i++)
+        if (cfg__defs[i].flag && strcmp(cfg__defs[i].flag, flag) == 0)
+            found = &cfg__defs[i];
+    return found;
 }
 
-static void env_name(char *out, size_t n, const char *key)
+static const cfg_opt_t *find_opt(const char *flag)
 {
-    size_t i = 0;
-    int w = snprintf(out, n, "DUCKD_");
-    for (i = 0; key[i] && (size_t)w + i + 1 < n; i++)
-        out[w + i] = (char)toupper((unsigned char)key[i]);
-    out[w + i] = '\0';
+    const cfg_opt_t *found = NULL;
+    for (size_t i = 0; i < cfg__nopts && !found; i++)
+        if (strcmp(cfg__opts[i].flag, flag) == 0 ||
+            (cfg__opts[i].alias && strcmp(cfg__opts[i].alias, flag) == 0))
+            found = &cfg__opts[i];
+    return found;
 }
 
-/* ---- the file ---- */
-
-static char *file_reader(char *str, int num, void *stream)
+/* Case-insensitive Levenshtein distance; SIZE_MAX for strings of 64 bytes or more. */
+static size_t edit_distance(const char *a, const char *b)
 {
-    loader_t *l = ((void **)stream)[1];
-    char *r = fgets(str, num, ((void **)stream)[0]);
-    if (r)
-        l->line++;
-    return r;
-}
-
-static int file_handler(void *user, const char *section, const char *name, const char *value)
-{
-    loader_t *l = user;
-    char origin[512];
-    snprintf(origin, sizeof origin, "%s:%d", l->file, l->line);
-    cfg_section_t sec;
-    if (strcasecmp(section, "server") == 0)
-        sec = SEC_SERVER;
-    else if (strcasecmp(section, "duckdb") == 0)
-        sec = SEC_DUCKDB;
-    else {
-        uerr_set(l->err, "F0000", "%s: unknown section [%s] (expected [server] or [duckdb])",
-                 origin, section);
-        return 0;
-    }
-    const cfg_def_t *d = cfg_find(sec, name);
-    if (!d && sec == SEC_SERVER) {
-        uerr_set(l->err, "F0000", "%s: unknown key \"%s\" in section [server]", origin, name);
-        return 0;
-    }
-    if (d) {
-        if (l->raw[d - cfg_defs].prio == 1) {
-            uerr_set(l->err, "F0000", "%s: key \"%s\" is set twice in section [%s]", origin,
-                     name, section);
-            return 0;
+    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64], dist = SIZE_MAX;
+    if (la < 64 && lb < 64) {
+        for (size_t j = 0; j <= lb; j++)
+            prev[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+            cur[0] = i;
+            for (size_t j = 1; j <= lb; j++) {
+                size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
+                                            tolower((unsigned char)b[j - 1]));
+                size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+                cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            }
+            memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
         }
-        loader_set(l, d, value, 1, origin);
-        return 1;
+        dist = prev[lb];
     }
-    for (extra_t *e = l->extra; e; e = e->next) {
-        if (strcasecmp(e->key, name) == 0) {
-            uerr_set(l->err, "F0000", "%s: key \"%s\" is set twice in section [duckdb]", origin,
-                     name);
-            return 0;
-        }
-    }
-    extra_t *e = xcalloc(1, sizeof *e);
-    e->key = xstrdup(name);
-    e->value = xstrdup(value);
-    e->origin = xstrdup(origin);
-    *l->extra_tail = e;
-    l->extra_tail = &e->next;
-    return 1;
+    return dist;
 }
 
-static int load_stream(loader_t *l, FILE *f, const char *name)
+/* Keeps cand in *best when it is a plausible typo of name and closer than *best. */
+static void consider(const char *name, const char *cand, const char **best, size_t *best_dist)
 {
-    void *stream[2] = {f, l};
-    l->file = name;
-    l->line = 0;
-    int rc = ini_parse_stream(file_reader, stream, file_handler, l);
-    if (rc == 0)
-        return 0;
-    if (!uerr_isset(l->err))
-        uerr_set(l->err, "F0000", "%s:%d: syntax error", name, rc > 0 ? rc : l->line);
-    return -1;
+    size_t d = cand ? edit_distance(name, cand) : SIZE_MAX;
+    if (d <= 2 && d * 2 <= strlen(cand) && d < *best_dist) {
+        *best = cand;
+        *best_dist = d;
+    }
 }
 
-static int load_file(loader_t *l, const char *path)
+/* The key of section sec (or, with flags, the flag) that name is most likely a typo of. */
+static const char *suggest(const char *name, cfg_section_t sec, bool flags)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        uerr_set(l->err, "F0000", "cannot open config file %s: %s", path, strerror(errno));
-        return -1;
+    const char *best = NULL;
+    size_t dist = SIZE_MAX;
+    for (size_t i = 0; i < cfg__ndefs; i++)
+        if (flags || cfg__defs[i].section == sec)
+            consider(name, flags ? cfg__defs[i].flag : cfg__defs[i].key, &best, &dist);
+    for (size_t i = 0; flags && i < cfg__nopts; i++)
+        consider(name, cfg__opts[i].doc ? cfg__opts[i].flag : NULL, &best, &dist);
+    return best;
+}
+
+static void set_raw(loader_t *l, const cfg_def_t *d, const char *text, prio_t prio,
+                    const char *origin)
+{
+    raw_t *r = &l->raw[d - cfg__defs];
+    if (prio >= r->prio) {
+        free(r->text);
+        free(r->origin);
+        r->text = xstrdup(text);
+        r->origin = xstrdup(origin);
+        r->prio = prio;
     }
-    int rc = load_stream(l, f, path);
-    fclose(f);
+}
+
+/* Validates text for row d and records it; on error the message starts with `where` and
+ * ends with `note` (if any). */
+static int set_checked(loader_t *l, const cfg_def_t *d, const char *text, prio_t prio,
+                       const char *origin, const char *where, const char *note)
+{
+    cfg_value_t v;
+    ubuf_t why = UBUF_INIT;
+    int rc = -1;
+    if (cfg__parse_value(d, text, &v, &why)) {
+        set_raw(l, d, text, prio, origin);
+        rc = 0;
+    } else {
+        uerr_set(l->err, "F0000", "%s: %s%s", where, ubuf_cstr(&why), note ? note : "");
+    }
+    ubuf_free(&v.canon);
+    ubuf_free(&why);
     return rc;
-}
-
-/* ---- environment and flags ---- */
-
-static void load_env(loader_t *l, char **envp)
-{
-    for (size_t i = 0; i < CFG_NDEFS; i++) {
-        char name[128];
-        env_name(name, sizeof name, cfg_defs[i].key);
-        size_t n = strlen(name);
-        for (char **e = envp; e && *e; e++) {
-            if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') {
-                char origin[160];
-                snprintf(origin, sizeof origin, "env %s", name);
-                loader_set(l, &cfg_defs[i], *e + n + 1, 2, origin);
-            }
-        }
-    }
-}
-
-static int flag_error(uerr_t *err, const char *what, const char *arg)
-{
-    uerr_set(err, "F0000", "%s %s%s", what, arg, strcmp(what, "unknown option") == 0 ? " (see --help)" : "");
-    return -1;
-}
-
-/* Parses argv. Returns the action, or -1 with err set. */
-static int load_flags(loader_t *l, int argc, char **argv, const char **config_file)
-{
-    int action = CFG_ACTION_RUN;
-    const char *mode_flag = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *eq = strchr(a, '=');
-        size_t alen = eq ? (size_t)(eq - a) : strlen(a);
-        const char *val = eq ? eq + 1 : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            action = CFG_ACTION_HELP;
-        else if (!strcmp(a, "--version") || !strcmp(a, "-V"))
-            action = action == CFG_ACTION_RUN ? CFG_ACTION_VERSION : action;
-        else if (!strcmp(a, "--print-config"))
-            action = action == CFG_ACTION_RUN ? CFG_ACTION_PRINT_CONFIG : action;
-        else if (!strcmp(a, "--config-markdown"))
-            action = CFG_ACTION_CONFIG_MARKDOWN;
-        else if (!strcmp(a, "--memory") || !strcmp(a, "--ephemeral")) {
-            if (mode_flag && strcmp(mode_flag, a) != 0) {
-                uerr_set(l->err, "F0000", "%s conflicts with %s", a, mode_flag);
-                return -1;
-            }
-            mode_flag = a;
-            loader_set(l, cfg_find(SEC_SERVER, "mode"), a + 2, 3, a);
-        } else if (alen == 8 && !strncmp(a, "--config", 8)) {
-            if (!val && i + 1 >= argc)
-                return flag_error(l->err, "missing value for", "--config");
-            *config_file = val ? val : argv[++i];
-        } else {
-            const cfg_def_t *d = cfg_find_flag(a, alen);
-            if (!d)
-                return flag_error(l->err, "unknown option", a);
-            if (!val && d->type == T_BOOL)
-                val = "true";
-            if (!val && i + 1 >= argc)
-                return flag_error(l->err, "missing value for", d->flag);
-            if (!val)
-                val = argv[++i];
-            loader_set(l, d, val, 3, d->flag);
-            if (!strcmp(d->key, "db")) {
-                if (mode_flag) {
-                    uerr_set(l->err, "F0000", "--db conflicts with %s", mode_flag);
-                    return -1;
-                }
-                mode_flag = "--db";
-                loader_set(l, cfg_find(SEC_SERVER, "mode"), "persistent", 3, "--db");
-            }
-        }
-    }
-    return action;
-}
-
-/* ---- typed conversion ---- */
-
-static bool parse_bool(const char *v, bool *out)
-{
-    static const char *yes[] = {"true", "on", "yes", "1"}, *no[] = {"false", "off", "no", "0"};
-    for (int i = 0; i < 4; i++) {
-        if (!strcasecmp(v, yes[i]))
-            return *out = true, true;
-        if (!strcasecmp(v, no[i]))
-            return *out = false, true;
-    }
-    return false;
-}
-
-static bool parse_int(const char *v, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno || end == v || *end || !*v)
-        return false;
-    *out = x;
-    return true;
-}
-
-/* "64MB", "16KiB", "1GB", "4096" -> bytes (binary multiples). */
-static bool cfg_parse_size(const char *v, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (errno || end == v || x < 0)
-        return false;
-    while (*end == ' ')
-        end++;
-    static const struct { const char *u; double m; } units[] = {
-        {"", 1}, {"B", 1}, {"KB", 1024.0}, {"KiB", 1024.0}, {"K", 1024.0},
-        {"MB", 1048576.0}, {"MiB", 1048576.0}, {"M", 1048576.0},
-        {"GB", 1073741824.0}, {"GiB", 1073741824.0}, {"G", 1073741824.0},
-        {"TB", 1099511627776.0}, {"TiB", 1099511627776.0}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (!strcasecmp(end, units[i].u)) {
-            double b = x * units[i].m;
-            if (b > 9.0e18)
-                return false;
-            *out = (int64_t)b;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool enum_ok(const char *choices, const char *v)
-{
-    size_t n = strlen(v);
-    for (const char *p = choices; p && *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && !strncasecmp(p, v, n))
-            return true;
-        p = bar ? bar + 1 : NULL;
-    }
-    return false;
-}
-
-/* Validates one raw value of `d`; on success stores it (server) and returns 0. */
-static int convert(cfg_t *cfg, const cfg_def_t *d, const raw_t *r, uerr_t *err)
-{
-    const char *v = r->value;
-    int64_t i = 0;
-    bool b = false;
-    void *field = (char *)cfg + d->offset;
-    const char *what = NULL;
-    switch (d->type) {
-    case T_INT:
-        if (!parse_int(v, &i))
-            what = "invalid integer";
-        else if (d->section == SEC_SERVER && (i < d->min || i > d->max))
-            what = "out of range";
-        break;
-    case T_SIZE:
-        if (!cfg_parse_size(v, &i))
-            what = "invalid size (use e.g. 64MB, 16KB, 4096)";
-        else if (i < d->min || i > d->max)
-            what = "out of range";
-        break;
-    case T_BOOL:
-        if (!parse_bool(v, &b))
-            what = "invalid boolean (use true/false, on/off, yes/no, 1/0)";
-        break;
-    case T_ENUM:
-        if (!enum_ok(d->choices, v))
-            what = "invalid value";
-        break;
-    default:
-        break;
-    }
-    if (what) {
-        uerr_set(err, "F0000", "%s: %s \"%s\" for %s", r->origin, what, v, d->key);
-        if (d->type == T_ENUM || (d->type == T_INT && d->min != d->max))
-            uerr_set_hint(err, "allowed: %s", d->choices ? d->choices : "see --help");
-        return -1;
-    }
-    if (d->section != SEC_SERVER)
-        return 0;
-    switch (d->type) {
-    case T_INT: *(int *)field = (int)i; break;
-    case T_SIZE: *(int64_t *)field = i; break;
-    case T_BOOL: *(bool *)field = b; break;
-    case T_ENUM:
-        if (!strcmp(d->key, "mode")) {
-            cfg->mode = !strcasecmp(v, "memory")      ? CFG_MODE_MEMORY
-                        : !strcasecmp(v, "ephemeral") ? CFG_MODE_EPHEMERAL
-                                                      : CFG_MODE_PERSISTENT;
-            break;
-        }
-        free(*(char **)field); /* other enums are kept as strings */
-        *(char **)field = xstrdup(v);
-        break;
-    default:
-        free(*(char **)field);
-        *(char **)field = xstrdup(v);
-        break;
-    }
-    return 0;
-}
-
-static void add_duckdb(cfg_t *cfg, const char *key, const char *value, const char *origin)
-{
-    cfg->duckdb = xrealloc(cfg->duckdb, (cfg->nduckdb + 1) * sizeof *cfg->duckdb);
-    cfg->duckdb[cfg->nduckdb].key = xstrdup(key);
-    cfg->duckdb[cfg->nduckdb].value = xstrdup(value);
-    cfg->duckdb[cfg->nduckdb].origin = xstrdup(origin);
-    cfg->nduckdb++;
-}
-
-static int finish(loader_t *l, cfg_t *cfg)
-{
-    for (size_t i = 0; i < CFG_NDEFS; i++) {
-        const cfg_def_t *d = &cfg_defs[i];
-        raw_t *r = &l->raw[i];
-        if (!r->value)
-            continue;
-        if (convert(cfg, d, r, l->err) != 0)
-            return -1;
-        if (d->section == SEC_SERVER)
-            cfg->origins[i] = xstrdup(r->origin);
-        else
-            add_duckdb(cfg, d->key, r->value, r->origin);
-    }
-    for (extra_t *e = l->extra; e; e = e->next)
-        add_duckdb(cfg, e->key, e->value, e->origin);
-    if (cfg->read_only && cfg->mode != CFG_MODE_PERSISTENT) {
-        uerr_set(l->err, "F0000", "read_only needs persistent mode (mode is %s)",
-                 cfg_mode_name(cfg->mode));
-        return -1;
-    }
-    return 0;
 }
 
 static void loader_init(loader_t *l, uerr_t *err)
 {
     memset(l, 0, sizeof *l);
     l->err = err;
-    l->extra_tail = &l->extra;
-    for (size_t i = 0; i < CFG_NDEFS; i++)
-        if (cfg_defs[i].dflt)
-            loader_set(l, &cfg_defs[i], cfg_defs[i].dflt, 0, "default");
+    for (size_t i = 0; i < cfg__ndefs; i++)
+        if (cfg__defs[i].dflt)
+            set_raw(l, &cfg__defs[i], cfg__defs[i].dflt, PRIO_DEFAULT, "default");
 }
 
 static void loader_free(loader_t *l)
 {
     for (size_t i = 0; i < CFG_NDEFS; i++) {
-        free(l->raw[i].value);
+        free(l->raw[i].text);
         free(l->raw[i].origin);
     }
-    while (l->extra) {
-        extra_t *e = l->extra;
-        l->extra = e->next;
-        free(e->key);
-        free(e->value);
-        free(e->origin);
-        free(e);
+    for (size_t i = 0; i < l->nextra; i++) {
+        free(l->extra[i].key);
+        free(l->extra[i].value);
+        free(l->extra[i].origin);
+    }
+    free(l->extra);
+    free(l->line);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- the INI file, through inih ---- */
+
+/* An unknown [server] key: say where it belongs or what it resembles. */
+static void unknown_key(loader_t *l, const char *name, const char *origin)
+{
+    const char *near = suggest(name, CFG_SEC_SERVER, false);
+    if (find_key(CFG_SEC_DUCKDB, name))
+        uerr_set(l->err, "F0000",
+                 "%s: unknown key \"%s\" in section [server] (it belongs in section [duckdb])",
+                 origin, name);
+    else if (near)
+        uerr_set(l->err, "F0000", "%s: unknown key \"%s\" in section [server] (did you mean \"%s\"?)",
+                 origin, name, near);
+    else
+        uerr_set(l->err, "F0000", "%s: unknown key \"%s\" in section [server]", origin, name);
+}
+
+static int file_table_key(loader_t *l, const cfg_def_t *d, const char *name, const char *value,
+                          const char *origin)
+{
+    raw_t *r = &l->raw[d - cfg__defs];
+    const char *note = strstr(value, " #")
+                           ? " (a comment after a value starts with \" ;\", not \"#\")"
+                           : NULL;
+    int rc = -1;
+    if (r->file_line)
+        uerr_set(l->err, "F0000", "%s: key \"%s\" is given twice in section [%s] (first on line %d)",
+                 origin, name, section_name(d->section), r->file_line);
+    else if (set_checked(l, d, value, PRIO_FILE, origin, origin, note) == 0)
+        rc = 0;
+    if (rc == 0)
+        r->file_line = l->lineno;
+    return rc;
+}
+
+/* A [duckdb] key that is not in the table: kept verbatim for DuckDB to judge. */
+static int file_extra_key(loader_t *l, const char *name, const char *value, const char *origin)
+{
+    int rc = 0;
+    for (size_t i = 0; i < l->nextra && rc == 0; i++) {
+        if (strcasecmp(l->extra[i].key, name) == 0) {
+            uerr_set(l->err, "F0000",
+                     "%s: key \"%s\" is given twice in section [duckdb] (first on line %d)",
+                     origin, name, l->extra[i].line);
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        l->extra = xrealloc(l->extra, (l->nextra + 1) * sizeof *l->extra);
+        l->extra[l->nextra++] = (extra_t){xstrdup(name), xstrdup(value), xstrdup(origin),
+                                          l->lineno};
+    }
+    return rc;
+}
+
+static int file_key(loader_t *l, const char *section, const char *name, const char *value,
+                    const char *origin)
+{
+    bool server = strcasecmp(section, "server") == 0, duckdb = strcasecmp(section, "duckdb") == 0;
+    const cfg_def_t *d = server || duckdb
+                             ? find_key(server ? CFG_SEC_SERVER : CFG_SEC_DUCKDB, name)
+                             : NULL;
+    int rc = -1;
+    if (!*section)
+        uerr_set(l->err, "F0000", "%s: key \"%s\" is outside any section (expected [server] or "
+                 "[duckdb] first)", origin, name);
+    else if (!server && !duckdb)
+        uerr_set(l->err, "F0000", "%s: unknown section [%s] (expected [server] or [duckdb])",
+                 origin, section);
+    else if (!*name)
+        uerr_set(l->err, "F0000", "%s: missing key name before \"=\"", origin);
+    else if (d)
+        rc = file_table_key(l, d, name, value, origin);
+    else if (duckdb && find_key(CFG_SEC_SERVER, name))
+        uerr_set(l->err, "F0000", "%s: key \"%s\" belongs in section [server], not [duckdb]",
+                 origin, name);
+    else if (duckdb)
+        rc = file_extra_key(l, name, value, origin);
+    else
+        unknown_key(l, name, origin);
+    return rc;
+}
+
+/* True when inih passes an indented line as the continuation of the previous value rather
+ * than as "name = value" (its multi-line mode, which duckd does not support). */
+static bool is_continuation(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    while (isspace((unsigned char)*line))
+        line++;
+    bool pair = strncmp(line, name, n) == 0;
+    line += pair ? n : 0;
+    while (isspace((unsigned char)*line))
+        line++;
+    return !pair || (*line != '=' && *line != ':');
+}
+
+static int file_handler(void *user, const char *section, const char *name, const char *value)
+{
+    loader_t *l = user;
+    ubuf_t origin = UBUF_INIT, unquoted = UBUF_INIT;
+    size_t n = strlen(value);
+    int rc = -1;
+    ubuf_printf(&origin, "%s:%d", l->file, l->lineno);
+    ubuf_cstr(&origin);
+    if (is_continuation(l->cur, name))
+        uerr_set(l->err, "F0000", "%s: indented line continues the value of \"%s\"; multi-line "
+                 "values are not supported (remove the indentation)", origin.data, name);
+    else if (value[0] == '"' && (n < 2 || value[n - 1] != '"'))
+        uerr_set(l->err, "F0000", "%s: unterminated quoted value for \"%s\" (\" ;\" starts a "
+                 "comment)", origin.data, name);
+    else {
+        if (value[0] == '"')
+            ubuf_append(&unquoted, value + 1, n - 2);
+        else
+            ubuf_puts(&unquoted, value);
+        rc = file_key(l, section, name, ubuf_cstr(&unquoted), origin.data);
+    }
+    if (rc != 0 && !l->fail_line)
+        l->fail_line = l->lineno;
+    ubuf_free(&origin);
+    ubuf_free(&unquoted);
+    return rc == 0;
+}
+
+/* A section header line: rejects unknown sections (even empty ones) and text after "]". */
+static int check_section_line(loader_t *l, const char *s)
+{
+    const char *end = NULL, *rest = "";
+    size_t len = 0;
+    int rc = 0;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '[' && (end = strchr(s, ']')) != NULL) {
+        len = (size_t)(end - s - 1);
+        for (rest = end + 1; isspace((unsigned char)*rest);)
+            rest++;
+    }
+    if (end && !(len == 6 && (strncasecmp(s + 1, "server", 6) == 0 ||
+                              strncasecmp(s + 1, "duckdb", 6) == 0))) {
+        uerr_set(l->err, "F0000", "%s:%d: unknown section [%.*s] (expected [server] or [duckdb])",
+                 l->file, l->lineno, (int)len, s + 1);
+        rc = -1;
+    } else if (end && *rest && *rest != ';' && *rest != '#') {
+        uerr_set(l->err, "F0000", "%s:%d: unexpected text after [%.*s]: \"%s\"", l->file,
+                 l->lineno, (int)len, s + 1, rest);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* Normalises the physical line just read (newline; l->cur skips a BOM) and rejects what inih
+ * would misread: NUL bytes, lines longer than its buffer (it would split them), bad section
+ * headers. */
+static int check_line(loader_t *l, size_t n, size_t max)
+{
+    char *s = l->line;
+    int rc = -1;
+    if (n > 0 && s[n - 1] == '\n')
+        s[--n] = '\0';
+    if (n > 0 && s[n - 1] == '\r')
+        s[--n] = '\0';
+    if (l->lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    l->cur = s;
+    if (memchr(s, '\0', n))
+        uerr_set(l->err, "F0000", "%s:%d: NUL byte in line", l->file, l->lineno);
+    else if (n + 1 > max)
+        uerr_set(l->err, "F0000", "%s:%d: line longer than %zu bytes", l->file, l->lineno,
+                 max - 1);
+    else
+        rc = check_section_line(l, s);
+    return rc;
+}
+
+/* inih's line reader: one physical line per call, so inih's line numbers are the file's.
+ * Returns NULL (end of input) after the first error, which stops the parse there. */
+static char *file_reader(char *buf, int size, void *stream)
+{
+    loader_t *l = stream;
+    ssize_t n = -1;
+    char *res = NULL;
+    if (!l->fail_line)
+        n = getline(&l->line, &l->linecap, l->fp);
+    if (n < 0) {
+        if (!l->fail_line && ferror(l->fp)) {
+            uerr_set(l->err, "F0000", "cannot read config file %s: %s", l->file, strerror(errno));
+            l->fail_line = l->lineno + 1;
+        }
+        goto out;
+    }
+    l->lineno++;
+    if (check_line(l, (size_t)n, (size_t)size) != 0) {
+        l->fail_line = l->lineno;
+        goto out;
+    }
+    memcpy(buf, l->cur, strlen(l->cur) + 1);
+    res = buf;
+out:
+    return res;
+}
+
+static int load_stream(loader_t *l, FILE *fp, const char *name)
+{
+    int rc, ret = -1;
+    l->fp = fp;
+    l->file = name;
+    l->lineno = 0;
+    l->fail_line = 0;
+    rc = ini_parse_stream(file_reader, l, file_handler, l);
+    if (rc > 0 && (l->fail_line == 0 || rc < l->fail_line))
+        uerr_set(l->err, "F0000", "%s:%d: syntax error (expected [server], [duckdb], "
+                 "key = value or a comment)", name, rc);
+    else if (rc < 0 && l->fail_line == 0)
+        uerr_set(l->err, "F0000", "%s: cannot parse (inih error %d)", name, rc);
+    else if (l->fail_line == 0)
+        ret = 0;
+    free(l->line);
+    l->line = NULL;
+    l->cur = NULL;
+    l->linecap = 0;
+    l->fp = NULL;
+    return ret;
+}
+
+static int load_file(loader_t *l, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    int rc = -1;
+    if (!fp) {
+        uerr_set(l->err, "F0000", "cannot open config file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = load_stream(l, fp, path);
+    fclose(fp);
+out:
+    return rc;
+}
+
+/* ---- the environment ---- */
+
+static const char *env_get(char **envp, const char *name)
+{
+    size_t n = strlen(name);
+    const char *found = NULL;
+    for (char **e = envp; e && *e && !found; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            found = *e + n + 1;
+    return found;
+}
+
+static int load_env(loader_t *l, char **envp)
+{
+    ubuf_t name = UBUF_INIT, origin = UBUF_INIT, where = UBUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < cfg__ndefs && rc == 0; i++) {
+        ubuf_reset(&name);
+        cfg__env_name(&name, cfg__defs[i].key);
+        const char *value = env_get(envp, name.data);
+        if (!value)
+            continue;
+        ubuf_reset(&origin);
+        ubuf_printf(&origin, "env %s", name.data);
+        ubuf_reset(&where);
+        ubuf_printf(&where, "environment %s", name.data);
+        rc = set_checked(l, &cfg__defs[i], value, PRIO_ENV, ubuf_cstr(&origin), ubuf_cstr(&where),
+                         NULL);
+    }
+    ubuf_free(&name);
+    ubuf_free(&origin);
+    ubuf_free(&where);
+    return rc;
+}
+
+/* ---- the command line ---- */
+
+/* The value of flag: after "=" (inline), else the next argument unless that is an option. */
+static int take_value(loader_t *l, int argc, char **argv, int *i, const char *flag,
+                      const char **val)
+{
+    int rc = 0;
+    if (*val)
+        goto out;
+    if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+        *val = argv[++*i];
+    } else {
+        uerr_set(l->err, "F0000", "%s: missing value", flag);
+        rc = -1;
+    }
+out:
+    return rc;
+}
+
+/* --db, --ephemeral and --memory each select a storage mode; two different ones conflict. */
+static int set_mode_flag(loader_t *l, const char *flag, const char *mode)
+{
+    int rc = 0;
+    if (l->mode_flag && strcmp(l->mode_flag, flag) != 0) {
+        uerr_set(l->err, "F0000", "%s conflicts with %s (choose one of --db, --ephemeral, "
+                 "--memory)", flag, l->mode_flag);
+        rc = -1;
+    } else {
+        l->mode_flag = flag;
+        set_raw(l, &cfg__defs[CFG_ROW_server_mode], mode, PRIO_FLAG, flag);
+    }
+    return rc;
+}
+
+/* When several actions are given, the most informative one wins. */
+static int stronger_action(int a, int b)
+{
+    static const int rank[] = {[CFG_ACTION_RUN] = 0, [CFG_ACTION_PRINT_CONFIG] = 1,
+                               [CFG_ACTION_VERSION] = 2, [CFG_ACTION_CONFIG_MARKDOWN] = 3,
+                               [CFG_ACTION_HELP] = 4};
+    return rank[b] > rank[a] ? b : a;
+}
+
+static int opt_flag(loader_t *l, const cfg_opt_t *o, const char *val, int argc, char **argv,
+                    int *i, const char **config_file, int *action)
+{
+    int rc = 0;
+    if (val && !o->metavar) {
+        uerr_set(l->err, "F0000", "%s: takes no value", o->flag);
+        rc = -1;
+        goto out;
+    }
+    switch (o->id) {
+    case CFG_OPT_CONFIG:
+        rc = take_value(l, argc, argv, i, o->flag, &val);
+        if (rc == 0 && !*val) {
+            uerr_set(l->err, "F0000", "%s: empty file name", o->flag);
+            rc = -1;
+        }
+        *config_file = rc == 0 ? val : *config_file;
+        break;
+    case CFG_OPT_EPHEMERAL: rc = set_mode_flag(l, o->flag, "ephemeral"); break;
+    case CFG_OPT_MEMORY: rc = set_mode_flag(l, o->flag, "memory"); break;
+    case CFG_OPT_PRINT_CONFIG: *action = stronger_action(*action, CFG_ACTION_PRINT_CONFIG); break;
+    case CFG_OPT_VERSION: *action = stronger_action(*action, CFG_ACTION_VERSION); break;
+    case CFG_OPT_HELP: *action = stronger_action(*action, CFG_ACTION_HELP); break;
+    case CFG_OPT_MARKDOWN: *action = stronger_action(*action, CFG_ACTION_CONFIG_MARKDOWN); break;
+    }
+out:
+    return rc;
+}
+
+static int table_flag(loader_t *l, const cfg_def_t *d, const char *val, int argc, char **argv,
+                      int *i)
+{
+    int rc = 0;
+    if (!val && d->type == CFG_T_BOOL)
+        val = "true"; /* a bare boolean flag: --read-only */
+    rc = take_value(l, argc, argv, i, d->flag, &val);
+    if (rc == 0)
+        rc = set_checked(l, d, val, PRIO_FLAG, d->flag, d->flag, NULL);
+    if (rc == 0 && d == &cfg__defs[CFG_ROW_server_db])
+        rc = set_mode_flag(l, d->flag, "persistent");
+    return rc;
+}
+
+static void unknown_arg(loader_t *l, const char *arg, const char *name)
+{
+    const char *near = suggest(name, CFG_SEC_SERVER, true);
+    if (arg[0] != '-' || strcmp(arg, "-") == 0 || strcmp(arg, "--") == 0)
+        uerr_set(l->err, "F0000", "unexpected argument \"%s\" (see --help)", arg);
+    else if (near)
+        uerr_set(l->err, "F0000", "unknown option %s (did you mean %s?)", name, near);
+    else
+        uerr_set(l->err, "F0000", "unknown option %s (see --help)", name);
+}
+
+static int load_arg(loader_t *l, int argc, char **argv, int *i, const char **config_file,
+                    int *action)
+{
+    const char *arg = argv[*i], *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    ubuf_t name = UBUF_INIT;
+    int rc = -1;
+    ubuf_append(&name, arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    const cfg_opt_t *o = find_opt(ubuf_cstr(&name));
+    const cfg_def_t *d = o ? NULL : find_flag(name.data);
+    const char *val = eq ? eq + 1 : NULL;
+    if (o)
+        rc = opt_flag(l, o, val, argc, argv, i, config_file, action);
+    else if (d)
+        rc = table_flag(l, d, val, argc, argv, i);
+    else
+        unknown_arg(l, arg, name.data);
+    ubuf_free(&name);
+    return rc;
+}
+
+/* ---- the effective configuration ---- */
+
+static void store_field(cfg_t *cfg, const cfg_def_t *d, const cfg_value_t *v)
+{
+    void *field = (char *)cfg + d->offset;
+    switch (d->field) {
+    case CFG_F_STR:
+        free(*(char **)field);
+        *(char **)field = xstrdup(v->canon.data);
+        break;
+    case CFG_F_INT: *(int *)field = d->type == CFG_T_ENUM ? v->choice : (int)v->num; break;
+    case CFG_F_ENUM: *(int *)field = v->choice; break;
+    case CFG_F_BOOL: *(bool *)field = v->boolean; break;
+    case CFG_F_I64: *(int64_t *)field = v->num; break;
+    case CFG_F_NONE: break;
     }
 }
+
+static void add_duckdb(cfg_t *cfg, const char *key, const char *value, const char *origin)
+{
+    cfg->duckdb = xrealloc(cfg->duckdb, (cfg->nduckdb + 1) * sizeof *cfg->duckdb);
+    cfg->duckdb[cfg->nduckdb++] =
+        (cfg_duckdb_opt_t){xstrdup(key), xstrdup(value), xstrdup(origin)};
+}
+
+/* Converts the winning text of row i into cfg (its field, or a DuckDB option). */
+static int apply_row(loader_t *l, cfg_t *cfg, size_t i)
+{
+    const cfg_def_t *d = &cfg__defs[i];
+    const raw_t *r = &l->raw[i];
+    cfg_value_t v;
+    ubuf_t why = UBUF_INIT;
+    int rc = 0;
+    if (!cfg__parse_value(d, r->text, &v, &why)) {
+        uerr_set(l->err, "F0000", "%s: %s", r->origin, ubuf_cstr(&why));
+        rc = -1;
+    } else if (d->section == CFG_SEC_SERVER) {
+        store_field(cfg, d, &v);
+        cfg->src[d->index] = (cfg_source_t){xstrdup(r->text), xstrdup(r->origin)};
+    } else {
+        add_duckdb(cfg, d->key, v.canon.data, r->origin);
+    }
+    ubuf_free(&v.canon);
+    ubuf_free(&why);
+    return rc;
+}
+
+static int finish(loader_t *l, cfg_t *cfg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cfg__ndefs && rc == 0; i++)
+        if (l->raw[i].text)
+            rc = apply_row(l, cfg, i);
+    for (size_t i = 0; i < l->nextra && rc == 0; i++)
+        add_duckdb(cfg, l->extra[i].key, l->extra[i].value, l->extra[i].origin);
+    if (rc == 0 && cfg->read_only && cfg->mode != CFG_MODE_PERSISTENT) {
+        uerr_set(l->err, "F0000", "read_only = true (from %s) needs persistent mode, but mode "
+                 "is %s (from %s)", cfg->src[CFG_KEY_read_only].origin, cfg_mode_name(cfg->mode),
+                 cfg->src[CFG_KEY_mode].origin);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* ---- public ---- */
 
 int cfg_load(cfg_t *cfg, int argc, char **argv, char **envp, uerr_t *err)
 {
     loader_t l;
     const char *file = NULL;
-    int action;
+    int action = CFG_ACTION_RUN, rc = 0;
+    bool loads;
     memset(cfg, 0, sizeof *cfg);
     loader_init(&l, err);
-    action = load_flags(&l, argc, argv, &file);
-    if (action < 0)
-        goto out;
-    if (action == CFG_ACTION_HELP || action == CFG_ACTION_CONFIG_MARKDOWN ||
-        action == CFG_ACTION_VERSION)
+    for (int i = 1; i < argc && rc == 0; i++)
+        rc = load_arg(&l, argc, argv, &i, &file, &action);
+    loads = action == CFG_ACTION_RUN || action == CFG_ACTION_PRINT_CONFIG;
+    if (rc != 0 || !loads)
         goto out;
     if (!file)
-        for (char **e = envp; e && *e; e++)
-            if (!strncmp(*e, "DUCKD_CONFIG=", 13) && (*e)[13])
-                file = *e + 13;
+        file = env_get(envp, "DUCKD_CONFIG");
+    if (file && !*file)
+        file = NULL; /* DUCKD_CONFIG= means no file */
     if (file) {
         cfg->config_file = xstrdup(file);
-        if (load_file(&l, file) != 0) {
-            action = -1;
-            goto out;
-        }
+        rc = load_file(&l, file);
     }
-    load_env(&l, envp);
-    if (finish(&l, cfg) != 0)
-        action = -1;
+    if (rc == 0)
+        rc = load_env(&l, envp);
+    if (rc == 0)
+        rc = finish(&l, cfg);
 out:
     loader_free(&l);
-    if (action < 0)
+    if (rc != 0 || !loads)
         cfg_free(cfg);
-    return action;
+    return rc != 0 ? -1 : action;
 }
 
-int cfg__load_text(cfg_t *cfg, const char *text, size_t len, uerr_t *err)
+int cfg__load_file_stream(cfg_t *cfg, FILE *f, const char *name, uerr_t *err)
 {
     loader_t l;
-    int rc = -1;
+    int rc;
     memset(cfg, 0, sizeof *cfg);
     loader_init(&l, err);
-    FILE *f = fmemopen((void *)text, len, "r");
-    if (f && load_stream(&l, f, "fuzz.ini") == 0 && finish(&l, cfg) == 0)
-        rc = CFG_ACTION_RUN;
-    if (f)
-        fclose(f);
-    if (!f)
-        uerr_set(err, "F0000", "fmemopen failed");
+    rc = load_stream(&l, f, name);
+    if (rc == 0)
+        rc = finish(&l, cfg);
+    if (rc == 0)
+        cfg->config_file = xstrdup(name);
     loader_free(&l);
-    if (rc < 0)
+    if (rc != 0)
         cfg_free(cfg);
-    return rc;
+    return rc != 0 ? -1 : CFG_ACTION_RUN;
 }
 
 void cfg_free(cfg_t *cfg)
 {
-    for (size_t i = 0; i < CFG_NDEFS; i++) {
-        const cfg_def_t *d = &cfg_defs[i];
-        if (d->section == SEC_SERVER &&
-            (d->type == T_STRING || d->type == T_PATH ||
-             (d->type == T_ENUM && strcmp(d->key, "mode") != 0)))
-            free(*(char **)((char *)cfg + d->offset));
-        free(cfg->origins[i]);
+    for (size_t i = 0; i < cfg__ndefs; i++)
+        if (cfg__defs[i].field == CFG_F_STR)
+            free(*(char **)((char *)cfg + cfg__defs[i].offset));
+    for (size_t i = 0; i < CFG_NSERVER; i++) {
+        free(cfg->src[i].text);
+        free(cfg->src[i].origin);
     }
     for (size_t i = 0; i < cfg->nduckdb; i++) {
         free(cfg->duckdb[i].key);
@@ -525,121 +788,8 @@ void cfg_free(cfg_t *cfg)
 
 const char *cfg_mode_name(cfg_mode_t mode)
 {
-    switch (mode) {
-    case CFG_MODE_EPHEMERAL: return "ephemeral";
-    case CFG_MODE_MEMORY: return "memory";
-    default: return "persistent";
-    }
-}
-
-/* ---- printing ---- */
-
-static const char *type_name(const cfg_def_t *d)
-{
-    static const char *names[] = {"string", "path", "integer", "boolean", "size", "enum"};
-    return names[d->type];
-}
-
-void cfg_print_help(FILE *f, const char *argv0)
-{
-    fprintf(f, "Usage: %s [--db PATH | --ephemeral | --memory] [--read-only] [--init FILE.sql]\n"
-               "       [--listen ADDR] [--port N] [--socket-dir DIR] [--config FILE]\n"
-               "       [--print-config] [--version] [--help]\n\n"
-               "duckd serves one DuckDB database to many clients over the PostgreSQL wire "
-               "protocol.\n\nSettings (flag / environment variable, default):\n",
-            argv0 ? argv0 : "duckd");
-    for (size_t i = 0; i < CFG_NDEFS; i++) {
-        const cfg_def_t *d = &cfg_defs[i];
-        char env[128];
-        env_name(env, sizeof env, d->key);
-        fprintf(f, "  [%s] %s (%s%s%s)\n", d->section == SEC_SERVER ? "server" : "duckdb",
-                d->key, type_name(d), d->choices ? ": " : "", d->choices ? d->choices : "");
-        fprintf(f, "      %s%s%s  default: %s\n", d->flag ? d->flag : "", d->flag ? ", " : "",
-                env, d->dflt ? (*d->dflt ? d->dflt : "\"\"") : "(DuckDB's default)");
-        fprintf(f, "      %s\n", d->doc);
-    }
-    fprintf(f, "\n  --ephemeral, --memory   shorthands for mode=ephemeral / mode=memory\n"
-               "  --config FILE           INI file with [server] and [duckdb] sections "
-               "(or DUCKD_CONFIG)\n"
-               "  --print-config          print every effective value and its origin\n\n"
-               "Precedence: flag > environment > config file > default. Any other [duckdb] "
-               "key in the file is passed to DuckDB as is.\n");
-}
-
-void cfg_print_effective(const cfg_t *cfg, FILE *f)
-{
-    if (cfg->config_file)
-        fprintf(f, "# config file: %s\n", cfg->config_file);
-    for (size_t i = 0; i < CFG_NDEFS; i++) {
-        const cfg_def_t *d = &cfg_defs[i];
-        if (d->section != SEC_SERVER)
-            continue;
-        const void *field = (const char *)cfg + d->offset;
-        fprintf(f, "server.%s = ", d->key);
-        switch (d->type) {
-        case T_INT: fprintf(f, "%d", *(const int *)field); break;
-        case T_SIZE: fprintf(f, "%lld", (long long)*(const int64_t *)field); break;
-        case T_BOOL: fprintf(f, "%s", *(const bool *)field ? "true" : "false"); break;
-        default:
-            if (!strcmp(d->key, "mode"))
-                fprintf(f, "%s", cfg_mode_name(cfg->mode));
-            else
-                fprintf(f, "%s", *(char *const *)field ? *(char *const *)field : "");
-        }
-        fprintf(f, "  # %s\n", cfg->origins[i] ? cfg->origins[i] : "default");
-    }
-    for (size_t i = 0; i < cfg->nduckdb; i++)
-        fprintf(f, "duckdb.%s = %s  # %s\n", cfg->duckdb[i].key, cfg->duckdb[i].value,
-                cfg->duckdb[i].origin);
-}
-
-static void md_section(FILE *f, cfg_section_t sec)
-{
-    fprintf(f, "| key | type | default | flag | environment | description |\n"
-               "|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < CFG_NDEFS; i++) {
-        const cfg_def_t *d = &cfg_defs[i];
-        char env[128];
-        if (d->section != sec)
-            continue;
-        env_name(env, sizeof env, d->key);
-        fprintf(f, "| `%s` | %s%s%s%s | %s%s%s | %s%s%s | `%s` | %s |\n", d->key, type_name(d),
-                d->choices ? " (`" : "", d->choices ? d->choices : "", d->choices ? "`)" : "",
-                d->dflt ? "`" : "", d->dflt ? (*d->dflt ? d->dflt : "\"\"") : "DuckDB's",
-                d->dflt ? "`" : "", d->flag ? "`" : "", d->flag ? d->flag : "—",
-                d->flag ? "`" : "", env, d->doc);
-    }
-}
-
-void cfg_print_markdown(FILE *f)
-{
-    fprintf(f, "# duckd configuration reference\n\n"
-               "<!-- Generated by `duckd --config-markdown` from src/config/settings.def "
-               "(`make docs`); `make test` fails when this file is stale. -->\n\n"
-               "Every setting has one definition (src/config/settings.def) and can be given "
-               "in four ways, in increasing precedence:\n\n"
-               "1. its default;\n"
-               "2. the config file named by `--config FILE` or `DUCKD_CONFIG` (INI, sections "
-               "`[server]` and `[duckdb]`);\n"
-               "3. the environment variable `DUCKD_<KEY>` (e.g. `DUCKD_PORT=6000`);\n"
-               "4. the command-line flag (e.g. `--port 6000` or `--port=6000`).\n\n"
-               "`duckd --print-config` prints every effective value and where it came from. "
-               "An unknown key, an unknown section, a key given twice or an invalid value "
-               "stops start-up with an error naming the key, the file and the line.\n\n"
-               "```ini\n[server]\nport = 5433\nmode = memory\ninit = /etc/duckd/load.sql\n"
-               "max_connections = 200\n\n[duckdb]\nmemory_limit = 8GB\nthreads = 4\n"
-               "temp_directory = /var/tmp/duckd\n```\n\n"
-               "Sizes accept `B`, `KB`/`KiB`, `MB`/`MiB`, `GB`/`GiB` (binary multiples). "
-               "Booleans accept true/false, on/off, yes/no, 1/0.\n\n"
-               "## [server]\n\n");
-    md_section(f, SEC_SERVER);
-    fprintf(f, "\n`--memory` and `--ephemeral` set `mode`; `--db PATH` sets `db` and selects "
-               "persistent mode. `read_only` needs persistent mode.\n\n"
-               "## [duckdb]\n\n"
-               "Every key of this section is handed to DuckDB when the database opens "
-               "(`duckdb_set_config`); nothing else in duckd sets DuckDB options. The keys "
-               "below are documented and have flags or environment variables; any other "
-               "DuckDB option may be written in the file and is passed through as is — "
-               "DuckDB rejects unknown ones, and duckd reports the file and line.\n\n");
-    md_section(f, SEC_DUCKDB);
+    static const char *const names[] = {[CFG_MODE_PERSISTENT] = "persistent",
+                                        [CFG_MODE_EPHEMERAL] = "ephemeral",
+                                        [CFG_MODE_MEMORY] = "memory"};
+    return (unsigned)mode < sizeof names / sizeof names[0] ? names[mode] : "unknown";
 }

@@ -27,6 +27,24 @@ typedef enum {
     CFG_ACTION_CONFIG_MARKDOWN
 } cfg_action_t;
 
+/* Index of each [server] setting in cfg_t.src, in table order: CFG_KEY_db, CFG_KEY_port, ... */
+typedef enum {
+#define CFG(section, key, type, dflt, flag, doc) CFG_KEY_IF_##section(key)
+#define CFG_KEY_IF_server(key) CFG_KEY_##key,
+#define CFG_KEY_IF_duckdb(key)
+#include "config/settings.def"
+#undef CFG
+#undef CFG_KEY_IF_server
+#undef CFG_KEY_IF_duckdb
+    CFG_NSERVER /* number of [server] settings */
+} cfg_key_t;
+
+/* Where one [server] value came from, and its text as given there (e.g. "64MB"). */
+typedef struct cfg_source {
+    char *text;   /* owned */
+    char *origin; /* owned: "default", "duckd.ini:3", "env DUCKD_PORT", "--port" */
+} cfg_source_t;
+
 /* One setting handed to DuckDB at open ([duckdb] section, or a table entry of that section
  * set through env/flag). */
 typedef struct cfg_duckdb_opt {
@@ -35,13 +53,14 @@ typedef struct cfg_duckdb_opt {
     char *origin; /* owned, e.g. "duckd.ini:12", "env DUCKD_THREADS", "--threads" */
 } cfg_duckdb_opt_t;
 
-/* The effective configuration. All strings are owned by the struct (cfg_free releases them). */
+/* The effective configuration. All strings are owned by the struct (cfg_free releases them);
+ * after a successful load every string field is non-NULL ("" where the doc says "none"). */
 typedef struct cfg {
     /* [server] */
     char *db;                 /* database file for persistent mode */
     cfg_mode_t mode;          /* storage mode */
     bool read_only;           /* open the persistent file read-only */
-    char *init;               /* SQL file run once before accepting clients; NULL = none */
+    char *init;               /* SQL file run once before accepting clients; "" = none */
     char *listen;             /* TCP listen address; "" disables TCP */
     int port;                 /* TCP port, also names the Unix socket */
     char *socket_dir;         /* directory for .s.PGSQL.<port>; "" disables the socket */
@@ -53,26 +72,35 @@ typedef struct cfg {
     bool log_statements;      /* log every statement with its duration */
     char *log_level;          /* debug | info | warning | error */
 
-    /* [duckdb]: every entry is passed to DuckDB's config at open, in order. */
+    /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
+     * well-known keys that are set (table order), then other file keys (file order). */
     cfg_duckdb_opt_t *duckdb;
     size_t nduckdb;
 
     /* bookkeeping */
-    char *config_file;        /* the file that was read, NULL if none */
-    char *origins[64];        /* per [server] table row: where its value came from (owned) */
+    char *config_file;             /* the file that was read, NULL if none */
+    cfg_source_t src[CFG_NSERVER]; /* per [server] setting: text as given and its origin */
 } cfg_t;
 
 /* Loads the configuration from the command line, the environment (envp, NULL-terminated) and
- * the config file named by --config or DUCKD_CONFIG. On success fills *cfg (caller frees with
- * cfg_free) and returns the action main should take. On error returns -1 and sets *err with a
- * message naming the key and, for file errors, the file and line. */
+ * the config file named by --config or DUCKD_CONFIG, and returns the action main should take.
+ * *cfg need not be initialised; it is always left in a state cfg_free accepts, so callers
+ * call cfg_free unconditionally:
+ *   - CFG_ACTION_RUN / CFG_ACTION_PRINT_CONFIG: *cfg holds the effective configuration;
+ *   - CFG_ACTION_HELP / _VERSION / _CONFIG_MARKDOWN: *cfg is zeroed (the file and the
+ *     environment are not read, so a broken config never hides --help);
+ *   - error: returns -1, *cfg is zeroed and *err holds a message (SQLSTATE F0000) naming the
+ *     key and where it came from ("duckd.ini:7: ...", "environment DUCKD_PORT: ...",
+ *     "--port: ..."). */
 int cfg_load(cfg_t *cfg, int argc, char **argv, char **envp, uerr_t *err)
     __attribute__((warn_unused_result));
+/* Releases every string and zeroes *cfg; safe on a zeroed or already freed struct. */
 void cfg_free(cfg_t *cfg);
 
 /* Writes --help text (usage plus every setting with its flag, env var, default and doc). */
 void cfg_print_help(FILE *f, const char *argv0);
-/* Writes each effective value and where it came from ("default", "env DUCKD_PORT", ...). */
+/* Writes each effective value and where it came from, one grep-able line per setting:
+ * "server.port = 5433  # default", "duckdb.threads = 4  # env DUCKD_THREADS". */
 void cfg_print_effective(const cfg_t *cfg, FILE *f);
 /* Writes docs/CONFIG.md (Markdown reference generated from the table). */
 void cfg_print_markdown(FILE *f);
