@@ -139,6 +139,14 @@ static int bind_text(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t *
         }
         st = duckdb_bind_blob(s->ps, idx, s->scratch.data ? s->scratch.data : "",
                               s->scratch.len);
+    } else if (pgt_info(oid) && pgt_info(oid)->elem_oid) {
+        const char *why = "malformed array literal";
+        ubuf_reset(&s->scratch);
+        if (!pgt_array_text_to_list((const char *)p->data, (size_t)p->len, &s->scratch, &why)) {
+            uerr_set(err, "22P02", "parameter $%llu: %s", (unsigned long long)idx, why);
+            return -1;
+        }
+        st = duckdb_bind_varchar_length(s->ps, idx, s->scratch.data, s->scratch.len);
     } else {
         st = duckdb_bind_varchar_length(s->ps, idx, (const char *)p->data, (idx_t)p->len);
     }

@@ -168,13 +168,13 @@ static void eng_stmt_describe(eng_stmt_t *s)
 {
     s->nparams = duckdb_nparams(s->ps);
     s->param_oids = xcalloc(s->nparams ? s->nparams : 1, sizeof *s->param_oids);
+    s->param_unresolved = xcalloc(s->nparams ? s->nparams : 1, sizeof *s->param_unresolved);
     for (size_t i = 0; i < s->nparams; i++) {
         duckdb_logical_type lt = duckdb_param_logical_type(s->ps, i + 1);
         duckdb_type t = lt ? duckdb_get_type_id(lt) : DUCKDB_TYPE_INVALID;
-        s->param_oids[i] = (t == DUCKDB_TYPE_INVALID || t == DUCKDB_TYPE_ANY ||
-                            t == DUCKDB_TYPE_SQLNULL || t == DUCKDB_TYPE_STRING_LITERAL)
-                               ? PGT_TEXT
-                               : eng__oid_for_type(lt);
+        s->param_unresolved[i] = t == DUCKDB_TYPE_INVALID || t == DUCKDB_TYPE_ANY ||
+                                 t == DUCKDB_TYPE_SQLNULL || t == DUCKDB_TYPE_STRING_LITERAL;
+        s->param_oids[i] = s->param_unresolved[i] ? PGT_TEXT : eng__oid_for_type(lt);
         if (t == DUCKDB_TYPE_INTEGER_LITERAL)
             s->param_oids[i] = PGT_INT4;
         if (lt)
@@ -241,6 +241,7 @@ void eng_stmt_free(eng_stmt_t *s)
         duckdb_free((void *)s->cols[i].name);
     free(s->cols);
     free(s->param_oids);
+    free(s->param_unresolved);
     ubuf_free(&s->scratch);
     duckdb_destroy_prepare(&s->ps);
     free(s);
@@ -249,5 +250,6 @@ void eng_stmt_free(eng_stmt_t *s)
 eng_kind_t eng_stmt_kind(const eng_stmt_t *s) { return s->kind; }
 size_t eng_stmt_nparams(const eng_stmt_t *s) { return s->nparams; }
 uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i) { return s->param_oids[i]; }
+bool eng_stmt_param_unresolved(const eng_stmt_t *s, size_t i) { return s->param_unresolved[i]; }
 size_t eng_stmt_ncols(const eng_stmt_t *s) { return s->ncols; }
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i) { return &s->cols[i]; }

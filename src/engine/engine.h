@@ -86,6 +86,8 @@ eng_kind_t eng_stmt_kind(const eng_stmt_t *s);
 size_t eng_stmt_nparams(const eng_stmt_t *s);
 /* The PostgreSQL type OID DuckDB inferred for parameter i (0-based); text if unknown. */
 uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i);
+/* True when DuckDB could not infer parameter i's type (e.g. SELECT $1 || 'x'). */
+bool eng_stmt_param_unresolved(const eng_stmt_t *s, size_t i);
 size_t eng_stmt_ncols(const eng_stmt_t *s);
 /* Column i; the struct and its name stay valid until the statement is freed. */
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i);

@@ -18,6 +18,7 @@ struct eng_stmt {
     eng_kind_t kind;
     size_t nparams;
     uint32_t *param_oids; /* owned */
+    bool *param_unresolved; /* owned: DuckDB could not infer the parameter's type */
     size_t ncols;
     eng_col_t *cols;      /* owned; names duckdb_free'd */
     ubuf_t scratch;       /* parameter conversion scratch */

@@ -2,7 +2,9 @@
  * know or answers differently (BEGIN ISOLATION LEVEL ..., SET application_name, SHOW
  * standard_conforming_strings, pg_catalog.version(), current_setting('server_version_num')).
  * compat_classify recognises them in one statement's text and tells the session what to do:
- * handle it itself, or run a rewritten statement on DuckDB. Pure text processing. */
+ * handle it itself, or run a rewritten statement on DuckDB; compat_rewrite does the
+ * expression-level rewrites (pg_catalog tables with PostgreSQL's type OIDs, reg* casts,
+ * OPERATOR(...), ...). Pure text processing: nothing here touches DuckDB. */
 #ifndef DUCKD_SESSION_COMPAT_H
 #define DUCKD_SESSION_COMPAT_H
 
@@ -37,6 +39,14 @@ typedef const char *(*compat_get_fn)(void *ctx, const char *name);
  * with compat_free. Never fails for well-formed input; unknown statements pass unchanged. */
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out);
 void compat_free(compat_t *c);
+
+/* The expression-level rewrites compat_classify applies to statements it passes to DuckDB:
+ * PostgreSQL-only syntax (OPERATOR(pg_catalog.~), COLLATE pg_catalog.default, ::regclass,
+ * '{1,2}'::int[]), functions (version(), current_setting(), pg_get_userbyid(), format_type())
+ * and pg_catalog tables with PostgreSQL's contents (pg_type, pg_attribute, pg_namespace, ...).
+ * Returns the rewritten statement (caller frees), or NULL when nothing needed rewriting.
+ * `get` supplies parameter values (server_version, session_authorization, ...). */
+char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx);
 
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {

@@ -227,6 +227,67 @@ static void sess_set_aborted_error(uerr_t *err)
              "current transaction is aborted, commands ignored until end of transaction block");
 }
 
+/* The DuckDB type an unresolved parameter is cast to: the type the client declared in Parse,
+ * or VARCHAR, as PostgreSQL resolves an unknown-typed parameter to text. */
+static const char *param_cast_type(uint32_t oid)
+{
+    switch (oid) {
+    case PGT_BOOL: return "BOOLEAN";
+    case PGT_INT2: return "SMALLINT";
+    case PGT_INT4: return "INTEGER";
+    case PGT_INT8: return "BIGINT";
+    case PGT_FLOAT4: return "REAL";
+    case PGT_FLOAT8: return "DOUBLE";
+    case PGT_DATE: return "DATE";
+    case PGT_TIME: return "TIME";
+    case PGT_TIMESTAMP: return "TIMESTAMP";
+    case PGT_TIMESTAMPTZ: return "TIMESTAMPTZ";
+    case PGT_INTERVAL: return "INTERVAL";
+    case PGT_UUID: return "UUID";
+    case PGT_BYTEA: return "BLOB";
+    case PGT_JSON: return "JSON";
+    default: return "VARCHAR";
+    }
+}
+
+/* When DuckDB could not infer some parameter types (SELECT $1 || 'x'), its description of
+ * the statement is provisional (a placeholder column), and a client that describes before
+ * binding would decode garbage. Returns the SQL with each unresolved $n cast to a definite
+ * type, or NULL when every parameter is resolved. */
+static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const uint32_t *oids,
+                                  size_t noids)
+{
+    size_t n = eng_stmt_nparams(es), pos = 0, copied = 0, len = strlen(sql);
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = eng_stmt_param_unresolved(es, i);
+    if (!any)
+        return NULL;
+    ubuf_t b = UBUF_INIT;
+    for (;;) {
+        sqlt_t t = sqlscan_next(sql, len, &pos);
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            break;
+        if (t.kind != SQLT_PARAM)
+            continue;
+        long idx = strtol(sql + t.start + 1, NULL, 10) - 1;
+        if (idx < 0 || (size_t)idx >= n || !eng_stmt_param_unresolved(es, (size_t)idx))
+            continue;
+        uint32_t oid = (size_t)idx < noids ? oids[idx] : 0;
+        const pgt_info_t *info = pgt_info(oid);
+        bool array = info && info->elem_oid;
+        ubuf_append(&b, sql + copied, t.start - copied);
+        ubuf_printf(&b, "(%.*s::%s%s)", (int)t.len, sql + t.start,
+                    param_cast_type(array ? info->elem_oid : oid), array ? "[]" : "");
+        copied = t.start + t.len;
+    }
+    ubuf_append(&b, sql + copied, len - copied);
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+static int sess_yield_stream(sess_t *s, struct sess_portal *p, uerr_t *err);
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, sess_stmt_t **out, uerr_t *err)
@@ -246,8 +307,20 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_BEGIN:
     case COMPAT_COMMIT:
     case COMPAT_ROLLBACK:
-        if (eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
+        /* Any DuckDB call on this connection ends a streaming result, so a portal suspended
+         * mid-stream is buffered first (clients such as pgjdbc Parse while one is open). */
+        if (sess_yield_stream(s, NULL, err) != 0 ||
+            eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
             goto out;
+        char *cast = sql_with_param_casts(st->compat.sql, st->es, oids, noids);
+        if (cast) {
+            eng_stmt_free(st->es);
+            st->es = NULL;
+            free(st->compat.sql);
+            st->compat.sql = cast;
+            if (eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
+                goto out;
+        }
         st->nparams = eng_stmt_nparams(st->es);
         break;
     case COMPAT_ERROR:
@@ -464,7 +537,7 @@ static int sess_run_plain(sess_t *s, const char *sql, uerr_t *err)
     int64_t n;
     bool done;
     int rc = -1;
-    if (eng_prepare(s->conn, sql, &es, err) != 0)
+    if (sess_yield_stream(s, NULL, err) != 0 || eng_prepare(s->conn, sql, &es, err) != 0)
         goto out;
     if (eng_execute(es, &cur, err) != 0)
         goto out;

@@ -153,6 +153,10 @@ bool pgt_parse_bin_timestamp(const uint8_t *p, size_t n, int64_t *micros_since_1
 bool pgt_parse_bin_interval(const uint8_t *p, size_t n, int32_t *months, int32_t *days,
                             int64_t *micros, const char **why);
 bool pgt_parse_bin_uuid(const uint8_t *p, size_t n, uint8_t out[16], const char **why);
+/* PostgreSQL array text ({1,2,NULL}, {"a b",{x}}) -> the list syntax DuckDB casts from a
+ * VARCHAR value ([1,2,NULL], ["a b",[x]]): braces outside quotes become brackets; element
+ * quoting and backslash escapes are the same in both. */
+bool pgt_array_text_to_list(const char *s, size_t n, ubuf_t *out, const char **why);
 /* bytea text input (hex "\x0a0b" or the escape format) -> raw bytes appended to out. */
 bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why);
 

@@ -225,3 +225,38 @@ bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why
     }
     return true;
 }
+
+bool pgt_array_text_to_list(const char *s, size_t n, ubuf_t *out, const char **why)
+{
+    size_t i = 0;
+    int depth = 0;
+    bool quoted = false;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i == n || s[i] != '{')
+        return fail(why, "array value must start with \"{\"");
+    for (; i < n; i++) {
+        char c = s[i];
+        if (quoted) {
+            if (c == '\\' && i + 1 < n) {
+                ubuf_putc(out, c);
+                c = s[++i];
+            } else if (c == '"') {
+                quoted = false;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == '{') {
+            depth++;
+            c = '[';
+        } else if (c == '}') {
+            if (--depth < 0)
+                return fail(why, "unbalanced braces in array value");
+            c = ']';
+        }
+        ubuf_putc(out, c);
+    }
+    if (quoted || depth != 0)
+        return fail(why, "unterminated array value");
+    return true;
+}

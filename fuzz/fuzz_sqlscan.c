@@ -1,0 +1,68 @@
+/* libFuzzer target for the SQL scanner and the dialect layer: splits the input into
+ * statements (checking that every range lies inside the input, in order), walks its tokens
+ * (each one inside the input and the scan always advancing), and classifies and rewrites each
+ * statement with compat_classify, then rewrites the rewrite once more. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/compat.h"
+#include "session/sqlscan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *get_param(void *ctx, const char *name)
+{
+    (void)ctx;
+    const compat_param_t *p = compat_param_find(name);
+    return p ? p->dflt : "duckd";
+}
+
+static void walk_tokens(const char *s, size_t n)
+{
+    size_t pos = 0;
+    for (;;) {
+        size_t before = pos;
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.start > n || t.len > n - t.start || pos > n)
+            abort();
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            return;
+        if (pos <= before || t.len == 0)
+            abort(); /* no progress */
+    }
+}
+
+static void classify(const char *s, size_t n)
+{
+    compat_t c;
+    compat_classify(s, n, get_param, NULL, &c);
+    if (c.action == COMPAT_PASS && !c.sql)
+        abort();
+    if (c.sql) {
+        char *again = compat_rewrite(c.sql, strlen(c.sql), get_param, NULL);
+        free(again);
+    }
+    compat_free(&c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *s = (const char *)data;
+    sql_range_t r[16];
+    walk_tokens(s, size);
+    long n = sqlscan_split(s, size, r, 16);
+    if (n < -1)
+        abort();
+    size_t last = 0;
+    for (long i = 0; i < n && i < 16; i++) {
+        if (r[i].start < last || r[i].start > size || r[i].len > size - r[i].start ||
+            r[i].len == 0)
+            abort();
+        last = r[i].start + r[i].len;
+        classify(s + r[i].start, r[i].len);
+    }
+    if (n < 0)
+        classify(s, size); /* unterminated quote or comment: must still be safe */
+    return 0;
+}

@@ -1,0 +1,361 @@
+/* Unit tests for the PostgreSQL dialect layer: sqlscan's tokens and statement splitting, the
+ * statements compat_classify handles itself (transactions, SET/SHOW of emulated parameters),
+ * and compat_rewrite's rewrites of what psql, JDBC, asyncpg, SQLAlchemy and postgres.js send
+ * (operators, collations, reg* casts, literals, functions, pg_catalog tables). Pure text: no
+ * database is involved; the end-to-end tests run the rewritten SQL on DuckDB. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "session/compat.h"
+#include "session/sqlscan.h"
+
+static const char *get_param(void *ctx, const char *name)
+{
+    (void)ctx;
+    if (strcmp(name, "session_authorization") == 0)
+        return "alice";
+    if (strcmp(name, "server_version") == 0)
+        return "15.0";
+    const compat_param_t *p = compat_param_find(name);
+    return p ? p->dflt : "";
+}
+
+/* The rewrite of sql, or NULL when it is unchanged (the caller frees). */
+static char *rw(const char *sql)
+{
+    return compat_rewrite(sql, strlen(sql), get_param, NULL);
+}
+
+static void expect_rw(const char *sql, const char *want)
+{
+    char *got = rw(sql);
+    if (!want) {
+        if (got)
+            fail_msg("expected no rewrite of [%s], got [%s]", sql, got);
+        return;
+    }
+    if (!got)
+        fail_msg("expected [%s] -> [%s], got no rewrite", sql, want);
+    if (strcmp(got, want) != 0)
+        fail_msg("[%s]\n  got  [%s]\n  want [%s]", sql, got, want);
+    free(got);
+}
+
+/* The rewrite must contain each of the NULL-terminated fragments and none of `absent`. */
+static void expect_rw_has(const char *sql, const char *const *present, const char *const *absent)
+{
+    char *got = rw(sql);
+    if (!got)
+        fail_msg("expected a rewrite of [%s]", sql);
+    for (; present && *present; present++)
+        if (!strstr(got, *present))
+            fail_msg("rewrite of [%s] lacks [%s]: [%s]", sql, *present, got);
+    for (; absent && *absent; absent++)
+        if (strstr(got, *absent))
+            fail_msg("rewrite of [%s] still has [%s]: [%s]", sql, *absent, got);
+    free(got);
+}
+
+static void classify(const char *sql, compat_t *c)
+{
+    compat_classify(sql, strlen(sql), get_param, NULL, c);
+}
+
+/* ---- sqlscan ---- */
+
+static void tokens(const char *s, const char *const *want, size_t n)
+{
+    size_t pos = 0, len = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        sqlt_t t = sqlscan_next(s, len, &pos);
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.*s", (int)t.len, s + t.start);
+        if (strcmp(buf, want[i]) != 0)
+            fail_msg("token %zu of [%s]: got [%s], want [%s]", i, s, buf, want[i]);
+    }
+    assert_int_equal(sqlscan_next(s, len, &pos).kind, SQLT_END);
+}
+
+static void test_sqlscan_operators(void **state)
+{
+    (void)state;
+    static const char *const a[] = {"a", "::", "int", "!~*", "'x'", "<>", "b", "=", "-", "1"};
+    tokens("a::int !~* 'x' <> b =-1", a, 10);
+    static const char *const b[] = {"x", "->>", "'k'", "@>", "y", "||", "z"};
+    tokens("x->>'k' @> y||z", b, 7);
+    static const char *const c[] = {"a", "-", "b", "/", "c"}; /* comments end operators */
+    tokens("a --x\n- b /* c */ / c", c, 5);
+    size_t pos = 0;
+    sqlt_t t = sqlscan_next("(", 1, &pos);
+    assert_true(sqlscan_is_op("(", &t, "("));
+    assert_false(sqlscan_is_op("(", &t, "(("));
+}
+
+static void test_sqlscan_split(void **state)
+{
+    (void)state;
+    const char *s = "select ';' ; select $$a;b$$; -- c;\n select \"x;y\" /* ; /* ; */ */ ;;";
+    sql_range_t r[4];
+    assert_int_equal(sqlscan_split(s, strlen(s), r, 4), 3);
+    assert_memory_equal(s + r[0].start, "select ';'", r[0].len);
+    assert_memory_equal(s + r[1].start, "select $$a;b$$", r[1].len);
+    assert_memory_equal(s + r[2].start, "select \"x;y\"", r[2].len);
+    assert_int_equal(sqlscan_split("select 'x", 9, r, 4), -1);
+    assert_int_equal(sqlscan_split("/* x", 4, r, 4), -1);
+    assert_int_equal(sqlscan_split(" -- only a comment", 18, r, 4), 0);
+}
+
+/* ---- statements compat handles ---- */
+
+static void test_classify_transactions(void **state)
+{
+    (void)state;
+    compat_t c;
+    classify("BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY", &c);
+    assert_int_equal(c.action, COMPAT_BEGIN);
+    assert_string_equal(c.tag, "BEGIN");
+    compat_free(&c);
+    classify("start transaction", &c);
+    assert_int_equal(c.action, COMPAT_BEGIN);
+    assert_string_equal(c.tag, "START TRANSACTION");
+    compat_free(&c);
+    classify("END", &c);
+    assert_int_equal(c.action, COMPAT_COMMIT);
+    compat_free(&c);
+    classify("abort", &c);
+    assert_int_equal(c.action, COMPAT_ROLLBACK);
+    compat_free(&c);
+    classify("SAVEPOINT sp1", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    assert_string_equal(c.sqlstate, "0A000");
+    compat_free(&c);
+    classify("ROLLBACK TO SAVEPOINT sp1", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    compat_free(&c);
+}
+
+static void test_classify_set_show(void **state)
+{
+    (void)state;
+    compat_t c;
+    classify("SET extra_float_digits = 3", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.param, "extra_float_digits");
+    assert_string_equal(c.value, "3");
+    compat_free(&c);
+    classify("SET SESSION DateStyle TO 'ISO, MDY'", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.param, "DateStyle");
+    assert_string_equal(c.value, "ISO, MDY");
+    compat_free(&c);
+    classify("SET TIME ZONE 'UTC'", &c);
+    assert_string_equal(c.param, "TimeZone");
+    compat_free(&c);
+    classify("RESET application_name", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_null(c.value);
+    compat_free(&c);
+    classify("SET threads = 2", &c); /* a DuckDB setting */
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "SET threads = 2");
+    compat_free(&c);
+    classify("SHOW standard_conforming_strings", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "SELECT 'on' AS \"standard_conforming_strings\"");
+    assert_string_equal(c.tag, "SHOW");
+    compat_free(&c);
+    classify("DISCARD ALL", &c);
+    assert_int_equal(c.action, COMPAT_NOOP);
+    compat_free(&c);
+    classify("DEALLOCATE PREPARE s1", &c);
+    assert_int_equal(c.action, COMPAT_DEALLOCATE);
+    assert_string_equal(c.param, "s1");
+    compat_free(&c);
+}
+
+static void test_classify_rewrites_passed_statements(void **state)
+{
+    (void)state;
+    compat_t c;
+    classify("select pg_catalog.version()", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql,
+                        "select 'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by duckd'");
+    compat_free(&c);
+    classify("select 1", &c);
+    assert_string_equal(c.sql, "select 1");
+    compat_free(&c);
+}
+
+/* ---- rewrites ---- */
+
+static void test_rewrite_none(void **state)
+{
+    (void)state;
+    expect_rw("select 1", NULL);
+    expect_rw("UPDATE acct SET bal = bal + $1 WHERE aid = $2", NULL);
+    expect_rw("select count(*), sum(x) from t where y = 'version()'", NULL);
+    expect_rw("select 'OPERATOR(pg_catalog.~) COLLATE pg_catalog.default ::regclass'", NULL);
+    expect_rw("select \"pg_type\" from t -- pg_catalog.version()", NULL);
+    expect_rw("select $1::int, x::varchar(10), CAST(y AS DOUBLE)", NULL);
+    expect_rw("select 'abc", NULL); /* unterminated: left to DuckDB's error */
+    expect_rw("CREATE TABLE format_type (a int, b int)", NULL);
+    expect_rw("INSERT INTO pg_catalog.pg_type VALUES (1)", NULL);
+    expect_rw("select a ~~ 'x%', b !~~ 'y'", NULL); /* LIKE operators */
+}
+
+static void test_rewrite_settings(void **state)
+{
+    (void)state;
+    expect_rw("select current_setting('server_version_num')", "select '150000'");
+    expect_rw("select pg_catalog.current_setting('standard_conforming_strings', true)",
+              "select 'on'");
+    expect_rw("select current_setting('threads')", NULL); /* DuckDB's own setting */
+    expect_rw("SELECT version() AS v",
+              "SELECT 'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by duckd' AS v");
+}
+
+static void test_rewrite_operators(void **state)
+{
+    (void)state;
+    /* psql \d t */
+    expect_rw("WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default",
+              "WHERE c.relname SIMILAR TO ('(?s).*(?:' || '^(t)$' || ').*') ");
+    expect_rw("select a OPERATOR(pg_catalog.=) b", "select a =  b");
+    expect_rw("select a OPERATOR(pg_catalog.-)-1", "select a - -1"); /* never "--" */
+    expect_rw("select x !~ '^pg_' and y ~* $1",
+              "select x NOT SIMILAR TO ('(?s).*(?:' || '^pg_' || ').*') and "
+              "y SIMILAR TO ('(?si).*(?:' || $1 || ').*')");
+    expect_rw("select name COLLATE \"C\" from t", "select name  from t");
+    expect_rw("select name COLLATE nocase from t", NULL); /* a DuckDB collation */
+    expect_rw("select ~ 5", NULL);                        /* prefix bitwise not */
+}
+
+static void test_rewrite_any_array(void **state)
+{
+    (void)state;
+    expect_rw("select 1 from a left join b on a.x = b.y and a.n = ANY(b.arr)",
+              "select 1 from a left join b on a.x = b.y and list_contains(b.arr, a.n)");
+    expect_rw("where n.nspname = any (current_schemas(true))",
+              "where list_contains(current_schemas(true), n.nspname)");
+    expect_rw("where x <> ALL($1)", "where NOT list_contains($1, x)");
+    expect_rw("where x = ANY(SELECT y FROM t)", NULL);
+    expect_rw("where a + x = ANY(arr)", NULL); /* left side is not a single operand */
+}
+
+static void test_rewrite_casts(void **state)
+{
+    (void)state;
+    expect_rw("select x::oid, y::pg_catalog.text, z::name, j::jsonb",
+              "select x::UINTEGER, y::text, z::VARCHAR, j::JSON");
+    expect_rw("select CAST(x AS pg_catalog.oid)", "select CAST(x AS UINTEGER)");
+    expect_rw("select $1::oid[]", "select $1::UINTEGER[]");
+    expect_rw("select '{1,\"a b\",NULL, \"NULL\",\"q\\\"x\"}'::text[]",
+              "select ['1', 'a b', NULL, 'NULL', 'q\"x']::text[]");
+    expect_rw("select '{}'::int[], CAST('{0}' AS oid[])",
+              "select []::int[], CAST(['0'] AS UINTEGER[])");
+    expect_rw("select '{\"a\": 1}'::json", NULL);
+    expect_rw("select '\\x0001ff'::bytea", "select from_hex('0001ff')::bytea");
+    expect_rw("select '\\x0g'::bytea", NULL);
+}
+
+static void test_rewrite_regclass(void **state)
+{
+    (void)state;
+    static const char *const lookup[] = {"(SELECT cx_c.oid FROM (SELECT",
+                                         "cx_c.relname = trim(regexp_extract(('t')::VARCHAR",
+                                         NULL};
+    static const char *const no_reg[] = {"regclass", NULL};
+    expect_rw_has("select 't'::regclass", lookup, no_reg);
+    static const char *const name[] = {"(SELECT cx_c.relname FROM", "(c.oid)::VARCHAR", NULL};
+    static const char *const no_text[] = {"regclass", "::pg_catalog.text", NULL};
+    expect_rw_has("select c.oid::pg_catalog.regclass::pg_catalog.text from pg_class c", name,
+                  no_text);
+    static const char *const cast[] = {"(SELECT cx_c.oid FROM", NULL};
+    expect_rw_has("select CAST('t' AS regclass)", cast, no_reg);
+    /* SQLAlchemy: nested casts resolve from the inside out */
+    static const char *const nested[] = {"cx_c.relname", "cx_c.oid", NULL};
+    static const char *const none[] = {"regclass", "pg_get_serial_sequence", NULL};
+    expect_rw_has("select f(a.attrelid::regclass::text, a.attname)::regclass::oid", nested,
+                  none);
+    static const char *const typname[] = {"cx_f.o = (cx_t.oid)", "(elemtype)::VARCHAR", NULL};
+    static const char *const no_regtype[] = {"::regtype", "::text", NULL};
+    expect_rw_has("select elemtype::regtype::text from x", typname, no_regtype);
+    expect_rw("select 'pg_catalog.array_in'::regproc",
+              "select regexp_replace(('pg_catalog.array_in')::VARCHAR, '^pg_catalog\\.', '')");
+}
+
+static void test_rewrite_functions(void **state)
+{
+    (void)state;
+    expect_rw("select pg_catalog.pg_get_userbyid(c.relowner) as \"Owner\"",
+              "select 'alice' as \"Owner\"");
+    expect_rw("select pg_catalog.array_to_string(d.datacl, E'\\n')",
+              "select array_to_string(d.datacl, E'\\n')");
+    expect_rw("select pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)",
+              "select pg_get_expr(d.adbin, d.adrelid)");
+    expect_rw("select json_build_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)",
+              "select json_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)");
+    expect_rw("select array_upper(x, 1)", "select (CASE WHEN (1) = 1 THEN nullif(len(x), 0) END)");
+    expect_rw("select json_build_object(pg_get_userbyid(1), 2)", "select json_object('alice', 2)");
+    static const char *const ft[] = {"'numeric('", "(1700,'numeric')", "(1007,'integer[]')",
+                                     "cx_f.o = (a.atttypid)", NULL};
+    expect_rw_has("select pg_catalog.format_type(a.atttypid, a.atttypmod) from t a", ft, NULL);
+    /* FROM f(...) s names the column s too */
+    expect_rw("select s from pg_catalog.generate_series(1, 3) s",
+              "select s from generate_series(1, 3) s(s)");
+    expect_rw("select unnest(x) a, generate_subscripts(x, 1) b from t", NULL);
+}
+
+static void test_rewrite_catalog(void **state)
+{
+    (void)state;
+    static const char *const pt[] = {"FROM (SELECT v.oid::UINTEGER AS oid", "(23,'int4',4,true",
+                                     "(1007,'_int4',-1,false,'b','A',23,0)", ") t WHERE", NULL};
+    expect_rw_has("select t.typname FROM pg_catalog.pg_type t WHERE t.oid = $1", pt, NULL);
+    /* no alias: the subquery gets the table's name, so pg_type.oid still resolves */
+    static const char *const noalias[] = {") AS pg_type WHERE pg_type.oid = 1", NULL};
+    expect_rw_has("select pg_type.typname from pg_type WHERE pg_type.oid = 1", noalias, NULL);
+    /* psycopg2's hstore lookup: unqualified names after FROM and JOIN */
+    static const char *const hs[] = {") t JOIN (SELECT oid, CASE WHEN database_name", NULL};
+    static const char *const hs_no[] = {"FROM pg_type", "JOIN pg_namespace", NULL};
+    expect_rw_has("SELECT t.oid, typarray FROM pg_type t JOIN pg_namespace ns ON typnamespace "
+                  "= ns.oid WHERE typname = 'hstore'", hs, hs_no);
+    static const char *const roles[] = {"'alice' AS rolname", NULL};
+    expect_rw_has("select rolname from pg_catalog.pg_roles", roles, NULL);
+    static const char *const lists[] = {"from y, (SELECT v.oid", ") t2, x", NULL};
+    expect_rw_has("select 1 from y, pg_type t2, x", lists, NULL);
+    expect_rw("select pg_type from t", NULL);       /* a column of that name */
+    expect_rw("select a, pg_type from t", NULL);    /* a select-list item */
+    expect_rw("select pg_class.relname from x", NULL);
+    static const char *const empty[] = {"WHERE false) range_t", NULL};
+    expect_rw_has("select 1 from t left join pg_range range_t on t.oid = range_t.rngtypid",
+                  empty, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sqlscan_operators),
+        cmocka_unit_test(test_sqlscan_split),
+        cmocka_unit_test(test_classify_transactions),
+        cmocka_unit_test(test_classify_set_show),
+        cmocka_unit_test(test_classify_rewrites_passed_statements),
+        cmocka_unit_test(test_rewrite_none),
+        cmocka_unit_test(test_rewrite_settings),
+        cmocka_unit_test(test_rewrite_operators),
+        cmocka_unit_test(test_rewrite_any_array),
+        cmocka_unit_test(test_rewrite_casts),
+        cmocka_unit_test(test_rewrite_regclass),
+        cmocka_unit_test(test_rewrite_functions),
+        cmocka_unit_test(test_rewrite_catalog),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
