@@ -50,6 +50,8 @@ static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t
     case PGT_INT2: case PGT_INT4: case PGT_INT8: case PGT_OID:
         if (!pgt_parse_bin_int(d, n, &i64, &why))
             goto bad;
+        if (oid == PGT_OID && n == 4)
+            i64 = (uint32_t)i64; /* oid is unsigned */
         st = duckdb_bind_int64(s->ps, idx, i64);
         break;
     case PGT_FLOAT4: case PGT_FLOAT8:
@@ -111,6 +113,13 @@ static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t
         st = duckdb_bind_varchar_length(s->ps, idx, s->scratch.data, s->scratch.len);
         break;
     default:
+        if (pgt_info(oid) && pgt_info(oid)->elem_oid) {
+            ubuf_reset(&s->scratch);
+            if (!pgt_bin_array_to_list(d, n, &s->scratch, &why))
+                goto bad;
+            st = duckdb_bind_varchar_length(s->ps, idx, s->scratch.data, s->scratch.len);
+            break;
+        }
         uerr_set(err, "0A000", "binary format for parameter $%llu of type OID %u is not supported",
                  (unsigned long long)idx, oid);
         return -1;

@@ -19,8 +19,8 @@ static uint32_t enc_scalar_oid(duckdb_type t)
     case DUCKDB_TYPE_UTINYINT: return PGT_INT2;
     case DUCKDB_TYPE_INTEGER:
     case DUCKDB_TYPE_USMALLINT: return PGT_INT4;
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UINTEGER: return PGT_INT8;
+    case DUCKDB_TYPE_BIGINT: return PGT_INT8;
+    case DUCKDB_TYPE_UINTEGER: return PGT_OID; /* catalogs use UINTEGER for OIDs */
     case DUCKDB_TYPE_UBIGINT:
     case DUCKDB_TYPE_HUGEINT:
     case DUCKDB_TYPE_UHUGEINT:
@@ -473,7 +473,7 @@ static bool enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row
     case DUCKDB_TYPE_INTEGER: pgt_bin_int4(out, ((const int32_t *)d)[row]); return true;
     case DUCKDB_TYPE_USMALLINT: pgt_bin_int4(out, ((const uint16_t *)d)[row]); return true;
     case DUCKDB_TYPE_BIGINT: pgt_bin_int8(out, ((const int64_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UINTEGER: pgt_bin_int8(out, ((const uint32_t *)d)[row]); return true;
+    case DUCKDB_TYPE_UINTEGER: pgt_bin_int4(out, (int32_t)((const uint32_t *)d)[row]); return true;
     case DUCKDB_TYPE_UBIGINT: pgt_bin_u128(out, ((const uint64_t *)d)[row]); return true;
     case DUCKDB_TYPE_HUGEINT:
         pgt_bin_decimal(out, enc_hugeint((const duckdb_hugeint *)d + row), 0);

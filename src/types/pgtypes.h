@@ -65,6 +65,7 @@ enum {
     PGT_UUID_ARRAY = 2951,
     PGT_JSON_ARRAY = 199,
     PGT_JSONB_ARRAY = 3807,
+    PGT_OID_ARRAY = 1028,
 };
 
 /* Static facts about one PostgreSQL type, as pg_type holds them. */
@@ -157,6 +158,10 @@ bool pgt_parse_bin_uuid(const uint8_t *p, size_t n, uint8_t out[16], const char 
  * VARCHAR value ([1,2,NULL], ["a b",[x]]): braces outside quotes become brackets; element
  * quoting and backslash escapes are the same in both. */
 bool pgt_array_text_to_list(const char *s, size_t n, ubuf_t *out, const char **why);
+/* Binary one-dimensional array (array_send) -> DuckDB list text ([1,2,NULL]) for binding as
+ * VARCHAR; elements of int2/4/8, oid, float4/8, bool, numeric, date, timestamp(tz), uuid and
+ * text-like types. */
+bool pgt_bin_array_to_list(const uint8_t *p, size_t n, ubuf_t *out, const char **why);
 /* bytea text input (hex "\x0a0b" or the escape format) -> raw bytes appended to out. */
 bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why);
 

@@ -12,7 +12,7 @@ static const pgt_info_t pgt_infos[] = {
     {PGT_INT2, "int2", 2, PGT_INT2_ARRAY, 0},
     {PGT_INT4, "int4", 4, PGT_INT4_ARRAY, 0},
     {PGT_TEXT, "text", -1, PGT_TEXT_ARRAY, 0},
-    {PGT_OID, "oid", 4, 0, 0},
+    {PGT_OID, "oid", 4, PGT_OID_ARRAY, 0},
     {PGT_JSON, "json", -1, PGT_JSON_ARRAY, 0},
     {PGT_FLOAT4, "float4", 4, PGT_FLOAT4_ARRAY, 0},
     {PGT_FLOAT8, "float8", 8, PGT_FLOAT8_ARRAY, 0},
@@ -49,6 +49,7 @@ static const pgt_info_t pgt_infos[] = {
     {PGT_UUID_ARRAY, "_uuid", -1, 0, PGT_UUID},
     {PGT_JSON_ARRAY, "_json", -1, 0, PGT_JSON},
     {PGT_JSONB_ARRAY, "_jsonb", -1, 0, PGT_JSONB},
+    {PGT_OID_ARRAY, "_oid", -1, 0, PGT_OID},
 };
 
 const pgt_info_t *pgt_info(uint32_t oid)

@@ -260,3 +260,97 @@ bool pgt_array_text_to_list(const char *s, size_t n, ubuf_t *out, const char **w
         return fail(why, "unterminated array value");
     return true;
 }
+
+/* Appends one binary element of type `oid` as text (list element syntax). */
+static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
+                          const char **why)
+{
+    ubuf_t t = UBUF_INIT;
+    int64_t i, us;
+    double f;
+    bool b, ok = true;
+    int32_t days;
+    uint8_t u[16];
+    switch (oid) {
+    case PGT_INT2: case PGT_INT4: case PGT_INT8:
+        if ((ok = pgt_parse_bin_int(p, n, &i, why)))
+            pgt_text_int64(&t, i);
+        break;
+    case PGT_OID:
+        if ((ok = n == 4))
+            pgt_text_uint64(&t, be(p, 4));
+        break;
+    case PGT_FLOAT4: case PGT_FLOAT8:
+        if ((ok = pgt_parse_bin_float(p, n, &f, why)))
+            pgt_text_float8(&t, f);
+        break;
+    case PGT_BOOL:
+        if ((ok = pgt_parse_bin_bool(p, n, &b, why)))
+            pgt_text_bool(&t, b);
+        break;
+    case PGT_NUMERIC: ok = pgt_parse_bin_numeric(p, n, &t, why); break;
+    case PGT_DATE:
+        if ((ok = pgt_parse_bin_date(p, n, &days, why)))
+            pgt_text_date(&t, days);
+        break;
+    case PGT_TIMESTAMP: case PGT_TIMESTAMPTZ:
+        if ((ok = pgt_parse_bin_timestamp(p, n, &us, why)))
+            oid == PGT_TIMESTAMP ? pgt_text_timestamp(&t, us) : pgt_text_timestamptz(&t, us, 0);
+        break;
+    case PGT_UUID:
+        if ((ok = pgt_parse_bin_uuid(p, n, u, why)))
+            pgt_text_uuid(&t, u);
+        break;
+    case PGT_TEXT: case PGT_VARCHAR: case PGT_NAME: case PGT_BPCHAR: case PGT_JSON:
+        ubuf_append(&t, p, n);
+        break;
+    default:
+        ok = fail(why, "binary arrays of this element type are not supported");
+    }
+    if (ok)
+        pgt_text_array_elem(out, t.data ? t.data : "", t.len);
+    ubuf_free(&t);
+    return ok;
+}
+
+bool pgt_bin_array_to_list(const uint8_t *p, size_t n, ubuf_t *out, const char **why)
+{
+    if (n < 12)
+        return fail(why, "array header too short");
+    int32_t ndim = (int32_t)be(p, 4);
+    uint32_t elem = (uint32_t)be(p + 8, 4);
+    size_t pos = 12;
+    int64_t count = 0;
+    if (ndim == 0) {
+        ubuf_puts(out, "[]");
+        return n == 12 ? true : fail(why, "trailing bytes after empty array");
+    }
+    if (ndim != 1)
+        return fail(why, "only one-dimensional binary arrays are supported");
+    if (n < pos + 8)
+        return fail(why, "array dimensions truncated");
+    count = (int32_t)be(p + pos, 4);
+    pos += 8; /* length and lower bound */
+    if (count < 0 || (size_t)count > (n - pos) / 4)
+        return fail(why, "array element count out of range");
+    ubuf_putc(out, '[');
+    for (int64_t k = 0; k < count; k++) {
+        if (n - pos < 4)
+            return fail(why, "array element truncated");
+        int32_t len = (int32_t)be(p + pos, 4);
+        pos += 4;
+        if (k)
+            ubuf_putc(out, ',');
+        if (len == -1) {
+            ubuf_puts(out, "NULL");
+            continue;
+        }
+        if (len < 0 || (size_t)len > n - pos)
+            return fail(why, "array element length out of range");
+        if (!bin_elem_text(elem, p + pos, (size_t)len, out, why))
+            return false;
+        pos += (size_t)len;
+    }
+    ubuf_putc(out, ']');
+    return pos == n ? true : fail(why, "trailing bytes after array");
+}

@@ -246,11 +246,6 @@ def test_asyncpg_types(server):
     run_async(run())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "asyncpg has built-in codecs only for oid[] and text[]; for int4[] it runs its pg_type "
-    "introspection query with $1::oid[], which duckd describes as int8[] (DuckDB has no oid "
-    "type) and so asyncpg recurses; needs the engine to describe UINTEGER as oid (26) / "
-    "oid[] (1028) and to accept binary array parameters"))
 def test_asyncpg_arrays(server):
     async def run():
         c = await aconnect(server)

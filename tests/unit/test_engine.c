@@ -107,7 +107,7 @@ static void test_text_scalars(void **state)
     expect_text(fx, "select 32767::smallint", PGT_INT2, "32767");
     expect_text(fx, "select 65535::usmallint", PGT_INT4, "65535");
     expect_text(fx, "select (-2147483648)::integer", PGT_INT4, "-2147483648");
-    expect_text(fx, "select 4294967295::uinteger", PGT_INT8, "4294967295");
+    expect_text(fx, "select 4294967295::uinteger", PGT_OID, "4294967295");
     expect_text(fx, "select (-9223372036854775808)::bigint", PGT_INT8, "-9223372036854775808");
     expect_text(fx, "select 18446744073709551615::ubigint", PGT_NUMERIC, "18446744073709551615");
     expect_text(fx, "select (-170141183460469231731687303715884105727)::hugeint", PGT_NUMERIC,
