@@ -73,7 +73,7 @@ run: bootstrap all
 
 # The whole suite: unit + end-to-end (release build), the same under ASan+UBSan, fuzz smoke.
 test: bootstrap
-	$(MAKE) unit e2e docs-check
+	$(MAKE) format-check unit e2e docs-check
 	$(MAKE) SAN=1 unit e2e
 	$(MAKE) fuzz
 	@echo "make test: all suites passed"
@@ -127,7 +127,7 @@ docs-check: $(BUILD)/duckd
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS) $(FUZZ_SRCS)
 
-format-check:
+format-check:  # clang-format 14 (Debian 12), style in .clang-format
 	clang-format --dry-run --Werror $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS) $(FUZZ_SRCS)
 
 bench: bootstrap all

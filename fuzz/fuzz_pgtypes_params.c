@@ -15,15 +15,47 @@ static void decode(uint8_t which, const uint8_t *p, size_t n, ubuf_t *out)
     int32_t days, months;
     uint8_t uuid[16];
     switch (which % 10) {
-    case 0: if (pgt_parse_bin_int(p, n, &i, NULL)) pgt_text_int64(out, i); break;
-    case 1: if (pgt_parse_bin_float(p, n, &f, NULL)) { pgt_text_float8(out, f); pgt_text_float4(out, (float)f); } break;
-    case 2: if (pgt_parse_bin_bool(p, n, &b, NULL)) pgt_text_bool(out, b); break;
+    case 0:
+        if (pgt_parse_bin_int(p, n, &i, NULL))
+            pgt_text_int64(out, i);
+        break;
+    case 1:
+        if (pgt_parse_bin_float(p, n, &f, NULL)) {
+            pgt_text_float8(out, f);
+            pgt_text_float4(out, (float)f);
+        }
+        break;
+    case 2:
+        if (pgt_parse_bin_bool(p, n, &b, NULL))
+            pgt_text_bool(out, b);
+        break;
     case 3: (void)pgt_parse_bin_numeric(p, n, out, NULL); break;
-    case 4: if (pgt_parse_bin_date(p, n, &days, NULL)) { pgt_text_date(out, days); pgt_bin_date(out, days); } break;
-    case 5: if (pgt_parse_bin_time(p, n, &us, NULL)) { pgt_text_time(out, us); pgt_text_timetz(out, us, (int32_t)(us % 50000)); } break;
-    case 6: if (pgt_parse_bin_timestamp(p, n, &us, NULL)) { pgt_text_timestamp(out, us); pgt_text_timestamptz(out, us, 3600); } break;
-    case 7: if (pgt_parse_bin_interval(p, n, &months, &days, &us, NULL)) pgt_text_interval(out, months, days, us); break;
-    case 8: if (pgt_parse_bin_uuid(p, n, uuid, NULL)) pgt_text_uuid(out, uuid); break;
+    case 4:
+        if (pgt_parse_bin_date(p, n, &days, NULL)) {
+            pgt_text_date(out, days);
+            pgt_bin_date(out, days);
+        }
+        break;
+    case 5:
+        if (pgt_parse_bin_time(p, n, &us, NULL)) {
+            pgt_text_time(out, us);
+            pgt_text_timetz(out, us, (int32_t)(us % 50000));
+        }
+        break;
+    case 6:
+        if (pgt_parse_bin_timestamp(p, n, &us, NULL)) {
+            pgt_text_timestamp(out, us);
+            pgt_text_timestamptz(out, us, 3600);
+        }
+        break;
+    case 7:
+        if (pgt_parse_bin_interval(p, n, &months, &days, &us, NULL))
+            pgt_text_interval(out, months, days, us);
+        break;
+    case 8:
+        if (pgt_parse_bin_uuid(p, n, uuid, NULL))
+            pgt_text_uuid(out, uuid);
+        break;
     default: {
         ubuf_t raw = UBUF_INIT; /* a separate buffer: the formatter must not alias its input */
         if (pgt_parse_text_bytea((const char *)p, n, &raw, NULL))

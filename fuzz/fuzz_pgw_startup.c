@@ -25,8 +25,12 @@ static void answer(const pgw_startup_t *s)
             pgw_put_parameter_status(&out, key, s->params[i].value);
     }
     const char *user = pgw_startup_get(s, "user");
-    pgw_notice_t e = {"FATAL", "28000", user ? user : "no user", pgw_startup_get(s, "database"),
-                      pgw_startup_get(s, "options"), 0};
+    pgw_notice_t e = {"FATAL",
+                      "28000",
+                      user ? user : "no user",
+                      pgw_startup_get(s, "database"),
+                      pgw_startup_get(s, "options"),
+                      0};
     pgw_put_error(&out, &e);
     if ((s->code & 0xFFFFu) > 0 || nunknown)
         pgw_put_negotiate_version(&out, 0, unknown, nunknown);

@@ -56,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     size_t last = 0;
     for (long i = 0; i < n && i < 16; i++) {
-        if (r[i].start < last || r[i].start > size || r[i].len > size - r[i].start ||
-            r[i].len == 0)
+        if (r[i].start < last || r[i].start > size || r[i].len > size - r[i].start || r[i].len == 0)
             abort();
         last = r[i].start + r[i].len;
         classify(s + r[i].start, r[i].len);

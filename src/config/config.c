@@ -39,21 +39,21 @@
 #define CFG_SEC_duckdb CFG_SEC_DUCKDB
 
 /* The C type of a cfg_t field; any enum type (cfg_mode_t) lands on CFG_F_ENUM or CFG_F_INT. */
-#define CFG_FIELD_KIND(f)                                                                      \
+#define CFG_FIELD_KIND(f)                                                                          \
     _Generic((f), char *: CFG_F_STR, int: CFG_F_INT, bool: CFG_F_BOOL, int64_t: CFG_F_I64,      \
              default: CFG_F_ENUM)
 #define CFG_FIELD_server(key) CFG_FIELD_KIND(((cfg_t *)0)->key), offsetof(cfg_t, key), CFG_KEY_##key
 #define CFG_FIELD_duckdb(key) CFG_F_NONE, 0, -1
 
 /* Which field C types a setting type may be stored in. */
-#define CFG_FITS(t, f)                                                                         \
-    ((t) == CFG_T_ENUM                               ? (f) != CFG_F_BOOL && (f) != CFG_F_I64   \
-     : (t) == CFG_T_INT || (t) == CFG_T_DURATION ? (f) == CFG_F_INT                          \
-     : (t) == CFG_T_SIZE                             ? (f) == CFG_F_I64                        \
-     : (t) == CFG_T_BOOL                             ? (f) == CFG_F_BOOL                       \
-                                                     : (f) == CFG_F_STR)
-#define CFG_CHECK_server(key, t)                                                               \
-    _Static_assert(CFG_FITS(t, CFG_FIELD_KIND(((cfg_t *)0)->key)),                             \
+#define CFG_FITS(t, f)                                                                             \
+    ((t) == CFG_T_ENUM                           ? (f) != CFG_F_BOOL && (f) != CFG_F_I64           \
+     : (t) == CFG_T_INT || (t) == CFG_T_DURATION ? (f) == CFG_F_INT                                \
+     : (t) == CFG_T_SIZE                         ? (f) == CFG_F_I64                                \
+     : (t) == CFG_T_BOOL                         ? (f) == CFG_F_BOOL                               \
+                                                 : (f) == CFG_F_STR)
+#define CFG_CHECK_server(key, t)                                                                   \
+    _Static_assert(CFG_FITS(t, CFG_FIELD_KIND(((cfg_t *)0)->key)),                                 \
                    "cfg_t." #key " does not have the C type its setting type needs");
 #define CFG_CHECK_duckdb(key, t)
 
@@ -63,7 +63,7 @@
 
 _Static_assert(sizeof(cfg_mode_t) == sizeof(int), "enum settings are stored as int");
 
-#define CFG(sec, key, type, dflt, flag, doc)                                                   \
+#define CFG(sec, key, type, dflt, flag, doc)                                                       \
     {CFG_SEC_##sec, #key, CFG_TYPE_##type, dflt, flag, doc, CFG_FIELD_##sec(key)},
 const cfg_def_t cfg__defs[] = {
 #include "config/settings.def"
@@ -121,7 +121,7 @@ typedef struct loader {
     char *line; /* getline buffer */
     size_t linecap;
     const char *cur; /* the current physical line in `line`, without newline and BOM */
-    int fail_line; /* line of the first error the reader or handler found; 0 = none */
+    int fail_line;   /* line of the first error the reader or handler found; 0 = none */
 } loader_t;
 
 static const char *section_name(cfg_section_t sec)
@@ -167,8 +167,8 @@ static size_t edit_distance(const char *a, const char *b)
         for (size_t i = 1; i <= la; i++) {
             cur[0] = i;
             for (size_t j = 1; j <= lb; j++) {
-                size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
-                                            tolower((unsigned char)b[j - 1]));
+                size_t sub = prev[j - 1] +
+                             (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
                 size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
                 cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
             }
@@ -270,8 +270,9 @@ static void unknown_key(loader_t *l, const char *name, const char *origin)
                  "%s: unknown key \"%s\" in section [server] (it belongs in section [duckdb])",
                  origin, name);
     else if (near)
-        uerr_set(l->err, "F0000", "%s: unknown key \"%s\" in section [server] (did you mean \"%s\"?)",
-                 origin, name, near);
+        uerr_set(l->err, "F0000",
+                 "%s: unknown key \"%s\" in section [server] (did you mean \"%s\"?)", origin, name,
+                 near);
     else
         uerr_set(l->err, "F0000", "%s: unknown key \"%s\" in section [server]", origin, name);
 }
@@ -280,13 +281,13 @@ static int file_table_key(loader_t *l, const cfg_def_t *d, const char *name, con
                           const char *origin)
 {
     raw_t *r = &l->raw[d - cfg__defs];
-    const char *note = strstr(value, " #")
-                           ? " (a comment after a value starts with \" ;\", not \"#\")"
-                           : NULL;
+    const char *note =
+        strstr(value, " #") ? " (a comment after a value starts with \" ;\", not \"#\")" : NULL;
     int rc = -1;
     if (r->file_line)
-        uerr_set(l->err, "F0000", "%s: key \"%s\" is given twice in section [%s] (first on line %d)",
-                 origin, name, section_name(d->section), r->file_line);
+        uerr_set(l->err, "F0000",
+                 "%s: key \"%s\" is given twice in section [%s] (first on line %d)", origin, name,
+                 section_name(d->section), r->file_line);
     else if (set_checked(l, d, value, PRIO_FILE, origin, origin, note) == 0)
         rc = 0;
     if (rc == 0)
@@ -301,15 +302,15 @@ static int file_extra_key(loader_t *l, const char *name, const char *value, cons
     for (size_t i = 0; i < l->nextra && rc == 0; i++) {
         if (strcasecmp(l->extra[i].key, name) == 0) {
             uerr_set(l->err, "F0000",
-                     "%s: key \"%s\" is given twice in section [duckdb] (first on line %d)",
-                     origin, name, l->extra[i].line);
+                     "%s: key \"%s\" is given twice in section [duckdb] (first on line %d)", origin,
+                     name, l->extra[i].line);
             rc = -1;
         }
     }
     if (rc == 0) {
         l->extra = xrealloc(l->extra, (l->nextra + 1) * sizeof *l->extra);
-        l->extra[l->nextra++] = (extra_t){xstrdup(name), xstrdup(value), xstrdup(origin),
-                                          l->lineno};
+        l->extra[l->nextra++] =
+            (extra_t){xstrdup(name), xstrdup(value), xstrdup(origin), l->lineno};
     }
     return rc;
 }
@@ -318,13 +319,14 @@ static int file_key(loader_t *l, const char *section, const char *name, const ch
                     const char *origin)
 {
     bool server = strcasecmp(section, "server") == 0, duckdb = strcasecmp(section, "duckdb") == 0;
-    const cfg_def_t *d = server || duckdb
-                             ? find_key(server ? CFG_SEC_SERVER : CFG_SEC_DUCKDB, name)
-                             : NULL;
+    const cfg_def_t *d =
+        server || duckdb ? find_key(server ? CFG_SEC_SERVER : CFG_SEC_DUCKDB, name) : NULL;
     int rc = -1;
     if (!*section)
-        uerr_set(l->err, "F0000", "%s: key \"%s\" is outside any section (expected [server] or "
-                 "[duckdb] first)", origin, name);
+        uerr_set(l->err, "F0000",
+                 "%s: key \"%s\" is outside any section (expected [server] or "
+                 "[duckdb] first)",
+                 origin, name);
     else if (!server && !duckdb)
         uerr_set(l->err, "F0000", "%s: unknown section [%s] (expected [server] or [duckdb])",
                  origin, section);
@@ -365,11 +367,15 @@ static int file_handler(void *user, const char *section, const char *name, const
     ubuf_printf(&origin, "%s:%d", l->file, l->lineno);
     ubuf_cstr(&origin);
     if (is_continuation(l->cur, name))
-        uerr_set(l->err, "F0000", "%s: indented line continues the value of \"%s\"; multi-line "
-                 "values are not supported (remove the indentation)", origin.data, name);
+        uerr_set(l->err, "F0000",
+                 "%s: indented line continues the value of \"%s\"; multi-line "
+                 "values are not supported (remove the indentation)",
+                 origin.data, name);
     else if (value[0] == '"' && (n < 2 || value[n - 1] != '"'))
-        uerr_set(l->err, "F0000", "%s: unterminated quoted value for \"%s\" (\" ;\" starts a "
-                 "comment)", origin.data, name);
+        uerr_set(l->err, "F0000",
+                 "%s: unterminated quoted value for \"%s\" (\" ;\" starts a "
+                 "comment)",
+                 origin.data, name);
     else {
         if (value[0] == '"')
             ubuf_append(&unquoted, value + 1, n - 2);
@@ -397,14 +403,14 @@ static int check_section_line(loader_t *l, const char *s)
         for (rest = end + 1; isspace((unsigned char)*rest);)
             rest++;
     }
-    if (end && !(len == 6 && (strncasecmp(s + 1, "server", 6) == 0 ||
-                              strncasecmp(s + 1, "duckdb", 6) == 0))) {
+    if (end && !(len == 6 &&
+                 (strncasecmp(s + 1, "server", 6) == 0 || strncasecmp(s + 1, "duckdb", 6) == 0))) {
         uerr_set(l->err, "F0000", "%s:%d: unknown section [%.*s] (expected [server] or [duckdb])",
                  l->file, l->lineno, (int)len, s + 1);
         rc = -1;
     } else if (end && *rest && *rest != ';' && *rest != '#') {
-        uerr_set(l->err, "F0000", "%s:%d: unexpected text after [%.*s]: \"%s\"", l->file,
-                 l->lineno, (int)len, s + 1, rest);
+        uerr_set(l->err, "F0000", "%s:%d: unexpected text after [%.*s]: \"%s\"", l->file, l->lineno,
+                 (int)len, s + 1, rest);
         rc = -1;
     }
     return rc;
@@ -429,8 +435,7 @@ static int check_line(loader_t *l, size_t n, size_t max)
     if (memchr(s, '\0', n))
         uerr_set(l->err, "F0000", "%s:%d: NUL byte in line", l->file, l->lineno);
     else if (n + 1 > max)
-        uerr_set(l->err, "F0000", "%s:%d: line longer than %zu bytes", l->file, l->lineno,
-                 max - 1);
+        uerr_set(l->err, "F0000", "%s:%d: line longer than %zu bytes", l->file, l->lineno, max - 1);
     else
         rc = check_section_line(l, s);
     return rc;
@@ -472,8 +477,10 @@ static int load_stream(loader_t *l, FILE *fp, const char *name)
     l->fail_line = 0;
     rc = ini_parse_stream(file_reader, l, file_handler, l);
     if (rc > 0 && (l->fail_line == 0 || rc < l->fail_line))
-        uerr_set(l->err, "F0000", "%s:%d: syntax error (expected [server], [duckdb], "
-                 "key = value or a comment)", name, rc);
+        uerr_set(l->err, "F0000",
+                 "%s:%d: syntax error (expected [server], [duckdb], "
+                 "key = value or a comment)",
+                 name, rc);
     else if (rc < 0 && l->fail_line == 0)
         uerr_set(l->err, "F0000", "%s: cannot parse (inih error %d)", name, rc);
     else if (l->fail_line == 0)
@@ -559,8 +566,10 @@ static int set_mode_flag(loader_t *l, const char *flag, const char *mode)
 {
     int rc = 0;
     if (l->mode_flag && strcmp(l->mode_flag, flag) != 0) {
-        uerr_set(l->err, "F0000", "%s conflicts with %s (choose one of --db, --ephemeral, "
-                 "--memory)", flag, l->mode_flag);
+        uerr_set(l->err, "F0000",
+                 "%s conflicts with %s (choose one of --db, --ephemeral, "
+                 "--memory)",
+                 flag, l->mode_flag);
         rc = -1;
     } else {
         l->mode_flag = flag;
@@ -572,14 +581,16 @@ static int set_mode_flag(loader_t *l, const char *flag, const char *mode)
 /* When several actions are given, the most informative one wins. */
 static int stronger_action(int a, int b)
 {
-    static const int rank[] = {[CFG_ACTION_RUN] = 0, [CFG_ACTION_PRINT_CONFIG] = 1,
-                               [CFG_ACTION_VERSION] = 2, [CFG_ACTION_CONFIG_MARKDOWN] = 3,
+    static const int rank[] = {[CFG_ACTION_RUN] = 0,
+                               [CFG_ACTION_PRINT_CONFIG] = 1,
+                               [CFG_ACTION_VERSION] = 2,
+                               [CFG_ACTION_CONFIG_MARKDOWN] = 3,
                                [CFG_ACTION_HELP] = 4};
     return rank[b] > rank[a] ? b : a;
 }
 
-static int opt_flag(loader_t *l, const cfg_opt_t *o, const char *val, int argc, char **argv,
-                    int *i, const char **config_file, int *action)
+static int opt_flag(loader_t *l, const cfg_opt_t *o, const char *val, int argc, char **argv, int *i,
+                    const char **config_file, int *action)
 {
     int rc = 0;
     if (val && !o->metavar) {
@@ -673,8 +684,7 @@ static void store_field(cfg_t *cfg, const cfg_def_t *d, const cfg_value_t *v)
 static void add_duckdb(cfg_t *cfg, const char *key, const char *value, const char *origin)
 {
     cfg->duckdb = xrealloc(cfg->duckdb, (cfg->nduckdb + 1) * sizeof *cfg->duckdb);
-    cfg->duckdb[cfg->nduckdb++] =
-        (cfg_duckdb_opt_t){xstrdup(key), xstrdup(value), xstrdup(origin)};
+    cfg->duckdb[cfg->nduckdb++] = (cfg_duckdb_opt_t){xstrdup(key), xstrdup(value), xstrdup(origin)};
 }
 
 /* Converts the winning text of row i into cfg (its field, or a DuckDB option). */
@@ -708,8 +718,10 @@ static int finish(loader_t *l, cfg_t *cfg)
     for (size_t i = 0; i < l->nextra && rc == 0; i++)
         add_duckdb(cfg, l->extra[i].key, l->extra[i].value, l->extra[i].origin);
     if (rc == 0 && cfg->read_only && cfg->mode != CFG_MODE_PERSISTENT) {
-        uerr_set(l->err, "F0000", "read_only = true (from %s) needs persistent mode, but mode "
-                 "is %s (from %s)", cfg->src[CFG_KEY_read_only].origin, cfg_mode_name(cfg->mode),
+        uerr_set(l->err, "F0000",
+                 "read_only = true (from %s) needs persistent mode, but mode "
+                 "is %s (from %s)",
+                 cfg->src[CFG_KEY_read_only].origin, cfg_mode_name(cfg->mode),
                  cfg->src[CFG_KEY_mode].origin);
         rc = -1;
     }

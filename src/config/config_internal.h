@@ -40,9 +40,9 @@ typedef struct cfg_def {
     const char *dflt;    /* default as text; NULL: unset ([duckdb] rows) */
     const char *flag;    /* "--port"; NULL: none */
     const char *doc;
-    cfg_field_t field;   /* [server]: C type of the cfg_t field */
-    size_t offset;       /* [server]: offset of the cfg_t field */
-    int index;           /* [server]: CFG_KEY_<key>; -1 for [duckdb] */
+    cfg_field_t field; /* [server]: C type of the cfg_t field */
+    size_t offset;     /* [server]: offset of the cfg_t field */
+    int index;         /* [server]: CFG_KEY_<key>; -1 for [duckdb] */
 } cfg_def_t;
 
 extern const cfg_def_t cfg__defs[];

@@ -8,21 +8,20 @@
 
 #define HELP_WIDTH 79
 
-const char cfg__example_ini[] =
-    "; duckd.ini: start with `duckd --config duckd.ini`\n"
-    "[server]\n"
-    "mode = memory\n"
-    "init = /etc/duckd/load.sql\n"
-    "listen = *\n"
-    "max_connections = 200\n"
-    "max_message_size = 16MB\n"
-    "log_statements = on\n"
-    "\n"
-    "[duckdb]\n"
-    "memory_limit = 8GB\n"
-    "threads = 8\n"
-    "; any other DuckDB option is passed through:\n"
-    "default_null_order = nulls_last\n";
+const char cfg__example_ini[] = "; duckd.ini: start with `duckd --config duckd.ini`\n"
+                                "[server]\n"
+                                "mode = memory\n"
+                                "init = /etc/duckd/load.sql\n"
+                                "listen = *\n"
+                                "max_connections = 200\n"
+                                "max_message_size = 16MB\n"
+                                "log_statements = on\n"
+                                "\n"
+                                "[duckdb]\n"
+                                "memory_limit = 8GB\n"
+                                "threads = 8\n"
+                                "; any other DuckDB option is passed through:\n"
+                                "default_null_order = nulls_last\n";
 
 /* ---- helpers ---- */
 
@@ -52,10 +51,10 @@ static void wrap(FILE *f, const char *text, int col, int indent)
 /* The placeholder of a flag's value in --help: "N", "PATH", "debug|info|warning|error". */
 static const char *metavar(const cfg_def_t *d)
 {
-    static const char *const names[] = {[CFG_T_STRING] = "VALUE", [CFG_T_PATH] = "PATH",
-                                        [CFG_T_BOOL] = "",        [CFG_T_INT] = "N",
-                                        [CFG_T_SIZE] = "SIZE",    [CFG_T_DURATION] = "SECONDS",
-                                        [CFG_T_ENUM] = NULL};
+    static const char *const names[] = {
+        [CFG_T_STRING] = "VALUE", [CFG_T_PATH] = "PATH", [CFG_T_BOOL] = "",
+        [CFG_T_INT] = "N",        [CFG_T_SIZE] = "SIZE", [CFG_T_DURATION] = "SECONDS",
+        [CFG_T_ENUM] = NULL};
     return d->type == CFG_T_ENUM ? d->choices : names[d->type];
 }
 
@@ -112,12 +111,12 @@ void cfg_print_help(FILE *f, const char *argv0)
 {
     const char *prog = argv0 && strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
     int pad = (int)strlen(prog && *prog ? prog : "duckd") + 8;
-    fprintf(f, "Usage: %s [--db PATH | --ephemeral | --memory] [--read-only] [--init FILE.sql]\n"
-               "%*s[--listen ADDR] [--port N] [--socket-dir DIR] [--config FILE]\n"
-               "%*s[--print-config] [--version] [--help] [--SETTING VALUE ...]\n\n",
+    fprintf(f,
+            "Usage: %s [--db PATH | --ephemeral | --memory] [--read-only] [--init FILE.sql]\n"
+            "%*s[--listen ADDR] [--port N] [--socket-dir DIR] [--config FILE]\n"
+            "%*s[--print-config] [--version] [--help] [--SETTING VALUE ...]\n\n",
             prog && *prog ? prog : "duckd", pad, "", pad, "");
-    wrap(f, "Serves one DuckDB database to many clients over the PostgreSQL wire protocol.", 0,
-         0);
+    wrap(f, "Serves one DuckDB database to many clients over the PostgreSQL wire protocol.", 0, 0);
     fprintf(f, "\nOptions:\n");
     for (size_t i = 0; i < cfg__nopts; i++)
         if (cfg__opts[i].doc)
@@ -131,9 +130,11 @@ void cfg_print_help(FILE *f, const char *argv0)
                 help_setting(f, &cfg__defs[i]);
     }
     fprintf(f, "\n");
-    wrap(f, "Other keys of the config file's [duckdb] section are passed to DuckDB as they "
-            "are. Precedence: flag > environment > config file > default. Reference: "
-            "docs/CONFIG.md.", 0, 0);
+    wrap(f,
+         "Other keys of the config file's [duckdb] section are passed to DuckDB as they "
+         "are. Precedence: flag > environment > config file > default. Reference: "
+         "docs/CONFIG.md.",
+         0, 0);
 }
 
 /* ---- --print-config ---- */
@@ -266,25 +267,26 @@ static void md_error_line(FILE *f, const md_error_t *e)
 static void md_intro(FILE *f)
 {
     fprintf(f,
-        "# duckd configuration reference\n\n"
-        "<!-- Generated from src/config/settings.def by `duckd --config-markdown` (`make "
-        "docs`); `make docs-check` fails when it is stale. Do not edit by hand. -->\n\n"
-        "Every setting is declared once, in `src/config/settings.def`, and can be given in "
-        "four ways, each overriding the ones before it:\n\n"
-        "1. its **default** (tables below);\n"
-        "2. the **config file** named by `--config FILE`, or else by the environment variable "
-        "`DUCKD_CONFIG` (duckd reads no file otherwise): INI syntax, sections `[server]` and "
-        "`[duckdb]`;\n"
-        "3. the **environment variable** `DUCKD_<KEY>`, the key in upper case "
-        "(`DUCKD_PORT=6000`);\n"
-        "4. the **command-line flag**, for the settings that have one (`--port 6000` or "
-        "`--port=6000`).\n\n"
-        "In short: flag > environment > file > default. `duckd --print-config` loads "
-        "everything, prints every effective value and where it came from, and exits.\n\n"
-        "## Example\n\n"
-        "```ini\n%s```\n\n"
-        "With no `DUCKD_` variables set, `duckd --config duckd.ini --print-config` prints:\n\n"
-        "```text\n", cfg__example_ini);
+            "# duckd configuration reference\n\n"
+            "<!-- Generated from src/config/settings.def by `duckd --config-markdown` (`make "
+            "docs`); `make docs-check` fails when it is stale. Do not edit by hand. -->\n\n"
+            "Every setting is declared once, in `src/config/settings.def`, and can be given in "
+            "four ways, each overriding the ones before it:\n\n"
+            "1. its **default** (tables below);\n"
+            "2. the **config file** named by `--config FILE`, or else by the environment variable "
+            "`DUCKD_CONFIG` (duckd reads no file otherwise): INI syntax, sections `[server]` and "
+            "`[duckdb]`;\n"
+            "3. the **environment variable** `DUCKD_<KEY>`, the key in upper case "
+            "(`DUCKD_PORT=6000`);\n"
+            "4. the **command-line flag**, for the settings that have one (`--port 6000` or "
+            "`--port=6000`).\n\n"
+            "In short: flag > environment > file > default. `duckd --print-config` loads "
+            "everything, prints every effective value and where it came from, and exits.\n\n"
+            "## Example\n\n"
+            "```ini\n%s```\n\n"
+            "With no `DUCKD_` variables set, `duckd --config duckd.ini --print-config` prints:\n\n"
+            "```text\n",
+            cfg__example_ini);
     md_example_effective(f);
     fprintf(f, "```\n\n");
 }
@@ -292,28 +294,28 @@ static void md_intro(FILE *f)
 static void md_syntax(FILE *f)
 {
     fprintf(f,
-        "## Syntax and values\n\n"
-        "- Lines are `key = value` (or `key: value`); section names and keys are "
-        "case-insensitive. Comments are lines starting with `;` or `#`, and the rest of a "
-        "line after ` ;`.\n"
-        "- A value may be enclosed in double quotes, which are removed: `listen = \"\"` "
-        "disables TCP. There are no escapes. An empty value (`init =`) is the empty string.\n"
-        "- An indented line would continue the previous value in some INI dialects; duckd "
-        "rejects it, as well as lines longer than libinih's line buffer (200 bytes by "
-        "default) and NUL bytes.\n"
-        "- Booleans: `true`/`false`, `on`/`off`, `yes`/`no`, `1`/`0`, in any case. A boolean "
-        "flag alone means true (`--read-only`); `--read-only=false` works too.\n"
-        "- Sizes: a byte count, or a whole number with a unit `K`/`KB`/`KiB`, `M`/`MB`/`MiB`, "
-        "`G`/`GB`/`GiB` or `T`/`TB`/`TiB` (any case, optionally after a space). Units are "
-        "binary: `1KB` = `1KiB` = 1024 bytes. `--print-config` shows a size as it was "
-        "given.\n"
-        "- Durations: whole seconds, optionally with a unit `s`, `m` or `h` (`90`, `90s`, "
-        "`2m`).\n\n"
-        "## Errors\n\n"
-        "Start-up stops, with a message naming the setting and where it came from, on an "
-        "unknown section, an unknown `[server]` key, a key given twice, a syntax error, an "
-        "invalid or out-of-range value from any source, or an unknown flag. For example:\n\n"
-        "```text\n");
+            "## Syntax and values\n\n"
+            "- Lines are `key = value` (or `key: value`); section names and keys are "
+            "case-insensitive. Comments are lines starting with `;` or `#`, and the rest of a "
+            "line after ` ;`.\n"
+            "- A value may be enclosed in double quotes, which are removed: `listen = \"\"` "
+            "disables TCP. There are no escapes. An empty value (`init =`) is the empty string.\n"
+            "- An indented line would continue the previous value in some INI dialects; duckd "
+            "rejects it, as well as lines longer than libinih's line buffer (200 bytes by "
+            "default) and NUL bytes.\n"
+            "- Booleans: `true`/`false`, `on`/`off`, `yes`/`no`, `1`/`0`, in any case. A boolean "
+            "flag alone means true (`--read-only`); `--read-only=false` works too.\n"
+            "- Sizes: a byte count, or a whole number with a unit `K`/`KB`/`KiB`, `M`/`MB`/`MiB`, "
+            "`G`/`GB`/`GiB` or `T`/`TB`/`TiB` (any case, optionally after a space). Units are "
+            "binary: `1KB` = `1KiB` = 1024 bytes. `--print-config` shows a size as it was "
+            "given.\n"
+            "- Durations: whole seconds, optionally with a unit `s`, `m` or `h` (`90`, `90s`, "
+            "`2m`).\n\n"
+            "## Errors\n\n"
+            "Start-up stops, with a message naming the setting and where it came from, on an "
+            "unknown section, an unknown `[server]` key, a key given twice, a syntax error, an "
+            "invalid or out-of-range value from any source, or an unknown flag. For example:\n\n"
+            "```text\n");
     for (size_t i = 0; i < sizeof md_errors / sizeof md_errors[0]; i++)
         md_error_line(f, &md_errors[i]);
     fprintf(f, "```\n\n");

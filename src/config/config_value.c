@@ -64,8 +64,7 @@ static num_status_t parse_int(const char *text, int64_t *out)
 }
 
 /* Digits, optional blanks, then one of units (case-insensitive): the product. */
-static num_status_t parse_scaled(const char *text, const unit_t *units, size_t nunits,
-                                 int64_t *out)
+static num_status_t parse_scaled(const char *text, const unit_t *units, size_t nunits, int64_t *out)
 {
     const char *p = text;
     int64_t n = 0;
@@ -191,14 +190,14 @@ bool cfg__parse_value(const cfg_def_t *d, const char *text, cfg_value_t *v, ubuf
     switch (d->type) {
     case CFG_T_INT:
     case CFG_T_SIZE:
-    case CFG_T_DURATION:
-        ok = parse_number(d, text, v, why);
-        break;
+    case CFG_T_DURATION: ok = parse_number(d, text, v, why); break;
     case CFG_T_BOOL:
         ok = parse_bool(text, &v->boolean);
         if (!ok)
-            ubuf_printf(why, "invalid boolean \"%s\" for %s (expected true/false, on/off, "
-                             "yes/no or 1/0)", text, d->key);
+            ubuf_printf(why,
+                        "invalid boolean \"%s\" for %s (expected true/false, on/off, "
+                        "yes/no or 1/0)",
+                        text, d->key);
         else
             ubuf_puts(&v->canon, v->boolean ? "true" : "false");
         break;
@@ -216,8 +215,7 @@ bool cfg__parse_value(const cfg_def_t *d, const char *text, cfg_value_t *v, ubuf
         }
         break;
     case CFG_T_STRING:
-    case CFG_T_PATH:
-        break;
+    case CFG_T_PATH: break;
     }
     if (ok && v->canon.len == 0)
         ubuf_puts(&v->canon, text);
@@ -227,11 +225,10 @@ bool cfg__parse_value(const cfg_def_t *d, const char *text, cfg_value_t *v, ubuf
 
 void cfg__format_size(ubuf_t *b, int64_t bytes)
 {
-    static const unit_t units[] = {{"TB", CFG_GiB * 1024}, {"GB", CFG_GiB}, {"MB", CFG_MiB},
-                                   {"KB", CFG_KiB}};
+    static const unit_t units[] = {
+        {"TB", CFG_GiB * 1024}, {"GB", CFG_GiB}, {"MB", CFG_MiB}, {"KB", CFG_KiB}};
     size_t i = 0;
-    while (i < sizeof units / sizeof units[0] &&
-           (bytes == 0 || bytes % units[i].factor != 0))
+    while (i < sizeof units / sizeof units[0] && (bytes == 0 || bytes % units[i].factor != 0))
         i++;
     if (i < sizeof units / sizeof units[0])
         ubuf_printf(b, "%lld%s", (long long)(bytes / units[i].factor), units[i].name);
@@ -250,8 +247,8 @@ void cfg__env_name(ubuf_t *b, const char *key)
 void cfg__describe_type(ubuf_t *b, const cfg_def_t *d)
 {
     static const char *const names[] = {
-        [CFG_T_STRING] = "string", [CFG_T_PATH] = "path", [CFG_T_BOOL] = "boolean",
-        [CFG_T_INT] = "integer ",  [CFG_T_SIZE] = "size ",  [CFG_T_DURATION] = "duration ",
+        [CFG_T_STRING] = "string", [CFG_T_PATH] = "path",  [CFG_T_BOOL] = "boolean",
+        [CFG_T_INT] = "integer ",  [CFG_T_SIZE] = "size ", [CFG_T_DURATION] = "duration ",
         [CFG_T_ENUM] = "one of "};
     ubuf_puts(b, names[d->type]);
     if (d->type == CFG_T_INT || d->type == CFG_T_SIZE || d->type == CFG_T_DURATION)

@@ -9,7 +9,7 @@
 #include "util/xalloc.h"
 
 struct eng_cursor {
-    eng_stmt_t *stmt;        /* borrowed */
+    eng_stmt_t *stmt; /* borrowed */
     duckdb_result result;
     bool have_result;
     duckdb_result_type rtype;
@@ -22,18 +22,17 @@ struct eng_cursor {
     idx_t pos;
     bool done;
     int64_t changed;
-    duckdb_data_chunk *mat;  /* materialised remaining chunks (owned) */
+    duckdb_data_chunk *mat; /* materialised remaining chunks (owned) */
     size_t nmat, mat_pos;
     bool materialized;
-    ubuf_t scratch;          /* encoded values of the current row */
-    eng_value_t *vals;       /* one per column */
-    size_t *offs;            /* one per column */
+    ubuf_t scratch;    /* encoded values of the current row */
+    eng_value_t *vals; /* one per column */
+    size_t *offs;      /* one per column */
 };
 
 /* ---- binding ---- */
 
-static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t *p,
-                       uerr_t *err)
+static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t *p, uerr_t *err)
 {
     const uint8_t *d = p->data;
     size_t n = (size_t)p->len;
@@ -47,14 +46,18 @@ static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t
     uint8_t uuid[16];
 
     switch (oid) {
-    case PGT_INT2: case PGT_INT4: case PGT_INT8: case PGT_OID:
+    case PGT_INT2:
+    case PGT_INT4:
+    case PGT_INT8:
+    case PGT_OID:
         if (!pgt_parse_bin_int(d, n, &i64, &why))
             goto bad;
         if (oid == PGT_OID && n == 4)
             i64 = (uint32_t)i64; /* oid is unsigned */
         st = duckdb_bind_int64(s->ps, idx, i64);
         break;
-    case PGT_FLOAT4: case PGT_FLOAT8:
+    case PGT_FLOAT4:
+    case PGT_FLOAT8:
         if (!pgt_parse_bin_float(d, n, &f8, &why))
             goto bad;
         st = duckdb_bind_double(s->ps, idx, f8);
@@ -64,13 +67,14 @@ static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t
             goto bad;
         st = duckdb_bind_boolean(s->ps, idx, b);
         break;
-    case PGT_BYTEA:
-        st = duckdb_bind_blob(s->ps, idx, d, n);
-        break;
-    case PGT_TEXT: case PGT_VARCHAR: case PGT_BPCHAR: case PGT_NAME: case PGT_JSON:
-    case PGT_UNKNOWN: case PGT_CHAR:
-        st = duckdb_bind_varchar_length(s->ps, idx, (const char *)d, n);
-        break;
+    case PGT_BYTEA: st = duckdb_bind_blob(s->ps, idx, d, n); break;
+    case PGT_TEXT:
+    case PGT_VARCHAR:
+    case PGT_BPCHAR:
+    case PGT_NAME:
+    case PGT_JSON:
+    case PGT_UNKNOWN:
+    case PGT_CHAR: st = duckdb_bind_varchar_length(s->ps, idx, (const char *)d, n); break;
     case PGT_JSONB:
         if (n < 1 || d[0] != 1) {
             why = "unsupported jsonb version";
@@ -94,7 +98,8 @@ static int bind_binary(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t
             goto bad;
         st = duckdb_bind_time(s->ps, idx, (duckdb_time){us});
         break;
-    case PGT_TIMESTAMP: case PGT_TIMESTAMPTZ:
+    case PGT_TIMESTAMP:
+    case PGT_TIMESTAMPTZ:
         if (!pgt_parse_bin_timestamp(d, n, &us, &why))
             goto bad;
         st = oid == PGT_TIMESTAMP ? duckdb_bind_timestamp(s->ps, idx, (duckdb_timestamp){us})
@@ -146,8 +151,7 @@ static int bind_text(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t *
             uerr_set(err, "22P02", "parameter $%llu: %s", (unsigned long long)idx, why);
             return -1;
         }
-        st = duckdb_bind_blob(s->ps, idx, s->scratch.data ? s->scratch.data : "",
-                              s->scratch.len);
+        st = duckdb_bind_blob(s->ps, idx, s->scratch.data ? s->scratch.data : "", s->scratch.len);
     } else if (pgt_info(oid) && pgt_info(oid)->elem_oid) {
         const char *why = "malformed array literal";
         ubuf_reset(&s->scratch);
@@ -169,8 +173,10 @@ static int bind_text(eng_stmt_t *s, idx_t idx, uint32_t oid, const eng_param_t *
 int eng_bind(eng_stmt_t *s, const eng_param_t *params, size_t n, uerr_t *err)
 {
     if (n != s->nparams) {
-        uerr_set(err, "08P01", "bind message supplies %zu parameters, but prepared statement "
-                 "requires %zu", n, s->nparams);
+        uerr_set(err, "08P01",
+                 "bind message supplies %zu parameters, but prepared statement "
+                 "requires %zu",
+                 n, s->nparams);
         return -1;
     }
     duckdb_clear_bindings(s->ps);
@@ -290,10 +296,7 @@ const eng_col_t *eng_cursor_col(const eng_cursor_t *cur, size_t i) { return &cur
 
 int64_t eng_cursor_rows_changed(const eng_cursor_t *cur) { return cur->changed; }
 
-bool eng_cursor_is_streaming(const eng_cursor_t *cur)
-{
-    return !cur->done && !cur->materialized;
-}
+bool eng_cursor_is_streaming(const eng_cursor_t *cur) { return !cur->done && !cur->materialized; }
 
 /* Pulls the next chunk from the result (or the materialised list). Returns 1 with a chunk,
  * 0 at the end, -1 on error. */
@@ -362,8 +365,8 @@ static void cursor_encode_row(eng_cursor_t *cur, idx_t row)
     }
 }
 
-int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx,
-                     int64_t *nrows, bool *done, uerr_t *err)
+int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx, int64_t *nrows,
+                     bool *done, uerr_t *err)
 {
     int64_t sent = 0;
     *nrows = 0;

@@ -238,8 +238,8 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
 static void enc_json(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row);
 
 /* Returns the child vector and [first, first+count) range of a LIST/ARRAY/MAP value. */
-static duckdb_vector enc_list_range(const eng__enc_t *e, duckdb_vector v, idx_t row,
-                                    idx_t *first, idx_t *count)
+static duckdb_vector enc_list_range(const eng__enc_t *e, duckdb_vector v, idx_t row, idx_t *first,
+                                    idx_t *count)
 {
     if (e->type == DUCKDB_TYPE_ARRAY) {
         *first = row * e->array_size;
@@ -280,13 +280,19 @@ static void enc_array_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, id
 static bool enc_json_is_bare(duckdb_type t)
 {
     switch (t) {
-    case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_BOOLEAN:
-        return true;
-    default:
-        return false;
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT:
+    case DUCKDB_TYPE_DECIMAL:
+    case DUCKDB_TYPE_BOOLEAN: return true;
+    default: return false;
     }
 }
 
@@ -454,9 +460,7 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     case DUCKDB_TYPE_ARRAY: enc_array_text(out, e, v, row); break;
     case DUCKDB_TYPE_STRUCT: enc_json_struct(out, e, v, row); break;
     case DUCKDB_TYPE_MAP: enc_json_map(out, e, v, row); break;
-    default:
-        ubuf_puts(out, "(unsupported type)");
-        break;
+    default: ubuf_puts(out, "(unsupported type)"); break;
     }
 }
 
@@ -521,8 +525,7 @@ static bool enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row
             return false;
         enc_array_bin(out, e, v, row);
         return true;
-    default:
-        return false; /* text-like OIDs: the binary form is the text */
+    default: return false; /* text-like OIDs: the binary form is the text */
     }
 }
 

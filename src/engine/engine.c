@@ -200,14 +200,14 @@ static void eng_stmt_describe(eng_stmt_t *s)
  * their columns (INSERT ... RETURNING keeps its own). */
 static void eng_stmt_hide_count_column(eng_stmt_t *s)
 {
-    bool dml = s->kind == ENG_KIND_INSERT || s->kind == ENG_KIND_UPDATE ||
-               s->kind == ENG_KIND_DELETE;
+    bool dml =
+        s->kind == ENG_KIND_INSERT || s->kind == ENG_KIND_UPDATE || s->kind == ENG_KIND_DELETE;
     bool rowless = s->kind == ENG_KIND_CREATE || s->kind == ENG_KIND_DROP ||
                    s->kind == ENG_KIND_ALTER || s->kind == ENG_KIND_TRANSACTION ||
                    s->kind == ENG_KIND_SET;
-    bool count_only = s->ncols == 1 && s->cols[0].name &&
-                      (strcmp(s->cols[0].name, "Count") == 0 ||
-                       strcmp(s->cols[0].name, "Success") == 0);
+    bool count_only =
+        s->ncols == 1 && s->cols[0].name &&
+        (strcmp(s->cols[0].name, "Count") == 0 || strcmp(s->cols[0].name, "Success") == 0);
     if (rowless || (dml && count_only)) {
         for (size_t i = 0; i < s->ncols; i++)
             duckdb_free((void *)s->cols[i].name);

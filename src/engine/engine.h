@@ -44,8 +44,7 @@ const char *eng_version(void);
 /* True when DuckDB knows a configuration option of this name. */
 bool eng_option_known(const char *name);
 
-int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
-    __attribute__((warn_unused_result));
+int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err) __attribute__((warn_unused_result));
 /* Closes the connection (rolling back any open transaction). NULL is a no-op. */
 void eng_conn_close(eng_conn_t *c);
 /* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
@@ -96,8 +95,8 @@ const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i);
 typedef struct eng_param {
     const uint8_t *data; /* NULL for SQL NULL */
     int32_t len;
-    int16_t format;      /* 0 text, 1 binary */
-    uint32_t oid;        /* the type the client declared, 0 = unspecified */
+    int16_t format; /* 0 text, 1 binary */
+    uint32_t oid;   /* the type the client declared, 0 = unspecified */
 } eng_param_t;
 
 /* Binds all parameters (n must equal eng_stmt_nparams). Values are copied into DuckDB. */
@@ -107,8 +106,7 @@ int eng_bind(eng_stmt_t *s, const eng_param_t *params, size_t n, uerr_t *err)
 /* Starts executing the bound statement. The cursor borrows the statement, which must outlive
  * it; only one cursor per connection may be open-and-unfinished at a time unless the earlier
  * one is materialised first (eng_cursor_materialize). */
-int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
-    __attribute__((warn_unused_result));
+int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err) __attribute__((warn_unused_result));
 void eng_cursor_free(eng_cursor_t *cur);
 
 /* One encoded value handed to a row callback: len -1 is NULL. Borrowed for the call only. */
@@ -125,8 +123,8 @@ typedef int (*eng_row_fn)(void *ctx, const eng_value_t *vals, size_t ncols);
 void eng_cursor_set_formats(eng_cursor_t *cur, const int16_t *formats, size_t n);
 /* Streams up to max_rows rows (0 = all) into fn. Sets *done when the result is exhausted.
  * Returns 0, or -1 with *err set on a DuckDB error (or with err unset if fn stopped). */
-int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx,
-                     int64_t *nrows, bool *done, uerr_t *err) __attribute__((warn_unused_result));
+int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx, int64_t *nrows,
+                     bool *done, uerr_t *err) __attribute__((warn_unused_result));
 /* The result's columns (0 for statements that return no rows). Valid until the cursor is
  * freed. */
 size_t eng_cursor_ncols(const eng_cursor_t *cur);

@@ -17,24 +17,24 @@ struct eng_stmt {
     duckdb_prepared_statement ps;
     eng_kind_t kind;
     size_t nparams;
-    uint32_t *param_oids; /* owned */
+    uint32_t *param_oids;   /* owned */
     bool *param_unresolved; /* owned: DuckDB could not infer the parameter's type */
     size_t ncols;
-    eng_col_t *cols;      /* owned; names duckdb_free'd */
-    ubuf_t scratch;       /* parameter conversion scratch */
+    eng_col_t *cols; /* owned; names duckdb_free'd */
+    ubuf_t scratch;  /* parameter conversion scratch */
 };
 
 /* How one result column (or a nested child) is encoded: derived once per statement from its
  * DuckDB logical type. */
 typedef struct eng__enc {
-    duckdb_type type;          /* DuckDB type id */
-    uint32_t oid;              /* PostgreSQL OID the client is told */
-    uint32_t elem_oid;         /* for arrays: element OID */
-    bool json;                 /* STRUCT/MAP/JSON-ish: text is JSON */
-    uint8_t dec_scale;         /* DECIMAL scale */
-    uint8_t dec_width;         /* DECIMAL width */
-    duckdb_type internal;      /* DECIMAL / ENUM physical storage type */
-    char **enum_dict;          /* ENUM dictionary (owned, duckdb_free'd strings) */
+    duckdb_type type;     /* DuckDB type id */
+    uint32_t oid;         /* PostgreSQL OID the client is told */
+    uint32_t elem_oid;    /* for arrays: element OID */
+    bool json;            /* STRUCT/MAP/JSON-ish: text is JSON */
+    uint8_t dec_scale;    /* DECIMAL scale */
+    uint8_t dec_width;    /* DECIMAL width */
+    duckdb_type internal; /* DECIMAL / ENUM physical storage type */
+    char **enum_dict;     /* ENUM dictionary (owned, duckdb_free'd strings) */
     uint32_t enum_n;
     idx_t array_size;          /* ARRAY fixed size */
     struct eng__enc *children; /* LIST/ARRAY: 1 child; STRUCT: n; MAP: key, value */

@@ -60,8 +60,7 @@ static bool has(const char *msg, const char *needle) { return strcasestr(msg, ne
 
 static const char *err_catalog(const char *msg)
 {
-    if ((has(msg, "Table with name") || has(msg, "View with name")) &&
-        has(msg, "does not exist"))
+    if ((has(msg, "Table with name") || has(msg, "View with name")) && has(msg, "does not exist"))
         return "42P01";
     if (has(msg, "Function with name") || has(msg, "Scalar Function"))
         return "42883";

@@ -27,8 +27,7 @@ static pgw_frame_status_t frame_check(uint32_t declared, size_t min_len, size_t 
     return PGW_FRAME_OK;
 }
 
-pgw_frame_status_t pgw_frame_next(const uint8_t *data, size_t len, size_t max_len,
-                                  pgw_frame_t *f)
+pgw_frame_status_t pgw_frame_next(const uint8_t *data, size_t len, size_t max_len, pgw_frame_t *f)
 {
     if (len < 5)
         return PGW_FRAME_NEED_MORE;
@@ -72,10 +71,7 @@ void pgw_rd_init(pgw_rd_t *r, const uint8_t *p, size_t len)
     r->bad = (p == NULL && len > 0);
 }
 
-static size_t rd_left(const pgw_rd_t *r)
-{
-    return r->bad ? 0 : r->len - r->pos;
-}
+static size_t rd_left(const pgw_rd_t *r) { return r->bad ? 0 : r->len - r->pos; }
 
 /* Takes n bytes, or marks the reader bad and returns NULL. Never returns NULL on success,
  * even for n == 0, so a zero-length value stays distinguishable from SQL NULL. */
@@ -111,15 +107,9 @@ static uint32_t rd_u32(pgw_rd_t *r)
     return q ? be32(q) : 0;
 }
 
-int16_t pgw_rd_i16(pgw_rd_t *r)
-{
-    return (int16_t)rd_u16(r);
-}
+int16_t pgw_rd_i16(pgw_rd_t *r) { return (int16_t)rd_u16(r); }
 
-int32_t pgw_rd_i32(pgw_rd_t *r)
-{
-    return (int32_t)rd_u32(r);
-}
+int32_t pgw_rd_i32(pgw_rd_t *r) { return (int32_t)rd_u32(r); }
 
 const char *pgw_rd_cstr(pgw_rd_t *r, size_t *n)
 {
@@ -148,10 +138,7 @@ const uint8_t *pgw_rd_bytes(pgw_rd_t *r, int32_t n)
     return rd_take(r, (size_t)n);
 }
 
-bool pgw_rd_done(const pgw_rd_t *r)
-{
-    return !r->bad && r->pos == r->len;
-}
+bool pgw_rd_done(const pgw_rd_t *r) { return !r->bad && r->pos == r->len; }
 
 /* ---- Decoders ---- */
 
@@ -220,8 +207,7 @@ static bool startup_decode(const uint8_t *p, size_t n, pgw_startup_t *out, const
         out->cancel_pid = pgw_rd_i32(&r);
         out->cancel_key = pgw_rd_i32(&r);
         return pgw_rd_done(&r) || fail(why, "invalid length of cancel request packet");
-    default:
-        break;
+    default: break;
     }
     if ((out->code >> 16) == 1234)
         return fail(why, "unsupported startup request code");
@@ -319,8 +305,7 @@ static bool rd_format_codes(pgw_rd_t *r, uint16_t *count, int16_t **codes, const
 }
 
 /* An int16 count followed by that many (int32 length, bytes) values; length -1 is NULL. */
-static bool rd_bind_values(pgw_rd_t *r, uint16_t *count, pgw_param_t **params,
-                           const char **why)
+static bool rd_bind_values(pgw_rd_t *r, uint16_t *count, pgw_param_t **params, const char **why)
 {
     uint16_t c = rd_u16(r);
     if (r->bad)
@@ -422,15 +407,9 @@ bool pgw_decode_execute(const uint8_t *p, size_t n, pgw_execute_t *out, const ch
 
 /* ---- Builders ---- */
 
-static void put_cstr(ubuf_t *out, const char *s)
-{
-    ubuf_append(out, s, strlen(s) + 1);
-}
+static void put_cstr(ubuf_t *out, const char *s) { ubuf_append(out, s, strlen(s) + 1); }
 
-static void put_i16(ubuf_t *out, int16_t v)
-{
-    ubuf_put_u16be(out, (uint16_t)v);
-}
+static void put_i16(ubuf_t *out, int16_t v) { ubuf_put_u16be(out, (uint16_t)v); }
 
 size_t pgw_msg_begin(ubuf_t *out, char type)
 {
@@ -460,15 +439,9 @@ static void put_auth(ubuf_t *out, uint32_t code, const uint8_t *data, size_t n)
     ubuf_append(out, data, n);
 }
 
-void pgw_put_auth_ok(ubuf_t *out)
-{
-    put_auth(out, 0, NULL, 0);
-}
+void pgw_put_auth_ok(ubuf_t *out) { put_auth(out, 0, NULL, 0); }
 
-void pgw_put_auth_cleartext(ubuf_t *out)
-{
-    put_auth(out, 3, NULL, 0);
-}
+void pgw_put_auth_cleartext(ubuf_t *out) { put_auth(out, 3, NULL, 0); }
 
 void pgw_put_auth_sasl(ubuf_t *out, const char *const *mechanisms, size_t n)
 {
@@ -524,35 +497,17 @@ void pgw_put_ready(ubuf_t *out, char status)
     ubuf_putc(out, status);
 }
 
-void pgw_put_parse_complete(ubuf_t *out)
-{
-    put_empty(out, '1');
-}
+void pgw_put_parse_complete(ubuf_t *out) { put_empty(out, '1'); }
 
-void pgw_put_bind_complete(ubuf_t *out)
-{
-    put_empty(out, '2');
-}
+void pgw_put_bind_complete(ubuf_t *out) { put_empty(out, '2'); }
 
-void pgw_put_close_complete(ubuf_t *out)
-{
-    put_empty(out, '3');
-}
+void pgw_put_close_complete(ubuf_t *out) { put_empty(out, '3'); }
 
-void pgw_put_no_data(ubuf_t *out)
-{
-    put_empty(out, 'n');
-}
+void pgw_put_no_data(ubuf_t *out) { put_empty(out, 'n'); }
 
-void pgw_put_portal_suspended(ubuf_t *out)
-{
-    put_empty(out, 's');
-}
+void pgw_put_portal_suspended(ubuf_t *out) { put_empty(out, 's'); }
 
-void pgw_put_empty_query(ubuf_t *out)
-{
-    put_empty(out, 'I');
-}
+void pgw_put_empty_query(ubuf_t *out) { put_empty(out, 'I'); }
 
 void pgw_put_command_complete(ubuf_t *out, const char *tag)
 {
@@ -614,15 +569,9 @@ static void put_error_or_notice(ubuf_t *out, char type, const pgw_notice_t *e)
     pgw_msg_end(out, start);
 }
 
-void pgw_put_error(ubuf_t *out, const pgw_notice_t *e)
-{
-    put_error_or_notice(out, 'E', e);
-}
+void pgw_put_error(ubuf_t *out, const pgw_notice_t *e) { put_error_or_notice(out, 'E', e); }
 
-void pgw_put_notice(ubuf_t *out, const pgw_notice_t *e)
-{
-    put_error_or_notice(out, 'N', e);
-}
+void pgw_put_notice(ubuf_t *out, const pgw_notice_t *e) { put_error_or_notice(out, 'N', e); }
 
 static void put_copy_response(ubuf_t *out, char type, int8_t format, uint16_t ncols,
                               const int16_t *col_formats)
@@ -654,7 +603,4 @@ void pgw_put_copy_data(ubuf_t *out, const void *p, size_t n)
     ubuf_append(out, p, n);
 }
 
-void pgw_put_copy_done(ubuf_t *out)
-{
-    put_empty(out, 'c');
-}
+void pgw_put_copy_done(ubuf_t *out) { put_empty(out, 'c'); }

@@ -17,13 +17,13 @@
 
 #include "util/buf.h"
 
-#define PGW_PROTOCOL_3_0 196608u    /* 3 << 16 */
+#define PGW_PROTOCOL_3_0 196608u     /* 3 << 16 */
 #define PGW_CANCEL_REQUEST 80877102u /* 1234 << 16 | 5678 */
 #define PGW_SSL_REQUEST 80877103u    /* 1234 << 16 | 5679 */
 #define PGW_GSSENC_REQUEST 80877104u /* 1234 << 16 | 5680 */
 #define PGW_STARTUP_MAX 10000u       /* PostgreSQL's own cap on a startup packet */
 #define PGW_MAX_PARAMS 65535u
-#define PGW_STARTUP_MAX_PARAMS 64u   /* cap on key/value pairs in a StartupMessage */
+#define PGW_STARTUP_MAX_PARAMS 64u /* cap on key/value pairs in a StartupMessage */
 
 /* ---- Framing ---- */
 
@@ -43,8 +43,7 @@ typedef struct pgw_frame {
 
 /* Splits one regular message (type byte + int32 length) off the front of data[0..len).
  * `max_len` caps the declared length (payload + 4). On PGW_FRAME_OK fills *f. */
-pgw_frame_status_t pgw_frame_next(const uint8_t *data, size_t len, size_t max_len,
-                                  pgw_frame_t *f);
+pgw_frame_status_t pgw_frame_next(const uint8_t *data, size_t len, size_t max_len, pgw_frame_t *f);
 /* The same for a startup-phase packet (int32 length, no type byte; f->type = 0), capped at
  * PGW_STARTUP_MAX. */
 pgw_frame_status_t pgw_frame_startup(const uint8_t *data, size_t len, pgw_frame_t *f);
@@ -82,9 +81,9 @@ typedef struct pgw_kv {
 } pgw_kv_t;
 
 typedef struct pgw_startup {
-    uint32_t code;        /* protocol version, or one of the *_REQUEST codes */
+    uint32_t code; /* protocol version, or one of the *_REQUEST codes */
     /* StartupMessage: */
-    pgw_kv_t *params;     /* owned array of borrowed strings */
+    pgw_kv_t *params; /* owned array of borrowed strings */
     size_t nparams;
     /* CancelRequest: */
     int32_t cancel_pid;
@@ -126,10 +125,10 @@ typedef struct pgw_param {
 typedef struct pgw_bind { /* 'B' */
     const char *portal;
     const char *stmt;
-    uint16_t nformats;    /* 0: all text; 1: applies to all; else one per parameter */
-    int16_t *formats;     /* owned */
+    uint16_t nformats; /* 0: all text; 1: applies to all; else one per parameter */
+    int16_t *formats;  /* owned */
     uint16_t nparams;
-    pgw_param_t *params;  /* owned array */
+    pgw_param_t *params; /* owned array */
     uint16_t nresult_formats;
     int16_t *result_formats; /* owned */
 } pgw_bind_t;
@@ -138,7 +137,7 @@ bool pgw_decode_bind(const uint8_t *p, size_t n, pgw_bind_t *out, const char **w
 void pgw_bind_free(pgw_bind_t *m);
 
 typedef struct pgw_target { /* 'D' Describe and 'C' Close */
-    char kind;                  /* 'S' statement or 'P' portal */
+    char kind;              /* 'S' statement or 'P' portal */
     const char *name;
 } pgw_target_t;
 bool pgw_decode_target(const uint8_t *p, size_t n, pgw_target_t *out, const char **why);
@@ -180,12 +179,12 @@ void pgw_put_parameter_description(ubuf_t *out, const uint32_t *oids, size_t n);
 
 typedef struct pgw_field {
     const char *name;
-    uint32_t table_oid;  /* 0 */
-    int16_t column;      /* 0 */
+    uint32_t table_oid; /* 0 */
+    int16_t column;     /* 0 */
     uint32_t type_oid;
     int16_t typlen;
-    int32_t typmod;      /* -1 unless known */
-    int16_t format;      /* 0 text, 1 binary */
+    int32_t typmod; /* -1 unless known */
+    int16_t format; /* 0 text, 1 binary */
 } pgw_field_t;
 void pgw_put_row_description(ubuf_t *out, const pgw_field_t *fields, size_t n);
 

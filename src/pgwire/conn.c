@@ -35,15 +35,15 @@ typedef struct conn {
     const pgw_server_cfg_t *cfg;
     int fd;
     conn_state_t state;
-    ubuf_t in;           /* unparsed input */
-    ubuf_t out;          /* pending output */
-    sreg_entry_t reg;    /* registry entry (pid/key) */
+    ubuf_t in;        /* unparsed input */
+    ubuf_t out;       /* pending output */
+    sreg_entry_t reg; /* registry entry (pid/key) */
     bool registered;
     sess_t *sess;
     char *user;
     char *database;
-    char *close_reason;  /* why the connection ended (owned) */
-    bool io_failed;      /* the socket is dead: stop writing */
+    char *close_reason; /* why the connection ended (owned) */
+    bool io_failed;     /* the socket is dead: stop writing */
     double t_start;
 } conn_t;
 
@@ -140,7 +140,8 @@ static void conn_error_from(conn_t *c, const uerr_t *err)
     const char *msg = err->message ? err->message : "unknown error";
     if (strcmp(err->sqlstate, "57014") == 0)
         msg = "canceling statement due to user request";
-    pgw_notice_t e = {"ERROR", err->sqlstate[0] ? err->sqlstate : "XX000", msg, err->detail,
+    pgw_notice_t e = {"ERROR",   err->sqlstate[0] ? err->sqlstate : "XX000",
+                      msg,       err->detail,
                       err->hint, err->position};
     pgw_put_error(&c->out, &e);
     if (c->sess)
@@ -164,8 +165,7 @@ static void conn_ready(conn_t *c)
 
 /* ---- session sink ---- */
 
-static int sink_row_description(void *ctx, const sess_col_t *cols, size_t n,
-                                const int16_t *formats)
+static int sink_row_description(void *ctx, const sess_col_t *cols, size_t n, const int16_t *formats)
 {
     conn_t *c = ctx;
     pgw_field_t *f = xcalloc(n ? n : 1, sizeof *f);
@@ -222,8 +222,8 @@ static int sink_parameter_status(void *ctx, const char *name, const char *value)
 
 static sess_sink_t conn_sink(conn_t *c)
 {
-    sess_sink_t s = {c, sink_row_description, sink_row, sink_complete, sink_notice,
-                     sink_parameter_status};
+    sess_sink_t s = {c,           sink_row_description, sink_row, sink_complete,
+                     sink_notice, sink_parameter_status};
     return s;
 }
 
@@ -276,8 +276,8 @@ static void on_bind(conn_t *c, const uint8_t *p, size_t n)
         params[i].format = m.nformats == 0 ? 0 : m.formats[m.nformats == 1 ? 0 : i];
         params[i].oid = 0;
     }
-    if (sess_bind(c->sess, m.portal, m.stmt, params, m.nparams, m.result_formats,
-                  m.nresult_formats, &err) != 0)
+    if (sess_bind(c->sess, m.portal, m.stmt, params, m.nparams, m.result_formats, m.nresult_formats,
+                  &err) != 0)
         conn_fail(c, &err);
     else
         pgw_put_bind_complete(&c->out);
@@ -401,8 +401,9 @@ static void conn_dispatch(conn_t *c, char type, const uint8_t *p, size_t n)
         conn_set_reason(c, "client terminated");
         c->state = CONN_CLOSING;
         break;
-    case 'd': case 'c': case 'f': /* COPY messages outside COPY are ignored, as in PG */
-        break;
+    case 'd':
+    case 'c':
+    case 'f': /* COPY messages outside COPY are ignored, as in PG */ break;
     default: {
         char msg[64];
         snprintf(msg, sizeof msg, "invalid frontend message type %d", (unsigned char)type);
@@ -502,9 +503,7 @@ static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
         conn_set_reason(c, "cancel request for pid %d", s.cancel_pid);
         c->state = CONN_CLOSING;
         break;
-    default:
-        conn_begin_session(c, &s);
-        break;
+    default: conn_begin_session(c, &s); break;
     }
     pgw_startup_free(&s);
 }
@@ -525,8 +524,8 @@ static void conn_process_input(conn_t *c)
         if (st == PGW_FRAME_NEED_MORE)
             break;
         if (st != PGW_FRAME_OK) {
-            conn_fatal(c, "08P01", st == PGW_FRAME_TOO_LARGE ? "message too large"
-                                                             : "invalid message length");
+            conn_fatal(c, "08P01",
+                       st == PGW_FRAME_TOO_LARGE ? "message too large" : "invalid message length");
             break;
         }
         if (c->state == CONN_STARTUP)

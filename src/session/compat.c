@@ -218,9 +218,8 @@ static bool classify_set(const toks_t *k, compat_t *out)
     out->action = COMPAT_SET_PARAM;
     out->tag = reset ? "RESET" : "SET";
     out->param = xstrdup(name);
-    out->value = (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL"))
-                     ? NULL
-                     : set_value(k, vstart);
+    out->value =
+        (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL")) ? NULL : set_value(k, vstart);
     return true;
 }
 
@@ -416,12 +415,14 @@ static size_t cx_end(const cx_toks_t *k, size_t i) { return k->t[i].start + k->t
 static bool cx_keyword(const cx_toks_t *k, size_t i)
 {
     static const char *const words[] = {
-        "ALL", "AND", "ANY", "ARRAY", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CROSS",
-        "DESC", "DISTINCT", "ELSE", "END", "EXCEPT", "EXISTS", "FETCH", "FOR", "FROM", "FULL",
-        "GROUP", "HAVING", "ILIKE", "IN", "INNER", "INTERSECT", "INTO", "IS", "JOIN",
-        "LATERAL", "LEFT", "LIKE", "LIMIT", "NATURAL", "NOT", "OFFSET", "ON", "OR", "ORDER",
-        "OUTER", "OVER", "QUALIFY", "RETURNING", "RIGHT", "SELECT", "SET", "SIMILAR", "SOME",
-        "THEN", "UNION", "USING", "VALUES", "WHEN", "WHERE", "WINDOW", "WITH",
+        "ALL",    "AND",   "ANY",       "ARRAY",     "AS",       "ASC",    "BETWEEN", "BY",
+        "CASE",   "CAST",  "CROSS",     "DESC",      "DISTINCT", "ELSE",   "END",     "EXCEPT",
+        "EXISTS", "FETCH", "FOR",       "FROM",      "FULL",     "GROUP",  "HAVING",  "ILIKE",
+        "IN",     "INNER", "INTERSECT", "INTO",      "IS",       "JOIN",   "LATERAL", "LEFT",
+        "LIKE",   "LIMIT", "NATURAL",   "NOT",       "OFFSET",   "ON",     "OR",      "ORDER",
+        "OUTER",  "OVER",  "QUALIFY",   "RETURNING", "RIGHT",    "SELECT", "SET",     "SIMILAR",
+        "SOME",   "THEN",  "UNION",     "USING",     "VALUES",   "WHEN",   "WHERE",   "WINDOW",
+        "WITH",
     };
     if (!cx_kind(k, i, SQLT_WORD))
         return false;
@@ -561,8 +562,8 @@ static size_t cx_operand_start(const cx_toks_t *k, size_t i)
             if (cx_name(k, j - 1) && (!cx_keyword(k, j - 1) || cx_word(k, j - 1, "ARRAY") ||
                                       cx_word(k, j - 1, "CAST") || cx_word(k, j - 1, "EXISTS")))
                 j--;
-        } else if (!cx_name(k, i) && !cx_kind(k, i, SQLT_STRING) &&
-                   !cx_kind(k, i, SQLT_NUMBER) && !cx_kind(k, i, SQLT_PARAM)) {
+        } else if (!cx_name(k, i) && !cx_kind(k, i, SQLT_STRING) && !cx_kind(k, i, SQLT_NUMBER) &&
+                   !cx_kind(k, i, SQLT_PARAM)) {
             return CX_NONE;
         } else if (cx_keyword(k, i)) {
             return CX_NONE;
@@ -608,9 +609,8 @@ static size_t cx_operand_end(const cx_toks_t *k, size_t i)
 /* True when token i can end the left operand of a binary operator. */
 static bool cx_ends_operand(const cx_toks_t *k, size_t i)
 {
-    if (cx_kind(k, i, SQLT_QIDENT) || cx_kind(k, i, SQLT_STRING) ||
-        cx_kind(k, i, SQLT_NUMBER) || cx_kind(k, i, SQLT_PARAM) || cx_op(k, i, ")") ||
-        cx_op(k, i, "]"))
+    if (cx_kind(k, i, SQLT_QIDENT) || cx_kind(k, i, SQLT_STRING) || cx_kind(k, i, SQLT_NUMBER) ||
+        cx_kind(k, i, SQLT_PARAM) || cx_op(k, i, ")") || cx_op(k, i, "]"))
         return true;
     return cx_kind(k, i, SQLT_WORD) && (!cx_keyword(k, i) || cx_word(k, i, "END"));
 }
@@ -699,8 +699,8 @@ static size_t cx_collate(const cx_toks_t *k, size_t i, cx_edits_t *ed)
  * starting after it is the whole left-hand side of a comparison. */
 static bool cx_expr_boundary(const cx_toks_t *k, size_t i)
 {
-    static const char *const words[] = {"AND", "OR", "NOT", "WHERE", "ON", "WHEN", "SELECT",
-                                        "THEN", "ELSE", "HAVING"};
+    static const char *const words[] = {"AND",  "OR",     "NOT",  "WHERE", "ON",
+                                        "WHEN", "SELECT", "THEN", "ELSE",  "HAVING"};
     if (i >= k->nt)
         return true; /* start of the statement */
     if (cx_op(k, i, "(") || cx_op(k, i, ","))
@@ -722,8 +722,7 @@ static size_t cx_any_array(const cx_toks_t *k, size_t i, cx_edits_t *ed)
              : ((cx_op(k, i, "<>") || cx_op(k, i, "!=")) && cx_word(k, i + 1, "ALL"))) ||
         !cx_op(k, open, "(") || (close = k->match[open]) == CX_NONE || close == open + 1 ||
         cx_word(k, open + 1, "SELECT") || cx_word(k, open + 1, "WITH") ||
-        cx_word(k, open + 1, "VALUES") || cx_word(k, open + 1, "TABLE") ||
-        cx_op(k, open + 1, "("))
+        cx_word(k, open + 1, "VALUES") || cx_word(k, open + 1, "TABLE") || cx_op(k, open + 1, "("))
         return i;
     first = cx_operand_start(k, i - 1);
     if (first == CX_NONE || !cx_expr_boundary(k, first - 1))
@@ -748,7 +747,8 @@ static void cx_pass_ops(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
         else if (cx_word(k, i, "COLLATE"))
             i = cx_collate(k, i, ed);
         else if ((cx_word(k, i + 1, "ANY") || cx_word(k, i + 1, "SOME") ||
-                  cx_word(k, i + 1, "ALL")) && cx_any_array(k, i, ed) != i)
+                  cx_word(k, i + 1, "ALL")) &&
+                 cx_any_array(k, i, ed) != i)
             i = k->match[i + 2];
         else if (t->kind == SQLT_OP && k->s[t->start] != '(' && k->s[t->start] != ')')
             i = cx_rewrite_operator(k, i, i, k->s + t->start, t->len, ed);
@@ -757,8 +757,14 @@ static void cx_pass_ops(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
 
 /* ---- pass: casts to PostgreSQL's reg* types ---- */
 
-typedef enum { CX_REG_NONE, CX_REG_CLASS, CX_REG_TYPE, CX_REG_NAMESPACE, CX_REG_PROC,
-               CX_REG_ROLE } cx_reg_t;
+typedef enum {
+    CX_REG_NONE,
+    CX_REG_CLASS,
+    CX_REG_TYPE,
+    CX_REG_NAMESPACE,
+    CX_REG_PROC,
+    CX_REG_ROLE
+} cx_reg_t;
 
 /* Which reg* type the type name at token i (maybe pg_catalog-qualified) is; *name_tok is
  * set to the token of the bare name. */
@@ -792,26 +798,28 @@ static bool cx_is_text_type(const cx_toks_t *k, size_t i)
 
 /* The replacement for a cast of the operand text `x` to a reg* type: an OID lookup by OID or
  * by name, or the name itself when `as_name` (x::regclass::text). */
-static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name,
-                          const cx_ctx_t *c)
+static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name, const cx_ctx_t *c)
 {
     switch (kind) {
     case CX_REG_CLASS:
-        ubuf_printf(b, "(SELECT %s FROM pg_catalog.pg_class cx_c WHERE cx_c.oid::VARCHAR = "
-                       "(%s)::VARCHAR OR cx_c.relname = trim(regexp_extract((%s)::VARCHAR, "
-                       "'[^.]*$'), '\"') ORDER BY cx_c.oid LIMIT 1)",
+        ubuf_printf(b,
+                    "(SELECT %s FROM pg_catalog.pg_class cx_c WHERE cx_c.oid::VARCHAR = "
+                    "(%s)::VARCHAR OR cx_c.relname = trim(regexp_extract((%s)::VARCHAR, "
+                    "'[^.]*$'), '\"') ORDER BY cx_c.oid LIMIT 1)",
                     as_name ? "cx_c.relname" : "cx_c.oid", x, x);
         return;
     case CX_REG_TYPE:
-        ubuf_printf(b, "(SELECT %s FROM pg_catalog.pg_type cx_t WHERE cx_t.oid::VARCHAR = "
-                       "(%s)::VARCHAR OR cx_t.typname = trim(regexp_extract((%s)::VARCHAR, "
-                       "'[^.]*$'), '\"') ORDER BY cx_t.oid LIMIT 1)",
+        ubuf_printf(b,
+                    "(SELECT %s FROM pg_catalog.pg_type cx_t WHERE cx_t.oid::VARCHAR = "
+                    "(%s)::VARCHAR OR cx_t.typname = trim(regexp_extract((%s)::VARCHAR, "
+                    "'[^.]*$'), '\"') ORDER BY cx_t.oid LIMIT 1)",
                     as_name ? "format_type(cx_t.oid, NULL)" : "cx_t.oid", x, x);
         return;
     case CX_REG_NAMESPACE:
-        ubuf_printf(b, "(SELECT %s FROM pg_catalog.pg_namespace cx_n WHERE cx_n.oid::VARCHAR "
-                       "= (%s)::VARCHAR OR cx_n.nspname = trim((%s)::VARCHAR, '\"') "
-                       "ORDER BY cx_n.oid LIMIT 1)",
+        ubuf_printf(b,
+                    "(SELECT %s FROM pg_catalog.pg_namespace cx_n WHERE cx_n.oid::VARCHAR "
+                    "= (%s)::VARCHAR OR cx_n.nspname = trim((%s)::VARCHAR, '\"') "
+                    "ORDER BY cx_n.oid LIMIT 1)",
                     as_name ? "cx_n.nspname" : "cx_n.oid", x, x);
         return;
     case CX_REG_PROC: /* functions are known by name: keep the name, without pg_catalog. */
@@ -823,8 +831,7 @@ static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name,
         else
             ubuf_printf(b, "CAST(CASE WHEN (%s) IS NULL THEN NULL ELSE 10 END AS UINTEGER)", x);
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -1152,10 +1159,11 @@ static void cx_ov_pg_type(ubuf_t *b, const cx_ctx_t *c)
  * character varying(n) modifiers; '???' for an unknown OID, NULL for NULL. */
 static void cx_format_type(ubuf_t *b, const char *oid, const char *typmod)
 {
-    ubuf_printf(b, "COALESCE((SELECT CASE WHEN cx_f.o = 1700 AND (%s) >= 4 THEN 'numeric(' || "
-                   "(((%s) - 4) // 65536) || ',' || (((%s) - 4) %% 65536) || ')' "
-                   "WHEN cx_f.o IN (1042, 1043) AND (%s) >= 4 THEN cx_f.d || '(' || "
-                   "((%s) - 4) || ')' ELSE cx_f.d END FROM (VALUES ",
+    ubuf_printf(b,
+                "COALESCE((SELECT CASE WHEN cx_f.o = 1700 AND (%s) >= 4 THEN 'numeric(' || "
+                "(((%s) - 4) // 65536) || ',' || (((%s) - 4) %% 65536) || ')' "
+                "WHEN cx_f.o IN (1042, 1043) AND (%s) >= 4 THEN cx_f.d || '(' || "
+                "((%s) - 4) || ')' ELSE cx_f.d END FROM (VALUES ",
                 typmod, typmod, typmod, typmod, typmod);
     for (size_t i = 0; i < CX_NTYPES; i++) {
         const cx_type_t *t = &cx_types[i];
@@ -1163,8 +1171,9 @@ static void cx_format_type(ubuf_t *b, const char *oid, const char *typmod)
         if (t->array)
             ubuf_printf(b, ",(%u,'%s[]')", t->array, t->display);
     }
-    ubuf_printf(b, ") cx_f(o, d) WHERE cx_f.o = (%s)), CASE WHEN (%s) IS NULL THEN NULL "
-                   "ELSE '?\?\?' END)",
+    ubuf_printf(b,
+                ") cx_f(o, d) WHERE cx_f.o = (%s)), CASE WHEN (%s) IS NULL THEN NULL "
+                "ELSE '?\?\?' END)",
                 oid, oid);
 }
 
@@ -1362,8 +1371,9 @@ static void cx_function_alias(const cx_toks_t *k, size_t name, size_t close, cx_
  * x, UPDATE x, ... REFERENCES x): such a name is never a function call or a catalog read. */
 static bool cx_defines_name(const cx_toks_t *k, size_t i)
 {
-    static const char *const words[] = {"INTO", "TABLE", "UPDATE", "INDEX", "VIEW", "TYPE",
-                                        "FUNCTION", "MACRO", "REFERENCES", "SEQUENCE", "ON"};
+    static const char *const words[] = {"INTO",       "TABLE",    "UPDATE",   "INDEX",
+                                        "VIEW",       "TYPE",     "FUNCTION", "MACRO",
+                                        "REFERENCES", "SEQUENCE", "ON"};
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
         if (cx_word(k, i, words[w]))
             return true;
@@ -1374,8 +1384,8 @@ static bool cx_defines_name(const cx_toks_t *k, size_t i)
 static size_t cx_call_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
 {
     cx_call_t call = {.k = k, .first = i, .name = i, .open = i + 1, .close = k->match[i + 1]};
-    bool qualified = cx_op(k, i - 1, ".") && cx_word(k, i - 2, "pg_catalog") &&
-                     !cx_op(k, i - 3, ".");
+    bool qualified =
+        cx_op(k, i - 1, ".") && cx_word(k, i - 2, "pg_catalog") && !cx_op(k, i - 3, ".");
     if (call.close == CX_NONE || (cx_op(k, i - 1, ".") && !qualified) || cx_keyword(k, i))
         return i;
     if (qualified)
@@ -1421,25 +1431,24 @@ static const char cx_duck_types[] =
 static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
 {
     (void)c;
-    ubuf_puts(b,
-              "SELECT a.table_oid AS attrelid, a.column_name AS attname, "
-              "(CASE WHEN a.cx_nested THEN 25 WHEN a.cx_list THEN COALESCE(m.cx_arr, 1009) "
-              "ELSE COALESCE(m.cx_oid, 25) END)::UINTEGER AS atttypid, -1 AS attstattarget, "
-              "-1::SMALLINT AS attlen, a.column_index::SMALLINT AS attnum, "
-              "(CASE WHEN a.cx_list THEN 1 ELSE 0 END) AS attndims, -1 AS attcacheoff, "
-              "(CASE WHEN a.cx_base = 'DECIMAL' AND NOT a.cx_list THEN "
-              "a.numeric_precision * 65536 + a.numeric_scale + 4 ELSE -1 END) AS atttypmod, "
-              "false AS attbyval, 'i' AS attalign, 'p' AS attstorage, '' AS attcompression, "
-              "NOT a.is_nullable AS attnotnull, a.column_default IS NOT NULL AS atthasdef, "
-              "false AS atthasmissing, '' AS attidentity, '' AS attgenerated, "
-              "false AS attisdropped, true AS attislocal, 0 AS attinhcount, "
-              "0::UINTEGER AS attcollation, NULL::VARCHAR[] AS attacl, "
-              "NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions, "
-              "NULL::VARCHAR AS attmissingval FROM (SELECT *, "
-              "regexp_matches(data_type, '\\[\\d*\\]$') AS cx_list, "
-              "regexp_matches(data_type, '\\[\\d*\\]\\[\\d*\\]$') AS cx_nested, "
-              "regexp_replace(regexp_replace(data_type, '\\[\\d*\\]$', ''), '\\(.*$', '') "
-              "AS cx_base FROM duckdb_columns()) a LEFT JOIN (VALUES ");
+    ubuf_puts(b, "SELECT a.table_oid AS attrelid, a.column_name AS attname, "
+                 "(CASE WHEN a.cx_nested THEN 25 WHEN a.cx_list THEN COALESCE(m.cx_arr, 1009) "
+                 "ELSE COALESCE(m.cx_oid, 25) END)::UINTEGER AS atttypid, -1 AS attstattarget, "
+                 "-1::SMALLINT AS attlen, a.column_index::SMALLINT AS attnum, "
+                 "(CASE WHEN a.cx_list THEN 1 ELSE 0 END) AS attndims, -1 AS attcacheoff, "
+                 "(CASE WHEN a.cx_base = 'DECIMAL' AND NOT a.cx_list THEN "
+                 "a.numeric_precision * 65536 + a.numeric_scale + 4 ELSE -1 END) AS atttypmod, "
+                 "false AS attbyval, 'i' AS attalign, 'p' AS attstorage, '' AS attcompression, "
+                 "NOT a.is_nullable AS attnotnull, a.column_default IS NOT NULL AS atthasdef, "
+                 "false AS atthasmissing, '' AS attidentity, '' AS attgenerated, "
+                 "false AS attisdropped, true AS attislocal, 0 AS attinhcount, "
+                 "0::UINTEGER AS attcollation, NULL::VARCHAR[] AS attacl, "
+                 "NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions, "
+                 "NULL::VARCHAR AS attmissingval FROM (SELECT *, "
+                 "regexp_matches(data_type, '\\[\\d*\\]$') AS cx_list, "
+                 "regexp_matches(data_type, '\\[\\d*\\]\\[\\d*\\]$') AS cx_nested, "
+                 "regexp_replace(regexp_replace(data_type, '\\[\\d*\\]$', ''), '\\(.*$', '') "
+                 "AS cx_base FROM duckdb_columns()) a LEFT JOIN (VALUES ");
     ubuf_puts(b, cx_duck_types);
     ubuf_puts(b, ") m(cx_name, cx_oid, cx_arr) ON m.cx_name = a.cx_base");
 }
@@ -1603,9 +1612,9 @@ static const cx_overlay_t cx_overlays[] = {
 /* True when the `,` at token i separates FROM items (rather than select-list items). */
 static bool cx_in_from_list(const cx_toks_t *k, size_t i)
 {
-    static const char *const stop[] = {"SELECT", "WHERE", "ON", "SET", "VALUES", "BY",
-                                        "HAVING", "RETURNING", "USING", "INTO", "WHEN",
-                                        "THEN", "ELSE"};
+    static const char *const stop[] = {"SELECT", "WHERE",  "ON",        "SET",   "VALUES",
+                                       "BY",     "HAVING", "RETURNING", "USING", "INTO",
+                                       "WHEN",   "THEN",   "ELSE"};
     for (size_t j = i; j-- > 0;) {
         if ((cx_op(k, j, ")") || cx_op(k, j, "]")) && k->match[j] != CX_NONE) {
             j = k->match[j];
@@ -1638,8 +1647,7 @@ static void cx_catalog_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_ed
     if (!ov || cx_op(k, next, ".") || cx_op(k, next, "("))
         return;
     if (cx_op(k, i - 1, ".")) {
-        if (!cx_word(k, i - 2, "pg_catalog") || cx_op(k, i - 3, ".") ||
-            cx_defines_name(k, i - 3))
+        if (!cx_word(k, i - 2, "pg_catalog") || cx_op(k, i - 3, ".") || cx_defines_name(k, i - 3))
             return;
         first = i - 2;
     } else if (!cx_word(k, i - 1, "FROM") && !cx_word(k, i - 1, "JOIN") &&
@@ -1663,7 +1671,8 @@ static void cx_catalog_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_ed
 static void cx_pass_catalog(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
 {
     for (size_t i = 0; i < k->nt; i++)
-        if (cx_kind(k, i, SQLT_WORD) && k->t[i].len > 3 && strncasecmp(k->s + k->t[i].start, "pg_", 3) == 0)
+        if (cx_kind(k, i, SQLT_WORD) && k->t[i].len > 3 &&
+            strncasecmp(k->s + k->t[i].start, "pg_", 3) == 0)
             cx_catalog_at(k, i, c, ed);
 }
 
@@ -1672,8 +1681,13 @@ static void cx_pass_catalog(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *e
 typedef void (*cx_pass_fn)(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed);
 
 /* What a statement contains that some pass looks for; computed from one scan. */
-enum { CX_NEED_OPS = 1, CX_NEED_REG = 2, CX_NEED_CASTS = 4, CX_NEED_CALLS = 8,
-       CX_NEED_CATALOG = 16 };
+enum {
+    CX_NEED_OPS = 1,
+    CX_NEED_REG = 2,
+    CX_NEED_CASTS = 4,
+    CX_NEED_CALLS = 8,
+    CX_NEED_CATALOG = 16
+};
 
 static unsigned cx_needs(const cx_toks_t *k)
 {
@@ -1683,8 +1697,8 @@ static unsigned cx_needs(const cx_toks_t *k)
         const char *p = k->s + t->start;
         if (t->kind == SQLT_OP && (memchr(p, '~', t->len) != NULL))
             need |= CX_NEED_OPS;
-        else if (cx_word(k, i, "OPERATOR") || cx_word(k, i, "COLLATE") ||
-                 cx_word(k, i, "ANY") || cx_word(k, i, "SOME") || cx_word(k, i, "ALL"))
+        else if (cx_word(k, i, "OPERATOR") || cx_word(k, i, "COLLATE") || cx_word(k, i, "ANY") ||
+                 cx_word(k, i, "SOME") || cx_word(k, i, "ALL"))
             need |= CX_NEED_OPS;
         else if (cx_op(k, i, "::") || cx_word(k, i, "CAST"))
             need |= CX_NEED_REG | CX_NEED_CASTS;

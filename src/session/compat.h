@@ -12,14 +12,14 @@
 #include <stddef.h>
 
 typedef enum {
-    COMPAT_PASS = 0,  /* run `sql` on DuckDB (maybe rewritten) */
-    COMPAT_BEGIN,     /* start a transaction block */
-    COMPAT_COMMIT,    /* end the block (COMMIT / END) */
-    COMPAT_ROLLBACK,  /* abort the block (ROLLBACK / ABORT) */
-    COMPAT_SET_PARAM, /* SET/RESET of a PostgreSQL-only parameter: the session stores it */
-    COMPAT_NOOP,      /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
-    COMPAT_DEALLOCATE,/* DEALLOCATE name / ALL: drop prepared statements */
-    COMPAT_ERROR      /* unsupported: `message` explains, `sqlstate` classifies */
+    COMPAT_PASS = 0,   /* run `sql` on DuckDB (maybe rewritten) */
+    COMPAT_BEGIN,      /* start a transaction block */
+    COMPAT_COMMIT,     /* end the block (COMMIT / END) */
+    COMPAT_ROLLBACK,   /* abort the block (ROLLBACK / ABORT) */
+    COMPAT_SET_PARAM,  /* SET/RESET of a PostgreSQL-only parameter: the session stores it */
+    COMPAT_NOOP,       /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
+    COMPAT_DEALLOCATE, /* DEALLOCATE name / ALL: drop prepared statements */
+    COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
 typedef struct compat {
@@ -50,9 +50,9 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
 
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {
-    const char *name;      /* canonical spelling, e.g. "DateStyle" */
-    const char *dflt;      /* default value */
-    bool report;           /* sent as ParameterStatus at startup and when changed */
+    const char *name; /* canonical spelling, e.g. "DateStyle" */
+    const char *dflt; /* default value */
+    bool report;      /* sent as ParameterStatus at startup and when changed */
 } compat_param_t;
 
 /* Returns the parameter table entry for name (case-insensitive), or NULL. */

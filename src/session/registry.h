@@ -10,10 +10,10 @@
 #include "session/session.h"
 
 typedef struct sreg_entry {
-    int32_t pid;         /* the BackendKeyData process id shown to the client */
-    int32_t key;         /* its secret key */
-    sess_t *sess;        /* NULL until the session exists; cancel is a no-op then */
-    int fd;              /* the client socket, for forced shutdown */
+    int32_t pid;  /* the BackendKeyData process id shown to the client */
+    int32_t key;  /* its secret key */
+    sess_t *sess; /* NULL until the session exists; cancel is a no-op then */
+    int fd;       /* the client socket, for forced shutdown */
     struct sreg_entry *next;
 } sreg_entry_t;
 

@@ -21,7 +21,7 @@
  * handles the statement itself). Reference-counted: portals keep their statement alive. */
 typedef struct sess_stmt {
     char *name;
-    char *text;          /* the client's text (for logs and tags) */
+    char *text; /* the client's text (for logs and tags) */
     compat_t compat;
     eng_stmt_t *es;
     uint32_t *param_oids; /* owned: client-declared merged with inferred */
@@ -32,17 +32,17 @@ typedef struct sess_stmt {
 
 typedef struct sess_portal {
     char *name;
-    sess_stmt_t *stmt;    /* holds a reference */
-    eng_param_t *params;  /* owned copies */
+    sess_stmt_t *stmt;   /* holds a reference */
+    eng_param_t *params; /* owned copies */
     size_t nparams;
-    ubuf_t param_bytes;   /* storage for the copied parameter values */
-    int16_t *formats;     /* owned result formats as sent by the client */
+    ubuf_t param_bytes; /* storage for the copied parameter values */
+    int16_t *formats;   /* owned result formats as sent by the client */
     size_t nformats;
     int16_t *col_formats; /* owned: resolved per column once started */
     eng_cursor_t *cur;    /* once started */
     bool started;
     bool done;
-    int64_t rows;         /* rows sent so far */
+    int64_t rows; /* rows sent so far */
     struct sess_portal *next;
 } sess_portal_t;
 
@@ -56,7 +56,7 @@ typedef struct sess_param {
 struct sess {
     const sess_env_t *env;
     eng_conn_t *conn;
-    char txn;               /* 'I', 'T', 'E' */
+    char txn; /* 'I', 'T', 'E' */
     sess_stmt_t *stmts;
     sess_portal_t *portals;
     sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
@@ -105,8 +105,7 @@ static void sess_param_set(sess_t *s, const char *name, const char *value)
 }
 
 void sess_initial_parameters(const sess_t *s,
-                             void (*fn)(void *ctx, const char *name, const char *value),
-                             void *ctx)
+                             void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
 {
     size_t n;
     const compat_param_t *t = compat_params(&n);
@@ -323,11 +322,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         }
         st->nparams = eng_stmt_nparams(st->es);
         break;
-    case COMPAT_ERROR:
-        uerr_set(err, st->compat.sqlstate, "%s", st->compat.message);
-        goto out;
-    default:
-        break;
+    case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
+    default: break;
     }
     if (noids > st->nparams && st->compat.action == COMPAT_PASS) {
         uerr_set(err, "42P18", "could not determine data type of parameter $%zu", noids);
@@ -378,8 +374,8 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
         st->compat.action = COMPAT_NOOP;
         st->compat.tag = NULL;
         st->param_oids = xcalloc(1, sizeof *st->param_oids);
-    } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, &st,
-                          err) != 0) {
+    } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, &st, err) !=
+               0) {
         return -1;
     }
     if (!name[0]) { /* replace the unnamed statement */
@@ -418,8 +414,7 @@ int sess_close_portal(sess_t *s, const char *name)
 }
 
 int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_oids,
-                            size_t *nparams, const sess_col_t **cols, size_t *ncols,
-                            uerr_t *err)
+                            size_t *nparams, const sess_col_t **cols, size_t *ncols, uerr_t *err)
 {
     sess_stmt_t *st = *stmt_find(s, name);
     if (!st) {
@@ -447,8 +442,8 @@ static void tag_word(ubuf_t *b, const char *text, const sqlt_t *t)
 /* CREATE/DROP/ALTER tags name the object: "CREATE TABLE", "DROP VIEW". */
 static void tag_ddl(ubuf_t *b, const char *text)
 {
-    static const char *skip[] = {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "IF",
-                                 "NOT", "EXISTS", "PERSISTENT", "UNLOGGED"};
+    static const char *skip[] = {"OR", "REPLACE", "TEMP",   "TEMPORARY",  "UNIQUE",
+                                 "IF", "NOT",     "EXISTS", "PERSISTENT", "UNLOGGED"};
     size_t pos = 0, len = strlen(text);
     sqlt_t t = sqlscan_next(text, len, &pos);
     tag_word(b, text, &t);
@@ -506,9 +501,7 @@ static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, 
         return;
     case ENG_KIND_DROP:
     case ENG_KIND_ALTER: tag_ddl(b, st->text); return;
-    case ENG_KIND_SELECT:
-        ubuf_printf(b, "SELECT %lld", (long long)rows);
-        return;
+    case ENG_KIND_SELECT: ubuf_printf(b, "SELECT %lld", (long long)rows); return;
     default:
         if (cur && eng_cursor_has_rows(cur)) {
             ubuf_printf(b, "SELECT %lld", (long long)rows);
@@ -567,8 +560,8 @@ static int sess_notice(const sess_sink_t *sink, const char *state, const char *m
 
 /* Statements the session answers itself. Returns 1 if handled (tag in *b), 0 if DuckDB must
  * run st->es, -1 on error / client gone. */
-static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink,
-                                 ubuf_t *tag, uerr_t *err)
+static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
+                                 uerr_t *err)
 {
     sess_stmt_t *st = p->stmt;
     const char *state = NULL, *msg = NULL;
@@ -618,8 +611,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return 2;
         }
         break;
-    default:
-        return 0;
+    default: return 0;
     }
     if (msg && sess_notice(sink, state, msg) != 0)
         return -1;
@@ -630,7 +622,10 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
 static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
 {
     switch (st->compat.action) {
-    case COMPAT_BEGIN: if (ok) s->txn = 'T'; break;
+    case COMPAT_BEGIN:
+        if (ok)
+            s->txn = 'T';
+        break;
     case COMPAT_COMMIT:
     case COMPAT_ROLLBACK: s->txn = 'I'; break;
     default: break;
@@ -677,8 +672,8 @@ static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_
         ulog(ULOG_WARN, "statement failed: %s [SQLSTATE %s]: %s", p->stmt->text, err->sqlstate,
              err->message);
     else if (s->env->log_statements)
-        ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", p->stmt->text,
-             sess_now_ms() - t0, (long long)p->rows);
+        ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", p->stmt->text, sess_now_ms() - t0,
+             (long long)p->rows);
 }
 
 /* Runs or resumes a portal. with_desc: send the row description first (simple query). */
@@ -751,8 +746,7 @@ static sess_portal_t *portal_new(sess_stmt_t *st, const char *name)
 }
 
 int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t *params,
-              size_t nparams, const int16_t *result_formats, size_t nresult_formats,
-              uerr_t *err)
+              size_t nparams, const int16_t *result_formats, size_t nresult_formats, uerr_t *err)
 {
     sess_stmt_t *st = *stmt_find(s, stmt);
     if (!st) {
@@ -760,8 +754,10 @@ int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t
         return -1;
     }
     if (nparams != st->nparams) {
-        uerr_set(err, "08P01", "bind message supplies %zu parameters, but prepared statement "
-                 "\"%s\" requires %zu", nparams, stmt, st->nparams);
+        uerr_set(err, "08P01",
+                 "bind message supplies %zu parameters, but prepared statement "
+                 "\"%s\" requires %zu",
+                 nparams, stmt, st->nparams);
         return -1;
     }
     sess_portal_t **pp = portal_find(s, portal);
@@ -843,8 +839,7 @@ void sess_sync(sess_t *s)
         sess_close_portal(s, "");
 }
 
-int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink,
-                      uerr_t *err)
+int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink, uerr_t *err)
 {
     sql_range_t one, *r = &one;
     long n = sqlscan_split(sql, len, &one, 1);

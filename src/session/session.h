@@ -57,15 +57,14 @@ char sess_txn_status(const sess_t *s);
 void sess_cancel(sess_t *s);
 /* The reportable parameters to send at startup: calls fn(ctx, name, value) for each. */
 void sess_initial_parameters(const sess_t *s,
-                             void (*fn)(void *ctx, const char *name, const char *value),
-                             void *ctx);
+                             void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 
 /* Simple query: runs every statement of `sql` in order, each with row description, rows and
  * completion on the sink; stops at the first error (returned in *err). An empty query string
  * (only white space / comments) calls complete(ctx, NULL): the EmptyQueryResponse.
  * Returns 0, or -1 with err set (statement error) or unset (client gone). */
-int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink,
-                      uerr_t *err) __attribute__((warn_unused_result));
+int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
 
 /* Extended protocol. Names are "" for the unnamed statement/portal. */
 int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
@@ -73,15 +72,14 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
     __attribute__((warn_unused_result));
 /* Describes a prepared statement: parameter OIDs and result columns (ncols 0 = no rows). */
 int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_oids,
-                            size_t *nparams, const sess_col_t **cols, size_t *ncols,
-                            uerr_t *err) __attribute__((warn_unused_result));
+                            size_t *nparams, const sess_col_t **cols, size_t *ncols, uerr_t *err)
+    __attribute__((warn_unused_result));
 int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t *params,
-              size_t nparams, const int16_t *result_formats, size_t nresult_formats,
-              uerr_t *err) __attribute__((warn_unused_result));
+              size_t nparams, const int16_t *result_formats, size_t nresult_formats, uerr_t *err)
+    __attribute__((warn_unused_result));
 /* Describes a portal's result columns and their formats (ncols 0 = no rows). */
 int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols, size_t *ncols,
-                         const int16_t **formats, uerr_t *err)
-    __attribute__((warn_unused_result));
+                         const int16_t **formats, uerr_t *err) __attribute__((warn_unused_result));
 /* Runs (or resumes) a portal for up to max_rows rows (0 = all): rows go to the sink, and on
  * completion sink->complete gets the tag. *suspended is set when rows remain. */
 int sess_execute(sess_t *s, const char *portal, int64_t max_rows, const sess_sink_t *sink,

@@ -7,7 +7,10 @@
 #include <strings.h>
 
 static bool is_ident_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
-static bool is_ident_char(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+static bool is_ident_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
 
 /* Skips white space and comments; returns false on an unterminated block comment. */
 static bool skip_space(const char *s, size_t n, size_t *pos)
@@ -87,10 +90,7 @@ static size_t scan_dollar(const char *s, size_t n, size_t i)
 }
 
 /* Characters PostgreSQL's lexer combines into one operator token (`<=`, `!~*`, `->>`). */
-static bool is_op_char(unsigned char c)
-{
-    return c != 0 && strchr("+-*/<>=~!@#%^&|`?", c) != NULL;
-}
+static bool is_op_char(unsigned char c) { return c != 0 && strchr("+-*/<>=~!@#%^&|`?", c) != NULL; }
 
 /* An operator starting at s[i]: the longest run of operator characters that does not start
  * a comment; like PostgreSQL, a multi-character operator cannot end in + or - unless it

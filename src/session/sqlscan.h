@@ -16,11 +16,11 @@ typedef enum {
     SQLT_QIDENT, /* "quoted identifier" */
     SQLT_STRING, /* '...', E'...', $$...$$ */
     SQLT_NUMBER,
-    SQLT_PARAM,  /* $1 */
-    SQLT_SEMI,   /* ; */
-    SQLT_OP,     /* punctuation ( ) [ ] , . : (one character each), `::`, or an operator
-                    run as PostgreSQL lexes it (`=`, `<>`, `!~*`, `->>`) */
-    SQLT_ERROR   /* unterminated quote or comment */
+    SQLT_PARAM, /* $1 */
+    SQLT_SEMI,  /* ; */
+    SQLT_OP,    /* punctuation ( ) [ ] , . : (one character each), `::`, or an operator
+                   run as PostgreSQL lexes it (`=`, `<>`, `!~*`, `->>`) */
+    SQLT_ERROR  /* unterminated quote or comment */
 } sqlt_kind_t;
 
 typedef struct sqlt {

@@ -83,7 +83,7 @@ const pgt_info_t *pgt_info(uint32_t oid);
 /* ---- Text output: exactly what PostgreSQL 15 prints with DateStyle=ISO, MDY,
  * IntervalStyle=postgres, extra_float_digits >= 1, bytea_output=hex. ---- */
 
-void pgt_text_bool(ubuf_t *out, bool v);                /* t / f */
+void pgt_text_bool(ubuf_t *out, bool v); /* t / f */
 void pgt_text_int64(ubuf_t *out, int64_t v);
 void pgt_text_uint64(ubuf_t *out, uint64_t v);
 void pgt_text_i128(ubuf_t *out, pgt_i128 v);
@@ -131,10 +131,10 @@ void pgt_bin_float8(ubuf_t *out, double v);
 void pgt_bin_decimal(ubuf_t *out, pgt_i128 unscaled, int scale);
 /* Same for a 128-bit unsigned integer (UHUGEINT / UBIGINT widened). */
 void pgt_bin_u128(ubuf_t *out, pgt_u128 v);
-void pgt_bin_date(ubuf_t *out, int32_t days_since_1970);        /* int32 days since 2000-01-01 */
-void pgt_bin_time(ubuf_t *out, int64_t micros);                 /* int64 microseconds */
+void pgt_bin_date(ubuf_t *out, int32_t days_since_1970); /* int32 days since 2000-01-01 */
+void pgt_bin_time(ubuf_t *out, int64_t micros);          /* int64 microseconds */
 void pgt_bin_timetz(ubuf_t *out, int64_t micros, int32_t offset_seconds); /* + int32 zone west */
-void pgt_bin_timestamp(ubuf_t *out, int64_t micros_since_1970); /* int64 us since 2000 */
+void pgt_bin_timestamp(ubuf_t *out, int64_t micros_since_1970);           /* int64 us since 2000 */
 void pgt_bin_interval(ubuf_t *out, int32_t months, int32_t days, int64_t micros);
 void pgt_bin_uuid(ubuf_t *out, const uint8_t bytes[16]);
 

@@ -4,7 +4,7 @@
 
 #include "types/pgtypes.h"
 
-#define PG_EPOCH_DAYS 10957                       /* 2000-01-01 - 1970-01-01 */
+#define PG_EPOCH_DAYS 10957 /* 2000-01-01 - 1970-01-01 */
 #define PG_EPOCH_USECS INT64_C(946684800000000)
 
 void pgt_bin_bool(ubuf_t *out, bool v) { ubuf_putc(out, v ? 1 : 0); }
@@ -42,14 +42,14 @@ static void bin_numeric(ubuf_t *out, pgt_u128 mag, bool neg, int scale)
     } while (mag);
     while (nd <= scale)
         dig[nd++] = 0;
-    int intd = nd - scale;                 /* digits before the point */
-    int lead = (4 - intd % 4) % 4;         /* zero digits to complete the first group */
-    int fracpad = (4 - scale % 4) % 4;     /* zero digits to complete the last group */
+    int intd = nd - scale;             /* digits before the point */
+    int lead = (4 - intd % 4) % 4;     /* zero digits to complete the first group */
+    int fracpad = (4 - scale % 4) % 4; /* zero digits to complete the last group */
     int total = lead + nd + fracpad;
     for (int g = 0; g < total / 4; g++) {
         int v = 0;
         for (int k = 0; k < 4; k++) {
-            int pos = g * 4 + k - lead;    /* index from the most significant digit */
+            int pos = g * 4 + k - lead; /* index from the most significant digit */
             int d = pos >= 0 && pos < nd ? dig[nd - 1 - pos] : 0;
             v = v * 10 + d;
         }

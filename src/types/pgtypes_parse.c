@@ -217,7 +217,8 @@ bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why
             i += 2;
         } else if (i + 3 < n + 0 && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
                    s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-            ubuf_putc(out, (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0')));
+            ubuf_putc(out,
+                      (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0')));
             i += 4;
         } else {
             return fail(why, "invalid input syntax for type bytea");
@@ -262,8 +263,7 @@ bool pgt_array_text_to_list(const char *s, size_t n, ubuf_t *out, const char **w
 }
 
 /* Appends one binary element of type `oid` as text (list element syntax). */
-static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
-                          const char **why)
+static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out, const char **why)
 {
     ubuf_t t = UBUF_INIT;
     int64_t i, us;
@@ -272,7 +272,9 @@ static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
     int32_t days;
     uint8_t u[16];
     switch (oid) {
-    case PGT_INT2: case PGT_INT4: case PGT_INT8:
+    case PGT_INT2:
+    case PGT_INT4:
+    case PGT_INT8:
         if ((ok = pgt_parse_bin_int(p, n, &i, why)))
             pgt_text_int64(&t, i);
         break;
@@ -280,7 +282,8 @@ static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
         if ((ok = n == 4))
             pgt_text_uint64(&t, be(p, 4));
         break;
-    case PGT_FLOAT4: case PGT_FLOAT8:
+    case PGT_FLOAT4:
+    case PGT_FLOAT8:
         if ((ok = pgt_parse_bin_float(p, n, &f, why)))
             pgt_text_float8(&t, f);
         break;
@@ -293,7 +296,8 @@ static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
         if ((ok = pgt_parse_bin_date(p, n, &days, why)))
             pgt_text_date(&t, days);
         break;
-    case PGT_TIMESTAMP: case PGT_TIMESTAMPTZ:
+    case PGT_TIMESTAMP:
+    case PGT_TIMESTAMPTZ:
         if ((ok = pgt_parse_bin_timestamp(p, n, &us, why)))
             oid == PGT_TIMESTAMP ? pgt_text_timestamp(&t, us) : pgt_text_timestamptz(&t, us, 0);
         break;
@@ -301,11 +305,12 @@ static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
         if ((ok = pgt_parse_bin_uuid(p, n, u, why)))
             pgt_text_uuid(&t, u);
         break;
-    case PGT_TEXT: case PGT_VARCHAR: case PGT_NAME: case PGT_BPCHAR: case PGT_JSON:
-        ubuf_append(&t, p, n);
-        break;
-    default:
-        ok = fail(why, "binary arrays of this element type are not supported");
+    case PGT_TEXT:
+    case PGT_VARCHAR:
+    case PGT_NAME:
+    case PGT_BPCHAR:
+    case PGT_JSON: ubuf_append(&t, p, n); break;
+    default: ok = fail(why, "binary arrays of this element type are not supported");
     }
     if (ok)
         pgt_text_array_elem(out, t.data ? t.data : "", t.len);

@@ -205,8 +205,8 @@ static bool elem_needs_quotes(const char *s, size_t n)
         return true;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c == '{' || c == '}' || c == ',' || c == '"' || c == '\\' || c == ' ' ||
-            c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
+        if (c == '{' || c == '}' || c == ',' || c == '"' || c == '\\' || c == ' ' || c == '\t' ||
+            c == '\n' || c == '\r' || c == '\v' || c == '\f')
             return true;
     }
     return false;

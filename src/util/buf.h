@@ -15,7 +15,10 @@ typedef struct ubuf {
     size_t cap; /* bytes allocated */
 } ubuf_t;
 
-#define UBUF_INIT {NULL, 0, 0}
+#define UBUF_INIT                                                                                  \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Releases the storage and resets the buffer to empty; safe on an initialised empty buffer. */
 void ubuf_free(ubuf_t *b);

@@ -15,7 +15,10 @@ typedef struct uerr {
     int position;     /* 1-based character position in the query, 0 = none */
 } uerr_t;
 
-#define UERR_INIT {{0}, NULL, NULL, NULL, 0}
+#define UERR_INIT                                                                                  \
+    {                                                                                              \
+        {0}, NULL, NULL, NULL, 0                                                                   \
+    }
 
 /* Sets (replacing any previous error) the SQLSTATE and a formatted message. */
 void uerr_set(uerr_t *e, const char *sqlstate, const char *fmt, ...)

@@ -28,10 +28,7 @@ static const char *get_param(void *ctx, const char *name)
 }
 
 /* The rewrite of sql, or NULL when it is unchanged (the caller frees). */
-static char *rw(const char *sql)
-{
-    return compat_rewrite(sql, strlen(sql), get_param, NULL);
-}
+static char *rw(const char *sql) { return compat_rewrite(sql, strlen(sql), get_param, NULL); }
 
 static void expect_rw(const char *sql, const char *want)
 {
@@ -270,8 +267,7 @@ static void test_rewrite_regclass(void **state)
 {
     (void)state;
     static const char *const lookup[] = {"(SELECT cx_c.oid FROM (SELECT",
-                                         "cx_c.relname = trim(regexp_extract(('t')::VARCHAR",
-                                         NULL};
+                                         "cx_c.relname = trim(regexp_extract(('t')::VARCHAR", NULL};
     static const char *const no_reg[] = {"regclass", NULL};
     expect_rw_has("select 't'::regclass", lookup, no_reg);
     static const char *const name[] = {"(SELECT cx_c.relname FROM", "(c.oid)::VARCHAR", NULL};
@@ -283,8 +279,7 @@ static void test_rewrite_regclass(void **state)
     /* SQLAlchemy: nested casts resolve from the inside out */
     static const char *const nested[] = {"cx_c.relname", "cx_c.oid", NULL};
     static const char *const none[] = {"regclass", "pg_get_serial_sequence", NULL};
-    expect_rw_has("select f(a.attrelid::regclass::text, a.attname)::regclass::oid", nested,
-                  none);
+    expect_rw_has("select f(a.attrelid::regclass::text, a.attname)::regclass::oid", nested, none);
     static const char *const typname[] = {"cx_f.o = (cx_t.oid)", "(elemtype)::VARCHAR", NULL};
     static const char *const no_regtype[] = {"::regtype", "::text", NULL};
     expect_rw_has("select elemtype::regtype::text from x", typname, no_regtype);
@@ -327,17 +322,18 @@ static void test_rewrite_catalog(void **state)
     static const char *const hs[] = {") t JOIN (SELECT oid, CASE WHEN database_name", NULL};
     static const char *const hs_no[] = {"FROM pg_type", "JOIN pg_namespace", NULL};
     expect_rw_has("SELECT t.oid, typarray FROM pg_type t JOIN pg_namespace ns ON typnamespace "
-                  "= ns.oid WHERE typname = 'hstore'", hs, hs_no);
+                  "= ns.oid WHERE typname = 'hstore'",
+                  hs, hs_no);
     static const char *const roles[] = {"'alice' AS rolname", NULL};
     expect_rw_has("select rolname from pg_catalog.pg_roles", roles, NULL);
     static const char *const lists[] = {"from y, (SELECT v.oid", ") t2, x", NULL};
     expect_rw_has("select 1 from y, pg_type t2, x", lists, NULL);
-    expect_rw("select pg_type from t", NULL);       /* a column of that name */
-    expect_rw("select a, pg_type from t", NULL);    /* a select-list item */
+    expect_rw("select pg_type from t", NULL);    /* a column of that name */
+    expect_rw("select a, pg_type from t", NULL); /* a select-list item */
     expect_rw("select pg_class.relname from x", NULL);
     static const char *const empty[] = {"WHERE false) range_t", NULL};
-    expect_rw_has("select 1 from t left join pg_range range_t on t.oid = range_t.rngtypid",
-                  empty, NULL);
+    expect_rw_has("select 1 from t left join pg_range range_t on t.oid = range_t.rngtypid", empty,
+                  NULL);
 }
 
 int main(void)

@@ -139,9 +139,14 @@ static void test_env_only(void **state)
 {
     cfg_t c;
     uerr_t err = UERR_INIT;
-    char *env[] = {"HOME=/root", "DUCKD_PORT=6001", "DUCKD_LOG_STATEMENTS=on",
-                   "DUCKD_LISTEN=", "DUCKD_OUTPUT_BUFFER=1MiB", "DUCKD_BIN=/x/duckd",
-                   "DUCKD_MODE=memory", NULL};
+    char *env[] = {"HOME=/root",
+                   "DUCKD_PORT=6001",
+                   "DUCKD_LOG_STATEMENTS=on",
+                   "DUCKD_LISTEN=",
+                   "DUCKD_OUTPUT_BUFFER=1MiB",
+                   "DUCKD_BIN=/x/duckd",
+                   "DUCKD_MODE=memory",
+                   NULL};
     assert_int_equal(load(&c, &err, env, NULL), CFG_ACTION_RUN);
     assert_int_equal(c.port, 6001);
     assert_true(c.log_statements);
@@ -176,8 +181,8 @@ static void test_flags_only(void **state)
     assert_string_equal(c.src[CFG_KEY_log_statements].text, "true");
     cfg_free(&c);
     /* booleans take an inline value too; the last occurrence of a flag wins */
-    assert_int_equal(load(&c, &err, no_env, "--log-statements", "--log-statements=off",
-                          "--port", "1", "--port", "2", NULL),
+    assert_int_equal(load(&c, &err, no_env, "--log-statements", "--log-statements=off", "--port",
+                          "1", "--port", "2", NULL),
                      CFG_ACTION_RUN);
     assert_false(c.log_statements);
     assert_int_equal(c.port, 2);
@@ -195,17 +200,21 @@ static void test_precedence(void **state)
                                  "temp_directory = /file\n");
     char cfgenv[256];
     snprintf(cfgenv, sizeof cfgenv, "DUCKD_CONFIG=%s", path);
-    char *env[] = {cfgenv, "DUCKD_PORT=6001", "DUCKD_MAX_CONNECTIONS=8", "DUCKD_THREADS=3",
-                   "DUCKD_MEMORY_LIMIT=2GB", NULL};
+    char *env[] = {cfgenv,
+                   "DUCKD_PORT=6001",
+                   "DUCKD_MAX_CONNECTIONS=8",
+                   "DUCKD_THREADS=3",
+                   "DUCKD_MEMORY_LIMIT=2GB",
+                   NULL};
     /* flags before and after nothing in particular: order does not matter */
     assert_int_equal(load(&c, &err, env, "--threads=4", "--port", "6002", NULL), CFG_ACTION_RUN);
-    assert_int_equal(c.port, 6002);                                  /* flag > env > file */
+    assert_int_equal(c.port, 6002); /* flag > env > file */
     assert_string_equal(c.src[CFG_KEY_port].origin, "--port");
-    assert_int_equal(c.max_connections, 8);                          /* env > file */
+    assert_int_equal(c.max_connections, 8); /* env > file */
     assert_string_equal(c.src[CFG_KEY_max_connections].origin, "env DUCKD_MAX_CONNECTIONS");
-    assert_string_equal(c.log_level, "debug");                       /* file > default */
+    assert_string_equal(c.log_level, "debug"); /* file > default */
     assert_string_equal(c.listen, "10.0.0.1");
-    assert_int_equal(c.shutdown_grace, 10);                          /* default */
+    assert_int_equal(c.shutdown_grace, 10); /* default */
     assert_string_equal(c.config_file, path);
     assert_int_equal(c.nduckdb, 3); /* table order: memory_limit, threads, temp_directory */
     assert_string_equal(c.duckdb[0].key, "memory_limit");
@@ -305,23 +314,35 @@ static void expect_load_error(char **env, const char *want, ...)
 
 static void test_mode_errors(void **state)
 {
-    expect_load_error(no_env, "read_only = true (from --read-only) needs persistent mode, but "
-                      "mode is memory (from --memory)", "--memory", "--read-only", NULL);
+    expect_load_error(no_env,
+                      "read_only = true (from --read-only) needs persistent mode, but "
+                      "mode is memory (from --memory)",
+                      "--memory", "--read-only", NULL);
     char *env[] = {"DUCKD_READ_ONLY=yes", NULL};
-    expect_load_error(env, "read_only = true (from env DUCKD_READ_ONLY) needs persistent mode, "
-                      "but mode is ephemeral (from --ephemeral)", "--ephemeral", NULL);
+    expect_load_error(env,
+                      "read_only = true (from env DUCKD_READ_ONLY) needs persistent mode, "
+                      "but mode is ephemeral (from --ephemeral)",
+                      "--ephemeral", NULL);
     char path[256];
     snprintf(path, sizeof path, "%s", write_ini("[server]\nread_only = 1\nmode = memory\n"));
     char want[1024];
-    snprintf(want, sizeof want, "read_only = true (from %s:2) needs persistent mode, but mode is "
-             "memory (from %s:3)", path, path);
+    snprintf(want, sizeof want,
+             "read_only = true (from %s:2) needs persistent mode, but mode is "
+             "memory (from %s:3)",
+             path, path);
     expect_load_error(no_env, want, "--config", path, NULL);
-    expect_load_error(no_env, "--ephemeral conflicts with --memory (choose one of --db, "
-                      "--ephemeral, --memory)", "--memory", "--ephemeral", NULL);
-    expect_load_error(no_env, "--memory conflicts with --db (choose one of --db, --ephemeral, "
-                      "--memory)", "--db", "x", "--memory", NULL);
-    expect_load_error(no_env, "--db conflicts with --ephemeral (choose one of --db, --ephemeral, "
-                      "--memory)", "--ephemeral", "--db=x", NULL);
+    expect_load_error(no_env,
+                      "--ephemeral conflicts with --memory (choose one of --db, "
+                      "--ephemeral, --memory)",
+                      "--memory", "--ephemeral", NULL);
+    expect_load_error(no_env,
+                      "--memory conflicts with --db (choose one of --db, --ephemeral, "
+                      "--memory)",
+                      "--db", "x", "--memory", NULL);
+    expect_load_error(no_env,
+                      "--db conflicts with --ephemeral (choose one of --db, --ephemeral, "
+                      "--memory)",
+                      "--ephemeral", "--db=x", NULL);
 }
 
 /* ---- actions ---- */
@@ -386,7 +407,8 @@ static void test_file_errors(void **state)
                       "unknown key \"prot\" in section [server] (did you mean \"port\"?)");
     expect_file_error("[server]\nfrobnicate = 2\n", 2,
                       "unknown key \"frobnicate\" in section [server]");
-    expect_file_error("[server]\nthreads = 2\n", 2, "unknown key \"threads\" in section [server] "
+    expect_file_error("[server]\nthreads = 2\n", 2,
+                      "unknown key \"threads\" in section [server] "
                       "(it belongs in section [duckdb])");
     expect_file_error("[duckdb]\nport = 2\n", 2,
                       "key \"port\" belongs in section [server], not [duckdb]");
@@ -410,7 +432,8 @@ static void test_file_errors(void **state)
                       "value \"70000\" for port is out of range (1..65535)");
     expect_file_error("[server]\nport = 99999999999999999999\n", 2,
                       "value \"99999999999999999999\" for port is out of range (1..65535)");
-    expect_file_error("[server]\nport = 5433 # main\n", 2, "invalid integer \"5433 # main\" for "
+    expect_file_error("[server]\nport = 5433 # main\n", 2,
+                      "invalid integer \"5433 # main\" for "
                       "port (expected 1..65535) (a comment after a value starts with \" ;\", not "
                       "\"#\")");
     expect_file_error("[server]\nmax_message_size = 12 parsecs\n", 2,
@@ -418,26 +441,35 @@ static void test_file_errors(void **state)
                       "or e.g. 64MB, 16KiB; 1KB..1GB)");
     expect_file_error("[server]\noutput_buffer = 4KB\n", 2,
                       "value \"4KB\" for output_buffer is out of range (8KB..64MB)");
-    expect_file_error("[server]\nlog_statements = maybe\n", 2, "invalid boolean \"maybe\" for "
+    expect_file_error("[server]\nlog_statements = maybe\n", 2,
+                      "invalid boolean \"maybe\" for "
                       "log_statements (expected true/false, on/off, yes/no or 1/0)");
-    expect_file_error("[server]\nmode = cloud\n", 2, "invalid value \"cloud\" for mode (expected "
+    expect_file_error("[server]\nmode = cloud\n", 2,
+                      "invalid value \"cloud\" for mode (expected "
                       "persistent, ephemeral or memory)");
-    expect_file_error("[server]\nshutdown_grace = soon\n", 2, "invalid duration \"soon\" for "
+    expect_file_error("[server]\nshutdown_grace = soon\n", 2,
+                      "invalid duration \"soon\" for "
                       "shutdown_grace (expected seconds, e.g. 10, 10s, 2m; 0..3600 seconds)");
-    expect_file_error("[server]\nshutdown_grace = 2h\n", 2, "value \"2h\" for shutdown_grace is "
+    expect_file_error("[server]\nshutdown_grace = 2h\n", 2,
+                      "value \"2h\" for shutdown_grace is "
                       "out of range (0..3600 seconds)");
-    expect_file_error("[duckdb]\npreserve_insertion_order = nope\n", 2, "invalid boolean \"nope\" "
+    expect_file_error("[duckdb]\npreserve_insertion_order = nope\n", 2,
+                      "invalid boolean \"nope\" "
                       "for preserve_insertion_order (expected true/false, on/off, yes/no or 1/0)");
-    expect_file_error("[server]\nport\n", 2, "syntax error (expected [server], [duckdb], key = "
+    expect_file_error("[server]\nport\n", 2,
+                      "syntax error (expected [server], [duckdb], key = "
                       "value or a comment)");
-    expect_file_error("[server\nport = 1\n", 1, "syntax error (expected [server], [duckdb], key "
+    expect_file_error("[server\nport = 1\n", 1,
+                      "syntax error (expected [server], [duckdb], key "
                       "= value or a comment)");
     /* the first error wins: a syntax error before an unknown key */
-    expect_file_error("[server]\noops\nprot = 1\n", 2, "syntax error (expected [server], "
+    expect_file_error("[server]\noops\nprot = 1\n", 2,
+                      "syntax error (expected [server], "
                       "[duckdb], key = value or a comment)");
     expect_file_error("[server]\nprot = 1\noops\n", 2,
                       "unknown key \"prot\" in section [server] (did you mean \"port\"?)");
-    expect_file_error("[server]\nport = 1\n  listen = x\n", 3, "indented line continues the "
+    expect_file_error("[server]\nport = 1\n  listen = x\n", 3,
+                      "indented line continues the "
                       "value of \"port\"; multi-line values are not supported (remove the "
                       "indentation)");
     expect_file_error("[server] port = 5\n", 1, "unexpected text after [server]: \"port = 5\"");
@@ -448,8 +480,10 @@ static void test_file_errors(void **state)
     char longline[400];
     snprintf(longline, sizeof longline, "[server]\ninit = %0300d\n", 0);
     expect_file_error(longline, 2, "line longer than 199 bytes");
-    expect_load_error(no_env, "cannot open config file /nonexistent/duckd.ini: No such file or "
-                      "directory", "--config=/nonexistent/duckd.ini", NULL);
+    expect_load_error(no_env,
+                      "cannot open config file /nonexistent/duckd.ini: No such file or "
+                      "directory",
+                      "--config=/nonexistent/duckd.ini", NULL);
     char want[300];
     snprintf(want, sizeof want, "cannot read config file %s: Is a directory", tmpdir);
     expect_load_error(no_env, want, "--config", tmpdir, NULL);
@@ -458,20 +492,30 @@ static void test_file_errors(void **state)
 static void test_env_errors(void **state)
 {
     char *e1[] = {"DUCKD_PORT=abc", NULL};
-    expect_load_error(e1, "environment DUCKD_PORT: invalid integer \"abc\" for port (expected "
-                      "1..65535)", NULL);
+    expect_load_error(e1,
+                      "environment DUCKD_PORT: invalid integer \"abc\" for port (expected "
+                      "1..65535)",
+                      NULL);
     char *e2[] = {"DUCKD_LOG_STATEMENTS=sometimes", NULL};
-    expect_load_error(e2, "environment DUCKD_LOG_STATEMENTS: invalid boolean \"sometimes\" for "
-                      "log_statements (expected true/false, on/off, yes/no or 1/0)", NULL);
+    expect_load_error(e2,
+                      "environment DUCKD_LOG_STATEMENTS: invalid boolean \"sometimes\" for "
+                      "log_statements (expected true/false, on/off, yes/no or 1/0)",
+                      NULL);
     char *e3[] = {"DUCKD_MAX_MESSAGE_SIZE=2GB", NULL};
-    expect_load_error(e3, "environment DUCKD_MAX_MESSAGE_SIZE: value \"2GB\" for "
-                      "max_message_size is out of range (1KB..1GB)", NULL);
+    expect_load_error(e3,
+                      "environment DUCKD_MAX_MESSAGE_SIZE: value \"2GB\" for "
+                      "max_message_size is out of range (1KB..1GB)",
+                      NULL);
     char *e4[] = {"DUCKD_THREADS=0", NULL};
-    expect_load_error(e4, "environment DUCKD_THREADS: value \"0\" for threads is out of range "
-                      "(1..65536)", NULL);
+    expect_load_error(e4,
+                      "environment DUCKD_THREADS: value \"0\" for threads is out of range "
+                      "(1..65536)",
+                      NULL);
     char *e5[] = {"DUCKD_PORT= 5433", NULL}; /* no trimming */
-    expect_load_error(e5, "environment DUCKD_PORT: invalid integer \" 5433\" for port (expected "
-                      "1..65535)", NULL);
+    expect_load_error(e5,
+                      "environment DUCKD_PORT: invalid integer \" 5433\" for port (expected "
+                      "1..65535)",
+                      NULL);
 }
 
 static void test_flag_errors(void **state)
@@ -490,14 +534,20 @@ static void test_flag_errors(void **state)
                       "--port", "abc", NULL);
     expect_load_error(no_env, "--port: invalid integer \"\" for port (expected 1..65535)",
                       "--port=", NULL);
-    expect_load_error(no_env, "--max-connections: value \"0\" for max_connections is out of range "
-                      "(1..100000)", "--max-connections=0", NULL);
-    expect_load_error(no_env, "--read-only: invalid boolean \"maybe\" for read_only (expected "
-                      "true/false, on/off, yes/no or 1/0)", "--read-only=maybe", NULL);
+    expect_load_error(no_env,
+                      "--max-connections: value \"0\" for max_connections is out of range "
+                      "(1..100000)",
+                      "--max-connections=0", NULL);
+    expect_load_error(no_env,
+                      "--read-only: invalid boolean \"maybe\" for read_only (expected "
+                      "true/false, on/off, yes/no or 1/0)",
+                      "--read-only=maybe", NULL);
     expect_load_error(no_env, "--memory: takes no value", "--memory=yes", NULL);
     expect_load_error(no_env, "--help: takes no value", "--help=1", NULL);
-    expect_load_error(no_env, "--log-level: invalid value \"loud\" for log_level (expected "
-                      "debug, info, warning or error)", "--log-level", "loud", NULL);
+    expect_load_error(no_env,
+                      "--log-level: invalid value \"loud\" for log_level (expected "
+                      "debug, info, warning or error)",
+                      "--log-level", "loud", NULL);
 }
 
 /* ---- [duckdb] ---- */
@@ -518,11 +568,11 @@ static void test_duckdb_passthrough(void **state)
         int line;
     } want[] = {
         {"memory_limit", "4GB", "--memory-limit", 0},
-        {"threads", "8", NULL, 3},                  /* canonical integer */
+        {"threads", "8", NULL, 3}, /* canonical integer */
         {"default_order", "desc", "env DUCKD_DEFAULT_ORDER", 0},
         {"enable_external_access", "false", NULL, 9}, /* canonical boolean */
-        {"zeta_option", "1", NULL, 2},              /* then other keys in file order */
-        {"enable_progress_bar", "false", NULL, 4},  /* quotes removed */
+        {"zeta_option", "1", NULL, 2},                /* then other keys in file order */
+        {"enable_progress_bar", "false", NULL, 4},    /* quotes removed */
         {"alpha", "some text", NULL, 10},
     };
     assert_int_equal(c.nduckdb, sizeof want / sizeof want[0]);
@@ -547,12 +597,30 @@ static void test_sizes(void **state)
         const char *text;
         int64_t bytes;
     } ok[] = {
-        {"4096", 4096}, {"0", 0}, {"64MB", 64 << 20}, {"16KiB", 16 << 10}, {"1GB", 1 << 30},
-        {"1gib", 1 << 30}, {"2 kb", 2048}, {"3K", 3072}, {"5m", 5 << 20}, {"7B", 7},
-        {"2TB", (int64_t)2 << 40}, {"1tib", (int64_t)1 << 40},
+        {"4096", 4096},
+        {"0", 0},
+        {"64MB", 64 << 20},
+        {"16KiB", 16 << 10},
+        {"1GB", 1 << 30},
+        {"1gib", 1 << 30},
+        {"2 kb", 2048},
+        {"3K", 3072},
+        {"5m", 5 << 20},
+        {"7B", 7},
+        {"2TB", (int64_t)2 << 40},
+        {"1tib", (int64_t)1 << 40},
     };
-    const char *bad[] = {"", "MB", "-1", "1.5MB", "1 MBs", "64 parsecs", " 64MB", "64MB ",
-                         "99999999999999999999", "9999999999TB", "0x10"};
+    const char *bad[] = {"",
+                         "MB",
+                         "-1",
+                         "1.5MB",
+                         "1 MBs",
+                         "64 parsecs",
+                         " 64MB",
+                         "64MB ",
+                         "99999999999999999999",
+                         "9999999999TB",
+                         "0x10"};
     int64_t v;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_true(cfg__parse_size(ok[i].text, &v));
@@ -564,8 +632,9 @@ static void test_sizes(void **state)
     struct {
         int64_t bytes;
         const char *text;
-    } fmt[] = {{1024, "1KB"}, {1000, "1000"}, {0, "0"}, {64 << 20, "64MB"},
-               {1 << 30, "1GB"}, {1536, "1536"}, {(int64_t)3 << 40, "3TB"}};
+    } fmt[] = {
+        {1024, "1KB"},  {1000, "1000"},           {0, "0"}, {64 << 20, "64MB"}, {1 << 30, "1GB"},
+        {1536, "1536"}, {(int64_t)3 << 40, "3TB"}};
     for (size_t i = 0; i < sizeof fmt / sizeof fmt[0]; i++) {
         ubuf_t b = UBUF_INIT;
         cfg__format_size(&b, fmt[i].bytes);
@@ -596,8 +665,8 @@ static void test_values(void **state)
     const char *yes[] = {"true", "TRUE", "on", "On", "yes", "1"};
     const char *no[] = {"false", "off", "no", "NO", "0"};
     const char *notbool[] = {"", "2", "y", "t", "truee", "enabled"};
-    const cfg_def_t *b = def_of("read_only"), *g = def_of("shutdown_grace"),
-                    *p = def_of("port"), *e = def_of("log_level");
+    const cfg_def_t *b = def_of("read_only"), *g = def_of("shutdown_grace"), *p = def_of("port"),
+                    *e = def_of("log_level");
     cfg_value_t v;
     ubuf_t why = UBUF_INIT;
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
@@ -619,8 +688,8 @@ static void test_values(void **state)
         const cfg_def_t *d;
         const char *text;
         int64_t num;
-    } nums[] = {{g, "90", 90}, {g, "90s", 90}, {g, "2m", 120}, {g, "1h", 3600}, {g, "1 H", 3600},
-                {p, "1", 1}, {p, "65535", 65535}, {p, "007", 7}};
+    } nums[] = {{g, "90", 90},    {g, "90s", 90}, {g, "2m", 120},      {g, "1h", 3600},
+                {g, "1 H", 3600}, {p, "1", 1},    {p, "65535", 65535}, {p, "007", 7}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         assert_true(cfg__parse_value(nums[i].d, nums[i].text, &v, &why));
         assert_int_equal(v.num, nums[i].num);
@@ -705,7 +774,8 @@ static void assert_contains(const char *hay, const char *needle, const char *wha
 static void test_help_and_markdown_cover_every_setting(void **state)
 {
     char *help = capture_help(), *md = capture_markdown();
-    assert_contains(help, "Usage: duckd [--db PATH | --ephemeral | --memory] [--read-only]", "help");
+    assert_contains(help, "Usage: duckd [--db PATH | --ephemeral | --memory] [--read-only]",
+                    "help");
     assert_contains(help, "Precedence: flag > environment > config file > default", "help");
     for (size_t i = 0; i < cfg__ndefs; i++) {
         const cfg_def_t *d = &cfg__defs[i];

@@ -197,8 +197,8 @@ static void test_params(void **state)
     assert_int_equal(eng_stmt_param_oid(st, 0), PGT_INT4);
     const uint8_t bin41[4] = {0, 0, 0, 41};
     const uint8_t days[4] = {0, 0, 0, 1}; /* 2000-01-02 */
-    eng_param_t p[3] = {{bin41, 4, 1, PGT_INT4}, {(const uint8_t *)"x y", 3, 0, 0},
-                        {days, 4, 1, PGT_DATE}};
+    eng_param_t p[3] = {
+        {bin41, 4, 1, PGT_INT4}, {(const uint8_t *)"x y", 3, 0, 0}, {days, 4, 1, PGT_DATE}};
     assert_int_equal(eng_bind(st, p, 3, &err), 0);
     assert_int_equal(eng_execute(st, &cur, &err), 0);
     assert_int_equal(eng_cursor_fetch(cur, 0, collect_row, &c, &n, &done, &err), 0);
@@ -239,8 +239,8 @@ static void test_sqlstates(void **state)
         eng_stmt_free(st);
         uerr_clear(&err);
     }
-    assert_string_equal(eng_sqlstate_for(0, "TransactionContext Error: Conflict on tuple deletion!"),
-                        "40001");
+    assert_string_equal(
+        eng_sqlstate_for(0, "TransactionContext Error: Conflict on tuple deletion!"), "40001");
     assert_string_equal(eng_sqlstate_for(0, "Constraint Error: NOT NULL constraint failed: t.v"),
                         "23502");
     assert_string_equal(eng_sqlstate_for(0, "Constraint Error: Duplicate key \"id: 1\""), "23505");

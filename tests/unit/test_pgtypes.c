@@ -14,23 +14,23 @@
 
 #include "types/pgtypes.h"
 
-#define EXPECT(call, want)                                                                  \
-    do {                                                                                    \
-        ubuf_t b_ = UBUF_INIT;                                                              \
-        call;                                                                               \
-        const char *got_ = ubuf_cstr(&b_);                                                  \
-        if (strcmp(got_, want) != 0)                                                        \
-            fail_msg("%s: want \"%s\", got \"%s\"", #call, want, got_);                     \
-        ubuf_free(&b_);                                                                     \
+#define EXPECT(call, want)                                                                         \
+    do {                                                                                           \
+        ubuf_t b_ = UBUF_INIT;                                                                     \
+        call;                                                                                      \
+        const char *got_ = ubuf_cstr(&b_);                                                         \
+        if (strcmp(got_, want) != 0)                                                               \
+            fail_msg("%s: want \"%s\", got \"%s\"", #call, want, got_);                            \
+        ubuf_free(&b_);                                                                            \
     } while (0)
 
-#define EXPECT_BYTES(call, want, n)                                                         \
-    do {                                                                                    \
-        ubuf_t b_ = UBUF_INIT;                                                              \
-        call;                                                                               \
-        assert_int_equal(b_.len, n);                                                        \
-        assert_memory_equal(b_.data, want, n);                                              \
-        ubuf_free(&b_);                                                                     \
+#define EXPECT_BYTES(call, want, n)                                                                \
+    do {                                                                                           \
+        ubuf_t b_ = UBUF_INIT;                                                                     \
+        call;                                                                                      \
+        assert_int_equal(b_.len, n);                                                               \
+        assert_memory_equal(b_.data, want, n);                                                     \
+        ubuf_free(&b_);                                                                            \
     } while (0)
 
 static void test_integers(void **state)
@@ -100,8 +100,7 @@ static void test_dates_times(void **state)
     EXPECT(pgt_text_timetz(&b_, 43200000000, 0), "12:00:00+00");
     EXPECT(pgt_text_timestamp(&b_, 1704164645123000), "2024-01-02 03:04:05.123");
     EXPECT(pgt_text_timestamp(&b_, 0), "1970-01-01 00:00:00");
-    EXPECT(pgt_text_timestamp(&b_, -62167219200000000),
-           "0001-01-01 00:00:00 BC");
+    EXPECT(pgt_text_timestamp(&b_, -62167219200000000), "0001-01-01 00:00:00 BC");
     EXPECT(pgt_text_timestamp(&b_, INT64_MAX), "infinity");
     EXPECT(pgt_text_timestamp(&b_, -INT64_MAX), "-infinity");
     EXPECT(pgt_text_timestamptz(&b_, 1704164645500000, 0), "2024-01-02 03:04:05.5+00");
@@ -154,7 +153,8 @@ static void test_binary_out(void **state)
     EXPECT_BYTES(pgt_bin_float4(&b_, 1.0f), "\x3f\x80\0\0", 4);
     EXPECT_BYTES(pgt_bin_bool(&b_, true), "\x01", 1);
     /* numeric_send of 123.45, 0.050, -12345678.9, 0, 10000, 1.00001 (from PostgreSQL 15) */
-    EXPECT_BYTES(pgt_bin_decimal(&b_, 12345, 2), "\x00\x02\x00\x00\x00\x00\x00\x02\x00\x7b\x11\x94", 12);
+    EXPECT_BYTES(pgt_bin_decimal(&b_, 12345, 2), "\x00\x02\x00\x00\x00\x00\x00\x02\x00\x7b\x11\x94",
+                 12);
     EXPECT_BYTES(pgt_bin_decimal(&b_, 50, 3), "\x00\x01\xff\xff\x00\x00\x00\x03\x01\xf4", 10);
     EXPECT_BYTES(pgt_bin_decimal(&b_, -123456789, 1),
                  "\x00\x03\x00\x01\x40\x00\x00\x01\x04\xd2\x16\x2e\x23\x28", 14);
@@ -207,7 +207,8 @@ static void test_parse_binary(void **state)
     assert_false(pgt_parse_bin_date((const uint8_t *)"\0\0\x01", 3, &days, &why));
     assert_true(pgt_parse_bin_timestamp((const uint8_t *)"\0\0\0\0\0\0\0\x01", 8, &us, &why));
     assert_int_equal(us, 946684800000001);
-    assert_false(pgt_parse_bin_time((const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff", 8, &us, &why));
+    assert_false(
+        pgt_parse_bin_time((const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff", 8, &us, &why));
     assert_true(pgt_parse_bin_interval((const uint8_t *)"\0\0\0\0\0\0\0\x04\0\0\0\x03\0\0\0\x02",
                                        16, &months, &days, &us, &why));
     assert_int_equal(months, 2);
@@ -229,7 +230,8 @@ static void test_parse_numeric_hostile(void **state)
     /* ndigits says 2 but only one digit present */
     assert_false(pgt_parse_bin_numeric((const uint8_t *)"\0\x02\0\0\0\0\0\0\0\x01", 10, &t, &why));
     /* digit >= 10000 */
-    assert_false(pgt_parse_bin_numeric((const uint8_t *)"\0\x01\0\0\0\0\0\0\x27\x10", 10, &t, &why));
+    assert_false(
+        pgt_parse_bin_numeric((const uint8_t *)"\0\x01\0\0\0\0\0\0\x27\x10", 10, &t, &why));
     /* bad sign */
     assert_false(pgt_parse_bin_numeric((const uint8_t *)"\0\0\0\0\x12\x34\0\0", 8, &t, &why));
     /* huge weight */
@@ -273,11 +275,16 @@ static void test_info(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),      cmocka_unit_test(test_decimal_text),
-        cmocka_unit_test(test_floats),        cmocka_unit_test(test_dates_times),
-        cmocka_unit_test(test_intervals),     cmocka_unit_test(test_misc_text),
-        cmocka_unit_test(test_binary_out),    cmocka_unit_test(test_parse_binary),
-        cmocka_unit_test(test_parse_numeric_hostile), cmocka_unit_test(test_parse_bytea),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_decimal_text),
+        cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_dates_times),
+        cmocka_unit_test(test_intervals),
+        cmocka_unit_test(test_misc_text),
+        cmocka_unit_test(test_binary_out),
+        cmocka_unit_test(test_parse_binary),
+        cmocka_unit_test(test_parse_numeric_hostile),
+        cmocka_unit_test(test_parse_bytea),
         cmocka_unit_test(test_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,11 +28,11 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n)
     return q;
 }
 
-#define EXPECT_BUF(buf, ...)                                                                   \
-    do {                                                                                       \
-        static const uint8_t exp_[] = {__VA_ARGS__};                                           \
-        assert_int_equal((buf)->len, sizeof exp_);                                             \
-        assert_memory_equal((buf)->data, exp_, sizeof exp_);                                   \
+#define EXPECT_BUF(buf, ...)                                                                       \
+    do {                                                                                           \
+        static const uint8_t exp_[] = {__VA_ARGS__};                                               \
+        assert_int_equal((buf)->len, sizeof exp_);                                                 \
+        assert_memory_equal((buf)->data, exp_, sizeof exp_);                                       \
     } while (0)
 
 typedef bool (*decode_fn)(const uint8_t *p, size_t n);
@@ -141,11 +141,11 @@ static void sweep(decode_fn fn, const uint8_t *p, size_t n)
 /* ---- framing ---- */
 
 static const uint8_t k_stream[] = {
-    'Q', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0,           /* Query */
-    'P', 0, 0, 0, 9, 0, 'x', 0, 0, 0,                                     /* Parse "" "x" 0 */
-    'S', 0, 0, 0, 4,                                                      /* Sync */
-    'd', 0, 0, 0, 7, 'a', 'b', 'c',                                       /* CopyData */
-    'X', 0, 0, 0, 4,                                                      /* Terminate */
+    'Q', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0, /* Query */
+    'P', 0, 0, 0, 9,  0,   'x', 0,   0,   0,                     /* Parse "" "x" 0 */
+    'S', 0, 0, 0, 4,                                             /* Sync */
+    'd', 0, 0, 0, 7,  'a', 'b', 'c',                             /* CopyData */
+    'X', 0, 0, 0, 4,                                             /* Terminate */
 };
 static const char k_stream_types[] = "QPSdX";
 
@@ -286,12 +286,11 @@ static void test_frame_startup(void **state)
 
     static const uint32_t bad[] = {0, 3, 4, 7, 0x80000000u, 0xFFFFFFFFu};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        uint8_t h[4] = {(uint8_t)(bad[i] >> 24), (uint8_t)(bad[i] >> 16),
-                        (uint8_t)(bad[i] >> 8), (uint8_t)bad[i]};
+        uint8_t h[4] = {(uint8_t)(bad[i] >> 24), (uint8_t)(bad[i] >> 16), (uint8_t)(bad[i] >> 8),
+                        (uint8_t)bad[i]};
         assert_int_equal(pgw_frame_startup(h, 4, &f), PGW_FRAME_BAD_LENGTH);
     }
-    uint8_t h[4] = {0, 0, (uint8_t)((PGW_STARTUP_MAX + 1) >> 8),
-                    (uint8_t)(PGW_STARTUP_MAX + 1)};
+    uint8_t h[4] = {0, 0, (uint8_t)((PGW_STARTUP_MAX + 1) >> 8), (uint8_t)(PGW_STARTUP_MAX + 1)};
     assert_int_equal(pgw_frame_startup(h, 4, &f), PGW_FRAME_TOO_LARGE);
     uint8_t *max = calloc(1, PGW_STARTUP_MAX);
     assert_non_null(max);
@@ -698,7 +697,8 @@ static void test_bind_malformed(void **state)
     assert_false(dec_copy(dec_bind, L("\0\0\x00\x00\x00\x01\xff\xff\xff\xfe\x00\x00")));
     assert_false(dec_copy(dec_bind, L("\0\0\x00\x00\x00\x01\x80\x00\x00\x00\x00\x00")));
     /* length larger than what is left */
-    assert_false(dec_copy(dec_bind, L("\0\0\x00\x00\x00\x01\x00\x00\x00\x09" "abc\x00\x00")));
+    assert_false(dec_copy(dec_bind, L("\0\0\x00\x00\x00\x01\x00\x00\x00\x09"
+                                      "abc\x00\x00")));
     assert_false(dec_copy(dec_bind, L("\0\0\x00\x00\x00\x01\x7f\xff\xff\xff\x00\x00")));
     /* huge counts in a tiny message */
     assert_false(dec_copy(dec_bind, L("\0\0\xff\xff\x00\x00")));
@@ -780,8 +780,8 @@ static void test_build_auth(void **state)
     ubuf_reset(&b);
     const char *const mechs[] = {"SCRAM-SHA-256", "X"};
     pgw_put_auth_sasl(&b, mechs, 2);
-    EXPECT_BUF(&b, 'R', 0, 0, 0, 25, 0, 0, 0, 10, 'S', 'C', 'R', 'A', 'M', '-', 'S', 'H', 'A',
-               '-', '2', '5', '6', 0, 'X', 0, 0);
+    EXPECT_BUF(&b, 'R', 0, 0, 0, 25, 0, 0, 0, 10, 'S', 'C', 'R', 'A', 'M', '-', 'S', 'H', 'A', '-',
+               '2', '5', '6', 0, 'X', 0, 0);
     ubuf_reset(&b);
     pgw_put_auth_sasl(&b, NULL, 0);
     EXPECT_BUF(&b, 'R', 0, 0, 0, 9, 0, 0, 0, 10, 0);
@@ -798,16 +798,15 @@ static void test_build_startup_replies(void **state)
 {
     ubuf_t b = UBUF_INIT;
     pgw_put_parameter_status(&b, "TimeZone", "UTC");
-    EXPECT_BUF(&b, 'S', 0, 0, 0, 17, 'T', 'i', 'm', 'e', 'Z', 'o', 'n', 'e', 0, 'U', 'T', 'C',
-               0);
+    EXPECT_BUF(&b, 'S', 0, 0, 0, 17, 'T', 'i', 'm', 'e', 'Z', 'o', 'n', 'e', 0, 'U', 'T', 'C', 0);
     ubuf_reset(&b);
     pgw_put_backend_key(&b, 0x01020304, -1);
     EXPECT_BUF(&b, 'K', 0, 0, 0, 12, 1, 2, 3, 4, 0xFF, 0xFF, 0xFF, 0xFF);
     ubuf_reset(&b);
     const char *const unknown[] = {"_pq_.a", "_pq_.b"};
     pgw_put_negotiate_version(&b, 0, unknown, 2);
-    EXPECT_BUF(&b, 'v', 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0, 2, '_', 'p', 'q', '_', '.', 'a', 0,
-               '_', 'p', 'q', '_', '.', 'b', 0);
+    EXPECT_BUF(&b, 'v', 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0, 2, '_', 'p', 'q', '_', '.', 'a', 0, '_',
+               'p', 'q', '_', '.', 'b', 0);
     ubuf_reset(&b);
     pgw_put_negotiate_version(&b, 0, NULL, 0);
     EXPECT_BUF(&b, 'v', 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -830,8 +829,8 @@ static void test_build_empty_messages(void **state)
     pgw_put_portal_suspended(&b);
     pgw_put_empty_query(&b);
     pgw_put_copy_done(&b);
-    EXPECT_BUF(&b, '1', 0, 0, 0, 4, '2', 0, 0, 0, 4, '3', 0, 0, 0, 4, 'n', 0, 0, 0, 4, 's', 0,
-               0, 0, 4, 'I', 0, 0, 0, 4, 'c', 0, 0, 0, 4);
+    EXPECT_BUF(&b, '1', 0, 0, 0, 4, '2', 0, 0, 0, 4, '3', 0, 0, 0, 4, 'n', 0, 0, 0, 4, 's', 0, 0, 0,
+               4, 'I', 0, 0, 0, 4, 'c', 0, 0, 0, 4);
     ubuf_free(&b);
 }
 
@@ -866,11 +865,10 @@ static void test_build_row_description(void **state)
         {"t", 0x11223344, 2, 25, -1, 0x00010203, 1},
     };
     pgw_put_row_description(&b, fields, 2);
-    EXPECT_BUF(&b, 'T', 0, 0, 0, 47, 0, 2,
-               /* id */ 'i', 'd', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF,
-               0, 0,
-               /* t */ 't', 0, 0x11, 0x22, 0x33, 0x44, 0, 2, 0, 0, 0, 25, 0xFF, 0xFF, 0, 1, 2, 3,
-               0, 1);
+    EXPECT_BUF(
+        &b, 'T', 0, 0, 0, 47, 0, 2,
+        /* id */ 'i', 'd', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0,
+        /* t */ 't', 0, 0x11, 0x22, 0x33, 0x44, 0, 2, 0, 0, 0, 25, 0xFF, 0xFF, 0, 1, 2, 3, 0, 1);
     ubuf_reset(&b);
     pgw_put_row_description(&b, NULL, 0);
     EXPECT_BUF(&b, 'T', 0, 0, 0, 6, 0, 0);
@@ -882,9 +880,9 @@ static void test_build_error_full(void **state)
     ubuf_t b = UBUF_INIT;
     pgw_notice_t e = {"ERROR", "42601", "bad", "det", "hnt", 12};
     pgw_put_error(&b, &e);
-    EXPECT_BUF(&b, 'E', 0, 0, 0, 45, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O',
-               'R', 0, 'C', '4', '2', '6', '0', '1', 0, 'M', 'b', 'a', 'd', 0, 'D', 'd', 'e', 't',
-               0, 'H', 'h', 'n', 't', 0, 'P', '1', '2', 0, 0);
+    EXPECT_BUF(&b, 'E', 0, 0, 0, 45, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O', 'R',
+               0, 'C', '4', '2', '6', '0', '1', 0, 'M', 'b', 'a', 'd', 0, 'D', 'd', 'e', 't', 0,
+               'H', 'h', 'n', 't', 0, 'P', '1', '2', 0, 0);
     ubuf_free(&b);
 }
 
@@ -893,19 +891,18 @@ static void test_build_error_minimal(void **state)
     ubuf_t b = UBUF_INIT;
     pgw_notice_t e = {"FATAL", "08P01", "x", NULL, NULL, 0};
     pgw_put_error(&b, &e);
-    EXPECT_BUF(&b, 'E', 0, 0, 0, 29, 'S', 'F', 'A', 'T', 'A', 'L', 0, 'V', 'F', 'A', 'T', 'A',
-               'L', 0, 'C', '0', '8', 'P', '0', '1', 0, 'M', 'x', 0, 0);
+    EXPECT_BUF(&b, 'E', 0, 0, 0, 29, 'S', 'F', 'A', 'T', 'A', 'L', 0, 'V', 'F', 'A', 'T', 'A', 'L',
+               0, 'C', '0', '8', 'P', '0', '1', 0, 'M', 'x', 0, 0);
     ubuf_reset(&b);
     pgw_notice_t n = {"NOTICE", "00000", "hi", NULL, "h", -5};
     pgw_put_notice(&b, &n);
-    EXPECT_BUF(&b, 'N', 0, 0, 0, 35, 'S', 'N', 'O', 'T', 'I', 'C', 'E', 0, 'V', 'N', 'O', 'T',
-               'I', 'C', 'E', 0, 'C', '0', '0', '0', '0', '0', 0, 'M', 'h', 'i', 0, 'H', 'h', 0,
-               0);
+    EXPECT_BUF(&b, 'N', 0, 0, 0, 35, 'S', 'N', 'O', 'T', 'I', 'C', 'E', 0, 'V', 'N', 'O', 'T', 'I',
+               'C', 'E', 0, 'C', '0', '0', '0', '0', '0', 0, 'M', 'h', 'i', 0, 'H', 'h', 0, 0);
     ubuf_reset(&b);
     pgw_notice_t z = {NULL, NULL, NULL, NULL, NULL, 0};
     pgw_put_error(&b, &z);
-    EXPECT_BUF(&b, 'E', 0, 0, 0, 28, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O',
-               'R', 0, 'C', 'X', 'X', '0', '0', '0', 0, 'M', 0, 0);
+    EXPECT_BUF(&b, 'E', 0, 0, 0, 28, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O', 'R',
+               0, 'C', 'X', 'X', '0', '0', '0', 0, 'M', 0, 0);
     ubuf_free(&b);
 }
 
@@ -920,8 +917,11 @@ static void test_build_error_parse_back(void **state)
     assert_int_equal(f.total_len, b.len);
     pgw_rd_t r;
     pgw_rd_init(&r, f.payload, f.payload_len);
-    const char *want[][2] = {{"S", "ERROR"}, {"V", "ERROR"}, {"C", "22012"},
-                             {"M", "division by zero"}, {"P", "2147483647"}};
+    const char *want[][2] = {{"S", "ERROR"},
+                             {"V", "ERROR"},
+                             {"C", "22012"},
+                             {"M", "division by zero"},
+                             {"P", "2147483647"}};
     for (size_t i = 0; i < 5; i++) {
         assert_int_equal(pgw_rd_u8(&r), want[i][0][0]);
         assert_string_equal(pgw_rd_cstr(&r, NULL), want[i][1]);
@@ -944,8 +944,8 @@ static void test_build_data_row(void **state)
     ubuf_append(&b, "abc", 3);
     pgw_row_value_end(&b, off);
     pgw_row_end(&b, start);
-    EXPECT_BUF(&b, 'Z', 'D', 0, 0, 0, 27, 0, 4, 0, 0, 0, 2, '4', '2', 0xFF, 0xFF, 0xFF, 0xFF, 0,
-               0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c');
+    EXPECT_BUF(&b, 'Z', 'D', 0, 0, 0, 27, 0, 4, 0, 0, 0, 2, '4', '2', 0xFF, 0xFF, 0xFF, 0xFF, 0, 0,
+               0, 0, 0, 0, 0, 3, 'a', 'b', 'c');
     /* a second row right after */
     ubuf_reset(&b);
     start = pgw_row_begin(&b, 0);
