@@ -18,6 +18,7 @@ struct eng_cursor {
     eng_col_t *cols;         /* owned, one per column (names borrowed from result) */
     int16_t *formats;        /* owned, one per column */
     duckdb_data_chunk chunk; /* current chunk or NULL */
+    duckdb_vector *vecs;     /* the current chunk's column vectors (owned array) */
     idx_t chunk_rows;
     idx_t pos;
     bool done;
@@ -211,6 +212,7 @@ static void cursor_init_columns(eng_cursor_t *cur)
     cur->vals = xcalloc(n, sizeof *cur->vals);
     cur->offs = xcalloc(n, sizeof *cur->offs);
     cur->cols = xcalloc(n, sizeof *cur->cols);
+    cur->vecs = xcalloc(n, sizeof *cur->vecs);
     for (size_t i = 0; i < cur->ncols; i++) {
         duckdb_logical_type lt = duckdb_column_logical_type(&cur->result, i);
         eng__enc_init(&cur->enc[i], lt);
@@ -267,6 +269,7 @@ void eng_cursor_free(eng_cursor_t *cur)
         eng__enc_free(&cur->enc[i]);
     free(cur->enc);
     free(cur->cols);
+    free(cur->vecs);
     free(cur->formats);
     free(cur->vals);
     free(cur->offs);
@@ -322,6 +325,8 @@ static int cursor_next_chunk(eng_cursor_t *cur, uerr_t *err)
         }
     }
     cur->chunk_rows = duckdb_data_chunk_get_size(cur->chunk);
+    for (size_t c = 0; c < cur->ncols; c++)
+        cur->vecs[c] = duckdb_data_chunk_get_vector(cur->chunk, c);
     return 1;
 }
 
@@ -345,7 +350,7 @@ static void cursor_encode_row(eng_cursor_t *cur, idx_t row)
 {
     ubuf_reset(&cur->scratch);
     for (size_t c = 0; c < cur->ncols; c++) {
-        duckdb_vector v = duckdb_data_chunk_get_vector(cur->chunk, c);
+        duckdb_vector v = cur->vecs[c];
         uint64_t *validity = duckdb_vector_get_validity(v);
         if (validity && !((validity[row / 64] >> (row % 64)) & 1)) {
             cur->offs[c] = SIZE_MAX;

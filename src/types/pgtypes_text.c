@@ -63,11 +63,17 @@ void pgt_text_decimal(ubuf_t *out, pgt_i128 unscaled, int scale)
     char tmp[64], *end = tmp + sizeof tmp, *p = end;
     pgt_u128 u = unscaled < 0 ? (pgt_u128)0 - (pgt_u128)unscaled : (pgt_u128)unscaled;
     int digits = 0;
-    do {
+    while (u > UINT64_MAX) { /* 128-bit division is a library call: only for huge values */
         *--p = (char)('0' + (int)(u % 10));
         u /= 10;
         digits++;
-    } while (u);
+    }
+    uint64_t u64 = (uint64_t)u;
+    do {
+        *--p = (char)('0' + (int)(u64 % 10));
+        u64 /= 10;
+        digits++;
+    } while (u64);
     while (digits <= scale) { /* at least one digit before the point */
         *--p = '0';
         digits++;
