@@ -449,6 +449,31 @@ static int auth_read(void *ctx, char *type, const uint8_t **payload, size_t *len
     return -1; /* trust needs no client response; SCRAM will read through the frame loop */
 }
 
+/* The startup "options" parameter holds command-line style settings: "-c name=value" or
+ * "--name=value", separated by spaces (libpq's PGOPTIONS). */
+static void conn_apply_options(conn_t *c, const char *opts)
+{
+    char *copy = xstrdup(opts), *save = NULL;
+    bool next_is_setting = false;
+    for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        char *setting = NULL;
+        if (next_is_setting)
+            setting = tok;
+        else if (!strncmp(tok, "--", 2))
+            setting = tok + 2;
+        else if (!strncmp(tok, "-c", 2) && tok[2])
+            setting = tok + 2;
+        next_is_setting = !strcmp(tok, "-c");
+        char *eq = setting ? strchr(setting, '=') : NULL;
+        if (!eq)
+            continue;
+        *eq = '\0';
+        if (!sess_set_startup_option(c->sess, setting, eq + 1))
+            ulog(ULOG_DEBUG, "ignoring startup option %s", setting);
+    }
+    free(copy);
+}
+
 /* Handles the StartupMessage: auth, session, parameters, BackendKeyData, ReadyForQuery. */
 static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
 {
@@ -473,6 +498,14 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         conn_fatal(c, err.sqlstate, err.message);
         uerr_clear(&err);
         return;
+    }
+    for (size_t i = 0; i < s->nparams; i++) {
+        const char *k = s->params[i].key;
+        if (!strcmp(k, "options"))
+            conn_apply_options(c, s->params[i].value);
+        else if (strcmp(k, "user") && strcmp(k, "database") &&
+                 !sess_set_startup_option(c->sess, k, s->params[i].value))
+            ulog(ULOG_DEBUG, "ignoring startup parameter %s", k);
     }
     sreg_attach(&c->reg, c->sess);
     sess_initial_parameters(c->sess, conn_params_cb, c);

@@ -104,6 +104,16 @@ static void sess_param_set(sess_t *s, const char *name, const char *value)
     p->value = xstrdup(value ? value : def->dflt);
 }
 
+bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
+{
+    const compat_param_t *def = compat_param_find(name);
+    if (!def || !strcasecmp(name, "server_version") || !strcasecmp(name, "server_encoding") ||
+        !strcasecmp(name, "server_version_num") || !strcasecmp(name, "integer_datetimes"))
+        return false; /* unknown, or fixed by the server */
+    sess_param_set(s, def->name, value);
+    return true;
+}
+
 void sess_initial_parameters(const sess_t *s,
                              void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
 {

@@ -48,6 +48,10 @@ typedef struct sess_env {
 int sess_create(const sess_env_t *env, const char *user, const char *database,
                 const char *application_name, sess_t **out, uerr_t *err)
     __attribute__((warn_unused_result));
+/* Applies a run-time parameter the client sent in its startup packet (DateStyle, TimeZone,
+ * extra_float_digits, ...). Returns true if it is a parameter duckd emulates; others are
+ * ignored by the caller. */
+bool sess_set_startup_option(sess_t *s, const char *name, const char *value);
 /* Destroys the session: closes portals and statements, rolls back, closes the connection. */
 void sess_destroy(sess_t *s);
 

@@ -221,3 +221,19 @@ def test_psql_unix_socket(server):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "42"
+
+
+def test_startup_options_become_session_parameters(server):
+    c = psycopg2.connect(server.dsn + " application_name=myapp options='-c statement_timeout=5 "
+                         "--search_path=main'")
+    try:
+        assert c.get_parameter_status("application_name") == "myapp"
+        cur = c.cursor()
+        cur.execute("show application_name")
+        assert cur.fetchone() == ("myapp",)
+        cur.execute("show statement_timeout")
+        assert cur.fetchone() == ("5",)
+        cur.execute("show search_path")
+        assert cur.fetchone() == ("main",)
+    finally:
+        c.close()
