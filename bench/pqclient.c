@@ -1,0 +1,224 @@
+/* libpq client for the workloads pgbench cannot express.
+ *
+ *   pqclient CONNINFO MODE [options]
+ *
+ *   select --query Q                 read a large result in single-row mode and discard it
+ *          [--seconds S --batch N --sleep-us U --rcvbuf BYTES]
+ *                                    slow reader: after every N rows sleep U microseconds,
+ *                                    stop (close the connection) after S seconds
+ *   copy --query Q                   COPY ... TO STDOUT, discard the data; if the server does
+ *                                    not answer with CopyOutResponse: prints unsupported=1,
+ *                                    exit 3
+ *   hold --n N --seconds S           open N connections (each runs SELECT 1 once), print
+ *                                    "ready", keep them idle for S seconds (or until SIGTERM)
+ *
+ * Output: one line of key=value pairs on stdout (rows, bytes = payload bytes the client got,
+ * seconds, rows_per_s, mb_per_s, client_cpu_s = this process's user+sys CPU, ...).
+ * Errors: stderr, exit 1.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+static volatile sig_atomic_t g_stop;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static const char *opt(int argc, char **argv, const char *name, const char *def)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    return def;
+}
+
+static PGconn *connect_or_die(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "pqclient: connection failed: %s", PQerrorMessage(c));
+        exit(1);
+    }
+    return c;
+}
+
+static int mode_select(const char *conninfo, int argc, char **argv)
+{
+    const char *q = opt(argc, argv, "--query", NULL);
+    double limit = atof(opt(argc, argv, "--seconds", "0"));
+    long batch = atol(opt(argc, argv, "--batch", "0"));
+    long sleep_us = atol(opt(argc, argv, "--sleep-us", "0"));
+    int rcvbuf = atoi(opt(argc, argv, "--rcvbuf", "0"));
+    PGconn *c = connect_or_die(conninfo);
+    PGresult *r;
+    uint64_t rows = 0, bytes = 0;
+    bool stopped = false, failed = false;
+
+    if (!q) {
+        fprintf(stderr, "pqclient: select needs --query\n");
+        return 1;
+    }
+    if (rcvbuf > 0 && setsockopt(PQsocket(c), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0)
+        perror("pqclient: SO_RCVBUF");
+    double t0 = now_s();
+    if (!PQsendQuery(c, q) || !PQsetSingleRowMode(c)) {
+        fprintf(stderr, "pqclient: send failed: %s", PQerrorMessage(c));
+        return 1;
+    }
+    while ((r = PQgetResult(c)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE) {
+            int nf = PQnfields(r);
+            for (int f = 0; f < nf; f++)
+                bytes += (uint64_t)PQgetlength(r, 0, f);
+            rows++;
+            if (batch > 0 && rows % (uint64_t)batch == 0) {
+                if (sleep_us > 0)
+                    usleep((useconds_t)sleep_us);
+                if (limit > 0 && now_s() - t0 >= limit) {
+                    PQclear(r);
+                    stopped = true;
+                    break;
+                }
+            }
+        } else if (st != PGRES_TUPLES_OK) {
+            fprintf(stderr, "pqclient: query failed: %s", PQresultErrorMessage(r));
+            failed = true;
+        }
+        PQclear(r);
+    }
+    double el = now_s() - t0;
+    PQfinish(c); /* a slow reader that stopped early just hangs up */
+    if (failed)
+        return 1;
+    printf("rows=%llu bytes=%llu seconds=%.4f rows_per_s=%.1f mb_per_s=%.2f stopped=%d "
+           "client_cpu_s=%.4f\n",
+           (unsigned long long)rows, (unsigned long long)bytes, el, rows / el,
+           (double)bytes / el / 1e6, stopped ? 1 : 0, cpu_s());
+    return 0;
+}
+
+static int mode_copy(const char *conninfo, int argc, char **argv)
+{
+    const char *q = opt(argc, argv, "--query", NULL);
+    PGconn *c = connect_or_die(conninfo);
+    uint64_t rows = 0, bytes = 0;
+    char *buf;
+    int n;
+    if (!q) {
+        fprintf(stderr, "pqclient: copy needs --query\n");
+        return 1;
+    }
+    double t0 = now_s();
+    PGresult *r = PQexec(c, q);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        printf("unsupported=1 status=%s\n", PQresStatus(PQresultStatus(r)));
+        PQclear(r);
+        PQfinish(c);
+        return 3;
+    }
+    PQclear(r);
+    while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
+        bytes += (uint64_t)n;
+        for (int i = 0; i < n; i++)
+            rows += buf[i] == '\n';
+        PQfreemem(buf);
+    }
+    if (n == -2) {
+        fprintf(stderr, "pqclient: copy failed: %s", PQerrorMessage(c));
+        return 1;
+    }
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "pqclient: copy failed: %s", PQresultErrorMessage(r));
+            return 1;
+        }
+        PQclear(r);
+    }
+    double el = now_s() - t0;
+    PQfinish(c);
+    printf("rows=%llu bytes=%llu seconds=%.4f rows_per_s=%.1f mb_per_s=%.2f client_cpu_s=%.4f\n",
+           (unsigned long long)rows, (unsigned long long)bytes, el, rows / el,
+           (double)bytes / el / 1e6, cpu_s());
+    return 0;
+}
+
+static int mode_hold(const char *conninfo, int argc, char **argv)
+{
+    int n = atoi(opt(argc, argv, "--n", "1"));
+    double secs = atof(opt(argc, argv, "--seconds", "60"));
+    PGconn **cs = calloc((size_t)(n > 0 ? n : 1), sizeof *cs);
+    double t0 = now_s();
+    for (int i = 0; i < n && !g_stop; i++) {
+        cs[i] = connect_or_die(conninfo);
+        PGresult *r = PQexec(cs[i], "SELECT 1");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            fprintf(stderr, "pqclient: SELECT 1 failed on connection %d: %s", i,
+                    PQresultErrorMessage(r));
+            return 1;
+        }
+        PQclear(r);
+    }
+    double el = now_s() - t0;
+    printf("ready connections=%d connect_seconds=%.4f connect_ms_each=%.3f\n", n, el,
+           n ? el / n * 1e3 : 0.0);
+    fflush(stdout);
+    while (!g_stop && now_s() - t0 < secs + el)
+        usleep(20000);
+    for (int i = 0; i < n; i++)
+        if (cs[i])
+            PQfinish(cs[i]);
+    free(cs);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 3) {
+        fprintf(stderr, "usage: pqclient CONNINFO select|copy|hold [options]\n");
+        return 2;
+    }
+    if (strcmp(argv[2], "select") == 0)
+        return mode_select(argv[1], argc - 2, argv + 2);
+    if (strcmp(argv[2], "copy") == 0)
+        return mode_copy(argv[1], argc - 2, argv + 2);
+    if (strcmp(argv[2], "hold") == 0)
+        return mode_hold(argv[1], argc - 2, argv + 2);
+    fprintf(stderr, "pqclient: unknown mode %s\n", argv[2]);
+    return 2;
+}
