@@ -61,9 +61,10 @@ static int collect_row(void *ctx, const eng_value_t *vals, size_t n)
     return 0;
 }
 
-/* Runs sql with one format for all columns; returns the first row (caller frees) and the
- * first column's OID. */
-static char *run(fx_t *fx, const char *sql, int16_t format, uint32_t *oid)
+/* Runs sql with the given parameters and one format for all columns; returns the first row
+ * (caller frees) and the first column's OID. */
+static char *run_params(fx_t *fx, const char *sql, const eng_param_t *p, size_t np, int16_t format,
+                        uint32_t *oid)
 {
     eng_stmt_t *st = NULL;
     eng_cursor_t *cur = NULL;
@@ -73,7 +74,7 @@ static char *run(fx_t *fx, const char *sql, int16_t format, uint32_t *oid)
     bool done;
     if (eng_prepare(fx->conn, sql, &st, &err) != 0)
         fail_msg("prepare %s: %s", sql, err.message);
-    assert_int_equal(eng_bind(st, NULL, 0, &err), 0);
+    assert_int_equal(eng_bind(st, p, np, &err), 0);
     if (eng_execute(st, &cur, &err) != 0)
         fail_msg("execute %s: %s", sql, err.message);
     eng_cursor_set_formats(cur, &format, 1);
@@ -86,6 +87,11 @@ static char *run(fx_t *fx, const char *sql, int16_t format, uint32_t *oid)
     uerr_clear(&err);
     ubuf_cstr(&c.out);
     return c.out.data;
+}
+
+static char *run(fx_t *fx, const char *sql, int16_t format, uint32_t *oid)
+{
+    return run_params(fx, sql, NULL, 0, format, oid);
 }
 
 static void expect_text(fx_t *fx, const char *sql, uint32_t oid, const char *want)
@@ -187,25 +193,19 @@ static void test_params(void **state)
 {
     fx_t *fx = *state;
     eng_stmt_t *st = NULL;
-    eng_cursor_t *cur = NULL;
     uerr_t err = UERR_INIT;
-    collect_t c = {UBUF_INIT, 0};
-    int64_t n;
-    bool done;
-    assert_int_equal(eng_prepare(fx->conn, "select $1::integer + 1, $2, $3::date", &st, &err), 0);
+    const char *sql = "select $1::integer + 1, $2, $3::date";
+    assert_int_equal(eng_prepare(fx->conn, sql, &st, &err), 0);
     assert_int_equal(eng_stmt_nparams(st), 3);
     assert_int_equal(eng_stmt_param_oid(st, 0), PGT_INT4);
+    eng_stmt_free(st);
     const uint8_t bin41[4] = {0, 0, 0, 41};
     const uint8_t days[4] = {0, 0, 0, 1}; /* 2000-01-02 */
     eng_param_t p[3] = {
         {bin41, 4, 1, PGT_INT4}, {(const uint8_t *)"x y", 3, 0, 0}, {days, 4, 1, PGT_DATE}};
-    assert_int_equal(eng_bind(st, p, 3, &err), 0);
-    assert_int_equal(eng_execute(st, &cur, &err), 0);
-    assert_int_equal(eng_cursor_fetch(cur, 0, collect_row, &c, &n, &done, &err), 0);
-    assert_string_equal(ubuf_cstr(&c.out), "42|x y|2000-01-02");
-    eng_cursor_free(cur);
-    eng_stmt_free(st);
-    ubuf_free(&c.out);
+    char *got = run_params(fx, sql, p, 3, 0, NULL);
+    assert_string_equal(got, "42|x y|2000-01-02");
+    free(got);
 }
 
 static void test_sqlstates(void **state)
