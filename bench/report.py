@@ -12,6 +12,7 @@ measurements of the same repetition (measured back to back) and report the media
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -139,7 +140,7 @@ def mib(kib):
 # charts
 
 
-def chart(path, title, groups, systems, getter, ylabel, log=False):
+def chart(path, title, groups, systems, getter, ylabel, log=False, na=None):
     """grouped bars: groups on x, one bar per system, min/max error bars."""
     import matplotlib
     matplotlib.use("Agg")
@@ -151,6 +152,11 @@ def chart(path, title, groups, systems, getter, ylabel, log=False):
         for g, (label, key) in enumerate(groups):
             st = getter(key, s)
             if st is None:
+                label = na(key, s) if na else None
+                if label:
+                    ax.annotate(label, (g + (i - (len(systems) - 1) / 2) * width, 0.02),
+                                xycoords=("data", "axes fraction"), ha="center", va="bottom",
+                                rotation=90, fontsize=7, color=COLOR.get(s))
                 continue
             m, mn, mx = st[:3]
             xs.append(g + (i - (len(systems) - 1) / 2) * width)
@@ -193,9 +199,10 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         "took %s s. Each cell: median <sub>[min–max]</sub>. Ratios pair the systems' "
         "measurements of the same repetition (run back to back) and give the median ratio."
         % (meta["command"], meta["date"], meta["reps"], meta["seed"], elapsed))
-    add("- **Machine**: %s CPUs (%s), %s RAM, %s, %s. Shared and noisy: read the ratios, "
-        "not the absolute numbers." % (meta["nproc"], meta["cpu"], meta["memory"], meta["os"],
-                                       meta["kernel"]))
+    add("- **Machine**: %s CPUs (%s), %s RAM, %s, %s. Shared and noisy (load average "
+        "%s at the start, %s at the end): read the ratios, not the absolute numbers."
+        % (meta["nproc"], meta["cpu"], meta["memory"], meta["os"], meta["kernel"],
+           meta.get("load_start", "?"), meta.get("load_end", "?")))
     add("- **Software**: duckd %s; DuckDB %s (the libduckdb.so duckd links); %s; %s; "
         "SQLite %s." % (meta["duckd"], meta["duckdb"], meta["postgres"], meta["pgbench"],
                         meta["sqlite"]))
@@ -211,7 +218,8 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         "peak RSS sampled every 100 ms (PostgreSQL: summed over postmaster and backends, "
         "which counts shared_buffers pages once per process touching them); server CPU is "
         "utime+stime from /proc before/after.\n"
-        % (meta["threads"], meta["pg_settings"], meta["threads"]))
+        % (meta["threads"], re.sub(r"-k \S+", "-k DIR", re.sub(r"-p \d+", "-p PORT", meta["pg_settings"])),
+           meta["threads"]))
 
     # ---------------- headline
     add("## Headline ratios\n")
@@ -401,7 +409,8 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         chart(os.path.join(img_dir, "w4_large_results.png"), "W4 large results: rows per second",
               [("COPY TO STDOUT / file", "copy"), ("SELECT * (discarded)", "select")],
               ["duckd", "postgres", "inproc"], lambda k, s: d.stat("W4", k, s, "rows_per_s"),
-              "rows/s", log=True)
+              "rows/s", log=True,
+              na=lambda k, s: "duckd: n/a" if (d.status("W4", k, s) or "").startswith("n/a") else None)
         add("![W4](%s/w4_large_results.png)\n" % rel_img)
 
     # ---------------- W5
