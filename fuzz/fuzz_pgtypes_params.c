@@ -66,12 +66,39 @@ static void decode(uint8_t which, const uint8_t *p, size_t n, ubuf_t *out)
     }
 }
 
+/* The text fast-path parsers: whatever they accept must print back to the same number. */
+static void text_fast(const uint8_t *p, size_t n, ubuf_t *out)
+{
+    const char *s = (const char *)p;
+    int64_t i, dec;
+    uint64_t u;
+    double f;
+    float f4;
+    bool b;
+    if (pgt_parse_text_int(s, n, &i)) {
+        pgt_text_int64(out, i);
+        if (!pgt_parse_text_int(out->data, out->len, &dec) || dec != i)
+            __builtin_trap();
+    }
+    (void)pgt_parse_text_uint(s, n, &u);
+    for (int w = 1; w <= 18; w += 5)
+        if (pgt_parse_text_decimal(s, n, w, w / 2, &dec) == 1)
+            pgt_text_decimal(out, (pgt_i128)dec, w / 2);
+    if (pgt_parse_text_double(s, n, &f))
+        pgt_text_float8(out, f);
+    if (pgt_parse_text_float(s, n, &f4))
+        pgt_text_float4(out, f4);
+    (void)pgt_parse_text_bool(s, n, &b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ubuf_t out = UBUF_INIT;
     if (size == 0)
         return 0;
     decode(data[0], data + 1, size - 1, &out);
+    ubuf_reset(&out);
+    text_fast(data + 1, size - 1, &out);
     if (size >= 17) { /* also exercise the numeric and decimal encoders on raw 128-bit input */
         pgt_i128 v;
         __builtin_memcpy(&v, data + 1, sizeof v);

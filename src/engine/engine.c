@@ -169,9 +169,15 @@ static void eng_stmt_describe(eng_stmt_t *s)
     s->nparams = duckdb_nparams(s->ps);
     s->param_oids = xcalloc(s->nparams ? s->nparams : 1, sizeof *s->param_oids);
     s->param_unresolved = xcalloc(s->nparams ? s->nparams : 1, sizeof *s->param_unresolved);
+    s->ptypes = xcalloc(s->nparams ? s->nparams : 1, sizeof *s->ptypes);
     for (size_t i = 0; i < s->nparams; i++) {
         duckdb_logical_type lt = duckdb_param_logical_type(s->ps, i + 1);
         duckdb_type t = lt ? duckdb_get_type_id(lt) : DUCKDB_TYPE_INVALID;
+        s->ptypes[i].type = t;
+        if (t == DUCKDB_TYPE_DECIMAL) {
+            s->ptypes[i].dec_width = duckdb_decimal_width(lt);
+            s->ptypes[i].dec_scale = duckdb_decimal_scale(lt);
+        }
         s->param_unresolved[i] = t == DUCKDB_TYPE_INVALID || t == DUCKDB_TYPE_ANY ||
                                  t == DUCKDB_TYPE_SQLNULL || t == DUCKDB_TYPE_STRING_LITERAL;
         s->param_oids[i] = s->param_unresolved[i] ? PGT_TEXT : eng__oid_for_type(lt);
@@ -242,6 +248,7 @@ void eng_stmt_free(eng_stmt_t *s)
     free(s->cols);
     free(s->param_oids);
     free(s->param_unresolved);
+    free(s->ptypes);
     ubuf_free(&s->scratch);
     duckdb_destroy_prepare(&s->ps);
     free(s);

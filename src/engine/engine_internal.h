@@ -12,6 +12,13 @@ struct eng_conn {
     duckdb_connection con;
 };
 
+/* DuckDB's inferred type of one parameter. A value bound with exactly this type lets DuckDB
+ * reuse the prepared plan; any other type makes it re-bind and re-plan at every execution. */
+typedef struct eng__ptype {
+    duckdb_type type;
+    uint8_t dec_width, dec_scale; /* DECIMAL only */
+} eng__ptype_t;
+
 struct eng_stmt {
     eng_conn_t *conn;
     duckdb_prepared_statement ps;
@@ -19,6 +26,7 @@ struct eng_stmt {
     size_t nparams;
     uint32_t *param_oids;   /* owned */
     bool *param_unresolved; /* owned: DuckDB could not infer the parameter's type */
+    eng__ptype_t *ptypes;   /* owned: DuckDB's type of each parameter (exact-type binding) */
     size_t ncols;
     eng_col_t *cols; /* owned; names duckdb_free'd */
     ubuf_t scratch;  /* parameter conversion scratch */

@@ -162,6 +162,24 @@ bool pgt_array_text_to_list(const char *s, size_t n, ubuf_t *out, const char **w
  * VARCHAR; elements of int2/4/8, oid, float4/8, bool, numeric, date, timestamp(tz), uuid and
  * text-like types. */
 bool pgt_bin_array_to_list(const uint8_t *p, size_t n, ubuf_t *out, const char **why);
+/* Fast-path text parameter parsers: they accept only the plain forms (optional surrounding
+ * ASCII whitespace, optional sign, digits) and return false for anything else, so that the
+ * caller can hand unusual input (exponents, underscores, "NaN", out-of-range values) to the
+ * engine's own cast and its error message. */
+/* Decimal integer in [INT64_MIN, INT64_MAX]. */
+bool pgt_parse_text_int(const char *s, size_t n, int64_t *v);
+/* Unsigned decimal integer (an optional '+', no '-'). */
+bool pgt_parse_text_uint(const char *s, size_t n, uint64_t *v);
+/* "[-+]digits[.digits]" for DECIMAL(width, scale), width <= 18: returns 1 with *unscaled =
+ * value * 10^scale; -1 when the number is plain but has more than width - scale integer
+ * digits (PostgreSQL's "numeric field overflow"); 0 for anything else, including more than
+ * `scale` fractional digits (rounding is left to the engine's cast). */
+int pgt_parse_text_decimal(const char *s, size_t n, int width, int scale, int64_t *unscaled);
+/* "[-+]digits[.digits][e[-+]digits]", finite and in range. */
+bool pgt_parse_text_double(const char *s, size_t n, double *v);
+bool pgt_parse_text_float(const char *s, size_t n, float *v);
+/* t/f/true/false/1/0 (case-insensitive). */
+bool pgt_parse_text_bool(const char *s, size_t n, bool *v);
 /* bytea text input (hex "\x0a0b" or the escape format) -> raw bytes appended to out. */
 bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why);
 

@@ -208,6 +208,71 @@ static void test_params(void **state)
     free(got);
 }
 
+/* Executes sql with all parameters in text format; returns 0 or -1 with err set. */
+static int exec_text(fx_t *fx, const char *sql, const char *const *vals, size_t n, uerr_t *err)
+{
+    eng_stmt_t *st = NULL;
+    eng_cursor_t *cur = NULL;
+    eng_param_t p[16];
+    int64_t rows;
+    bool done;
+    int rc = -1;
+    assert_true(n <= 16);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (eng_param_t){(const uint8_t *)vals[i], vals[i] ? (int32_t)strlen(vals[i]) : -1,
+                             0, 0};
+    if (eng_prepare(fx->conn, sql, &st, err) == 0 && eng_bind(st, p, n, err) == 0 &&
+        eng_execute(st, &cur, err) == 0)
+        rc = eng_cursor_fetch(cur, 0, NULL, NULL, &rows, &done, err);
+    eng_cursor_free(cur);
+    eng_stmt_free(st);
+    return rc;
+}
+
+/* Text parameters are bound as exactly the type DuckDB inferred (so that it does not re-plan
+ * per execution); the values and errors must be the same as DuckDB's own cast would give. */
+static void test_params_exact_types(void **state)
+{
+    fx_t *fx = *state;
+    uerr_t err = UERR_INIT;
+    const char *ins = "insert into tx values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    assert_int_equal(exec_text(fx,
+                               "create table tx (a tinyint, b smallint, c integer, d bigint, "
+                               "e utinyint, f ubigint, g decimal(6,2), h double, i float, "
+                               "j boolean, k hugeint, l decimal(30,2))",
+                               NULL, 0, &err),
+                     0);
+    const char *row1[12] = {"-128",   "32767", " 7 ",  "-9223372036854775808",
+                            "+255",   "18446744073709551615",
+                            "-1234.5", "1e3",   "0.1", "TRUE",
+                            "170141183460469231731687303715884105727", "12.3"};
+    assert_int_equal(exec_text(fx, ins, row1, 12, &err), 0);
+    /* spellings the fast path leaves to DuckDB's cast: rounding, exponents, NULL */
+    const char *row2[12] = {"0", "0", "0", "0", "0", "0", "1.239", "-.5e-1", "2.5", "f", "-1",
+                            NULL};
+    assert_int_equal(exec_text(fx, ins, row2, 12, &err), 0);
+    char *got = run(fx, "select * from tx order by a", 0, NULL);
+    assert_string_equal(got, "-128|32767|7|-9223372036854775808|255|18446744073709551615|"
+                             "-1234.50|1000|0.1|t|170141183460469231731687303715884105727|12.30");
+    free(got);
+    got = run(fx, "select g, h, l from tx where a = 0", 0, NULL);
+    assert_string_equal(got, "1.24|-0.05|\\N");
+    free(got);
+    /* out of range and malformed values still fail with PostgreSQL's SQLSTATEs */
+    const char *bad[][2] = {{"300", "22003"}, {"abc", "22P02"}, {"1.5", "22P02"}};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v[12] = {bad[i][0], "0", "0", "0", "0", "0", "0", "0", "0", "t", "0", "0"};
+        assert_int_equal(exec_text(fx, ins, v, 12, &err), -1);
+        if (strcmp(err.sqlstate, bad[i][1]) != 0)
+            fail_msg("%s: want %s, got %s (%s)", bad[i][0], bad[i][1], err.sqlstate, err.message);
+        uerr_clear(&err);
+    }
+    const char *v[12] = {"0", "0", "0", "0", "0", "0", "10000.00", "0", "0", "t", "0", "0"};
+    assert_int_equal(exec_text(fx, ins, v, 12, &err), -1);
+    assert_string_equal(err.sqlstate, "22003");
+    uerr_clear(&err);
+}
+
 static void test_sqlstates(void **state)
 {
     fx_t *fx = *state;
@@ -256,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params_exact_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlstates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,6 +223,65 @@ static void test_parse_binary(void **state)
     numeric_roundtrip(-123456789, 1, "-12345678.9");
 }
 
+static void test_parse_text_fast(void **state)
+{
+    int64_t i;
+    uint64_t u;
+    double f;
+    float f4;
+    bool b;
+#define S(x) x, sizeof(x) - 1
+    assert_true(pgt_parse_text_int(S(" -42 "), &i) && i == -42);
+    assert_true(pgt_parse_text_int(S("+7"), &i) && i == 7);
+    assert_true(pgt_parse_text_int(S("-9223372036854775808"), &i) && i == INT64_MIN);
+    assert_true(pgt_parse_text_int(S("9223372036854775807"), &i) && i == INT64_MAX);
+    assert_false(pgt_parse_text_int(S("9223372036854775808"), &i));
+    assert_false(pgt_parse_text_int(S("-9223372036854775809"), &i));
+    assert_false(pgt_parse_text_int(S(""), &i));
+    assert_false(pgt_parse_text_int(S("  "), &i));
+    assert_false(pgt_parse_text_int(S("-"), &i));
+    assert_false(pgt_parse_text_int(S("1.5"), &i));
+    assert_false(pgt_parse_text_int(S("1 2"), &i));
+    assert_false(pgt_parse_text_int(S("1_000"), &i));
+    assert_false(pgt_parse_text_int("12\0", 3, &i));
+    assert_true(pgt_parse_text_uint(S("18446744073709551615"), &u) && u == UINT64_MAX);
+    assert_false(pgt_parse_text_uint(S("18446744073709551616"), &u));
+    assert_false(pgt_parse_text_uint(S("-1"), &u));
+
+    assert_int_equal(pgt_parse_text_decimal(S("-1234.5"), 6, 2, &i), 1);
+    assert_int_equal(i, -123450);
+    assert_int_equal(pgt_parse_text_decimal(S("0007.25"), 3, 2, &i), 1);
+    assert_int_equal(i, 725);
+    assert_int_equal(pgt_parse_text_decimal(S(".5"), 2, 1, &i), 1);
+    assert_int_equal(i, 5);
+    assert_int_equal(pgt_parse_text_decimal(S("5."), 2, 1, &i), 1);
+    assert_int_equal(i, 50);
+    assert_int_equal(pgt_parse_text_decimal(S("999999999999999999"), 18, 0, &i), 1);
+    assert_int_equal(pgt_parse_text_decimal(S("10000"), 6, 2, &i), -1); /* overflow */
+    assert_int_equal(pgt_parse_text_decimal(S("1.239"), 6, 2, &i), 0);   /* needs rounding */
+    assert_int_equal(pgt_parse_text_decimal(S("1e3"), 6, 2, &i), 0);
+    assert_int_equal(pgt_parse_text_decimal(S("."), 6, 2, &i), 0);
+    assert_int_equal(pgt_parse_text_decimal(S("1.2.3"), 6, 2, &i), 0);
+    assert_int_equal(pgt_parse_text_decimal(S("1"), 19, 2, &i), 0); /* width beyond int64 */
+
+    assert_true(pgt_parse_text_double(S(" -.5e-1 "), &f) && f == -0.05);
+    assert_true(pgt_parse_text_double(S("1e3"), &f) && f == 1000.0);
+    assert_false(pgt_parse_text_double(S("1e400"), &f));
+    assert_false(pgt_parse_text_double(S("0x10"), &f));
+    assert_false(pgt_parse_text_double(S("NaN"), &f));
+    assert_false(pgt_parse_text_double(S("e"), &f));
+    assert_false(pgt_parse_text_double(S("1e"), &f));
+    assert_true(pgt_parse_text_float(S("0.1"), &f4) && f4 == 0.1f);
+    assert_false(pgt_parse_text_float(S("1e39"), &f4));
+
+    assert_true(pgt_parse_text_bool(S("TRUE"), &b) && b);
+    assert_true(pgt_parse_text_bool(S(" f"), &b) && !b);
+    assert_true(pgt_parse_text_bool(S("1"), &b) && b);
+    assert_false(pgt_parse_text_bool(S("yes"), &b));
+    assert_false(pgt_parse_text_bool(S("truex"), &b));
+#undef S
+}
+
 static void test_parse_numeric_hostile(void **state)
 {
     ubuf_t t = UBUF_INIT;
@@ -283,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_misc_text),
         cmocka_unit_test(test_binary_out),
         cmocka_unit_test(test_parse_binary),
+        cmocka_unit_test(test_parse_text_fast),
         cmocka_unit_test(test_parse_numeric_hostile),
         cmocka_unit_test(test_parse_bytea),
         cmocka_unit_test(test_info),
