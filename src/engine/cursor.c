@@ -121,15 +121,13 @@ static int bind_text_exact(eng_stmt_t *s, idx_t idx, const char *d, size_t n, ue
     case DUCKDB_TYPE_BIGINT:
     case DUCKDB_TYPE_UTINYINT:
     case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    {
+    case DUCKDB_TYPE_UINTEGER: {
         int rc;
         if (!pgt_parse_text_int(d, n, &i64)) {
             /* PostgreSQL's integer input takes digits only (DuckDB's cast would round "1.5") */
             bool digits = n > 0;
             for (size_t i = 0; i < n && digits; i++)
-                digits = (d[i] >= '0' && d[i] <= '9') || d[i] == '-' || d[i] == '+' ||
-                         d[i] == ' ';
+                digits = (d[i] >= '0' && d[i] <= '9') || d[i] == '-' || d[i] == '+' || d[i] == ' ';
             if (digits) /* only digits but no int64: out of range */
                 uerr_set(err, "22003", "value \"%.*s\" is out of range for type %s",
                          (int)(n > 64 ? 64 : n), d, int_type_name(pt->type));

@@ -219,8 +219,8 @@ static int exec_text(fx_t *fx, const char *sql, const char *const *vals, size_t 
     int rc = -1;
     assert_true(n <= 16);
     for (size_t i = 0; i < n; i++)
-        p[i] = (eng_param_t){(const uint8_t *)vals[i], vals[i] ? (int32_t)strlen(vals[i]) : -1,
-                             0, 0};
+        p[i] =
+            (eng_param_t){(const uint8_t *)vals[i], vals[i] ? (int32_t)strlen(vals[i]) : -1, 0, 0};
     if (eng_prepare(fx->conn, sql, &st, err) == 0 && eng_bind(st, p, n, err) == 0 &&
         eng_execute(st, &cur, err) == 0)
         rc = eng_cursor_fetch(cur, 0, NULL, NULL, &rows, &done, err);
@@ -242,14 +242,22 @@ static void test_params_exact_types(void **state)
                                "j boolean, k hugeint, l decimal(30,2))",
                                NULL, 0, &err),
                      0);
-    const char *row1[12] = {"-128",   "32767", " 7 ",  "-9223372036854775808",
-                            "+255",   "18446744073709551615",
-                            "-1234.5", "1e3",   "0.1", "TRUE",
-                            "170141183460469231731687303715884105727", "12.3"};
+    const char *row1[12] = {"-128",
+                            "32767",
+                            " 7 ",
+                            "-9223372036854775808",
+                            "+255",
+                            "18446744073709551615",
+                            "-1234.5",
+                            "1e3",
+                            "0.1",
+                            "TRUE",
+                            "170141183460469231731687303715884105727",
+                            "12.3"};
     assert_int_equal(exec_text(fx, ins, row1, 12, &err), 0);
     /* spellings the fast path leaves to DuckDB's cast: rounding, exponents, NULL */
-    const char *row2[12] = {"0", "0", "0", "0", "0", "0", "1.239", "-.5e-1", "2.5", "f", "-1",
-                            NULL};
+    const char *row2[12] = {"0",     "0",      "0",   "0", "0",  "0",
+                            "1.239", "-.5e-1", "2.5", "f", "-1", NULL};
     assert_int_equal(exec_text(fx, ins, row2, 12, &err), 0);
     char *got = run(fx, "select * from tx order by a", 0, NULL);
     assert_string_equal(got, "-128|32767|7|-9223372036854775808|255|18446744073709551615|"

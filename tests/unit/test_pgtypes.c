@@ -258,7 +258,7 @@ static void test_parse_text_fast(void **state)
     assert_int_equal(i, 50);
     assert_int_equal(pgt_parse_text_decimal(S("999999999999999999"), 18, 0, &i), 1);
     assert_int_equal(pgt_parse_text_decimal(S("10000"), 6, 2, &i), -1); /* overflow */
-    assert_int_equal(pgt_parse_text_decimal(S("1.239"), 6, 2, &i), 0);   /* needs rounding */
+    assert_int_equal(pgt_parse_text_decimal(S("1.239"), 6, 2, &i), 0);  /* needs rounding */
     assert_int_equal(pgt_parse_text_decimal(S("1e3"), 6, 2, &i), 0);
     assert_int_equal(pgt_parse_text_decimal(S("."), 6, 2, &i), 0);
     assert_int_equal(pgt_parse_text_decimal(S("1.2.3"), 6, 2, &i), 0);
@@ -334,18 +334,12 @@ static void test_info(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),
-        cmocka_unit_test(test_decimal_text),
-        cmocka_unit_test(test_floats),
-        cmocka_unit_test(test_dates_times),
-        cmocka_unit_test(test_intervals),
-        cmocka_unit_test(test_misc_text),
-        cmocka_unit_test(test_binary_out),
-        cmocka_unit_test(test_parse_binary),
-        cmocka_unit_test(test_parse_text_fast),
-        cmocka_unit_test(test_parse_numeric_hostile),
-        cmocka_unit_test(test_parse_bytea),
-        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_integers),        cmocka_unit_test(test_decimal_text),
+        cmocka_unit_test(test_floats),          cmocka_unit_test(test_dates_times),
+        cmocka_unit_test(test_intervals),       cmocka_unit_test(test_misc_text),
+        cmocka_unit_test(test_binary_out),      cmocka_unit_test(test_parse_binary),
+        cmocka_unit_test(test_parse_text_fast), cmocka_unit_test(test_parse_numeric_hostile),
+        cmocka_unit_test(test_parse_bytea),     cmocka_unit_test(test_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
