@@ -138,6 +138,18 @@ void pgt_bin_timestamp(ubuf_t *out, int64_t micros_since_1970);           /* int
 void pgt_bin_interval(ubuf_t *out, int32_t months, int32_t days, int64_t micros);
 void pgt_bin_uuid(ubuf_t *out, const uint8_t bytes[16]);
 
+/* ---- COPY data (server -> client) ---- */
+
+/* One field of COPY's text format: backslash, the delimiter and \b \f \n \r \t \v are
+ * escaped with a backslash, as PostgreSQL's COPY TO writes them. */
+void pgt_copy_text_field(ubuf_t *out, const char *v, size_t n, char delim);
+/* One field of COPY's CSV format: quoted (with quote and escape characters escaped inside)
+ * when it contains the delimiter, the quote character, CR or LF, when it equals null_str
+ * (so that it reads back as a value, not NULL) or, in a one-column row (single_column), is
+ * exactly "\." (the end-of-data marker); else written as it is. */
+void pgt_copy_csv_field(ubuf_t *out, const char *v, size_t n, char delim, char quote, char escape,
+                        const char *null_str, bool single_column);
+
 /* ---- Parameter input (client -> server). Each returns false on malformed input, leaving an
  * explanation (a static string) in *why when why is not NULL. ---- */
 
