@@ -101,7 +101,8 @@ static int run_init(const sess_env_t *env, const char *file)
     (void)sqlscan_split(sql.data ? sql.data : "", sql.len, r, (size_t)count);
     if (sess_create(env, "duckd", "duckd", "duckd-init", &s, &err) != 0)
         goto fail;
-    sess_sink_t sink = {NULL, discard_desc, discard_rows, discard_complete, NULL, NULL};
+    sess_sink_t sink = {
+        .row_description = discard_desc, .row = discard_rows, .complete = discard_complete};
     for (long i = 0; i < count; i++) {
         if (sess_simple_query(s, sql.data + r[i].start, r[i].len, &sink, &err) != 0) {
             fprintf(stderr, "duckd: --init %s: statement %ld failed: %.*s\n", file, i + 1,

@@ -220,10 +220,38 @@ static int sink_parameter_status(void *ctx, const char *name, const char *value)
     return 0;
 }
 
+static int sink_copy_out_begin(void *ctx, bool binary, size_t ncols)
+{
+    conn_t *c = ctx;
+    pgw_put_copy_out_response(&c->out, binary ? 1 : 0, (uint16_t)ncols, NULL);
+    return conn_maybe_flush(c);
+}
+
+static int sink_copy_data(void *ctx, const void *data, size_t len)
+{
+    conn_t *c = ctx;
+    pgw_put_copy_data(&c->out, data, len);
+    return conn_maybe_flush(c);
+}
+
+static int sink_copy_out_end(void *ctx)
+{
+    conn_t *c = ctx;
+    pgw_put_copy_done(&c->out);
+    return conn_maybe_flush(c);
+}
+
 static sess_sink_t conn_sink(conn_t *c)
 {
-    sess_sink_t s = {c,           sink_row_description, sink_row, sink_complete,
-                     sink_notice, sink_parameter_status};
+    sess_sink_t s = {.ctx = c,
+                     .row_description = sink_row_description,
+                     .row = sink_row,
+                     .complete = sink_complete,
+                     .notice = sink_notice,
+                     .parameter_status = sink_parameter_status,
+                     .copy_out_begin = sink_copy_out_begin,
+                     .copy_data = sink_copy_data,
+                     .copy_out_end = sink_copy_out_end};
     return s;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "session/copy.h"
 #include "session/sqlscan.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -71,6 +72,10 @@ const compat_param_t *compat_param_find(const char *name)
 
 void compat_free(compat_t *c)
 {
+    if (c->copy) {
+        copy_opts_free(c->copy);
+        free(c->copy);
+    }
     free(c->sql);
     free(c->param);
     free(c->value);
@@ -1758,6 +1763,35 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
     toks_t k;
     memset(out, 0, sizeof *out);
     toks_scan(&k, stmt, len);
+    if (kw(&k, 0, "COPY")) {
+        /* COPY TO STDOUT / FROM STDIN: DuckDB would use the server's own stdout / stdin */
+        copy_opts_t o;
+        const char *state = NULL, *msg = NULL;
+        switch (copy_parse(stmt, len, &o, &state, &msg)) {
+        case COPY_OK:
+            if (!o.to_stdout) {
+                copy_opts_free(&o);
+                out->action = COMPAT_ERROR;
+                out->sqlstate = "0A000";
+                out->message = "COPY FROM STDIN is not supported yet: use INSERT, or COPY FROM "
+                               "a file on the server";
+                return;
+            }
+            out->action = COMPAT_COPY_OUT;
+            out->sql = compat_rewrite(o.query, strlen(o.query), get, ctx);
+            if (!out->sql)
+                out->sql = xstrdup(o.query);
+            out->copy = xmalloc(sizeof *out->copy);
+            *out->copy = o;
+            return;
+        case COPY_BAD:
+            out->action = COMPAT_ERROR;
+            out->sqlstate = state;
+            out->message = msg;
+            return;
+        case COPY_NOT_CLIENT: break;
+        }
+    }
     if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
         classify_misc(&k, out))
         return;

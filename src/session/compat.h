@@ -19,17 +19,19 @@ typedef enum {
     COMPAT_SET_PARAM,  /* SET/RESET of a PostgreSQL-only parameter: the session stores it */
     COMPAT_NOOP,       /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
     COMPAT_DEALLOCATE, /* DEALLOCATE name / ALL: drop prepared statements */
+    COMPAT_COPY_OUT,   /* COPY ... TO STDOUT: run `sql` and send its rows as COPY data */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
 typedef struct compat {
     compat_action_t action;
-    char *sql;            /* owned: statement to run for COMPAT_PASS / COMPAT_BEGIN... */
-    const char *tag;      /* static command tag override, or NULL to derive from the kind */
-    char *param;          /* owned: SET_PARAM canonical name / DEALLOCATE name (NULL = ALL) */
-    char *value;          /* owned: SET_PARAM value, NULL = reset to default */
-    const char *sqlstate; /* COMPAT_ERROR */
-    const char *message;  /* COMPAT_ERROR (static) */
+    char *sql;              /* owned: statement to run for COMPAT_PASS / COMPAT_BEGIN... */
+    const char *tag;        /* static command tag override, or NULL to derive from the kind */
+    char *param;            /* owned: SET_PARAM canonical name / DEALLOCATE name (NULL = ALL) */
+    char *value;            /* owned: SET_PARAM value, NULL = reset to default */
+    const char *sqlstate;   /* COMPAT_ERROR */
+    const char *message;    /* COMPAT_ERROR (static) */
+    struct copy_opts *copy; /* owned: COMPAT_COPY_OUT's format and options (session/copy.h) */
 } compat_t;
 
 /* Looks up the current value of a PostgreSQL parameter for SHOW / current_setting(). */

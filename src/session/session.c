@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "session/compat.h"
+#include "session/copy.h"
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
@@ -313,6 +314,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     }
     switch (st->compat.action) {
     case COMPAT_PASS:
+    case COMPAT_COPY_OUT:
     case COMPAT_BEGIN:
     case COMPAT_COMMIT:
     case COMPAT_ROLLBACK:
@@ -686,6 +688,113 @@ static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_
              (long long)p->rows);
 }
 
+/* ---- COPY ... TO STDOUT ---- */
+
+typedef struct {
+    const sess_sink_t *sink;
+    const copy_opts_t *o;
+    ubuf_t line;
+    bool header_pending; /* binary: the file header goes out with the first row or trailer */
+} copy_ctx_t;
+
+/* The binary COPY file header: signature, flags, header extension length. PostgreSQL sends it
+ * in the same CopyData message as the first row (clients such as psycopg rely on that). */
+static void copy_binary_header(copy_ctx_t *c)
+{
+    static const char sig[11] = "PGCOPY\n\377\r\n"; /* the 11th byte is the NUL */
+    if (!c->header_pending)
+        return;
+    ubuf_append(&c->line, sig, sizeof sig);
+    ubuf_put_u32be(&c->line, 0);
+    ubuf_put_u32be(&c->line, 0);
+    c->header_pending = false;
+}
+
+static int copy_row(void *ctx, const sess_value_t *vals, size_t n)
+{
+    copy_ctx_t *c = ctx;
+    const copy_opts_t *o = c->o;
+    ubuf_reset(&c->line);
+    if (o->format == COPY_FMT_BINARY) {
+        copy_binary_header(c);
+        ubuf_put_u16be(&c->line, (uint16_t)n);
+        for (size_t i = 0; i < n; i++) {
+            ubuf_put_u32be(&c->line, vals[i].len < 0 ? UINT32_MAX : (uint32_t)vals[i].len);
+            if (vals[i].len > 0)
+                ubuf_append(&c->line, vals[i].data, (size_t)vals[i].len);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                ubuf_putc(&c->line, o->delim);
+            if (vals[i].len < 0)
+                ubuf_puts(&c->line, o->null_str);
+            else if (o->format == COPY_FMT_CSV)
+                pgt_copy_csv_field(&c->line, vals[i].data, (size_t)vals[i].len, o->delim, o->quote,
+                                   o->escape, o->null_str, n == 1);
+            else
+                pgt_copy_text_field(&c->line, vals[i].data, (size_t)vals[i].len, o->delim);
+        }
+        ubuf_putc(&c->line, '\n');
+    }
+    return c->sink->copy_data(c->sink->ctx, c->line.data, c->line.len);
+}
+
+/* Streams a started COPY TO STDOUT portal to the end: the rows are encoded in the COPY format
+ * one at a time, so memory stays at one chunk plus one row. Appends "COPY n" to tag. */
+static int copy_out_run(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
+                        uerr_t *err)
+{
+    const copy_opts_t *o = p->stmt->compat.copy;
+    copy_ctx_t c = {sink, o, UBUF_INIT, false};
+    size_t ncols = eng_cursor_ncols(p->cur);
+    int16_t fmt = o->format == COPY_FMT_BINARY ? 1 : 0;
+    int64_t n = 0;
+    bool done = false;
+    int rc = -1;
+
+    if (!sink->copy_out_begin || !sink->copy_data || !sink->copy_out_end) {
+        uerr_set(err, "0A000", "COPY TO STDOUT is not available on this protocol");
+        goto out;
+    }
+    eng_cursor_set_formats(p->cur, &fmt, 1);
+    if (sink->copy_out_begin(sink->ctx, fmt == 1, ncols) != 0)
+        goto out;
+    if (o->format == COPY_FMT_BINARY) {
+        c.header_pending = true;
+    } else if (o->header) {
+        sess_value_t *names = xcalloc(ncols ? ncols : 1, sizeof *names);
+        for (size_t i = 0; i < ncols; i++) {
+            const char *nm = eng_cursor_col(p->cur, i)->name;
+            names[i].data = nm ? nm : "";
+            names[i].len = (int32_t)strlen(names[i].data);
+        }
+        int hr = copy_row(&c, names, ncols);
+        free(names);
+        if (hr != 0)
+            goto out;
+    }
+    if (eng_cursor_fetch(p->cur, 0, copy_row, &c, &n, &done, err) != 0)
+        goto out;
+    p->rows += n;
+    if (o->format == COPY_FMT_BINARY) {
+        ubuf_reset(&c.line);
+        copy_binary_header(&c);              /* no rows: header and trailer together */
+        ubuf_put_u16be(&c.line, UINT16_MAX); /* trailer: -1 */
+        if (sink->copy_data(sink->ctx, c.line.data, c.line.len) != 0)
+            goto out;
+    }
+    if (sink->copy_out_end(sink->ctx) != 0)
+        goto out;
+    ubuf_printf(tag, "COPY %lld", (long long)p->rows);
+    rc = 0;
+out:
+    if (s->streaming == p)
+        s->streaming = NULL;
+    ubuf_free(&c.line);
+    return rc;
+}
+
 /* Runs or resumes a portal. with_desc: send the row description first (simple query). */
 static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_sink_t *sink,
                       bool with_desc, bool *suspended, uerr_t *err)
@@ -712,7 +821,12 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
             goto out;
         p->started = true;
     }
-    if (p->cur && !p->done) {
+    if (p->cur && !p->done && p->stmt->compat.action == COMPAT_COPY_OUT) {
+        r = copy_out_run(s, p, sink, &tag, err);
+        portal_after(s, p->stmt, r == 0);
+        if (r != 0)
+            goto out;
+    } else if (p->cur && !p->done) {
         size_t ncols = eng_cursor_ncols(p->cur);
         if (with_desc && ncols &&
             sink->row_description(sink->ctx, eng_cursor_col(p->cur, 0), ncols, p->col_formats))

@@ -34,6 +34,12 @@ typedef struct sess_sink {
     int (*notice)(void *ctx, const char *sqlstate, const char *message);
     /* A reportable session parameter changed (application_name, DateStyle, TimeZone, ...). */
     int (*parameter_status)(void *ctx, const char *name, const char *value);
+    /* COPY ... TO STDOUT: begin (binary: the data is PostgreSQL's binary COPY format, else
+     * text lines), the data in pieces (each a whole row, or the binary header/trailer), end.
+     * complete() follows with "COPY n". */
+    int (*copy_out_begin)(void *ctx, bool binary, size_t ncols);
+    int (*copy_data)(void *ctx, const void *data, size_t len);
+    int (*copy_out_end)(void *ctx);
 } sess_sink_t;
 
 /* Shared, read-only facts every session needs. Borrowed for the sessions' lifetime. */
