@@ -263,6 +263,12 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         st = d.status("W4", "copy", "duckd")
         if st and st.startswith("n/a"):
             head.append(("W4 COPY TO STDOUT", st, "duckd"))
+        elif st:
+            hl("W4 COPY TO STDOUT: duckd vs PostgreSQL",
+               d.ratio("W4", "copy", "duckd", "postgres", "rows_per_s"), "rows/s, duckd ÷ PostgreSQL")
+            hl("W4 COPY TO STDOUT: duckd vs in-process COPY TO file (CSV)",
+               d.ratio("W4", "copy", "duckd", "inproc", "rows_per_s"),
+               "rows/s, duckd ÷ in-process export")
         g = [r["server_peak_rss_kib"] - r["idle_rss_kib"] for r in d.rows("W4", "slow", "duckd")
              if r["status"] == "ok" and r.get("server_peak_rss_kib") and r.get("idle_rss_kib")]
         if g:
