@@ -32,6 +32,39 @@ struct eng_stmt {
     ubuf_t scratch;  /* parameter conversion scratch */
 };
 
+/* One client value on its way into DuckDB (engine/value.c): an exact DuckDB type duckd
+ * parsed itself, VARCHAR text for DuckDB to cast, BLOB bytes, or SQLNULL. */
+typedef struct eng__val {
+    duckdb_type type;
+    union {
+        int64_t i;  /* signed and unsigned integers up to 32 bits, BIGINT, HUGEINT within int64 */
+        uint64_t u; /* UBIGINT */
+        double d;
+        float f;
+        bool b;
+        duckdb_decimal dec;
+        duckdb_date date;
+        duckdb_time time;
+        duckdb_timestamp ts; /* TIMESTAMP and TIMESTAMP_TZ */
+        duckdb_interval iv;
+    } v;
+    const char *p; /* VARCHAR / BLOB: borrowed from the input or from the scratch buffer */
+    size_t n;
+} eng__val_t;
+
+/* Converts one value in PostgreSQL's text (eng__val_text) or binary (eng__val_binary) format,
+ * sent as type `oid`, for a target of DuckDB type *pt. `scratch` may receive converted bytes
+ * that *out then borrows (valid until scratch is next reset). `what` names the value in error
+ * messages ("parameter $2"). Returns 0, or -1 with *err set (22P02, 22P03, 22003, 0A000). */
+int eng__val_text(const eng__ptype_t *pt, uint32_t oid, const char *d, size_t n, ubuf_t *scratch,
+                  const char *what, eng__val_t *out, uerr_t *err);
+int eng__val_binary(const eng__ptype_t *pt, uint32_t oid, const uint8_t *d, size_t n,
+                    ubuf_t *scratch, const char *what, eng__val_t *out, uerr_t *err);
+/* Hands a converted value to DuckDB: as parameter idx (1-based) of a prepared statement, or
+ * as the next value of the appender's current row. DuckDB copies the value. */
+duckdb_state eng__val_bind(duckdb_prepared_statement ps, idx_t idx, const eng__val_t *v);
+duckdb_state eng__val_append(duckdb_appender a, const eng__val_t *v);
+
 /* How one result column (or a nested child) is encoded: derived once per statement from its
  * DuckDB logical type. */
 typedef struct eng__enc {
