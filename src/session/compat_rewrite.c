@@ -1,0 +1,1486 @@
+/* The PostgreSQL dialect layer's expression rewrites (compat_rewrite; see compat.h): the
+ * expressions and pg_catalog references that drivers and tools send on connect and for
+ * metadata (psql's \d commands, JDBC's and asyncpg's type lookups, SQLAlchemy's reflection,
+ * postgres.js's array types) become SQL DuckDB runs. Statements are matched on tokens from
+ * sqlscan, so quoted text is never rewritten by accident. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session/compat.h"
+#include "session/sqlscan.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+/* ==== Expression rewrites ====
+ *
+ * compat_rewrite runs a few passes over a statement's tokens. Each pass collects edits (a
+ * byte range of the statement and its replacement) and applies them; the next pass scans
+ * the result again, so a pass may emit text that a later pass rewrites further (a regclass
+ * lookup emits pg_catalog.pg_class, which the catalog pass replaces). Only tokens are ever
+ * matched, so text inside string literals, quoted identifiers and comments is never changed.
+ *
+ *   ops      OPERATOR(pg_catalog.~) -> ~; COLLATE pg_catalog.default removed; the regular
+ *            expression operators ~ ~* !~ !~* get PostgreSQL's "match anywhere" semantics;
+ *            x = ANY(array) -> list_contains(array, x)
+ *   regcasts x::regclass, x::regtype, x::regnamespace, x::regproc (and CAST(x AS ...))
+ *   casts    ::oid / ::name / ::jsonb / ::pg_catalog.text ... to DuckDB types; '{1,2}'::int[]
+ *   calls    version(), current_setting('pg param'), pg_get_userbyid(), format_type(), ...;
+ *            pg_catalog.f(...) -> f(...)
+ *   catalog  pg_catalog tables DuckDB lacks or fills differently (pg_type with PostgreSQL
+ *            OIDs, pg_attribute, pg_namespace, pg_database, pg_roles, pg_range, ...) become
+ *            subqueries. */
+
+#define CX_NONE ((size_t)-1)
+#define CX_MAX_ARGS 9
+
+typedef struct cx_toks {
+    const char *s;
+    size_t n;
+    sqlt_t *t;
+    size_t *match; /* for ( ) [ ]: index of the partner bracket, else CX_NONE */
+    size_t nt;
+} cx_toks_t;
+
+typedef struct cx_ctx {
+    compat_get_fn get;
+    void *ctx;
+} cx_ctx_t;
+
+typedef struct cx_edit {
+    size_t start, end;
+    char *text; /* owned */
+} cx_edit_t;
+
+typedef struct cx_edits {
+    cx_edit_t *e;
+    size_t n, cap;
+    size_t last_end;
+} cx_edits_t;
+
+static void cx_link_brackets(cx_toks_t *k)
+{
+    size_t *stack = xmalloc((k->nt ? k->nt : 1) * sizeof *stack);
+    size_t depth = 0;
+    for (size_t i = 0; i < k->nt; i++) {
+        const sqlt_t *t = &k->t[i];
+        k->match[i] = CX_NONE;
+        if (t->kind != SQLT_OP || t->len != 1)
+            continue;
+        char c = k->s[t->start];
+        if (c == '(' || c == '[') {
+            stack[depth++] = i;
+        } else if ((c == ')' || c == ']') && depth > 0) {
+            size_t o = stack[depth - 1];
+            char oc = k->s[k->t[o].start];
+            if ((c == ')') != (oc == '('))
+                continue; /* mismatched: leave both unlinked */
+            depth--;
+            k->match[i] = o;
+            k->match[o] = i;
+        }
+    }
+    free(stack);
+}
+
+/* Tokenizes s[0..n); false (nothing allocated) on an unterminated quote or comment. */
+static bool cx_scan(cx_toks_t *k, const char *s, size_t n)
+{
+    size_t pos = 0, cap = 32;
+    memset(k, 0, sizeof *k);
+    k->s = s;
+    k->n = n;
+    k->t = xmalloc(cap * sizeof *k->t);
+    for (;;) {
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.kind == SQLT_ERROR) {
+            free(k->t);
+            k->t = NULL;
+            return false;
+        }
+        if (t.kind == SQLT_END)
+            break;
+        if (k->nt == cap) {
+            cap *= 2;
+            k->t = xrealloc(k->t, cap * sizeof *k->t);
+        }
+        k->t[k->nt++] = t;
+    }
+    k->match = xmalloc((k->nt ? k->nt : 1) * sizeof *k->match);
+    cx_link_brackets(k);
+    return true;
+}
+
+static void cx_toks_free(cx_toks_t *k)
+{
+    free(k->t);
+    free(k->match);
+    memset(k, 0, sizeof *k);
+}
+
+/* Token predicates; an out-of-range index (including (size_t)-1) is never a match. */
+static bool cx_word(const cx_toks_t *k, size_t i, const char *w)
+{
+    return i < k->nt && sqlscan_is(k->s, &k->t[i], w);
+}
+
+static bool cx_op(const cx_toks_t *k, size_t i, const char *op)
+{
+    return i < k->nt && sqlscan_is_op(k->s, &k->t[i], op);
+}
+
+static bool cx_kind(const cx_toks_t *k, size_t i, sqlt_kind_t kind)
+{
+    return i < k->nt && k->t[i].kind == kind;
+}
+
+static bool cx_name(const cx_toks_t *k, size_t i)
+{
+    return cx_kind(k, i, SQLT_WORD) || cx_kind(k, i, SQLT_QIDENT);
+}
+
+static size_t cx_start(const cx_toks_t *k, size_t i) { return k->t[i].start; }
+static size_t cx_end(const cx_toks_t *k, size_t i) { return k->t[i].start + k->t[i].len; }
+
+/* Words that end or start a clause: never an alias, a function name or an operand. */
+static bool cx_keyword(const cx_toks_t *k, size_t i)
+{
+    static const char *const words[] = {
+        "ALL",    "AND",   "ANY",       "ARRAY",     "AS",       "ASC",    "BETWEEN", "BY",
+        "CASE",   "CAST",  "CROSS",     "DESC",      "DISTINCT", "ELSE",   "END",     "EXCEPT",
+        "EXISTS", "FETCH", "FOR",       "FROM",      "FULL",     "GROUP",  "HAVING",  "ILIKE",
+        "IN",     "INNER", "INTERSECT", "INTO",      "IS",       "JOIN",   "LATERAL", "LEFT",
+        "LIKE",   "LIMIT", "NATURAL",   "NOT",       "OFFSET",   "ON",     "OR",      "ORDER",
+        "OUTER",  "OVER",  "QUALIFY",   "RETURNING", "RIGHT",    "SELECT", "SET",     "SIMILAR",
+        "SOME",   "THEN",  "UNION",     "USING",     "VALUES",   "WHEN",   "WHERE",   "WINDOW",
+        "WITH",
+    };
+    if (!cx_kind(k, i, SQLT_WORD))
+        return false;
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        if (sqlscan_is(k->s, &k->t[i], words[w]))
+            return true;
+    return false;
+}
+
+/* Lower-cased text of a WORD, or the inside of a "quoted identifier", into buf (truncated). */
+static void cx_ident(const cx_toks_t *k, size_t i, char *buf, size_t size)
+{
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    size_t len = t->len, o = 0;
+    if (t->kind == SQLT_QIDENT && len >= 2) {
+        p++;
+        len -= 2;
+    }
+    for (size_t j = 0; j < len && o + 1 < size; j++)
+        buf[o++] = t->kind == SQLT_WORD && p[j] >= 'A' && p[j] <= 'Z' ? (char)(p[j] + 32) : p[j];
+    buf[o] = '\0';
+}
+
+/* ---- edits ---- */
+
+/* Records that bytes [start, end) become `text` (owned). Edits must come in order and must
+ * not overlap; an overlapping edit is dropped (a later pass iteration retries it). */
+static void cx_edit(cx_edits_t *ed, size_t start, size_t end, char *text)
+{
+    if (start < ed->last_end || end < start) {
+        free(text);
+        return;
+    }
+    if (ed->n == ed->cap) {
+        ed->cap = ed->cap ? ed->cap * 2 : 8;
+        ed->e = xrealloc(ed->e, ed->cap * sizeof *ed->e);
+    }
+    ed->e[ed->n].start = start;
+    ed->e[ed->n].end = end;
+    ed->e[ed->n].text = text;
+    ed->n++;
+    ed->last_end = end;
+}
+
+static void cx_edit_str(cx_edits_t *ed, size_t start, size_t end, const char *text)
+{
+    cx_edit(ed, start, end, xstrdup(text));
+}
+
+static void cx_edit_buf(cx_edits_t *ed, size_t start, size_t end, ubuf_t *b)
+{
+    ubuf_cstr(b);
+    cx_edit(ed, start, end, b->data);
+    memset(b, 0, sizeof *b);
+}
+
+/* Applies and releases the edits: the new statement, or NULL when there were none. */
+static char *cx_apply(const char *s, size_t n, cx_edits_t *ed)
+{
+    ubuf_t b = UBUF_INIT;
+    size_t copied = 0;
+    if (ed->n == 0) {
+        free(ed->e);
+        return NULL;
+    }
+    for (size_t i = 0; i < ed->n; i++) {
+        ubuf_append(&b, s + copied, ed->e[i].start - copied);
+        ubuf_puts(&b, ed->e[i].text);
+        copied = ed->e[i].end;
+        free(ed->e[i].text);
+    }
+    ubuf_append(&b, s + copied, n - copied);
+    free(ed->e);
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+static void cx_put_literal(ubuf_t *b, const char *v)
+{
+    ubuf_putc(b, '\'');
+    for (; *v; v++) {
+        if (*v == '\'')
+            ubuf_putc(b, '\'');
+        ubuf_putc(b, *v);
+    }
+    ubuf_putc(b, '\'');
+}
+
+static void cx_put_range(ubuf_t *b, const cx_toks_t *k, size_t first, size_t last)
+{
+    ubuf_append(b, k->s + cx_start(k, first), cx_end(k, last) - cx_start(k, first));
+}
+
+/* ---- expression shapes ---- */
+
+/* Index one past a type name starting at token i: a possibly qualified name or "quoted"
+ * name, multi-word spellings (double precision, timestamp with time zone, character
+ * varying), a modifier list (varchar(10)) and array brackets. CX_NONE if none. */
+static size_t cx_type_end(const cx_toks_t *k, size_t i)
+{
+    if (!cx_name(k, i))
+        return CX_NONE;
+    size_t e = i + 1;
+    while (cx_op(k, e, ".") && cx_name(k, e + 1))
+        e += 2;
+    if ((cx_word(k, e - 1, "double") && cx_word(k, e, "precision")) ||
+        ((cx_word(k, e - 1, "character") || cx_word(k, e - 1, "bit")) && cx_word(k, e, "varying")))
+        e++;
+    if (cx_op(k, e, "(") && k->match[e] != CX_NONE)
+        e = k->match[e] + 1;
+    if ((cx_word(k, e, "with") || cx_word(k, e, "without")) && cx_word(k, e + 1, "time") &&
+        cx_word(k, e + 2, "zone"))
+        e += 3;
+    while (cx_op(k, e, "[") && k->match[e] != CX_NONE)
+        e = k->match[e] + 1;
+    return e;
+}
+
+/* First token of the operand that ends at token i (what a `::` after token i applies to):
+ * a literal, a parameter, a possibly qualified name, a call, ARRAY[...], a parenthesised
+ * expression, with subscripts and earlier casts (x::text::regclass). CX_NONE if unclear. */
+static size_t cx_operand_start(const cx_toks_t *k, size_t i)
+{
+    for (;;) {
+        size_t j = i;
+        if (i >= k->nt)
+            return CX_NONE;
+        if (cx_op(k, i, ")") || cx_op(k, i, "]")) {
+            j = k->match[i];
+            if (j == CX_NONE)
+                return CX_NONE;
+            if (j > 0 && (cx_op(k, j - 1, ")") || cx_op(k, j - 1, "]"))) {
+                i = j - 1; /* (expr)[1] or f(x)[1]: keep walking left */
+                continue;
+            }
+            if (cx_name(k, j - 1) && (!cx_keyword(k, j - 1) || cx_word(k, j - 1, "ARRAY") ||
+                                      cx_word(k, j - 1, "CAST") || cx_word(k, j - 1, "EXISTS")))
+                j--;
+        } else if (!cx_name(k, i) && !cx_kind(k, i, SQLT_STRING) && !cx_kind(k, i, SQLT_NUMBER) &&
+                   !cx_kind(k, i, SQLT_PARAM)) {
+            return CX_NONE;
+        } else if (cx_keyword(k, i)) {
+            return CX_NONE;
+        }
+        while (cx_name(k, j) && cx_op(k, j - 1, ".") && cx_name(k, j - 2))
+            j -= 2;
+        if (!cx_op(k, j - 1, "::"))
+            return j;
+        i = j - 2; /* j starts a type name: continue with the operand of that cast */
+    }
+}
+
+/* Index one past the operand starting at token i (the right-hand side of a binary
+ * operator), including subscripts and casts; CX_NONE if it is not a simple operand. */
+static size_t cx_operand_end(const cx_toks_t *k, size_t i)
+{
+    size_t e;
+    if (cx_kind(k, i, SQLT_STRING) || cx_kind(k, i, SQLT_NUMBER) || cx_kind(k, i, SQLT_PARAM)) {
+        e = i + 1;
+    } else if (cx_op(k, i, "(")) {
+        if (k->match[i] == CX_NONE)
+            return CX_NONE;
+        e = k->match[i] + 1;
+    } else if (cx_name(k, i) && !cx_keyword(k, i)) {
+        e = i + 1;
+        while (cx_op(k, e, ".") && cx_name(k, e + 1))
+            e += 2;
+        if (cx_op(k, e, "(") && k->match[e] != CX_NONE)
+            e = k->match[e] + 1;
+    } else {
+        return CX_NONE;
+    }
+    for (;;) {
+        if (cx_op(k, e, "[") && k->match[e] != CX_NONE)
+            e = k->match[e] + 1;
+        else if (cx_op(k, e, "::") && cx_type_end(k, e + 1) != CX_NONE)
+            e = cx_type_end(k, e + 1);
+        else
+            return e;
+    }
+}
+
+/* True when token i can end the left operand of a binary operator. */
+static bool cx_ends_operand(const cx_toks_t *k, size_t i)
+{
+    if (cx_kind(k, i, SQLT_QIDENT) || cx_kind(k, i, SQLT_STRING) || cx_kind(k, i, SQLT_NUMBER) ||
+        cx_kind(k, i, SQLT_PARAM) || cx_op(k, i, ")") || cx_op(k, i, "]"))
+        return true;
+    return cx_kind(k, i, SQLT_WORD) && (!cx_keyword(k, i) || cx_word(k, i, "END"));
+}
+
+/* ---- pass: operators and collations ---- */
+
+/* The regular expression match operators: DuckDB's ~ must match the whole string while
+ * PostgreSQL's matches anywhere, and DuckDB has no ~* / !~*. They become SIMILAR TO (DuckDB's
+ * full-match regular expression operator, which a later iteration does not rewrite again)
+ * with the pattern wrapped in .*(?: ... ).* and the s (and i) flags: in PostgreSQL `.`
+ * matches a newline. */
+static const char *cx_regex_prefix(const char *op, size_t len)
+{
+    if (len == 1 && memcmp(op, "~", 1) == 0)
+        return "SIMILAR TO ('(?s).*(?:' || ";
+    if (len == 2 && memcmp(op, "~*", 2) == 0)
+        return "SIMILAR TO ('(?si).*(?:' || ";
+    if (len == 2 && memcmp(op, "!~", 2) == 0)
+        return "NOT SIMILAR TO ('(?s).*(?:' || ";
+    if (len == 3 && memcmp(op, "!~*", 3) == 0)
+        return "NOT SIMILAR TO ('(?si).*(?:' || ";
+    return NULL;
+}
+
+/* An operator at tokens [i, last] spelled op[0..len) (either a plain operator or the inside
+ * of OPERATOR(schema.op)): rewrites it, and for a regular expression operator its right
+ * operand too. Returns the last token consumed. */
+static size_t cx_rewrite_operator(const cx_toks_t *k, size_t i, size_t last, const char *op,
+                                  size_t len, cx_edits_t *ed)
+{
+    const char *prefix = cx_ends_operand(k, i - 1) ? cx_regex_prefix(op, len) : NULL;
+    size_t e = prefix ? cx_operand_end(k, last + 1) : CX_NONE;
+    ubuf_t b = UBUF_INIT;
+    if (e == CX_NONE) {
+        if (last == i)
+            return i; /* a plain operator that needs nothing */
+        ubuf_append(&b, op, len);
+        ubuf_putc(&b, ' ');
+        cx_edit_buf(ed, cx_start(k, i), cx_end(k, last), &b);
+        return last;
+    }
+    ubuf_puts(&b, prefix);
+    cx_put_range(&b, k, last + 1, e - 1);
+    ubuf_puts(&b, " || ').*')");
+    cx_edit_buf(ed, cx_start(k, i), cx_end(k, e - 1), &b);
+    return e - 1;
+}
+
+/* OPERATOR ( [schema .] op ) starting at token i: returns the last token consumed. */
+static size_t cx_operator_syntax(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    size_t close = k->match[i + 1];
+    if (close == CX_NONE || close < i + 3 || !cx_kind(k, close - 1, SQLT_OP))
+        return i;
+    if (close - (i + 1) != 2 &&
+        !(close - (i + 1) == 4 && cx_name(k, i + 2) && cx_op(k, i + 3, ".")))
+        return i;
+    const sqlt_t *op = &k->t[close - 1];
+    return cx_rewrite_operator(k, i, close, k->s + op->start, op->len, ed);
+}
+
+/* COLLATE pg_catalog.default / "C" / "POSIX": DuckDB has no such collations and compares
+ * bytes by default, which is what they mean. Returns the last token consumed. */
+static size_t cx_collate(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    static const char *const plain[] = {"default", "c", "posix", "ucs_basic"};
+    char name[32];
+    size_t last = i + 1;
+    if (cx_word(k, i + 1, "pg_catalog") && cx_op(k, i + 2, ".") && cx_name(k, i + 3)) {
+        last = i + 3;
+    } else if (cx_name(k, i + 1)) {
+        bool known = false;
+        cx_ident(k, i + 1, name, sizeof name);
+        for (size_t w = 0; w < sizeof plain / sizeof plain[0]; w++)
+            known = known || strcasecmp(name, plain[w]) == 0;
+        if (!known)
+            return i;
+    } else {
+        return i;
+    }
+    cx_edit_str(ed, cx_start(k, i), cx_end(k, last), "");
+    return last;
+}
+
+/* True when token i cannot continue an expression to its right, so that an operand
+ * starting after it is the whole left-hand side of a comparison. */
+static bool cx_expr_boundary(const cx_toks_t *k, size_t i)
+{
+    static const char *const words[] = {"AND",  "OR",     "NOT",  "WHERE", "ON",
+                                        "WHEN", "SELECT", "THEN", "ELSE",  "HAVING"};
+    if (i >= k->nt)
+        return true; /* start of the statement */
+    if (cx_op(k, i, "(") || cx_op(k, i, ","))
+        return true;
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        if (cx_word(k, i, words[w]))
+            return true;
+    return false;
+}
+
+/* x = ANY(array) / x <> ALL(array) with the operator at token i: DuckDB plans ANY over a
+ * list as a subquery, which it cannot use in an outer join condition; list_contains is the
+ * same test. ANY(SELECT ...) is left alone. Returns the last token consumed. */
+static size_t cx_any_array(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    bool eq = cx_op(k, i, "=");
+    size_t open = i + 2, close, first;
+    if (!(eq ? (cx_word(k, i + 1, "ANY") || cx_word(k, i + 1, "SOME"))
+             : ((cx_op(k, i, "<>") || cx_op(k, i, "!=")) && cx_word(k, i + 1, "ALL"))) ||
+        !cx_op(k, open, "(") || (close = k->match[open]) == CX_NONE || close == open + 1 ||
+        cx_word(k, open + 1, "SELECT") || cx_word(k, open + 1, "WITH") ||
+        cx_word(k, open + 1, "VALUES") || cx_word(k, open + 1, "TABLE") || cx_op(k, open + 1, "("))
+        return i;
+    first = cx_operand_start(k, i - 1);
+    if (first == CX_NONE || !cx_expr_boundary(k, first - 1))
+        return i;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, eq ? "list_contains(" : "NOT list_contains(");
+    cx_put_range(&b, k, open + 1, close - 1);
+    ubuf_puts(&b, ", ");
+    cx_put_range(&b, k, first, i - 1);
+    ubuf_putc(&b, ')');
+    cx_edit_buf(ed, cx_start(k, first), cx_end(k, close), &b);
+    return close;
+}
+
+static void cx_pass_ops(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    (void)c;
+    for (size_t i = 0; i < k->nt; i++) {
+        const sqlt_t *t = &k->t[i];
+        if (cx_word(k, i, "OPERATOR") && cx_op(k, i + 1, "("))
+            i = cx_operator_syntax(k, i, ed);
+        else if (cx_word(k, i, "COLLATE"))
+            i = cx_collate(k, i, ed);
+        else if ((cx_word(k, i + 1, "ANY") || cx_word(k, i + 1, "SOME") ||
+                  cx_word(k, i + 1, "ALL")) &&
+                 cx_any_array(k, i, ed) != i)
+            i = k->match[i + 2];
+        else if (t->kind == SQLT_OP && k->s[t->start] != '(' && k->s[t->start] != ')')
+            i = cx_rewrite_operator(k, i, i, k->s + t->start, t->len, ed);
+    }
+}
+
+/* ---- pass: casts to PostgreSQL's reg* types ---- */
+
+typedef enum {
+    CX_REG_NONE,
+    CX_REG_CLASS,
+    CX_REG_TYPE,
+    CX_REG_NAMESPACE,
+    CX_REG_PROC,
+    CX_REG_ROLE
+} cx_reg_t;
+
+/* Which reg* type the type name at token i (maybe pg_catalog-qualified) is; *name_tok is
+ * set to the token of the bare name. */
+static cx_reg_t cx_reg_kind(const cx_toks_t *k, size_t i, size_t *name_tok)
+{
+    static const struct {
+        const char *name;
+        cx_reg_t kind;
+    } regs[] = {{"regclass", CX_REG_CLASS},         {"regtype", CX_REG_TYPE},
+                {"regnamespace", CX_REG_NAMESPACE}, {"regproc", CX_REG_PROC},
+                {"regprocedure", CX_REG_PROC},      {"regrole", CX_REG_ROLE}};
+    if (cx_word(k, i, "pg_catalog") && cx_op(k, i + 1, "."))
+        i += 2;
+    *name_tok = i;
+    if (cx_op(k, i + 1, "[")) /* regclass[] etc.: leave alone */
+        return CX_REG_NONE;
+    for (size_t r = 0; r < sizeof regs / sizeof regs[0]; r++)
+        if (cx_word(k, i, regs[r].name))
+            return regs[r].kind;
+    return CX_REG_NONE;
+}
+
+/* True when the type at token i is a text type (x::regclass::text prints the name). */
+static bool cx_is_text_type(const cx_toks_t *k, size_t i)
+{
+    if (cx_word(k, i, "pg_catalog") && cx_op(k, i + 1, "."))
+        i += 2;
+    return (cx_word(k, i, "text") || cx_word(k, i, "varchar") || cx_word(k, i, "name")) &&
+           !cx_op(k, i + 1, "[") && !cx_op(k, i + 1, "(");
+}
+
+/* The replacement for a cast of the operand text `x` to a reg* type: an OID lookup by OID or
+ * by name, or the name itself when `as_name` (x::regclass::text). */
+static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name, const cx_ctx_t *c)
+{
+    switch (kind) {
+    case CX_REG_CLASS:
+        ubuf_printf(b,
+                    "(SELECT %s FROM pg_catalog.pg_class cx_c WHERE cx_c.oid::VARCHAR = "
+                    "(%s)::VARCHAR OR cx_c.relname = trim(regexp_extract((%s)::VARCHAR, "
+                    "'[^.]*$'), '\"') ORDER BY cx_c.oid LIMIT 1)",
+                    as_name ? "cx_c.relname" : "cx_c.oid", x, x);
+        return;
+    case CX_REG_TYPE:
+        ubuf_printf(b,
+                    "(SELECT %s FROM pg_catalog.pg_type cx_t WHERE cx_t.oid::VARCHAR = "
+                    "(%s)::VARCHAR OR cx_t.typname = trim(regexp_extract((%s)::VARCHAR, "
+                    "'[^.]*$'), '\"') ORDER BY cx_t.oid LIMIT 1)",
+                    as_name ? "format_type(cx_t.oid, NULL)" : "cx_t.oid", x, x);
+        return;
+    case CX_REG_NAMESPACE:
+        ubuf_printf(b,
+                    "(SELECT %s FROM pg_catalog.pg_namespace cx_n WHERE cx_n.oid::VARCHAR "
+                    "= (%s)::VARCHAR OR cx_n.nspname = trim((%s)::VARCHAR, '\"') "
+                    "ORDER BY cx_n.oid LIMIT 1)",
+                    as_name ? "cx_n.nspname" : "cx_n.oid", x, x);
+        return;
+    case CX_REG_PROC: /* functions are known by name: keep the name, without pg_catalog. */
+        ubuf_printf(b, "regexp_replace((%s)::VARCHAR, '^pg_catalog\\.', '')", x);
+        return;
+    case CX_REG_ROLE:
+        if (as_name)
+            cx_put_literal(b, c->get(c->ctx, "session_authorization"));
+        else
+            ubuf_printf(b, "CAST(CASE WHEN (%s) IS NULL THEN NULL ELSE 10 END AS UINTEGER)", x);
+        return;
+    default: return;
+    }
+}
+
+/* `operand :: regtype [:: text]` with the `::` at token i. Returns the last token used. */
+static size_t cx_regcast_colon(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    size_t name_tok, last, first = cx_operand_start(k, i - 1);
+    cx_reg_t kind = cx_reg_kind(k, i + 1, &name_tok);
+    if (kind == CX_REG_NONE || first == CX_NONE)
+        return i;
+    bool as_name = cx_op(k, name_tok + 1, "::") && cx_is_text_type(k, name_tok + 2);
+    last = name_tok;
+    if (as_name)
+        last = cx_type_end(k, name_tok + 2) - 1;
+    else if (cx_op(k, name_tok + 1, "::") && cx_word(k, name_tok + 2, "oid"))
+        last = name_tok + 2; /* ::regclass::oid is the lookup itself */
+    char *x = xstrndup(k->s + cx_start(k, first), cx_end(k, i - 1) - cx_start(k, first));
+    ubuf_t b = UBUF_INIT;
+    cx_reg_lookup(&b, kind, x, as_name, c);
+    free(x);
+    cx_edit_buf(ed, cx_start(k, first), cx_end(k, last), &b);
+    return last;
+}
+
+/* The last depth-0 AS inside CAST( ... ) whose parentheses are tokens open..close. */
+static size_t cx_cast_as(const cx_toks_t *k, size_t open, size_t close)
+{
+    size_t as = CX_NONE;
+    for (size_t j = open + 1; j < close; j++) {
+        if ((cx_op(k, j, "(") || cx_op(k, j, "[")) && k->match[j] != CX_NONE)
+            j = k->match[j];
+        else if (cx_word(k, j, "AS"))
+            as = j;
+    }
+    return as;
+}
+
+/* CAST ( operand AS regtype ) at token i. Returns the last token used. */
+static size_t cx_regcast_call(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    size_t close = k->match[i + 1], name_tok;
+    size_t as = close == CX_NONE ? CX_NONE : cx_cast_as(k, i + 1, close);
+    if (as == CX_NONE || as == i + 2)
+        return i;
+    cx_reg_t kind = cx_reg_kind(k, as + 1, &name_tok);
+    if (kind == CX_REG_NONE || name_tok + 1 != close)
+        return i;
+    char *x = xstrndup(k->s + cx_start(k, i + 2), cx_end(k, as - 1) - cx_start(k, i + 2));
+    ubuf_t b = UBUF_INIT;
+    cx_reg_lookup(&b, kind, x, false, c);
+    free(x);
+    cx_edit_buf(ed, cx_start(k, i), cx_end(k, close), &b);
+    return close;
+}
+
+static void cx_pass_regcasts(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    for (size_t i = 0; i < k->nt; i++) {
+        if (cx_op(k, i, "::"))
+            i = cx_regcast_colon(k, i, c, ed);
+        else if (cx_word(k, i, "CAST") && cx_op(k, i + 1, "("))
+            i = cx_regcast_call(k, i, c, ed);
+    }
+}
+
+/* ---- pass: other casts ---- */
+
+/* PostgreSQL type names DuckDB lacks, with the DuckDB type that holds the same values. */
+static const char *cx_type_rename(const char *name)
+{
+    static const char *const map[][2] = {
+        {"oid", "UINTEGER"},          {"xid", "UINTEGER"},         {"cid", "UINTEGER"},
+        {"regoper", "UINTEGER"},      {"name", "VARCHAR"},         {"pg_node_tree", "VARCHAR"},
+        {"int2vector", "SMALLINT[]"}, {"oidvector", "UINTEGER[]"}, {"jsonb", "JSON"},
+        {"regconfig", "VARCHAR"},     {"aclitem", "VARCHAR"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(name, map[i][0]) == 0)
+            return map[i][1];
+    return NULL;
+}
+
+/* Converts a PostgreSQL one-dimensional array literal's text ({a,"b c",NULL}) into a DuckDB
+ * list expression (['a', 'b c', NULL]). False when it is not one (nested, malformed). */
+static bool cx_array_literal(const char *p, size_t n, ubuf_t *out)
+{
+    size_t i = 0;
+    bool first = true;
+    if (n < 2 || p[0] != '{' || p[n - 1] != '}')
+        return false;
+    ubuf_putc(out, '[');
+    for (i = 1; i < n - 1;) {
+        ubuf_t el = UBUF_INIT;
+        bool quoted = false;
+        while (i < n - 1 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'))
+            i++;
+        if (p[i] == '"') {
+            quoted = true;
+            for (i++; i < n - 1 && p[i] != '"'; i++) {
+                if (p[i] == '\\' && i + 1 < n - 1)
+                    i++;
+                ubuf_putc(&el, p[i]);
+            }
+            if (i >= n - 1) {
+                ubuf_free(&el);
+                return false;
+            }
+            i++;
+        } else {
+            while (i < n - 1 && p[i] != ',' && p[i] != '{' && p[i] != '"')
+                ubuf_putc(&el, p[i++]);
+            while (el.len && (el.data[el.len - 1] == ' ' || el.data[el.len - 1] == '\t'))
+                el.len--;
+        }
+        while (i < n - 1 && p[i] == ' ')
+            i++;
+        if ((i < n - 1 && p[i] != ',') || (!quoted && el.len == 0 && (n > 2))) {
+            ubuf_free(&el);
+            return false;
+        }
+        i++;
+        ubuf_puts(out, first ? "" : ", ");
+        first = false;
+        ubuf_cstr(&el);
+        if (!quoted && strcasecmp(el.data, "NULL") == 0)
+            ubuf_puts(out, "NULL");
+        else
+            cx_put_literal(out, el.data);
+        ubuf_free(&el);
+    }
+    ubuf_putc(out, ']');
+    return true;
+}
+
+/* '{1,2}'::int[] with the string at token i: rewrites the literal. */
+static void cx_cast_array_literal(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    if (t->len < 4 || p[0] != '\'' || p[1] != '{' || memchr(p + 1, '\'', t->len - 2) ||
+        cx_op(k, i - 1, "::") || cx_op(k, i - 1, "."))
+        return;
+    ubuf_t b = UBUF_INIT;
+    if (cx_array_literal(p + 1, t->len - 2, &b))
+        cx_edit_buf(ed, t->start, t->start + t->len, &b);
+    else
+        ubuf_free(&b);
+}
+
+/* '\x0001ff'::bytea with the string at token i: PostgreSQL's hex format for bytea, which
+ * DuckDB would read as one escaped byte followed by text. Becomes from_hex('0001ff'). */
+static void cx_cast_bytea_literal(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    if (t->len < 4 || p[0] != '\'' || p[1] != '\\' || (p[2] != 'x' && p[2] != 'X') ||
+        (t->len - 4) % 2 != 0 || cx_op(k, i - 1, "::") || cx_op(k, i - 1, "."))
+        return;
+    for (size_t j = 3; j + 1 < t->len; j++)
+        if (!isxdigit((unsigned char)p[j]))
+            return;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, "from_hex('");
+    ubuf_append(&b, p + 3, t->len - 4);
+    ubuf_puts(&b, "')");
+    cx_edit_buf(ed, t->start, t->start + t->len, &b);
+}
+
+/* A string literal at token i cast to the type that ends before token `end`: rewrites
+ * PostgreSQL's array and bytea literal syntaxes. */
+static void cx_cast_literal(const cx_toks_t *k, size_t i, size_t end, cx_edits_t *ed)
+{
+    if (!cx_kind(k, i, SQLT_STRING) || end == CX_NONE)
+        return;
+    if (cx_op(k, end - 1, "]"))
+        cx_cast_array_literal(k, i, ed);
+    else if (cx_word(k, end - 1, "bytea") || cx_word(k, end - 1, "blob"))
+        cx_cast_bytea_literal(k, i, ed);
+}
+
+/* The type name at token i (after :: or AS): drops a pg_catalog. qualifier and renames
+ * types DuckDB lacks. Returns the last token of the type. */
+static size_t cx_cast_type(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    size_t end = cx_type_end(k, i), name = i;
+    char buf[32];
+    if (end == CX_NONE)
+        return i;
+    if (cx_word(k, i, "pg_catalog") && cx_op(k, i + 1, ".") && cx_name(k, i + 2))
+        name = i + 2;
+    cx_ident(k, name, buf, sizeof buf);
+    const char *to = cx_type_rename(buf);
+    if (to)
+        cx_edit_str(ed, cx_start(k, i), cx_end(k, name), to);
+    else if (name != i)
+        cx_edit_str(ed, cx_start(k, i), cx_start(k, name), "");
+    return end - 1;
+}
+
+static void cx_pass_casts(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    size_t pending[16], np = 0; /* AS tokens of the CAST( ... AS type) being scanned */
+    (void)c;
+    for (size_t i = 0; i < k->nt; i++) {
+        if (np > 0 && pending[np - 1] == i) {
+            size_t end = cx_type_end(k, i + 1);
+            np--;
+            if (cx_op(k, i - 2, "(") && cx_word(k, i - 3, "CAST"))
+                cx_cast_literal(k, i - 1, end, ed);
+            i = cx_cast_type(k, i + 1, ed);
+        } else if (cx_op(k, i, "::")) {
+            cx_cast_literal(k, i - 1, cx_type_end(k, i + 1), ed);
+            i = cx_cast_type(k, i + 1, ed);
+        } else if (cx_word(k, i, "CAST") && cx_op(k, i + 1, "(") && k->match[i + 1] != CX_NONE) {
+            size_t as = cx_cast_as(k, i + 1, k->match[i + 1]);
+            if (as != CX_NONE && as > i + 2 && np < sizeof pending / sizeof pending[0])
+                pending[np++] = as;
+        }
+    }
+}
+
+/* ---- the PostgreSQL types duckd describes (pg_type, format_type) ---- */
+
+/* Base and pseudo types; each array type (typarray) is derived from its element type.
+ * The OIDs are PostgreSQL 15's; they must cover every OID the engine sends. */
+typedef struct cx_type {
+    uint32_t oid;
+    const char *name;    /* typname */
+    const char *display; /* format_type() */
+    int16_t len;
+    char type;     /* typtype: b base, p pseudo */
+    char category; /* typcategory */
+    uint32_t array;
+} cx_type_t;
+
+static const cx_type_t cx_types[] = {
+    {16, "bool", "boolean", 1, 'b', 'B', 1000},
+    {17, "bytea", "bytea", -1, 'b', 'U', 1001},
+    {18, "char", "\"char\"", 1, 'b', 'Z', 1002},
+    {19, "name", "name", 64, 'b', 'S', 1003},
+    {20, "int8", "bigint", 8, 'b', 'N', 1016},
+    {21, "int2", "smallint", 2, 'b', 'N', 1005},
+    {23, "int4", "integer", 4, 'b', 'N', 1007},
+    {24, "regproc", "regproc", 4, 'b', 'N', 1008},
+    {25, "text", "text", -1, 'b', 'S', 1009},
+    {26, "oid", "oid", 4, 'b', 'N', 1028},
+    {114, "json", "json", -1, 'b', 'U', 199},
+    {142, "xml", "xml", -1, 'b', 'U', 143},
+    {700, "float4", "real", 4, 'b', 'N', 1021},
+    {701, "float8", "double precision", 8, 'b', 'N', 1022},
+    {705, "unknown", "unknown", -2, 'p', 'X', 0},
+    {1042, "bpchar", "character", -1, 'b', 'S', 1014},
+    {1043, "varchar", "character varying", -1, 'b', 'S', 1015},
+    {1082, "date", "date", 4, 'b', 'D', 1182},
+    {1083, "time", "time without time zone", 8, 'b', 'D', 1183},
+    {1114, "timestamp", "timestamp without time zone", 8, 'b', 'D', 1115},
+    {1184, "timestamptz", "timestamp with time zone", 8, 'b', 'D', 1185},
+    {1186, "interval", "interval", 16, 'b', 'T', 1187},
+    {1266, "timetz", "time with time zone", 12, 'b', 'D', 1270},
+    {1560, "bit", "bit", -1, 'b', 'V', 1561},
+    {1562, "varbit", "bit varying", -1, 'b', 'V', 1563},
+    {1700, "numeric", "numeric", -1, 'b', 'N', 1231},
+    {2205, "regclass", "regclass", 4, 'b', 'N', 2210},
+    {2206, "regtype", "regtype", 4, 'b', 'N', 2211},
+    {2249, "record", "record", -1, 'p', 'P', 2287},
+    {2275, "cstring", "cstring", -2, 'p', 'P', 1263},
+    {2276, "any", "\"any\"", 4, 'p', 'P', 0},
+    {2277, "anyarray", "anyarray", -1, 'p', 'P', 0},
+    {2278, "void", "void", 4, 'p', 'P', 0},
+    {2950, "uuid", "uuid", 16, 'b', 'U', 2951},
+    {3802, "jsonb", "jsonb", -1, 'b', 'U', 3807},
+    {4089, "regnamespace", "regnamespace", 4, 'b', 'N', 4090},
+};
+
+#define CX_NTYPES (sizeof cx_types / sizeof cx_types[0])
+
+/* One VALUES row of pg_type for type t, or for its array type when `array`. */
+static void cx_type_row(ubuf_t *b, const cx_type_t *t, bool array)
+{
+    bool byval = !array && (t->len == 1 || t->len == 2 || t->len == 4 || t->len == 8);
+    if (array)
+        ubuf_printf(b, "(%u,'_%s',-1,false,'%c','A',%u,0)", t->array, t->name, t->type, t->oid);
+    else
+        ubuf_printf(b, "(%u,'%s',%d,%s,'%c','%c',0,%u)", t->oid, t->name, t->len,
+                    byval ? "true" : "false", t->type, t->category, t->array);
+}
+
+/* pg_type: PostgreSQL's OIDs and names (DuckDB's pg_type lists DuckDB's own types).
+ * typtype is a BLOB: PostgreSQL's "char" type, which asyncpg reads as bytes (b'b'), has no
+ * DuckDB equivalent, and a one-byte bytea is what its binary format looks like. */
+static void cx_ov_pg_type(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    ubuf_puts(b,
+              "SELECT v.oid::UINTEGER AS oid, v.typname, 11::UINTEGER AS typnamespace, "
+              "10::UINTEGER AS typowner, v.typlen::SMALLINT AS typlen, v.typbyval, "
+              "v.typtype::BLOB AS typtype, v.typcategory, false AS typispreferred, "
+              "true AS typisdefined, ',' AS typdelim, 0::UINTEGER AS typrelid, "
+              "CASE WHEN v.typelem <> 0 THEN 'array_subscript_handler' ELSE '-' END "
+              "AS typsubscript, v.typelem::UINTEGER AS typelem, v.typarray::UINTEGER AS typarray, "
+              "CASE WHEN v.typelem <> 0 THEN 'array_in' ELSE v.typname || 'in' END AS typinput, "
+              "CASE WHEN v.typelem <> 0 THEN 'array_out' ELSE v.typname || 'out' END AS typoutput, "
+              "CASE WHEN v.typelem <> 0 THEN 'array_recv' ELSE v.typname || 'recv' END "
+              "AS typreceive, "
+              "CASE WHEN v.typelem <> 0 THEN 'array_send' ELSE v.typname || 'send' END AS typsend, "
+              "'-' AS typmodin, '-' AS typmodout, '-' AS typanalyze, "
+              "CASE v.typlen WHEN 1 THEN 'c' WHEN 2 THEN 's' WHEN 8 THEN 'd' ELSE 'i' END "
+              "AS typalign, CASE WHEN v.typlen = -1 THEN 'x' ELSE 'p' END AS typstorage, "
+              "false AS typnotnull, 0::UINTEGER AS typbasetype, -1 AS typtypmod, 0 AS typndims, "
+              "(CASE WHEN v.typcategory = 'S' THEN 100 ELSE 0 END)::UINTEGER AS typcollation, "
+              "NULL::VARCHAR AS typdefaultbin, NULL::VARCHAR AS typdefault, "
+              "NULL::VARCHAR[] AS typacl FROM (VALUES ");
+    for (size_t i = 0; i < CX_NTYPES; i++) {
+        ubuf_puts(b, i ? "," : "");
+        cx_type_row(b, &cx_types[i], false);
+        if (cx_types[i].array) {
+            ubuf_putc(b, ',');
+            cx_type_row(b, &cx_types[i], true);
+        }
+    }
+    ubuf_puts(b, ") v(oid, typname, typlen, typbyval, typtype, typcategory, typelem, typarray)");
+}
+
+/* format_type(oid, typmod): PostgreSQL's spelling of a type, with numeric(p,s) and
+ * character varying(n) modifiers; '???' for an unknown OID, NULL for NULL. */
+static void cx_format_type(ubuf_t *b, const char *oid, const char *typmod)
+{
+    ubuf_printf(b,
+                "COALESCE((SELECT CASE WHEN cx_f.o = 1700 AND (%s) >= 4 THEN 'numeric(' || "
+                "(((%s) - 4) // 65536) || ',' || (((%s) - 4) %% 65536) || ')' "
+                "WHEN cx_f.o IN (1042, 1043) AND (%s) >= 4 THEN cx_f.d || '(' || "
+                "((%s) - 4) || ')' ELSE cx_f.d END FROM (VALUES ",
+                typmod, typmod, typmod, typmod, typmod);
+    for (size_t i = 0; i < CX_NTYPES; i++) {
+        const cx_type_t *t = &cx_types[i];
+        ubuf_printf(b, "%s(%u,'%s')", i ? "," : "", t->oid, t->display);
+        if (t->array)
+            ubuf_printf(b, ",(%u,'%s[]')", t->array, t->display);
+    }
+    ubuf_printf(b,
+                ") cx_f(o, d) WHERE cx_f.o = (%s)), CASE WHEN (%s) IS NULL THEN NULL "
+                "ELSE '?\?\?' END)",
+                oid, oid);
+}
+
+/* ---- pass: function calls ---- */
+
+typedef struct cx_call {
+    const cx_toks_t *k;
+    size_t first, name, open, close; /* first: the qualifier or the name */
+    size_t nargs;
+    size_t arg_first[CX_MAX_ARGS], arg_last[CX_MAX_ARGS]; /* token ranges */
+} cx_call_t;
+
+/* Text of argument a (0-based), owned by the caller. */
+static char *cx_arg(const cx_call_t *call, size_t a)
+{
+    const cx_toks_t *k = call->k;
+    return xstrndup(k->s + cx_start(k, call->arg_first[a]),
+                    cx_end(k, call->arg_last[a]) - cx_start(k, call->arg_first[a]));
+}
+
+/* Splits the arguments at depth-0 commas; false when one is empty. */
+static bool cx_split_args(cx_call_t *call)
+{
+    const cx_toks_t *k = call->k;
+    size_t start = call->open + 1;
+    call->nargs = 0;
+    if (start == call->close)
+        return true;
+    for (size_t j = start; j <= call->close; j++) {
+        if ((cx_op(k, j, "(") || cx_op(k, j, "[")) && k->match[j] != CX_NONE && j != call->close) {
+            j = k->match[j];
+            continue;
+        }
+        if (j != call->close && !cx_op(k, j, ","))
+            continue;
+        if (j == start)
+            return false;
+        if (call->nargs < CX_MAX_ARGS) { /* later ones are only reachable through %* */
+            call->arg_first[call->nargs] = start;
+            call->arg_last[call->nargs] = j - 1;
+        }
+        call->nargs++;
+        start = j + 1;
+    }
+    return true;
+}
+
+/* Expands a template: %1..%9 arguments, %* all of them, %u the session user as a literal. */
+static void cx_expand(ubuf_t *b, const char *tmpl, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p != '%' || !p[1]) {
+            ubuf_putc(b, *p);
+            continue;
+        }
+        p++;
+        if (*p >= '1' && *p <= '9' && (size_t)(*p - '1') < call->nargs &&
+            (size_t)(*p - '1') < CX_MAX_ARGS) {
+            size_t a = (size_t)(*p - '1');
+            cx_put_range(b, k, call->arg_first[a], call->arg_last[a]);
+        } else if (*p == '*' && call->nargs > 0) {
+            cx_put_range(b, k, call->open + 1, call->close - 1);
+        } else if (*p == 'u') {
+            cx_put_literal(b, c->get(c->ctx, "session_authorization"));
+        } else if (*p == '%') {
+            ubuf_putc(b, '%');
+        }
+    }
+}
+
+/* version(): PostgreSQL's version string, which drivers parse. */
+static bool cx_fn_version(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    ubuf_t v = UBUF_INIT;
+    (void)call;
+    ubuf_printf(&v, "PostgreSQL %s on x86_64-pc-linux-gnu, compiled by duckd",
+                c->get(c->ctx, "server_version"));
+    cx_put_literal(b, ubuf_cstr(&v));
+    ubuf_free(&v);
+    return true;
+}
+
+/* current_setting('name' [, missing_ok]) of an emulated parameter: its value. */
+static bool cx_fn_current_setting(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    size_t a = call->arg_first[0];
+    if (call->nargs < 1 || call->nargs > 2 || a != call->arg_last[0] ||
+        !cx_kind(k, a, SQLT_STRING) || k->s[cx_start(k, a)] != '\'')
+        return false;
+    char *name = xstrndup(k->s + cx_start(k, a) + 1, k->t[a].len - 2);
+    const compat_param_t *p = compat_param_find(name);
+    free(name);
+    if (!p)
+        return false; /* a DuckDB setting: DuckDB's current_setting() answers */
+    cx_put_literal(b, c->get(c->ctx, p->name));
+    return true;
+}
+
+static bool cx_fn_format_type(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    (void)c;
+    if (call->nargs != 2)
+        return false;
+    char *oid = cx_arg(call, 0), *typmod = cx_arg(call, 1);
+    cx_format_type(b, oid, typmod);
+    free(oid);
+    free(typmod);
+    return true;
+}
+
+typedef struct cx_func {
+    const char *name;
+    int nargs; /* -1: any */
+    const char *tmpl;
+    bool (*fn)(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c);
+} cx_func_t;
+
+static const cx_func_t cx_funcs[] = {
+    {"version", 0, NULL, cx_fn_version},
+    {"current_setting", -1, NULL, cx_fn_current_setting},
+    {"format_type", 2, NULL, cx_fn_format_type},
+    {"pg_get_userbyid", 1, "%u", NULL},
+    {"pg_encoding_to_char", 1, "'UTF8'", NULL},
+    {"pg_char_to_encoding", 1, "6", NULL},
+    {"getdatabaseencoding", 0, "'UTF8'", NULL},
+    {"json_build_object", -1, "json_object(%*)", NULL},
+    {"json_build_array", -1, "json_array(%*)", NULL},
+    {"pg_get_serial_sequence", 2, "CAST(NULL AS VARCHAR)", NULL},
+    {"array_upper", 2, "(CASE WHEN (%2) = 1 THEN nullif(len(%1), 0) END)", NULL},
+    {"array_lower", 2, "(CASE WHEN (%2) = 1 AND len(%1) > 0 THEN 1 END)", NULL},
+    {"pg_get_expr", 3, "pg_get_expr(%1, %2)", NULL},
+    {"pg_get_viewdef", 2, "pg_get_viewdef(%1)", NULL},
+    {"pg_get_indexdef", 1, "(SELECT sql FROM duckdb_indexes() WHERE index_oid = (%1))", NULL},
+    {"pg_get_indexdef", 3, "(SELECT sql FROM duckdb_indexes() WHERE index_oid = (%1))", NULL},
+    {"pg_relation_is_publishable", 1, "false", NULL},
+    {"pg_total_relation_size", 1, "0::BIGINT", NULL},
+    {"pg_relation_size", 1, "0::BIGINT", NULL},
+    {"pg_table_size", 1, "0::BIGINT", NULL},
+    {"pg_indexes_size", 1, "0::BIGINT", NULL},
+    {"pg_database_size", 1, "CAST(NULL AS BIGINT)", NULL},
+    {"pg_tablespace_size", 1, "CAST(NULL AS BIGINT)", NULL},
+    {"pg_get_function_identity_arguments", 1, "''", NULL},
+    {"pg_get_function_result", 1, "''", NULL},
+    {"pg_get_function_arguments", 1, "''", NULL},
+    {"pg_get_triggerdef", -1, "''", NULL},
+    {"pg_get_ruledef", -1, "''", NULL},
+    {"pg_get_statisticsobjdef_columns", 1, "''", NULL},
+    {"pg_get_partkeydef", 1, "CAST(NULL AS VARCHAR)", NULL},
+    {"pg_get_partition_constraintdef", 1, "CAST(NULL AS VARCHAR)", NULL},
+    {"pg_is_in_recovery", 0, "false", NULL},
+    {"txid_current", 0, "1::BIGINT", NULL},
+    {"pg_current_xact_id", 0, "1::BIGINT", NULL},
+    {"pg_advisory_unlock_all", 0, "CAST(NULL AS VARCHAR)", NULL},
+};
+
+static const cx_func_t *cx_func_find(const cx_toks_t *k, size_t name, size_t nargs)
+{
+    for (size_t f = 0; f < sizeof cx_funcs / sizeof cx_funcs[0]; f++)
+        if (cx_word(k, name, cx_funcs[f].name) &&
+            (cx_funcs[f].nargs < 0 || (size_t)cx_funcs[f].nargs == nargs))
+            return &cx_funcs[f];
+    return NULL;
+}
+
+static bool cx_in_from_list(const cx_toks_t *k, size_t i);
+
+/* FROM generate_series(...) s: in PostgreSQL the alias of a function returning one column
+ * also names that column (WHERE x = s); in DuckDB it names the row. Adds the column alias:
+ * FROM generate_series(...) s(s). */
+static void cx_function_alias(const cx_toks_t *k, size_t name, size_t close, cx_edits_t *ed)
+{
+    static const char *const fns[] = {"generate_series", "unnest", "generate_subscripts"};
+    size_t before = cx_op(k, name - 1, ".") ? name - 3 : name - 1, a = close + 1;
+    bool known = false;
+    for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++)
+        known = known || cx_word(k, name, fns[f]);
+    if (!known || !(cx_word(k, before, "FROM") || cx_word(k, before, "JOIN") ||
+                    (cx_op(k, before, ",") && cx_in_from_list(k, before))))
+        return;
+    if (cx_word(k, a, "AS"))
+        a++;
+    if (!cx_kind(k, a, SQLT_WORD) || cx_keyword(k, a) || cx_op(k, a + 1, "(") ||
+        cx_op(k, a + 1, "."))
+        return;
+    ubuf_t b = UBUF_INIT;
+    ubuf_putc(&b, '(');
+    cx_put_range(&b, k, a, a);
+    ubuf_putc(&b, ')');
+    cx_edit_buf(ed, cx_end(k, a), cx_end(k, a), &b);
+}
+
+/* True when token i names a relation being created or written (INSERT INTO x, CREATE TABLE
+ * x, UPDATE x, ... REFERENCES x): such a name is never a function call or a catalog read. */
+static bool cx_defines_name(const cx_toks_t *k, size_t i)
+{
+    static const char *const words[] = {"INTO",       "TABLE",    "UPDATE",   "INDEX",
+                                        "VIEW",       "TYPE",     "FUNCTION", "MACRO",
+                                        "REFERENCES", "SEQUENCE", "ON"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        if (cx_word(k, i, words[w]))
+            return true;
+    return cx_word(k, i, "EXISTS") && cx_word(k, i - 1, "NOT") && cx_word(k, i - 2, "IF");
+}
+
+/* A call name ( ... ) with the name at token i. Returns the last token handled. */
+static size_t cx_call_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    cx_call_t call = {.k = k, .first = i, .name = i, .open = i + 1, .close = k->match[i + 1]};
+    bool qualified =
+        cx_op(k, i - 1, ".") && cx_word(k, i - 2, "pg_catalog") && !cx_op(k, i - 3, ".");
+    if (call.close == CX_NONE || (cx_op(k, i - 1, ".") && !qualified) || cx_keyword(k, i))
+        return i;
+    if (qualified)
+        call.first = i - 2;
+    if (cx_defines_name(k, call.first - 1))
+        return i; /* CREATE TABLE version (...), INSERT INTO t (...) */
+    const cx_func_t *f = cx_split_args(&call) ? cx_func_find(k, i, call.nargs) : NULL;
+    ubuf_t b = UBUF_INIT;
+    if (f && (f->fn ? f->fn(&b, &call, c) : (cx_expand(&b, f->tmpl, &call, c), true))) {
+        cx_edit_buf(ed, cx_start(k, call.first), cx_end(k, call.close), &b);
+        return call.close;
+    }
+    ubuf_free(&b);
+    if (qualified) /* DuckDB resolves pg_catalog.f only for its own pg_catalog macros */
+        cx_edit_str(ed, cx_start(k, i - 2), cx_start(k, i), "");
+    cx_function_alias(k, i, call.close, ed);
+    return i;
+}
+
+static void cx_pass_calls(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    for (size_t i = 0; i < k->nt; i++)
+        if (cx_kind(k, i, SQLT_WORD) && cx_op(k, i + 1, "("))
+            i = cx_call_at(k, i, c, ed);
+}
+
+/* ---- pass: pg_catalog tables ---- */
+
+/* DuckDB type name (data_type of duckdb_columns(), without modifiers) -> PostgreSQL type and
+ * array type, as the engine maps result columns (src/engine/encode.c); others are text. */
+static const char cx_duck_types[] =
+    "('BOOLEAN',16,1000),('TINYINT',21,1005),('SMALLINT',21,1005),('UTINYINT',21,1005),"
+    "('INTEGER',23,1007),('USMALLINT',23,1007),('BIGINT',20,1016),('UINTEGER',20,1016),"
+    "('UBIGINT',1700,1231),('HUGEINT',1700,1231),('UHUGEINT',1700,1231),"
+    "('DECIMAL',1700,1231),('FLOAT',700,1021),('DOUBLE',701,1022),('VARCHAR',25,1009),"
+    "('JSON',114,199),('BLOB',17,1001),('DATE',1082,1182),('TIME',1083,1183),"
+    "('TIME_NS',1083,1183),('TIME WITH TIME ZONE',1266,1270),('TIMESTAMP',1114,1115),"
+    "('TIMESTAMP_S',1114,1115),('TIMESTAMP_MS',1114,1115),('TIMESTAMP_NS',1114,1115),"
+    "('TIMESTAMP WITH TIME ZONE',1184,1185),('INTERVAL',1186,1187),('UUID',2950,2951),"
+    "('BIT',1562,1563),('STRUCT',114,199),('MAP',114,199)";
+
+/* pg_attribute from duckdb_columns(), with PostgreSQL type OIDs and typmods. */
+static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    ubuf_puts(b, "SELECT a.table_oid AS attrelid, a.column_name AS attname, "
+                 "(CASE WHEN a.cx_nested THEN 25 WHEN a.cx_list THEN COALESCE(m.cx_arr, 1009) "
+                 "ELSE COALESCE(m.cx_oid, 25) END)::UINTEGER AS atttypid, -1 AS attstattarget, "
+                 "-1::SMALLINT AS attlen, a.column_index::SMALLINT AS attnum, "
+                 "(CASE WHEN a.cx_list THEN 1 ELSE 0 END) AS attndims, -1 AS attcacheoff, "
+                 "(CASE WHEN a.cx_base = 'DECIMAL' AND NOT a.cx_list THEN "
+                 "a.numeric_precision * 65536 + a.numeric_scale + 4 ELSE -1 END) AS atttypmod, "
+                 "false AS attbyval, 'i' AS attalign, 'p' AS attstorage, '' AS attcompression, "
+                 "NOT a.is_nullable AS attnotnull, a.column_default IS NOT NULL AS atthasdef, "
+                 "false AS atthasmissing, '' AS attidentity, '' AS attgenerated, "
+                 "false AS attisdropped, true AS attislocal, 0 AS attinhcount, "
+                 "0::UINTEGER AS attcollation, NULL::VARCHAR[] AS attacl, "
+                 "NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions, "
+                 "NULL::VARCHAR AS attmissingval FROM (SELECT *, "
+                 "regexp_matches(data_type, '\\[\\d*\\]$') AS cx_list, "
+                 "regexp_matches(data_type, '\\[\\d*\\]\\[\\d*\\]$') AS cx_nested, "
+                 "regexp_replace(regexp_replace(data_type, '\\[\\d*\\]$', ''), '\\(.*$', '') "
+                 "AS cx_base FROM duckdb_columns()) a LEFT JOIN (VALUES ");
+    ubuf_puts(b, cx_duck_types);
+    ubuf_puts(b, ") m(cx_name, cx_oid, cx_arr) ON m.cx_name = a.cx_base");
+}
+
+/* pg_namespace: DuckDB's schemas of the current database, plus pg_catalog (OID 11, which
+ * pg_type rows point to), information_schema and the temporary schema. */
+static void cx_ov_pg_namespace(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    ubuf_puts(b, "SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp' ELSE schema_name "
+                 "END AS nspname, 10::UINTEGER AS nspowner, NULL::VARCHAR[] AS nspacl "
+                 "FROM duckdb_schemas() WHERE database_name = current_database() OR "
+                 "database_name = 'temp' OR (database_name = 'system' AND "
+                 "schema_name = 'information_schema') UNION ALL "
+                 "SELECT 11, 'pg_catalog', 10::UINTEGER, NULL::VARCHAR[]");
+}
+
+static void cx_ov_pg_database(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    ubuf_puts(b, "SELECT database_oid AS oid, database_name AS datname, 10::UINTEGER AS datdba, "
+                 "6 AS encoding, 'c' AS datlocprovider, false AS datistemplate, "
+                 "true AS datallowconn, -1 AS datconnlimit, 0::UINTEGER AS datfrozenxid, "
+                 "0::UINTEGER AS datminmxid, 0::UINTEGER AS dattablespace, 'C' AS datcollate, "
+                 "'C' AS datctype, NULL::VARCHAR AS daticulocale, "
+                 "NULL::VARCHAR AS datcollversion, NULL::VARCHAR[] AS datacl "
+                 "FROM duckdb_databases() WHERE NOT internal");
+}
+
+/* pg_roles / pg_authid: one role, the session's user, who may do everything. */
+static void cx_ov_pg_roles(ubuf_t *b, const cx_ctx_t *c)
+{
+    ubuf_puts(b, "SELECT 10::UINTEGER AS oid, ");
+    cx_put_literal(b, c->get(c->ctx, "session_authorization"));
+    ubuf_puts(b, " AS rolname, true AS rolsuper, true AS rolinherit, true AS rolcreaterole, "
+                 "true AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, "
+                 "true AS rolbypassrls, -1 AS rolconnlimit, '********' AS rolpassword, "
+                 "NULL::TIMESTAMPTZ AS rolvaliduntil, NULL::VARCHAR[] AS rolconfig");
+}
+
+static void cx_ov_pg_user(ubuf_t *b, const cx_ctx_t *c)
+{
+    ubuf_puts(b, "SELECT ");
+    cx_put_literal(b, c->get(c->ctx, "session_authorization"));
+    ubuf_puts(b, " AS usename, 10::UINTEGER AS usesysid, true AS usecreatedb, "
+                 "true AS usesuper, false AS userepl, true AS usebypassrls, "
+                 "'********' AS passwd, NULL::TIMESTAMPTZ AS valuntil, "
+                 "NULL::VARCHAR[] AS useconfig");
+}
+
+typedef struct cx_overlay {
+    const char *name;
+    const char *sql; /* a fixed definition, or NULL to call build */
+    void (*build)(ubuf_t *b, const cx_ctx_t *c);
+} cx_overlay_t;
+
+/* Catalog tables replaced by subqueries. The empty ones are what psql, JDBC and asyncpg
+ * join against for features DuckDB does not have (inheritance, ranges, triggers, ...). */
+static const cx_overlay_t cx_overlays[] = {
+    {"pg_type", NULL, cx_ov_pg_type},
+    {"pg_class",
+     "SELECT * REPLACE (10::UINTEGER AS relowner, 'd' AS relreplident, "
+     "NULL::VARCHAR[] AS reloptions, NULL::VARCHAR[] AS relacl), "
+     "false AS relforcerowsecurity FROM pg_catalog.pg_class",
+     NULL},
+    {"pg_attribute", NULL, cx_ov_pg_attribute},
+    {"pg_namespace", NULL, cx_ov_pg_namespace},
+    {"pg_database", NULL, cx_ov_pg_database},
+    {"pg_roles", NULL, cx_ov_pg_roles},
+    {"pg_authid", NULL, cx_ov_pg_roles},
+    {"pg_user", NULL, cx_ov_pg_user},
+    {"pg_range",
+     "SELECT NULL::UINTEGER AS rngtypid, NULL::UINTEGER AS rngsubtype, "
+     "NULL::UINTEGER AS rngmultitypid, NULL::UINTEGER AS rngcollation, "
+     "NULL::UINTEGER AS rngsubopc, NULL::VARCHAR AS rngcanonical, "
+     "NULL::VARCHAR AS rngsubdiff WHERE false",
+     NULL},
+    {"pg_constraint",
+     "SELECT table_oid * 1000000 + constraint_index AS oid, constraint_name AS conname, "
+     "schema_oid AS connamespace, CASE constraint_type WHEN 'CHECK' THEN 'c' "
+     "WHEN 'UNIQUE' THEN 'u' WHEN 'PRIMARY KEY' THEN 'p' ELSE 'f' END AS contype, "
+     "false AS condeferrable, false AS condeferred, true AS convalidated, "
+     "table_oid AS conrelid, 0::UINTEGER AS contypid, CASE WHEN constraint_type IN "
+     "('PRIMARY KEY', 'UNIQUE') THEN table_oid * 1000000 + constraint_index ELSE 0 END "
+     "AS conindid, 0::UINTEGER AS conparentid, COALESCE((SELECT t.table_oid FROM "
+     "duckdb_tables() t WHERE t.table_name = referenced_table AND "
+     "t.database_name = database_name LIMIT 1), 0) AS confrelid, 'a' AS confupdtype, "
+     "'a' AS confdeltype, 's' AS confmatchtype, true AS conislocal, 0 AS coninhcount, "
+     "false AS connoinherit, list_transform(constraint_column_indexes, "
+     "x -> (x + 1)::SMALLINT) AS conkey, NULL::SMALLINT[] AS confkey, "
+     "NULL::UINTEGER[] AS conpfeqop, NULL::UINTEGER[] AS conppeqop, "
+     "NULL::UINTEGER[] AS conffeqop, NULL::UINTEGER[] AS conexclop, expression AS conbin "
+     "FROM duckdb_constraints() WHERE constraint_type IN ('CHECK', 'UNIQUE', "
+     "'PRIMARY KEY', 'FOREIGN KEY')",
+     NULL},
+    {"pg_index",
+     "SELECT indexrelid, indrelid, indnatts, indnkeyatts, indisunique, indisprimary, "
+     "indisexclusion, indimmediate, indisclustered, indisvalid, indcheckxmin, indisready, "
+     "indislive, indisreplident, indkey::SMALLINT[] AS indkey, indcollation, indclass, "
+     "indoption, indexprs, indpred FROM pg_catalog.pg_index UNION ALL "
+     "SELECT table_oid * 1000000 + constraint_index, table_oid, "
+     "len(constraint_column_indexes), len(constraint_column_indexes), true, "
+     "constraint_type = 'PRIMARY KEY', false, true, false, true, false, true, true, false, "
+     "list_transform(constraint_column_indexes, x -> (x + 1)::SMALLINT), NULL, NULL, NULL, "
+     "NULL, NULL FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+     NULL},
+    {"pg_policy",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid, "
+     "NULL::VARCHAR AS polcmd, NULL::BOOLEAN AS polpermissive, NULL::UINTEGER[] AS polroles, "
+     "NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck WHERE false",
+     NULL},
+    {"pg_statistic_ext",
+     "SELECT NULL::UINTEGER AS oid, NULL::BIGINT AS stxrelid, NULL::VARCHAR AS stxname, "
+     "NULL::BIGINT AS stxnamespace, NULL::UINTEGER AS stxowner, NULL::INTEGER AS stxstattarget, "
+     "NULL::SMALLINT[] AS stxkeys, NULL::VARCHAR[] AS stxkind, NULL::VARCHAR AS stxexprs "
+     "WHERE false",
+     NULL},
+    {"pg_publication",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS pubname, NULL::UINTEGER AS pubowner, "
+     "NULL::BOOLEAN AS puballtables, NULL::BOOLEAN AS pubinsert, NULL::BOOLEAN AS pubupdate, "
+     "NULL::BOOLEAN AS pubdelete, NULL::BOOLEAN AS pubtruncate, NULL::BOOLEAN AS pubviaroot "
+     "WHERE false",
+     NULL},
+    {"pg_publication_rel",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS prpubid, NULL::BIGINT AS prrelid, "
+     "NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs WHERE false",
+     NULL},
+    {"pg_publication_namespace",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS pnpubid, NULL::BIGINT AS pnnspid "
+     "WHERE false",
+     NULL},
+    {"pg_trigger",
+     "SELECT NULL::UINTEGER AS oid, NULL::BIGINT AS tgrelid, NULL::UINTEGER AS tgparentid, "
+     "NULL::VARCHAR AS tgname, NULL::UINTEGER AS tgfoid, NULL::SMALLINT AS tgtype, "
+     "NULL::VARCHAR AS tgenabled, NULL::BOOLEAN AS tgisinternal, NULL::BIGINT AS tgconstrrelid, "
+     "NULL::UINTEGER AS tgconstrindid, NULL::UINTEGER AS tgconstraint, "
+     "NULL::BOOLEAN AS tgdeferrable, NULL::BOOLEAN AS tginitdeferred, NULL::SMALLINT AS tgnargs "
+     "WHERE false",
+     NULL},
+    {"pg_rewrite",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS rulename, NULL::BIGINT AS ev_class, "
+     "NULL::VARCHAR AS ev_type, NULL::VARCHAR AS ev_enabled, NULL::BOOLEAN AS is_instead "
+     "WHERE false",
+     NULL},
+    {"pg_auth_members",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS roleid, NULL::UINTEGER AS member, "
+     "NULL::UINTEGER AS grantor, NULL::BOOLEAN AS admin_option WHERE false",
+     NULL},
+    {"pg_extension",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS extname, NULL::UINTEGER AS extowner, "
+     "NULL::BIGINT AS extnamespace, NULL::BOOLEAN AS extrelocatable, "
+     "NULL::VARCHAR AS extversion, NULL::UINTEGER[] AS extconfig, "
+     "NULL::VARCHAR[] AS extcondition WHERE false",
+     NULL},
+    {"pg_inherits",
+     "SELECT NULL::BIGINT AS inhrelid, NULL::BIGINT AS inhparent, NULL::INTEGER AS inhseqno, "
+     "NULL::BOOLEAN AS inhdetachpending WHERE false",
+     NULL},
+};
+
+/* True when the `,` at token i separates FROM items (rather than select-list items). */
+static bool cx_in_from_list(const cx_toks_t *k, size_t i)
+{
+    static const char *const stop[] = {"SELECT", "WHERE",  "ON",        "SET",   "VALUES",
+                                       "BY",     "HAVING", "RETURNING", "USING", "INTO",
+                                       "WHEN",   "THEN",   "ELSE"};
+    for (size_t j = i; j-- > 0;) {
+        if ((cx_op(k, j, ")") || cx_op(k, j, "]")) && k->match[j] != CX_NONE) {
+            j = k->match[j];
+            continue;
+        }
+        if (cx_op(k, j, "(") || cx_op(k, j, "["))
+            return false;
+        if (cx_word(k, j, "FROM"))
+            return true;
+        for (size_t w = 0; w < sizeof stop / sizeof stop[0]; w++)
+            if (cx_word(k, j, stop[w]))
+                return false;
+    }
+    return false;
+}
+
+static const cx_overlay_t *cx_overlay_find(const cx_toks_t *k, size_t i)
+{
+    for (size_t o = 0; o < sizeof cx_overlays / sizeof cx_overlays[0]; o++)
+        if (cx_word(k, i, cx_overlays[o].name))
+            return &cx_overlays[o];
+    return NULL;
+}
+
+/* A catalog table name at token i: [pg_catalog.]name in a FROM item. */
+static void cx_catalog_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    const cx_overlay_t *ov = cx_overlay_find(k, i);
+    size_t first = i, next = i + 1;
+    if (!ov || cx_op(k, next, ".") || cx_op(k, next, "("))
+        return;
+    if (cx_op(k, i - 1, ".")) {
+        if (!cx_word(k, i - 2, "pg_catalog") || cx_op(k, i - 3, ".") || cx_defines_name(k, i - 3))
+            return;
+        first = i - 2;
+    } else if (!cx_word(k, i - 1, "FROM") && !cx_word(k, i - 1, "JOIN") &&
+               !(cx_op(k, i - 1, ",") && cx_in_from_list(k, i - 1))) {
+        return;
+    }
+    ubuf_t b = UBUF_INIT;
+    ubuf_putc(&b, '(');
+    if (ov->sql)
+        ubuf_puts(&b, ov->sql);
+    else
+        ov->build(&b, c);
+    ubuf_putc(&b, ')');
+    bool aliased = cx_word(k, next, "AS") || cx_kind(k, next, SQLT_QIDENT) ||
+                   (cx_kind(k, next, SQLT_WORD) && !cx_keyword(k, next));
+    if (!aliased)
+        ubuf_printf(&b, " AS %s", ov->name);
+    cx_edit_buf(ed, cx_start(k, first), cx_end(k, i), &b);
+}
+
+static void cx_pass_catalog(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    for (size_t i = 0; i < k->nt; i++)
+        if (cx_kind(k, i, SQLT_WORD) && k->t[i].len > 3 &&
+            strncasecmp(k->s + k->t[i].start, "pg_", 3) == 0)
+            cx_catalog_at(k, i, c, ed);
+}
+
+/* ---- driver ---- */
+
+typedef void (*cx_pass_fn)(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed);
+
+/* What a statement contains that some pass looks for; computed from one scan. */
+enum {
+    CX_NEED_OPS = 1,
+    CX_NEED_REG = 2,
+    CX_NEED_CASTS = 4,
+    CX_NEED_CALLS = 8,
+    CX_NEED_CATALOG = 16
+};
+
+static unsigned cx_needs(const cx_toks_t *k)
+{
+    unsigned need = 0;
+    for (size_t i = 0; i < k->nt; i++) {
+        const sqlt_t *t = &k->t[i];
+        const char *p = k->s + t->start;
+        if (t->kind == SQLT_OP && (memchr(p, '~', t->len) != NULL))
+            need |= CX_NEED_OPS;
+        else if (cx_word(k, i, "OPERATOR") || cx_word(k, i, "COLLATE") || cx_word(k, i, "ANY") ||
+                 cx_word(k, i, "SOME") || cx_word(k, i, "ALL"))
+            need |= CX_NEED_OPS;
+        else if (cx_op(k, i, "::") || cx_word(k, i, "CAST"))
+            need |= CX_NEED_REG | CX_NEED_CASTS;
+        else if (t->kind == SQLT_WORD && cx_op(k, i + 1, "("))
+            need |= CX_NEED_CALLS;
+        if (t->kind == SQLT_WORD && t->len > 3 && strncasecmp(p, "pg_", 3) == 0)
+            need |= CX_NEED_CATALOG;
+    }
+    return need;
+}
+
+/* Runs one pass up to `times` times over *cur (the statement so far, NULL = original). */
+static void cx_run(cx_pass_fn pass, int times, const char *stmt, size_t len, char **cur,
+                   const cx_ctx_t *c)
+{
+    for (int r = 0; r < times; r++) {
+        const char *s = *cur ? *cur : stmt;
+        size_t n = *cur ? strlen(*cur) : len;
+        cx_toks_t k;
+        cx_edits_t ed = {NULL, 0, 0, 0};
+        if (!cx_scan(&k, s, n))
+            return;
+        pass(&k, c, &ed);
+        char *out = cx_apply(s, n, &ed);
+        cx_toks_free(&k);
+        if (!out)
+            return;
+        free(*cur);
+        *cur = out;
+    }
+}
+
+char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
+{
+    cx_ctx_t c = {get, ctx};
+    cx_toks_t k;
+    char *cur = NULL;
+    if (!cx_scan(&k, stmt, len))
+        return NULL;
+    unsigned need = cx_needs(&k);
+    cx_toks_free(&k);
+    if (need & CX_NEED_OPS)
+        cx_run(cx_pass_ops, 3, stmt, len, &cur, &c);
+    if (need & CX_NEED_REG)
+        cx_run(cx_pass_regcasts, 4, stmt, len, &cur, &c);
+    if (need & (CX_NEED_CASTS | CX_NEED_REG))
+        cx_run(cx_pass_casts, 2, stmt, len, &cur, &c);
+    if (need & (CX_NEED_CALLS | CX_NEED_REG))
+        cx_run(cx_pass_calls, 3, stmt, len, &cur, &c);
+    if (need & (CX_NEED_CATALOG | CX_NEED_REG))
+        cx_run(cx_pass_catalog, 1, stmt, len, &cur, &c);
+    return cur;
+}
