@@ -143,4 +143,4 @@ bench-smoke: bootstrap all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find build build-asan build-fuzz -name '*.d' 2>/dev/null)
+-include $(shell find $(sort build build-asan build-fuzz $(BUILD)) -name '*.d' 2>/dev/null)

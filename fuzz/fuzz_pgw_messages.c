@@ -17,7 +17,7 @@ static void on_query(ubuf_t *out, const pgw_frame_t *f)
     pgw_query_t q;
     const char *why = NULL;
     if (!pgw_decode_query(f->payload, f->payload_len, &q, &why)) {
-        pgw_notice_t e = {"ERROR", "08P01", why, NULL, NULL, 0};
+        pgw_notice_t e = {"ERROR", "08P01", why, NULL, NULL, 0, NULL};
         pgw_put_error(out, &e);
         return;
     }

@@ -277,7 +277,7 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
 
-    sess_env_t env = {db, cfg.log_statements, "15.0"};
+    sess_env_t env = {db, cfg.log_statements, (size_t)cfg.max_message_size, "15.0"};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
     sreg_init(cfg.max_connections);

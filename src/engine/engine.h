@@ -138,6 +138,33 @@ bool eng_cursor_has_rows(const eng_cursor_t *cur);
 int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err) __attribute__((warn_unused_result));
 bool eng_cursor_is_streaming(const eng_cursor_t *cur);
 
+/* ---- bulk appends (COPY ... FROM STDIN) ---- */
+
+typedef struct eng_appender eng_appender_t;
+
+/* Opens an appender on catalog.schema.table (catalog and schema may be NULL: the defaults)
+ * of connection c, filling the columns `cols` (unquoted names, in the order the rows give
+ * them) or, when ncols is 0, every column; the others get their defaults. The rows go into
+ * the connection's current transaction (each flush commits on its own otherwise). On success
+ * *out is owned by the caller (eng_appender_free). */
+int eng_appender_open(eng_conn_t *c, const char *catalog, const char *schema, const char *table,
+                      const char *const *cols, size_t ncols, eng_appender_t **out, uerr_t *err)
+    __attribute__((warn_unused_result));
+size_t eng_appender_ncols(const eng_appender_t *a);
+/* The PostgreSQL type OID of column i, in which a binary COPY sends its values. */
+uint32_t eng_appender_col_oid(const eng_appender_t *a, size_t i);
+/* Appends one row of n (= ncols) values, each in PostgreSQL's text (format 0) or binary
+ * (format 1) representation, len -1 for NULL; values are copied. On failure returns -1 with
+ * *err set and *bad_col naming the value's column (SIZE_MAX: the row as a whole); the
+ * appender is then unusable and the transaction must be rolled back. */
+int eng_appender_row(eng_appender_t *a, const eng_value_t *vals, size_t n, int16_t format,
+                     size_t *bad_col, uerr_t *err) __attribute__((warn_unused_result));
+/* Hands every buffered row to the table; constraint violations are reported here. */
+int eng_appender_finish(eng_appender_t *a, uerr_t *err) __attribute__((warn_unused_result));
+/* Destroys the appender (rows not yet finished are flushed into the transaction, which the
+ * caller rolls back after a failure). NULL is a no-op. */
+void eng_appender_free(eng_appender_t *a);
+
 /* Maps a DuckDB error (type + message) to a SQLSTATE; exposed for tests. */
 const char *eng_sqlstate_for(int duckdb_error_type, const char *message);
 

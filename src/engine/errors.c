@@ -162,5 +162,8 @@ void eng__set_error(uerr_t *err, duckdb_error_type type, const char *msg)
 {
     if (!msg || !*msg)
         msg = "unknown DuckDB error";
-    uerr_set(err, eng_sqlstate_for(type, msg), "%s", msg);
+    const char *state = eng_sqlstate_for(type, msg);
+    if (strcmp(state, "57014") == 0) /* DuckDB says "INTERRUPT Error: Interrupted!" */
+        msg = "canceling statement due to user request";
+    uerr_set(err, state, "%s", msg);
 }

@@ -565,6 +565,8 @@ static void put_error_or_notice(ubuf_t *out, char type, const pgw_notice_t *e)
         snprintf(pos, sizeof pos, "%d", e->position);
         put_field(out, 'P', pos);
     }
+    if (e->context)
+        put_field(out, 'W', e->context);
     ubuf_putc(out, '\0');
     pgw_msg_end(out, start);
 }

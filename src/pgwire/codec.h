@@ -189,8 +189,8 @@ typedef struct pgw_field {
 void pgw_put_row_description(ubuf_t *out, const pgw_field_t *fields, size_t n);
 
 /* ErrorResponse ('E') or NoticeResponse ('N'). severity: "ERROR", "FATAL", "NOTICE", ...
- * detail/hint may be NULL; position 0 = none. Fields are written in the order S, V (same
- * text as S), C, M, then D, H, P when present, then the terminating zero byte. A NULL
+ * detail/hint/context may be NULL; position 0 = none. Fields are written in the order S, V
+ * (same text as S), C, M, then D, H, P, W when present, then the terminating zero byte. A NULL
  * severity, sqlstate or message is sent as "ERROR", "XX000" or "" respectively. */
 typedef struct pgw_notice {
     const char *severity;
@@ -199,6 +199,7 @@ typedef struct pgw_notice {
     const char *detail;
     const char *hint;
     int position;
+    const char *context; /* 'W': where it happened; may be NULL */
 } pgw_notice_t;
 void pgw_put_error(ubuf_t *out, const pgw_notice_t *e);
 void pgw_put_notice(ubuf_t *out, const pgw_notice_t *e);

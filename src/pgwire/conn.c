@@ -35,7 +35,8 @@ typedef struct conn {
     const pgw_server_cfg_t *cfg;
     int fd;
     conn_state_t state;
-    ubuf_t in;        /* unparsed input */
+    ubuf_t in;        /* input; bytes before in_pos are handled */
+    size_t in_pos;    /* start of the first message not yet taken */
     ubuf_t out;       /* pending output */
     sreg_entry_t reg; /* registry entry (pid/key) */
     bool registered;
@@ -131,18 +132,17 @@ static int conn_read_more(conn_t *c)
 static void conn_error(conn_t *c, const char *severity, const char *sqlstate, const char *msg,
                        const char *detail, const char *hint)
 {
-    pgw_notice_t e = {severity, sqlstate, msg, detail, hint, 0};
+    pgw_notice_t e = {severity, sqlstate, msg, detail, hint, 0, NULL};
     pgw_put_error(&c->out, &e);
 }
 
 static void conn_error_from(conn_t *c, const uerr_t *err)
 {
     const char *msg = err->message ? err->message : "unknown error";
-    if (strcmp(err->sqlstate, "57014") == 0)
-        msg = "canceling statement due to user request";
-    pgw_notice_t e = {"ERROR",   err->sqlstate[0] ? err->sqlstate : "XX000",
-                      msg,       err->detail,
-                      err->hint, err->position};
+    pgw_notice_t e = {"ERROR",     err->sqlstate[0] ? err->sqlstate : "XX000",
+                      msg,         err->detail,
+                      err->hint,   err->position,
+                      err->context};
     pgw_put_error(&c->out, &e);
     if (c->sess)
         sess_mark_failed(c->sess);
@@ -208,7 +208,7 @@ static int sink_complete(void *ctx, const char *tag)
 static int sink_notice(void *ctx, const char *sqlstate, const char *message)
 {
     conn_t *c = ctx;
-    pgw_notice_t n = {"WARNING", sqlstate, message, NULL, NULL, 0};
+    pgw_notice_t n = {"WARNING", sqlstate, message, NULL, NULL, 0, NULL};
     pgw_put_notice(&c->out, &n);
     return 0;
 }
@@ -241,6 +241,61 @@ static int sink_copy_out_end(void *ctx)
     return conn_maybe_flush(c);
 }
 
+static int sink_copy_in_begin(void *ctx, bool binary, size_t ncols)
+{
+    conn_t *c = ctx;
+    pgw_put_copy_in_response(&c->out, binary ? 1 : 0, (uint16_t)ncols, NULL);
+    return conn_flush(c);
+}
+
+/* The next message of the COPY FROM STDIN sub-protocol. PostgreSQL ignores Flush and Sync
+ * there; anything else but CopyData, CopyDone and CopyFail ends the COPY with an error. */
+static int sink_copy_in_read(void *ctx, const void **data, size_t *len, uerr_t *err)
+{
+    conn_t *c = ctx;
+    for (;;) {
+        pgw_frame_t f;
+        pgw_frame_status_t st = pgw_frame_next((const uint8_t *)c->in.data + c->in_pos,
+                                               c->in.len - c->in_pos, c->cfg->max_message_size, &f);
+        if (st == PGW_FRAME_NEED_MORE) {
+            ubuf_consume(&c->in, c->in_pos); /* the data handed out last is no longer used */
+            c->in_pos = 0;
+            int r = conn_read_more(c);
+            if (r <= 0) {
+                conn_set_reason(c, r == 0 ? "client disconnected during COPY" : "read failed");
+                c->state = CONN_CLOSING;
+                return -1;
+            }
+            continue;
+        }
+        if (st != PGW_FRAME_OK) {
+            conn_fatal(c, "08P01",
+                       st == PGW_FRAME_TOO_LARGE ? "message too large" : "invalid message length");
+            return -1;
+        }
+        c->in_pos += f.total_len;
+        switch (f.type) {
+        case 'd':
+            *data = f.payload;
+            *len = f.payload_len;
+            return 1;
+        case 'c': return 0;
+        case 'f': {
+            const char *msg = (const char *)f.payload;
+            size_t n = strnlen(msg, f.payload_len);
+            uerr_set(err, "57014", "COPY from stdin failed: %.*s", (int)(n > 200 ? 200 : n), msg);
+            return -1;
+        }
+        case 'H':
+        case 'S': continue;
+        default:
+            uerr_set(err, "08P01", "unexpected message type 0x%02X during COPY from stdin",
+                     (unsigned char)f.type);
+            return -1;
+        }
+    }
+}
+
 static sess_sink_t conn_sink(conn_t *c)
 {
     sess_sink_t s = {.ctx = c,
@@ -251,7 +306,9 @@ static sess_sink_t conn_sink(conn_t *c)
                      .parameter_status = sink_parameter_status,
                      .copy_out_begin = sink_copy_out_begin,
                      .copy_data = sink_copy_data,
-                     .copy_out_end = sink_copy_out_end};
+                     .copy_out_end = sink_copy_out_end,
+                     .copy_in_begin = sink_copy_in_begin,
+                     .copy_in_read = sink_copy_in_read};
     return s;
 }
 
@@ -398,11 +455,14 @@ static void on_query(conn_t *c, const uint8_t *p, size_t n)
         conn_ready(c);
         return;
     }
+    /* the statements keep running while COPY FROM STDIN reads (and moves) input: own them */
+    char *sql = xstrndup(m.sql, m.sql_len);
     sess_sink_t sink = conn_sink(c);
-    if (sess_simple_query(c->sess, m.sql, m.sql_len, &sink, &err) != 0 && uerr_isset(&err)) {
+    if (sess_simple_query(c->sess, sql, m.sql_len, &sink, &err) != 0 && uerr_isset(&err)) {
         conn_error_from(c, &err);
         uerr_clear(&err);
     }
+    free(sql);
     if (c->state != CONN_CLOSING)
         conn_ready(c);
 }
@@ -574,11 +634,10 @@ static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
 /* Parses and handles every whole message in the input buffer. */
 static void conn_process_input(conn_t *c)
 {
-    size_t off = 0;
-    while (c->state != CONN_CLOSING && off < c->in.len) {
+    while (c->state != CONN_CLOSING && c->in_pos < c->in.len) {
         pgw_frame_t f;
-        const uint8_t *data = (const uint8_t *)c->in.data + off;
-        size_t avail = c->in.len - off;
+        const uint8_t *data = (const uint8_t *)c->in.data + c->in_pos;
+        size_t avail = c->in.len - c->in_pos;
         pgw_frame_status_t st = c->state == CONN_STARTUP
                                     ? pgw_frame_startup(data, avail, &f)
                                     : pgw_frame_next(data, avail, c->cfg->max_message_size, &f);
@@ -589,13 +648,15 @@ static void conn_process_input(conn_t *c)
                        st == PGW_FRAME_TOO_LARGE ? "message too large" : "invalid message length");
             break;
         }
+        /* taken before it is handled: COPY FROM STDIN reads the messages that follow */
+        c->in_pos += f.total_len;
         if (c->state == CONN_STARTUP)
             conn_on_startup(c, f.payload, f.payload_len);
         else
             conn_dispatch(c, f.type, f.payload, f.payload_len);
-        off += f.total_len;
     }
-    ubuf_consume(&c->in, off);
+    ubuf_consume(&c->in, c->in_pos);
+    c->in_pos = 0;
 }
 
 void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)

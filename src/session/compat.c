@@ -293,15 +293,7 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         const char *state = NULL, *msg = NULL;
         switch (copy_parse(stmt, len, &o, &state, &msg)) {
         case COPY_OK:
-            if (!o.to_stdout) {
-                copy_opts_free(&o);
-                out->action = COMPAT_ERROR;
-                out->sqlstate = "0A000";
-                out->message = "COPY FROM STDIN is not supported yet: use INSERT, or COPY FROM "
-                               "a file on the server";
-                return;
-            }
-            out->action = COMPAT_COPY_OUT;
+            out->action = o.to_stdout ? COMPAT_COPY_OUT : COMPAT_COPY_IN;
             out->sql = compat_rewrite(o.query, strlen(o.query), get, ctx);
             if (!out->sql)
                 out->sql = xstrdup(o.query);

@@ -20,6 +20,7 @@ typedef enum {
     COMPAT_NOOP,       /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
     COMPAT_DEALLOCATE, /* DEALLOCATE name / ALL: drop prepared statements */
     COMPAT_COPY_OUT,   /* COPY ... TO STDOUT: run `sql` and send its rows as COPY data */
+    COMPAT_COPY_IN,    /* COPY ... FROM STDIN: `sql` describes the target table */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
@@ -31,7 +32,7 @@ typedef struct compat {
     char *value;            /* owned: SET_PARAM value, NULL = reset to default */
     const char *sqlstate;   /* COMPAT_ERROR */
     const char *message;    /* COMPAT_ERROR (static) */
-    struct copy_opts *copy; /* owned: COMPAT_COPY_OUT's format and options (session/copy.h) */
+    struct copy_opts *copy; /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
 } compat_t;
 
 /* Looks up the current value of a PostgreSQL parameter for SHOW / current_setting(). */

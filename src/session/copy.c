@@ -71,6 +71,29 @@ static char *lex_value(const lex_t *l)
     return b.data;
 }
 
+/* The identifier at the current token (a word as written, a quoted identifier without its
+ * quotes and with "" undoubled). Caller frees. */
+static char *lex_ident(const lex_t *l)
+{
+    const char *p = l->s + l->t.start;
+    size_t n = l->t.len;
+    if (l->t.kind != SQLT_QIDENT)
+        return xstrndup(p, n);
+    ubuf_t b = UBUF_INIT;
+    for (size_t i = 1; i + 1 < n; i++) {
+        ubuf_putc(&b, p[i]);
+        if (p[i] == '"')
+            i++; /* "" stands for one quote */
+    }
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+static bool lex_is_ident(const lex_t *l)
+{
+    return l->t.kind == SQLT_WORD || l->t.kind == SQLT_QIDENT;
+}
+
 /* Parses a boolean option value (HEADER / FREEZE); absent value means true. */
 static bool opt_bool(const char *v, bool *out)
 {
@@ -278,8 +301,7 @@ copy_parse_rc_t copy_parse(const char *stmt, size_t len, copy_opts_t *o, const c
     lex_t l = {stmt, len, 0, {0}};
     seen_t z = {0};
     size_t q0 = 0, q1 = 0, t0 = 0, t1 = 0, c0 = 0, c1 = 0;
-    bool paren_query = false;
-    copy_parse_rc_t rc = COPY_NOT_CLIENT;
+    bool paren_query = false, columns_plain = true;
 
     memset(o, 0, sizeof *o);
     lex_next(&l);
@@ -302,26 +324,34 @@ copy_parse_rc_t copy_parse(const char *stmt, size_t len, copy_opts_t *o, const c
         q1 = l.t.start;
         lex_next(&l);
     } else { /* table [ ( columns ) ] */
-        if (l.t.kind != SQLT_WORD && l.t.kind != SQLT_QIDENT)
+        if (!lex_is_ident(&l))
             return COPY_NOT_CLIENT;
         t0 = l.t.start;
-        t1 = l.t.start + l.t.len;
-        lex_next(&l);
-        while (lex_op(&l, ".")) {
-            lex_next(&l);
-            if (l.t.kind != SQLT_WORD && l.t.kind != SQLT_QIDENT)
-                return COPY_NOT_CLIENT;
+        for (;;) {
+            if (o->nname == 3)
+                goto not_client; /* a.b.c.d: DuckDB reports it */
+            o->name[o->nname++] = lex_ident(&l);
             t1 = l.t.start + l.t.len;
             lex_next(&l);
+            if (!lex_op(&l, "."))
+                break;
+            lex_next(&l);
+            if (!lex_is_ident(&l))
+                goto not_client;
         }
         if (lex_op(&l, "(")) {
             c0 = l.pos;
-            for (;;) {
-                lex_next(&l);
+            lex_next(&l);
+            while (!lex_op(&l, ")")) {
                 if (l.t.kind == SQLT_END || l.t.kind == SQLT_ERROR || lex_op(&l, "("))
-                    return COPY_NOT_CLIENT;
-                if (lex_op(&l, ")"))
-                    break;
+                    goto not_client;
+                if (lex_is_ident(&l)) {
+                    o->cols = xrealloc(o->cols, (o->ncols + 1) * sizeof *o->cols);
+                    o->cols[o->ncols++] = lex_ident(&l);
+                } else if (!lex_op(&l, ",")) {
+                    columns_plain = false;
+                }
+                lex_next(&l);
             }
             c1 = l.t.start;
             lex_next(&l);
@@ -330,31 +360,38 @@ copy_parse_rc_t copy_parse(const char *stmt, size_t len, copy_opts_t *o, const c
     if (lex_kw(&l, "TO")) {
         lex_next(&l);
         if (!lex_kw(&l, "STDOUT"))
-            return COPY_NOT_CLIENT;
+            goto not_client;
         o->to_stdout = true;
     } else if (lex_kw(&l, "FROM")) {
         lex_next(&l);
         if (!lex_kw(&l, "STDIN"))
-            return COPY_NOT_CLIENT;
+            goto not_client;
         if (paren_query) {
-            *sqlstate = "42601";
-            *message = "COPY (query) FROM STDIN is not valid: COPY FROM needs a table";
-            return COPY_BAD;
+            z.state = "42601";
+            z.msg = "COPY (query) FROM STDIN is not valid: COPY FROM needs a table";
+            goto bad;
+        }
+        if (!columns_plain) {
+            z.state = "42601";
+            z.msg = "syntax error in the column list of COPY FROM STDIN";
+            goto bad;
         }
     } else {
-        return COPY_NOT_CLIENT;
+        goto not_client;
     }
     lex_next(&l);
     if (!parse_options(&l, o, &z) || !finish_options(o, &z))
         goto bad;
-    if (!o->to_stdout && lex_kw(&l, "WHERE"))
-        goto done_tokens; /* the filter stays in the statement text for the caller */
+    if (!o->to_stdout && lex_kw(&l, "WHERE")) {
+        z.state = "0A000";
+        z.msg = "COPY FROM STDIN with a WHERE clause is not supported";
+        goto bad;
+    }
     if (l.t.kind != SQLT_END) {
         z.state = "42601";
         z.msg = "syntax error in COPY statement";
         goto bad;
     }
-done_tokens:
     if (paren_query) {
         o->query = xstrndup(stmt + q0, q1 - q0);
     } else {
@@ -362,7 +399,8 @@ done_tokens:
         o->table = xstrndup(stmt + t0, t1 - t0);
         if (c1 > c0)
             o->columns = xstrndup(stmt + c0, c1 - c0);
-        ubuf_printf(&b, "SELECT %s FROM %s", o->columns ? o->columns : "*", o->table);
+        ubuf_printf(&b, "SELECT %s FROM %s", o->columns && o->to_stdout ? o->columns : "*",
+                    o->table);
         ubuf_cstr(&b);
         o->query = b.data;
     }
@@ -371,12 +409,19 @@ bad:
     *sqlstate = z.state ? z.state : "42601";
     *message = z.msg ? z.msg : "syntax error in COPY statement";
     copy_opts_free(o);
-    rc = COPY_BAD;
-    return rc;
+    return COPY_BAD;
+not_client:
+    copy_opts_free(o);
+    return COPY_NOT_CLIENT;
 }
 
 void copy_opts_free(copy_opts_t *o)
 {
+    for (size_t i = 0; i < o->nname; i++)
+        free(o->name[i]);
+    for (size_t i = 0; i < o->ncols; i++)
+        free(o->cols[i]);
+    free(o->cols);
     free(o->query);
     free(o->table);
     free(o->columns);

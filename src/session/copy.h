@@ -21,6 +21,12 @@ typedef struct copy_opts {
     bool header;          /* HEADER (csv) */
     char quote;           /* QUOTE (csv), '"' */
     char escape;          /* ESCAPE (csv), defaults to quote */
+    /* FROM STDIN: the target as identifiers (quotes removed): name[0..nname) is
+     * [catalog.][schema.]table, cols[0..ncols) the column list (ncols 0: every column). */
+    char *name[3];
+    size_t nname;
+    char **cols;
+    size_t ncols;
 } copy_opts_t;
 
 typedef enum {
@@ -29,7 +35,8 @@ typedef enum {
     COPY_BAD             /* malformed or unsupported: *sqlstate and *message (static) say why */
 } copy_parse_rc_t;
 
-/* Parses one statement (no trailing semicolon). */
+/* Parses one statement (no trailing semicolon). For TO STDOUT, o->query is the SELECT whose
+ * rows are sent; for FROM STDIN it is "SELECT * FROM table", which describes the target. */
 copy_parse_rc_t copy_parse(const char *stmt, size_t len, copy_opts_t *o, const char **sqlstate,
                            const char **message);
 void copy_opts_free(copy_opts_t *o);

@@ -40,12 +40,20 @@ typedef struct sess_sink {
     int (*copy_out_begin)(void *ctx, bool binary, size_t ncols);
     int (*copy_data)(void *ctx, const void *data, size_t len);
     int (*copy_out_end)(void *ctx);
+    /* COPY ... FROM STDIN: begin (the client is told the format and the column count), then
+     * the client's data in pieces of any size: copy_in_read returns 1 with the next piece
+     * (borrowed until the next call), 0 when the client has sent all of it (CopyDone), -1
+     * with *err set when the client aborted (CopyFail) or broke the protocol, or with err
+     * unset when it is gone. complete() follows with "COPY n". */
+    int (*copy_in_begin)(void *ctx, bool binary, size_t ncols);
+    int (*copy_in_read)(void *ctx, const void **data, size_t *len, uerr_t *err);
 } sess_sink_t;
 
 /* Shared, read-only facts every session needs. Borrowed for the sessions' lifetime. */
 typedef struct sess_env {
     eng_db_t *db;
     bool log_statements;
+    size_t max_copy_row;        /* COPY FROM STDIN: the largest row accepted, bytes */
     const char *server_version; /* e.g. "15.0 (duckd 0.1.0)" */
 } sess_env_t;
 

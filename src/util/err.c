@@ -44,8 +44,18 @@ void uerr_set_hint(uerr_t *e, const char *fmt, ...)
     va_end(ap);
 }
 
+void uerr_set_context(uerr_t *e, const char *fmt, ...)
+{
+    free(e->context);
+    va_list ap;
+    va_start(ap, fmt);
+    e->context = uerr_vformat(fmt, ap);
+    va_end(ap);
+}
+
 void uerr_clear(uerr_t *e)
 {
+    free(e->context);
     free(e->message);
     free(e->detail);
     free(e->hint);

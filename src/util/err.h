@@ -13,11 +13,12 @@ typedef struct uerr {
     char *detail;     /* owned, optional */
     char *hint;       /* owned, optional */
     int position;     /* 1-based character position in the query, 0 = none */
+    char *context;    /* owned, optional: where it happened ("COPY t, line 3") */
 } uerr_t;
 
 #define UERR_INIT                                                                                  \
     {                                                                                              \
-        {0}, NULL, NULL, NULL, 0                                                                   \
+        {0}, NULL, NULL, NULL, 0, NULL                                                             \
     }
 
 /* Sets (replacing any previous error) the SQLSTATE and a formatted message. */
@@ -26,6 +27,7 @@ void uerr_set(uerr_t *e, const char *sqlstate, const char *fmt, ...)
 /* Sets the optional detail text (replaces any previous one). */
 void uerr_set_detail(uerr_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void uerr_set_hint(uerr_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void uerr_set_context(uerr_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Releases everything and returns the struct to the no-error state. */
 void uerr_clear(uerr_t *e);
 /* Moves src's contents into dst (clearing dst first); src is left empty. */

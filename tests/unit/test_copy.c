@@ -119,8 +119,18 @@ static void test_copy_options(void **state)
     assert_int_equal(o.format, COPY_FMT_BINARY);
     copy_opts_free(&o);
 
-    parse_ok("COPY t FROM STDIN WHERE a > 1", &o); /* the filter is left for the caller */
-    assert_false(o.to_stdout);
+    parse_ok("COPY \"S\".t (\"A b\", c) FROM STDIN", &o); /* identifiers, unquoted */
+    assert_int_equal(o.nname, 2);
+    assert_string_equal(o.name[0], "S");
+    assert_string_equal(o.name[1], "t");
+    assert_int_equal(o.ncols, 2);
+    assert_string_equal(o.cols[0], "A b");
+    assert_string_equal(o.cols[1], "c");
+    assert_string_equal(o.query, "SELECT * FROM \"S\".t"); /* describes the whole table */
+    copy_opts_free(&o);
+    parse_ok("COPY db.\"s\"\"q\".t FROM STDIN", &o);
+    assert_int_equal(o.nname, 3);
+    assert_string_equal(o.name[1], "s\"q");
     copy_opts_free(&o);
 }
 
@@ -146,6 +156,8 @@ static void test_copy_refusals(void **state)
     parse_bad("COPY t TO STDOUT WITH NULL 3", "42601");
     parse_bad("COPY t TO STDOUT trailing", "42601");
     parse_bad("COPY (SELECT 1) FROM STDIN", "42601");
+    parse_bad("COPY t FROM STDIN WHERE a > 1", "0A000");
+    parse_bad("COPY t (a + 1) FROM STDIN", "42601");
 }
 
 static void test_copy_passes_through(void **state)

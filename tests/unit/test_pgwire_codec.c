@@ -878,28 +878,28 @@ static void test_build_row_description(void **state)
 static void test_build_error_full(void **state)
 {
     ubuf_t b = UBUF_INIT;
-    pgw_notice_t e = {"ERROR", "42601", "bad", "det", "hnt", 12};
+    pgw_notice_t e = {"ERROR", "42601", "bad", "det", "hnt", 12, "cx"};
     pgw_put_error(&b, &e);
-    EXPECT_BUF(&b, 'E', 0, 0, 0, 45, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O', 'R',
+    EXPECT_BUF(&b, 'E', 0, 0, 0, 49, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O', 'R',
                0, 'C', '4', '2', '6', '0', '1', 0, 'M', 'b', 'a', 'd', 0, 'D', 'd', 'e', 't', 0,
-               'H', 'h', 'n', 't', 0, 'P', '1', '2', 0, 0);
+               'H', 'h', 'n', 't', 0, 'P', '1', '2', 0, 'W', 'c', 'x', 0, 0);
     ubuf_free(&b);
 }
 
 static void test_build_error_minimal(void **state)
 {
     ubuf_t b = UBUF_INIT;
-    pgw_notice_t e = {"FATAL", "08P01", "x", NULL, NULL, 0};
+    pgw_notice_t e = {"FATAL", "08P01", "x", NULL, NULL, 0, NULL};
     pgw_put_error(&b, &e);
     EXPECT_BUF(&b, 'E', 0, 0, 0, 29, 'S', 'F', 'A', 'T', 'A', 'L', 0, 'V', 'F', 'A', 'T', 'A', 'L',
                0, 'C', '0', '8', 'P', '0', '1', 0, 'M', 'x', 0, 0);
     ubuf_reset(&b);
-    pgw_notice_t n = {"NOTICE", "00000", "hi", NULL, "h", -5};
+    pgw_notice_t n = {"NOTICE", "00000", "hi", NULL, "h", -5, NULL};
     pgw_put_notice(&b, &n);
     EXPECT_BUF(&b, 'N', 0, 0, 0, 35, 'S', 'N', 'O', 'T', 'I', 'C', 'E', 0, 'V', 'N', 'O', 'T', 'I',
                'C', 'E', 0, 'C', '0', '0', '0', '0', '0', 0, 'M', 'h', 'i', 0, 'H', 'h', 0, 0);
     ubuf_reset(&b);
-    pgw_notice_t z = {NULL, NULL, NULL, NULL, NULL, 0};
+    pgw_notice_t z = {NULL, NULL, NULL, NULL, NULL, 0, NULL};
     pgw_put_error(&b, &z);
     EXPECT_BUF(&b, 'E', 0, 0, 0, 28, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'V', 'E', 'R', 'R', 'O', 'R',
                0, 'C', 'X', 'X', '0', '0', '0', 0, 'M', 0, 0);
@@ -910,7 +910,7 @@ static void test_build_error_minimal(void **state)
 static void test_build_error_parse_back(void **state)
 {
     ubuf_t b = UBUF_INIT;
-    pgw_notice_t e = {"ERROR", "22012", "division by zero", NULL, NULL, 2147483647};
+    pgw_notice_t e = {"ERROR", "22012", "division by zero", NULL, NULL, 2147483647, NULL};
     pgw_put_error(&b, &e);
     pgw_frame_t f;
     assert_int_equal(pgw_frame_next((const uint8_t *)b.data, b.len, 1 << 20, &f), PGW_FRAME_OK);
@@ -986,7 +986,7 @@ static void test_build_frames_cleanly(void **state)
     pgw_put_auth_sasl(&b, m, 1);
     pgw_put_parameter_status(&b, "a", "b");
     pgw_put_command_complete(&b, "BEGIN");
-    pgw_notice_t e = {"ERROR", "XX000", "m", "d", "h", 1};
+    pgw_notice_t e = {"ERROR", "XX000", "m", "d", "h", 1, "ctx"};
     pgw_put_error(&b, &e);
     pgw_put_ready(&b, 'T');
     size_t off = 0, count = 0;
