@@ -18,6 +18,8 @@
  *                                  single-row autocommit INSERTs into table ins
  *   scan --query Q                 streaming result, duckdb_fetch_chunk until done (no text)
  *   export --query Q --out PATH    COPY (Q) TO PATH (CSV), reports the size written
+ *   load --file F --table T        COPY T FROM F (tab-separated, \N for NULL: the text that
+ *                                  COPY ... TO STDOUT writes) with DuckDB's own CSV reader
  *   script --init F --file G       open, run F (load), then run G's statements discarding
  *                                  results (the private-copy report worker of W5b)
  *
@@ -365,7 +367,7 @@ int main(int argc, char **argv)
     }
     if (i >= argc) {
         fprintf(stderr, "usage: duckdb_baseline [--db PATH] [--threads N] [--seed S] "
-                        "exec|mix|point|insert|scan|export|script ...\n");
+                        "exec|mix|point|insert|scan|export|load|script ...\n");
         return 2;
     }
     const char *mode = argv[i];
@@ -446,6 +448,27 @@ int main(int argc, char **argv)
                "peak_rss_kib=%ld\n",
                (unsigned long long)rows, bytes, el, rows / el,
                bytes >= 0 ? (double)bytes / el / 1e6 : -1.0, cpu_s() - c0, status_kib("VmHWM"));
+        duckdb_destroy_result(&r);
+        duckdb_disconnect(&c);
+        free(sql);
+    } else if (strcmp(mode, "load") == 0) {
+        const char *f = need(ac, av, "--file"), *t = need(ac, av, "--table");
+        char *sql = malloc(strlen(f) + strlen(t) + 128);
+        duckdb_connection c = connect_db(db);
+        duckdb_result r;
+        struct stat st;
+        sprintf(sql, "COPY %s FROM '%s' (FORMAT csv, DELIMITER '\t', NULL '\\N', HEADER false)",
+                t, f);
+        double c0 = cpu_s(), t0 = now_s();
+        if (duckdb_query(c, sql, &r) != DuckDBSuccess)
+            die("load failed", duckdb_result_error(&r));
+        double el = now_s() - t0;
+        uint64_t rows = duckdb_rows_changed(&r);
+        long long bytes = stat(f, &st) == 0 ? (long long)st.st_size : -1;
+        printf("rows=%llu bytes=%lld seconds=%.4f rows_per_s=%.1f mb_per_s=%.2f cpu_s=%.4f "
+               "peak_rss_kib=%ld\n",
+               (unsigned long long)rows, bytes, el, rows / el, (double)bytes / el / 1e6,
+               cpu_s() - c0, status_kib("VmHWM"));
         duckdb_destroy_result(&r);
         duckdb_disconnect(&c);
         free(sql);

@@ -9,6 +9,8 @@
  *   copy --query Q                   COPY ... TO STDOUT, discard the data; if the server does
  *                                    not answer with CopyOutResponse: prints unsupported=1,
  *                                    exit 3
+ *   copyin --query Q --file F        COPY ... FROM STDIN with the bytes of F, sent in 64 KiB
+ *                                    CopyData messages; rows = the server's "COPY n" count
  *   hold --n N --seconds S           open N connections (each runs SELECT 1 once), print
  *                                    "ready", keep them idle for S seconds (or until SIGTERM)
  *
@@ -172,6 +174,57 @@ static int mode_copy(const char *conninfo, int argc, char **argv)
     return 0;
 }
 
+static int mode_copyin(const char *conninfo, int argc, char **argv)
+{
+    const char *q = opt(argc, argv, "--query", NULL), *path = opt(argc, argv, "--file", NULL);
+    static char buf[65536];
+    uint64_t bytes = 0;
+    size_t n;
+    if (!q || !path) {
+        fprintf(stderr, "pqclient: copyin needs --query and --file\n");
+        return 1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "pqclient: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    PGconn *c = connect_or_die(conninfo);
+    double t0 = now_s();
+    PGresult *r = PQexec(c, q);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        fprintf(stderr, "pqclient: copyin: %s", PQresultErrorMessage(r));
+        return 1;
+    }
+    PQclear(r);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (PQputCopyData(c, buf, (int)n) != 1) {
+            fprintf(stderr, "pqclient: copyin: %s", PQerrorMessage(c));
+            return 1;
+        }
+        bytes += n;
+    }
+    fclose(f);
+    if (PQputCopyEnd(c, NULL) != 1) {
+        fprintf(stderr, "pqclient: copyin: %s", PQerrorMessage(c));
+        return 1;
+    }
+    unsigned long long rows = 0;
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "pqclient: copyin failed: %s", PQresultErrorMessage(r));
+            return 1;
+        }
+        rows = strtoull(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+    }
+    double el = now_s() - t0;
+    PQfinish(c);
+    printf("rows=%llu bytes=%llu seconds=%.4f rows_per_s=%.1f mb_per_s=%.2f client_cpu_s=%.4f\n",
+           rows, (unsigned long long)bytes, el, rows / el, (double)bytes / el / 1e6, cpu_s());
+    return 0;
+}
+
 static int mode_hold(const char *conninfo, int argc, char **argv)
 {
     int n = atoi(opt(argc, argv, "--n", "1"));
@@ -210,13 +263,15 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (argc < 3) {
-        fprintf(stderr, "usage: pqclient CONNINFO select|copy|hold [options]\n");
+        fprintf(stderr, "usage: pqclient CONNINFO select|copy|copyin|hold [options]\n");
         return 2;
     }
     if (strcmp(argv[2], "select") == 0)
         return mode_select(argv[1], argc - 2, argv + 2);
     if (strcmp(argv[2], "copy") == 0)
         return mode_copy(argv[1], argc - 2, argv + 2);
+    if (strcmp(argv[2], "copyin") == 0)
+        return mode_copyin(argv[1], argc - 2, argv + 2);
     if (strcmp(argv[2], "hold") == 0)
         return mode_hold(argv[1], argc - 2, argv + 2);
     fprintf(stderr, "pqclient: unknown mode %s\n", argv[2]);

@@ -28,6 +28,7 @@ EXPECTED = {  # workload -> systems every case must have (smoke check)
     "W1": ("duckd", "postgres", "inproc"), "W2": ("duckd", "postgres", "inproc"),
     "W3": ("duckd", "postgres", "inproc"), "W5a": ("duckd", "postgres", "sqlite"),
     "W5b": ("shared", "private"), "W6": ("duckd", "postgres"),
+    "W7": ("duckd", "postgres", "inproc"),
 }
 W4_EXPECTED = {"copy": ("duckd", "postgres", "inproc"), "select": ("duckd", "postgres", "inproc"),
                "slow": ("duckd", "postgres")}
@@ -285,6 +286,11 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
            d.ratio("W5b", "reports", "shared", "private", "seconds"), "seconds, shared ÷ private")
         hl("W5b 8 report workers: total RSS, shared duckd vs private copies",
            d.ratio("W5b", "reports", "shared", "private", "server_peak_rss_kib"), "peak RSS, shared ÷ private")
+    if "copyin" in d.cases("W7"):
+        hl("W7 bulk load, COPY FROM STDIN: duckd vs PostgreSQL",
+           d.ratio("W7", "copyin", "duckd", "postgres", "rows_per_s"), "rows/s, duckd ÷ PostgreSQL")
+        hl("W7 bulk load: duckd vs in-process COPY FROM file",
+           d.ratio("W7", "copyin", "duckd", "inproc", "rows_per_s"), "rows/s, duckd ÷ in-process")
     if "n1000" in d.cases("W6"):
         hl("W6 memory per idle connection (1,000): duckd vs PostgreSQL",
            d.ratio("W6", "n1000", "duckd", "postgres", "pss_per_conn_kib"),
@@ -527,6 +533,32 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         fig.savefig(os.path.join(img_dir, "w6_connections.png"))
         plt.close(fig)
         add("![W6](%s/w6_connections.png)\n" % rel_img)
+
+    # ---------------- W7
+    if d.cases("W7"):
+        add("## W7 bulk load\n")
+        add("All %s rows of fact as `COPY fact TO STDOUT` writes them (text format, %s), loaded "
+            "into an empty table: `COPY fact_load FROM STDIN` sent by bench/pqclient in 64 KiB "
+            "CopyData messages (duckd: a file database, committed with its WAL; PostgreSQL: a "
+            "logged table, fsync on). In-process: DuckDB's own parallel CSV reader loading the "
+            "same file (`COPY fact_load FROM 'file'`), no client and no protocol.\n"
+            % ("{:,}".format(R["fact"]),
+               fmt(d.med("W7", "copyin", "duckd", "bytes") / 1e6, " MB")
+               if d.med("W7", "copyin", "duckd", "bytes") else "?"))
+        rows = []
+        for s in ("duckd", "postgres", "inproc"):
+            rows.append([SYSNAME[s], cell(d, "W7", "copyin", s, "rows_per_s"),
+                         cell(d, "W7", "copyin", s, "mb_per_s"),
+                         cell(d, "W7", "copyin", s, "seconds", unit=" s"),
+                         cell(d, "W7", "copyin", s, "server_cpu_s") if s != "inproc"
+                         else cell(d, "W7", "copyin", s, "cpu_s"),
+                         cell(d, "W7", "copyin", s, "server_peak_rss_kib" if s != "inproc"
+                              else "peak_rss_kib", 1 / 1024),
+                         xr(d.ratio("W7", "copyin", "duckd", s, "rows_per_s")) if s != "duckd"
+                         else ""])
+        add(table(["system", "rows/s", "MB/s", "load time", "server CPU s", "peak RSS MiB",
+                   "duckd ÷ this (rows/s)"], rows))
+        add("(in-process rows: CPU and RSS are the whole loading process's.)\n")
 
     errs = [r for r in d.recs if r["status"] == "error"]
     if errs:
