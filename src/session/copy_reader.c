@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "types/pgtypes.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -143,17 +144,6 @@ static int end_field(copy_reader_t *r, size_t nf, const char *raw, size_t raw_le
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* De-escapes one backslash sequence of the text format starting after the backslash at
  * row[*i]; appends the byte it stands for. Returns 1 for the end-of-data marker "\.", 0
  * otherwise; *high is set when an escape produced a non-ASCII byte. */
@@ -176,10 +166,10 @@ static int text_escape(copy_reader_t *r, const char *row, size_t len, size_t *i,
         break;
     }
     case 'x':
-        if (*i < len && hexval(row[*i]) >= 0) {
-            int v = hexval(row[(*i)++]);
-            if (*i < len && hexval(row[*i]) >= 0)
-                v = v * 16 + hexval(row[(*i)++]);
+        if (*i < len && pgt_hex_digit(row[*i]) >= 0) {
+            int v = pgt_hex_digit(row[(*i)++]);
+            if (*i < len && pgt_hex_digit(row[*i]) >= 0)
+                v = v * 16 + pgt_hex_digit(row[(*i)++]);
             out = (char)v;
         } else {
             out = 'x';

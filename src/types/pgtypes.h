@@ -194,5 +194,7 @@ bool pgt_parse_text_float(const char *s, size_t n, float *v);
 bool pgt_parse_text_bool(const char *s, size_t n, bool *v);
 /* bytea text input (hex "\x0a0b" or the escape format) -> raw bytes appended to out. */
 bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why);
+/* The value of one hexadecimal digit, or -1. */
+int pgt_hex_digit(char c);
 
 #endif

@@ -182,7 +182,7 @@ bool pgt_parse_bin_uuid(const uint8_t *p, size_t n, uint8_t out[16], const char 
     return true;
 }
 
-static int hexval(char c)
+int pgt_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -201,7 +201,7 @@ bool pgt_parse_text_bytea(const char *s, size_t n, ubuf_t *out, const char **why
                 i++;
                 continue;
             }
-            int hi = hexval(s[i]), lo = i + 1 < n ? hexval(s[i + 1]) : -1;
+            int hi = pgt_hex_digit(s[i]), lo = i + 1 < n ? pgt_hex_digit(s[i + 1]) : -1;
             if (hi < 0 || lo < 0)
                 return fail(why, "invalid hexadecimal data in bytea");
             ubuf_putc(out, (char)(hi << 4 | lo));
