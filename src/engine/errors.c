@@ -62,6 +62,8 @@ static const char *err_catalog(const char *msg)
 {
     if ((has(msg, "Table with name") || has(msg, "View with name")) && has(msg, "does not exist"))
         return "42P01";
+    if (has(msg, "Table \"") && has(msg, "could not be found")) /* the appender's wording */
+        return "42P01";
     if (has(msg, "Function with name") || has(msg, "Scalar Function"))
         return "42883";
     if (has(msg, "Schema with name"))
@@ -144,13 +146,13 @@ const char *eng_sqlstate_for(int type, const char *msg)
     case DUCKDB_ERROR_FATAL:
     case DUCKDB_ERROR_INTERNAL: return "XX000";
     case DUCKDB_ERROR_INVALID_INPUT:
-        if (has(msg, "read-only") || has(msg, "read only"))
+        if (has(msg, "read-only") || has(msg, "read only") || has(msg, "readonly"))
             return "25006";
         if (has(msg, "division by zero"))
             return "22012";
         return "22023";
     default:
-        if (has(msg, "read-only") || has(msg, "read only"))
+        if (has(msg, "read-only") || has(msg, "read only") || has(msg, "readonly"))
             return "25006";
         if (has(msg, "Conflict on"))
             return "40001";

@@ -318,3 +318,17 @@ def test_client_vanishes_mid_copy(server):
         s.close()
     assert_still_serving(server)
     assert fetch(server, "SELECT count(*) FROM v") == [(0,)]
+
+
+
+def test_read_only_server_refuses_copy_from(start_server, tmpdir_short):
+    srv = start_server("--db", "ro.duckdb")
+    psql(srv, "CREATE TABLE t AS SELECT 1 AS x")
+    assert srv.stop() == 0
+    ro = start_server("--db", "ro.duckdb", "--read-only")
+    with closing(psycopg2.connect(ro.dsn)) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+            cur.copy_expert("COPY t FROM STDIN", io.StringIO("2\n"))
+        cur.execute("SELECT count(*) FROM t")
+        assert cur.fetchone() == (1,)
