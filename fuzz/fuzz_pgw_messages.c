@@ -33,7 +33,7 @@ static void on_query(ubuf_t *out, const pgw_frame_t *f)
     pgw_row_value(out, q.sql, q.sql_len);
     pgw_row_end(out, row);
     pgw_put_command_complete(out, q.sql);
-    pgw_notice_t n = {"NOTICE", "00000", q.sql, q.sql, NULL, (int)(q.sql_len % 1000)};
+    pgw_notice_t n = {"NOTICE", "00000", q.sql, q.sql, NULL, (int)(q.sql_len % 1000), q.sql};
     pgw_put_notice(out, &n);
 }
 

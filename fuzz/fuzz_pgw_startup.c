@@ -30,7 +30,8 @@ static void answer(const pgw_startup_t *s)
                       user ? user : "no user",
                       pgw_startup_get(s, "database"),
                       pgw_startup_get(s, "options"),
-                      0};
+                      0,
+                      pgw_startup_get(s, "application_name")};
     pgw_put_error(&out, &e);
     if ((s->code & 0xFFFFu) > 0 || nunknown)
         pgw_put_negotiate_version(&out, 0, unknown, nunknown);
