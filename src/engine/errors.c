@@ -150,6 +150,8 @@ const char *eng_sqlstate_for(int type, const char *msg)
             return "25006";
         if (has(msg, "division by zero"))
             return "22012";
+        if (has(msg, "Could not convert")) /* a failed cast, as the appender reports it */
+            return "22P02";
         return "22023";
     default:
         if (has(msg, "read-only") || has(msg, "read only") || has(msg, "readonly"))

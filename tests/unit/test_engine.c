@@ -318,6 +318,9 @@ static void test_sqlstates(void **state)
                         "23502");
     assert_string_equal(eng_sqlstate_for(0, "Constraint Error: Duplicate key \"id: 1\""), "23505");
     assert_string_equal(eng_sqlstate_for(0, "Out of Memory Error: failed to allocate"), "53200");
+    assert_string_equal(eng_sqlstate_for(0, "Invalid Input Error: Could not convert string "
+                                            "'x' to DOUBLE"),
+                        "22P02");
     assert_string_equal(
         eng_sqlstate_for(0, "Invalid Input Error: Cannot append to a readonly database."), "25006");
     assert_string_equal(eng_sqlstate_for(0, "Catalog Error: Table \"a.main.t\" could not be found"),

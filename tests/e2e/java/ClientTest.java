@@ -2,9 +2,12 @@
 // as the first argument, reads one value of every type duckd maps back through ResultSet
 // getters (text results, then binary results once pgjdbc switches a PreparedStatement to a
 // named server statement), binds parameters, rolls a transaction back, and streams a result
-// with setFetchSize in a transaction (portals executed with a row limit: PortalSuspended).
+// with setFetchSize in a transaction (portals executed with a row limit: PortalSuspended), and
+// copies rows in and out with CopyManager.
 // Prints "ClientTest: N checks passed" and exits 0, or prints the first failure and exits 1.
 
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.sql.Array;
 import java.sql.Connection;
@@ -25,6 +28,8 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.UUID;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
 import org.postgresql.util.PGInterval;
 import org.postgresql.util.PGobject;
 
@@ -327,6 +332,32 @@ public final class ClientTest {
         c.setAutoCommit(true);
     }
 
+    /** CopyManager: COPY FROM STDIN from a Reader, COPY TO STDOUT into a Writer. */
+    static void copy(Connection c) throws Exception {
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE jdbc_copy (id INTEGER, name VARCHAR, v DOUBLE)");
+        }
+        CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+        long in = cm.copyIn("COPY jdbc_copy FROM STDIN (FORMAT csv)",
+                new StringReader("1,\"a,b\",0.5\n2,,-1\n3,z,2e3\n"));
+        eq(in, 3L, "rows copied in");
+        StringWriter out = new StringWriter();
+        long n = cm.copyOut("COPY (SELECT * FROM jdbc_copy ORDER BY id) TO STDOUT", out);
+        eq(n, 3L, "rows copied out");
+        eq(out.toString(), "1\ta,b\t0.5\n2\t\\N\t-1\n3\tz\t2000\n", "copied out text");
+        try {
+            cm.copyIn("COPY jdbc_copy FROM STDIN", new StringReader("4\tx\tnot a number\n"));
+            check(false, "bad COPY data is refused");
+        } catch (SQLException e) {
+            eq(e.getSQLState(), "22P02", "SQLSTATE of bad COPY data");
+        }
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM jdbc_copy")) {
+            check(rs.next(), "count row");
+            eq(rs.getLong(1), 3L, "nothing of the failed COPY landed");
+        }
+    }
+
     static void metadata(Connection c) throws SQLException {
         DatabaseMetaData md = c.getMetaData();
         check(md.getDatabaseProductName().equals("PostgreSQL"), "product name");
@@ -365,7 +396,8 @@ public final class ClientTest {
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "60");
         String[] sections = args.length > 1 ? Arrays.copyOfRange(args, 1, args.length)
-                : new String[] {"types", "parameters", "transactions", "fetchsize", "metadata"};
+                : new String[] {"types", "parameters", "transactions", "fetchsize", "copy",
+                    "metadata"};
         try (Connection c = DriverManager.getConnection(url, props)) {
             for (String section : sections) {
                 switch (section) {
@@ -374,6 +406,7 @@ public final class ClientTest {
                 case "transactions": transactions(c); break;
                 case "fetchsize": fetchSize(c); break;
                 case "interleaved": interleaved(c); break;
+                case "copy": copy(c); break;
                 case "metadata": metadata(c); break;
                 default: throw new IllegalArgumentException("unknown section " + section);
                 }
