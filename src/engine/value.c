@@ -164,7 +164,7 @@ int eng__val_text(const eng__ptype_t *pt, uint32_t oid, const char *d, size_t n,
         out->n = scratch->len;
         return 0;
     }
-    if (pgt_info(oid) && pgt_info(oid)->elem_oid) {
+    if (pgt_is_array(oid)) {
         why = "malformed array literal";
         ubuf_reset(scratch);
         if (!pgt_array_text_to_list(d, n, scratch, &why))
@@ -274,7 +274,7 @@ int eng__val_binary(const eng__ptype_t *pt, uint32_t oid, const uint8_t *d, size
         val_text_as_is(scratch->data, scratch->len, out);
         return 0;
     default:
-        if (pgt_info(oid) && pgt_info(oid)->elem_oid) {
+        if (pgt_is_array(oid)) {
             ubuf_reset(scratch);
             if (!pgt_bin_array_to_list(d, n, scratch, &why))
                 goto bad;

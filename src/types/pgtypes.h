@@ -79,6 +79,34 @@ typedef struct pgt_info {
 
 /* Returns the static description of `oid`, or NULL for a type duckd does not know. */
 const pgt_info_t *pgt_info(uint32_t oid);
+/* True for the array types of the table above; a switch, for the per-value paths (every Bind
+ * parameter and COPY field asks). */
+static inline bool pgt_is_array(uint32_t oid)
+{
+    switch (oid) {
+    case PGT_BOOL_ARRAY:
+    case PGT_BYTEA_ARRAY:
+    case PGT_INT2_ARRAY:
+    case PGT_INT4_ARRAY:
+    case PGT_TEXT_ARRAY:
+    case PGT_VARCHAR_ARRAY:
+    case PGT_INT8_ARRAY:
+    case PGT_FLOAT4_ARRAY:
+    case PGT_FLOAT8_ARRAY:
+    case PGT_TIMESTAMP_ARRAY:
+    case PGT_DATE_ARRAY:
+    case PGT_TIME_ARRAY:
+    case PGT_TIMESTAMPTZ_ARRAY:
+    case PGT_INTERVAL_ARRAY:
+    case PGT_NUMERIC_ARRAY:
+    case PGT_TIMETZ_ARRAY:
+    case PGT_UUID_ARRAY:
+    case PGT_JSON_ARRAY:
+    case PGT_JSONB_ARRAY:
+    case PGT_OID_ARRAY: return true;
+    default: return false;
+    }
+}
 
 /* ---- Text output: exactly what PostgreSQL 15 prints with DateStyle=ISO, MDY,
  * IntervalStyle=postgres, extra_float_digits >= 1, bytea_output=hex. ---- */

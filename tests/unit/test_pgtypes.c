@@ -329,6 +329,61 @@ static void test_info(void **state)
     assert_int_equal(pgt_info(PGT_INT4_ARRAY)->elem_oid, PGT_INT4);
     assert_int_equal(pgt_info(PGT_INTERVAL)->typlen, 16);
     assert_null(pgt_info(999999));
+    assert_null(pgt_info(0));
+    /* every type is found under its own OID, and pgt_is_array agrees with the table */
+    static const uint32_t all[] = {PGT_BOOL,
+                                   PGT_BYTEA,
+                                   PGT_CHAR,
+                                   PGT_NAME,
+                                   PGT_INT8,
+                                   PGT_INT2,
+                                   PGT_INT4,
+                                   PGT_TEXT,
+                                   PGT_OID,
+                                   PGT_JSON,
+                                   PGT_FLOAT4,
+                                   PGT_FLOAT8,
+                                   PGT_UNKNOWN,
+                                   PGT_BPCHAR,
+                                   PGT_VARCHAR,
+                                   PGT_DATE,
+                                   PGT_TIME,
+                                   PGT_TIMESTAMP,
+                                   PGT_TIMESTAMPTZ,
+                                   PGT_INTERVAL,
+                                   PGT_TIMETZ,
+                                   PGT_BIT,
+                                   PGT_VARBIT,
+                                   PGT_NUMERIC,
+                                   PGT_UUID,
+                                   PGT_JSONB,
+                                   PGT_BOOL_ARRAY,
+                                   PGT_BYTEA_ARRAY,
+                                   PGT_INT2_ARRAY,
+                                   PGT_INT4_ARRAY,
+                                   PGT_TEXT_ARRAY,
+                                   PGT_VARCHAR_ARRAY,
+                                   PGT_INT8_ARRAY,
+                                   PGT_FLOAT4_ARRAY,
+                                   PGT_FLOAT8_ARRAY,
+                                   PGT_TIMESTAMP_ARRAY,
+                                   PGT_DATE_ARRAY,
+                                   PGT_TIME_ARRAY,
+                                   PGT_TIMESTAMPTZ_ARRAY,
+                                   PGT_INTERVAL_ARRAY,
+                                   PGT_NUMERIC_ARRAY,
+                                   PGT_TIMETZ_ARRAY,
+                                   PGT_UUID_ARRAY,
+                                   PGT_JSON_ARRAY,
+                                   PGT_JSONB_ARRAY,
+                                   PGT_OID_ARRAY};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const pgt_info_t *t = pgt_info(all[i]);
+        if (!t || t->oid != all[i])
+            fail_msg("pgt_info(%u) not found", all[i]);
+        if (pgt_is_array(all[i]) != (t->elem_oid != 0))
+            fail_msg("pgt_is_array(%u) disagrees with the table", all[i]);
+    }
 }
 
 int main(void)
