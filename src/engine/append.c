@@ -110,14 +110,8 @@ static int app_value(eng_appender_t *a, size_t i, const eng_value_t *v, int16_t 
     if (rc != 0)
         return -1;
     /* text and CSV input was validated as a whole line; binary text arrives unchecked */
-    if (format == 1 && x.type == DUCKDB_TYPE_VARCHAR) {
-        size_t at = 0;
-        if (!uutf8_valid(x.p, x.n, &at)) {
-            uerr_set(err, "22021", "invalid byte sequence for encoding \"UTF8\": 0x%02x",
-                     (unsigned char)x.p[at]);
-            return -1;
-        }
-    }
+    if (format == 1 && x.type == DUCKDB_TYPE_VARCHAR && uutf8_check(x.p, x.n, err) != 0)
+        return -1;
     duckdb_state st;
     if (x.type == DUCKDB_TYPE_VARCHAR && a->via_value[i]) {
         duckdb_value dv = duckdb_create_varchar_length(x.p ? x.p : "", x.n);

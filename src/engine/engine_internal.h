@@ -62,8 +62,8 @@ int eng__val_binary(const eng__ptype_t *pt, uint32_t oid, const uint8_t *d, size
                     ubuf_t *scratch, const char *what, eng__val_t *out, uerr_t *err);
 /* Hands a converted value to DuckDB: as parameter idx (1-based) of a prepared statement, or
  * as the next value of the appender's current row. DuckDB copies the value. */
-duckdb_state eng__val_bind(duckdb_prepared_statement ps, idx_t idx, const eng__val_t *v);
-duckdb_state eng__val_append(duckdb_appender a, const eng__val_t *v);
+duckdb_state eng__val_bind(duckdb_prepared_statement ps, idx_t idx, const eng__val_t *x);
+duckdb_state eng__val_append(duckdb_appender a, const eng__val_t *x);
 
 /* How one result column (or a nested child) is encoded: derived once per statement from its
  * DuckDB logical type. */

@@ -289,9 +289,8 @@ bad:
     return -1;
 }
 
-duckdb_state eng__val_bind(duckdb_prepared_statement ps, idx_t idx, const eng__val_t *v)
+duckdb_state eng__val_bind(duckdb_prepared_statement ps, idx_t idx, const eng__val_t *x)
 {
-    const eng__val_t *x = v;
     switch (x->type) {
     case DUCKDB_TYPE_SQLNULL: return duckdb_bind_null(ps, idx);
     case DUCKDB_TYPE_BOOLEAN: return duckdb_bind_boolean(ps, idx, x->v.b);
@@ -329,9 +328,8 @@ static duckdb_state val_append_decimal(duckdb_appender a, duckdb_decimal dec)
     return st;
 }
 
-duckdb_state eng__val_append(duckdb_appender a, const eng__val_t *v)
+duckdb_state eng__val_append(duckdb_appender a, const eng__val_t *x)
 {
-    const eng__val_t *x = v;
     switch (x->type) {
     case DUCKDB_TYPE_SQLNULL: return duckdb_append_null(a);
     case DUCKDB_TYPE_BOOLEAN: return duckdb_append_bool(a, x->v.b);

@@ -157,6 +157,14 @@ static void conn_fatal(conn_t *c, const char *sqlstate, const char *msg)
     c->state = CONN_CLOSING;
 }
 
+/* A message that cannot be framed: the stream cannot be resynchronised, so the connection
+ * ends. */
+static void conn_frame_error(conn_t *c, pgw_frame_status_t st)
+{
+    conn_fatal(c, "08P01",
+               st == PGW_FRAME_TOO_LARGE ? "message too large" : "invalid message length");
+}
+
 static void conn_ready(conn_t *c)
 {
     pgw_put_ready(&c->out, c->sess ? sess_txn_status(c->sess) : 'I');
@@ -269,8 +277,7 @@ static int sink_copy_in_read(void *ctx, const void **data, size_t *len, uerr_t *
             continue;
         }
         if (st != PGW_FRAME_OK) {
-            conn_fatal(c, "08P01",
-                       st == PGW_FRAME_TOO_LARGE ? "message too large" : "invalid message length");
+            conn_frame_error(c, st);
             return -1;
         }
         c->in_pos += f.total_len;
@@ -644,8 +651,7 @@ static void conn_process_input(conn_t *c)
         if (st == PGW_FRAME_NEED_MORE)
             break;
         if (st != PGW_FRAME_OK) {
-            conn_fatal(c, "08P01",
-                       st == PGW_FRAME_TOO_LARGE ? "message too large" : "invalid message length");
+            conn_frame_error(c, st);
             break;
         }
         /* taken before it is handled: COPY FROM STDIN reads the messages that follow */

@@ -30,6 +30,7 @@ struct copy_reader {
     const copy_opts_t *o;     /* borrowed */
     const char *const *names; /* borrowed, may be NULL */
     size_t ncols, max_row;
+    size_t null_len;         /* strlen(o->null_str) */
     ubuf_t buf;              /* the start of an incomplete row (or binary header) */
     size_t scan;             /* text/CSV: bytes of the pending row already scanned */
     bool in_quote, last_esc; /* CSV: the quote state at `scan` */
@@ -51,6 +52,7 @@ copy_reader_t *copy_reader_new(const copy_opts_t *o, size_t ncols, const char *c
     r->names = names;
     r->ncols = ncols ? ncols : 1;
     r->max_row = max_row;
+    r->null_len = strlen(o->null_str);
     r->vals = xcalloc(r->ncols, sizeof *r->vals);
     r->offs = xcalloc(r->ncols, sizeof *r->offs);
     r->header_pending = o->header && o->format != COPY_FMT_BINARY;
@@ -101,16 +103,6 @@ static int missing_column(const copy_reader_t *r, size_t i, uerr_t *err)
     return -1;
 }
 
-static int check_utf8(const char *p, size_t n, uerr_t *err)
-{
-    size_t at = 0;
-    if (uutf8_valid(p, n, &at))
-        return 0;
-    uerr_set(err, "22021", "invalid byte sequence for encoding \"UTF8\": 0x%02x",
-             (unsigned char)p[at]);
-    return -1;
-}
-
 /* Hands the assembled text/CSV row (nf == ncols fields in `fields`/`offs`) to fn. */
 static int emit_text_row(copy_reader_t *r, copy_row_fn fn, void *ctx, uerr_t *err)
 {
@@ -131,10 +123,9 @@ static int emit_text_row(copy_reader_t *r, copy_row_fn fn, void *ctx, uerr_t *er
 static int end_field(copy_reader_t *r, size_t nf, const char *raw, size_t raw_len, bool may_null,
                      size_t start, uerr_t *err)
 {
-    const char *null_str = r->o->null_str;
     if (nf >= r->ncols)
         return bad_format(err, "extra data after last expected column");
-    if (may_null && raw_len == strlen(null_str) && memcmp(raw, null_str, raw_len) == 0) {
+    if (may_null && raw_len == r->null_len && memcmp(raw, r->o->null_str, raw_len) == 0) {
         r->offs[nf] = SIZE_MAX;
         r->fields.len = start;
     } else {
@@ -232,7 +223,7 @@ static int text_row(copy_reader_t *r, const char *row, size_t len, size_t *nfiel
             run = i;
         }
         ubuf_append(&r->fields, row + run, i - run);
-        if (high && check_utf8(r->fields.data + start, r->fields.len - start, err) != 0)
+        if (high && uutf8_check(r->fields.data + start, r->fields.len - start, err) != 0)
             return -1;
         if (end_field(r, nf, row + raw0, i - raw0, true, start, err) != 0)
             return -1;
@@ -301,7 +292,7 @@ static int on_line(copy_reader_t *r, const char *row, size_t len, copy_row_fn fn
     }
     if (r->o->format == COPY_FMT_CSV && len == 2 && row[0] == '\\' && row[1] == '.')
         return 1;
-    if (check_utf8(row, len, err) != 0)
+    if (uutf8_check(row, len, err) != 0)
         return -1;
     rc = r->o->format == COPY_FMT_CSV ? csv_row(r, row, len, &nf, err)
                                       : text_row(r, row, len, &nf, err);

@@ -58,3 +58,13 @@ fail:
         *bad = i;
     return false;
 }
+
+int uutf8_check(const char *s, size_t n, uerr_t *err)
+{
+    size_t at = 0;
+    if (uutf8_valid(s, n, &at))
+        return 0;
+    uerr_set(err, "22021", "invalid byte sequence for encoding \"UTF8\": 0x%02x",
+             (unsigned char)s[at]);
+    return -1;
+}
