@@ -101,6 +101,7 @@ static int run_init(const sess_env_t *env, const char *file)
     (void)sqlscan_split(sql.data ? sql.data : "", sql.len, r, (size_t)count);
     if (sess_create(env, "duckd", "duckd", "duckd-init", &s, &err) != 0)
         goto fail;
+    sess_set_role(s, GUARD_ROLE_ADMIN, true); /* the operator's own script */
     sess_sink_t sink = {
         .row_description = discard_desc, .row = discard_rows, .complete = discard_complete};
     for (long i = 0; i < count; i++) {
@@ -120,6 +121,61 @@ out:
     uerr_clear(&err);
     free(r);
     ubuf_free(&sql);
+    return rc;
+}
+
+/* ---- sandbox ---- */
+
+/* Splits a comma-separated list in place into *items (pointers into s; at most max). */
+static size_t split_list(char *s, char **items, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(s, ",", &save); t && n < max;
+         t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        char *e = t + strlen(t);
+        while (e > t && e[-1] == ' ')
+            *--e = '\0';
+        if (*t)
+            items[n++] = t;
+    }
+    return n;
+}
+
+typedef struct {
+    const char **names;
+    size_t n;
+} name_list_t;
+
+static void add_name(void *ctx, const char *name)
+{
+    name_list_t *l = ctx;
+    l->names[l->n++] = name;
+}
+
+/* Locks DuckDB down once --init has run (the sandbox setting). */
+static int lock_down(eng_db_t *db, const cfg_t *cfg, uerr_t *err)
+{
+    enum { MAX_ITEMS = 256 };
+    char *dirs = xstrdup(cfg->allowed_directories), *paths = xstrdup(cfg->allowed_paths);
+    char *d[MAX_ITEMS], *p[MAX_ITEMS];
+    const char *names[MAX_ITEMS];
+    name_list_t configs = {names, 0};
+    eng_lockdown_t l = {0};
+    l.ndirectories = split_list(dirs, d, MAX_ITEMS);
+    l.allowed_directories = (const char *const *)d;
+    l.npaths = split_list(paths, p, MAX_ITEMS);
+    l.allowed_paths = (const char *const *)p;
+    guard_each_lockable_option(add_name, &configs);
+    l.allowed_configs = names;
+    l.nconfigs = configs.n;
+    int rc = eng_db_lockdown(db, &l, err);
+    if (rc == 0)
+        ulog(ULOG_INFO, "sandbox on: %zu allowed directories, %zu allowed paths", l.ndirectories,
+             l.npaths);
+    free(dirs);
+    free(paths);
     return rc;
 }
 
@@ -277,9 +333,16 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
 
-    sess_env_t env = {db, cfg.log_statements, (size_t)cfg.max_message_size, "15.0"};
+    sess_env_t env = {db,     cfg.log_statements, (size_t)cfg.max_message_size,
+                      "15.0", cfg.read_only,      eng_db_catalog(db)};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
+    if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
+    if (!cfg.sandbox)
+        ulog(ULOG_WARN, "sandbox off: clients can read and write the server's files");
     sreg_init(cfg.max_connections);
     if (open_listeners(&cfg, &sv) != 0)
         goto out;

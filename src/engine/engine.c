@@ -12,6 +12,7 @@
 struct eng_db {
     duckdb_database db;
     bool checkpoint_on_close; /* persistent and writable */
+    char *catalog;            /* owned: the served database's catalog name */
 };
 
 /* ---- database ---- */
@@ -65,6 +66,10 @@ int eng_db_open(eng_db_t **out, const char *path, bool read_only, const eng_opti
         goto out;
     }
     db->checkpoint_on_close = !read_only && strcmp(path, ":memory:") != 0;
+    if (eng__db_setup(db->db, &db->catalog, err) != 0) {
+        duckdb_close(&db->db);
+        goto out;
+    }
     *out = db;
     db = NULL;
     rc = 0;
@@ -106,8 +111,13 @@ void eng_db_close(eng_db_t *db)
         uerr_clear(&err);
     }
     duckdb_close(&db->db);
+    free(db->catalog);
     free(db);
 }
+
+const char *eng_db_catalog(const eng_db_t *db) { return db->catalog; }
+
+duckdb_database eng__db_handle(eng_db_t *db) { return db->db; }
 
 /* ---- connections ---- */
 
@@ -160,7 +170,16 @@ static eng_kind_t eng_kind_of(duckdb_statement_type t)
     case DUCKDB_STATEMENT_TYPE_EXPLAIN: return ENG_KIND_EXPLAIN;
     case DUCKDB_STATEMENT_TYPE_PRAGMA: return ENG_KIND_PRAGMA;
     case DUCKDB_STATEMENT_TYPE_CALL: return ENG_KIND_CALL;
-    default: return ENG_KIND_OTHER;
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return ENG_KIND_ATTACH;
+    case DUCKDB_STATEMENT_TYPE_DETACH: return ENG_KIND_DETACH;
+    case DUCKDB_STATEMENT_TYPE_LOAD:
+    case DUCKDB_STATEMENT_TYPE_EXTENSION: return ENG_KIND_LOAD;
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return ENG_KIND_EXPORT;
+    case DUCKDB_STATEMENT_TYPE_VACUUM:
+    case DUCKDB_STATEMENT_TYPE_ANALYZE: return ENG_KIND_VACUUM;
+    case DUCKDB_STATEMENT_TYPE_PREPARE: return ENG_KIND_PREPARE;
+    case DUCKDB_STATEMENT_TYPE_EXECUTE: return ENG_KIND_EXECUTE;
+    default: return ENG_KIND_OTHER; /* relation, logical plan, multi, newer kinds */
     }
 }
 

@@ -37,6 +37,25 @@ int eng_db_open(eng_db_t **out, const char *path, bool read_only, const eng_opti
 /* Runs CHECKPOINT (best effort, unless read-only/in-memory) and closes the database. All
  * connections must be closed first. NULL is a no-op. */
 void eng_db_close(eng_db_t *db);
+/* What the sandbox locks once --init has run (eng_db_lockdown). Borrowed for the call. */
+typedef struct eng_lockdown {
+    const char *const *allowed_directories; /* clients may read (and admins write) here */
+    size_t ndirectories;
+    const char *const *allowed_paths; /* single files, likewise */
+    size_t npaths;
+    const char *const *allowed_configs; /* options that stay changeable (see session/guard.h) */
+    size_t nconfigs;
+} eng_lockdown_t;
+
+/* Locks DuckDB down for untrusted clients, in this order: the allowed directories and paths,
+ * external access off (one-way in DuckDB), no extension autoinstall/autoload, no community
+ * extensions, no persistent secrets, then the configuration locked except allowed_configs.
+ * Returns 0, or -1 with *err set naming the setting that failed. */
+int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* The catalog name of the served database ("memory" for an in-memory one). Static for the
+ * database's lifetime. */
+const char *eng_db_catalog(const eng_db_t *db);
 /* Runs CHECKPOINT on a private connection. */
 int eng_db_checkpoint(eng_db_t *db, uerr_t *err);
 /* The DuckDB library version string (static). */
@@ -66,6 +85,13 @@ typedef enum {
     ENG_KIND_EXPLAIN,
     ENG_KIND_PRAGMA,
     ENG_KIND_CALL,
+    ENG_KIND_ATTACH,
+    ENG_KIND_DETACH,
+    ENG_KIND_LOAD,    /* INSTALL / LOAD / UPDATE EXTENSIONS */
+    ENG_KIND_EXPORT,  /* EXPORT DATABASE */
+    ENG_KIND_VACUUM,  /* VACUUM / ANALYZE */
+    ENG_KIND_PREPARE, /* SQL-level PREPARE name AS ... */
+    ENG_KIND_EXECUTE, /* SQL-level EXECUTE name */
 } eng_kind_t;
 
 /* A result column as the client sees it. */

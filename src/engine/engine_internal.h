@@ -12,6 +12,12 @@ struct eng_conn {
     duckdb_connection con;
 };
 
+/* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions
+ * and reads the served catalog's name into *catalog (owned by the caller). */
+int eng__db_setup(duckdb_database db, char **catalog, uerr_t *err);
+/* The DuckDB handle of an opened database (borrowed). */
+duckdb_database eng__db_handle(eng_db_t *db);
+
 /* DuckDB's inferred type of one parameter. A value bound with exactly this type lets DuckDB
  * reuse the prepared plan; any other type makes it re-bind and re-plan at every execution. */
 typedef struct eng__ptype {

@@ -5,6 +5,7 @@
 #ifndef DUCKD_PGWIRE_AUTH_H
 #define DUCKD_PGWIRE_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,10 @@ typedef struct pgw_auth_io {
      * or -1 when the client is gone or sent something malformed. */
     int (*read_msg)(void *ctx, char *type, const uint8_t **payload, size_t *len);
 } pgw_auth_io_t;
+
+/* True when the peer of Unix socket `fd` runs as the same OS user as duckd (SO_PEERCRED):
+ * the operator, who is admin. False for TCP sockets and for other users. */
+bool pgw_auth_peer_is_owner(int fd);
 
 /* Authenticates `user`. On success queues AuthenticationOk and returns 0; on failure returns
  * -1 with *err set (SQLSTATE 28000/28P01); the caller sends it as FATAL and closes. */

@@ -594,6 +594,10 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         uerr_clear(&err);
         return;
     }
+    /* Until the users file lands, the OS user running duckd (on the Unix socket) is admin and
+     * everybody else read_write. */
+    sess_set_role(c->sess, pgw_auth_peer_is_owner(c->fd) ? GUARD_ROLE_ADMIN : GUARD_ROLE_READ_WRITE,
+                  false);
     for (size_t i = 0; i < s->nparams; i++) {
         const char *k = s->params[i].key;
         if (!strcmp(k, "options"))

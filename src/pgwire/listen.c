@@ -68,6 +68,8 @@ int pgw_listen_unix(const char *dir, int port, char *path_out, size_t path_len)
         close(fd);
         return -e;
     }
-    chmod(sa.sun_path, 0777);
+    /* Owner and group only: other local users cannot even connect (PostgreSQL's default is
+     * 0777, relying on authentication alone). */
+    chmod(sa.sun_path, 0770);
     return fd;
 }

@@ -178,20 +178,59 @@ static char *set_value(const toks_t *k, size_t first)
     return b.data;
 }
 
+/* SET/RESET of a DuckDB option (any name compat does not emulate): the guard decides what
+ * runs. i is the name's token, vstart the first value token (k->nt for RESET). The value is
+ * kept as the client wrote it, up to the end of the statement. */
+static bool classify_duckdb_set(const toks_t *k, size_t i, size_t vstart, bool reset,
+                                compat_scope_t scope, compat_t *out)
+{
+    out->action = COMPAT_DUCKDB_SET;
+    out->tag = reset ? "RESET" : "SET";
+    out->param = tok_text(k, i);
+    out->set_scope = scope;
+    if (!reset && !kw(k, vstart, "DEFAULT")) {
+        size_t from = vstart < k->nt ? k->t[vstart].start : k->n;
+        out->value = xstrndup(k->s + from, k->n - from);
+    }
+    return true;
+}
+
+/* SET [SESSION | LOCAL | GLOBAL] name {= | TO} value, RESET [scope] name, and the DuckDB
+ * spellings ALTER SYSTEM SET / RESET (server-wide) and PRAGMA name = value. */
 static bool classify_set(const toks_t *k, compat_t *out)
 {
     size_t i = 1;
     bool reset = kw(k, 0, "RESET");
-    if (!kw(k, 0, "SET") && !reset)
+    compat_scope_t scope = COMPAT_SCOPE_DEFAULT;
+    if (kw(k, 0, "USE") || ((kw(k, 0, "SET") || reset) && kw(k, 1, "VARIABLE"))) {
+        out->set_vetted = true; /* session-local in DuckDB: runs as written */
         return false;
-    if (!reset && (kw(k, 1, "SESSION") || kw(k, 1, "LOCAL")))
-        i = 2;
+    }
+    if (kw(k, 0, "ALTER") && kw(k, 1, "SYSTEM") && (kw(k, 2, "SET") || kw(k, 2, "RESET"))) {
+        reset = kw(k, 2, "RESET");
+        scope = COMPAT_SCOPE_GLOBAL;
+        i = 3;
+    } else if (kw(k, 0, "PRAGMA") && k->nt > 2 && k->s[k->t[2].start] == '=') {
+        return classify_duckdb_set(k, 1, 3, false, scope, out);
+    } else if (!kw(k, 0, "SET") && !reset) {
+        return false;
+    }
+    if (scope == COMPAT_SCOPE_DEFAULT) {
+        if (kw(k, 1, "SESSION"))
+            scope = COMPAT_SCOPE_SESSION;
+        else if (kw(k, 1, "LOCAL"))
+            scope = COMPAT_SCOPE_LOCAL;
+        else if (kw(k, 1, "GLOBAL"))
+            scope = COMPAT_SCOPE_GLOBAL;
+        if (scope != COMPAT_SCOPE_DEFAULT)
+            i = 2;
+    }
     if (kw(k, i, "TRANSACTION") || (kw(k, i, "CHARACTERISTICS"))) {
         out->action = COMPAT_NOOP;
         out->tag = "SET";
         return true;
     }
-    if (reset && kw(k, 1, "ALL")) {
+    if (reset && kw(k, i, "ALL")) {
         out->action = COMPAT_NOOP;
         out->tag = "RESET";
         return true;
@@ -208,12 +247,12 @@ static bool classify_set(const toks_t *k, compat_t *out)
         char *n = tok_text(k, i);
         const compat_param_t *p = compat_param_find(n);
         free(n);
-        if (!p)
-            return false; /* a DuckDB setting: pass through */
-        name = p->name;
         vstart = i + 1;
         if (kw(k, vstart, "TO") || (vstart < k->nt && k->s[k->t[vstart].start] == '='))
             vstart++;
+        if (!p || scope == COMPAT_SCOPE_GLOBAL)
+            return classify_duckdb_set(k, i, reset ? k->nt : vstart, reset, scope, out);
+        name = p->name;
     } else {
         return false;
     }

@@ -21,18 +21,32 @@ typedef enum {
     COMPAT_DEALLOCATE, /* DEALLOCATE name / ALL: drop prepared statements */
     COMPAT_COPY_OUT,   /* COPY ... TO STDOUT: run `sql` and send its rows as COPY data */
     COMPAT_COPY_IN,    /* COPY ... FROM STDIN: `sql` describes the target table */
+    COMPAT_DUCKDB_SET, /* SET/RESET/PRAGMA/ALTER SYSTEM of a DuckDB option: session/guard.h
+                          decides and writes the statement to run (param, value, set_scope) */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
+/* The scope a SET-family statement names. */
+typedef enum {
+    COMPAT_SCOPE_DEFAULT = 0, /* SET x = v, RESET x, PRAGMA x = v */
+    COMPAT_SCOPE_SESSION,     /* SET SESSION x = v */
+    COMPAT_SCOPE_LOCAL,       /* SET LOCAL x = v */
+    COMPAT_SCOPE_GLOBAL       /* SET GLOBAL x = v, ALTER SYSTEM SET x = v */
+} compat_scope_t;
+
 typedef struct compat {
     compat_action_t action;
-    char *sql;              /* owned: statement to run for COMPAT_PASS / COMPAT_BEGIN... */
-    const char *tag;        /* static command tag override, or NULL to derive from the kind */
-    char *param;            /* owned: SET_PARAM canonical name / DEALLOCATE name (NULL = ALL) */
-    char *value;            /* owned: SET_PARAM value, NULL = reset to default */
-    const char *sqlstate;   /* COMPAT_ERROR */
-    const char *message;    /* COMPAT_ERROR (static) */
-    struct copy_opts *copy; /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
+    char *sql;            /* owned: statement to run for COMPAT_PASS / COMPAT_BEGIN... */
+    const char *tag;      /* static command tag override, or NULL to derive from the kind */
+    char *param;          /* owned: SET_PARAM canonical name / DUCKDB_SET option name as written /
+                             DEALLOCATE name (NULL = ALL) */
+    char *value;          /* owned: SET_PARAM value (NULL = reset to default); DUCKDB_SET value text
+                             exactly as written (NULL = RESET) */
+    const char *sqlstate; /* COMPAT_ERROR */
+    const char *message;  /* COMPAT_ERROR (static) */
+    struct copy_opts *copy;   /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
+    compat_scope_t set_scope; /* COMPAT_DUCKDB_SET: the scope the client named */
+    bool set_vetted;          /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
 } compat_t;
 
 /* Looks up the current value of a PostgreSQL parameter for SHOW / current_setting(). */

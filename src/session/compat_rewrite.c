@@ -1442,6 +1442,47 @@ static unsigned cx_needs(const cx_toks_t *k)
     return need;
 }
 
+/* ---- pass: stack-depth guard ---- */
+
+/* DuckDB functions that recurse once per nesting level of a JSON document: their first
+ * argument goes through duckd_json_guard (engine/sandbox.c), which refuses documents deep
+ * enough to exhaust a thread's stack. */
+static const char *const cx_json_recursive[] = {"json_structure", "json_deserialize_sql"};
+
+static bool cx_json_recursive_call(const cx_toks_t *k, size_t i)
+{
+    if (!(cx_kind(k, i, SQLT_WORD) || cx_kind(k, i, SQLT_QIDENT)) || !cx_op(k, i + 1, "(") ||
+        k->match[i + 1] == CX_NONE)
+        return false;
+    char name[64];
+    cx_ident(k, i, name, sizeof name);
+    for (size_t f = 0; f < sizeof cx_json_recursive / sizeof cx_json_recursive[0]; f++)
+        if (strcasecmp(name, cx_json_recursive[f]) == 0)
+            return true;
+    return false;
+}
+
+/* Wraps each unguarded call's first argument; a call nested inside another's argument is
+ * dropped by cx_edit's ordering and wrapped by the next run. */
+static void cx_pass_guard(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    (void)c;
+    for (size_t i = 0; i + 1 < k->nt; i++) {
+        if (!cx_json_recursive_call(k, i))
+            continue;
+        size_t open = i + 1, close = k->match[open], end = open + 1;
+        if (end == close || cx_word(k, end, "duckd_json_guard"))
+            continue;
+        while (end < close && !cx_op(k, end, ",")) {
+            if (k->match[end] != CX_NONE && k->match[end] > end)
+                end = k->match[end];
+            end++;
+        }
+        cx_edit_str(ed, cx_start(k, open + 1), cx_start(k, open + 1), "duckd_json_guard(");
+        cx_edit_str(ed, cx_start(k, end), cx_start(k, end), ")");
+    }
+}
+
 /* Runs one pass up to `times` times over *cur (the statement so far, NULL = original). */
 static void cx_run(cx_pass_fn pass, int times, const char *stmt, size_t len, char **cur,
                    const cx_ctx_t *c)
@@ -1471,7 +1512,12 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
     if (!cx_scan(&k, stmt, len))
         return NULL;
     unsigned need = cx_needs(&k);
+    int guarded = 0;
+    for (size_t i = 0; i + 1 < k.nt; i++)
+        guarded += cx_json_recursive_call(&k, i);
     cx_toks_free(&k);
+    if (guarded)
+        cx_run(cx_pass_guard, guarded, stmt, len, &cur, &c);
     if (need & CX_NEED_OPS)
         cx_run(cx_pass_ops, 3, stmt, len, &cur, &c);
     if (need & CX_NEED_REG)

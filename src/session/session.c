@@ -64,6 +64,8 @@ struct sess {
     sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
     sess_param_t *params;
     char *user;
+    guard_role_t role;
+    bool trusted; /* the operator's own statements (--init): no guard */
 };
 
 /* ---- parameters ---- */
@@ -136,6 +138,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     s->env = env;
     s->txn = 'I';
     s->user = xstrdup(user ? user : "duckd");
+    s->role = GUARD_ROLE_READ_WRITE;
     if (eng_conn_open(env->db, &s->conn, err) != 0) {
         free(s->user);
         free(s);
@@ -200,6 +203,12 @@ void sess_destroy(sess_t *s)
 }
 
 char sess_txn_status(const sess_t *s) { return s->txn; }
+
+void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
+{
+    s->role = role;
+    s->trusted = trusted;
+}
 
 void sess_cancel(sess_t *s) { eng_conn_interrupt(s->conn); }
 
@@ -299,6 +308,64 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
 
 static int sess_yield_stream(sess_t *s, struct sess_portal *p, uerr_t *err);
 
+static guard_ctx_t sess_guard_ctx(const sess_t *s)
+{
+    guard_ctx_t g = {s->role, s->env->read_only, s->env->catalog, s->user, eng_option_known};
+    return g;
+}
+
+/* A SET/RESET of a DuckDB option: the guard turns it into the session-scoped statement to
+ * run (or an admin's explicit server-wide one, which is logged), or refuses it. */
+static int sess_vet_set(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    guard_ctx_t g = sess_guard_ctx(s);
+    ubuf_t sql = UBUF_INIT;
+    bool global = false;
+    if (s->trusted) {
+        ubuf_puts(&sql, st->text);
+    } else if (guard_set(&g, &st->compat, &sql, &global, err) != 0) {
+        ubuf_free(&sql);
+        return -1;
+    }
+    if (global)
+        ulog(ULOG_WARN, "user %s changes a server-wide setting: %s", s->user, ubuf_cstr(&sql));
+    free(st->compat.sql);
+    st->compat.sql = xstrdup(ubuf_cstr(&sql));
+    st->compat.action = COMPAT_PASS;
+    st->compat.set_vetted = true;
+    ubuf_free(&sql);
+    return 0;
+}
+
+/* Checks a prepared statement against the session's role (session/guard.h). PREPARE and
+ * EXPLAIN are judged by the statement inside them too. */
+static int sess_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+{
+    guard_ctx_t g = sess_guard_ctx(s);
+    const char *sql = st->compat.sql;
+    size_t len = strlen(sql), off;
+    eng_kind_t kind = eng_stmt_kind(st->es), inner = ENG_KIND_OTHER;
+    if (s->trusted)
+        return 0;
+    if (st->compat.action == COMPAT_COPY_IN)
+        kind = ENG_KIND_INSERT;
+    if ((kind == ENG_KIND_EXPLAIN || kind == ENG_KIND_PREPARE) &&
+        (off = guard_inner_statement(sql, len)) > 0) {
+        eng_stmt_t *es = NULL;
+        uerr_t ignored = UERR_INIT;
+        char *text = xstrndup(sql + off, len - off);
+        if (eng_prepare(s->conn, text, &es, &ignored) == 0)
+            inner = eng_stmt_kind(es);
+        eng_stmt_free(es);
+        uerr_clear(&ignored);
+        int r = guard_statement(&g, inner, ENG_KIND_OTHER, false, text, strlen(text), err);
+        free(text);
+        if (r != 0)
+            return -1;
+    }
+    return guard_statement(&g, kind, inner, st->compat.set_vetted, sql, len, err);
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, sess_stmt_t **out, uerr_t *err)
@@ -313,6 +380,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         sess_set_aborted_error(err);
         goto out;
     }
+    if (st->compat.action == COMPAT_DUCKDB_SET && sess_vet_set(s, st, err) != 0)
+        goto out;
     switch (st->compat.action) {
     case COMPAT_PASS:
     case COMPAT_COPY_OUT:
@@ -335,6 +404,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                 goto out;
         }
         st->nparams = eng_stmt_nparams(st->es);
+        if (sess_guard(s, st, err) != 0)
+            goto out;
         break;
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
     default: break;
@@ -680,14 +751,40 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
     return 0;
 }
 
+/* A statement's text as logs show it: string literals redacted when it may carry a secret
+ * (CREATE SECRET, ATTACH options, passwords), at most 4 KiB. */
+static void sess_log_text(const char *sql, size_t len, ubuf_t *out)
+{
+    if (len > 4096)
+        len = 4096;
+    if (guard_is_sensitive(sql, len))
+        guard_redact(sql, len, out);
+    else
+        ubuf_append(out, sql, len);
+}
+
+/* Error messages may quote the statement, so a sensitive one's message is not logged. */
+static void sess_log_failed(const char *sql, size_t len, const uerr_t *err)
+{
+    ubuf_t b = UBUF_INIT;
+    bool sensitive = guard_is_sensitive(sql, len > 4096 ? 4096 : len);
+    sess_log_text(sql, len, &b);
+    ulog(ULOG_WARN, "statement failed: %s [SQLSTATE %s]: %s", ubuf_cstr(&b), err->sqlstate,
+         sensitive ? "(message not logged: the statement may carry a secret)" : err->message);
+    ubuf_free(&b);
+}
+
 static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_t *err)
 {
     if (err && uerr_isset(err))
-        ulog(ULOG_WARN, "statement failed: %s [SQLSTATE %s]: %s", p->stmt->text, err->sqlstate,
-             err->message);
-    else if (s->env->log_statements)
-        ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", p->stmt->text, sess_now_ms() - t0,
+        sess_log_failed(p->stmt->text, strlen(p->stmt->text), err);
+    else if (s->env->log_statements) {
+        ubuf_t b = UBUF_INIT;
+        sess_log_text(p->stmt->text, strlen(p->stmt->text), &b);
+        ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", ubuf_cstr(&b), sess_now_ms() - t0,
              (long long)p->rows);
+        ubuf_free(&b);
+    }
 }
 
 /* ---- COPY ... TO STDOUT ---- */
@@ -1144,8 +1241,7 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
         sess_stmt_t *st = NULL;
         bool suspended;
         if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, &st, err) != 0) {
-            ulog(ULOG_WARN, "statement failed: %.*s [SQLSTATE %s]: %s", (int)r[i].len,
-                 sql + r[i].start, err->sqlstate, err->message);
+            sess_log_failed(sql + r[i].start, r[i].len, err);
             goto out;
         }
         sess_portal_t *p = portal_new(st, "");

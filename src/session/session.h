@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "session/guard.h"
 #include "util/err.h"
 
 typedef struct sess sess_t;
@@ -55,6 +56,8 @@ typedef struct sess_env {
     bool log_statements;
     size_t max_copy_row;        /* COPY FROM STDIN: the largest row accepted, bytes */
     const char *server_version; /* e.g. "15.0 (duckd 0.1.0)" */
+    bool read_only;             /* the database is open read-only (--read-only) */
+    const char *catalog;        /* the served database's catalog name */
 } sess_env_t;
 
 /* Creates a session with its own engine connection. `user`, `database` and
@@ -66,6 +69,9 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
  * extra_float_digits, ...). Returns true if it is a parameter duckd emulates; others are
  * ignored by the caller. */
 bool sess_set_startup_option(sess_t *s, const char *name, const char *value);
+/* Sets the session's role (default read_write); the front-end calls it after authentication.
+ * `trusted` sessions (the operator's --init script) skip the guard altogether. */
+void sess_set_role(sess_t *s, guard_role_t role, bool trusted);
 /* Destroys the session: closes portals and statements, rolls back, closes the connection. */
 void sess_destroy(sess_t *s);
 

@@ -42,13 +42,22 @@ void ulog(ulog_level_t level, const char *fmt, ...)
                      "%04d-%02d-%02d %02d:%02d:%02d.%03ldZ [%d] %s: ", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                      ts.tv_nsec / 1000000, (int)getpid(), names[level]);
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
+    size_t mlen = m < 0 ? 0 : (size_t)m >= sizeof msg ? sizeof msg - 1 : (size_t)m;
+    /* Client-supplied text (user names, SQL) must not forge log lines: control characters are
+     * written as \xNN, one line per call. */
+    size_t len = n < 0 ? 0 : (size_t)n;
+    for (size_t i = 0; i < mlen && len < sizeof line - 6; i++) {
+        unsigned char c = (unsigned char)msg[i];
+        if (c < 0x20 || c == 0x7f)
+            len += (size_t)snprintf(line + len, 5, "\\x%02x", c);
+        else
+            line[len++] = (char)c;
+    }
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;

@@ -159,9 +159,38 @@ static void test_classify_set_show(void **state)
     assert_int_equal(c.action, COMPAT_SET_PARAM);
     assert_null(c.value);
     compat_free(&c);
-    classify("SET threads = 2", &c); /* a DuckDB setting */
+    classify("SET threads = 2", &c); /* a DuckDB setting: session/guard decides */
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    assert_string_equal(c.param, "threads");
+    assert_string_equal(c.value, "2");
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_DEFAULT);
+    compat_free(&c);
+    classify("SET GLOBAL memory_limit TO '1GB'", &c);
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    assert_string_equal(c.value, "'1GB'");
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_GLOBAL);
+    compat_free(&c);
+    classify("ALTER SYSTEM RESET threads", &c);
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    assert_null(c.value);
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_GLOBAL);
+    compat_free(&c);
+    classify("PRAGMA threads = 4", &c);
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    assert_string_equal(c.param, "threads");
+    assert_string_equal(c.value, "4");
+    compat_free(&c);
+    classify("SET SESSION default_order TO DEFAULT", &c);
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    assert_null(c.value);
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_SESSION);
+    compat_free(&c);
+    classify("USE memory", &c); /* session-local in DuckDB */
     assert_int_equal(c.action, COMPAT_PASS);
-    assert_string_equal(c.sql, "SET threads = 2");
+    assert_true(c.set_vetted);
+    compat_free(&c);
+    classify("SET VARIABLE x = 1", &c);
+    assert_true(c.set_vetted);
     compat_free(&c);
     classify("SHOW standard_conforming_strings", &c);
     assert_int_equal(c.action, COMPAT_PASS);
