@@ -217,15 +217,48 @@ static int open_listeners(const cfg_t *cfg, server_t *sv)
     return 0;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An accept() failure. Running out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM)
+ * leaves the connection in the backlog, so polling again at once would spin: the listeners
+ * are then left alone for ACCEPT_BACKOFF_MS, and the failure is logged at most once a second.
+ * Returns the time until which the listeners are not polled (0 = none). */
+#define ACCEPT_BACKOFF_MS 100
+static int64_t accept_failed(int err, int64_t *last_log_ms)
+{
+    if (err == EINTR || err == EAGAIN || err == ECONNABORTED || err == EPROTO)
+        return 0; /* the client went away, or another wake-up took it: nothing to wait for */
+    int64_t now = mono_ms();
+    if (now - *last_log_ms >= 1000) {
+        ulog(ULOG_WARN, "accept failed: %s; not accepting for %d ms", strerror(err),
+             ACCEPT_BACKOFF_MS);
+        *last_log_ms = now;
+    }
+    return now + ACCEPT_BACKOFF_MS;
+}
+
 /* Accepts connections until a termination signal arrives. */
 static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_threads)
 {
     struct pollfd p[3];
+    int64_t backoff_until = 0, last_log_ms = -1000000;
     for (int i = 0; i < sv->nfds; i++)
         p[i] = (struct pollfd){sv->fds[i], POLLIN, 0};
     p[sv->nfds] = (struct pollfd){sv->sigfd, POLLIN, 0};
     for (;;) {
-        int r = poll(p, (nfds_t)sv->nfds + 1, -1);
+        int64_t wait = backoff_until ? backoff_until - mono_ms() : -1;
+        if (backoff_until && wait <= 0) {
+            backoff_until = 0;
+            wait = -1;
+        }
+        for (int i = 0; i < sv->nfds; i++) /* a negative fd is skipped by poll */
+            p[i].fd = backoff_until ? -1 : sv->fds[i];
+        int r = poll(p, (nfds_t)sv->nfds + 1, (int)wait);
         if (r < 0 && errno == EINTR)
             continue;
         if (p[sv->nfds].revents) {
@@ -234,14 +267,17 @@ static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_thre
                 ulog(ULOG_INFO, "received %s: shutting down", strsignal((int)si.ssi_signo));
             return;
         }
-        for (int i = 0; i < sv->nfds; i++) {
+        for (int i = 0; i < sv->nfds && !backoff_until; i++) {
             if (!p[i].revents)
                 continue;
             int fd = accept4(sv->fds[i], NULL, NULL, SOCK_CLOEXEC);
-            if (fd < 0)
+            if (fd < 0) {
+                backoff_until = accept_failed(errno, &last_log_ms);
                 continue;
-            /* Sessions are capped by max_connections after startup; this caps the threads of
-             * connections still in startup (or being refused) so a flood cannot exhaust us. */
+            }
+            /* Sessions are capped by max_connections after authentication and connections in
+             * startup by max_startup_connections (the oldest is evicted); this backstop only
+             * bounds threads that are on their way out (refused or evicted, still closing). */
             if (pgw_conn_active() >= max_threads) {
                 ulog(ULOG_WARN, "too many connection attempts in progress (%d): closing",
                      pgw_conn_active());
@@ -333,8 +369,18 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
 
-    sess_env_t env = {db,     cfg.log_statements, (size_t)cfg.max_message_size,
-                      "15.0", cfg.read_only,      eng_db_catalog(db)};
+    sess_env_t env = {db,
+                      cfg.log_statements,
+                      (size_t)cfg.max_message_size,
+                      "15.0",
+                      (size_t)cfg.max_row_size,
+                      cfg.max_prepared_statements,
+                      cfg.max_portals,
+                      cfg.statement_timeout,
+                      cfg.idle_in_transaction_session_timeout,
+                      cfg.idle_session_timeout,
+                      cfg.read_only,
+                      eng_db_catalog(db)};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
@@ -346,9 +392,18 @@ int main(int argc, char **argv)
     sreg_init(cfg.max_connections);
     if (open_listeners(&cfg, &sv) != 0)
         goto out;
-    pgw_server_cfg_t pcfg = {&env, (size_t)cfg.max_message_size, (size_t)cfg.output_buffer};
+    pgw_server_cfg_t pcfg = {&env,
+                             (size_t)cfg.max_message_size,
+                             (size_t)cfg.output_buffer,
+                             cfg.authentication_timeout * 1000,
+                             cfg.max_startup_connections,
+                             (size_t)cfg.max_pending_input};
+    if (sreg_watchdog_start(100) != 0) {
+        fprintf(stderr, "duckd: cannot start the watchdog thread\n");
+        goto out;
+    }
     ulog(ULOG_INFO, "ready to accept connections");
-    accept_loop(&sv, &pcfg, cfg.max_connections + 64);
+    accept_loop(&sv, &pcfg, cfg.max_connections + cfg.max_startup_connections + 64);
 
     for (int i = 0; i < sv.nfds; i++) {
         close(sv.fds[i]);
@@ -359,6 +414,7 @@ int main(int argc, char **argv)
     shutdown_sessions(&cfg);
     rc = 0;
 out:
+    sreg_watchdog_stop();
     for (int i = 0; i < sv.nfds; i++)
         if (sv.fds[i] >= 0)
             close(sv.fds[i]);

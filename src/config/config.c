@@ -25,6 +25,7 @@
 #define CFG_TYPE_INT(lo, hi) CFG_T_INT, lo, hi, NULL
 #define CFG_TYPE_SIZE(lo, hi) CFG_T_SIZE, lo, hi, NULL
 #define CFG_TYPE_DURATION(lo, hi) CFG_T_DURATION, lo, hi, NULL
+#define CFG_TYPE_MILLIS(lo, hi) CFG_T_MILLIS, lo, hi, NULL
 #define CFG_TYPE_ENUM(choices) CFG_T_ENUM, 0, 0, choices
 
 #define CFG_TYPEID_STRING CFG_T_STRING
@@ -33,6 +34,7 @@
 #define CFG_TYPEID_INT(lo, hi) CFG_T_INT
 #define CFG_TYPEID_SIZE(lo, hi) CFG_T_SIZE
 #define CFG_TYPEID_DURATION(lo, hi) CFG_T_DURATION
+#define CFG_TYPEID_MILLIS(lo, hi) CFG_T_MILLIS
 #define CFG_TYPEID_ENUM(choices) CFG_T_ENUM
 
 #define CFG_SEC_server CFG_SEC_SERVER
@@ -47,11 +49,11 @@
 
 /* Which field C types a setting type may be stored in. */
 #define CFG_FITS(t, f)                                                                             \
-    ((t) == CFG_T_ENUM                           ? (f) != CFG_F_BOOL && (f) != CFG_F_I64           \
-     : (t) == CFG_T_INT || (t) == CFG_T_DURATION ? (f) == CFG_F_INT                                \
-     : (t) == CFG_T_SIZE                         ? (f) == CFG_F_I64                                \
-     : (t) == CFG_T_BOOL                         ? (f) == CFG_F_BOOL                               \
-                                                 : (f) == CFG_F_STR)
+    ((t) == CFG_T_ENUM ? (f) != CFG_F_BOOL && (f) != CFG_F_I64                                     \
+     : (t) == CFG_T_INT || (t) == CFG_T_DURATION || (t) == CFG_T_MILLIS ? (f) == CFG_F_INT         \
+     : (t) == CFG_T_SIZE                                                ? (f) == CFG_F_I64         \
+     : (t) == CFG_T_BOOL                                                ? (f) == CFG_F_BOOL        \
+                                                                        : (f) == CFG_F_STR)
 #define CFG_CHECK_server(key, t)                                                                   \
     _Static_assert(CFG_FITS(t, CFG_FIELD_KIND(((cfg_t *)0)->key)),                                 \
                    "cfg_t." #key " does not have the C type its setting type needs");

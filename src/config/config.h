@@ -75,6 +75,18 @@ typedef struct cfg {
     char *allowed_directories; /* comma-separated; "" = none */
     char *allowed_paths;       /* comma-separated; "" = none */
 
+    /* [server] limits and timeouts against hostile or runaway clients */
+    int max_startup_connections; /* connections in startup/auth; the oldest is evicted */
+    int authentication_timeout;  /* seconds from connect to finish startup and auth */
+    int64_t max_pending_input;   /* bytes of partial messages all connections may hold */
+    int64_t max_row_size;        /* largest result row sent to a client, bytes */
+    int max_prepared_statements; /* named prepared statements per session */
+    int max_portals;             /* named portals per session */
+    int statement_timeout;       /* default statement_timeout, ms (0 = off) */
+    /* default idle_in_transaction_session_timeout and idle_session_timeout, ms (0 = off) */
+    int idle_in_transaction_session_timeout;
+    int idle_session_timeout;
+
     /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
      * well-known keys that are set (table order), then other file keys (file order). */
     cfg_duckdb_opt_t *duckdb;

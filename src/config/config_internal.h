@@ -22,6 +22,7 @@ typedef enum {
     CFG_T_INT,      /* min..max */
     CFG_T_SIZE,     /* bytes, min..max */
     CFG_T_DURATION, /* seconds, min..max */
+    CFG_T_MILLIS,   /* milliseconds (PostgreSQL's time units), min..max */
     CFG_T_ENUM      /* one of choices */
 } cfg_type_t;
 
@@ -35,7 +36,7 @@ typedef struct cfg_def {
     cfg_section_t section;
     const char *key;
     cfg_type_t type;
-    int64_t min, max;    /* INT, SIZE (bytes), DURATION (seconds) */
+    int64_t min, max;    /* INT, SIZE (bytes), DURATION (seconds), MILLIS (ms) */
     const char *choices; /* ENUM: "a|b|c" */
     const char *dflt;    /* default as text; NULL: unset ([duckdb] rows) */
     const char *flag;    /* "--port"; NULL: none */

@@ -54,7 +54,7 @@ static const char *metavar(const cfg_def_t *d)
     static const char *const names[] = {
         [CFG_T_STRING] = "VALUE", [CFG_T_PATH] = "PATH", [CFG_T_BOOL] = "",
         [CFG_T_INT] = "N",        [CFG_T_SIZE] = "SIZE", [CFG_T_DURATION] = "SECONDS",
-        [CFG_T_ENUM] = NULL};
+        [CFG_T_MILLIS] = "MS",    [CFG_T_ENUM] = NULL};
     return d->type == CFG_T_ENUM ? d->choices : names[d->type];
 }
 

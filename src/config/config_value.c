@@ -32,6 +32,9 @@ static const unit_t size_units[] = {
 };
 
 static const unit_t duration_units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}};
+/* PostgreSQL's units of a millisecond-based setting such as statement_timeout. */
+static const unit_t millis_units[] = {{"", 1},        {"ms", 1},      {"s", 1000},
+                                      {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
 
 /* Reads the decimal digits at *s (at least one) into *out and advances *s past them. */
 static num_status_t read_digits(const char **s, int64_t *out)
@@ -137,6 +140,8 @@ static void append_range(ubuf_t *b, const cfg_def_t *d)
     }
     if (d->type == CFG_T_DURATION)
         ubuf_puts(b, " seconds");
+    else if (d->type == CFG_T_MILLIS)
+        ubuf_puts(b, " milliseconds");
 }
 
 /* Appends "persistent, ephemeral or memory". */
@@ -154,16 +159,23 @@ static void append_choices(ubuf_t *b, const char *choices)
 /* Parses a number-like type into v->num; appends the problem to why on failure. */
 static bool parse_number(const cfg_def_t *d, const char *text, cfg_value_t *v, ubuf_t *why)
 {
-    static const char *const what[] = {
-        [CFG_T_INT] = "integer", [CFG_T_SIZE] = "size", [CFG_T_DURATION] = "duration"};
+    static const char *const what[] = {[CFG_T_INT] = "integer",
+                                       [CFG_T_SIZE] = "size",
+                                       [CFG_T_DURATION] = "duration",
+                                       [CFG_T_MILLIS] = "duration"};
     static const char *const hint[] = {[CFG_T_INT] = "",
                                        [CFG_T_SIZE] = "a byte count or e.g. 64MB, 16KiB; ",
-                                       [CFG_T_DURATION] = "seconds, e.g. 10, 10s, 2m; "};
+                                       [CFG_T_DURATION] = "seconds, e.g. 10, 10s, 2m; ",
+                                       [CFG_T_MILLIS] =
+                                           "milliseconds, e.g. 500, 500ms, 5s, 1min; "};
     num_status_t st;
     if (d->type == CFG_T_INT)
         st = parse_int(text, &v->num);
     else if (d->type == CFG_T_SIZE)
         st = parse_scaled(text, size_units, sizeof size_units / sizeof size_units[0], &v->num);
+    else if (d->type == CFG_T_MILLIS)
+        st =
+            parse_scaled(text, millis_units, sizeof millis_units / sizeof millis_units[0], &v->num);
     else
         st = parse_scaled(text, duration_units, sizeof duration_units / sizeof duration_units[0],
                           &v->num);
@@ -190,7 +202,8 @@ bool cfg__parse_value(const cfg_def_t *d, const char *text, cfg_value_t *v, ubuf
     switch (d->type) {
     case CFG_T_INT:
     case CFG_T_SIZE:
-    case CFG_T_DURATION: ok = parse_number(d, text, v, why); break;
+    case CFG_T_DURATION:
+    case CFG_T_MILLIS: ok = parse_number(d, text, v, why); break;
     case CFG_T_BOOL:
         ok = parse_bool(text, &v->boolean);
         if (!ok)
@@ -247,11 +260,12 @@ void cfg__env_name(ubuf_t *b, const char *key)
 void cfg__describe_type(ubuf_t *b, const cfg_def_t *d)
 {
     static const char *const names[] = {
-        [CFG_T_STRING] = "string", [CFG_T_PATH] = "path",  [CFG_T_BOOL] = "boolean",
-        [CFG_T_INT] = "integer ",  [CFG_T_SIZE] = "size ", [CFG_T_DURATION] = "duration ",
-        [CFG_T_ENUM] = "one of "};
+        [CFG_T_STRING] = "string",    [CFG_T_PATH] = "path",   [CFG_T_BOOL] = "boolean",
+        [CFG_T_INT] = "integer ",     [CFG_T_SIZE] = "size ",  [CFG_T_DURATION] = "duration ",
+        [CFG_T_MILLIS] = "duration ", [CFG_T_ENUM] = "one of "};
     ubuf_puts(b, names[d->type]);
-    if (d->type == CFG_T_INT || d->type == CFG_T_SIZE || d->type == CFG_T_DURATION)
+    if (d->type == CFG_T_INT || d->type == CFG_T_SIZE || d->type == CFG_T_DURATION ||
+        d->type == CFG_T_MILLIS)
         append_range(b, d);
     else if (d->type == CFG_T_ENUM)
         append_choices(b, d->choices);

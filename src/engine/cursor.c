@@ -27,6 +27,7 @@ struct eng_cursor {
     size_t nmat, mat_pos;
     bool materialized;
     ubuf_t scratch;    /* encoded values of the current row */
+    size_t max_row;    /* cap on scratch's length per row; 0 = none */
     eng_value_t *vals; /* one per column */
     size_t *offs;      /* one per column */
 };
@@ -154,6 +155,8 @@ void eng_cursor_set_formats(eng_cursor_t *cur, const int16_t *formats, size_t n)
         cur->formats[i] = n == 0 ? 0 : (n == 1 ? formats[0] : (i < n ? formats[i] : 0));
 }
 
+void eng_cursor_set_max_row(eng_cursor_t *cur, size_t max_bytes) { cur->max_row = max_bytes; }
+
 bool eng_cursor_has_rows(const eng_cursor_t *cur)
 {
     return cur->rtype == DUCKDB_RESULT_TYPE_QUERY_RESULT;
@@ -215,7 +218,28 @@ static int cursor_read_count(eng_cursor_t *cur, uerr_t *err)
     return r < 0 ? -1 : 0;
 }
 
-static void cursor_encode_row(eng_cursor_t *cur, idx_t row)
+/* The encoded size of a string-like value, known before encoding it (0 for other types,
+ * which are checked after encoding: DuckDB already holds them, and they are not copied twice). */
+static size_t cursor_value_size(const eng_cursor_t *cur, size_t c, idx_t row)
+{
+    duckdb_type t = cur->enc[c].type;
+    if (t != DUCKDB_TYPE_VARCHAR && t != DUCKDB_TYPE_BLOB)
+        return 0;
+    duckdb_string_t *str = (duckdb_string_t *)duckdb_vector_get_data(cur->vecs[c]) + row;
+    size_t n = duckdb_string_t_length(*str);
+    return t == DUCKDB_TYPE_BLOB && cur->formats[c] == 0 ? 2 + 2 * n : n; /* text bytea: \x hex */
+}
+
+static int cursor_row_too_big(const eng_cursor_t *cur, size_t need, uerr_t *err)
+{
+    uerr_set(err, "54000", "row is too big");
+    uerr_set_detail(err, "A result row needs at least %zu bytes; max_row_size is %zu.", need,
+                    cur->max_row);
+    return -1;
+}
+
+/* Encodes one row into scratch; fails with 54000 when it would exceed max_row. */
+static int cursor_encode_row(eng_cursor_t *cur, idx_t row, uerr_t *err)
 {
     ubuf_reset(&cur->scratch);
     for (size_t c = 0; c < cur->ncols; c++) {
@@ -225,8 +249,13 @@ static void cursor_encode_row(eng_cursor_t *cur, idx_t row)
             cur->offs[c] = SIZE_MAX;
             continue;
         }
+        size_t need = cur->max_row ? cur->scratch.len + cursor_value_size(cur, c, row) : 0;
+        if (cur->max_row && need > cur->max_row)
+            return cursor_row_too_big(cur, need, err);
         cur->offs[c] = cur->scratch.len;
         eng__encode(&cur->scratch, &cur->enc[c], v, row, cur->formats[c]);
+        if (cur->max_row && cur->scratch.len > cur->max_row)
+            return cursor_row_too_big(cur, cur->scratch.len, err);
         cur->vals[c].len = (int32_t)(cur->scratch.len - cur->offs[c]);
     }
     for (size_t c = 0; c < cur->ncols; c++) {
@@ -237,6 +266,7 @@ static void cursor_encode_row(eng_cursor_t *cur, idx_t row)
             cur->vals[c].data = cur->scratch.data ? cur->scratch.data + cur->offs[c] : "";
         }
     }
+    return 0;
 }
 
 int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx, int64_t *nrows,
@@ -260,7 +290,8 @@ int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *c
             }
             continue;
         }
-        cursor_encode_row(cur, cur->pos++);
+        if (cursor_encode_row(cur, cur->pos++, err) != 0)
+            return -1;
         sent++;
         *nrows = sent;
         if (fn && fn(ctx, cur->vals, cur->ncols) != 0)

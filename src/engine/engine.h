@@ -147,6 +147,10 @@ typedef int (*eng_row_fn)(void *ctx, const eng_value_t *vals, size_t ncols);
 
 /* Sets per-column output formats (0 text, 1 binary); n 0 = all text, 1 = applies to all. */
 void eng_cursor_set_formats(eng_cursor_t *cur, const int16_t *formats, size_t n);
+/* Caps the encoded size of one row at max_bytes (0 = no cap): a row that would be larger fails
+ * eng_cursor_fetch with SQLSTATE 54000 before it is copied, so a huge value (repeat('x', 1e9))
+ * costs no memory beyond DuckDB's own. */
+void eng_cursor_set_max_row(eng_cursor_t *cur, size_t max_bytes);
 /* Streams up to max_rows rows (0 = all) into fn. Sets *done when the result is exhausted.
  * Returns 0, or -1 with *err set on a DuckDB error (or with err unset if fn stopped). */
 int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx, int64_t *nrows,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pgwire/auth.h"
@@ -22,7 +23,26 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define CONN_STARTUP_TIMEOUT_MS 60000
+#define CONN_READ_CHUNK 65536
+/* Input buffer bytes a connection may hold without drawing on max_pending_input. */
+#define CONN_IN_ALLOWANCE (2 * CONN_READ_CHUNK)
+
+/* A connection that has not finished startup and authentication: linked, oldest first, in
+ * conn_startup_list by the accept thread; unlinked by its connection thread when startup ends
+ * or by the accept thread when it is evicted. Guarded by conn_startup_mu. */
+typedef struct conn_startup {
+    int fd;       /* the client socket; open while the entry is linked */
+    bool linked;  /* in the list */
+    bool evicted; /* the accept thread shut the socket down to make room */
+    struct conn_startup *prev, *next;
+} conn_startup_t;
+
+static pthread_mutex_t conn_startup_mu = PTHREAD_MUTEX_INITIALIZER;
+static conn_startup_t *conn_startup_oldest, *conn_startup_newest;
+static int conn_startup_n;
+
+/* Bytes of input buffers beyond CONN_IN_ALLOWANCE, summed over all connections. */
+static _Atomic int64_t conn_pending_input;
 
 typedef enum {
     CONN_STARTUP = 0, /* waiting for the startup packet (or SSLRequest / CancelRequest) */
@@ -46,9 +66,82 @@ typedef struct conn {
     char *close_reason; /* why the connection ended (owned) */
     bool io_failed;     /* the socket is dead: stop writing */
     double t_start;
+    int64_t auth_deadline_ms; /* CLOCK_MONOTONIC ms by which startup and auth must end */
+    conn_startup_t *startup;  /* owned: the startup-list entry until startup ends */
+    bool evicted;             /* closed during startup to make room for a newer connection */
+    int64_t idle_since_ms;    /* when ReadyForQuery was sent; 0 while a batch is in progress */
+    size_t in_charged;        /* bytes of in.cap drawn from conn_pending_input */
 } conn_t;
 
+static int64_t conn_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- connections in startup ---- */
+
+static void conn_startup_unlink_locked(conn_startup_t *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        conn_startup_oldest = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        conn_startup_newest = e->prev;
+    e->prev = e->next = NULL;
+    e->linked = false;
+    conn_startup_n--;
+}
+
+/* Accept thread: links a new startup connection (returned, owned by its connection thread),
+ * first evicting the oldest ones while max are in startup: their sockets are shut down, which
+ * their threads see as end of input. */
+static conn_startup_t *conn_startup_add(int fd, int max)
+{
+    conn_startup_t *e = xcalloc(1, sizeof *e);
+    e->fd = fd;
+    pthread_mutex_lock(&conn_startup_mu);
+    while (max > 0 && conn_startup_n >= max && conn_startup_oldest) {
+        conn_startup_t *old = conn_startup_oldest;
+        conn_startup_unlink_locked(old);
+        old->evicted = true;
+        shutdown(old->fd, SHUT_RDWR);
+    }
+    e->prev = conn_startup_newest;
+    if (conn_startup_newest)
+        conn_startup_newest->next = e;
+    else
+        conn_startup_oldest = e;
+    conn_startup_newest = e;
+    e->linked = true;
+    conn_startup_n++;
+    pthread_mutex_unlock(&conn_startup_mu);
+    return e;
+}
+
+/* Connection thread: startup is over (or the connection ends); idempotent. Must run before
+ * the socket is closed, since a linked entry's fd may be shut down by the accept thread. */
+static void conn_startup_leave(conn_t *c)
+{
+    if (!c->startup)
+        return;
+    pthread_mutex_lock(&conn_startup_mu);
+    if (c->startup->linked)
+        conn_startup_unlink_locked(c->startup);
+    c->evicted = c->startup->evicted;
+    pthread_mutex_unlock(&conn_startup_mu);
+    free(c->startup);
+    c->startup = NULL;
+}
+
 /* ---- I/O ---- */
+
+static void conn_error(conn_t *c, const char *severity, const char *sqlstate, const char *msg,
+                       const char *detail, const char *hint);
 
 static void conn_set_reason(conn_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void conn_set_reason(conn_t *c, const char *fmt, ...)
@@ -91,22 +184,98 @@ static int conn_maybe_flush(conn_t *c)
     return c->out.len >= c->cfg->output_buffer ? conn_flush(c) : 0;
 }
 
-/* Reads more input. Returns 1 on data, 0 on EOF / shutdown, -1 on error. Waits on the
- * shutdown eventfd too, so an idle connection ends when the server stops. */
-static int conn_read_more(conn_t *c)
+/* The capacity the input buffer should grow to for want bytes: doubling, but no further
+ * than the message being received needs (its length is known once its header is in). */
+static size_t conn_in_target(const conn_t *c, size_t want)
 {
-    struct pollfd p[2] = {{c->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
-    /* A client that connects and never completes the startup packet must not hold a thread
-     * forever (PostgreSQL's authentication_timeout is 60 s too). */
-    int timeout_ms = c->state == CONN_STARTUP ? CONN_STARTUP_TIMEOUT_MS : -1;
-    for (;;) {
-        int r = poll(p, p[1].fd >= 0 ? 2 : 1, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0) {
-            conn_set_reason(c, "startup packet timeout");
+    size_t cap = c->in.cap ? c->in.cap : CONN_IN_ALLOWANCE;
+    while (cap < want)
+        cap *= 2;
+    if (c->state != CONN_STARTUP && c->in.len >= 5) {
+        const uint8_t *h = (const uint8_t *)c->in.data;
+        size_t total = 1 + ((size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4]);
+        if (total + CONN_READ_CHUNK + 1 >= want && total + CONN_READ_CHUNK + 1 < cap)
+            cap = total + CONN_READ_CHUNK + 1;
+    }
+    return cap;
+}
+
+/* Gives back the input buffer's share of max_pending_input (when it is empty or closing). */
+static void conn_in_release(conn_t *c)
+{
+    if (c->in.cap > CONN_IN_ALLOWANCE && c->in.len == 0) {
+        ubuf_free(&c->in);
+        atomic_fetch_sub(&conn_pending_input, (int64_t)c->in_charged);
+        c->in_charged = 0;
+    }
+}
+
+/* Makes room to read CONN_READ_CHUNK more bytes. Growth beyond CONN_IN_ALLOWANCE first draws
+ * on the server-wide max_pending_input budget; when that is exhausted the client gets FATAL
+ * 53200 and -1 is returned (the connection closes), never an abort. */
+static int conn_in_room(conn_t *c)
+{
+    size_t want = c->in.len + CONN_READ_CHUNK + 1;
+    if (want <= c->in.cap)
+        return 0;
+    size_t cap = conn_in_target(c, want);
+    size_t charge = cap > CONN_IN_ALLOWANCE ? cap - CONN_IN_ALLOWANCE : 0;
+    if (charge > c->in_charged) {
+        int64_t extra = (int64_t)(charge - c->in_charged);
+        int64_t before = atomic_fetch_add(&conn_pending_input, extra);
+        if (before + extra > (int64_t)c->cfg->max_pending_input) {
+            atomic_fetch_sub(&conn_pending_input, extra);
+            char detail[160];
+            snprintf(detail, sizeof detail,
+                     "server input budget exhausted: partially received messages of all "
+                     "connections reached max_pending_input (%zu bytes)",
+                     c->cfg->max_pending_input);
+            conn_error(c, "FATAL", "53200", "out of memory", detail, NULL);
+            (void)conn_flush(c);
+            conn_set_reason(c, "input budget exhausted (max_pending_input)");
+            c->state = CONN_CLOSING;
             return -1;
         }
+        c->in_charged = charge;
+    }
+    c->in.data = xrealloc(c->in.data, cap);
+    c->in.cap = cap;
+    return 0;
+}
+
+/* The poll timeout: the authentication deadline during startup, else until the idle
+ * deadline (idle_ms after ReadyForQuery; -1 = none). 0 means the deadline has passed. */
+static int conn_poll_timeout(const conn_t *c, int64_t idle_ms)
+{
+    int64_t until;
+    if (c->state == CONN_STARTUP)
+        until = c->auth_deadline_ms;
+    else if (idle_ms > 0 && c->idle_since_ms)
+        until = c->idle_since_ms + idle_ms;
+    else
+        return -1;
+    int64_t left = until - conn_clock_ms();
+    return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Reads more input. Returns 1 on data, 0 on EOF / shutdown, -1 on error, -2 when idle_ms
+ * (see conn_poll_timeout; -1 = none) passed. During startup the authentication deadline
+ * applies, measured from connect, so a socket that trickles its startup packet (or, later,
+ * its SCRAM messages) gains nothing by it. Waits on the shutdown eventfd too, so an idle
+ * connection ends when the server stops. */
+static int conn_read_more(conn_t *c, int64_t idle_ms)
+{
+    struct pollfd p[2] = {{c->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
+    for (;;) {
+        int r = poll(p, p[1].fd >= 0 ? 2 : 1, conn_poll_timeout(c, idle_ms));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0 && c->state == CONN_STARTUP) {
+            conn_set_reason(c, "authentication timeout");
+            return -1;
+        }
+        if (r == 0)
+            return -2;
         if (r < 0)
             return -1;
         if (p[0].revents)
@@ -114,7 +283,8 @@ static int conn_read_more(conn_t *c)
         if (p[1].revents)
             return 0;
     }
-    ubuf_reserve(&c->in, 65536);
+    if (conn_in_room(c) != 0)
+        return -1;
     ssize_t n;
     do
         n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
@@ -169,6 +339,7 @@ static void conn_ready(conn_t *c)
 {
     pgw_put_ready(&c->out, c->sess ? sess_txn_status(c->sess) : 'I');
     (void)conn_flush(c);
+    c->idle_since_ms = conn_clock_ms();
 }
 
 /* ---- session sink ---- */
@@ -268,7 +439,7 @@ static int sink_copy_in_read(void *ctx, const void **data, size_t *len, uerr_t *
         if (st == PGW_FRAME_NEED_MORE) {
             ubuf_consume(&c->in, c->in_pos); /* the data handed out last is no longer used */
             c->in_pos = 0;
-            int r = conn_read_more(c);
+            int r = conn_read_more(c, -1);
             if (r <= 0) {
                 conn_set_reason(c, r == 0 ? "client disconnected during COPY" : "read failed");
                 c->state = CONN_CLOSING;
@@ -477,6 +648,7 @@ static void on_query(conn_t *c, const uint8_t *p, size_t n)
 /* Dispatches one regular message. */
 static void conn_dispatch(conn_t *c, char type, const uint8_t *p, size_t n)
 {
+    c->idle_since_ms = 0;
     if (c->state == CONN_SKIP && type != 'S' && type != 'X')
         return;
     switch (type) {
@@ -575,6 +747,20 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
     uerr_t err = UERR_INIT;
     if (conn_startup_params(c, s) != 0)
         return;
+    pgw_auth_io_t io = {c, &c->out, auth_flush, auth_read};
+    if (pgw_auth_run(PGW_AUTH_TRUST, c->user, &io, &err) != 0) {
+        conn_fatal(c, err.sqlstate, err.message);
+        uerr_clear(&err);
+        return;
+    }
+    /* Authenticated: from here on the connection holds a session slot, not a startup one
+     * (PostgreSQL, too, checks max_connections only after authentication). */
+    conn_startup_leave(c);
+    if (c->evicted) {
+        conn_set_reason(c, "evicted during startup (max_startup_connections)");
+        c->state = CONN_CLOSING;
+        return;
+    }
     if (!sreg_admit(&c->reg, c->fd)) {
         conn_fatal(c, sreg_shutting_down() ? "57P03" : "53300",
                    sreg_shutting_down() ? "the database system is shutting down"
@@ -582,12 +768,6 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         return;
     }
     c->registered = true;
-    pgw_auth_io_t io = {c, &c->out, auth_flush, auth_read};
-    if (pgw_auth_run(PGW_AUTH_TRUST, c->user, &io, &err) != 0) {
-        conn_fatal(c, err.sqlstate, err.message);
-        uerr_clear(&err);
-        return;
-    }
     if (sess_create(c->cfg->env, c->user, c->database, pgw_startup_get(s, "application_name"),
                     &c->sess, &err) != 0) {
         conn_fatal(c, err.sqlstate, err.message);
@@ -664,19 +844,54 @@ static void conn_process_input(conn_t *c)
             conn_on_startup(c, f.payload, f.payload_len);
         else
             conn_dispatch(c, f.type, f.payload, f.payload_len);
+        /* Replies to Parse/Bind/Close/Describe do not pass the sink: flush here too, so a
+         * client that pipelines without reading blocks the session instead of growing it. */
+        if (c->state != CONN_CLOSING)
+            (void)conn_maybe_flush(c);
     }
     ubuf_consume(&c->in, c->in_pos);
     c->in_pos = 0;
+    conn_in_release(c);
 }
 
-void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)
+/* The idle timeout that applies while waiting for the next message (ms, -1 = none): after
+ * ReadyForQuery, idle_in_transaction_session_timeout inside a block, else
+ * idle_session_timeout. */
+static int64_t conn_idle_timeout(const conn_t *c)
+{
+    if (c->state != CONN_READY || !c->sess || !c->idle_since_ms)
+        return -1;
+    int64_t ms = sess_param_ms(c->sess, sess_txn_status(c->sess) == 'I'
+                                            ? "idle_session_timeout"
+                                            : "idle_in_transaction_session_timeout");
+    return ms > 0 ? ms : -1;
+}
+
+/* An idle timeout passed: FATAL as PostgreSQL words it, then close. */
+static void conn_idle_expired(conn_t *c)
+{
+    if (sess_txn_status(c->sess) == 'I')
+        conn_fatal(c, "57P05", "terminating connection due to idle-session timeout");
+    else
+        conn_fatal(c, "25P03", "terminating connection due to idle-in-transaction timeout");
+}
+
+/* Serves fd; startup (may be NULL) is its startup-list entry, t_accept_ms its connect time. */
+static void conn_serve(const pgw_server_cfg_t *cfg, int fd, conn_startup_t *startup,
+                       int64_t t_accept_ms)
 {
     conn_t c = {0};
     c.cfg = cfg;
     c.fd = fd;
     c.state = CONN_STARTUP;
+    c.startup = startup;
+    c.auth_deadline_ms = t_accept_ms + cfg->authentication_timeout_ms;
     while (c.state != CONN_CLOSING) {
-        int r = conn_read_more(&c);
+        int r = conn_read_more(&c, conn_idle_timeout(&c));
+        if (r == -2) {
+            conn_idle_expired(&c);
+            break;
+        }
         if (r <= 0) {
             if (r == 0 && sreg_shutting_down() && c.state != CONN_STARTUP) {
                 conn_error(&c, "FATAL", "57P01",
@@ -700,7 +915,15 @@ void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)
         ulog(ULOG_INFO, "connection end: pid=%d user=%s reason=%s", c.reg.pid,
              c.user ? c.user : "?", c.close_reason ? c.close_reason : "closed");
     }
+    conn_startup_leave(&c);
+    if (c.evicted)
+        ulog(ULOG_INFO, "startup connection closed: evicted to make room for a newer one "
+                        "(max_startup_connections)");
+    else if (!c.registered && c.close_reason && !strcmp(c.close_reason, "authentication timeout"))
+        ulog(ULOG_WARN, "startup connection closed: authentication timeout");
     close(fd);
+    c.in.len = 0;
+    conn_in_release(&c);
     ubuf_free(&c.in);
     ubuf_free(&c.out);
     free(c.user);
@@ -708,9 +931,16 @@ void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)
     free(c.close_reason);
 }
 
+void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)
+{
+    conn_serve(cfg, fd, NULL, conn_clock_ms());
+}
+
 typedef struct conn_arg {
     const pgw_server_cfg_t *cfg;
     int fd;
+    conn_startup_t *startup; /* owned until the thread takes it */
+    int64_t t_accept_ms;
 } conn_arg_t;
 
 static atomic_int conn_threads;
@@ -721,7 +951,7 @@ static void *conn_thread(void *arg)
 {
     conn_arg_t a = *(conn_arg_t *)arg;
     free(arg);
-    pgw_conn_serve(a.cfg, a.fd);
+    conn_serve(a.cfg, a.fd, a.startup, a.t_accept_ms);
     atomic_fetch_sub(&conn_threads, 1);
     return NULL;
 }
@@ -733,6 +963,8 @@ int pgw_conn_spawn(const pgw_server_cfg_t *cfg, int fd)
     conn_arg_t *a = xmalloc(sizeof *a);
     a->cfg = cfg;
     a->fd = fd;
+    a->t_accept_ms = conn_clock_ms();
+    a->startup = conn_startup_add(fd, cfg->max_startup);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     atomic_fetch_add(&conn_threads, 1);
@@ -740,6 +972,8 @@ int pgw_conn_spawn(const pgw_server_cfg_t *cfg, int fd)
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         atomic_fetch_sub(&conn_threads, 1);
+        conn_t dead = {.startup = a->startup};
+        conn_startup_leave(&dead);
         free(a);
         close(fd);
         return -rc;

@@ -13,18 +13,25 @@
 /* Settings every connection shares (borrowed for the server's lifetime). */
 typedef struct pgw_server_cfg {
     const sess_env_t *env;
-    size_t max_message_size; /* largest frontend message accepted */
-    size_t output_buffer;    /* bytes buffered before a blocking flush */
+    size_t max_message_size;       /* largest frontend message accepted */
+    size_t output_buffer;          /* bytes buffered before a blocking flush */
+    int authentication_timeout_ms; /* deadline from connect to the end of startup and auth */
+    int max_startup;               /* connections in startup; the oldest is evicted beyond */
+    size_t max_pending_input;      /* partial-message bytes all connections may hold */
 } pgw_server_cfg_t;
 
 /* Starts a detached thread serving the accepted socket fd (ownership of fd passes to it).
+ * The connection counts against cfg->max_startup until it has finished startup and
+ * authentication; when that cap is reached, the oldest connection still in startup is closed
+ * to make room (so trickling sockets cannot lock legitimate clients out).
  * Returns 0, or -errno if the thread could not be started (fd is then closed). */
 int pgw_conn_spawn(const pgw_server_cfg_t *cfg, int fd);
 
 /* Number of connection threads still running (including ones not yet past startup). */
 int pgw_conn_active(void);
 
-/* Serves one connection on the calling thread until it ends; closes fd. */
+/* Serves one connection on the calling thread until it ends; closes fd. It does not count
+ * against max_startup (pgw_conn_spawn's connections do). */
 void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd);
 
 /* Opens listening sockets. Return the fd or -errno. */

@@ -34,6 +34,7 @@ static const compat_param_t compat_table[] = {
     {"statement_timeout", "0", false},
     {"lock_timeout", "0", false},
     {"idle_in_transaction_session_timeout", "0", false},
+    {"idle_session_timeout", "0", false},
     {"bytea_output", "hex", false},
     {"escape_string_warning", "on", false},
     {"synchronous_commit", "on", false},

@@ -2,12 +2,15 @@
 #include "session/registry.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/log.h"
 
 static pthread_mutex_t sreg_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sreg_cv = PTHREAD_COND_INITIALIZER;
@@ -141,4 +144,83 @@ void sreg_cancel_all(void)
         shutdown(e->fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&sreg_mu);
+}
+
+/* ---- watchdog ---- */
+
+static pthread_t sreg_wd_thread;
+static bool sreg_wd_running, sreg_wd_stop;
+static int sreg_wd_interval_ms = 100;
+static pthread_cond_t sreg_wd_cv; /* CLOCK_MONOTONIC; signalled by sreg_watchdog_stop */
+
+/* True if the peer of fd has hung up (or the socket failed). Readable data does not count. */
+static bool sreg_hung_up(int fd)
+{
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* One pass over the sessions; caller holds sreg_mu. */
+static void sreg_watch_all(void)
+{
+    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
+        if (!e->sess)
+            continue;
+        if (sess_watch_deadline(e->sess))
+            ulog(ULOG_INFO, "statement timeout: cancelling the statement of pid=%d", e->pid);
+        if (sess_running(e->sess) && sreg_hung_up(e->fd) &&
+            sess_interrupt(e->sess, SESS_INTR_HANGUP))
+            ulog(ULOG_INFO, "client hung up: cancelling the statement of pid=%d", e->pid);
+    }
+}
+
+static void *sreg_watchdog_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&sreg_mu);
+    while (!sreg_wd_stop) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += (long)sreg_wd_interval_ms * 1000000L;
+        t.tv_sec += t.tv_nsec / 1000000000L;
+        t.tv_nsec %= 1000000000L;
+        (void)pthread_cond_timedwait(&sreg_wd_cv, &sreg_mu, &t);
+        if (!sreg_wd_stop)
+            sreg_watch_all();
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    return NULL;
+}
+
+int sreg_watchdog_start(int interval_ms)
+{
+    pthread_condattr_t ca;
+    if (sreg_wd_running)
+        return 0;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sreg_wd_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    sreg_wd_interval_ms = interval_ms > 0 ? interval_ms : 100;
+    sreg_wd_stop = false;
+    int rc = pthread_create(&sreg_wd_thread, NULL, sreg_watchdog_main, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&sreg_wd_cv);
+        return -rc;
+    }
+    sreg_wd_running = true;
+    return 0;
+}
+
+void sreg_watchdog_stop(void)
+{
+    if (!sreg_wd_running)
+        return;
+    pthread_mutex_lock(&sreg_mu);
+    sreg_wd_stop = true;
+    pthread_cond_signal(&sreg_wd_cv);
+    pthread_mutex_unlock(&sreg_mu);
+    pthread_join(sreg_wd_thread, NULL);
+    pthread_cond_destroy(&sreg_wd_cv);
+    sreg_wd_running = false;
 }

@@ -1,6 +1,8 @@
 /* registry: the process-wide list of live sessions, for CancelRequest (find a session by its
- * backend pid and secret key), max_connections, and graceful shutdown (wake or cancel every
- * session). Thread-safe: one mutex guards the list; callbacks run under it and must be quick. */
+ * backend pid and secret key), max_connections, graceful shutdown (wake or cancel every
+ * session), and the watchdog thread that enforces statement_timeout and interrupts a statement
+ * whose client hung up. Thread-safe: one mutex guards the list; callbacks run under it and
+ * must be quick. */
 #ifndef DUCKD_SESSION_REGISTRY_H
 #define DUCKD_SESSION_REGISTRY_H
 
@@ -39,5 +41,13 @@ bool sreg_shutting_down(void);
 bool sreg_wait_empty(double seconds);
 /* Interrupts every running statement and shuts every socket down (forced shutdown). */
 void sreg_cancel_all(void);
+/* Starts the one watchdog thread: every interval_ms it walks the registered sessions (under
+ * the registry mutex), interrupts a running statement whose statement_timeout has passed
+ * (sess_watch_deadline), and polls the socket of each running session with timeout 0 for a
+ * hang-up (POLLRDHUP/POLLHUP/POLLERR, never readable data: clients may pipeline) and then
+ * interrupts it. Returns 0 or -errno. */
+int sreg_watchdog_start(int interval_ms) __attribute__((warn_unused_result));
+/* Stops and joins the watchdog thread (no-op if it is not running). */
+void sreg_watchdog_stop(void);
 
 #endif

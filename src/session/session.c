@@ -2,6 +2,7 @@
  * execution path shared by the simple and extended query protocols. See session.h. */
 #include "session/session.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
+#include "util/duration.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -65,8 +67,19 @@ struct sess {
     sess_param_t *params;
     char *user;
     guard_role_t role;
-    bool trusted; /* the operator's own statements (--init): no guard */
+    bool trusted;             /* the operator's own statements (--init): no guard */
+    char timeout_dflt[3][16]; /* server defaults of sess_timeouts[], as SHOW prints them */
+    /* The statement watch, guarded by watch_mu: the watchdog thread reads it to enforce
+     * statement_timeout and to interrupt a statement whose client hung up. */
+    pthread_mutex_t watch_mu;
+    bool running;              /* a statement is running */
+    int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
+    sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
 };
+
+/* The millisecond-based parameters whose server default comes from sess_env_t. */
+static const char *const sess_timeouts[3] = {
+    "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
 
 /* ---- parameters ---- */
 
@@ -76,6 +89,15 @@ static sess_param_t *sess_param_get(const sess_t *s, const char *name)
         if (strcasecmp(p->def->name, name) == 0)
             return p;
     return NULL;
+}
+
+/* A parameter's default: the server setting for the timeouts, else compat's table. */
+static const char *sess_param_default(const sess_t *s, const compat_param_t *def)
+{
+    for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
+        if (strcasecmp(def->name, sess_timeouts[i]) == 0 && s->timeout_dflt[i][0])
+            return s->timeout_dflt[i];
+    return def->dflt;
 }
 
 static const char *sess_param_value(void *ctx, const char *name)
@@ -89,7 +111,7 @@ static const char *sess_param_value(void *ctx, const char *name)
     if (strcasecmp(name, "session_authorization") == 0 && s->user)
         return s->user;
     const compat_param_t *d = compat_param_find(name);
-    return d ? d->dflt : "";
+    return d ? sess_param_default(s, d) : "";
 }
 
 static void sess_param_set(sess_t *s, const char *name, const char *value)
@@ -105,16 +127,72 @@ static void sess_param_set(sess_t *s, const char *name, const char *value)
         s->params = p;
     }
     free(p->value);
-    p->value = xstrdup(value ? value : def->dflt);
+    p->value = xstrdup(value ? value : sess_param_default(s, def));
+}
+
+/* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
+static void sess_format_ms(char *out, size_t n, int64_t ms)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}};
+    for (size_t i = 0; ms > 0 && i < sizeof units / sizeof units[0]; i++) {
+        if (ms % units[i].ms == 0) {
+            snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    }
+    snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
+}
+
+static bool sess_is_timeout_param(const char *name)
+{
+    for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
+        if (strcasecmp(name, sess_timeouts[i]) == 0)
+            return true;
+    return false;
+}
+
+/* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
+ * canonical spelling; everything else is stored as given. value NULL resets. */
+static int sess_param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err)
+{
+    char canon[32];
+    int64_t ms;
+    if (value && sess_is_timeout_param(name)) {
+        if (!udur_parse_ms(value, &ms)) {
+            uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);
+            uerr_set_hint(err, "Valid units for this parameter are \"us\", \"ms\", \"s\", "
+                               "\"min\", \"h\", and \"d\".");
+            return -1;
+        }
+        sess_format_ms(canon, sizeof canon, ms);
+        value = canon;
+    }
+    sess_param_set(s, name, value);
+    return 0;
+}
+
+int64_t sess_param_ms(const sess_t *s, const char *name)
+{
+    int64_t ms = 0;
+    if (!sess_is_timeout_param(name) || !udur_parse_ms(sess_param_value((void *)s, name), &ms))
+        return 0;
+    return ms;
 }
 
 bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
 {
     const compat_param_t *def = compat_param_find(name);
+    uerr_t err = UERR_INIT;
     if (!def || !strcasecmp(name, "server_version") || !strcasecmp(name, "server_encoding") ||
         !strcasecmp(name, "server_version_num") || !strcasecmp(name, "integer_datetimes"))
         return false; /* unknown, or fixed by the server */
-    sess_param_set(s, def->name, value);
+    if (sess_param_set_checked(s, def->name, value, &err) != 0) {
+        uerr_clear(&err);
+        return false; /* an invalid timeout: the caller logs and ignores it */
+    }
     return true;
 }
 
@@ -144,6 +222,12 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
         free(s);
         return -1;
     }
+    pthread_mutex_init(&s->watch_mu, NULL);
+    const int dflt[3] = {env->statement_timeout_ms, env->idle_in_transaction_timeout_ms,
+                         env->idle_session_timeout_ms};
+    for (size_t i = 0; i < 3; i++)
+        if (dflt[i] > 0)
+            sess_format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
     if (application_name)
         sess_param_set(s, "application_name", application_name);
     (void)database;
@@ -198,6 +282,7 @@ void sess_destroy(sess_t *s)
         free(p);
     }
     eng_conn_close(s->conn);
+    pthread_mutex_destroy(&s->watch_mu);
     free(s->user);
     free(s);
 }
@@ -210,7 +295,80 @@ void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
     s->trusted = trusted;
 }
 
-void sess_cancel(sess_t *s) { eng_conn_interrupt(s->conn); }
+void sess_cancel(sess_t *s) { (void)sess_interrupt(s, SESS_INTR_USER); }
+
+static int64_t sess_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Caller holds watch_mu. */
+static bool sess_interrupt_locked(sess_t *s, sess_interrupt_t why)
+{
+    bool hit = s->running && s->intr_why == SESS_INTR_NONE;
+    if (why != SESS_INTR_USER && !hit)
+        return false;
+    if (s->running && s->intr_why == SESS_INTR_NONE)
+        s->intr_why = why;
+    eng_conn_interrupt(s->conn);
+    return hit;
+}
+
+bool sess_interrupt(sess_t *s, sess_interrupt_t why)
+{
+    pthread_mutex_lock(&s->watch_mu);
+    bool hit = sess_interrupt_locked(s, why);
+    pthread_mutex_unlock(&s->watch_mu);
+    return hit;
+}
+
+bool sess_running(sess_t *s)
+{
+    pthread_mutex_lock(&s->watch_mu);
+    bool r = s->running;
+    pthread_mutex_unlock(&s->watch_mu);
+    return r;
+}
+
+bool sess_watch_deadline(sess_t *s)
+{
+    bool hit = false;
+    pthread_mutex_lock(&s->watch_mu);
+    if (s->running && s->deadline_ms && sess_clock_ms() >= s->deadline_ms)
+        hit = sess_interrupt_locked(s, SESS_INTR_TIMEOUT);
+    pthread_mutex_unlock(&s->watch_mu);
+    return hit;
+}
+
+/* A statement starts: arms its statement_timeout for the watchdog. */
+static void sess_watch_begin(sess_t *s)
+{
+    int64_t timeout = sess_param_ms(s, "statement_timeout");
+    pthread_mutex_lock(&s->watch_mu);
+    s->running = true;
+    s->intr_why = SESS_INTR_NONE;
+    s->deadline_ms = timeout > 0 ? sess_clock_ms() + timeout : 0;
+    pthread_mutex_unlock(&s->watch_mu);
+}
+
+/* The statement stopped running. An interrupt error gets the message of its cause. */
+static void sess_watch_end(sess_t *s, uerr_t *err)
+{
+    pthread_mutex_lock(&s->watch_mu);
+    sess_interrupt_t why = s->intr_why;
+    s->running = false;
+    s->deadline_ms = 0;
+    s->intr_why = SESS_INTR_NONE;
+    pthread_mutex_unlock(&s->watch_mu);
+    if (!err || !uerr_isset(err) || strcmp(err->sqlstate, "57014") != 0)
+        return;
+    if (why == SESS_INTR_TIMEOUT)
+        uerr_set(err, "57014", "canceling statement due to statement timeout");
+    else if (why == SESS_INTR_HANGUP)
+        uerr_set(err, "57014", "canceling statement because the client disconnected");
+}
 
 void sess_mark_failed(sess_t *s)
 {
@@ -428,6 +586,36 @@ out:
     return rc;
 }
 
+/* True (with err set, SQLSTATE 53400) if the session holds max_prepared_statements named
+ * statements already. */
+static bool sess_over_stmt_cap(const sess_t *s, uerr_t *err)
+{
+    int n = 0, max = s->env->max_prepared_statements;
+    for (const sess_stmt_t *st = s->stmts; st && max > 0 && n < max; st = st->next)
+        n += st->name[0] != '\0';
+    if (max <= 0 || n < max)
+        return false;
+    uerr_set(err, "53400",
+             "too many prepared statements in this session (max_prepared_statements "
+             "is %d)",
+             max);
+    uerr_set_hint(err, "Close or DEALLOCATE prepared statements that are no longer needed.");
+    return true;
+}
+
+/* True (with err set, SQLSTATE 53400) if the session holds max_portals named portals. */
+static bool sess_over_portal_cap(const sess_t *s, uerr_t *err)
+{
+    int n = 0, max = s->env->max_portals;
+    for (const sess_portal_t *p = s->portals; p && max > 0 && n < max; p = p->next)
+        n += p->name[0] != '\0';
+    if (max <= 0 || n < max)
+        return false;
+    uerr_set(err, "53400", "too many portals in this session (max_portals is %d)", max);
+    uerr_set_hint(err, "Close portals that are no longer needed.");
+    return true;
+}
+
 int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
                  const uint32_t *param_oids, size_t nparam_oids, uerr_t *err)
 {
@@ -446,6 +634,8 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
         uerr_set(err, "42P05", "prepared statement \"%s\" already exists", name);
         return -1;
     }
+    if (name[0] && sess_over_stmt_cap(s, err))
+        return -1;
     if (n == 0) {
         r[0].start = 0;
         r[0].len = 0;
@@ -670,7 +860,8 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
-        sess_param_set(s, st->compat.param, st->compat.value);
+        if (sess_param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
+            return -1;
         if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
             sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
                                    sess_param_value(s, st->compat.param)) != 0)
@@ -737,6 +928,7 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         return -1;
     }
     eng_cursor_set_formats(p->cur, p->formats, p->nformats);
+    eng_cursor_set_max_row(p->cur, s->env->max_row_size);
     size_t ncols = eng_cursor_ncols(p->cur);
     if (p->nformats > 1 && p->nformats != ncols) {
         uerr_set(err, "08P01", "bind message has %zu result formats but query has %zu columns",
@@ -1053,6 +1245,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     bool done = false;
     int64_t n = 0;
     *suspended = false;
+    sess_watch_begin(s);
     if (!p->started && s->txn == 'E' && !sess_ends_block(p->stmt)) {
         sess_set_aborted_error(err);
         goto out;
@@ -1107,6 +1300,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         goto out;
     rc = 0;
 out:
+    sess_watch_end(s, err);
     if (!*suspended && (rc == 0 || uerr_isset(err)))
         portal_log(s, p, t0, err);
     ubuf_free(&tag);
@@ -1144,6 +1338,8 @@ int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t
             return -1;
         }
         sess_close_portal(s, portal);
+    } else if (portal[0] && sess_over_portal_cap(s, err)) {
+        return -1;
     }
     sess_portal_t *p = portal_new(st, portal);
     p->nparams = nparams;
@@ -1186,7 +1382,10 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     /* Describing needs the real result types, so the statement starts here; Execute then
      * streams from the same cursor. Statements the session answers itself have no rows. */
     if (!p->started && p->stmt->es && (p->stmt->compat.action == COMPAT_PASS)) {
-        if (portal_start(s, p, err) != 0)
+        sess_watch_begin(s);
+        int rc = portal_start(s, p, err);
+        sess_watch_end(s, err);
+        if (rc != 0)
             return -1;
     }
     if (p->cur) {

@@ -54,11 +54,26 @@ typedef struct sess_sink {
 typedef struct sess_env {
     eng_db_t *db;
     bool log_statements;
-    size_t max_copy_row;        /* COPY FROM STDIN: the largest row accepted, bytes */
-    const char *server_version; /* e.g. "15.0 (duckd 0.1.0)" */
-    bool read_only;             /* the database is open read-only (--read-only) */
-    const char *catalog;        /* the served database's catalog name */
+    size_t max_copy_row;         /* COPY FROM STDIN: the largest row accepted, bytes */
+    const char *server_version;  /* e.g. "15.0 (duckd 0.1.0)" */
+    size_t max_row_size;         /* largest encoded result row, bytes; 0 = no cap */
+    int max_prepared_statements; /* named prepared statements per session; 0 = no cap */
+    int max_portals;             /* named portals per session; 0 = no cap */
+    /* Server defaults of the PostgreSQL timeouts, ms (0 = off); sessions may SET their own. */
+    int statement_timeout_ms;
+    int idle_in_transaction_timeout_ms;
+    int idle_session_timeout_ms;
+    bool read_only;      /* the database is open read-only (--read-only) */
+    const char *catalog; /* the served database's catalog name */
 } sess_env_t;
+
+/* Why a running statement was interrupted; picks the message of its 57014 error. */
+typedef enum {
+    SESS_INTR_NONE = 0,
+    SESS_INTR_USER,    /* CancelRequest: "canceling statement due to user request" */
+    SESS_INTR_TIMEOUT, /* statement_timeout: "canceling statement due to statement timeout" */
+    SESS_INTR_HANGUP   /* the client hung up while the statement ran */
+} sess_interrupt_t;
 
 /* Creates a session with its own engine connection. `user`, `database` and
  * `application_name` come from the startup packet (may be NULL). */
@@ -77,8 +92,21 @@ void sess_destroy(sess_t *s);
 
 /* 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
 char sess_txn_status(const sess_t *s);
-/* Interrupts the statement the session is running (thread-safe). */
+/* Interrupts the statement the session is running (thread-safe): a user cancel. */
 void sess_cancel(sess_t *s);
+/* Interrupts the running statement for `why` (thread-safe). SESS_INTR_USER always reaches
+ * DuckDB (as sess_cancel); the others only while a statement runs, and only the first reason
+ * sticks. Returns true if this call interrupted a running statement. */
+bool sess_interrupt(sess_t *s, sess_interrupt_t why);
+/* True while the session runs a statement (between its start and its last row; thread-safe). */
+bool sess_running(sess_t *s);
+/* The watchdog's check (thread-safe): interrupts the running statement if its
+ * statement_timeout deadline has passed. Returns true if it did. */
+bool sess_watch_deadline(sess_t *s);
+/* The session's current value of a millisecond-based PostgreSQL parameter
+ * (statement_timeout, idle_in_transaction_session_timeout, idle_session_timeout); 0 when it is
+ * off or not such a parameter. Session thread only. */
+int64_t sess_param_ms(const sess_t *s, const char *name);
 /* The reportable parameters to send at startup: calls fn(ctx, name, value) for each. */
 void sess_initial_parameters(const sess_t *s,
                              void (*fn)(void *ctx, const char *name, const char *value), void *ctx);

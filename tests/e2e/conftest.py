@@ -27,7 +27,7 @@ def free_port():
 class Server:
     """One running duckd process."""
 
-    def __init__(self, args, tmpdir, env=None, wait=True):
+    def __init__(self, args, tmpdir, env=None, wait=True, preexec_fn=None):
         self.tmpdir = tmpdir
         self.port = free_port()
         self.host = "127.0.0.1"
@@ -44,7 +44,7 @@ class Server:
             e.update(env)
         self.log = open(self.logpath, "w+")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=e, cwd=tmpdir)
+                                     env=e, cwd=tmpdir, preexec_fn=preexec_fn)
         self.returncode = None
         self.expected_rc = 0  # what teardown expects; tests of failing starts change it
         if wait:
@@ -104,8 +104,8 @@ def start_server(tmpdir_short):
     """Factory: start_server(*args) -> Server; all are stopped and checked at teardown."""
     servers = []
 
-    def start(*args, env=None, wait=True, tmpdir=None):
-        s = Server(args, tmpdir or tmpdir_short, env=env, wait=wait)
+    def start(*args, env=None, wait=True, tmpdir=None, preexec_fn=None):
+        s = Server(args, tmpdir or tmpdir_short, env=env, wait=wait, preexec_fn=preexec_fn)
         servers.append(s)
         return s
 

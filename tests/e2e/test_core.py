@@ -224,7 +224,7 @@ def test_psql_unix_socket(server):
 
 
 def test_startup_options_become_session_parameters(server):
-    c = psycopg2.connect(server.dsn + " application_name=myapp options='-c statement_timeout=5 "
+    c = psycopg2.connect(server.dsn + " application_name=myapp options='-c statement_timeout=5000 "
                          "--search_path=main'")
     try:
         assert c.get_parameter_status("application_name") == "myapp"
@@ -232,7 +232,7 @@ def test_startup_options_become_session_parameters(server):
         cur.execute("show application_name")
         assert cur.fetchone() == ("myapp",)
         cur.execute("show statement_timeout")
-        assert cur.fetchone() == ("5",)
+        assert cur.fetchone() == ("5s",)  # PostgreSQL shows it in its largest exact unit
         cur.execute("show search_path")
         assert cur.fetchone() == ("main",)
     finally:

@@ -112,6 +112,26 @@ static void test_defaults(void **state)
     cfg_free(&c); /* idempotent */
 }
 
+/* MILLIS settings take PostgreSQL's units and default to milliseconds. */
+static void test_millis_settings(void **state)
+{
+    cfg_t c;
+    uerr_t err = UERR_INIT;
+    assert_int_equal(load(&c, &err, no_env, "--statement-timeout", "1.5", NULL), -1);
+    assert_non_null(strstr(err.message, "invalid duration \"1.5\" for statement_timeout"));
+    assert_non_null(strstr(err.message, "0..2147483647 milliseconds"));
+    uerr_clear(&err);
+    assert_int_equal(load(&c, &err, no_env, "--statement-timeout", "250", "--idle-session-timeout",
+                          "2min", "--idle-in-transaction-session-timeout", "3s", NULL),
+                     CFG_ACTION_RUN);
+    assert_int_equal(c.statement_timeout, 250);
+    assert_int_equal(c.idle_session_timeout, 120000);
+    assert_int_equal(c.idle_in_transaction_session_timeout, 3000);
+    assert_int_equal(c.authentication_timeout, 60);
+    assert_int_equal(c.max_startup_connections, 256);
+    cfg_free(&c);
+}
+
 static void test_file_only(void **state)
 {
     cfg_t c;
@@ -898,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_help_and_markdown_cover_every_setting),
         cmocka_unit_test(test_print_effective),
+        cmocka_unit_test(test_millis_settings),
         cmocka_unit_test(test_file_stream),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
