@@ -327,6 +327,7 @@ int main(int argc, char **argv)
     eng_db_t *db = NULL;
     eng_option_t *opts = NULL;
     server_t sv = {{-1, -1}, 0, "", -1};
+    pgw_tls_ctx_t *tls = NULL;
     char ephemeral_path[4200] = "";
     const char *path = NULL;
     int rc = 1;
@@ -392,12 +393,26 @@ int main(int argc, char **argv)
     sreg_init(cfg.max_connections);
     if (open_listeners(&cfg, &sv) != 0)
         goto out;
+    if (*cfg.tls_cert_file || *cfg.tls_key_file) {
+        if (pgw_tls_ctx_new(cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_min_version, &tls, &err) !=
+            0) {
+            fprintf(stderr, "duckd: %s\n", err.message);
+            goto out;
+        }
+        ulog(ULOG_INFO, "TLS on (%s or newer)%s", cfg.tls_min_version,
+             cfg.tls_required ? ", required on TCP" : "");
+    } else if (cfg.tls_required) {
+        fprintf(stderr, "duckd: tls_required = true needs tls_cert_file and tls_key_file\n");
+        goto out;
+    }
     pgw_server_cfg_t pcfg = {&env,
                              (size_t)cfg.max_message_size,
                              (size_t)cfg.output_buffer,
                              cfg.authentication_timeout * 1000,
                              cfg.max_startup_connections,
-                             (size_t)cfg.max_pending_input};
+                             (size_t)cfg.max_pending_input,
+                             tls,
+                             cfg.tls_required};
     if (sreg_watchdog_start(100) != 0) {
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;
@@ -426,6 +441,7 @@ out:
     }
     if (ephemeral_path[0])
         remove_db_files(ephemeral_path);
+    pgw_tls_ctx_free(tls);
     free(opts);
     cfg_free(&cfg);
     uerr_clear(&err);

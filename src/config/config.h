@@ -71,6 +71,10 @@ typedef struct cfg {
     int shutdown_grace;        /* seconds running statements get after SIGTERM before cancel */
     bool log_statements;       /* log every statement with its duration */
     char *log_level;           /* debug | info | warning | error */
+    char *tls_cert_file;       /* PEM certificate chain; "" = no TLS */
+    char *tls_key_file;        /* PEM private key */
+    char *tls_min_version;     /* TLSv1.2 | TLSv1.3 */
+    bool tls_required;         /* TCP clients must use TLS */
     bool sandbox;              /* lock DuckDB down after --init */
     char *allowed_directories; /* comma-separated; "" = none */
     char *allowed_paths;       /* comma-separated; "" = none */

@@ -71,6 +71,8 @@ typedef struct conn {
     bool evicted;             /* closed during startup to make room for a newer connection */
     int64_t idle_since_ms;    /* when ReadyForQuery was sent; 0 while a batch is in progress */
     size_t in_charged;        /* bytes of in.cap drawn from conn_pending_input */
+    pgw_tls_t *tls;           /* owned: the TLS session once SSLRequest was accepted */
+    bool is_unix;             /* the client came over the Unix socket */
 } conn_t;
 
 static int64_t conn_clock_ms(void)
@@ -163,6 +165,16 @@ static int conn_flush(conn_t *c)
     size_t off = 0;
     if (c->io_failed)
         return -1;
+    if (c->tls) {
+        const char *why = NULL;
+        if (pgw_tls_write(c->tls, c->out.data, c->out.len, &why) != 0) {
+            c->io_failed = true;
+            conn_set_reason(c, "%s", why);
+            c->state = CONN_CLOSING;
+            return -1;
+        }
+        off = c->out.len;
+    }
     while (off < c->out.len) {
         ssize_t n = send(c->fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -266,7 +278,8 @@ static int conn_poll_timeout(const conn_t *c, int64_t idle_ms)
 static int conn_read_more(conn_t *c, int64_t idle_ms)
 {
     struct pollfd p[2] = {{c->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
-    for (;;) {
+    /* OpenSSL may already hold decrypted bytes that poll cannot see. */
+    for (bool buffered = c->tls && pgw_tls_pending(c->tls); !buffered;) {
         int r = poll(p, p[1].fd >= 0 ? 2 : 1, conn_poll_timeout(c, idle_ms));
         if (r < 0 && errno == EINTR)
             continue;
@@ -286,9 +299,16 @@ static int conn_read_more(conn_t *c, int64_t idle_ms)
     if (conn_in_room(c) != 0)
         return -1;
     ssize_t n;
-    do
-        n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
-    while (n < 0 && errno == EINTR);
+    if (c->tls) {
+        const char *why = NULL;
+        n = pgw_tls_read(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len - 1, &why);
+        if (n < 0)
+            conn_set_reason(c, "%s", why);
+    } else {
+        do
+            n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+        while (n < 0 && errno == EINTR);
+    }
     if (n <= 0) {
         c->io_failed = n < 0;
         return n < 0 ? -1 : 0;
@@ -747,6 +767,10 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
     uerr_t err = UERR_INIT;
     if (conn_startup_params(c, s) != 0)
         return;
+    if (c->cfg->tls_required && !c->is_unix && !c->tls) {
+        conn_fatal(c, "28000", "TLS is required for TCP connections (tls_required = true)");
+        return;
+    }
     pgw_auth_io_t io = {c, &c->out, auth_flush, auth_read};
     if (pgw_auth_run(PGW_AUTH_TRUST, c->user, &io, &err) != 0) {
         conn_fatal(c, err.sqlstate, err.message);
@@ -795,6 +819,38 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
     conn_ready(c);
 }
 
+/* SSLRequest: 'S' and the TLS handshake when a certificate is configured, else 'N'. Bytes the
+ * client sent after the request but before the handshake would be taken as if they came
+ * through TLS (CVE-2021-23214), so they end the connection. */
+static void conn_start_tls(conn_t *c)
+{
+    const char *why = NULL;
+    if (!c->cfg->tls || c->is_unix || c->tls) {
+        if (c->tls) {
+            conn_fatal(c, "08P01", "SSLRequest received over TLS");
+            return;
+        }
+        ubuf_putc(&c->out, 'N');
+        (void)conn_flush(c);
+        return;
+    }
+    if (c->in_pos < c->in.len) {
+        conn_fatal(c, "08P01", "received unencrypted data after SSL request");
+        return;
+    }
+    ubuf_putc(&c->out, 'S');
+    if (conn_flush(c) != 0)
+        return;
+    int64_t left = c->auth_deadline_ms - conn_clock_ms();
+    if (left <= 0 || pgw_tls_accept(c->cfg->tls, c->fd, (int)left, &c->tls, &why) != 0) {
+        conn_set_reason(c, "%s", left <= 0 ? "authentication timeout" : why);
+        c->io_failed = true;
+        c->state = CONN_CLOSING;
+        return;
+    }
+    ulog(ULOG_DEBUG, "TLS: %s %s", pgw_tls_version(c->tls), pgw_tls_cipher(c->tls));
+}
+
 /* One startup-phase packet. */
 static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
 {
@@ -805,7 +861,7 @@ static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
         return;
     }
     switch (s.code) {
-    case PGW_SSL_REQUEST:
+    case PGW_SSL_REQUEST: conn_start_tls(c); break;
     case PGW_GSSENC_REQUEST:
         ubuf_putc(&c->out, 'N');
         (void)conn_flush(c);
@@ -886,6 +942,7 @@ static void conn_serve(const pgw_server_cfg_t *cfg, int fd, conn_startup_t *star
     c.state = CONN_STARTUP;
     c.startup = startup;
     c.auth_deadline_ms = t_accept_ms + cfg->authentication_timeout_ms;
+    c.is_unix = pgw_conn_is_unix(fd);
     while (c.state != CONN_CLOSING) {
         int r = conn_read_more(&c, conn_idle_timeout(&c));
         if (r == -2) {
@@ -916,6 +973,7 @@ static void conn_serve(const pgw_server_cfg_t *cfg, int fd, conn_startup_t *star
              c.user ? c.user : "?", c.close_reason ? c.close_reason : "closed");
     }
     conn_startup_leave(&c);
+    pgw_tls_free(c.tls);
     if (c.evicted)
         ulog(ULOG_INFO, "startup connection closed: evicted to make room for a newer one "
                         "(max_startup_connections)");

@@ -5,9 +5,11 @@
 #ifndef DUCKD_PGWIRE_CONN_H
 #define DUCKD_PGWIRE_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pgwire/tls.h"
 #include "session/session.h"
 
 /* Settings every connection shares (borrowed for the server's lifetime). */
@@ -18,6 +20,8 @@ typedef struct pgw_server_cfg {
     int authentication_timeout_ms; /* deadline from connect to the end of startup and auth */
     int max_startup;               /* connections in startup; the oldest is evicted beyond */
     size_t max_pending_input;      /* partial-message bytes all connections may hold */
+    pgw_tls_ctx_t *tls;            /* SSLRequest is answered 'S' when set; NULL = no TLS */
+    bool tls_required;             /* TCP clients must use TLS (Unix socket: never needed) */
 } pgw_server_cfg_t;
 
 /* Starts a detached thread serving the accepted socket fd (ownership of fd passes to it).
@@ -33,6 +37,9 @@ int pgw_conn_active(void);
 /* Serves one connection on the calling thread until it ends; closes fd. It does not count
  * against max_startup (pgw_conn_spawn's connections do). */
 void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd);
+
+/* True when fd is a Unix-domain socket (the client came over the local socket). */
+bool pgw_conn_is_unix(int fd);
 
 /* Opens listening sockets. Return the fd or -errno. */
 int pgw_listen_tcp(const char *addr, int port);
