@@ -60,10 +60,11 @@ int pgw_scram_decode_initial(const uint8_t *p, size_t n, pgw_scram_initial_t *ou
  * does). `verifier` is the user's stored verifier, or NULL for an unknown user; an unknown user
  * or an unparsable verifier gets a mock verifier derived from SHA-256(user || mock_secret), so
  * the exchange looks the same as for a real user and fails only at the proof check with the
- * wrong-password error. mock_secret (mock_len > 0 bytes) should be random per server process
- * and stable for its lifetime. `cb` is the channel binding this connection offers, or NULL when
- * none (plain TCP, Unix socket). All arguments are copied; the caller frees the result with
- * pgw_scram_free. Never returns NULL. */
+ * wrong-password error. mock_secret (mock_len bytes) should be random and stable for the
+ * server's lifetime (a persisted secret also keeps the mock salts stable across restarts);
+ * NULL uses a random secret made once per process. `cb` is the channel binding this connection
+ * offers, or NULL when none (plain TCP, Unix socket). All arguments are copied; the caller
+ * frees the result with pgw_scram_free. Never returns NULL. */
 pgw_scram_t *pgw_scram_new(const char *user, const char *verifier, const uint8_t *mock_secret,
                            size_t mock_len, const pgw_scram_cb_t *cb);
 /* Wipes every secret and frees the state; NULL is ignored. */

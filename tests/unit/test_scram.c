@@ -217,6 +217,20 @@ static void test_wrong_password_and_unknown_user(void **state)
     assert_int_equal(exchange("carol", "garbage", "secret", &err, &sf3), PGW_SCRAM_FAIL);
     assert_string_equal(err.message, "password authentication failed for user \"carol\"");
     uerr_clear(&err);
+    /* Without a caller secret a per-process one is used: still stable per name. */
+    pgw_scram_t *m1 = pgw_scram_new("dave", NULL, NULL, 0, NULL);
+    pgw_scram_t *m2 = pgw_scram_new("dave", NULL, NULL, 0, NULL);
+    ubuf_t o1 = UBUF_INIT, o2 = UBUF_INIT;
+    assert_int_equal(pgw_scram_step(m1, IN("n,,n=,r=abc"), &o1, &err), PGW_SCRAM_CONTINUE);
+    assert_int_equal(pgw_scram_step(m2, IN("n,,n=,r=abc"), &o2, &err), PGW_SCRAM_CONTINUE);
+    char *m1s = attr_of(ubuf_cstr(&o1), 's'), *m2s = attr_of(ubuf_cstr(&o2), 's');
+    assert_string_equal(m1s, m2s);
+    free(m1s);
+    free(m2s);
+    ubuf_free(&o1);
+    ubuf_free(&o2);
+    pgw_scram_free(m1);
+    pgw_scram_free(m2);
     char *s1 = attr_of(ubuf_cstr(&sf1), 's'), *s2 = attr_of(ubuf_cstr(&sf2), 's');
     char *s3 = attr_of(ubuf_cstr(&sf3), 's'), *i1 = attr_of(sf1.data, 'i');
     assert_string_equal(s1, s2);
