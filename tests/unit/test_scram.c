@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "pgwire/auth.h"
+#include "pgwire/codec.h"
 #include "pgwire/scram.h"
 
 static const uint8_t SECRET[] = "0123456789abcdef0123456789abcdef";
@@ -598,6 +601,124 @@ static void test_parse_verifier(void **state)
     }
 }
 
+/* ---- pgw_auth_scram over a fake connection ---- */
+
+typedef struct fake {
+    ubuf_t out;      /* what the server queued since the last flush */
+    char mechs[128]; /* mechanisms of AuthenticationSASL, ','-joined */
+    char server_first[256];
+    const char *password;
+    char reply_type; /* message type the fake client sends ('p') */
+    int stage;
+    ubuf_t msg; /* the client's current message (borrowed by the server) */
+} fake_t;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Reads the 'R' messages the server flushed: the mechanism list and server-first. */
+static int fake_flush(void *ctx)
+{
+    fake_t *f = ctx;
+    pgw_frame_t fr;
+    size_t pos = 0;
+    while (pgw_frame_next((const uint8_t *)f->out.data + pos, f->out.len - pos, 1 << 20, &fr) ==
+           PGW_FRAME_OK) {
+        assert_int_equal(fr.type, 'R');
+        uint32_t code = be32(fr.payload);
+        if (code == 10) {
+            f->mechs[0] = '\0';
+            for (const char *m = (const char *)fr.payload + 4; *m; m += strlen(m) + 1)
+                snprintf(f->mechs + strlen(f->mechs), sizeof f->mechs - strlen(f->mechs), "%s%s",
+                         f->mechs[0] ? "," : "", m);
+        } else if (code == 11) {
+            snprintf(f->server_first, sizeof f->server_first, "%.*s", (int)fr.payload_len - 4,
+                     (const char *)fr.payload + 4);
+        }
+        pos += fr.total_len;
+    }
+    ubuf_reset(&f->out);
+    return 0;
+}
+
+static int fake_read(void *ctx, char *type, const uint8_t **p, size_t *n)
+{
+    fake_t *f = ctx;
+    const char *first = "n,,n=,r=fakeclientnonce";
+    ubuf_reset(&f->msg);
+    if (f->stage == 0) {
+        ubuf_append(&f->msg, "SCRAM-SHA-256", 14);
+        ubuf_put_u32be(&f->msg, (uint32_t)strlen(first));
+        ubuf_puts(&f->msg, first);
+    } else if (f->stage == 1) {
+        client_final(f->password, first + 3, f->server_first, "biws", &f->msg, NULL);
+    } else {
+        return -1;
+    }
+    f->stage++;
+    *type = f->reply_type;
+    *p = (const uint8_t *)f->msg.data;
+    *n = f->msg.len;
+    return 0;
+}
+
+static int run_auth(fake_t *f, const char *password, const pgw_scram_cb_t *cb, uerr_t *err)
+{
+    ubuf_t v = UBUF_INIT;
+    assert_int_equal(pgw_scram_make_verifier("secret", 0, &v, err), 0);
+    memset(f, 0, sizeof *f);
+    f->password = password;
+    f->reply_type = 'p';
+    pgw_auth_io_t io = {f, &f->out, fake_flush, fake_read};
+    pgw_auth_scram_opts_t o = {v.data, SECRET_ARGS, cb, NULL};
+    int rc = pgw_auth_scram("alice", &o, &io, err);
+    ubuf_free(&v);
+    ubuf_free(&f->msg);
+    return rc;
+}
+
+static void test_auth_scram_flow(void **state)
+{
+    fake_t f;
+    uerr_t err = UERR_INIT;
+    assert_int_equal(run_auth(&f, "secret", NULL, &err), 0);
+    assert_string_equal(f.mechs, "SCRAM-SHA-256");
+    /* Queued, not yet flushed: AuthenticationSASLFinal then AuthenticationOk. */
+    pgw_frame_t fr;
+    assert_int_equal(pgw_frame_next((const uint8_t *)f.out.data, f.out.len, 1024, &fr), 0);
+    assert_int_equal(be32(fr.payload), 12);
+    assert_int_equal(strncmp((const char *)fr.payload + 4, "v=", 2), 0);
+    assert_int_equal(f.out.len, fr.total_len + 9);
+    assert_memory_equal(f.out.data + fr.total_len, "R\0\0\0\x08\0\0\0\0", 9);
+    ubuf_free(&f.out);
+    assert_int_equal(run_auth(&f, "wrong", NULL, &err), -1);
+    assert_string_equal(err.sqlstate, "28P01");
+    assert_string_equal(err.message, "password authentication failed for user \"alice\"");
+    ubuf_free(&f.out);
+    uint8_t h[32] = {1};
+    pgw_scram_cb_t cb = {h, sizeof h};
+    assert_int_equal(run_auth(&f, "secret", &cb, &err), 0); /* a non-PLUS client */
+    assert_string_equal(f.mechs, "SCRAM-SHA-256-PLUS,SCRAM-SHA-256");
+    ubuf_free(&f.out);
+    /* A wrong message type and a vanished client. */
+    memset(&f, 0, sizeof f);
+    f.reply_type = 'Q';
+    pgw_auth_io_t io = {&f, &f.out, fake_flush, fake_read};
+    pgw_auth_scram_opts_t o = {NULL, NULL, 0, NULL, NULL};
+    assert_int_equal(pgw_auth_scram("bob", &o, &io, &err), -1);
+    assert_string_equal(err.sqlstate, "08P01");
+    assert_string_equal(err.message, "expected SASL response, got message type 81");
+    f.stage = 5;
+    f.reply_type = 'p';
+    assert_int_equal(pgw_auth_scram("bob", &o, &io, &err), -1);
+    assert_string_equal(err.sqlstate, "08006");
+    uerr_clear(&err);
+    ubuf_free(&f.out);
+    ubuf_free(&f.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_saslprep),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_parse_verifier),
+        cmocka_unit_test(test_auth_scram_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
