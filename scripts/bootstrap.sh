@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # postgresql-15 provides pgbench (end-to-end tests) and the scratch server of bench/.
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
-      libssl-dev openssl libinih-dev libcmocka-dev libpq-dev
+      libssl-dev openssl libinih-dev libidn-dev libcmocka-dev libpq-dev
       postgresql-client postgresql-15
       python3 python3-pytest python3-psycopg2 python3-psycopg python3-asyncpg
       python3-sqlalchemy python3-pandas
