@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const pgw_user_t *u = &t->users[i];
             pgw_scram_verifier_t v;
             if (!pgw_user_name_valid(u->name, strlen(u->name)) || pgw_users_find(t, u->name) != u ||
-                (unsigned)u->role > PGW_ROLE_ADMIN || !pgw_scram_parse_verifier(u->verifier, &v))
+                (unsigned)u->role > GUARD_ROLE_ADMIN || !pgw_scram_parse_verifier(u->verifier, &v))
                 abort();
             pgw_scram_verifier_free(&v);
         }

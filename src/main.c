@@ -17,6 +17,8 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "pgwire/conn.h"
+#include "pgwire/hba.h"
+#include "pgwire/users.h"
 #include "session/registry.h"
 #include "session/session.h"
 #include "session/sqlscan.h"
@@ -179,6 +181,56 @@ static int lock_down(eng_db_t *db, const cfg_t *cfg, uerr_t *err)
     return rc;
 }
 
+/* ---- access ---- */
+
+static bool is_loopback(const char *addr)
+{
+    return !addr || !*addr || !strcmp(addr, "localhost") || !strcmp(addr, "::1") ||
+           !strncmp(addr, "127.", 4);
+}
+
+/* Loads the access rules and refuses a configuration that would let remote clients in
+ * without a password. */
+static int load_access(const cfg_t *cfg, pgw_hba_t **hba, uerr_t *err)
+{
+    ubuf_t text = UBUF_INIT;
+    int rc = -1;
+    if (!*cfg->hba_file) {
+        *hba = pgw_hba_default();
+    } else {
+        FILE *f = fopen(cfg->hba_file, "rb");
+        char chunk[4096];
+        size_t n;
+        if (!f) {
+            uerr_set(err, "F0000", "cannot open hba_file %s: %s", cfg->hba_file, strerror(errno));
+            goto out;
+        }
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (1u << 20))
+            ubuf_append(&text, chunk, n);
+        fclose(f);
+        if (pgw_hba_parse(text.data ? text.data : "", text.len, cfg->hba_file, hba, err) != 0)
+            goto out;
+    }
+    if (cfg->listen && !is_loopback(cfg->listen) && pgw_hba_trusts_remote(*hba)) {
+        uerr_set(err, "F0000",
+                 "refusing to listen on %s: an access rule trusts remote TCP clients without a "
+                 "password; use scram-sha-256 for them (or listen on 127.0.0.1)",
+                 cfg->listen);
+        pgw_hba_free(*hba);
+        *hba = NULL;
+        goto out;
+    }
+    if (cfg->listen && !is_loopback(cfg->listen) && !*cfg->tls_cert_file)
+        ulog(ULOG_WARN,
+             "listening on %s without TLS: passwords are safe (SCRAM), but queries "
+             "and results travel unencrypted; set tls_cert_file and tls_key_file",
+             cfg->listen);
+    rc = 0;
+out:
+    ubuf_free(&text);
+    return rc;
+}
+
 /* ---- serving ---- */
 
 typedef struct server {
@@ -328,12 +380,17 @@ int main(int argc, char **argv)
     eng_option_t *opts = NULL;
     server_t sv = {{-1, -1}, 0, "", -1};
     pgw_tls_ctx_t *tls = NULL;
+    pgw_hba_t *hba = NULL;
     char ephemeral_path[4200] = "";
     const char *path = NULL;
     int rc = 1;
     sigset_t sigs;
 
     memset(&cfg, 0, sizeof cfg);
+    if (argc > 1 && strcmp(argv[1], "passwd") == 0) {
+        const char *dflt = getenv("DUCKD_USERS_FILE");
+        return pgw_users_passwd_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.users");
+    }
     int action = cfg_load(&cfg, argc, argv, environ, &err);
     if (action < 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -391,6 +448,10 @@ int main(int argc, char **argv)
     if (!cfg.sandbox)
         ulog(ULOG_WARN, "sandbox off: clients can read and write the server's files");
     sreg_init(cfg.max_connections);
+    if (load_access(&cfg, &hba, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
     if (open_listeners(&cfg, &sv) != 0)
         goto out;
     if (*cfg.tls_cert_file || *cfg.tls_key_file) {
@@ -412,7 +473,9 @@ int main(int argc, char **argv)
                              cfg.max_startup_connections,
                              (size_t)cfg.max_pending_input,
                              tls,
-                             cfg.tls_required};
+                             cfg.tls_required,
+                             hba,
+                             cfg.users_file};
     if (sreg_watchdog_start(100) != 0) {
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;
@@ -442,6 +505,7 @@ out:
     if (ephemeral_path[0])
         remove_db_files(ephemeral_path);
     pgw_tls_ctx_free(tls);
+    pgw_hba_free(hba);
     free(opts);
     cfg_free(&cfg);
     uerr_clear(&err);

@@ -71,6 +71,8 @@ typedef struct cfg {
     int shutdown_grace;        /* seconds running statements get after SIGTERM before cancel */
     bool log_statements;       /* log every statement with its duration */
     char *log_level;           /* debug | info | warning | error */
+    char *users_file;          /* users, SCRAM verifiers and roles */
+    char *hba_file;            /* access rules; "" = the built-in defaults */
     char *tls_cert_file;       /* PEM certificate chain; "" = no TLS */
     char *tls_key_file;        /* PEM private key */
     char *tls_min_version;     /* TLSv1.2 | TLSv1.3 */

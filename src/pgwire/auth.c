@@ -1,39 +1,35 @@
 /* Authentication methods; see auth.h. */
 #include "pgwire/auth.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "pgwire/codec.h"
+#include "pgwire/hba.h"
 #include "pgwire/scram.h"
-
-bool pgw_auth_peer_is_owner(int fd)
-{
-    struct ucred cr;
-    socklen_t len = sizeof cr;
-    struct sockaddr_storage sa;
-    socklen_t salen = sizeof sa;
-    if (getsockname(fd, (struct sockaddr *)&sa, &salen) != 0 || sa.ss_family != AF_UNIX)
-        return false;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof cr)
-        return false;
-    return cr.uid == geteuid();
-}
-
-int pgw_auth_run(pgw_auth_method_t method, const char *user, pgw_auth_io_t *io, uerr_t *err)
-{
-    switch (method) {
-    case PGW_AUTH_TRUST: pgw_put_auth_ok(io->out); return 0;
-    }
-    uerr_set(err, "28000", "authentication method not supported for user \"%s\"", user);
-    return -1;
-}
+#include "pgwire/users.h"
+#include "session/guard.h"
 
 /* Reads the client's next message, which must be a 'p' (SASLInitialResponse/SASLResponse). */
 static int read_sasl(pgw_auth_io_t *io, const uint8_t **p, size_t *n, uerr_t *err)
 {
     char type = 0;
-    if (io->read_msg(io->ctx, &type, p, n) != 0) {
+    int r = io->read_msg(io->ctx, &type, p, n);
+    if (r == PGW_AUTH_MALFORMED) {
+        uerr_set(err, "08P01", "invalid message length during authentication");
+        return -1;
+    }
+    if (r == PGW_AUTH_TIMEOUT) {
+        uerr_set(err, "57014", "canceling authentication due to timeout");
+        return -1;
+    }
+    if (r != 0) {
         uerr_set(err, "08006", "connection lost during authentication");
         return -1;
     }
@@ -78,5 +74,116 @@ out:
         uerr_set(err, "08006", "connection lost during authentication");
     ubuf_free(&reply);
     pgw_scram_free(s);
+    return rc;
+}
+
+/* ---- the login decision ---- */
+
+/* The peer's address as text, for messages ("127.0.0.1", "[local]"). */
+static void peer_host(const pgw_login_t *l, const struct sockaddr_storage *sa, bool have, char *buf,
+                      size_t size)
+{
+    const void *a = NULL;
+    if (l->is_unix || !have) {
+        snprintf(buf, size, "[local]");
+        return;
+    }
+    if (sa->ss_family == AF_INET)
+        a = &((const struct sockaddr_in *)sa)->sin_addr;
+    else if (sa->ss_family == AF_INET6)
+        a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (!a || !inet_ntop(sa->ss_family, a, buf, (socklen_t)size))
+        snprintf(buf, size, "?");
+}
+
+/* Peer authentication: the Unix-socket peer's OS user must be the requested user. The OS user
+ * running duckd is the operator (admin); any other needs a users-file entry for its role. */
+static int login_peer(const pgw_login_t *l, const pgw_users_t *users, int *role, uerr_t *err)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    if (!l->is_unix || getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+        getpwuid_r(cr.uid, &pw, buf, sizeof buf, &res) != 0 || !res ||
+        strcmp(res->pw_name, l->user) != 0) {
+        uerr_set(err, "28000", "Peer authentication failed for user \"%s\"", l->user);
+        return -1;
+    }
+    const pgw_user_t *u = users ? pgw_users_find(users, l->user) : NULL;
+    if (cr.uid == geteuid()) {
+        *role = GUARD_ROLE_ADMIN;
+    } else if (u) {
+        *role = (int)u->role;
+    } else {
+        uerr_set(err, "28000", "role \"%s\" does not exist", l->user);
+        uerr_set_hint(err, "Add it with: duckd passwd --role ROLE %s", l->user);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads the users file; a missing file is no users. A broken one fails closed. */
+static int login_users(const pgw_login_t *l, pgw_users_t **users, uerr_t *err)
+{
+    *users = NULL;
+    if (!l->users_file || !*l->users_file || access(l->users_file, F_OK) != 0)
+        return 0;
+    if (pgw_users_load(l->users_file, users, err) == 0)
+        return 0;
+    /* the detail names the file and line for the server log; the client learns nothing */
+    uerr_set_detail(err, "%s", err->message ? err->message : "");
+    uerr_set(err, "28000", "authentication failed for user \"%s\": the users file is invalid",
+             l->user);
+    return -1;
+}
+
+int pgw_auth_login(const pgw_login_t *l, pgw_auth_io_t *io, int *role, const char **method_name,
+                   uerr_t *err)
+{
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof sa;
+    bool have = !l->is_unix && getpeername(l->fd, (struct sockaddr *)&sa, &salen) == 0;
+    pgw_hba_method_t m = pgw_hba_match(l->hba, l->is_unix ? PGW_LISTENER_UNIX : PGW_LISTENER_TCP,
+                                       have ? (const struct sockaddr *)&sa : NULL, l->tls, l->user);
+    pgw_users_t *users = NULL;
+    const pgw_user_t *u;
+    char host[64];
+    int rc = -1;
+    *method_name = pgw_hba_method_name(m);
+    *role = GUARD_ROLE_READ_WRITE;
+    if (m != PGW_HBA_REJECT && login_users(l, &users, err) != 0)
+        goto out;
+    u = users ? pgw_users_find(users, l->user) : NULL;
+    switch (m) {
+    case PGW_HBA_REJECT:
+        peer_host(l, &sa, have, host, sizeof host);
+        uerr_set(err, "28000",
+                 "no access rule allows host \"%s\", user \"%s\", database \"%s\", %s", host,
+                 l->user, l->database, l->tls ? "TLS" : "no encryption");
+        goto out;
+    case PGW_HBA_TRUST:
+        if (u)
+            *role = (int)u->role;
+        pgw_put_auth_ok(io->out);
+        rc = 0;
+        goto out;
+    case PGW_HBA_PEER:
+        if (login_peer(l, users, role, err) != 0)
+            goto out;
+        pgw_put_auth_ok(io->out);
+        rc = 0;
+        goto out;
+    case PGW_HBA_SCRAM: {
+        pgw_auth_scram_opts_t o = {u ? u->verifier : NULL, NULL, 0, l->cb, NULL};
+        if (pgw_auth_scram(l->user, &o, io, err) != 0)
+            goto out;
+        *role = u ? (int)u->role : GUARD_ROLE_READ_ONLY; /* unknown users never get here */
+        rc = 0;
+        goto out;
+    }
+    }
+out:
+    pgw_users_free(users);
     return rc;
 }

@@ -12,9 +12,9 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-typedef enum {
-    PGW_AUTH_TRUST = 0 /* accept every user (loopback default until SCRAM lands) */
-} pgw_auth_method_t;
+#define PGW_AUTH_GONE (-1)
+#define PGW_AUTH_MALFORMED (-2)
+#define PGW_AUTH_TIMEOUT (-3)
 
 /* How an authentication method talks to the client: queue messages in `out`, flush them, and
  * read the client's next message ('p' PasswordMessage / SASLInitialResponse / SASLResponse). */
@@ -23,18 +23,32 @@ typedef struct pgw_auth_io {
     ubuf_t *out;
     int (*flush)(void *ctx);
     /* Reads one message: returns 0 with the type, payload and length borrowed until the next call,
-     * or -1 when the client is gone or sent something malformed. */
+     * PGW_AUTH_GONE when the client is gone, PGW_AUTH_MALFORMED for a message that cannot be
+     * framed (bad or oversized length), PGW_AUTH_TIMEOUT when authentication_timeout passed. */
     int (*read_msg)(void *ctx, char *type, const uint8_t **payload, size_t *len);
 } pgw_auth_io_t;
 
-/* True when the peer of Unix socket `fd` runs as the same OS user as duckd (SO_PEERCRED):
- * the operator, who is admin. False for TCP sockets and for other users. */
-bool pgw_auth_peer_is_owner(int fd);
+/* Everything the login decision needs about one connection. Borrowed for the call. */
+typedef struct pgw_login {
+    const struct pgw_hba *hba;     /* the access rules (hba.h) */
+    const char *users_file;        /* users.h; a missing file means no users */
+    int fd;                        /* the client socket (peer address, peer credentials) */
+    bool is_unix;                  /* came over the Unix socket */
+    bool tls;                      /* the connection is encrypted */
+    const struct pgw_scram_cb *cb; /* channel binding data on TLS, else NULL */
+    const char *user;
+    const char *database;
+} pgw_login_t;
 
-/* Authenticates `user`. On success queues AuthenticationOk and returns 0; on failure returns
- * -1 with *err set (SQLSTATE 28000/28P01); the caller sends it as FATAL and closes. */
-int pgw_auth_run(pgw_auth_method_t method, const char *user, pgw_auth_io_t *io, uerr_t *err)
-    __attribute__((warn_unused_result));
+/* Authenticates the connection by the first access rule that matches it (listener, address,
+ * user): trust, peer (the Unix-socket peer's OS user must be the requested user; the OS user
+ * running duckd is admin), scram-sha-256 against the users file, or reject. On success queues
+ * AuthenticationOk, sets *role (the users file's role; trust for an unlisted user gives
+ * read_write) and returns 0; on failure returns -1 with *err set (28000 rejected, 28P01 wrong
+ * password or unknown user — the same message for both —, 08P01 protocol violation, 08006
+ * client gone); the caller sends it as FATAL and closes. *method_name is set for logs. */
+int pgw_auth_login(const pgw_login_t *l, pgw_auth_io_t *io, int *role, const char **method_name,
+                   uerr_t *err) __attribute__((warn_unused_result));
 
 struct pgw_scram_cb;
 

@@ -17,6 +17,7 @@
 
 #include "pgwire/auth.h"
 #include "pgwire/codec.h"
+#include "pgwire/scram.h"
 #include "session/registry.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
@@ -24,6 +25,7 @@
 #include "util/xalloc.h"
 
 #define CONN_READ_CHUNK 65536
+#define CONN_AUTH_MSG_MAX 4096 /* SASL messages are a few hundred bytes */
 /* Input buffer bytes a connection may hold without drawing on max_pending_input. */
 #define CONN_IN_ALLOWANCE (2 * CONN_READ_CHUNK)
 
@@ -730,10 +732,32 @@ static void conn_params_cb(void *ctx, const char *name, const char *value)
 
 static int auth_flush(void *ctx) { return conn_flush(ctx); }
 
+/* The client's next authentication message (SASLInitialResponse / SASLResponse), read
+ * through the same framing as every other message, capped small, within the authentication
+ * deadline (conn_read_more applies it while the connection is in startup). */
 static int auth_read(void *ctx, char *type, const uint8_t **payload, size_t *len)
 {
-    (void)ctx, (void)type, (void)payload, (void)len;
-    return -1; /* trust needs no client response; SCRAM will read through the frame loop */
+    conn_t *c = ctx;
+    for (;;) {
+        pgw_frame_t f;
+        pgw_frame_status_t st = pgw_frame_next((const uint8_t *)c->in.data + c->in_pos,
+                                               c->in.len - c->in_pos, CONN_AUTH_MSG_MAX, &f);
+        if (st == PGW_FRAME_OK) {
+            c->in_pos += f.total_len;
+            *type = f.type;
+            *payload = f.payload;
+            *len = f.payload_len;
+            return 0;
+        }
+        if (st != PGW_FRAME_NEED_MORE)
+            return PGW_AUTH_MALFORMED;
+        ubuf_consume(&c->in, c->in_pos); /* the message handed out last is no longer used */
+        c->in_pos = 0;
+        if (conn_read_more(c, -1) <= 0)
+            return c->close_reason && !strcmp(c->close_reason, "authentication timeout")
+                       ? PGW_AUTH_TIMEOUT
+                       : PGW_AUTH_GONE;
+    }
 }
 
 /* The startup "options" parameter holds command-line style settings: "-c name=value" or
@@ -772,7 +796,17 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         return;
     }
     pgw_auth_io_t io = {c, &c->out, auth_flush, auth_read};
-    if (pgw_auth_run(PGW_AUTH_TRUST, c->user, &io, &err) != 0) {
+    size_t cb_len = 0;
+    const uint8_t *cb_data = c->tls ? pgw_tls_ctx_endpoint(c->cfg->tls, &cb_len) : NULL;
+    pgw_scram_cb_t cb = {cb_data, cb_len};
+    pgw_login_t login = {c->cfg->hba,    c->cfg->users_file,  c->fd,   c->is_unix,
+                         c->tls != NULL, cb_len ? &cb : NULL, c->user, c->database};
+    const char *method = "?";
+    int role = GUARD_ROLE_READ_ONLY;
+    if (pgw_auth_login(&login, &io, &role, &method, &err) != 0) {
+        ulog(ULOG_WARN, "authentication failed: user=%s database=%s method=%s: %s%s%s", c->user,
+             c->database, method, err.message, err.detail ? " — " : "",
+             err.detail ? err.detail : "");
         conn_fatal(c, err.sqlstate, err.message);
         uerr_clear(&err);
         return;
@@ -798,10 +832,7 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         uerr_clear(&err);
         return;
     }
-    /* Until the users file lands, the OS user running duckd (on the Unix socket) is admin and
-     * everybody else read_write. */
-    sess_set_role(c->sess, pgw_auth_peer_is_owner(c->fd) ? GUARD_ROLE_ADMIN : GUARD_ROLE_READ_WRITE,
-                  false);
+    sess_set_role(c->sess, (guard_role_t)role, false);
     for (size_t i = 0; i < s->nparams; i++) {
         const char *k = s->params[i].key;
         if (!strcmp(k, "options"))
@@ -814,8 +845,8 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
     sess_initial_parameters(c->sess, conn_params_cb, c);
     pgw_put_backend_key(&c->out, c->reg.pid, c->reg.key);
     c->state = CONN_READY;
-    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s", c->reg.pid, c->user,
-         c->database);
+    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s role=%s auth=%s%s", c->reg.pid,
+         c->user, c->database, guard_role_name((guard_role_t)role), method, c->tls ? " tls" : "");
     conn_ready(c);
 }
 
@@ -852,12 +883,17 @@ static void conn_start_tls(conn_t *c)
 }
 
 /* One startup-phase packet. */
-static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
+static void conn_on_startup(conn_t *c, const uint8_t *in, size_t n)
 {
     pgw_startup_t s;
     const char *why = NULL;
+    /* The decoded packet borrows its bytes, and authentication reads (and moves) the input
+     * buffer: decode a private copy (at most PGW_STARTUP_MAX bytes). */
+    uint8_t *p = xmalloc(n ? n : 1);
+    memcpy(p, in, n);
     if (!pgw_decode_startup(p, n, &s, &why)) {
         conn_fatal(c, "08P01", why ? why : "invalid startup packet");
+        free(p);
         return;
     }
     switch (s.code) {
@@ -874,6 +910,7 @@ static void conn_on_startup(conn_t *c, const uint8_t *p, size_t n)
     default: conn_begin_session(c, &s); break;
     }
     pgw_startup_free(&s);
+    free(p);
 }
 
 /* ---- main loop ---- */

@@ -22,6 +22,8 @@ typedef struct pgw_server_cfg {
     size_t max_pending_input;      /* partial-message bytes all connections may hold */
     pgw_tls_ctx_t *tls;            /* SSLRequest is answered 'S' when set; NULL = no TLS */
     bool tls_required;             /* TCP clients must use TLS (Unix socket: never needed) */
+    const struct pgw_hba *hba;     /* access rules (pgwire/hba.h) */
+    const char *users_file;        /* SCRAM verifiers and roles (pgwire/users.h) */
 } pgw_server_cfg_t;
 
 /* Starts a detached thread serving the accepted socket fd (ownership of fd passes to it).

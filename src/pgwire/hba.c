@@ -281,3 +281,27 @@ pgw_hba_method_t pgw_hba_match(const pgw_hba_t *rules, pgw_listener_t kind,
     }
     return PGW_HBA_REJECT;
 }
+
+/* True when the rule's address range contains an address outside loopback (127.0.0.0/8,
+ * ::1, ::ffff:127.0.0.0/104). */
+static bool rule_beyond_loopback(const hba_rule_t *r)
+{
+    static const uint8_t v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    switch (r->addr_kind) {
+    case A_DASH: return false;
+    case A_ALL: return true;
+    case A_V4: return r->prefix < 8 || r->addr[0] != 127;
+    case A_V6: return r->prefix < 128 || memcmp(r->addr, v6_loop, 16) != 0;
+    }
+    return true;
+}
+
+bool pgw_hba_trusts_remote(const pgw_hba_t *rules)
+{
+    for (size_t i = 0; i < rules->n; i++) {
+        const hba_rule_t *r = &rules->rules[i];
+        if (r->method == PGW_HBA_TRUST && r->listener != L_UNIX && rule_beyond_loopback(r))
+            return true;
+    }
+    return false;
+}

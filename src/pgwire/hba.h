@@ -51,5 +51,8 @@ pgw_hba_method_t pgw_hba_match(const pgw_hba_t *rules, pgw_listener_t kind,
                                const struct sockaddr *addr, bool tls, const char *user);
 /* "reject" / "trust" / "peer" / "scram-sha-256". */
 const char *pgw_hba_method_name(pgw_hba_method_t m);
+/* True when some TCP rule trusts (no password) an address range beyond loopback: duckd then
+ * refuses to listen on a non-loopback address. */
+bool pgw_hba_trusts_remote(const pgw_hba_t *rules);
 
 #endif

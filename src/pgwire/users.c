@@ -22,20 +22,18 @@
 
 static const char *const role_names[] = {"read_only", "read_write", "admin"};
 
-const char *pgw_role_name(pgw_role_t role) { return (unsigned)role < 3 ? role_names[role] : "?"; }
-
-static int role_parse_n(const char *s, size_t n, pgw_role_t *out)
+static int role_parse_n(const char *s, size_t n, guard_role_t *out)
 {
     for (int i = 0; i < 3; i++) {
         if (strlen(role_names[i]) == n && memcmp(s, role_names[i], n) == 0) {
-            *out = (pgw_role_t)i;
+            *out = (guard_role_t)i;
             return 0;
         }
     }
     return -1;
 }
 
-int pgw_role_parse(const char *s, pgw_role_t *out) { return role_parse_n(s, strlen(s), out); }
+static int role_parse(const char *s, guard_role_t *out) { return role_parse_n(s, strlen(s), out); }
 
 bool pgw_user_name_valid(const char *name, size_t n)
 {
@@ -81,7 +79,7 @@ static void split_fields(const char *line, size_t len, fields_t *fs)
 
 static bool is_comment_or_blank(const fields_t *fs) { return fs->count == 0 || fs->f[0][0] == '#'; }
 
-static void table_add(pgw_users_t *t, const fields_t *fs, pgw_role_t role)
+static void table_add(pgw_users_t *t, const fields_t *fs, guard_role_t role)
 {
     t->users = xrealloc(t->users, (t->n + 1) * sizeof *t->users);
     pgw_user_t *u = &t->users[t->n++];
@@ -93,7 +91,7 @@ static void table_add(pgw_users_t *t, const fields_t *fs, pgw_role_t role)
 /* Validates one non-comment line and appends it to t; returns 0 or an error. */
 static int parse_line(pgw_users_t *t, const fields_t *fs, const char *where, uerr_t *err)
 {
-    pgw_role_t role;
+    guard_role_t role;
     if (fs->count != 3) {
         uerr_set(err, "F0000", "%s: expected \"NAME ROLE VERIFIER\", found %s field%s", where,
                  fs->count > 3    ? "more than 3"
@@ -343,7 +341,7 @@ static void splice_entry(const ubuf_t *old, const char *name, const char *entry,
     }
 }
 
-int pgw_users_set(const char *path, const char *name, pgw_role_t role, const char *verifier,
+int pgw_users_set(const char *path, const char *name, guard_role_t role, const char *verifier,
                   uerr_t *err)
 {
     ubuf_t old = UBUF_INIT, neu = UBUF_INIT, entry = UBUF_INIT;
@@ -351,7 +349,7 @@ int pgw_users_set(const char *path, const char *name, pgw_role_t role, const cha
     pgw_scram_verifier_t pv;
     bool exists;
     int rc = -1;
-    if (!pgw_user_name_valid(name, strlen(name)) || (unsigned)role > PGW_ROLE_ADMIN) {
+    if (!pgw_user_name_valid(name, strlen(name)) || (unsigned)role > GUARD_ROLE_ADMIN) {
         uerr_set(err, "22023", "invalid user name or role");
         goto out;
     }
@@ -364,7 +362,7 @@ int pgw_users_set(const char *path, const char *name, pgw_role_t role, const cha
     if (read_text(path, &old, true, false, &exists, err) != 0 ||
         pgw_users_parse(old.data ? old.data : "", old.len, path, &t, err) != 0)
         goto out;
-    ubuf_printf(&entry, "%s %s %s", name, pgw_role_name(role), verifier);
+    ubuf_printf(&entry, "%s %s %s", name, guard_role_name(role), verifier);
     splice_entry(&old, name, ubuf_cstr(&entry), &neu);
     rc = write_atomic(path, &neu, err);
 out:
@@ -450,7 +448,7 @@ typedef struct passwd_args {
     const char *path;
     const char *user;
     bool have_role;
-    pgw_role_t role;
+    guard_role_t role;
 } passwd_args_t;
 
 static int parse_passwd_args(int argc, char **argv, passwd_args_t *a)
@@ -468,7 +466,7 @@ static int parse_passwd_args(int argc, char **argv, passwd_args_t *a)
         if (val && is_path) {
             a->path = val;
         } else if (val) {
-            if (pgw_role_parse(val, &a->role) != 0)
+            if (role_parse(val, &a->role) != 0)
                 return -1;
             a->have_role = true;
         } else if (arg[0] == '-' || a->user) {
@@ -481,13 +479,13 @@ static int parse_passwd_args(int argc, char **argv, passwd_args_t *a)
 }
 
 /* The role an existing user has in the file (read without the permission check). */
-static pgw_role_t existing_role(const char *path, const char *user, pgw_role_t dflt)
+static guard_role_t existing_role(const char *path, const char *user, guard_role_t dflt)
 {
     ubuf_t b = UBUF_INIT;
     pgw_users_t *t = NULL;
     uerr_t err = UERR_INIT;
     bool exists;
-    pgw_role_t role = dflt;
+    guard_role_t role = dflt;
     if (read_text(path, &b, true, false, &exists, &err) == 0 && exists &&
         pgw_users_parse(b.data ? b.data : "", b.len, path, &t, &err) == 0) {
         const pgw_user_t *u = pgw_users_find(t, user);
@@ -502,7 +500,7 @@ static pgw_role_t existing_role(const char *path, const char *user, pgw_role_t d
 
 int pgw_users_passwd_main(int argc, char **argv, const char *default_path)
 {
-    passwd_args_t a = {default_path, NULL, false, PGW_ROLE_READ_WRITE};
+    passwd_args_t a = {default_path, NULL, false, GUARD_ROLE_READ_WRITE};
     char pw[PASSWORD_MAX];
     ubuf_t v = UBUF_INIT;
     uerr_t err = UERR_INIT;
@@ -519,13 +517,13 @@ int pgw_users_passwd_main(int argc, char **argv, const char *default_path)
     if (get_password(pw, sizeof pw) != 0)
         goto out;
     if (!a.have_role)
-        a.role = existing_role(a.path, a.user, PGW_ROLE_READ_WRITE);
+        a.role = existing_role(a.path, a.user, GUARD_ROLE_READ_WRITE);
     if (pgw_scram_make_verifier(pw, 0, &v, &err) != 0 ||
         pgw_users_set(a.path, a.user, a.role, ubuf_cstr(&v), &err) != 0) {
         fprintf(stderr, "duckd passwd: %s\n", err.message);
         goto out;
     }
-    printf("duckd: user \"%s\" (role %s) written to %s\n", a.user, pgw_role_name(a.role), a.path);
+    printf("duckd: user \"%s\" (role %s) written to %s\n", a.user, guard_role_name(a.role), a.path);
     fflush(stdout);
     code = 0;
 out:

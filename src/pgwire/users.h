@@ -7,20 +7,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "session/guard.h"
 #include "util/err.h"
 
 #define PGW_USER_NAME_MAX 63           /* bytes, as PostgreSQL's NAMEDATALEN - 1 */
 #define PGW_USERS_FILE_MAX (16u << 20) /* refuse users files larger than 16 MiB */
 
-typedef enum {
-    PGW_ROLE_READ_ONLY = 0, /* queries that do not modify the database */
-    PGW_ROLE_READ_WRITE,    /* any SQL statement */
-    PGW_ROLE_ADMIN          /* read_write plus administrative functions */
-} pgw_role_t;
-
 typedef struct pgw_user {
     char *name; /* owned: 1..63 bytes, no whitespace, control characters or ':' */
-    pgw_role_t role;
+    guard_role_t role;
     char *verifier; /* owned: "SCRAM-SHA-256$..." (validated by pgw_scram_parse_verifier) */
 } pgw_user_t;
 
@@ -30,9 +25,6 @@ typedef struct pgw_users {
 } pgw_users_t;
 
 /* "read_only" / "read_write" / "admin". */
-const char *pgw_role_name(pgw_role_t role);
-/* Parses a role name; returns 0, or -1 for anything else. */
-int pgw_role_parse(const char *s, pgw_role_t *out) __attribute__((warn_unused_result));
 /* True when name[0..n) is a valid user name (see pgw_user_t). */
 bool pgw_user_name_valid(const char *name, size_t n);
 
@@ -59,7 +51,7 @@ void pgw_users_free(pgw_users_t *u);
  * temporary file in the same directory with mode 0600, fsynced, renamed over `path`, and the
  * directory is fsynced, so readers see the old or the new file, never a mix. An existing file
  * that does not parse is left alone. Returns 0, or -1 with *err set. */
-int pgw_users_set(const char *path, const char *name, pgw_role_t role, const char *verifier,
+int pgw_users_set(const char *path, const char *name, guard_role_t role, const char *verifier,
                   uerr_t *err) __attribute__((warn_unused_result));
 
 /* The `duckd passwd [--users-file PATH] [--role ROLE] USER` command. argv[0] is the command

@@ -2,6 +2,10 @@
 real clients. Every server a test starts is stopped (SIGTERM, then SIGKILL after a timeout) and
 its log is checked for sanitizer reports, so a leak or crash fails the test that caused it."""
 
+import base64
+import getpass
+import hashlib
+import hmac
 import os
 import signal
 import socket
@@ -14,6 +18,43 @@ import pytest
 DUCKD_BIN = os.environ.get("DUCKD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "duckd")
 SANITIZED = bool(os.environ.get("DUCKD_SAN"))
+# Every test server gets a users file (SCRAM verifiers, as `duckd passwd` writes them) and
+# access rules: the OS user is admin on the Unix socket (peer), the raw-protocol tests' user
+# "raw" is trusted on loopback TCP (they test the protocol, not authentication), everybody
+# else logs in with SCRAM-SHA-256 -- the default rule for TCP. libpq-based clients (psql,
+# pgbench, psycopg, asyncpg, node) find the password of "test" in PGPASSWORD.
+OS_USER = getpass.getuser()
+PASSWORDS = {"test": "test-pw", "ro": "ro-pw", "adm": "adm-pw"}
+ROLES = {"test": "read_write", "ro": "read_only", "adm": "admin"}
+os.environ["PGPASSWORD"] = PASSWORDS["test"]
+HBA = (
+    "unix - raw trust\nunix - all peer\ntcp 127.0.0.1/32 raw trust\ntcp all all scram-sha-256\n")
+
+
+def scram_verifier(password, iterations=4096):
+    """PostgreSQL's SCRAM-SHA-256 verifier of password (RFC 5802 keys, random salt)."""
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = lambda b: base64.b64encode(b).decode()
+    return "SCRAM-SHA-256$%d:%s$%s:%s" % (iterations, b64(salt),
+                                          b64(hashlib.sha256(client_key).digest()), b64(server_key))
+
+
+USERS_FILE = "".join("%s %s %s\n" % (u, ROLES[u], scram_verifier(p)) for u, p in PASSWORDS.items())
+
+
+def write_access_files(tmpdir):
+    users = os.path.join(tmpdir, "duckd.users")
+    if not os.path.exists(users):
+        with open(users, "w") as f:
+            f.write(USERS_FILE)
+        os.chmod(users, 0o600)
+    with open(os.path.join(tmpdir, "duckd.hba"), "w") as f:
+        f.write(HBA)
+
+
 SAN_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                "ThreadSanitizer")
 
@@ -33,7 +74,9 @@ class Server:
         self.host = "127.0.0.1"
         self.socket_dir = tmpdir
         self.logpath = os.path.join(tmpdir, "duckd.log")
-        self.args = [DUCKD_BIN, "--port", str(self.port), "--socket-dir", tmpdir] + list(args)
+        write_access_files(tmpdir)
+        self.args = [DUCKD_BIN, "--port", str(self.port), "--socket-dir", tmpdir,
+                     "--hba-file", os.path.join(tmpdir, "duckd.hba")] + list(args)
         e = dict(os.environ)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
         e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -66,11 +109,22 @@ class Server:
 
     @property
     def dsn(self):
-        return "host=127.0.0.1 port=%d user=test dbname=test" % self.port
+        return "host=127.0.0.1 port=%d user=test password=%s dbname=test" % (
+            self.port, PASSWORDS["test"])
+
+    def dsn_for(self, user):
+        """A TCP DSN for one of the users of the users file (test, ro, adm)."""
+        return "host=127.0.0.1 port=%d user=%s password=%s dbname=test" % (
+            self.port, user, PASSWORDS[user])
+
+    @property
+    def admin_dsn(self):
+        """The Unix socket as the OS user running duckd: admin by peer authentication."""
+        return "host=%s port=%d user=%s dbname=test" % (self.socket_dir, self.port, OS_USER)
 
     @property
     def url(self):
-        return "postgresql://test@127.0.0.1:%d/test" % self.port
+        return "postgresql://test:%s@127.0.0.1:%d/test" % (PASSWORDS["test"], self.port)
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.proc.poll() is None:

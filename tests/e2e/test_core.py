@@ -7,6 +7,8 @@ import threading
 import time
 
 import psycopg2
+
+from conftest import OS_USER
 import psycopg2.errors
 import psycopg2.extensions
 import pytest
@@ -216,7 +218,8 @@ def test_client_setup_statements(server):
 
 
 def test_psql_unix_socket(server):
-    out = subprocess.run(["psql", "-h", server.socket_dir, "-p", str(server.port), "-U", "u",
+    # peer authentication: the OS user running duckd (and the tests) is admin on the socket
+    out = subprocess.run(["psql", "-h", server.socket_dir, "-p", str(server.port), "-U", OS_USER,
                           "-d", "d", "-X", "-A", "-t", "-c", "select 40 + 2"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -107,7 +107,7 @@ def backend_pid(msgs):
 def assert_serves(server, host=None, max_seconds=None):
     """Connects with psycopg2 (TCP, or the Unix socket when host is a directory), runs a
     query, and returns the seconds the connection took."""
-    dsn = server.dsn if host is None else "host=%s port=%d user=test dbname=test" % (host, server.port)
+    dsn = server.dsn if host is None else server.admin_dsn
     t0 = time.monotonic()
     c = psycopg2.connect(dsn, connect_timeout=10)
     took = time.monotonic() - t0

@@ -114,7 +114,7 @@ def test_tls_required(start_server, certs):
     with psycopg2.connect(s.dsn + " sslmode=require") as c:
         c.cursor().execute("SELECT 1")
     # the Unix socket is local: no TLS needed
-    c = psycopg2.connect(host=s.socket_dir, port=s.port, user="root", dbname="x")
+    c = psycopg2.connect(s.admin_dsn)
     c.close()
 
 

@@ -104,11 +104,11 @@ static void test_parse_valid(void **state)
     assert_int_equal(pgw_users_parse(text, strlen(text), "users", &t, &err), 0);
     assert_int_equal(t->n, 4);
     assert_string_equal(t->users[0].name, "alice");
-    assert_int_equal(t->users[0].role, PGW_ROLE_READ_WRITE);
+    assert_int_equal(t->users[0].role, GUARD_ROLE_READ_WRITE);
     assert_string_equal(t->users[0].verifier, V);
-    assert_int_equal(pgw_users_find(t, "bob")->role, PGW_ROLE_READ_ONLY);
+    assert_int_equal(pgw_users_find(t, "bob")->role, GUARD_ROLE_READ_ONLY);
     assert_string_equal(pgw_users_find(t, "bob")->verifier, V);
-    assert_int_equal(pgw_users_find(t, "carol")->role, PGW_ROLE_ADMIN);
+    assert_int_equal(pgw_users_find(t, "carol")->role, GUARD_ROLE_ADMIN);
     assert_non_null(pgw_users_find(t, "d\xc3\xa9sir\xc3\xa9"));
     assert_null(pgw_users_find(t, "Alice"));
     assert_null(pgw_users_find(t, "al"));
@@ -193,7 +193,7 @@ static void test_set_rewrites_atomically(void **state)
     char *p = path_of("users");
     struct stat st;
     /* Created when missing, mode 0600. */
-    assert_int_equal(pgw_users_set(p, "alice", PGW_ROLE_ADMIN, V, &err), 0);
+    assert_int_equal(pgw_users_set(p, "alice", GUARD_ROLE_ADMIN, V, &err), 0);
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     char *text = read_file(p);
@@ -204,8 +204,8 @@ static void test_set_rewrites_atomically(void **state)
     write_file(p, orig, 0644);
     ubuf_t v2 = UBUF_INIT;
     assert_int_equal(pgw_scram_make_verifier("pw2", 0, &v2, &err), 0);
-    assert_int_equal(pgw_users_set(p, "alice", PGW_ROLE_READ_ONLY, v2.data, &err), 0);
-    assert_int_equal(pgw_users_set(p, "carol", PGW_ROLE_READ_WRITE, V, &err), 0);
+    assert_int_equal(pgw_users_set(p, "alice", GUARD_ROLE_READ_ONLY, v2.data, &err), 0);
+    assert_int_equal(pgw_users_set(p, "carol", GUARD_ROLE_READ_WRITE, V, &err), 0);
     text = read_file(p);
     ubuf_t want = UBUF_INIT;
     ubuf_printf(&want,
@@ -223,15 +223,15 @@ static void test_set_rewrites_atomically(void **state)
     assert_string_equal(pgw_users_find(t, "alice")->verifier, v2.data);
     pgw_users_free(t);
     /* Refusals: bad arguments, and a file that does not parse is left alone. */
-    assert_int_equal(pgw_users_set(p, "a b", PGW_ROLE_ADMIN, V, &err), -1);
-    assert_int_equal(pgw_users_set(p, "x", PGW_ROLE_ADMIN, "SCRAM-SHA-256$", &err), -1);
+    assert_int_equal(pgw_users_set(p, "a b", GUARD_ROLE_ADMIN, V, &err), -1);
+    assert_int_equal(pgw_users_set(p, "x", GUARD_ROLE_ADMIN, "SCRAM-SHA-256$", &err), -1);
     write_file(p, "broken line\n", 0600);
-    assert_int_equal(pgw_users_set(p, "x", PGW_ROLE_ADMIN, V, &err), -1);
+    assert_int_equal(pgw_users_set(p, "x", GUARD_ROLE_ADMIN, V, &err), -1);
     assert_non_null(strstr(err.message, ":1: expected"));
     text = read_file(p);
     assert_string_equal(text, "broken line\n");
     free(text);
-    assert_int_equal(pgw_users_set(path_of("nodir/users"), "x", PGW_ROLE_ADMIN, V, &err), -1);
+    assert_int_equal(pgw_users_set(path_of("nodir/users"), "x", GUARD_ROLE_ADMIN, V, &err), -1);
     assert_string_equal(err.sqlstate, "58030");
     assert_int_equal(count_dir_entries(), 1);
     uerr_clear(&err);
@@ -259,7 +259,7 @@ static int run_passwd(const char *input, int argc, char **argv)
 }
 
 /* True when the file's entry for user has `role` and a verifier for `password`. */
-static bool entry_is(const char *path, const char *user, pgw_role_t role, const char *password)
+static bool entry_is(const char *path, const char *user, guard_role_t role, const char *password)
 {
     pgw_users_t *t;
     uerr_t err = UERR_INIT;
@@ -286,21 +286,21 @@ static void test_passwd_command(void **state)
     snprintf(path, sizeof path, "%s", p);
     char *a1[] = {"passwd", "--users-file", path, "alice"};
     assert_int_equal(run_passwd("s3cret\nignored\n", 4, a1), 0);
-    assert_true(entry_is(path, "alice", PGW_ROLE_READ_WRITE, "s3cret"));
+    assert_true(entry_is(path, "alice", GUARD_ROLE_READ_WRITE, "s3cret"));
     char *a2[] = {"passwd", "--role=admin", "--users-file", path, "alice"};
     assert_int_equal(run_passwd("other\r\n", 5, a2), 0);
-    assert_true(entry_is(path, "alice", PGW_ROLE_ADMIN, "other"));
+    assert_true(entry_is(path, "alice", GUARD_ROLE_ADMIN, "other"));
     /* An existing user keeps the role when --role is not given. */
     assert_int_equal(run_passwd("third", 4, a1), 0);
-    assert_true(entry_is(path, "alice", PGW_ROLE_ADMIN, "third"));
+    assert_true(entry_is(path, "alice", GUARD_ROLE_ADMIN, "third"));
     char *a3[] = {"passwd", "--users-file=", "bob"};
     assert_int_equal(run_passwd("x\n", 3, a3), 1); /* empty path */
     char a4path[300];
     snprintf(a4path, sizeof a4path, "--users-file=%s", path);
     char *a4[] = {"passwd", a4path, "--role", "read_only", "bob"};
     assert_int_equal(run_passwd("pw\n", 5, a4), 0);
-    assert_true(entry_is(path, "bob", PGW_ROLE_READ_ONLY, "pw"));
-    assert_true(entry_is(path, "alice", PGW_ROLE_ADMIN, "third"));
+    assert_true(entry_is(path, "bob", GUARD_ROLE_READ_ONLY, "pw"));
+    assert_true(entry_is(path, "alice", GUARD_ROLE_ADMIN, "third"));
     /* Refusals. */
     assert_int_equal(run_passwd("\n", 4, a1), 1);
     assert_int_equal(run_passwd("", 4, a1), 1);
@@ -314,23 +314,23 @@ static void test_passwd_command(void **state)
     assert_int_equal(run_passwd("pw\n", 2, bad_name), 1);
     char *unknown[] = {"passwd", "--force", "a"};
     assert_int_equal(run_passwd("pw\n", 3, unknown), 1);
-    assert_true(entry_is(path, "alice", PGW_ROLE_ADMIN, "third"));
+    assert_true(entry_is(path, "alice", GUARD_ROLE_ADMIN, "third"));
     /* The default path is used without --users-file. */
     char *dflt[] = {"passwd", "carol"};
     assert_int_equal(run_passwd("pw\n", 2, dflt), 0);
-    assert_true(entry_is(path_of("default-users"), "carol", PGW_ROLE_READ_WRITE, "pw"));
+    assert_true(entry_is(path_of("default-users"), "carol", GUARD_ROLE_READ_WRITE, "pw"));
 }
 
 static void test_roles(void **state)
 {
-    pgw_role_t r;
-    assert_int_equal(pgw_role_parse("read_only", &r), 0);
-    assert_int_equal(r, PGW_ROLE_READ_ONLY);
-    assert_int_equal(pgw_role_parse("admin", &r), 0);
-    assert_int_equal(r, PGW_ROLE_ADMIN);
-    assert_int_equal(pgw_role_parse("Admin", &r), -1);
-    assert_int_equal(pgw_role_parse("", &r), -1);
-    assert_string_equal(pgw_role_name(PGW_ROLE_READ_WRITE), "read_write");
+    guard_role_t r;
+    assert_int_equal(role_parse("read_only", &r), 0);
+    assert_int_equal(r, GUARD_ROLE_READ_ONLY);
+    assert_int_equal(role_parse("admin", &r), 0);
+    assert_int_equal(r, GUARD_ROLE_ADMIN);
+    assert_int_equal(role_parse("Admin", &r), -1);
+    assert_int_equal(role_parse("", &r), -1);
+    assert_string_equal(guard_role_name(GUARD_ROLE_READ_WRITE), "read_write");
 }
 
 int main(void)

@@ -393,6 +393,7 @@ public final class ClientTest {
         String url = "jdbc:postgresql://127.0.0.1:" + args[0] + "/test";
         Properties props = new Properties();
         props.setProperty("user", "test");
+        props.setProperty("password", System.getenv().getOrDefault("PGPASSWORD", ""));
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "60");
         String[] sections = args.length > 1 ? Arrays.copyOfRange(args, 1, args.length)
