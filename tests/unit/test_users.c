@@ -323,13 +323,10 @@ static void test_passwd_command(void **state)
 
 static void test_roles(void **state)
 {
-    guard_role_t r;
-    assert_int_equal(role_parse("read_only", &r), 0);
-    assert_int_equal(r, GUARD_ROLE_READ_ONLY);
-    assert_int_equal(role_parse("admin", &r), 0);
-    assert_int_equal(r, GUARD_ROLE_ADMIN);
-    assert_int_equal(role_parse("Admin", &r), -1);
-    assert_int_equal(role_parse("", &r), -1);
+    assert_int_equal(guard_role_parse("read_only"), GUARD_ROLE_READ_ONLY);
+    assert_int_equal(guard_role_parse("admin"), GUARD_ROLE_ADMIN);
+    assert_int_equal(guard_role_parse("Admin"), -1);
+    assert_int_equal(guard_role_parse(""), -1);
     assert_string_equal(guard_role_name(GUARD_ROLE_READ_WRITE), "read_write");
 }
 
