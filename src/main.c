@@ -447,7 +447,7 @@ int main(int argc, char **argv)
     }
     if (!cfg.sandbox)
         ulog(ULOG_WARN, "sandbox off: clients can read and write the server's files");
-    sreg_init(cfg.max_connections);
+    sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
         goto out;

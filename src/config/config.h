@@ -57,29 +57,30 @@ typedef struct cfg_duckdb_opt {
  * after a successful load every string field is non-NULL ("" where the doc says "none"). */
 typedef struct cfg {
     /* [server] */
-    char *db;                  /* database file for persistent mode */
-    cfg_mode_t mode;           /* storage mode */
-    bool read_only;            /* open the persistent file read-only */
-    char *init;                /* SQL file run once before accepting clients; "" = none */
-    char *listen;              /* TCP listen address; "" disables TCP */
-    int port;                  /* TCP port, also names the Unix socket */
-    char *socket_dir;          /* directory for .s.PGSQL.<port>; "" disables the socket */
-    char *ephemeral_dir;       /* where ephemeral database files live ("" = $TMPDIR or /tmp) */
-    int max_connections;       /* concurrent client sessions; more get SQLSTATE 53300 */
-    int64_t max_message_size;  /* largest frontend message accepted, bytes */
-    int64_t output_buffer;     /* per-session bytes buffered before blocking on the socket */
-    int shutdown_grace;        /* seconds running statements get after SIGTERM before cancel */
-    bool log_statements;       /* log every statement with its duration */
-    char *log_level;           /* debug | info | warning | error */
-    char *users_file;          /* users, SCRAM verifiers and roles */
-    char *hba_file;            /* access rules; "" = the built-in defaults */
-    char *tls_cert_file;       /* PEM certificate chain; "" = no TLS */
-    char *tls_key_file;        /* PEM private key */
-    char *tls_min_version;     /* TLSv1.2 | TLSv1.3 */
-    bool tls_required;         /* TCP clients must use TLS */
-    bool sandbox;              /* lock DuckDB down after --init */
-    char *allowed_directories; /* comma-separated; "" = none */
-    char *allowed_paths;       /* comma-separated; "" = none */
+    char *db;                     /* database file for persistent mode */
+    cfg_mode_t mode;              /* storage mode */
+    bool read_only;               /* open the persistent file read-only */
+    char *init;                   /* SQL file run once before accepting clients; "" = none */
+    char *listen;                 /* TCP listen address; "" disables TCP */
+    int port;                     /* TCP port, also names the Unix socket */
+    char *socket_dir;             /* directory for .s.PGSQL.<port>; "" disables the socket */
+    char *ephemeral_dir;          /* where ephemeral database files live ("" = $TMPDIR or /tmp) */
+    int max_connections;          /* concurrent client sessions; more get SQLSTATE 53300 */
+    int max_connections_per_user; /* sessions one user may hold; 0 = no cap */
+    int64_t max_message_size;     /* largest frontend message accepted, bytes */
+    int64_t output_buffer;        /* per-session bytes buffered before blocking on the socket */
+    int shutdown_grace;           /* seconds running statements get after SIGTERM before cancel */
+    bool log_statements;          /* log every statement with its duration */
+    char *log_level;              /* debug | info | warning | error */
+    char *users_file;             /* users, SCRAM verifiers and roles */
+    char *hba_file;               /* access rules; "" = the built-in defaults */
+    char *tls_cert_file;          /* PEM certificate chain; "" = no TLS */
+    char *tls_key_file;           /* PEM private key */
+    char *tls_min_version;        /* TLSv1.2 | TLSv1.3 */
+    bool tls_required;            /* TCP clients must use TLS */
+    bool sandbox;                 /* lock DuckDB down after --init */
+    char *allowed_directories;    /* comma-separated; "" = none */
+    char *allowed_paths;          /* comma-separated; "" = none */
 
     /* [server] limits and timeouts against hostile or runaway clients */
     int max_startup_connections; /* connections in startup/auth; the oldest is evicted */

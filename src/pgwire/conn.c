@@ -819,11 +819,16 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         c->state = CONN_CLOSING;
         return;
     }
-    if (!sreg_admit(&c->reg, c->fd)) {
-        conn_fatal(c, sreg_shutting_down() ? "57P03" : "53300",
-                   sreg_shutting_down() ? "the database system is shutting down"
-                                        : "sorry, too many clients already");
+    switch (sreg_admit(&c->reg, c->fd, c->user)) {
+    case SREG_ADMITTED: break;
+    case SREG_STOPPING: conn_fatal(c, "57P03", "the database system is shutting down"); return;
+    case SREG_FULL: conn_fatal(c, "53300", "sorry, too many clients already"); return;
+    case SREG_USER_FULL: {
+        char msg[160];
+        snprintf(msg, sizeof msg, "too many connections for role \"%s\"", c->user);
+        conn_fatal(c, "53300", msg);
         return;
+    }
     }
     c->registered = true;
     if (sess_create(c->cfg->env, c->user, c->database, pgw_startup_get(s, "application_name"),

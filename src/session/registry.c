@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -15,39 +16,57 @@
 static pthread_mutex_t sreg_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sreg_cv = PTHREAD_COND_INITIALIZER;
 static sreg_entry_t *sreg_head;
-static int sreg_n, sreg_max = 100;
+static int sreg_n, sreg_max = 100, sreg_max_per_user;
 static int32_t sreg_next_pid = 1000;
 static bool sreg_stopping;
 static int sreg_efd = -1;
 
-void sreg_init(int max)
+void sreg_init(int max, int max_per_user)
 {
     sreg_max = max;
+    sreg_max_per_user = max_per_user;
     if (sreg_efd < 0)
         sreg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
-bool sreg_admit(sreg_entry_t *e, int fd)
+/* Caller holds sreg_mu. */
+static int sreg_user_count(const char *user)
 {
-    bool ok = false;
+    int n = 0;
+    for (const sreg_entry_t *e = sreg_head; e; e = e->next)
+        n += e->user && strcmp(e->user, user) == 0;
+    return n;
+}
+
+sreg_admit_t sreg_admit(sreg_entry_t *e, int fd, const char *user)
+{
+    sreg_admit_t rc;
     int32_t key = 0;
     if (getrandom(&key, sizeof key, 0) != (ssize_t)sizeof key)
         key = (int32_t)(time(NULL) ^ (intptr_t)e);
     pthread_mutex_lock(&sreg_mu);
-    if (!sreg_stopping && sreg_n < sreg_max) {
+    if (sreg_stopping)
+        rc = SREG_STOPPING;
+    else if (sreg_n >= sreg_max)
+        rc = SREG_FULL;
+    else if (sreg_max_per_user > 0 && sreg_user_count(user) >= sreg_max_per_user)
+        rc = SREG_USER_FULL;
+    else
+        rc = SREG_ADMITTED;
+    if (rc == SREG_ADMITTED) {
         e->pid = sreg_next_pid++;
         if (sreg_next_pid == INT32_MAX)
             sreg_next_pid = 1000;
         e->key = key;
         e->sess = NULL;
         e->fd = fd;
+        e->user = user;
         e->next = sreg_head;
         sreg_head = e;
         sreg_n++;
-        ok = true;
     }
     pthread_mutex_unlock(&sreg_mu);
-    return ok;
+    return rc;
 }
 
 void sreg_attach(sreg_entry_t *e, sess_t *s)

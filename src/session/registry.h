@@ -12,18 +12,29 @@
 #include "session/session.h"
 
 typedef struct sreg_entry {
-    int32_t pid;  /* the BackendKeyData process id shown to the client */
-    int32_t key;  /* its secret key */
-    sess_t *sess; /* NULL until the session exists; cancel is a no-op then */
-    int fd;       /* the client socket, for forced shutdown */
+    int32_t pid;      /* the BackendKeyData process id shown to the client */
+    int32_t key;      /* its secret key */
+    sess_t *sess;     /* NULL until the session exists; cancel is a no-op then */
+    int fd;           /* the client socket, for forced shutdown */
+    const char *user; /* borrowed: the session's user, for the per-user cap */
     struct sreg_entry *next;
 } sreg_entry_t;
 
-/* Initialises the registry; max = max_connections. */
-void sreg_init(int max);
-/* Admits a new connection if fewer than max are registered: fills pid/key and links e.
- * Returns false (nothing linked) when the server is full or shutting down. */
-bool sreg_admit(sreg_entry_t *e, int fd) __attribute__((warn_unused_result));
+/* Initialises the registry; max = max_connections, max_per_user = the cap on one user's
+ * sessions (0 = none). */
+void sreg_init(int max, int max_per_user);
+
+typedef enum {
+    SREG_ADMITTED = 0,
+    SREG_FULL,      /* max_connections reached: 53300 */
+    SREG_USER_FULL, /* max_connections_per_user reached for this user: 53300 */
+    SREG_STOPPING   /* shutting down: 57P03 */
+} sreg_admit_t;
+
+/* Admits a new connection of `user` (borrowed; must outlive the entry) if the caps allow:
+ * fills pid/key and links e. Returns SREG_ADMITTED, or why nothing was linked. */
+sreg_admit_t sreg_admit(sreg_entry_t *e, int fd, const char *user)
+    __attribute__((warn_unused_result));
 /* Attaches (or detaches with NULL) the session so cancels can reach it. */
 void sreg_attach(sreg_entry_t *e, sess_t *s);
 /* Unlinks e (must be admitted) and wakes anyone waiting for the count to drop. */

@@ -250,3 +250,22 @@ def test_stalled_scram_exchange_times_out(start_server):
     assert t is None or (t == b"E" and b"canceling authentication due to timeout" in body), body
     assert read_msg(sock)[0] is None
     sock.close()
+
+
+def test_per_user_connection_limit(start_server):
+    s = start_server("--memory", env={"DUCKD_MAX_CONNECTIONS_PER_USER": "2"})
+    a, b = connect(s, "test", PASSWORDS["test"]), connect(s, "test", PASSWORDS["test"])
+    with pytest.raises(psycopg2.OperationalError) as e:
+        connect(s, "test", PASSWORDS["test"])
+    assert 'too many connections for role "test"' in str(e.value)
+    connect(s, "ro", PASSWORDS["ro"]).close()  # other users are not affected
+    a.close()
+    for _ in range(50):  # the slot frees once the server saw the close
+        try:
+            connect(s, "test", PASSWORDS["test"]).close()
+            break
+        except psycopg2.OperationalError:
+            time.sleep(0.05)
+    else:
+        raise AssertionError("the freed slot was not reusable")
+    b.close()
