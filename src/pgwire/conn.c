@@ -514,10 +514,14 @@ static sess_sink_t conn_sink(conn_t *c)
 
 /* ---- extended protocol ---- */
 
+/* An extended-protocol error: the ErrorResponse goes out at once, as PostgreSQL flushes every
+ * error (elog.c), so a client that half-closes or waits without Sync still learns of it; then
+ * input is skipped until Sync. */
 static void conn_fail(conn_t *c, uerr_t *err)
 {
     conn_error_from(c, err);
     uerr_clear(err);
+    (void)conn_flush(c);
     if (c->state == CONN_READY)
         c->state = CONN_SKIP;
 }

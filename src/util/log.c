@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/utf8.h"
+
 static volatile int ulog_min = ULOG_INFO;
 
 void ulog_set_level(ulog_level_t level) { ulog_min = (int)level; }
@@ -49,14 +51,22 @@ void ulog(ulog_level_t level, const char *fmt, ...)
     va_end(ap);
     size_t mlen = m < 0 ? 0 : (size_t)m >= sizeof msg ? sizeof msg - 1 : (size_t)m;
     /* Client-supplied text (user names, SQL) must not forge log lines: control characters are
-     * written as \xNN, one line per call. */
+     * written as \xNN, one line per call. Bytes that are not well-formed UTF-8 are escaped the
+     * same way, so the log stays valid UTF-8 for whatever reads it. */
     size_t len = n < 0 ? 0 : (size_t)n;
+    size_t ok = 0; /* bytes from msg[i] on known to be well-formed UTF-8 */
     for (size_t i = 0; i < mlen && len < sizeof line - 6; i++) {
         unsigned char c = (unsigned char)msg[i];
-        if (c < 0x20 || c == 0x7f)
+        if (ok == 0 && c >= 0x80) {
+            ok = mlen - i;
+            (void)uutf8_valid(msg + i, mlen - i, &ok);
+        }
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && ok == 0))
             len += (size_t)snprintf(line + len, 5, "\\x%02x", c);
         else
             line[len++] = (char)c;
+        if (ok)
+            ok--;
     }
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
