@@ -30,7 +30,7 @@ from conftest import SANITIZED, Server
 # ---- the one place that knows how to start the server and connect normally ----
 
 AUTH_TIMEOUT_S = 1          # --authentication-timeout: incomplete startups end after this
-STARTUP_USER = "corpus"     # the user name raw connections log in with
+STARTUP_USER = "raw"  # trusted on loopback by conftest's access rules: the cases test the protocol
 STARTUP_DB = "corpus"
 
 
@@ -47,8 +47,7 @@ def corpus_server(tmpdir):
 
 def health_connect(server):
     """A normal client connection (psycopg2) to the corpus server."""
-    return psycopg2.connect(host="127.0.0.1", port=server.port, user="test", dbname="test",
-                            connect_timeout=5)
+    return psycopg2.connect(server.dsn, connect_timeout=5)  # SCRAM, as real clients log in
 
 
 # ---- wire helpers ----
