@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/fields.h"
 #include "util/xalloc.h"
 
 typedef enum { L_UNIX, L_TCP, L_TCPSSL, L_TCPNOSSL, L_ALL } listener_rule_t;
@@ -113,33 +114,8 @@ static void rule_clear(hba_rule_t *r)
     memset(r, 0, sizeof *r);
 }
 
-typedef struct fields {
-    const char *f[5];
-    size_t n[5];
-    int count; /* 5 means "more than four" */
-} fields_t;
-
-static void split_fields(const char *line, size_t len, fields_t *fs)
-{
-    if (len && line[len - 1] == '\r')
-        len--;
-    fs->count = 0;
-    size_t i = 0;
-    while (i < len && fs->count < 5) {
-        while (i < len && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-        if (i == len)
-            break;
-        size_t start = i;
-        while (i < len && line[i] != ' ' && line[i] != '\t')
-            i++;
-        fs->f[fs->count] = line + start;
-        fs->n[fs->count++] = i - start;
-    }
-}
-
 /* Parses the four fields into r; on failure returns a static explanation. */
-static const char *parse_rule(const fields_t *fs, hba_rule_t *r)
+static const char *parse_rule(const ufields_t *fs, hba_rule_t *r)
 {
     if (fs->count != 4)
         return "expected \"LISTENER ADDRESS USER METHOD\"";
@@ -173,15 +149,13 @@ int pgw_hba_parse(const char *text, size_t len, const char *origin, pgw_hba_t **
     pgw_hba_t *h = xcalloc(1, sizeof *h);
     size_t pos = 0, lineno = 0;
     *out = NULL;
-    while (pos < len) {
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - line) : len - pos;
-        pos += n + (nl != NULL);
+    const char *line;
+    size_t n;
+    while (ulines_next(text, len, &pos, &line, &n)) {
         lineno++;
-        fields_t fs;
-        split_fields(line, n, &fs);
-        if (fs.count == 0 || fs.f[0][0] == '#')
+        ufields_t fs;
+        ufields_split(line, n, 5, &fs);
+        if (ufields_skip(&fs))
             continue;
         hba_rule_t r = {0};
         const char *why = memchr(line, '\0', n) ? "NUL byte in rule" : parse_rule(&fs, &r);

@@ -14,6 +14,7 @@
 
 #include "pgwire/scram.h"
 #include "util/buf.h"
+#include "util/fields.h"
 #include "util/xalloc.h"
 
 #define PASSWORD_MAX 1024
@@ -49,37 +50,7 @@ bool pgw_user_name_valid(const char *name, size_t n)
 
 /* ---- Parsing ---- */
 
-typedef struct fields {
-    const char *f[4]; /* field starts (borrowed) */
-    size_t n[4];      /* field lengths */
-    int count;        /* fields found; 4 means "more than three" */
-} fields_t;
-
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-/* Splits line[0..len) on runs of blanks; a trailing '\r' is ignored. */
-static void split_fields(const char *line, size_t len, fields_t *fs)
-{
-    if (len && line[len - 1] == '\r')
-        len--;
-    fs->count = 0;
-    size_t i = 0;
-    while (i < len && fs->count < 4) {
-        while (i < len && is_blank(line[i]))
-            i++;
-        if (i == len)
-            break;
-        size_t start = i;
-        while (i < len && !is_blank(line[i]))
-            i++;
-        fs->f[fs->count] = line + start;
-        fs->n[fs->count++] = i - start;
-    }
-}
-
-static bool is_comment_or_blank(const fields_t *fs) { return fs->count == 0 || fs->f[0][0] == '#'; }
-
-static void table_add(pgw_users_t *t, const fields_t *fs, guard_role_t role)
+static void table_add(pgw_users_t *t, const ufields_t *fs, guard_role_t role)
 {
     t->users = xrealloc(t->users, (t->n + 1) * sizeof *t->users);
     pgw_user_t *u = &t->users[t->n++];
@@ -89,7 +60,7 @@ static void table_add(pgw_users_t *t, const fields_t *fs, guard_role_t role)
 }
 
 /* Validates one non-comment line and appends it to t; returns 0 or an error. */
-static int parse_line(pgw_users_t *t, const fields_t *fs, const char *where, uerr_t *err)
+static int parse_line(pgw_users_t *t, const ufields_t *fs, const char *where, uerr_t *err)
 {
     guard_role_t role;
     if (fs->count != 3) {
@@ -143,15 +114,13 @@ int pgw_users_parse(const char *text, size_t len, const char *origin, pgw_users_
         goto fail;
     }
     size_t pos = 0, lineno = 0;
-    while (pos < len) {
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - line) : len - pos;
-        pos += n + (nl != NULL);
+    const char *line;
+    size_t n;
+    while (ulines_next(text, len, &pos, &line, &n)) {
         lineno++;
-        fields_t fs;
-        split_fields(line, n, &fs);
-        if (is_comment_or_blank(&fs))
+        ufields_t fs;
+        ufields_split(line, n, 4, &fs);
+        if (ufields_skip(&fs))
             continue;
         char where[512];
         snprintf(where, sizeof where, "%s:%zu", origin, lineno);
@@ -323,10 +292,10 @@ static void splice_entry(const ubuf_t *old, const char *name, const char *entry,
         const char *line = old->data + pos;
         const char *nl = memchr(line, '\n', old->len - pos);
         size_t n = nl ? (size_t)(nl - line) : old->len - pos;
-        fields_t fs;
-        split_fields(line, n, &fs);
+        ufields_t fs;
+        ufields_split(line, n, 4, &fs);
         pos += n + (nl != NULL);
-        if (!replaced && !is_comment_or_blank(&fs) && fs.n[0] == nlen &&
+        if (!replaced && !ufields_skip(&fs) && fs.n[0] == nlen &&
             memcmp(fs.f[0], name, nlen) == 0) {
             ubuf_printf(neu, "%s\n", entry);
             replaced = true;
