@@ -69,6 +69,7 @@ struct sess {
     guard_role_t role;
     bool trusted;             /* the operator's own statements (--init): no guard */
     char timeout_dflt[3][16]; /* server defaults of sess_timeouts[], as SHOW prints them */
+    int64_t timeout_ms[3];    /* effective values of sess_timeouts[] (read per statement) */
     /* The statement watch, guarded by watch_mu: the watchdog thread reads it to enforce
      * statement_timeout and to interrupt a statement whose client hung up. */
     pthread_mutex_t watch_mu;
@@ -82,6 +83,17 @@ static const char *const sess_timeouts[3] = {
     "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
 
 /* ---- parameters ---- */
+
+/* The index of a timeout parameter in sess_timeouts[], or -1. */
+static int sess_timeout_index(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof sess_timeouts / sizeof sess_timeouts[0]); i++)
+        if (strcasecmp(name, sess_timeouts[i]) == 0)
+            return i;
+    return -1;
+}
+
+static bool sess_is_timeout_param(const char *name) { return sess_timeout_index(name) >= 0; }
 
 static sess_param_t *sess_param_get(const sess_t *s, const char *name)
 {
@@ -128,6 +140,9 @@ static void sess_param_set(sess_t *s, const char *name, const char *value)
     }
     free(p->value);
     p->value = xstrdup(value ? value : sess_param_default(s, def));
+    int t = sess_timeout_index(def->name);
+    if (t >= 0 && !udur_parse_ms(p->value, &s->timeout_ms[t]))
+        s->timeout_ms[t] = 0;
 }
 
 /* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
@@ -144,14 +159,6 @@ static void sess_format_ms(char *out, size_t n, int64_t ms)
         }
     }
     snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
-}
-
-static bool sess_is_timeout_param(const char *name)
-{
-    for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
-        if (strcasecmp(name, sess_timeouts[i]) == 0)
-            return true;
-    return false;
 }
 
 /* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
@@ -176,10 +183,8 @@ static int sess_param_set_checked(sess_t *s, const char *name, const char *value
 
 int64_t sess_param_ms(const sess_t *s, const char *name)
 {
-    int64_t ms = 0;
-    if (!sess_is_timeout_param(name) || !udur_parse_ms(sess_param_value((void *)s, name), &ms))
-        return 0;
-    return ms;
+    int t = sess_timeout_index(name);
+    return t >= 0 ? s->timeout_ms[t] : 0; /* kept current by sess_param_set */
 }
 
 bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
@@ -225,9 +230,11 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     pthread_mutex_init(&s->watch_mu, NULL);
     const int dflt[3] = {env->statement_timeout_ms, env->idle_in_transaction_timeout_ms,
                          env->idle_session_timeout_ms};
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3; i++) {
         if (dflt[i] > 0)
             sess_format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
+        s->timeout_ms[i] = dflt[i] > 0 ? dflt[i] : 0;
+    }
     if (application_name)
         sess_param_set(s, "application_name", application_name);
     (void)database;
