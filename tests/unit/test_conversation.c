@@ -223,6 +223,29 @@ static void test_ssl_request_refused(void **state)
     ubuf_free(&out);
 }
 
+static void test_copy_from_stdin(void **state)
+{
+    fx_t *fx = *state;
+    ubuf_t in = UBUF_INIT, out = UBUF_INIT;
+    put_startup(&in, "raw");
+    put_msg(&in, 'Q', 1, "CREATE TABLE conv_copy(a INT, b TEXT)");
+    put_msg(&in, 'Q', 1, "COPY conv_copy FROM STDIN");
+    put_raw(&in, 'd', "1\tone\n2\t", 8);
+    put_raw(&in, 'd', "two\n", 4);
+    put_msg(&in, 'c', 0);
+    put_msg(&in, 'Q', 1, "SELECT count(*) FROM conv_copy");
+    put_msg(&in, 'X', 0);
+    char *types = converse(fx, &in, 3, &out);
+    const char *k = strchr(types, 'K');
+    assert_non_null(k);
+    /* CopyInResponse, then CommandComplete "COPY 2" and the count */
+    assert_string_equal(k, "KZCZGCZTDCZ");
+    assert_non_null(memmem(out.data, out.len, "COPY 2", 6));
+    free(types);
+    ubuf_free(&in);
+    ubuf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_extended_error_skips_until_sync),
         cmocka_unit_test(test_scram_user_gets_sasl),
         cmocka_unit_test(test_ssl_request_refused),
+        cmocka_unit_test(test_copy_from_stdin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
