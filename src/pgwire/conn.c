@@ -66,7 +66,7 @@ typedef struct conn {
     char *user;
     char *database;
     char *close_reason; /* why the connection ended (owned) */
-    bool io_failed;     /* the socket is dead: stop writing */
+    bool io_failed;     /* the transport failed: stop writing */
     double t_start;
     int64_t auth_deadline_ms; /* CLOCK_MONOTONIC ms by which startup and auth must end */
     conn_startup_t *startup;  /* owned: the startup-list entry until startup ends */
@@ -238,9 +238,9 @@ static int conn_in_room(conn_t *c)
     return 0;
 }
 
-/* The poll timeout: the authentication deadline during startup, else until the idle
+/* The wait timeout: the authentication deadline during startup, else until the idle
  * deadline (idle_ms after ReadyForQuery; -1 = none). 0 means the deadline has passed. */
-static int conn_poll_timeout(const conn_t *c, int64_t idle_ms)
+static int conn_wait_timeout(const conn_t *c, int64_t idle_ms)
 {
     int64_t until;
     if (c->state == CONN_STARTUP)
@@ -254,13 +254,13 @@ static int conn_poll_timeout(const conn_t *c, int64_t idle_ms)
 }
 
 /* Reads more input. Returns 1 on data, 0 on EOF / shutdown, -1 on error, -2 when idle_ms
- * (see conn_poll_timeout; -1 = none) passed. During startup the authentication deadline
+ * (see conn_wait_timeout; -1 = none) passed. During startup the authentication deadline
  * applies, measured from connect, so a socket that trickles its startup packet (or, later,
  * its SCRAM messages) gains nothing by it. The transport's wait also wakes on server
  * shutdown, so an idle connection ends when the server stops. */
 static int conn_read_more(conn_t *c, int64_t idle_ms)
 {
-    int w = c->t->wait(c->t->ctx, conn_poll_timeout(c, idle_ms));
+    int w = c->t->wait(c->t->ctx, conn_wait_timeout(c, idle_ms));
     if (w == PGW_WAIT_TIMEOUT && c->state == CONN_STARTUP) {
         conn_set_reason(c, "authentication timeout");
         return -1;
