@@ -108,6 +108,29 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzlib.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzzlib.a \
 	  $(FUZZ_LDLIBS) -o $@
 
+# fuzz_pgw_conversation drives whole conversations through pgw_conn_run, so it needs the
+# session layer: it links every duckd source including engine/ (with DuckDB's include path)
+# and the libduckdb.so copy next to it. Its LeakSanitizer suppressions for DuckDB's process-
+# lifetime allocations are built in (__lsan_default_suppressions, as tests/e2e/lsan.supp).
+FUZZ_FULL_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/src/engine/%.o: src/engine/%.c $(DUCKDB_INC)/duckdb.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -isystem $(DUCKDB_INC) -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzfull.a: $(FUZZ_FULL_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/lib/libduckdb.so: $(DUCKDB_SO)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(FUZZ_BUILD)/fuzz_pgw_conversation: fuzz/fuzz_pgw_conversation.c $(FUZZ_BUILD)/libfuzzfull.a \
+                                     $(FUZZ_BUILD)/lib/libduckdb.so
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzzfull.a \
+	  -L$(FUZZ_BUILD)/lib -Wl,-rpath,'$$ORIGIN/lib' -lduckdb $(FUZZ_LDLIBS) -o $@
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build

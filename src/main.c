@@ -475,7 +475,8 @@ int main(int argc, char **argv)
                              tls,
                              cfg.tls_required,
                              hba,
-                             cfg.users_file};
+                             cfg.users_file,
+                             NULL};
     if (sreg_watchdog_start(100) != 0) {
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;

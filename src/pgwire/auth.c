@@ -7,7 +7,6 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "pgwire/codec.h"
@@ -80,38 +79,36 @@ out:
 /* ---- the login decision ---- */
 
 /* The peer's address as text, for messages ("127.0.0.1", "[local]"). */
-static void peer_host(const pgw_login_t *l, const struct sockaddr_storage *sa, bool have, char *buf,
-                      size_t size)
+static void peer_host(const pgw_login_t *l, const struct sockaddr *sa, char *buf, size_t size)
 {
     const void *a = NULL;
-    if (l->is_unix || !have) {
+    if (l->is_unix || !sa) {
         snprintf(buf, size, "[local]");
         return;
     }
-    if (sa->ss_family == AF_INET)
+    if (sa->sa_family == AF_INET)
         a = &((const struct sockaddr_in *)sa)->sin_addr;
-    else if (sa->ss_family == AF_INET6)
+    else if (sa->sa_family == AF_INET6)
         a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-    if (!a || !inet_ntop(sa->ss_family, a, buf, (socklen_t)size))
+    if (!a || !inet_ntop(sa->sa_family, a, buf, (socklen_t)size))
         snprintf(buf, size, "?");
 }
 
-/* Peer authentication: the Unix-socket peer's OS user must be the requested user. The OS user
- * running duckd is the operator (admin); any other needs a users-file entry for its role. */
+/* Peer authentication: the Unix-socket peer's OS user (its uid, which the transport took
+ * from SO_PEERCRED) must be the requested user. The OS user running duckd is the operator
+ * (admin); any other needs a users-file entry for its role. */
 static int login_peer(const pgw_login_t *l, const pgw_users_t *users, int *role, uerr_t *err)
 {
-    struct ucred cr;
-    socklen_t len = sizeof cr;
     struct passwd pw, *res = NULL;
     char buf[4096];
-    if (!l->is_unix || getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
-        getpwuid_r(cr.uid, &pw, buf, sizeof buf, &res) != 0 || !res ||
+    if (!l->is_unix || l->peer_uid < 0 ||
+        getpwuid_r((uid_t)l->peer_uid, &pw, buf, sizeof buf, &res) != 0 || !res ||
         strcmp(res->pw_name, l->user) != 0) {
         uerr_set(err, "28000", "Peer authentication failed for user \"%s\"", l->user);
         return -1;
     }
     const pgw_user_t *u = users ? pgw_users_find(users, l->user) : NULL;
-    if (cr.uid == geteuid()) {
+    if ((uid_t)l->peer_uid == geteuid()) {
         *role = GUARD_ROLE_ADMIN;
     } else if (u) {
         *role = (int)u->role;
@@ -141,11 +138,9 @@ static int login_users(const pgw_login_t *l, pgw_users_t **users, uerr_t *err)
 int pgw_auth_login(const pgw_login_t *l, pgw_auth_io_t *io, int *role, const char **method_name,
                    uerr_t *err)
 {
-    struct sockaddr_storage sa;
-    socklen_t salen = sizeof sa;
-    bool have = !l->is_unix && getpeername(l->fd, (struct sockaddr *)&sa, &salen) == 0;
+    const struct sockaddr *sa = l->is_unix ? NULL : l->peer;
     pgw_hba_method_t m = pgw_hba_match(l->hba, l->is_unix ? PGW_LISTENER_UNIX : PGW_LISTENER_TCP,
-                                       have ? (const struct sockaddr *)&sa : NULL, l->tls, l->user);
+                                       sa, l->tls, l->user);
     pgw_users_t *users = NULL;
     const pgw_user_t *u;
     char host[64];
@@ -157,7 +152,7 @@ int pgw_auth_login(const pgw_login_t *l, pgw_auth_io_t *io, int *role, const cha
     u = users ? pgw_users_find(users, l->user) : NULL;
     switch (m) {
     case PGW_HBA_REJECT:
-        peer_host(l, &sa, have, host, sizeof host);
+        peer_host(l, sa, host, sizeof host);
         uerr_set(err, "28000",
                  "no access rule allows host \"%s\", user \"%s\", database \"%s\", %s", host,
                  l->user, l->database, l->tls ? "TLS" : "no encryption");
@@ -175,7 +170,7 @@ int pgw_auth_login(const pgw_login_t *l, pgw_auth_io_t *io, int *role, const cha
         rc = 0;
         goto out;
     case PGW_HBA_SCRAM: {
-        pgw_auth_scram_opts_t o = {u ? u->verifier : NULL, NULL, 0, l->cb, NULL};
+        pgw_auth_scram_opts_t o = {u ? u->verifier : NULL, NULL, 0, l->cb, l->test_nonce};
         if (pgw_auth_scram(l->user, &o, io, err) != 0)
             goto out;
         *role = u ? (int)u->role : GUARD_ROLE_READ_ONLY; /* unknown users never get here */

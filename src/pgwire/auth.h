@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -32,12 +33,14 @@ typedef struct pgw_auth_io {
 typedef struct pgw_login {
     const struct pgw_hba *hba;     /* the access rules (hba.h) */
     const char *users_file;        /* users.h; a missing file means no users */
-    int fd;                        /* the client socket (peer address, peer credentials) */
+    const struct sockaddr *peer;   /* the TCP peer address (the transport's); NULL unknown */
+    int peer_uid;                  /* the Unix-socket peer's uid (SO_PEERCRED); -1 unknown */
     bool is_unix;                  /* came over the Unix socket */
     bool tls;                      /* the connection is encrypted */
     const struct pgw_scram_cb *cb; /* channel binding data on TLS, else NULL */
     const char *user;
     const char *database;
+    const char *test_nonce; /* NULL in production: fixes the SCRAM server nonce for tests */
 } pgw_login_t;
 
 /* Authenticates the connection by the first access rule that matches it (listener, address,

@@ -4,7 +4,6 @@
 #include "pgwire/conn.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +17,7 @@
 #include "pgwire/auth.h"
 #include "pgwire/codec.h"
 #include "pgwire/scram.h"
+#include "pgwire/transport.h"
 #include "session/registry.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
@@ -55,7 +55,7 @@ typedef enum {
 
 typedef struct conn {
     const pgw_server_cfg_t *cfg;
-    int fd;
+    pgw_transport_t *t; /* borrowed: the byte stream (socket or memory) */
     conn_state_t state;
     ubuf_t in;        /* input; bytes before in_pos are handled */
     size_t in_pos;    /* start of the first message not yet taken */
@@ -66,15 +66,13 @@ typedef struct conn {
     char *user;
     char *database;
     char *close_reason; /* why the connection ended (owned) */
-    bool io_failed;     /* the socket is dead: stop writing */
+    bool io_failed;     /* the transport failed: stop writing */
     double t_start;
     int64_t auth_deadline_ms; /* CLOCK_MONOTONIC ms by which startup and auth must end */
     conn_startup_t *startup;  /* owned: the startup-list entry until startup ends */
     bool evicted;             /* closed during startup to make room for a newer connection */
     int64_t idle_since_ms;    /* when ReadyForQuery was sent; 0 while a batch is in progress */
     size_t in_charged;        /* bytes of in.cap drawn from conn_pending_input */
-    pgw_tls_t *tls;           /* owned: the TLS session once SSLRequest was accepted */
-    bool is_unix;             /* the client came over the Unix socket */
 } conn_t;
 
 static int64_t conn_clock_ms(void)
@@ -164,30 +162,13 @@ static void conn_set_reason(conn_t *c, const char *fmt, ...)
 /* Writes all pending output (blocking). Returns 0 or -1 when the client is gone. */
 static int conn_flush(conn_t *c)
 {
-    size_t off = 0;
     if (c->io_failed)
         return -1;
-    if (c->tls) {
-        const char *why = NULL;
-        if (pgw_tls_write(c->tls, c->out.data, c->out.len, &why) != 0) {
-            c->io_failed = true;
-            conn_set_reason(c, "%s", why);
-            c->state = CONN_CLOSING;
-            return -1;
-        }
-        off = c->out.len;
-    }
-    while (off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            c->io_failed = true;
-            conn_set_reason(c, "write failed: %s", n < 0 ? strerror(errno) : "closed");
-            c->state = CONN_CLOSING;
-            return -1;
-        }
-        off += (size_t)n;
+    if (c->out.len && c->t->write(c->t->ctx, c->out.data, c->out.len) != 0) {
+        c->io_failed = true;
+        conn_set_reason(c, "%s", c->t->why ? c->t->why : "write failed");
+        c->state = CONN_CLOSING;
+        return -1;
     }
     ubuf_reset(&c->out);
     return 0;
@@ -257,9 +238,9 @@ static int conn_in_room(conn_t *c)
     return 0;
 }
 
-/* The poll timeout: the authentication deadline during startup, else until the idle
+/* The wait timeout: the authentication deadline during startup, else until the idle
  * deadline (idle_ms after ReadyForQuery; -1 = none). 0 means the deadline has passed. */
-static int conn_poll_timeout(const conn_t *c, int64_t idle_ms)
+static int conn_wait_timeout(const conn_t *c, int64_t idle_ms)
 {
     int64_t until;
     if (c->state == CONN_STARTUP)
@@ -273,44 +254,28 @@ static int conn_poll_timeout(const conn_t *c, int64_t idle_ms)
 }
 
 /* Reads more input. Returns 1 on data, 0 on EOF / shutdown, -1 on error, -2 when idle_ms
- * (see conn_poll_timeout; -1 = none) passed. During startup the authentication deadline
+ * (see conn_wait_timeout; -1 = none) passed. During startup the authentication deadline
  * applies, measured from connect, so a socket that trickles its startup packet (or, later,
- * its SCRAM messages) gains nothing by it. Waits on the shutdown eventfd too, so an idle
- * connection ends when the server stops. */
+ * its SCRAM messages) gains nothing by it. The transport's wait also wakes on server
+ * shutdown, so an idle connection ends when the server stops. */
 static int conn_read_more(conn_t *c, int64_t idle_ms)
 {
-    struct pollfd p[2] = {{c->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
-    /* OpenSSL may already hold decrypted bytes that poll cannot see. */
-    for (bool buffered = c->tls && pgw_tls_pending(c->tls); !buffered;) {
-        int r = poll(p, p[1].fd >= 0 ? 2 : 1, conn_poll_timeout(c, idle_ms));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0 && c->state == CONN_STARTUP) {
-            conn_set_reason(c, "authentication timeout");
-            return -1;
-        }
-        if (r == 0)
-            return -2;
-        if (r < 0)
-            return -1;
-        if (p[0].revents)
-            break;
-        if (p[1].revents)
-            return 0;
+    int w = c->t->wait(c->t->ctx, conn_wait_timeout(c, idle_ms));
+    if (w == PGW_WAIT_TIMEOUT && c->state == CONN_STARTUP) {
+        conn_set_reason(c, "authentication timeout");
+        return -1;
     }
+    if (w == PGW_WAIT_TIMEOUT)
+        return -2;
+    if (w == PGW_WAIT_SHUTDOWN)
+        return 0;
+    if (w != PGW_WAIT_READY)
+        return -1;
     if (conn_in_room(c) != 0)
         return -1;
-    ssize_t n;
-    if (c->tls) {
-        const char *why = NULL;
-        n = pgw_tls_read(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len - 1, &why);
-        if (n < 0)
-            conn_set_reason(c, "%s", why);
-    } else {
-        do
-            n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
-        while (n < 0 && errno == EINTR);
-    }
+    ssize_t n = c->t->read(c->t->ctx, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+    if (n < 0 && c->t->why)
+        conn_set_reason(c, "%s", c->t->why);
     if (n <= 0) {
         c->io_failed = n < 0;
         return n < 0 ? -1 : 0;
@@ -795,16 +760,22 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
     uerr_t err = UERR_INIT;
     if (conn_startup_params(c, s) != 0)
         return;
-    if (c->cfg->tls_required && !c->is_unix && !c->tls) {
+    if (c->cfg->tls_required && !c->t->is_unix && !c->t->tls) {
         conn_fatal(c, "28000", "TLS is required for TCP connections (tls_required = true)");
         return;
     }
     pgw_auth_io_t io = {c, &c->out, auth_flush, auth_read};
-    size_t cb_len = 0;
-    const uint8_t *cb_data = c->tls ? pgw_tls_ctx_endpoint(c->cfg->tls, &cb_len) : NULL;
-    pgw_scram_cb_t cb = {cb_data, cb_len};
-    pgw_login_t login = {c->cfg->hba,    c->cfg->users_file,  c->fd,   c->is_unix,
-                         c->tls != NULL, cb_len ? &cb : NULL, c->user, c->database};
+    pgw_scram_cb_t cb = {c->t->cb_data, c->t->cb_len};
+    pgw_login_t login = {.hba = c->cfg->hba,
+                         .users_file = c->cfg->users_file,
+                         .peer = c->t->peer_len ? (const struct sockaddr *)&c->t->peer : NULL,
+                         .peer_uid = c->t->peer_uid,
+                         .is_unix = c->t->is_unix,
+                         .tls = c->t->tls,
+                         .cb = c->t->tls && c->t->cb_len ? &cb : NULL,
+                         .user = c->user,
+                         .database = c->database,
+                         .test_nonce = c->cfg->test_scram_nonce};
     const char *method = "?";
     int role = GUARD_ROLE_READ_ONLY;
     if (pgw_auth_login(&login, &io, &role, &method, &err) != 0) {
@@ -823,7 +794,7 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         c->state = CONN_CLOSING;
         return;
     }
-    switch (sreg_admit(&c->reg, c->fd, c->user)) {
+    switch (sreg_admit(&c->reg, c->t->fd, c->user)) {
     case SREG_ADMITTED: break;
     case SREG_STOPPING: conn_fatal(c, "57P03", "the database system is shutting down"); return;
     case SREG_FULL: conn_fatal(c, "53300", "sorry, too many clients already"); return;
@@ -855,7 +826,8 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
     pgw_put_backend_key(&c->out, c->reg.pid, c->reg.key);
     c->state = CONN_READY;
     ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s role=%s auth=%s%s", c->reg.pid,
-         c->user, c->database, guard_role_name((guard_role_t)role), method, c->tls ? " tls" : "");
+         c->user, c->database, guard_role_name((guard_role_t)role), method,
+         c->t->tls ? " tls" : "");
     conn_ready(c);
 }
 
@@ -865,8 +837,8 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
 static void conn_start_tls(conn_t *c)
 {
     const char *why = NULL;
-    if (!c->cfg->tls || c->is_unix || c->tls) {
-        if (c->tls) {
+    if (!c->t->start_tls || c->t->is_unix || c->t->tls) {
+        if (c->t->tls) {
             conn_fatal(c, "08P01", "SSLRequest received over TLS");
             return;
         }
@@ -882,13 +854,11 @@ static void conn_start_tls(conn_t *c)
     if (conn_flush(c) != 0)
         return;
     int64_t left = c->auth_deadline_ms - conn_clock_ms();
-    if (left <= 0 || pgw_tls_accept(c->cfg->tls, c->fd, (int)left, &c->tls, &why) != 0) {
+    if (left <= 0 || c->t->start_tls(c->t->ctx, (int)left, &why) != 0) {
         conn_set_reason(c, "%s", left <= 0 ? "authentication timeout" : why);
         c->io_failed = true;
         c->state = CONN_CLOSING;
-        return;
     }
-    ulog(ULOG_DEBUG, "TLS: %s %s", pgw_tls_version(c->tls), pgw_tls_cipher(c->tls));
 }
 
 /* One startup-phase packet. */
@@ -978,17 +948,17 @@ static void conn_idle_expired(conn_t *c)
         conn_fatal(c, "25P03", "terminating connection due to idle-in-transaction timeout");
 }
 
-/* Serves fd; startup (may be NULL) is its startup-list entry, t_accept_ms its connect time. */
-static void conn_serve(const pgw_server_cfg_t *cfg, int fd, conn_startup_t *startup,
+/* Serves the conversation on t (borrowed; the caller closes it afterwards); startup (may be
+ * NULL, owned from here on) is its startup-list entry, t_accept_ms its connect time. */
+static void conn_serve(const pgw_server_cfg_t *cfg, pgw_transport_t *t, conn_startup_t *startup,
                        int64_t t_accept_ms)
 {
     conn_t c = {0};
     c.cfg = cfg;
-    c.fd = fd;
+    c.t = t;
     c.state = CONN_STARTUP;
     c.startup = startup;
     c.auth_deadline_ms = t_accept_ms + cfg->authentication_timeout_ms;
-    c.is_unix = pgw_conn_is_unix(fd);
     while (c.state != CONN_CLOSING) {
         int r = conn_read_more(&c, conn_idle_timeout(&c));
         if (r == -2) {
@@ -1019,13 +989,11 @@ static void conn_serve(const pgw_server_cfg_t *cfg, int fd, conn_startup_t *star
              c.user ? c.user : "?", c.close_reason ? c.close_reason : "closed");
     }
     conn_startup_leave(&c);
-    pgw_tls_free(c.tls);
     if (c.evicted)
         ulog(ULOG_INFO, "startup connection closed: evicted to make room for a newer one "
                         "(max_startup_connections)");
     else if (!c.registered && c.close_reason && !strcmp(c.close_reason, "authentication timeout"))
         ulog(ULOG_WARN, "startup connection closed: authentication timeout");
-    close(fd);
     c.in.len = 0;
     conn_in_release(&c);
     ubuf_free(&c.in);
@@ -1035,9 +1003,16 @@ static void conn_serve(const pgw_server_cfg_t *cfg, int fd, conn_startup_t *star
     free(c.close_reason);
 }
 
+void pgw_conn_run(const pgw_server_cfg_t *cfg, pgw_transport_t *t, int64_t t_accept_ms)
+{
+    conn_serve(cfg, t, NULL, t_accept_ms);
+}
+
 void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd)
 {
-    conn_serve(cfg, fd, NULL, conn_clock_ms());
+    pgw_transport_t *t = pgw_transport_socket(fd, cfg->tls);
+    conn_serve(cfg, t, NULL, conn_clock_ms());
+    pgw_transport_free(t);
 }
 
 typedef struct conn_arg {
@@ -1055,7 +1030,11 @@ static void *conn_thread(void *arg)
 {
     conn_arg_t a = *(conn_arg_t *)arg;
     free(arg);
-    conn_serve(a.cfg, a.fd, a.startup, a.t_accept_ms);
+    pgw_transport_t *t = pgw_transport_socket(a.fd, a.cfg->tls);
+    /* conn_serve leaves the startup list before this closes the socket (see
+     * conn_startup_leave: the accept thread may shut a linked entry's fd down). */
+    conn_serve(a.cfg, t, a.startup, a.t_accept_ms);
+    pgw_transport_free(t);
     atomic_fetch_sub(&conn_threads, 1);
     return NULL;
 }

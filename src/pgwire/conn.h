@@ -1,7 +1,10 @@
-/* pgwire connection driver: the thin I/O layer that runs one client connection on its own
- * thread: reads bytes, frames and decodes them with the codec, calls the session, and writes
- * the encoded responses. Output is buffered up to a bound and then written with a blocking
- * send, so a client that reads slowly stalls its own statement instead of growing memory. */
+/* pgwire connection driver: the protocol state machine of one client conversation (startup,
+ * SSLRequest, authentication, simple and extended query with error skipping until Sync, COPY)
+ * over a transport (pgwire/transport.h): it reads bytes, frames and decodes them with the
+ * codec, calls the session, and writes the encoded responses. It never touches a socket, so a
+ * memory transport can drive whole conversations in tests and fuzzers. Output is buffered up
+ * to a bound and then written blocking, so a client that reads slowly stalls its own
+ * statement instead of growing memory. */
 #ifndef DUCKD_PGWIRE_CONN_H
 #define DUCKD_PGWIRE_CONN_H
 
@@ -10,6 +13,7 @@
 #include <stdint.h>
 
 #include "pgwire/tls.h"
+#include "pgwire/transport.h"
 #include "session/session.h"
 
 /* Settings every connection shares (borrowed for the server's lifetime). */
@@ -24,6 +28,7 @@ typedef struct pgw_server_cfg {
     bool tls_required;             /* TCP clients must use TLS (Unix socket: never needed) */
     const struct pgw_hba *hba;     /* access rules (pgwire/hba.h) */
     const char *users_file;        /* SCRAM verifiers and roles (pgwire/users.h) */
+    const char *test_scram_nonce;  /* NULL in production: fixes the SCRAM server nonce (tests) */
 } pgw_server_cfg_t;
 
 /* Starts a detached thread serving the accepted socket fd (ownership of fd passes to it).
@@ -40,8 +45,11 @@ int pgw_conn_active(void);
  * against max_startup (pgw_conn_spawn's connections do). */
 void pgw_conn_serve(const pgw_server_cfg_t *cfg, int fd);
 
-/* True when fd is a Unix-domain socket (the client came over the local socket). */
-bool pgw_conn_is_unix(int fd);
+/* Serves one whole conversation over t (borrowed; the caller frees it afterwards) on the
+ * calling thread, until the client terminates, the input ends, or the server closes it.
+ * t_accept_ms is the CLOCK_MONOTONIC time (ms) of connect, from which
+ * authentication_timeout runs. Does not count against max_startup. Touches no socket. */
+void pgw_conn_run(const pgw_server_cfg_t *cfg, pgw_transport_t *t, int64_t t_accept_ms);
 
 /* Opens listening sockets. Return the fd or -errno. */
 int pgw_listen_tcp(const char *addr, int port);

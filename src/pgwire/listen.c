@@ -11,13 +11,6 @@
 
 #include "pgwire/conn.h"
 
-bool pgw_conn_is_unix(int fd)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof sa;
-    return getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.ss_family == AF_UNIX;
-}
-
 int pgw_listen_tcp(const char *addr, int port)
 {
     struct addrinfo hints = {0}, *res = NULL;

@@ -160,7 +160,8 @@ void sreg_cancel_all(void)
     for (sreg_entry_t *e = sreg_head; e; e = e->next) {
         if (e->sess)
             sess_cancel(e->sess);
-        shutdown(e->fd, SHUT_RDWR);
+        if (e->fd >= 0) /* a memory transport has no socket */
+            shutdown(e->fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&sreg_mu);
 }
@@ -176,6 +177,8 @@ static pthread_cond_t sreg_wd_cv; /* CLOCK_MONOTONIC; signalled by sreg_watchdog
 static bool sreg_hung_up(int fd)
 {
     struct pollfd p = {fd, POLLRDHUP, 0};
+    if (fd < 0) /* a memory transport has no socket to watch */
+        return false;
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 

@@ -15,7 +15,7 @@ typedef struct sreg_entry {
     int32_t pid;      /* the BackendKeyData process id shown to the client */
     int32_t key;      /* its secret key */
     sess_t *sess;     /* NULL until the session exists; cancel is a no-op then */
-    int fd;           /* the client socket, for forced shutdown */
+    int fd;           /* the client socket, for forced shutdown; -1 none (memory transport) */
     const char *user; /* borrowed: the session's user, for the per-user cap */
     struct sreg_entry *next;
 } sreg_entry_t;
