@@ -93,16 +93,9 @@ typedef struct {
 
 static void toks_scan(toks_t *k, const char *s, size_t n)
 {
-    size_t pos = 0;
     k->s = s;
     k->n = n;
-    k->nt = 0;
-    while (k->nt < COMPAT_MAX_TOKENS) {
-        sqlt_t t = sqlscan_next(s, n, &pos);
-        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
-            break;
-        k->t[k->nt++] = t;
-    }
+    k->nt = sqlscan_tokens(s, n, k->t, COMPAT_MAX_TOKENS);
 }
 
 static bool kw(const toks_t *k, size_t i, const char *word)

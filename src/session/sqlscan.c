@@ -209,3 +209,15 @@ bool sqlscan_is_op(const char *s, const sqlt_t *t, const char *op)
     size_t n = strlen(op);
     return t->kind == SQLT_OP && t->len == n && memcmp(s + t->start, op, n) == 0;
 }
+
+size_t sqlscan_tokens(const char *s, size_t n, sqlt_t *out, size_t max)
+{
+    size_t pos = 0, count = 0;
+    while (count < max) {
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            break;
+        out[count++] = t;
+    }
+    return count;
+}

@@ -33,6 +33,10 @@ typedef struct sqlt {
  * *pos past it. At the end of input returns a SQLT_END token. */
 sqlt_t sqlscan_next(const char *s, size_t n, size_t *pos);
 
+/* Scans the first tokens of s[0..n) into out, at most max, stopping at the end or at an
+ * unterminated quote or comment; returns how many were scanned. */
+size_t sqlscan_tokens(const char *s, size_t n, sqlt_t *out, size_t max);
+
 /* One statement's byte range inside the query string. */
 typedef struct sql_range {
     size_t start;

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import signal
+import struct
 import socket
 import subprocess
 import tempfile
@@ -53,6 +54,15 @@ def write_access_files(tmpdir):
         os.chmod(users, 0o600)
     with open(os.path.join(tmpdir, "duckd.hba"), "w") as f:
         f.write(HBA)
+
+
+def startup_packet(user="raw", **params):
+    """A protocol 3.0 StartupMessage for the raw-protocol tests (user "raw" is trusted)."""
+    body = struct.pack("!I", 196608)
+    for k, v in dict(user=user, database="db", **params).items():
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    return struct.pack("!I", len(body) + 4) + body
 
 
 SAN_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",

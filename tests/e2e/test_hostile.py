@@ -8,18 +8,12 @@ import time
 import psycopg2
 import pytest
 
+from conftest import startup_packet
+
 
 def raw(server):
     s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     return s
-
-
-def startup_packet(user="raw", **params):
-    body = struct.pack("!I", 196608)
-    for k, v in dict(user=user, database="db", **params).items():
-        body += k.encode() + b"\0" + v.encode() + b"\0"
-    body += b"\0"
-    return struct.pack("!I", len(body) + 4) + body
 
 
 def read_messages(s, until=b"Z", limit=1 << 20):

@@ -15,20 +15,12 @@ import time
 import psycopg2
 import pytest
 
-from conftest import SANITIZED
+from conftest import SANITIZED, startup_packet
 
 LONG_QUERY = "SELECT sum(a.range * b.range) FROM range(100000) a, range(1000000) b"
 
 
 # ---- raw protocol helpers ----
-
-def startup_packet(user="raw", **params):
-    body = struct.pack("!I", 196608)
-    for k, v in dict(user=user, database="db", **params).items():
-        body += k.encode() + b"\0" + v.encode() + b"\0"
-    body += b"\0"
-    return struct.pack("!I", len(body) + 4) + body
-
 
 def msg(t, payload=b""):
     return t + struct.pack("!I", len(payload) + 4) + payload
