@@ -148,6 +148,21 @@ static int run_set(duckdb_connection con, const char *sql, uerr_t *err)
     return rc;
 }
 
+/* SET GLOBAL name = [v...]; nothing when the list is empty (DuckDB's default stays). */
+static int set_list(duckdb_connection con, const char *name, const char *const *v, size_t n,
+                    uerr_t *err)
+{
+    ubuf_t b = UBUF_INIT;
+    int rc = 0;
+    if (n) {
+        ubuf_printf(&b, "SET GLOBAL %s = ", name);
+        put_string_list(&b, v, n);
+        rc = run_set(con, ubuf_cstr(&b), err);
+    }
+    ubuf_free(&b);
+    return rc;
+}
+
 int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
 {
     static const char *const fixed[] = {
@@ -158,38 +173,21 @@ int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
         "SET GLOBAL allow_persistent_secrets = false",
     };
     duckdb_connection con = NULL;
-    ubuf_t b = UBUF_INIT;
     int rc = -1;
     if (duckdb_connect(eng__db_handle(db), &con) != DuckDBSuccess) {
         uerr_set(err, "58000", "sandbox: could not connect");
         return -1;
     }
-    if (l->ndirectories) {
-        ubuf_puts(&b, "SET GLOBAL allowed_directories = ");
-        put_string_list(&b, l->allowed_directories, l->ndirectories);
-        if (run_set(con, ubuf_cstr(&b), err) != 0)
-            goto out;
-    }
-    if (l->npaths) {
-        ubuf_reset(&b);
-        ubuf_puts(&b, "SET GLOBAL allowed_paths = ");
-        put_string_list(&b, l->allowed_paths, l->npaths);
-        if (run_set(con, ubuf_cstr(&b), err) != 0)
-            goto out;
-    }
+    if (set_list(con, "allowed_directories", l->allowed_directories, l->ndirectories, err) != 0 ||
+        set_list(con, "allowed_paths", l->allowed_paths, l->npaths, err) != 0)
+        goto out;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (run_set(con, fixed[i], err) != 0)
             goto out;
-    if (l->nconfigs) {
-        ubuf_reset(&b);
-        ubuf_puts(&b, "SET GLOBAL allowed_configs = ");
-        put_string_list(&b, l->allowed_configs, l->nconfigs);
-        if (run_set(con, ubuf_cstr(&b), err) != 0)
-            goto out;
-    }
+    if (set_list(con, "allowed_configs", l->allowed_configs, l->nconfigs, err) != 0)
+        goto out;
     rc = run_set(con, "SET GLOBAL lock_configuration = true", err);
 out:
-    ubuf_free(&b);
     duckdb_disconnect(&con);
     return rc;
 }
