@@ -19,6 +19,7 @@
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "pgwire/users.h"
+#include "session/gcommit.h"
 #include "session/registry.h"
 #include "session/session.h"
 #include "session/sqlscan.h"
@@ -377,6 +378,7 @@ int main(int argc, char **argv)
     cfg_t cfg;
     uerr_t err = UERR_INIT;
     eng_db_t *db = NULL;
+    gc_t *gc = NULL; /* the group committer; stopped after the last session */
     eng_option_t *opts = NULL;
     server_t sv = {{-1, -1}, 0, "", -1};
     pgw_tls_ctx_t *tls = NULL;
@@ -438,7 +440,9 @@ int main(int argc, char **argv)
                       cfg.idle_in_transaction_session_timeout,
                       cfg.idle_session_timeout,
                       cfg.read_only,
-                      eng_db_catalog(db)};
+                      eng_db_catalog(db),
+                      NULL,
+                      cfg.conflict_retries};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
@@ -447,6 +451,14 @@ int main(int argc, char **argv)
     }
     if (!cfg.sandbox)
         ulog(ULOG_WARN, "sandbox off: clients can read and write the server's files");
+    if (cfg.group_commit && !cfg.read_only) {
+        gc_cfg_t gcfg = {db, cfg.group_commit_max_rows, cfg.conflict_retries};
+        if (gc_open(&gcfg, &gc, &err) != 0) {
+            fprintf(stderr, "duckd: %s\n", err.message);
+            goto out;
+        }
+        env.gc = gc;
+    }
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -499,6 +511,11 @@ out:
             close(sv.fds[i]);
     if (sv.sigfd >= 0)
         close(sv.sigfd);
+    /* Sessions are gone (or stuck past every grace period): whatever is still queued is
+     * committed or failed before the database closes; never acknowledged and then lost. */
+    gc_stop(gc);
+    if (pgw_conn_active() == 0)
+        gc_close(gc);
     if (db && pgw_conn_active() == 0) {
         eng_db_close(db);
         ulog(ULOG_INFO, "database closed");

@@ -70,6 +70,9 @@ typedef struct cfg {
     int64_t max_message_size;     /* largest frontend message accepted, bytes */
     int64_t output_buffer;        /* per-session bytes buffered before blocking on the socket */
     int shutdown_grace;           /* seconds running statements get after SIGTERM before cancel */
+    bool group_commit;            /* coalesce autocommit INSERTs into shared commits */
+    int group_commit_max_rows;    /* rows one batch takes from the queue */
+    int conflict_retries;         /* reruns of an autocommit write after a conflict */
     bool log_statements;          /* log every statement with its duration */
     char *log_level;              /* debug | info | warning | error */
     char *users_file;             /* users, SCRAM verifiers and roles */

@@ -15,6 +15,8 @@ struct eng_conn {
 /* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions
  * and reads the served catalog's name into *catalog (owned by the caller). */
 int eng__db_setup(duckdb_database db, char **catalog, uerr_t *err);
+/* Registers the duckd_rows table function of engine/bulk.c on the database. */
+int eng__bulk_register(duckdb_connection con, uerr_t *err);
 /* The DuckDB handle of an opened database (borrowed). */
 duckdb_database eng__db_handle(eng_db_t *db);
 

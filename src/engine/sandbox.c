@@ -114,7 +114,8 @@ int eng__db_setup(duckdb_database db, char **catalog, uerr_t *err)
         uerr_set(err, "58000", "could not connect to the new database");
         return -1;
     }
-    if (register_json_guard(con, err) == 0 && read_catalog(con, catalog, err) == 0)
+    if (register_json_guard(con, err) == 0 && eng__bulk_register(con, err) == 0 &&
+        read_catalog(con, catalog, err) == 0)
         rc = 0;
     duckdb_disconnect(&con);
     return rc;

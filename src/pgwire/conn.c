@@ -57,10 +57,11 @@ typedef struct conn {
     const pgw_server_cfg_t *cfg;
     pgw_transport_t *t; /* borrowed: the byte stream (socket or memory) */
     conn_state_t state;
-    ubuf_t in;        /* input; bytes before in_pos are handled */
-    size_t in_pos;    /* start of the first message not yet taken */
-    ubuf_t out;       /* pending output */
-    sreg_entry_t reg; /* registry entry (pid/key) */
+    ubuf_t in;         /* input; bytes before in_pos are handled */
+    size_t in_pos;     /* start of the first message not yet taken */
+    ubuf_t out;        /* pending output */
+    uint64_t out_base; /* bytes written to the client before out.data[0] */
+    sreg_entry_t reg;  /* registry entry (pid/key) */
     bool registered;
     sess_t *sess;
     char *user;
@@ -170,13 +171,23 @@ static int conn_flush(conn_t *c)
         c->state = CONN_CLOSING;
         return -1;
     }
+    c->out_base += c->out.len;
     ubuf_reset(&c->out);
     return 0;
 }
 
+/* Output held back while the session's implicit transaction has coalesced INSERTs whose
+ * CommandComplete it may still have to take back (sink out_rewind) is capped here; past it
+ * the output goes out and a failure is reported at Sync instead. */
+#define CONN_HELD_OUTPUT_MAX (4u << 20)
+
 static int conn_maybe_flush(conn_t *c)
 {
-    return c->out.len >= c->cfg->output_buffer ? conn_flush(c) : 0;
+    if (c->out.len < c->cfg->output_buffer)
+        return 0;
+    if (c->sess && sess_holds_output(c->sess) && c->out.len < CONN_HELD_OUTPUT_MAX)
+        return 0;
+    return conn_flush(c);
 }
 
 /* The capacity the input buffer should grow to for want bytes: doubling, but no further
@@ -371,6 +382,21 @@ static int sink_complete(void *ctx, const char *tag)
     return conn_maybe_flush(c);
 }
 
+static uint64_t sink_out_mark(void *ctx)
+{
+    conn_t *c = ctx;
+    return c->out_base + c->out.len;
+}
+
+static int sink_out_rewind(void *ctx, uint64_t mark)
+{
+    conn_t *c = ctx;
+    if (mark < c->out_base || mark > c->out_base + c->out.len)
+        return -1; /* already sent */
+    c->out.len = (size_t)(mark - c->out_base);
+    return 0;
+}
+
 static int sink_notice(void *ctx, const char *sqlstate, const char *message)
 {
     conn_t *c = ctx;
@@ -473,11 +499,34 @@ static sess_sink_t conn_sink(conn_t *c)
                      .copy_data = sink_copy_data,
                      .copy_out_end = sink_copy_out_end,
                      .copy_in_begin = sink_copy_in_begin,
-                     .copy_in_read = sink_copy_in_read};
+                     .copy_in_read = sink_copy_in_read,
+                     .out_mark = sink_out_mark,
+                     .out_rewind = sink_out_rewind};
     return s;
 }
 
 /* ---- extended protocol ---- */
+
+/* True when the input already holds the rest of the client's batch and it is only [one
+ * Execute, when allow_execute, then] Sync: the statement being handled is the last before
+ * Sync, so the session may let it commit by itself (sess_hint_last). */
+static bool conn_sync_follows(const conn_t *c, bool allow_execute)
+{
+    size_t pos = c->in_pos;
+    for (int i = 0; i < 2; i++) {
+        pgw_frame_t f;
+        if (pos >= c->in.len || pgw_frame_next((const uint8_t *)c->in.data + pos, c->in.len - pos,
+                                               c->cfg->max_message_size, &f) != PGW_FRAME_OK)
+            return false;
+        if (f.type == 'S')
+            return true;
+        if (f.type != 'E' || !allow_execute)
+            return false;
+        allow_execute = false;
+        pos += f.total_len;
+    }
+    return false;
+}
 
 /* An extended-protocol error: the ErrorResponse goes out at once, as PostgreSQL flushes every
  * error (elog.c), so a client that half-closes or waits without Sync still learns of it; then
@@ -570,6 +619,7 @@ static void on_describe(conn_t *c, const uint8_t *p, size_t n)
         put_row_description(c, cols, ncols, NULL);
     } else {
         const int16_t *formats;
+        sess_hint_last(c->sess, conn_sync_follows(c, true));
         if (sess_describe_portal(c->sess, m.name, &cols, &ncols, &formats, &err) != 0) {
             conn_fail(c, &err);
             return;
@@ -589,6 +639,7 @@ static void on_execute(conn_t *c, const uint8_t *p, size_t n)
         return;
     }
     sess_sink_t sink = conn_sink(c);
+    sess_hint_last(c->sess, m.max_rows == 0 && conn_sync_follows(c, false));
     if (sess_execute(c->sess, m.portal, m.max_rows, &sink, &suspended, &err) != 0) {
         if (uerr_isset(&err))
             conn_fail(c, &err);
@@ -636,6 +687,21 @@ static void on_query(conn_t *c, const uint8_t *p, size_t n)
         conn_ready(c);
 }
 
+/* Sync ends the implicit transaction of the batch: a failed commit is reported before
+ * ReadyForQuery, as PostgreSQL reports an error at commit. */
+static void on_sync(conn_t *c)
+{
+    uerr_t err = UERR_INIT;
+    sess_sink_t sink = conn_sink(c);
+    bool skipping = c->state == CONN_SKIP;
+    c->state = CONN_READY;
+    if (sess_sync(c->sess, &sink, &err) != 0 && uerr_isset(&err) && !skipping)
+        conn_error_from(c, &err);
+    uerr_clear(&err);
+    if (c->state != CONN_CLOSING)
+        conn_ready(c);
+}
+
 /* Dispatches one regular message. */
 static void conn_dispatch(conn_t *c, char type, const uint8_t *p, size_t n)
 {
@@ -650,11 +716,7 @@ static void conn_dispatch(conn_t *c, char type, const uint8_t *p, size_t n)
     case 'E': on_execute(c, p, n); break;
     case 'C': on_close(c, p, n); break;
     case 'H': (void)conn_flush(c); break;
-    case 'S':
-        sess_sync(c->sess);
-        c->state = CONN_READY;
-        conn_ready(c);
-        break;
+    case 'S': on_sync(c); break;
     case 'X':
         conn_set_reason(c, "client terminated");
         c->state = CONN_CLOSING;

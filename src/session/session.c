@@ -12,6 +12,8 @@
 #include "session/compat.h"
 #include "session/copy.h"
 #include "session/copy_reader.h"
+#include "session/fastins.h"
+#include "session/gcommit.h"
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
@@ -20,6 +22,8 @@
 #include "util/xalloc.h"
 
 #define SESS_MAX_STATEMENTS_PER_QUERY 100000
+/* The most values one coalesced INSERT may carry (a larger one runs the ordinary way). */
+#define SESS_FAST_MAX_VALUES 1000000
 
 /* A prepared statement: the classified text plus the DuckDB statement (NULL when the session
  * handles the statement itself). Reference-counted: portals keep their statement alive. */
@@ -30,9 +34,24 @@ typedef struct sess_stmt {
     eng_stmt_t *es;
     uint32_t *param_oids; /* owned: client-declared merged with inferred */
     size_t nparams;
+    fastins_t *fi; /* owned: set when group commit may coalesce the statement (fastins.h) */
     int refs;
     struct sess_stmt *next;
 } sess_stmt_t;
+
+/* A coalesced INSERT of the current implicit transaction, kept until the transaction ends so
+ * that it can run the ordinary way if its batch hands it back (gcommit.h). */
+typedef struct sess_pend {
+    sess_stmt_t *stmt;   /* holds a reference */
+    eng_param_t *params; /* owned copies (extended protocol) */
+    size_t nparams;
+    ubuf_t param_bytes;
+    char tag[32];  /* "INSERT 0 n" */
+    bool tag_sent; /* extended protocol: CommandComplete went out at Execute */
+    bool marked;   /* mark is where that CommandComplete starts in the output */
+    uint64_t mark;
+    struct sess_pend *next;
+} sess_pend_t;
 
 typedef struct sess_portal {
     char *name;
@@ -67,12 +86,24 @@ struct sess {
     sess_param_t *params;
     char *user;
     guard_role_t role;
-    bool trusted;             /* the operator's own statements (--init): no guard */
+    bool trusted; /* the operator's own statements (--init): no guard */
+    /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
+     * pipeline up to Sync) while txn is 'I': */
+    gc_req_t *req;            /* rows of the coalesced INSERTs deferred so far (owned) */
+    sess_pend_t *pend;        /* those INSERTs, in order (owned) */
+    sess_pend_t **pend_tail;  /* where the next one is linked */
+    bool itx;                 /* a DuckDB transaction is open for it */
+    bool unit_failed;         /* a statement of it failed (extended protocol, until Sync) */
+    bool alone;               /* the running statement is known to be its unit's only one */
+    bool ddl;                 /* it (or the explicit block) changed the schema */
+    bool names_private;       /* names may resolve differently on another connection (temp
+                                 objects, USE, search_path): never coalesce */
     char timeout_dflt[3][16]; /* server defaults of sess_timeouts[], as SHOW prints them */
     int64_t timeout_ms[3];    /* effective values of sess_timeouts[] (read per statement) */
     /* The statement watch, guarded by watch_mu: the watchdog thread reads it to enforce
      * statement_timeout and to interrupt a statement whose client hung up. */
     pthread_mutex_t watch_mu;
+    gc_req_t *waiting;         /* the group-commit request being waited for, or NULL */
     bool running;              /* a statement is running */
     int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
     sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
@@ -81,6 +112,9 @@ struct sess {
 /* The millisecond-based parameters whose server default comes from sess_env_t. */
 static const char *const sess_timeouts[3] = {
     "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
+
+static void sess_unit_abort(sess_t *s);
+static void sess_log_failed(const char *sql, size_t len, const uerr_t *err);
 
 /* ---- parameters ---- */
 
@@ -222,6 +256,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     s->txn = 'I';
     s->user = xstrdup(user ? user : "duckd");
     s->role = GUARD_ROLE_READ_WRITE;
+    s->pend_tail = &s->pend;
     if (eng_conn_open(env->db, &s->conn, err) != 0) {
         free(s->user);
         free(s);
@@ -247,6 +282,9 @@ static void stmt_unref(sess_stmt_t *st)
     if (!st || --st->refs > 0)
         return;
     eng_stmt_free(st->es);
+    if (st->fi)
+        fastins_free(st->fi);
+    free(st->fi);
     compat_free(&st->compat);
     free(st->param_oids);
     free(st->name);
@@ -272,6 +310,8 @@ void sess_destroy(sess_t *s)
 {
     if (!s)
         return;
+    sess_unit_abort(s);
+    gc_req_free(s->env->gc, s->req);
     while (s->portals) {
         sess_portal_t *p = s->portals;
         s->portals = p->next;
@@ -320,6 +360,8 @@ static bool sess_interrupt_locked(sess_t *s, sess_interrupt_t why)
     if (s->running && s->intr_why == SESS_INTR_NONE)
         s->intr_why = why;
     eng_conn_interrupt(s->conn);
+    if (s->waiting)
+        gc_cancel(s->env->gc, s->waiting);
     return hit;
 }
 
@@ -381,6 +423,8 @@ void sess_mark_failed(sess_t *s)
 {
     if (s->txn == 'T')
         s->txn = 'E';
+    else if (s->itx || s->pend)
+        s->unit_failed = true;
 }
 
 /* ---- statements ---- */
@@ -532,11 +576,34 @@ static int sess_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
 }
 
 /* Builds a statement from one SQL statement's text (no semicolons). */
+/* An INSERT that group commit may coalesce (fastins.h) gets its parsed form. In a simple
+ * query, where no client asks for its description, DuckDB's preparation is skipped too: the
+ * guard judges it as the INSERT it is, and it is prepared only if it has to run the ordinary
+ * way. Returns 1 when the preparation was skipped, 0 when it is still needed, -1 (err set)
+ * when the guard refuses the statement. */
+static int stmt_fast(sess_t *s, sess_stmt_t *st, bool simple, uerr_t *err)
+{
+    fastins_t f;
+    if (!s->env->gc || s->trusted || st->compat.action != COMPAT_PASS ||
+        !fastins_parse(st->compat.sql, strlen(st->compat.sql), SESS_FAST_MAX_VALUES, &f))
+        return 0;
+    st->fi = xmalloc(sizeof f);
+    *st->fi = f;
+    if (!simple || f.max_param > 0 || s->txn != 'I' || s->itx || s->names_private)
+        return 0;
+    guard_ctx_t g = sess_guard_ctx(s);
+    if (guard_statement(&g, ENG_KIND_INSERT, ENG_KIND_OTHER, false, st->compat.sql,
+                        strlen(st->compat.sql), err) != 0)
+        return -1;
+    return 1;
+}
+
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
-                      const uint32_t *oids, size_t noids, sess_stmt_t **out, uerr_t *err)
+                      const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
+                      uerr_t *err)
 {
     sess_stmt_t *st = xcalloc(1, sizeof *st);
-    int rc = -1;
+    int rc = -1, fast;
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
@@ -547,7 +614,9 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     }
     if (st->compat.action == COMPAT_DUCKDB_SET && sess_vet_set(s, st, err) != 0)
         goto out;
-    switch (st->compat.action) {
+    if ((fast = stmt_fast(s, st, simple, err)) < 0)
+        goto out;
+    switch (fast ? COMPAT_NOOP : st->compat.action) {
     case COMPAT_PASS:
     case COMPAT_COPY_OUT:
     case COMPAT_COPY_IN:
@@ -656,8 +725,8 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
         st->compat.action = COMPAT_NOOP;
         st->compat.tag = NULL;
         st->param_oids = xcalloc(1, sizeof *st->param_oids);
-    } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, &st, err) !=
-               0) {
+    } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, false, &st,
+                          err) != 0) {
         return -1;
     }
     if (!name[0]) { /* replace the unnamed statement */
@@ -840,6 +909,324 @@ static int sess_notice(const sess_sink_t *sink, const char *state, const char *m
     return sink->notice ? sink->notice(sink->ctx, state, msg) : 0;
 }
 
+/* ---- implicit transactions and group commit ---- */
+
+/* Copies n parameters and their bytes into *out (owned by the caller) and bytes. */
+static void params_copy(const eng_param_t *src, size_t n, const uint32_t *dflt_oids,
+                        eng_param_t **out, ubuf_t *bytes)
+{
+    eng_param_t *dst = xcalloc(n ? n : 1, sizeof *dst);
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++)
+        if (src[i].data && src[i].len > 0)
+            ubuf_append(bytes, src[i].data, (size_t)src[i].len);
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = src[i];
+        if (!dst[i].oid && dflt_oids)
+            dst[i].oid = dflt_oids[i];
+        if (src[i].data && src[i].len > 0) {
+            dst[i].data = (const uint8_t *)bytes->data + off;
+            off += (size_t)src[i].len;
+        } else if (src[i].data) {
+            dst[i].data = (const uint8_t *)"";
+        }
+    }
+    *out = dst;
+}
+
+static void pend_free_all(sess_t *s)
+{
+    while (s->pend) {
+        sess_pend_t *pe = s->pend;
+        s->pend = pe->next;
+        stmt_unref(pe->stmt);
+        free(pe->params);
+        ubuf_free(&pe->param_bytes);
+        free(pe);
+    }
+    s->pend_tail = &s->pend;
+}
+
+/* Forgets the deferred INSERTs of the implicit transaction (nothing of them was written). */
+static void sess_unit_reset(sess_t *s)
+{
+    pend_free_all(s);
+    if (s->req)
+        gc_req_reset(s->env->gc, s->req);
+    s->unit_failed = false;
+}
+
+static void sess_unit_abort(sess_t *s)
+{
+    sess_unit_reset(s);
+    if (s->itx) {
+        uerr_t ignored = UERR_INIT;
+        s->itx = false;
+        if (sess_run_plain(s, "ROLLBACK", &ignored) != 0)
+            ulog(ULOG_DEBUG, "ROLLBACK of an implicit transaction failed: %s", ignored.message);
+        uerr_clear(&ignored);
+    }
+    if (s->txn == 'I')
+        s->ddl = false;
+}
+
+/* Prepares a statement whose DuckDB preparation was skipped because it was to be coalesced. */
+static int stmt_prepare_late(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    if (st->es)
+        return 0;
+    if (sess_yield_stream(s, NULL, err) != 0 || eng_prepare(s->conn, st->compat.sql, &st->es, err))
+        return -1;
+    st->nparams = eng_stmt_nparams(st->es);
+    return sess_guard(s, st, err);
+}
+
+/* Runs one deferred INSERT the ordinary way on the session's connection; sends its
+ * CommandComplete unless it went out already. */
+static int pend_run(sess_t *s, sess_pend_t *pe, const sess_sink_t *sink, uerr_t *err)
+{
+    sess_stmt_t *st = pe->stmt;
+    eng_cursor_t *cur = NULL;
+    int64_t n;
+    bool done;
+    int rc = -1;
+    if (stmt_prepare_late(s, st, err) != 0 || sess_yield_stream(s, NULL, err) != 0 ||
+        eng_bind(st->es, pe->params, pe->nparams, err) != 0 ||
+        eng_execute(st->es, &cur, err) != 0 ||
+        eng_cursor_fetch(cur, 0, NULL, NULL, &n, &done, err) != 0)
+        goto out;
+    if (!pe->tag_sent && sink) {
+        pe->tag_sent = true;
+        if (sink->complete(sink->ctx, pe->tag) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    eng_cursor_free(cur);
+    if (rc != 0 && uerr_isset(err)) {
+        sess_log_failed(st->text, strlen(st->text), err);
+        /* the error takes the place of this statement's answer and of everything after it */
+        if (pe->marked && sink && sink->out_rewind)
+            (void)sink->out_rewind(sink->ctx, pe->mark);
+    }
+    return rc;
+}
+
+/* Makes sure a DuckDB transaction is open for the implicit transaction before a statement
+ * that DuckDB runs, unless that statement is alone in it (then it commits by itself). The
+ * INSERTs deferred so far run first, in order, inside it. */
+static int sess_unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+{
+    if (s->txn != 'I' || s->itx || (s->alone && !s->pend))
+        return 0;
+    if (sess_run_plain(s, "BEGIN", err) != 0)
+        return -1;
+    s->itx = true;
+    if (s->req)
+        gc_req_reset(s->env->gc, s->req);
+    for (sess_pend_t *pe = s->pend; pe; pe = pe->next)
+        if (pend_run(s, pe, sink, err) != 0)
+            return -1;
+    pend_free_all(s);
+    return 0;
+}
+
+/* The batch handed the deferred INSERTs back: they run here, alone with their own commit
+ * (retried on a write conflict), or together in one transaction. */
+static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+{
+    int rc = -1;
+    if (!s->pend->next) {
+        for (int attempt = 0;; attempt++) {
+            rc = pend_run(s, s->pend, sink, err);
+            if (rc == 0 || !uerr_isset(err) || strcmp(err->sqlstate, "40001") != 0 ||
+                attempt >= s->env->conflict_retries)
+                break;
+            gc_note_retry(s->env->gc);
+            uerr_clear(err);
+        }
+        return rc;
+    }
+    if (sess_run_plain(s, "BEGIN", err) != 0)
+        return -1;
+    s->itx = true;
+    for (sess_pend_t *pe = s->pend; pe; pe = pe->next)
+        if (pend_run(s, pe, sink, err) != 0)
+            return -1; /* the caller rolls back */
+    s->itx = false;
+    return sess_run_plain(s, "COMMIT", err);
+}
+
+/* Hands the deferred INSERTs to the group committer and waits for their batch. A cancel,
+ * statement_timeout or hang-up withdraws them while they still wait in the queue. */
+static int sess_unit_submit(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+{
+    int64_t timeout = sess_param_ms(s, "statement_timeout");
+    gc_result_t res;
+    pthread_mutex_lock(&s->watch_mu);
+    s->running = true;
+    s->intr_why = SESS_INTR_NONE;
+    s->deadline_ms = timeout > 0 ? sess_clock_ms() + timeout : 0;
+    s->waiting = s->req;
+    pthread_mutex_unlock(&s->watch_mu);
+    res = gc_submit(s->env->gc, s->req, err);
+    pthread_mutex_lock(&s->watch_mu);
+    s->waiting = NULL;
+    pthread_mutex_unlock(&s->watch_mu);
+    sess_watch_end(s, err);
+    gc_req_reset(s->env->gc, s->req);
+    if (res == GC_FAILED)
+        return -1;
+    if (res == GC_FALLBACK)
+        return sess_unit_fallback(s, sink, err);
+    for (sess_pend_t *pe = s->pend; pe; pe = pe->next) {
+        if (!pe->tag_sent) {
+            pe->tag_sent = true;
+            if (sink->complete(sink->ctx, pe->tag) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Ends the implicit transaction: commits it (through group commit when it holds only
+ * deferred INSERTs), or rolls it back when that fails. */
+static int sess_unit_commit(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+{
+    int rc = 0;
+    if (s->pend) {
+        rc = sess_unit_submit(s, sink, err);
+    } else if (s->itx) {
+        s->itx = false;
+        rc = sess_run_plain(s, "COMMIT", err);
+    }
+    if (rc == 0 && s->ddl && s->env->gc)
+        gc_schema_changed(s->env->gc);
+    if (rc == 0)
+        s->ddl = false;
+    sess_unit_abort(s); /* rolls back what a failure left open */
+    return rc;
+}
+
+/* Statements that DuckDB runs inside the implicit transaction (not transaction control). */
+static bool sess_runs_in_unit(const sess_stmt_t *st)
+{
+    return st->es && (st->compat.action == COMPAT_PASS || st->compat.action == COMPAT_COPY_IN ||
+                      st->compat.action == COMPAT_COPY_OUT);
+}
+
+/* True when statement st would be coalesced now (if its target allows). */
+static bool sess_may_defer(const sess_t *s, const sess_stmt_t *st)
+{
+    return st->fi && s->env->gc && s->txn == 'I' && !s->itx && !s->names_private && !s->trusted;
+}
+
+/* Defers portal p's INSERT into the implicit transaction for group commit when it can be
+ * coalesced. Returns 1 when deferred (its CommandComplete sent, or held when hold_tag), 0
+ * when it must run the ordinary way, -1 when the client is gone. */
+static int sess_defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag)
+{
+    sess_stmt_t *st = p->stmt;
+    const fastins_t *fi = st->fi;
+    gc_t *g = s->env->gc;
+    gc_shape_t *sh = NULL;
+    eng_in_t *in = NULL;
+    int rc = 0;
+
+    if (!sess_may_defer(s, st) || fi->max_param > p->nparams)
+        return 0;
+    if (gc_shape_get(g, s->conn, fi->name, fi->nname, fi->cols, fi->ncols, &sh) != 0)
+        return 0;
+    if (eng_shape_ncols(gc_shape_eng(sh)) != fi->width)
+        goto out;
+    if (!s->req)
+        s->req = gc_req_new();
+    eng_rows_t *rows = gc_req_rows(g, s->req, sh);
+    size_t mark = eng_rows_count(rows);
+    in = xcalloc(fi->width, sizeof *in);
+    for (size_t r = 0; r < fi->nrows; r++) {
+        for (size_t c = 0; c < fi->width; c++) {
+            const fastins_val_t *v = &fi->vals[r * fi->width + c];
+            eng_in_t *x = &in[c];
+            memset(x, 0, sizeof *x);
+            switch (v->kind) {
+            case FASTINS_NULL: x->kind = ENG_IN_NULL; break;
+            case FASTINS_STRING:
+            case FASTINS_NUMBER:
+                x->kind = v->kind == FASTINS_STRING ? ENG_IN_STRING : ENG_IN_NUMBER;
+                x->data = fi->bytes + v->off;
+                x->len = v->len;
+                break;
+            case FASTINS_TRUE:
+            case FASTINS_FALSE:
+                x->kind = ENG_IN_BOOL;
+                x->data = v->kind == FASTINS_TRUE ? "t" : "f";
+                x->len = 1;
+                break;
+            case FASTINS_PARAM: {
+                const eng_param_t *pa = &p->params[v->param - 1];
+                x->kind = !pa->data ? ENG_IN_NULL : pa->format == 1 ? ENG_IN_BINARY : ENG_IN_TEXT;
+                x->data = (const char *)pa->data;
+                x->len = pa->len > 0 ? (size_t)pa->len : 0;
+                x->oid = pa->oid;
+                break;
+            }
+            }
+        }
+        if (eng_rows_add(rows, in, fi->width) != 0) {
+            eng_rows_truncate(rows, mark);
+            goto out;
+        }
+    }
+    sess_pend_t *pe = xcalloc(1, sizeof *pe);
+    pe->stmt = st;
+    st->refs++;
+    params_copy(p->params, p->nparams, NULL, &pe->params, &pe->param_bytes);
+    pe->nparams = p->nparams;
+    snprintf(pe->tag, sizeof pe->tag, "INSERT 0 %zu", fi->nrows);
+    *s->pend_tail = pe;
+    s->pend_tail = &pe->next;
+    p->rows = (int64_t)fi->nrows;
+    p->started = p->done = true;
+    rc = 1;
+    if (!hold_tag) {
+        pe->tag_sent = true;
+        if (sink->out_mark) {
+            pe->marked = true;
+            pe->mark = sink->out_mark(sink->ctx);
+        }
+        if (sink->complete(sink->ctx, pe->tag) != 0)
+            rc = -1;
+    }
+out:
+    free(in);
+    gc_shape_unref(g, sh);
+    return rc;
+}
+
+/* After a statement ran: schema changes invalidate group commit's shapes (at once in
+ * autocommit, else when the transaction commits), and statements after which a name may
+ * resolve differently on another connection stop this session's coalescing. */
+static void sess_after_statement(sess_t *s, const sess_stmt_t *st)
+{
+    eng_kind_t k = st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER;
+    if (!st->es || !s->env->gc)
+        return;
+    if (k == ENG_KIND_CREATE || k == ENG_KIND_DROP || k == ENG_KIND_ALTER || k == ENG_KIND_ATTACH ||
+        k == ENG_KIND_DETACH || k == ENG_KIND_OTHER) {
+        if (s->txn == 'I' && !s->itx)
+            gc_schema_changed(s->env->gc);
+        else
+            s->ddl = true;
+    }
+    if ((k == ENG_KIND_CREATE &&
+         (has_word(st->compat.sql, "TEMP") || has_word(st->compat.sql, "TEMPORARY"))) ||
+        has_word(st->compat.sql, "USE") ||
+        (st->compat.set_vetted &&
+         (has_word(st->compat.sql, "search_path") || has_word(st->compat.sql, "schema"))))
+        s->names_private = true;
+}
+
 /* Statements the session answers itself. Returns 1 if handled (tag in *b), 0 if DuckDB must
  * run st->es, -1 on error / client gone. */
 static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
@@ -849,6 +1236,16 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
     const char *state = NULL, *msg = NULL;
     switch (st->compat.action) {
     case COMPAT_BEGIN:
+        if (s->txn == 'I' && (s->itx || s->pend)) {
+            /* BEGIN inside an implicit transaction makes it the block, as in PostgreSQL */
+            s->alone = false;
+            if (sess_unit_enter(s, sink, err) != 0)
+                return -1;
+            s->itx = false;
+            s->txn = 'T';
+            ubuf_puts(tag, "BEGIN");
+            return 1;
+        }
         if (s->txn == 'I')
             return 0;
         state = "25001", msg = "there is already a transaction in progress";
@@ -859,11 +1256,16 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return 0;
         if (s->txn == 'E') {
             s->txn = 'I';
+            s->ddl = false;
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
             return 1;
         }
+        /* inside an implicit transaction: it ends here (PostgreSQL warns the same way) */
+        if (st->compat.action == COMPAT_COMMIT && sess_unit_commit(s, sink, err) != 0)
+            return -1;
+        sess_unit_abort(s);
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
@@ -910,9 +1312,28 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
             s->txn = 'T';
         break;
     case COMPAT_COMMIT:
-    case COMPAT_ROLLBACK: s->txn = 'I'; break;
+    case COMPAT_ROLLBACK:
+        if (ok && s->ddl && st->compat.action == COMPAT_COMMIT && s->env->gc)
+            gc_schema_changed(s->env->gc);
+        s->ddl = false;
+        s->txn = 'I';
+        break;
     default: break;
     }
+}
+
+/* True when a failed autocommit statement may run again: a write-write conflict (40001) hit
+ * a DML statement alone in its transaction before anything reached the client. */
+static bool sess_may_retry(sess_t *s, const sess_stmt_t *st, const uerr_t *err, int attempt)
+{
+    eng_kind_t k = st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER;
+    if (s->txn != 'I' || s->itx || attempt >= s->env->conflict_retries ||
+        strcmp(err->sqlstate, "40001") != 0 ||
+        (k != ENG_KIND_INSERT && k != ENG_KIND_UPDATE && k != ENG_KIND_DELETE))
+        return false;
+    if (s->env->gc)
+        gc_note_retry(s->env->gc);
+    return true;
 }
 
 /* Binds and starts the portal's DuckDB statement. */
@@ -930,9 +1351,13 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         return -1;
     if (eng_bind(st->es, p->params, p->nparams, err) != 0)
         return -1;
-    if (eng_execute(st->es, &p->cur, err) != 0) {
-        portal_after(s, st, false);
-        return -1;
+    for (int attempt = 0; eng_execute(st->es, &p->cur, err) != 0; attempt++) {
+        if (!sess_may_retry(s, st, err, attempt)) {
+            portal_after(s, st, false);
+            return -1;
+        }
+        ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
+        uerr_clear(err);
     }
     eng_cursor_set_formats(p->cur, p->formats, p->nformats);
     eng_cursor_set_max_row(p->cur, s->env->max_row_size);
@@ -1203,7 +1628,7 @@ static int copy_in_run(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubu
         part[3 - o->nname + i] = o->name[i];
     if (sess_yield_stream(s, p, err) != 0 || copy_in_columns(p->stmt, &names, &ncols, &listed, err))
         goto out;
-    if (s->txn == 'I') {
+    if (s->txn == 'I' && !s->itx) {
         if (sess_run_plain(s, "BEGIN", err) != 0)
             goto out;
         own_txn = true;
@@ -1258,8 +1683,17 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         goto out;
     }
     if (!p->started) {
+        r = sess_defer(s, p, sink, with_desc);
+        if (r != 0) {
+            rc = r > 0 ? 0 : -1;
+            goto out;
+        }
+        if (p->stmt->fi && stmt_prepare_late(s, p->stmt, err) != 0)
+            goto out;
         r = portal_session_action(s, p, sink, &tag, err);
         if (r < 0)
+            goto out;
+        if (r == 0 && sess_runs_in_unit(p->stmt) && sess_unit_enter(s, sink, err) != 0)
             goto out;
         if (r == 2) {
             rc = 0;
@@ -1303,6 +1737,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         make_tag(&tag, p->stmt, p->cur, p->rows);
     }
     p->done = true;
+    sess_after_statement(s, p->stmt);
     if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
         goto out;
     rc = 0;
@@ -1350,22 +1785,7 @@ int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t
     }
     sess_portal_t *p = portal_new(st, portal);
     p->nparams = nparams;
-    p->params = xcalloc(nparams ? nparams : 1, sizeof *p->params);
-    for (size_t i = 0; i < nparams; i++)
-        if (params[i].data && params[i].len > 0)
-            ubuf_append(&p->param_bytes, params[i].data, (size_t)params[i].len);
-    size_t off = 0;
-    for (size_t i = 0; i < nparams; i++) {
-        p->params[i] = params[i];
-        if (!p->params[i].oid)
-            p->params[i].oid = st->param_oids[i];
-        if (params[i].data && params[i].len > 0) {
-            p->params[i].data = (const uint8_t *)p->param_bytes.data + off;
-            off += (size_t)params[i].len;
-        } else if (params[i].data) {
-            p->params[i].data = (const uint8_t *)"";
-        }
-    }
+    params_copy(params, nparams, st->param_oids, &p->params, &p->param_bytes);
     p->nformats = nresult_formats;
     p->formats = xcalloc(nresult_formats ? nresult_formats : 1, sizeof *p->formats);
     if (nresult_formats)
@@ -1388,9 +1808,12 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     }
     /* Describing needs the real result types, so the statement starts here; Execute then
      * streams from the same cursor. Statements the session answers itself have no rows. */
-    if (!p->started && p->stmt->es && (p->stmt->compat.action == COMPAT_PASS)) {
+    if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
+        !sess_may_defer(s, p->stmt)) {
         sess_watch_begin(s);
-        int rc = portal_start(s, p, err);
+        int rc = sess_unit_enter(s, NULL, err);
+        if (rc == 0)
+            rc = portal_start(s, p, err);
         sess_watch_end(s, err);
         if (rc != 0)
             return -1;
@@ -1415,12 +1838,23 @@ int sess_execute(sess_t *s, const char *portal, int64_t max_rows, const sess_sin
     return portal_run(s, p, max_rows, sink, false, suspended, err);
 }
 
-void sess_sync(sess_t *s)
+int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err)
 {
     sess_portal_t *p = *portal_find(s, "");
+    int rc = 0;
+    if (s->unit_failed)
+        sess_unit_abort(s);
+    else if (s->itx || s->pend)
+        rc = sess_unit_commit(s, sink, err);
+    s->alone = false;
     if (p && p->done)
         sess_close_portal(s, "");
+    return rc;
 }
+
+bool sess_holds_output(const sess_t *s) { return s->pend != NULL; }
+
+void sess_hint_last(sess_t *s, bool last) { s->alone = last && !s->itx && !s->pend; }
 
 int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink, uerr_t *err)
 {
@@ -1443,21 +1877,33 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
         r = xcalloc((size_t)n, sizeof *r);
         (void)sqlscan_split(sql, len, r, (size_t)n);
     }
+    /* The statements form one implicit transaction, as in PostgreSQL (unless they hold BEGIN
+     * or COMMIT themselves); a lone statement commits by itself. */
     for (long i = 0; i < n; i++) {
         sess_stmt_t *st = NULL;
         bool suspended;
-        if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, &st, err) != 0) {
+        s->alone = n == 1;
+        if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, true, &st, err) != 0) {
             sess_log_failed(sql + r[i].start, r[i].len, err);
-            goto out;
+            goto fail;
         }
         sess_portal_t *p = portal_new(st, "");
         stmt_unref(st); /* the portal holds the only reference */
         int prc = portal_run(s, p, 0, sink, true, &suspended, err);
         portal_free(s, p);
         if (prc != 0)
-            goto out;
+            goto fail;
     }
-    rc = 0;
+    s->alone = false;
+    rc = sess_unit_commit(s, sink, err);
+    goto out;
+fail:
+    /* PostgreSQL answers each statement before the failing one: the deferred ones too */
+    for (sess_pend_t *pe = s->pend; pe && uerr_isset(err); pe = pe->next)
+        if (!pe->tag_sent && sink->complete(sink->ctx, pe->tag) == 0)
+            pe->tag_sent = true;
+    s->alone = false;
+    sess_unit_abort(s);
 out:
     if (r != &one)
         free(r);

@@ -48,6 +48,12 @@ typedef struct sess_sink {
      * unset when it is gone. complete() follows with "COPY n". */
     int (*copy_in_begin)(void *ctx, bool binary, size_t ncols);
     int (*copy_in_read)(void *ctx, const void **data, size_t *len, uerr_t *err);
+    /* Optional: the position in the output (out_mark), and taking back everything written
+     * after such a position (out_rewind: 0, or -1 when it already went out). An implicit
+     * transaction whose coalesced INSERT fails at commit takes back the answers that
+     * followed it, so the error stands where PostgreSQL would have sent it. */
+    uint64_t (*out_mark)(void *ctx);
+    int (*out_rewind)(void *ctx, uint64_t mark);
 } sess_sink_t;
 
 /* Shared, read-only facts every session needs. Borrowed for the sessions' lifetime. */
@@ -63,8 +69,10 @@ typedef struct sess_env {
     int statement_timeout_ms;
     int idle_in_transaction_timeout_ms;
     int idle_session_timeout_ms;
-    bool read_only;      /* the database is open read-only (--read-only) */
-    const char *catalog; /* the served database's catalog name */
+    bool read_only;       /* the database is open read-only (--read-only) */
+    const char *catalog;  /* the served database's catalog name */
+    struct gc *gc;        /* the group committer (session/gcommit.h); NULL: off */
+    int conflict_retries; /* times an autocommit write is run again after a conflict */
 } sess_env_t;
 
 /* Why a running statement was interrupted; picks the message of its 57014 error. */
@@ -138,8 +146,19 @@ int sess_execute(sess_t *s, const char *portal, int64_t max_rows, const sess_sin
                  bool *suspended, uerr_t *err) __attribute__((warn_unused_result));
 int sess_close_statement(sess_t *s, const char *name);
 int sess_close_portal(sess_t *s, const char *name);
-/* End of an extended-protocol batch (Sync): drops the unnamed portal if it completed. */
-void sess_sync(sess_t *s);
+/* End of an extended-protocol batch (Sync): ends the implicit transaction of the statements
+ * since the last Sync — commits it (through group commit when it holds only coalesced
+ * INSERTs), or rolls it back after an error — and drops the unnamed portal if it completed.
+ * Returns 0, or -1 with *err set when the commit failed (then reported before
+ * ReadyForQuery), or with err unset when the client is gone. */
+int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err) __attribute__((warn_unused_result));
+/* A front-end's hint before Describe (portal) or Execute: true when nothing but that portal's
+ * Execute and a Sync follow, so the statement is alone in its implicit transaction and may
+ * commit by itself instead of inside BEGIN/COMMIT. */
+void sess_hint_last(sess_t *s, bool last);
+/* True while the implicit transaction holds coalesced INSERTs whose CommandComplete may still
+ * be taken back: the front-end keeps its output buffered (up to a cap) until Sync. */
+bool sess_holds_output(const sess_t *s);
 /* Records that the front-end reported an error to the client while a transaction block was
  * open, so the block becomes failed ('E') as in PostgreSQL. */
 void sess_mark_failed(sess_t *s);
