@@ -69,7 +69,12 @@ static bool fi_value(fi_lex_t *x, ubuf_t *bytes, fastins_val_t *v)
         return true;
     }
     if (x->t.kind == SQLT_PARAM) {
-        long k = strtol(p + 1, NULL, 10);
+        long k = 0; /* the token's digits only: the text need not end after it */
+        for (size_t i = 1; i < x->t.len && k <= 65535; i++) {
+            if (p[i] < '0' || p[i] > '9')
+                return false;
+            k = k * 10 + (p[i] - '0');
+        }
         if (k < 1 || k > 65535)
             return false;
         v->kind = FASTINS_PARAM;
