@@ -1204,6 +1204,13 @@ out:
     return rc;
 }
 
+static bool sess_first_word_is(const char *sql, const char *word)
+{
+    size_t pos = 0;
+    sqlt_t t = sqlscan_next(sql, strlen(sql), &pos);
+    return sqlscan_is(sql, &t, word);
+}
+
 /* After a statement ran: schema changes invalidate group commit's shapes (at once in
  * autocommit, else when the transaction commits), and statements after which a name may
  * resolve differently on another connection stop this session's coalescing. */
@@ -1221,7 +1228,7 @@ static void sess_after_statement(sess_t *s, const sess_stmt_t *st)
     }
     if ((k == ENG_KIND_CREATE &&
          (has_word(st->compat.sql, "TEMP") || has_word(st->compat.sql, "TEMPORARY"))) ||
-        has_word(st->compat.sql, "USE") ||
+        sess_first_word_is(st->compat.sql, "USE") ||
         (st->compat.set_vetted &&
          (has_word(st->compat.sql, "search_path") || has_word(st->compat.sql, "schema"))))
         s->names_private = true;
