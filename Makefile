@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run test unit e2e asan-test fuzz fuzz-build bootstrap docs docs-check clean format format-check bench bench-smoke
+.PHONY: all run test unit e2e asan-test fuzz fuzz-build bootstrap docs docs-check clean format format-check bench bench-smoke durability
 
 all: $(BUILD)/duckd
 
@@ -163,6 +163,11 @@ bench: bootstrap all
 bench-smoke: bootstrap all
 	rm -rf $(BUILD)/bench-smoke
 	bench/run --smoke --out $(BUILD)/bench-smoke
+
+# Crash test: SIGKILL duckd under concurrent inserts, restart, check that every acknowledged
+# row is there and no statement is half applied (bench/durability; ~1-2 minutes).
+durability: $(BUILD)/duckd
+	$(PYTHON) bench/durability --duckd $(abspath $(BUILD)/duckd) --trials 20 $(DURABILITY_ARGS)
 
 clean:
 	rm -rf build build-asan build-fuzz
