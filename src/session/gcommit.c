@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ struct gc_shape {
     eng_shape_t *es; /* owned; NULL: the target cannot take coalesced rows */
     uint64_t id;     /* unique for the process */
     uint64_t epoch;  /* the schema epoch it was described in */
-    int refs;        /* the cache's own reference while cached, plus users */
+    atomic_int refs; /* the cache's own reference while cached, plus users */
     bool cached;     /* still in the cache list */
     struct gc_shape *next;
 };
@@ -41,7 +42,7 @@ struct gc_req {
     gc_req_state_t state;
     gc_result_t result;
     int64_t t_queued;
-    pthread_cond_t cv; /* signalled when state becomes DONE */
+    sem_t done; /* posted once when state becomes DONE (no shared lock to wake through) */
     struct gc_req *next;
 };
 
@@ -97,21 +98,22 @@ static void gc_shape_free(gc_shape_t *sh)
     free(sh);
 }
 
-/* Caller holds shape_mu. */
+/* References are atomic: the cache holds one while the shape is listed (under shape_mu), so
+ * the count reaches zero only after it left the cache. */
 static void gc_shape_unref_locked(gc_shape_t *sh)
 {
-    if (--sh->refs == 0)
+    if (atomic_fetch_sub(&sh->refs, 1) == 1)
         gc_shape_free(sh);
 }
 
 void gc_shape_unref(gc_t *g, gc_shape_t *sh)
 {
-    if (!sh)
-        return;
-    pthread_mutex_lock(&g->shape_mu);
-    gc_shape_unref_locked(sh);
-    pthread_mutex_unlock(&g->shape_mu);
+    (void)g;
+    if (sh)
+        gc_shape_unref_locked(sh);
 }
+
+static void gc_shape_ref(gc_shape_t *sh) { atomic_fetch_add(&sh->refs, 1); }
 
 const eng_shape_t *gc_shape_eng(const gc_shape_t *sh) { return sh->es; }
 
@@ -131,7 +133,8 @@ static void gc_shape_prune(gc_t *g, uint64_t epoch)
     gc_shape_t **pp = &g->shapes;
     while (*pp) {
         gc_shape_t *sh = *pp;
-        if (sh->epoch != epoch || (g->nshapes > GC_SHAPE_CACHE_MAX && sh->refs == 1)) {
+        if (sh->epoch != epoch ||
+            (g->nshapes > GC_SHAPE_CACHE_MAX && atomic_load(&sh->refs) == 1)) {
             *pp = sh->next;
             sh->cached = false;
             g->nshapes--;
@@ -166,14 +169,14 @@ int gc_shape_get(gc_t *g, eng_conn_t *c, char *const *name, size_t nname, char *
     for (sh = g->shapes; sh && strcmp(sh->key, key.data) != 0; sh = sh->next)
         ;
     if (sh)
-        sh->refs++;
+        gc_shape_ref(sh);
     pthread_mutex_unlock(&g->shape_mu);
     if (!sh) { /* describe it outside the lock: a DuckDB call on the session's connection */
         sh = xcalloc(1, sizeof *sh);
         sh->key = key.data;
         key = (ubuf_t)UBUF_INIT;
         sh->epoch = epoch;
-        sh->refs = 2; /* the cache's and the caller's */
+        atomic_init(&sh->refs, 2); /* the cache's and the caller's */
         if (eng_shape_open(c, part[0], part[1], part[2], (const char *const *)cols, ncols, &sh->es,
                            &err) != 0)
             sh->es = NULL; /* remembered too: the ordinary path until the schema changes */
@@ -201,7 +204,7 @@ int gc_shape_get(gc_t *g, eng_conn_t *c, char *const *name, size_t nname, char *
 gc_req_t *gc_req_new(void)
 {
     gc_req_t *r = xcalloc(1, sizeof *r);
-    pthread_cond_init(&r->cv, NULL);
+    sem_init(&r->done, 0, 0);
     return r;
 }
 
@@ -220,7 +223,7 @@ void gc_req_free(gc_t *g, gc_req_t *r)
         return;
     gc_req_reset(g, r);
     free(r->parts);
-    pthread_cond_destroy(&r->cv);
+    sem_destroy(&r->done);
     free(r);
 }
 
@@ -233,9 +236,8 @@ eng_rows_t *gc_req_rows(gc_t *g, gc_req_t *r, gc_shape_t *sh)
         r->cap = r->cap ? r->cap * 2 : 4;
         r->parts = xrealloc(r->parts, r->cap * sizeof *r->parts);
     }
-    pthread_mutex_lock(&g->shape_mu); /* the request's own reference */
-    sh->refs++;
-    pthread_mutex_unlock(&g->shape_mu);
+    (void)g;
+    gc_shape_ref(sh); /* the request's own reference */
     gc_part_t *p = &r->parts[r->nparts++];
     p->sh = sh;
     p->rows = eng_rows_new(sh->es);
@@ -274,9 +276,7 @@ static eng_inserter_t *gc_inserter(gc_t *g, gc_shape_t *sh, uerr_t *err)
     } else {
         i = g->nins++;
     }
-    pthread_mutex_lock(&g->shape_mu);
-    sh->refs++;
-    pthread_mutex_unlock(&g->shape_mu);
+    gc_shape_ref(sh);
     g->ins[i] = (gc_ins_t){sh, ins, g->nbatch};
     return ins;
 }
@@ -502,6 +502,7 @@ static void *gc_main(void *arg)
     gc_t *g = arg;
     gc_req_t **batch = NULL;
     size_t cap = 0;
+    pthread_setname_np(pthread_self(), "duckd-commit");
     g->last_log = gc_now_us();
     pthread_mutex_lock(&g->mu);
     for (;;) {
@@ -522,11 +523,12 @@ static void *gc_main(void *arg)
         pthread_mutex_lock(&g->mu);
         g->last_n = n;
         g->last_us = gc_now_us() - t0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             batch[i]->state = GC_REQ_DONE;
-            pthread_cond_signal(&batch[i]->cv);
-        }
         pthread_mutex_unlock(&g->mu);
+        /* outside the lock: each woken session goes on without touching it */
+        for (size_t i = 0; i < n; i++)
+            sem_post(&batch[i]->done);
         gc_log_stats(g, false);
         pthread_mutex_lock(&g->mu);
     }
@@ -616,11 +618,12 @@ gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err)
     g->nqueued++;
     if (g->want && g->nqueued >= g->want)
         pthread_cond_signal(&g->work);
-    while (r->state != GC_REQ_DONE)
-        pthread_cond_wait(&r->cv, &g->mu);
-    r->state = GC_REQ_IDLE;
-    res = r->result;
     pthread_mutex_unlock(&g->mu);
+    while (sem_wait(&r->done) != 0)
+        ; /* EINTR */
+    /* sem_post/sem_wait order the committer's write of result before this read; state stays
+     * DONE (not QUEUED: gc_cancel leaves it alone) until the next submit */
+    res = r->result;
     if (res == GC_FAILED)
         uerr_set(err, "57014", "canceling statement due to user request");
     return res;
@@ -645,7 +648,7 @@ void gc_cancel(gc_t *g, gc_req_t *r)
         r->state = GC_REQ_DONE;
         r->result = GC_FAILED;
         g->st.cancels++;
-        pthread_cond_signal(&r->cv);
+        sem_post(&r->done);
     }
     pthread_mutex_unlock(&g->mu);
 }
