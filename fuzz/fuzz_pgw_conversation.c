@@ -19,6 +19,7 @@
 #include "pgwire/scram.h"
 #include "pgwire/transport.h"
 #include "session/guard.h"
+#include "session/gcommit.h"
 #include "session/registry.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -35,10 +36,16 @@ const char *__lsan_default_suppressions(void);
 #define FUZZ_NONCE "fuzzservernonce"
 #define FUZZ_SALT "duckd-fuzz-salt!"
 
-/* DuckDB keeps process-lifetime allocations (see tests/e2e/lsan.supp); duckd's are checked. */
-const char *__lsan_default_suppressions(void) { return "leak:libduckdb.so\n"; }
+/* DuckDB keeps process-lifetime allocations (see tests/e2e/lsan.supp); duckd's are checked.
+ * The fast unwinder often stops at operator new when DuckDB allocates (libduckdb.so has no
+ * frame pointers), so the stack never names libduckdb.so: duckd is C and never calls
+ * operator new, so an allocation through it is DuckDB's. (Seen with the committer's prepared
+ * INSERT ... FROM duckd_rows: a fixed amount per prepared target, gone from the report with
+ * fast_unwind_on_malloc=0, which lets the libduckdb.so suppression match.) */
+const char *__lsan_default_suppressions(void) { return "leak:libduckdb.so\nleak:libstdc++.so\n"; }
 
 static eng_db_t *fz_db;
+static gc_t *fz_gc;
 static sess_env_t fz_env;
 static pgw_hba_t *fz_hba;
 static char fz_users[64];
@@ -60,6 +67,10 @@ static void fz_die(const char *what, const uerr_t *err)
     fprintf(stderr, "fuzz_pgw_conversation: %s: %s\n", what, err->message ? err->message : "?");
     abort();
 }
+
+/* The committer's thread and DuckDB connection hold DuckDB objects that LeakSanitizer, which
+ * runs after exit handlers, would count as leaks: stop it first. */
+static void fz_stop_gc(void) { gc_close(fz_gc); }
 
 /* Opens the database, locks it down, writes the users file and builds the server config. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -97,6 +108,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                           .max_portals = 16,
                           .statement_timeout_ms = 200,
                           .catalog = eng_db_catalog(fz_db)};
+    /* group commit too: its deferral, batches, fallbacks and taken-back answers */
+    gc_cfg_t gcfg = {fz_db, 1000, 3};
+    if (gc_open(&gcfg, &fz_gc, &err) != 0)
+        fz_die("group commit", &err);
+    fz_env.gc = fz_gc;
+    atexit(fz_stop_gc);
+    fz_env.conflict_retries = 3;
     fz_cfg = (pgw_server_cfg_t){.env = &fz_env,
                                 .max_message_size = 1 << 16,
                                 .output_buffer = 4096,

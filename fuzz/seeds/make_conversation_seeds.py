@@ -42,7 +42,7 @@ def parse(name, sql):
 def bind(portal, stmt, params=()):
     p = cstr(portal) + cstr(stmt) + struct.pack("!H", 0) + struct.pack("!H", len(params))
     for v in params:
-        p += struct.pack("!i", len(v)) + v
+        p += struct.pack("!i", -1) if v is None else struct.pack("!i", len(v)) + v
     return msg("B", p + struct.pack("!H", 0))
 
 
@@ -93,6 +93,18 @@ SEEDS = {
     "ssl_then_startup": SSL + startup("raw") + query("SHOW server_version") + TERM,
     "cancel_request": CANCEL,
     "unix_peer": startup("scram") + TERM,
+    "group_commit": startup("raw") +
+    query("CREATE TABLE g(a INT PRIMARY KEY, b TEXT, d DATE)") +
+    query("INSERT INTO g VALUES (1, 'x', '2024-01-01')") +
+    query("INSERT INTO g VALUES (2, NULL, NULL), (3, 'y', NULL); INSERT INTO g (a) VALUES (4)") +
+    query("INSERT INTO g VALUES (5, 'z', NULL); INSERT INTO g VALUES (1, 'dup', NULL)") +
+    parse("ins", "INSERT INTO g VALUES ($1, $2, $3)") +
+    bind("", "ins", [b"6", b"p", b"2024-02-02"]) + execute("") +
+    bind("", "ins", [b"7", None, None]) + execute("") + SYNC +
+    bind("", "ins", [b"8", b"q", None]) + execute("") +
+    bind("", "ins", [b"6", b"dup", None]) + execute("") +
+    bind("", "ins", [b"9", b"r", None]) + execute("") + SYNC +
+    query("SELECT count(*) FROM g") + TERM,
     "pipeline_no_sync": startup("raw", options="-c statement_timeout=100") +
     parse("", "SELECT 1") + bind("", "") + execute("") + execute("") + TERM,
 }
