@@ -14,8 +14,14 @@
  *                                  bound to a random key in [0, N). --literal: the key is
  *                                  written into the SQL text in place of $1 and every query is
  *                                  parsed and planned (duckdb_query), like pgbench -M simple
- *   insert --clients C --seconds S --protocol simple|prepared
- *                                  single-row autocommit INSERTs into table ins
+ *   insert --clients C --seconds S --protocol simple|prepared|multirow [--batch B]
+ *                                  INSERTs of (id, client, 'x') into table ins; B = 1 (the
+ *                                  default): single-row autocommit INSERTs. B > 1, prepared:
+ *                                  B executions in one transaction (BEGIN ... COMMIT) per
+ *                                  batch, the commit a pipeline up to Sync gets from an
+ *                                  implicit transaction; multirow: one autocommit INSERT ...
+ *                                  VALUES (..),(..),... of B rows (parsed every time).
+ *                                  ops and tps count batches; rows and rows_per_s rows
  *   scan --query Q                 streaming result, duckdb_fetch_chunk until done (no text)
  *   export --query Q --out PATH    COPY (Q) TO PATH (CSV), reports the size written
  *   load --file F --table T        COPY T FROM F (tab-separated, \N for NULL: the text that
@@ -44,6 +50,7 @@
 static const char *g_db = ":memory:";
 static const char *g_threads;
 static uint64_t g_seed = 42;
+static int g_batch = 1; /* rows per batch of the insert mode */
 
 static void die(const char *what, const char *detail)
 {
@@ -191,7 +198,7 @@ static uint64_t rnd(uint64_t *s)
 
 /* ---- the threaded loops ---- */
 
-enum kind { K_MIX, K_POINT, K_POINT_LITERAL, K_INSERT_SIMPLE, K_INSERT_PREPARED };
+enum kind { K_MIX, K_POINT, K_POINT_LITERAL, K_INSERT_SIMPLE, K_INSERT_PREPARED, K_INSERT_MULTIROW };
 
 typedef struct {
     duckdb_database db;
@@ -230,6 +237,8 @@ static void *worker(void *arg)
     uint64_t seq = 0;
     char sql[1024];
     bool param = false;
+    char *multi = NULL; /* K_INSERT_MULTIROW's statement text */
+    size_t multi_cap = (size_t)g_batch * 48 + 64;
     const char *lit_tail = NULL;
     int lit_head = 0;
 
@@ -246,6 +255,8 @@ static void *worker(void *arg)
             die("prepare failed", duckdb_prepare_error(ps));
         param = duckdb_nparams(ps) > 0;
     }
+    if (w->kind == K_INSERT_MULTIROW && !(multi = malloc(multi_cap)))
+        die("out of memory", NULL);
     atomic_fetch_add(w->started, 1);
     for (;;) {
         double t0 = now_s();
@@ -285,12 +296,28 @@ static void *worker(void *arg)
             duckdb_destroy_result(&r);
             break;
         case K_INSERT_PREPARED:
-            bind_int(ps, 1, (int64_t)seq++);
-            bind_int(ps, 2, w->id);
-            if (duckdb_execute_prepared(ps, &r) != DuckDBSuccess)
+            if (g_batch > 1)
+                query_or_die(c, "BEGIN");
+            for (int b = 0; b < g_batch; b++) {
+                bind_int(ps, 1, (int64_t)seq++);
+                bind_int(ps, 2, w->id);
+                if (duckdb_execute_prepared(ps, &r) != DuckDBSuccess)
+                    die("insert failed", duckdb_result_error(&r));
+                duckdb_destroy_result(&r);
+            }
+            if (g_batch > 1)
+                query_or_die(c, "COMMIT");
+            break;
+        case K_INSERT_MULTIROW: {
+            size_t n = (size_t)snprintf(multi, multi_cap, "INSERT INTO ins VALUES ");
+            for (int b = 0; b < g_batch; b++)
+                n += (size_t)snprintf(multi + n, multi_cap - n, "%s(%llu, %d, 'x')",
+                                      b ? ", " : "", (unsigned long long)seq++, w->id);
+            if (duckdb_query(c, multi, &r) != DuckDBSuccess)
                 die("insert failed", duckdb_result_error(&r));
             duckdb_destroy_result(&r);
             break;
+        }
         }
         double t1 = now_s();
         w->lat_sum += t1 - t0;
@@ -299,6 +326,7 @@ static void *worker(void *arg)
     }
     if (ps)
         duckdb_destroy_prepare(&ps);
+    free(multi);
     duckdb_disconnect(&c);
     return NULL;
 }
@@ -328,10 +356,15 @@ static void run_threads(duckdb_database db, enum kind kind, int clients, double 
     }
     double el = end - t0, cpu = cpu_s() - c0;
     printf("ops=%llu seconds=%.4f tps=%.3f lat_us=%.2f lat_ms=%.4f cpu_s=%.4f "
-           "cpu_us_per_op=%.3f clients=%d peak_rss_kib=%ld\n",
+           "cpu_us_per_op=%.3f clients=%d peak_rss_kib=%ld",
            (unsigned long long)ops, el, ops / el, ops ? lat / (double)ops * 1e6 : 0.0,
            ops ? lat / (double)ops * 1e3 : 0.0, cpu,
            ops ? cpu / (double)ops * 1e6 : 0.0, clients, status_kib("VmHWM"));
+    if (kind == K_INSERT_SIMPLE || kind == K_INSERT_PREPARED || kind == K_INSERT_MULTIROW)
+        printf(" batch=%d rows=%llu rows_per_s=%.1f", g_batch,
+               (unsigned long long)ops * (unsigned long long)g_batch,
+               (double)ops * g_batch / el);
+    printf("\n");
     free(w);
     free(th);
 }
@@ -412,7 +445,12 @@ int main(int argc, char **argv)
                     keys ? keys : 1);
     } else if (strcmp(mode, "insert") == 0) {
         const char *proto = opt(ac, av, "--protocol", "simple");
-        enum kind k = strcmp(proto, "prepared") == 0 ? K_INSERT_PREPARED : K_INSERT_SIMPLE;
+        enum kind k = strcmp(proto, "prepared") == 0   ? K_INSERT_PREPARED
+                      : strcmp(proto, "multirow") == 0 ? K_INSERT_MULTIROW
+                                                       : K_INSERT_SIMPLE;
+        g_batch = atoi(opt(ac, av, "--batch", "1"));
+        if (g_batch < 1 || g_batch > 100000)
+            die("--batch must be 1..100000", NULL);
         run_threads(db, k, clients, seconds, NULL, 0, NULL, 0);
     } else if (strcmp(mode, "scan") == 0) {
         const char *q = need(ac, av, "--query");

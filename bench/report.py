@@ -28,7 +28,7 @@ EXPECTED = {  # workload -> systems every case must have (smoke check)
     "W1": ("duckd", "postgres", "inproc"), "W2": ("duckd", "postgres", "inproc"),
     "W3": ("duckd", "postgres", "inproc"), "W5a": ("duckd", "postgres", "sqlite"),
     "W5b": ("shared", "private"), "W6": ("duckd", "postgres"),
-    "W7": ("duckd", "postgres", "inproc"),
+    "W7": ("duckd", "postgres", "inproc"), "W8": ("duckd", "postgres", "inproc"),
 }
 W4_EXPECTED = {"copy": ("duckd", "postgres", "inproc"), "select": ("duckd", "postgres", "inproc"),
                "slow": ("duckd", "postgres")}
@@ -123,8 +123,22 @@ def cell(d, wl, case, sysname, key, scale=1.0, unit=""):
     return fmt(m, unit)
 
 
+def cpu_per(d, wl, case, sysname, count_key):
+    """Median over repetitions of CPU µs per counted unit: the server's (duckd, PostgreSQL)
+    or the whole process's (in-process)."""
+    key = "server_cpu_s" if sysname != "inproc" else "cpu_s"
+    v = [r[key] / r[count_key] * 1e6 for r in d.rows(wl, case, sysname)
+         if r["status"] == "ok" and isinstance(r.get(key), (int, float))
+         and isinstance(r.get(count_key), (int, float)) and r[count_key]]
+    return statistics.median(v) if v else None
+
+
 def xr(v):
-    return "–" if v is None else ("%.2f×" % v if v < 10 else "%.0f×" % v)
+    if v is None:
+        return "–"
+    if v < 0.1:  # two significant digits: 0.0033×, not 0.00×
+        return "%.2g×" % v
+    return "%.2f×" % v if v < 10 else "%.0f×" % v
 
 
 def table(header, rows):
@@ -253,6 +267,14 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
                    d.ratio("W3", case, "duckd", "postgres", "tps"), "inserts/s, duckd ÷ PostgreSQL")
                 hl("W3 INSERT, %s client(s), %s: duckd vs in-process" % (c, m),
                    d.ratio("W3", case, "duckd", "inproc", "tps"), "inserts/s, duckd ÷ in-process")
+    for m, name in (("pipeline", "pipeline up to Sync"), ("multirow", "multi-row INSERT")):
+        for c in ("1", "16"):
+            case = "%s-c%s" % (m, c)
+            if case in d.cases("W8"):
+                hl("W8 batched inserts, %s, %s client(s): duckd vs PostgreSQL" % (name, c),
+                   d.ratio("W8", case, "duckd", "postgres", "rows_per_s"), "rows/s, duckd ÷ PostgreSQL")
+                hl("W8 batched inserts, %s, %s client(s): duckd vs in-process" % (name, c),
+                   d.ratio("W8", case, "duckd", "inproc", "rows_per_s"), "rows/s, duckd ÷ in-process")
     if "select" in d.cases("W4"):
         hl("W4 SELECT * to a libpq client: duckd vs PostgreSQL",
            d.ratio("W4", "select", "duckd", "postgres", "rows_per_s"), "rows/s, duckd ÷ PostgreSQL")
@@ -379,13 +401,49 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
                 rows.append([m, n, SYSNAME[s], cell(d, "W3", c, s, "tps"),
                              cell(d, "W3", c, s, "lat_us", unit=" µs"),
                              cell(d, "W3", c, s, "server_cpu_s") if s != "inproc" else cell(d, "W3", c, s, "cpu_s"),
+                             fmt(cpu_per(d, "W3", c, s, "ops"), " µs"),
                              xr(d.ratio("W3", c, "duckd", s, "tps")) if s != "duckd" else ""])
         add(table(["protocol", "clients", "system", "inserts/s", "avg latency", "server CPU s",
-                   "duckd ÷ this (inserts/s)"], rows))
+                   "server CPU per insert", "duckd ÷ this (inserts/s)"], rows))
+        add("(server CPU per insert: the median over repetitions of server CPU ÷ inserts; "
+            "in-process: the whole process.)\n")
         chart(os.path.join(img_dir, "w3_small_writes.png"), "W3 autocommit inserts per second",
               [(c.replace("-c", ", c="), c) for c in d.cases("W3")], ["duckd", "postgres", "inproc"],
               lambda k, s: d.stat("W3", k, s, "tps"), "inserts/s", log=True)
         add("![W3](%s/w3_small_writes.png)\n" % rel_img)
+
+    # ---------------- W8
+    if d.cases("W8"):
+        b = d.med("W8", d.cases("W8")[0], "duckd", "batch") or d.med("W8", d.cases("W8")[0], "postgres", "batch")
+        add("## W8 batched inserts\n")
+        add("%s rows `(id, client, 'x')` per round trip into ins, for %g s per measurement, "
+            "by bench/pqclient (libpq, one thread and connection per client). `pipeline`: "
+            "libpq pipeline mode, the INSERT prepared once, then per batch Bind/Execute × %s "
+            "and one Sync (what JDBC `executeBatch` and asyncpg `executemany` send); a batch "
+            "counts when its Sync's ReadyForQuery arrived. PostgreSQL runs a pipeline up to "
+            "Sync as one implicit transaction (one commit per batch). `multirow`: one "
+            "simple-Query `INSERT INTO ins VALUES (…), (…), …` of %s rows (one statement, one "
+            "commit). In-process: the same prepared INSERT executed %s times inside "
+            "`BEGIN … COMMIT` (one commit per batch; DuckDB's Appender would be faster but is "
+            "not what a SQL client can send), or the same multi-row statement text.\n"
+            % (fmt(b) if b else "B", S["small"], fmt(b) if b else "B", fmt(b) if b else "B",
+               fmt(b) if b else "B"))
+        rows = []
+        for c in d.cases("W8"):
+            m, n = c.split("-c")
+            for s in ("duckd", "postgres", "inproc"):
+                cpu_key = "server_cpu_s" if s != "inproc" else "cpu_s"
+                rows.append([m, n, SYSNAME[s], cell(d, "W8", c, s, "rows_per_s"),
+                             cell(d, "W8", c, s, "lat_us", 1 / 1000, unit=" ms"),
+                             cell(d, "W8", c, s, cpu_key),
+                             fmt(cpu_per(d, "W8", c, s, "rows"), " µs"),
+                             xr(d.ratio("W8", c, "duckd", s, "rows_per_s")) if s != "duckd" else ""])
+        add(table(["batch", "clients", "system", "rows/s", "avg batch latency", "server CPU s",
+                   "server CPU per row", "duckd ÷ this (rows/s)"], rows))
+        chart(os.path.join(img_dir, "w8_batched_inserts.png"), "W8 batched inserts: rows per second",
+              [(c.replace("-c", ", c="), c) for c in d.cases("W8")], ["duckd", "postgres", "inproc"],
+              lambda k, s: d.stat("W8", k, s, "rows_per_s"), "rows/s", log=True)
+        add("![W8](%s/w8_batched_inserts.png)\n" % rel_img)
 
     # ---------------- W4
     if d.cases("W4"):
