@@ -172,27 +172,46 @@ bool eng_cursor_is_streaming(const eng_cursor_t *cur);
 
 typedef struct eng_appender eng_appender_t;
 
+/* Where a failed append went wrong, for the caller's error context. */
+typedef struct eng_append_where {
+    int64_t line;   /* the failing row's `line` as given to eng_appender_row; -1 when the
+                     * failure is not one row's (a constraint checked as rows reach the table) */
+    size_t col;     /* its column (0-based), SIZE_MAX when not one value's */
+    char value[64]; /* the start of the value as the client sent it, when known */
+    int value_len;  /* bytes in value, -1 when unknown */
+} eng_append_where_t;
+
 /* Opens an appender on catalog.schema.table (catalog and schema may be NULL: the defaults)
  * of connection c, filling the columns `cols` (unquoted names, in the order the rows give
  * them) or, when ncols is 0, every column; the others get their defaults. The rows go into
- * the connection's current transaction (each flush commits on its own otherwise). On success
- * *out is owned by the caller (eng_appender_free). */
+ * the connection's current transaction (each flush commits on its own otherwise). Rows are
+ * converted into DuckDB data chunks; with `background`, a thread of the appender's own hands
+ * full chunks to DuckDB while the caller fills the next one (at most a few chunks are in
+ * flight: the caller waits when they are all full). Until eng_appender_finish or
+ * eng_appender_free the caller must not use the connection. On success *out is owned by the
+ * caller (eng_appender_free). */
 int eng_appender_open(eng_conn_t *c, const char *catalog, const char *schema, const char *table,
-                      const char *const *cols, size_t ncols, eng_appender_t **out, uerr_t *err)
-    __attribute__((warn_unused_result));
+                      const char *const *cols, size_t ncols, bool background, eng_appender_t **out,
+                      uerr_t *err) __attribute__((warn_unused_result));
 size_t eng_appender_ncols(const eng_appender_t *a);
 /* The PostgreSQL type OID of column i, in which a binary COPY sends its values. */
 uint32_t eng_appender_col_oid(const eng_appender_t *a, size_t i);
-/* Appends one row of n (= ncols) values, each in PostgreSQL's text (format 0) or binary
- * (format 1) representation, len -1 for NULL; values are copied. On failure returns -1 with
- * *err set and *bad_col naming the value's column (SIZE_MAX: the row as a whole); the
- * appender is then unusable and the transaction must be rolled back. */
+/* Adds one row of n (= ncols) values, each in PostgreSQL's text (format 0) or binary
+ * (format 1) representation, len -1 for NULL; values are copied. `line` is the row's number
+ * for messages. A bad value fails here; DuckDB's own casts and the table's constraints fail
+ * a later call (or eng_appender_finish) for rows added earlier. On failure returns -1 with
+ * *err set and *where naming the row and value; the appender is then unusable and the
+ * transaction must be rolled back. */
 int eng_appender_row(eng_appender_t *a, const eng_value_t *vals, size_t n, int16_t format,
-                     size_t *bad_col, uerr_t *err) __attribute__((warn_unused_result));
-/* Hands every buffered row to the table; constraint violations are reported here. */
-int eng_appender_finish(eng_appender_t *a, uerr_t *err) __attribute__((warn_unused_result));
-/* Destroys the appender (rows not yet finished are flushed into the transaction, which the
- * caller rolls back after a failure). NULL is a no-op. */
+                     int64_t line, eng_append_where_t *where, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Hands every buffered row to the table; constraint violations are reported here. Returns 0,
+ * or -1 with *err and *where set as for eng_appender_row. */
+int eng_appender_finish(eng_appender_t *a, eng_append_where_t *where, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Stops the background thread (waiting for the chunk it is appending) and destroys the
+ * appender (rows not yet finished are flushed into the transaction, which the caller rolls
+ * back after a failure). NULL is a no-op. */
 void eng_appender_free(eng_appender_t *a);
 
 /* Maps a DuckDB error (type + message) to a SQLSTATE; exposed for tests. */

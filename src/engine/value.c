@@ -72,7 +72,7 @@ static void val_text_as_is(const char *d, size_t n, eng__val_t *out)
 }
 
 /* Text of a scalar into exactly the target type, for the types whose plain spellings are
- * parsed here (integers, DECIMAL up to 18 digits, floats, booleans). Other types, and
+ * parsed here (integers, DECIMAL up to 18 digits, floats, booleans, ISO dates). Other types, and
  * unusual spellings of non-integers, stay VARCHAR: DuckDB's cast then decides and words the
  * error. An integer target whose text is not a PostgreSQL integer fails with 22P02 (DuckDB's
  * cast would round "1.5"), one out of the type's range with 22003. */
@@ -144,6 +144,10 @@ static int val_text_exact(const eng__ptype_t *pt, const char *d, size_t n, eng__
     case DUCKDB_TYPE_BOOLEAN:
         if (pgt_parse_text_bool(d, n, &out->v.b))
             out->type = DUCKDB_TYPE_BOOLEAN;
+        return 0;
+    case DUCKDB_TYPE_DATE:
+        if (pgt_parse_text_date(d, n, &out->v.date.days))
+            out->type = DUCKDB_TYPE_DATE;
         return 0;
     default: return 0;
     }

@@ -37,6 +37,7 @@ struct copy_reader {
     ubuf_t fields;           /* de-escaped text of the current row's fields */
     eng_value_t *vals;       /* ncols fields handed to the callback */
     size_t *offs;            /* ncols offsets into `fields` (SIZE_MAX: NULL) */
+    const char **direct;     /* ncols: a field without escapes, in place in the row, or NULL */
     int64_t line;            /* lines (tuples) read so far */
     int64_t rows;            /* data rows handed out */
     bool header_pending;     /* HEADER: the first line is skipped */
@@ -55,6 +56,7 @@ copy_reader_t *copy_reader_new(const copy_opts_t *o, size_t ncols, const char *c
     r->null_len = strlen(o->null_str);
     r->vals = xcalloc(r->ncols, sizeof *r->vals);
     r->offs = xcalloc(r->ncols, sizeof *r->offs);
+    r->direct = xcalloc(r->ncols, sizeof *r->direct);
     r->header_pending = o->header && o->format != COPY_FMT_BINARY;
     return r;
 }
@@ -67,6 +69,7 @@ void copy_reader_free(copy_reader_t *r)
     ubuf_free(&r->fields);
     free(r->vals);
     free(r->offs);
+    free(r->direct);
     free(r);
 }
 
@@ -110,6 +113,8 @@ static int emit_text_row(copy_reader_t *r, copy_row_fn fn, void *ctx, uerr_t *er
         if (r->offs[i] == SIZE_MAX) {
             r->vals[i].data = NULL;
             r->vals[i].len = -1;
+        } else if (r->direct[i]) {
+            r->vals[i].data = r->direct[i];
         } else {
             r->vals[i].data = r->fields.data ? r->fields.data + r->offs[i] : "";
         }
@@ -125,6 +130,7 @@ static int end_field(copy_reader_t *r, size_t nf, const char *raw, size_t raw_le
 {
     if (nf >= r->ncols)
         return bad_format(err, "extra data after last expected column");
+    r->direct[nf] = NULL;
     if (may_null && raw_len == r->null_len && memcmp(raw, r->o->null_str, raw_len) == 0) {
         r->offs[nf] = SIZE_MAX;
         r->fields.len = start;
@@ -191,6 +197,22 @@ static int text_row(copy_reader_t *r, const char *row, size_t len, size_t *nfiel
     for (;;) {
         size_t raw0 = i, start = r->fields.len, run = i;
         bool high = false;
+        /* the common case: no escape in the field, which is then used where it lies */
+        while (i < len && row[i] != delim && row[i] != '\\' && row[i] != '\r')
+            i++;
+        if (i >= len || row[i] == delim) {
+            if (end_field(r, nf, row + raw0, i - raw0, true, start, err) != 0)
+                return -1;
+            if (r->offs[nf] != SIZE_MAX) {
+                r->direct[nf] = row + raw0;
+                r->vals[nf].len = (int32_t)(i - raw0);
+            }
+            nf++;
+            if (i >= len)
+                break;
+            i++;
+            continue;
+        }
         while (i < len && row[i] != delim) {
             char c = row[i];
             if (c == '\r') {

@@ -11,7 +11,7 @@
 
 #include "session/compat.h"
 #include "session/copy.h"
-#include "session/copy_reader.h"
+#include "session/copy_in.h"
 #include "session/fastins.h"
 #include "session/gcommit.h"
 #include "session/sqlscan.h"
@@ -1525,153 +1525,24 @@ out:
     return rc;
 }
 
-/* ---- COPY ... FROM STDIN ---- */
+/* ---- COPY ... FROM STDIN (session/copy_in.c): the session services it uses ---- */
 
-typedef struct {
-    eng_appender_t *app;
-    const copy_reader_t *rd;
-    const copy_opts_t *o;
-    const char *const *names; /* the appended columns' names, for messages */
-} copy_in_ctx_t;
+eng_conn_t *sess__conn(sess_t *s) { return s->conn; }
 
-/* Where a COPY FROM error happened, as PostgreSQL words it: "COPY t, line 3, column b: "x"". */
-static void copy_in_context(const copy_in_ctx_t *c, size_t col, const eng_value_t *v, uerr_t *err)
+size_t sess__max_copy_row(const sess_t *s) { return s->env->max_copy_row; }
+
+int sess__yield_stream(sess_t *s, uerr_t *err) { return sess_yield_stream(s, NULL, err); }
+
+int sess__run_plain(sess_t *s, const char *sql, uerr_t *err) { return sess_run_plain(s, sql, err); }
+
+bool sess__autocommit(const sess_t *s) { return s->txn == 'I' && !s->itx; }
+
+sess_interrupt_t sess__interrupted(sess_t *s)
 {
-    ubuf_t b = UBUF_INIT;
-    ubuf_printf(&b, "COPY %s, line %lld", c->o->table, (long long)copy_reader_line(c->rd));
-    if (col != SIZE_MAX && c->names)
-        ubuf_printf(&b, ", column %s", c->names[col]);
-    if (col != SIZE_MAX && v && v->len >= 0 && c->o->format != COPY_FMT_BINARY)
-        ubuf_printf(&b, ": \"%.*s\"", v->len > 64 ? 64 : (int)v->len, v->data);
-    uerr_set_context(err, "%s", ubuf_cstr(&b));
-    ubuf_free(&b);
-}
-
-static int copy_in_row(void *ctx, const eng_value_t *f, size_t n, uerr_t *err)
-{
-    copy_in_ctx_t *c = ctx;
-    size_t bad;
-    int16_t format = c->o->format == COPY_FMT_BINARY ? 1 : 0;
-    if (eng_appender_row(c->app, f, n, format, &bad, err) == 0)
-        return 0;
-    copy_in_context(c, bad, bad < n ? &f[bad] : NULL, err);
-    return -1;
-}
-
-/* The columns COPY FROM fills: the statement's column list matched (case-insensitively, as
- * DuckDB matches identifiers) against the table's columns, which st->es describes. On success
- * *names holds every appended column's name in order (borrowed from the statement) and *ncols
- * its length; *listed says whether the client gave a list (else every column is filled). */
-static int copy_in_columns(const sess_stmt_t *st, const char ***names, size_t *ncols, bool *listed,
-                           uerr_t *err)
-{
-    const copy_opts_t *o = st->compat.copy;
-    size_t ntab = eng_stmt_ncols(st->es);
-    *listed = o->ncols > 0;
-    *ncols = o->ncols ? o->ncols : ntab;
-    *names = xcalloc(*ncols ? *ncols : 1, sizeof **names);
-    for (size_t i = 0; i < *ncols; i++) {
-        const char *want = o->ncols ? o->cols[i] : NULL;
-        if (!want)
-            (*names)[i] = eng_stmt_col(st->es, i)->name;
-        for (size_t k = 0; k < ntab && !(*names)[i]; k++)
-            if (strcasecmp(eng_stmt_col(st->es, k)->name, want) == 0)
-                (*names)[i] = eng_stmt_col(st->es, k)->name;
-        if (!(*names)[i]) {
-            uerr_set(err, "42703", "column \"%s\" of relation \"%s\" does not exist", want,
-                     o->table);
-            return -1;
-        }
-        for (size_t k = 0; k < i; k++)
-            if ((*names)[k] == (*names)[i]) {
-                uerr_set(err, "42701", "column \"%s\" specified more than once", want);
-                return -1;
-            }
-    }
-    return 0;
-}
-
-/* Feeds the client's data to the reader, whose rows go to the appender, until CopyDone. */
-static int copy_in_stream(copy_in_ctx_t *c, copy_reader_t *rd, const sess_sink_t *sink, uerr_t *err)
-{
-    for (;;) {
-        const void *data;
-        size_t len;
-        int r = sink->copy_in_read(sink->ctx, &data, &len, err);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        if (copy_reader_feed(rd, data, len, copy_in_row, c, err) != 0)
-            goto fail;
-    }
-    if (copy_reader_finish(rd, copy_in_row, c, err) == 0)
-        return 0;
-fail:
-    if (!err->context)
-        copy_in_context(c, SIZE_MAX, NULL, err);
-    return -1;
-}
-
-/* Receives the client's rows and appends them to the table; an autocommit COPY runs in its
- * own transaction so that it lands whole or not at all. Appends "COPY n" to tag. */
-static int copy_in_run(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
-                       uerr_t *err)
-{
-    const copy_opts_t *o = p->stmt->compat.copy;
-    const char **names = NULL;
-    copy_in_ctx_t c = {NULL, NULL, o, NULL};
-    copy_reader_t *rd = NULL;
-    size_t ncols = 0;
-    bool listed, own_txn = false;
-    int rc = -1;
-    const char *part[3] = {NULL, NULL, NULL}; /* catalog, schema, table */
-
-    if (!sink->copy_in_begin || !sink->copy_in_read) {
-        uerr_set(err, "0A000", "COPY FROM STDIN is not available on this protocol");
-        goto out;
-    }
-    for (size_t i = 0; i < o->nname; i++)
-        part[3 - o->nname + i] = o->name[i];
-    if (sess_yield_stream(s, p, err) != 0 || copy_in_columns(p->stmt, &names, &ncols, &listed, err))
-        goto out;
-    if (s->txn == 'I' && !s->itx) {
-        if (sess_run_plain(s, "BEGIN", err) != 0)
-            goto out;
-        own_txn = true;
-    }
-    if (eng_appender_open(s->conn, part[0], part[1], part[2], listed ? names : NULL,
-                          listed ? ncols : 0, &c.app, err) != 0)
-        goto out;
-    if (eng_appender_ncols(c.app) != ncols) { /* e.g. generated columns: no names to show */
-        ncols = eng_appender_ncols(c.app);
-        free(names);
-        names = NULL;
-    }
-    c.names = names;
-    rd = copy_reader_new(o, ncols, names, s->env->max_copy_row);
-    c.rd = rd;
-    if (sink->copy_in_begin(sink->ctx, o->format == COPY_FMT_BINARY, ncols) != 0 ||
-        copy_in_stream(&c, rd, sink, err) != 0 || eng_appender_finish(c.app, err) != 0)
-        goto out;
-    eng_appender_free(c.app);
-    c.app = NULL;
-    if (own_txn && sess_run_plain(s, "COMMIT", err) != 0)
-        goto out;
-    own_txn = false;
-    p->rows = copy_reader_rows(rd);
-    ubuf_printf(tag, "COPY %lld", (long long)p->rows);
-    rc = 0;
-out:
-    eng_appender_free(c.app); /* flushes what it holds into the transaction rolled back next */
-    if (own_txn) {
-        uerr_t ignored = UERR_INIT;
-        (void)sess_run_plain(s, "ROLLBACK", &ignored);
-        uerr_clear(&ignored);
-    }
-    copy_reader_free(rd);
-    free(names);
-    return rc;
+    pthread_mutex_lock(&s->watch_mu);
+    sess_interrupt_t why = s->intr_why;
+    pthread_mutex_unlock(&s->watch_mu);
+    return why;
 }
 
 /* Runs or resumes a portal. with_desc: send the row description first (simple query). */
@@ -1708,7 +1579,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         }
         if (r == 0 && p->stmt->compat.action == COMPAT_COPY_IN) {
             p->started = true;
-            if (copy_in_run(s, p, sink, &tag, err) != 0)
+            if (copy_in_run(s, p->stmt->compat.copy, p->stmt->es, sink, &p->rows, &tag, err) != 0)
                 goto out;
         } else if (r == 0 && portal_start(s, p, err) != 0) {
             goto out;

@@ -218,6 +218,10 @@ int pgt_parse_text_decimal(const char *s, size_t n, int width, int scale, int64_
 /* "[-+]digits[.digits][e[-+]digits]", finite and in range. */
 bool pgt_parse_text_double(const char *s, size_t n, double *v);
 bool pgt_parse_text_float(const char *s, size_t n, float *v);
+/* A plain ISO date "YYYY-MM-DD" (four-digit year 0001-9999, a real calendar day) -> days
+ * since 1970-01-01. Anything else (BC, "infinity", other DateStyles, spaces) returns false so
+ * that the engine's own cast decides. */
+bool pgt_parse_text_date(const char *s, size_t n, int32_t *days_since_1970);
 /* t/f/true/false/1/0 (case-insensitive). */
 bool pgt_parse_text_bool(const char *s, size_t n, bool *v);
 /* bytea text input (hex "\x0a0b" or the escape format) -> raw bytes appended to out. */

@@ -53,6 +53,17 @@ bool pgt_parse_text_int(const char *s, size_t n, int64_t *v)
 {
     bool neg = false;
     uint64_t mag;
+    /* the common case, at most 18 digits (no overflow possible), checked on the way */
+    if (n > 0 && n <= 18) {
+        size_t i = s[0] == '-';
+        int64_t acc = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            acc = acc * 10 + (s[i] - '0');
+        if (i == n && n > (size_t)(s[0] == '-')) {
+            *v = s[0] == '-' ? -acc : acc;
+            return true;
+        }
+    }
     if (!trim(&s, &n))
         return false;
     if (*s == '-' || *s == '+') {

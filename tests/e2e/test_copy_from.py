@@ -18,6 +18,8 @@ import itertools
 import os
 import struct
 import subprocess
+import threading
+import time
 import uuid
 from contextlib import closing
 
@@ -27,7 +29,8 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from test_hostile import assert_still_serving, error_fields, login, read_messages
+from conftest import startup_packet
+from test_hostile import assert_still_serving, error_fields, login, raw, read_messages
 
 TYPES_TABLE = """CREATE TABLE ty (
     id INTEGER PRIMARY KEY, s VARCHAR, f DOUBLE, n DECIMAL(12, 3), b BOOLEAN, d DATE,
@@ -337,3 +340,186 @@ def test_read_only_server_refuses_copy_from(start_server, tmpdir_short):
             cur.copy_expert("COPY t FROM STDIN", io.StringIO("2\n"))
         cur.execute("SELECT count(*) FROM t")
         assert cur.fetchone() == (1,)
+
+
+# ---- data chunks (2048 rows each), NULLs, cancel and statement_timeout ----
+
+def test_bad_value_in_third_chunk_names_its_line(server):
+    """Rows are converted into 2048-row chunks appended as a whole: a bad value in chunk 3
+    still names its own line and column, and nothing of the COPY lands."""
+    with closing(psycopg2.connect(server.dsn)) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("CREATE TABLE c3 (id INTEGER, u UUID, ts TIMESTAMP, s VARCHAR)")
+        good = "%d\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t2024-01-02 03:04:05\ts%d\n"
+        rows = [good % (i, i) for i in range(1, 6001)]
+        cases = [  # (line, bad row, SQLSTATE class, context)
+            (4500, "x\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t2024-01-02\ts\n",
+             psycopg2.errors.InvalidTextRepresentation, 'COPY c3, line 4500, column id: "x"'),
+            # values only DuckDB's cast checks fail when their chunk is appended
+            (4600, "1\tnot-a-uuid\t2024-01-02\ts\n", psycopg2.errors.InvalidTextRepresentation,
+             'COPY c3, line 4600, column u: "not-a-uuid"'),
+            (4700, "1\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\tnot a time\ts\n",
+             psycopg2.errors.InvalidTextRepresentation,
+             'COPY c3, line 4700, column ts: "not a time"'),
+        ]
+        for line, bad, exc, context in cases:
+            data = "".join(rows[:line - 1]) + bad + "".join(rows[line:])
+            with pytest.raises(exc) as ei:
+                cur.copy_expert("COPY c3 FROM STDIN", io.StringIO(data))
+            assert ei.value.diag.context == context, ei.value.diag.context
+            cur.execute("SELECT count(*) FROM c3")
+            assert cur.fetchone() == (0,)
+        cur.copy_expert("COPY c3 FROM STDIN", io.StringIO("".join(rows)))
+        cur.execute("SELECT count(*), count(DISTINCT s), min(ts) FROM c3")
+        assert cur.fetchone() == (6000, 6000, datetime.datetime(2024, 1, 2, 3, 4, 5))
+
+
+def test_constraint_violations_across_chunks(server):
+    with closing(psycopg2.connect(server.dsn)) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("CREATE TABLE cv (id INTEGER PRIMARY KEY, v VARCHAR NOT NULL)")
+        cur.execute("INSERT INTO cv VALUES (0, 'kept')")
+        rows = ["%d\tv\n" % i for i in range(1, 9001)]
+        dup = "".join(rows[:7000]) + "123\tdup\n" + "".join(rows[7000:])
+        with pytest.raises(psycopg2.errors.UniqueViolation):
+            cur.copy_expert("COPY cv FROM STDIN", io.StringIO(dup))
+        null = "".join(rows[:5000]) + "99999\t\\N\n" + "".join(rows[5000:])
+        with pytest.raises(psycopg2.errors.NotNullViolation):
+            cur.copy_expert("COPY cv FROM STDIN", io.StringIO(null))
+        cur.execute("SELECT count(*), min(v) FROM cv")
+        assert cur.fetchone() == (1, "kept")
+
+
+def test_null_heavy_load(server):
+    """Mostly NULLs in every kind of column, across chunks: every value exact."""
+    with closing(psycopg2.connect(server.dsn)) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute(TYPES_TABLE)
+        lines = []
+        for i in range(1, 10001):
+            if i % 10:
+                lines.append("%d" % i + "\t\\N" * 12 + "\n")
+            else:
+                lines.append("%d\ts%d\t%d.5\t%d.125\tt\t2024-03-%02d\t2024-03-01 00:00:%02d\t"
+                             "2024-03-01 00:00:00+00\t1 day\t%s\t\\\\x0a\t{1,NULL}\t%d\n"
+                             % (i, i, i, i, 1 + i % 28, i % 60, uuid.UUID(int=i), -i))
+        cur.copy_expert("COPY ty FROM STDIN", io.StringIO("".join(lines)))
+        cur.execute("SELECT count(*), count(s), count(f), count(n), count(b), count(d), "
+                    "count(ts), count(tz), count(iv), count(u), count(bl), count(l), "
+                    "count(big), sum(big), sum(n) FROM ty")
+        assert cur.fetchone() == (10000,) + (1000,) * 12 + (-5005000, decimal.Decimal(
+            "5005125.000"))
+        cur.execute("SELECT s, f, d, ts, u, bl, l FROM ty WHERE id = 4090")
+        row = cur.fetchone()
+        assert row[:5] + (bytes(row[5]),) + row[6:] == ("s4090", 4090.5, datetime.date(2024, 3, 3),
+                                  datetime.datetime(2024, 3, 1, 0, 0, 10), str(uuid.UUID(int=4090)),
+                                  b"\n", [1, None])
+        cur.execute("SELECT count(*) FROM ty WHERE id % 10 <> 0 AND s IS NULL AND bl IS NULL "
+                    "AND l IS NULL AND big IS NULL")
+        assert cur.fetchone() == (9000,)
+
+
+class SlowRows(io.RawIOBase):
+    """COPY data fed slowly: a 1,000-row piece every `delay` seconds, for at most `limit`
+    seconds, and end of data `grace` seconds after stop() (so a test stays bounded)."""
+
+    def __init__(self, delay=0.05, limit=20.0, grace=1.0):
+        self.delay, self.deadline, self.grace = delay, time.time() + limit, grace
+        self.stopped_at = None
+        self.next = 0
+        self.sent = 0
+        self.pending = b""
+
+    def stop(self):
+        self.stopped_at = time.time()
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        if not self.pending:
+            now = time.time()
+            if now > self.deadline or (self.stopped_at and now > self.stopped_at + self.grace):
+                return 0
+            time.sleep(self.delay)
+            self.pending = b"".join(b"%d\tslow\n" % i for i in range(self.next, self.next + 1000))
+            self.next += 1000
+            self.sent += 1
+        n = min(len(b), len(self.pending))
+        b[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
+def test_cancel_stops_copy_from_stdin(server):
+    """A CancelRequest during COPY FROM STDIN: 57014, the table unchanged, the connection
+    usable (PostgreSQL's behaviour; the rest of the client's data is discarded)."""
+    with closing(psycopg2.connect(server.dsn)) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("CREATE TABLE cc (id INTEGER, s VARCHAR)")
+        src = SlowRows()
+
+        def cancel():
+            conn.cancel()
+            src.stop()
+
+        timer = threading.Timer(0.6, cancel)
+        timer.start()
+        t0 = time.time()
+        try:
+            with pytest.raises(psycopg2.errors.QueryCanceled) as ei:
+                cur.copy_expert("COPY cc FROM STDIN", io.BufferedReader(src, 8192), size=8192)
+        finally:
+            timer.cancel()
+        assert "canceling statement due to user request" in str(ei.value)
+        assert time.time() - t0 < 10
+        assert src.sent > 3  # the COPY was under way when the cancel came
+        cur.execute("SELECT count(*) FROM cc")
+        assert cur.fetchone() == (0,)
+        cur.copy_expert("COPY cc FROM STDIN", io.StringIO("1\tafter\n"))
+        cur.execute("SELECT s FROM cc")
+        assert cur.fetchall() == [("after",)]
+
+
+def test_cancel_copy_raw_protocol(server):
+    """The same on the wire: ErrorResponse 57014 and ReadyForQuery while the client is still
+    sending; its later CopyData and CopyDone are ignored; the next query works."""
+    psql(server, "CREATE TABLE cr (a INTEGER)")
+    s = raw(server)
+    s.sendall(startup_packet())
+    m = read_messages(s)
+    pid, key = struct.unpack("!II", [p for t, p in m if t == b"K"][0])
+    s.sendall(msg(b"Q", b"COPY cr FROM STDIN\0"))
+    assert read_messages(s, until=b"G")[-1][0] == b"G"
+    s.sendall(msg(b"d", b"".join(b"%d\n" % i for i in range(5000))))
+    time.sleep(0.3)
+    c = raw(server)
+    c.sendall(struct.pack("!IIII", 16, 80877102, pid, key))
+    c.close()
+    time.sleep(0.3)
+    s.sendall(msg(b"d", b"1\n2\n"))  # the COPY notices the cancel at its next piece
+    m = read_messages(s)
+    err = [error_fields(p) for t, p in m if t == b"E"]
+    assert err and err[0]["C"] == "57014", m
+    assert m[-1] == (b"Z", b"I"), m
+    s.sendall(msg(b"d", b"3\n") + msg(b"c") + msg(b"Q", b"SELECT count(*) FROM cr\0"))
+    m = read_messages(s)
+    assert (b"D", struct.pack("!hi", 1, 1) + b"0") in m, m
+    s.close()
+    assert_still_serving(server)
+
+
+def test_statement_timeout_stops_slow_copy(server):
+    with closing(psycopg2.connect(server.dsn)) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("CREATE TABLE ct (id INTEGER, s VARCHAR)")
+        cur.execute("SET statement_timeout = '400ms'")
+        src = SlowRows(limit=8.0)
+        t0 = time.time()
+        with pytest.raises(psycopg2.errors.QueryCanceled) as ei:
+            cur.copy_expert("COPY ct FROM STDIN", io.BufferedReader(src, 8192), size=8192)
+        assert "canceling statement due to statement timeout" in str(ei.value)
+        assert time.time() - t0 < 8.5
+        cur.execute("SET statement_timeout = 0")
+        cur.execute("SELECT count(*) FROM ct")
+        assert cur.fetchone() == (0,)

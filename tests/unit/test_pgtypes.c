@@ -279,6 +279,24 @@ static void test_parse_text_fast(void **state)
     assert_true(pgt_parse_text_bool(S("1"), &b) && b);
     assert_false(pgt_parse_text_bool(S("yes"), &b));
     assert_false(pgt_parse_text_bool(S("truex"), &b));
+
+    int32_t d;
+    assert_true(pgt_parse_text_date(S("1970-01-01"), &d) && d == 0);
+    assert_true(pgt_parse_text_date(S("2024-02-29"), &d) && d == 19782);
+    assert_true(pgt_parse_text_date(S("0001-01-01"), &d) && d == -719162);
+    assert_true(pgt_parse_text_date(S("1969-12-31"), &d) && d == -1);
+    assert_true(pgt_parse_text_date(S("2000-02-29"), &d) && d == 11016);
+    assert_true(pgt_parse_text_date(S("9999-12-31"), &d) && d == 2932896);
+    assert_false(pgt_parse_text_date(S("2023-02-29"), &d)); /* not a leap year */
+    assert_false(pgt_parse_text_date(S("1900-02-29"), &d));
+    assert_false(pgt_parse_text_date(S("2024-04-31"), &d));
+    assert_false(pgt_parse_text_date(S("2024-13-01"), &d));
+    assert_false(pgt_parse_text_date(S("0000-01-01"), &d));
+    assert_false(pgt_parse_text_date(S("2024-1-01"), &d));
+    assert_false(pgt_parse_text_date(S(" 2024-01-01"), &d));
+    assert_false(pgt_parse_text_date(S("2024-01-01 BC"), &d));
+    assert_false(pgt_parse_text_date(S("infinity"), &d));
+    assert_false(pgt_parse_text_date(S("2024/01/01"), &d));
 #undef S
 }
 
