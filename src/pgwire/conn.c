@@ -74,6 +74,12 @@ typedef struct conn {
     bool evicted;             /* closed during startup to make room for a newer connection */
     int64_t idle_since_ms;    /* when ReadyForQuery was sent; 0 while a batch is in progress */
     size_t in_charged;        /* bytes of in.cap drawn from conn_pending_input */
+    /* A group commit answered from the committer's thread (sess_set_async). From SESS_PENDING
+     * until conn_await, the committer's thread owns out, out_base and the flags below; this
+     * thread only waits for and reads input. */
+    bool awaiting; /* the last Query or Sync is waiting for its commit */
+    bool sent;     /* the committer's thread wrote the whole answer */
+    bool answered; /* it committed and ReadyForQuery is in out (maybe partly written) */
 } conn_t;
 
 static int64_t conn_clock_ms(void)
@@ -183,8 +189,8 @@ static int conn_flush(conn_t *c)
 
 static int conn_maybe_flush(conn_t *c)
 {
-    if (c->out.len < c->cfg->output_buffer)
-        return 0;
+    if (c->awaiting || c->out.len < c->cfg->output_buffer)
+        return 0; /* while awaiting, out is the committer's (conn_async_done) */
     if (c->sess && sess_holds_output(c->sess) && c->out.len < CONN_HELD_OUTPUT_MAX)
         return 0;
     return conn_flush(c);
@@ -280,6 +286,8 @@ static int conn_read_more(conn_t *c, int64_t idle_ms)
         return -2;
     if (w == PGW_WAIT_SHUTDOWN)
         return 0;
+    if (w == PGW_WAIT_WOKEN)
+        return 2;
     if (w != PGW_WAIT_READY)
         return -1;
     if (conn_in_room(c) != 0)
@@ -678,13 +686,64 @@ static void on_query(conn_t *c, const uint8_t *p, size_t n)
     /* the statements keep running while COPY FROM STDIN reads (and moves) input: own them */
     char *sql = xstrndup(m.sql, m.sql_len);
     sess_sink_t sink = conn_sink(c);
-    if (sess_simple_query(c->sess, sql, m.sql_len, &sink, &err) != 0 && uerr_isset(&err)) {
+    int rc = sess_simple_query(c->sess, sql, m.sql_len, &sink, &err);
+    free(sql);
+    if (rc == SESS_PENDING) {
+        c->awaiting = true; /* answered by conn_async_done or conn_await */
+        return;
+    }
+    if (rc != 0 && uerr_isset(&err)) {
         conn_error_from(c, &err);
         uerr_clear(&err);
     }
-    free(sql);
     if (c->state != CONN_CLOSING)
         conn_ready(c);
+}
+
+/* The session's commit hook (sess_set_async), on the committer's thread: a committed batch is
+ * answered here with ReadyForQuery, written without blocking, so this connection's thread
+ * stays asleep until the client's next message; anything else (a failure, a client that does
+ * not take the bytes at once) wakes the connection's thread to finish (conn_await). */
+static void conn_async_done(void *ctx, bool committed)
+{
+    conn_t *c = ctx;
+    c->sent = c->answered = false;
+    if (committed) {
+        pgw_put_ready(&c->out, 'I');
+        c->answered = true;
+        ssize_t w = c->t->try_write(c->t->ctx, c->out.data, c->out.len);
+        if (w > 0) {
+            c->out_base += (uint64_t)w;
+            ubuf_consume(&c->out, (size_t)w);
+        }
+        c->sent = c->out.len == 0;
+    }
+    if (!c->sent)
+        c->t->wake(c->t->ctx);
+}
+
+/* After SESS_PENDING: waits for the commit (at once if it is done) and finishes what the
+ * committer's thread left: the rest of the answer, or the outcome of a batch that handed the
+ * statements back or withdrew them. Called before this thread does anything else. */
+static void conn_await(conn_t *c)
+{
+    uerr_t err = UERR_INIT;
+    if (!c->awaiting)
+        return;
+    sess_sink_t sink = conn_sink(c);
+    int rc = sess_finish(c->sess, &sink, &err);
+    c->awaiting = false;
+    if (c->sent || c->answered) {
+        if (!c->sent)
+            (void)conn_flush(c);
+        c->idle_since_ms = conn_clock_ms();
+    } else {
+        if (rc != 0 && uerr_isset(&err))
+            conn_error_from(c, &err);
+        if (c->state != CONN_CLOSING)
+            conn_ready(c);
+    }
+    uerr_clear(&err);
 }
 
 /* Sync ends the implicit transaction of the batch: a failed commit is reported before
@@ -695,7 +754,12 @@ static void on_sync(conn_t *c)
     sess_sink_t sink = conn_sink(c);
     bool skipping = c->state == CONN_SKIP;
     c->state = CONN_READY;
-    if (sess_sync(c->sess, &sink, &err) != 0 && uerr_isset(&err) && !skipping)
+    int rc = sess_sync(c->sess, &sink, &err);
+    if (rc == SESS_PENDING) {
+        c->awaiting = true;
+        return;
+    }
+    if (rc != 0 && uerr_isset(&err) && !skipping)
         conn_error_from(c, &err);
     uerr_clear(&err);
     if (c->state != CONN_CLOSING)
@@ -875,6 +939,10 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         return;
     }
     sess_set_role(c->sess, (guard_role_t)role, false);
+    /* Group commit answers from the committer's thread where the transport can write without
+     * blocking and wake this thread (plain sockets; not TLS, not the memory transport). */
+    if (c->t->try_write && c->t->wake && !c->t->tls)
+        sess_set_async(c->sess, conn_async_done, c);
     for (size_t i = 0; i < s->nparams; i++) {
         const char *k = s->params[i].key;
         if (!strcmp(k, "options"))
@@ -978,6 +1046,9 @@ static void conn_process_input(conn_t *c)
             conn_on_startup(c, f.payload, f.payload_len);
         else
             conn_dispatch(c, f.type, f.payload, f.payload_len);
+        /* A client that sent more already is answered in order: wait for the commit here. */
+        if (c->awaiting && c->in_pos < c->in.len)
+            conn_await(c);
         /* Replies to Parse/Bind/Close/Describe do not pass the sink: flush here too, so a
          * client that pipelines without reading blocks the session instead of growing it. */
         if (c->state != CONN_CLOSING)
@@ -993,7 +1064,7 @@ static void conn_process_input(conn_t *c)
  * idle_session_timeout. */
 static int64_t conn_idle_timeout(const conn_t *c)
 {
-    if (c->state != CONN_READY || !c->sess || !c->idle_since_ms)
+    if (c->state != CONN_READY || !c->sess || !c->idle_since_ms || c->awaiting)
         return -1;
     int64_t ms = sess_param_ms(c->sess, sess_txn_status(c->sess) == 'I'
                                             ? "idle_session_timeout"
@@ -1023,6 +1094,9 @@ static void conn_serve(const pgw_server_cfg_t *cfg, pgw_transport_t *t, conn_sta
     c.auth_deadline_ms = t_accept_ms + cfg->authentication_timeout_ms;
     while (c.state != CONN_CLOSING) {
         int r = conn_read_more(&c, conn_idle_timeout(&c));
+        conn_await(&c); /* a pending commit first, whatever woke this thread */
+        if (r == 2)
+            continue; /* woken by the committer */
         if (r == -2) {
             conn_idle_expired(&c);
             break;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct sock {
     int fd;             /* owned */
     pgw_tls_ctx_t *ctx; /* borrowed; NULL = no TLS offered */
     pgw_tls_t *tls;     /* owned once the handshake succeeded */
+    int wake_fd;        /* owned eventfd behind wake(); -1 if it could not be made */
     char why[96];       /* text behind t.why for write errors */
 } sock_t;
 
@@ -39,7 +41,8 @@ static int sock_wait(void *ctx, int timeout_ms)
 {
     sock_t *s = ctx;
     int64_t until = timeout_ms >= 0 ? sock_clock_ms() + timeout_ms : -1;
-    struct pollfd p[2] = {{s->fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
+    struct pollfd p[3] = {
+        {s->fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}, {sreg_shutdown_fd(), POLLIN, 0}};
     if (s->tls && pgw_tls_pending(s->tls))
         return PGW_WAIT_READY;
     for (;;) {
@@ -48,16 +51,22 @@ static int sock_wait(void *ctx, int timeout_ms)
             int64_t l = until - sock_clock_ms();
             left = l <= 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
         }
-        int r = poll(p, p[1].fd >= 0 ? 2 : 1, left);
+        int r = poll(p, p[2].fd >= 0 ? 3 : 2, left); /* a -1 fd is ignored by poll */
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             return PGW_WAIT_ERROR;
         if (r == 0)
             return PGW_WAIT_TIMEOUT;
+        if (p[1].revents) {
+            uint64_t v;
+            if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+                return PGW_WAIT_ERROR;
+            return PGW_WAIT_WOKEN;
+        }
         if (p[0].revents)
             return PGW_WAIT_READY;
-        if (p[1].revents)
+        if (p[2].revents)
             return PGW_WAIT_SHUTDOWN;
     }
 }
@@ -95,6 +104,33 @@ static int sock_write(void *ctx, const void *buf, size_t n)
     return 0;
 }
 
+static ssize_t sock_try_write(void *ctx, const void *buf, size_t n)
+{
+    sock_t *s = ctx;
+    size_t off = 0;
+    if (s->tls)
+        return 0; /* OpenSSL's state belongs to the connection's thread */
+    while (off < n) {
+        ssize_t w = send(s->fd, (const char *)buf + off, n - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (w <= 0)
+            return -1;
+        off += (size_t)w;
+    }
+    return (ssize_t)off;
+}
+
+static void sock_wake(void *ctx)
+{
+    sock_t *s = ctx;
+    uint64_t one = 1;
+    if (s->wake_fd >= 0 && write(s->wake_fd, &one, sizeof one) < 0)
+        ulog(ULOG_DEBUG, "wake: %s", strerror(errno));
+}
+
 static int sock_start_tls(void *ctx, int timeout_ms, const char **why)
 {
     sock_t *s = ctx;
@@ -115,6 +151,8 @@ static void sock_close(void *ctx)
     pgw_tls_free(s->tls);
     if (s->fd >= 0)
         close(s->fd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
     free(s);
 }
 
@@ -125,14 +163,19 @@ pgw_transport_t *pgw_transport_socket(int fd, pgw_tls_ctx_t *tls)
     socklen_t len = sizeof local;
     s->fd = fd;
     s->ctx = tls;
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     s->t = (pgw_transport_t){.ctx = s,
                              .wait = sock_wait,
                              .read = sock_read,
                              .write = sock_write,
+                             .try_write = sock_try_write,
+                             .wake = sock_wake,
                              .start_tls = tls ? sock_start_tls : NULL,
                              .close = sock_close,
                              .peer_uid = -1,
                              .fd = fd};
+    if (s->wake_fd < 0)
+        s->t.wake = NULL;
     s->t.is_unix =
         getsockname(fd, (struct sockaddr *)&local, &len) == 0 && local.ss_family == AF_UNIX;
     if (s->t.is_unix) {

@@ -20,6 +20,7 @@
 #define PGW_WAIT_TIMEOUT 0  /* timeout_ms passed without input */
 #define PGW_WAIT_READY 1    /* read() will not block (data, EOF or an error is pending) */
 #define PGW_WAIT_SHUTDOWN 2 /* the server is shutting down */
+#define PGW_WAIT_WOKEN 3    /* another thread called wake() */
 #define PGW_WAIT_ERROR (-1)
 
 typedef struct pgw_transport {
@@ -30,6 +31,13 @@ typedef struct pgw_transport {
     ssize_t (*read)(void *ctx, void *buf, size_t n);
     /* Writes all n bytes (blocking): 0, or -1 when the client is gone (reason in why). */
     int (*write)(void *ctx, const void *buf, size_t n);
+    /* Optional (NULL when unsupported, and on TLS): writes what it can of n bytes without
+     * blocking, from any thread while the connection's own thread waits; returns the bytes
+     * written (0 .. n), or -1 when the client is gone. */
+    ssize_t (*try_write)(void *ctx, const void *buf, size_t n);
+    /* Optional: makes a wait() in progress or the next one return PGW_WAIT_WOKEN. Thread-safe,
+     * never blocks. */
+    void (*wake)(void *ctx);
     /* Runs the server TLS handshake within timeout_ms: 0, or -1 with a static reason in *why.
      * NULL when this transport offers no TLS (SSLRequest is then answered 'N'). */
     int (*start_tls)(void *ctx, int timeout_ms, const char **why);

@@ -41,6 +41,9 @@ struct gc_req {
     /* Guarded by the committer's mutex from gc_submit to its return: */
     gc_req_state_t state;
     gc_result_t result;
+    bool stopped;       /* refused because the committer was stopping */
+    gc_done_fn done_fn; /* called once when the request is done, before the semaphore */
+    void *done_ctx;
     int64_t t_queued;
     sem_t done; /* posted once when state becomes DONE (no shared lock to wake through) */
     struct gc_req *next;
@@ -497,6 +500,15 @@ static void gc_gather(gc_t *g)
     g->want = 0;
 }
 
+/* A request is done: its callback runs (it may answer the client from this thread), then its
+ * session may go on. */
+static void gc_req_done(gc_req_t *r)
+{
+    if (r->done_fn)
+        r->done_fn(r->done_ctx, r->result);
+    sem_post(&r->done);
+}
+
 static void *gc_main(void *arg)
 {
     gc_t *g = arg;
@@ -528,7 +540,7 @@ static void *gc_main(void *arg)
         pthread_mutex_unlock(&g->mu);
         /* outside the lock: each woken session goes on without touching it */
         for (size_t i = 0; i < n; i++)
-            sem_post(&batch[i]->done);
+            gc_req_done(batch[i]);
         gc_log_stats(g, false);
         pthread_mutex_lock(&g->mu);
     }
@@ -597,17 +609,21 @@ void gc_close(gc_t *g)
     free(g);
 }
 
-gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err)
+void gc_submit_async(gc_t *g, gc_req_t *r, gc_done_fn fn, void *ctx)
 {
-    gc_result_t res;
+    r->done_fn = fn;
+    r->done_ctx = ctx;
+    r->result = GC_FAILED;
+    r->stopped = false;
     pthread_mutex_lock(&g->mu);
     if (g->stopping) {
         pthread_mutex_unlock(&g->mu);
-        uerr_set(err, "57P01", "terminating connection due to administrator command");
-        return GC_FAILED;
+        r->state = GC_REQ_DONE;
+        r->stopped = true;
+        gc_req_done(r);
+        return;
     }
     r->state = GC_REQ_QUEUED;
-    r->result = GC_FAILED;
     r->t_queued = gc_now_us();
     r->next = NULL;
     if (g->tail)
@@ -619,14 +635,25 @@ gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err)
     if (g->want && g->nqueued >= g->want)
         pthread_cond_signal(&g->work);
     pthread_mutex_unlock(&g->mu);
+}
+
+gc_result_t gc_wait(gc_req_t *r, uerr_t *err)
+{
     while (sem_wait(&r->done) != 0)
         ; /* EINTR */
     /* sem_post/sem_wait order the committer's write of result before this read; state stays
      * DONE (not QUEUED: gc_cancel leaves it alone) until the next submit */
-    res = r->result;
-    if (res == GC_FAILED)
+    if (r->result == GC_FAILED && r->stopped)
+        uerr_set(err, "57P01", "terminating connection due to administrator command");
+    else if (r->result == GC_FAILED)
         uerr_set(err, "57014", "canceling statement due to user request");
-    return res;
+    return r->result;
+}
+
+gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err)
+{
+    gc_submit_async(g, r, NULL, NULL);
+    return gc_wait(r, err);
 }
 
 void gc_cancel(gc_t *g, gc_req_t *r)
@@ -648,7 +675,7 @@ void gc_cancel(gc_t *g, gc_req_t *r)
         r->state = GC_REQ_DONE;
         r->result = GC_FAILED;
         g->st.cancels++;
-        sem_post(&r->done);
+        gc_req_done(r); /* its callback must take no lock (it runs under the caller's) */
     }
     pthread_mutex_unlock(&g->mu);
 }

@@ -97,6 +97,15 @@ typedef enum {
 
 /* Queues the request and sleeps until its batch is done (or it is withdrawn by gc_cancel). */
 gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err) __attribute__((warn_unused_result));
+
+/* Called once when a request is done, from the committer's thread (or the thread that
+ * withdraws it, holding its locks: the callback must take no lock and must not block), before
+ * gc_wait returns. The session uses it to answer the client from the committer's thread. */
+typedef void (*gc_done_fn)(void *ctx, gc_result_t res);
+/* gc_submit in two halves: queue without waiting (fn may be NULL), then gc_wait, which must
+ * follow exactly once before the request is reset, reused or freed. */
+void gc_submit_async(gc_t *g, gc_req_t *r, gc_done_fn fn, void *ctx);
+gc_result_t gc_wait(gc_req_t *r, uerr_t *err) __attribute__((warn_unused_result));
 /* Withdraws r if it still waits in the queue (its gc_submit then fails with 57014); a request
  * whose batch is already being written completes. Thread-safe. */
 void gc_cancel(gc_t *g, gc_req_t *r);

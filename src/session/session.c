@@ -89,15 +89,20 @@ struct sess {
     bool trusted; /* the operator's own statements (--init): no guard */
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
      * pipeline up to Sync) while txn is 'I': */
-    gc_req_t *req;            /* rows of the coalesced INSERTs deferred so far (owned) */
-    sess_pend_t *pend;        /* those INSERTs, in order (owned) */
-    sess_pend_t **pend_tail;  /* where the next one is linked */
-    bool itx;                 /* a DuckDB transaction is open for it */
-    bool unit_failed;         /* a statement of it failed (extended protocol, until Sync) */
-    bool alone;               /* the running statement is known to be its unit's only one */
-    bool ddl;                 /* it (or the explicit block) changed the schema */
-    bool names_private;       /* names may resolve differently on another connection (temp
-                                 objects, USE, search_path): never coalesce */
+    gc_req_t *req;           /* rows of the coalesced INSERTs deferred so far (owned) */
+    sess_pend_t *pend;       /* those INSERTs, in order (owned) */
+    sess_pend_t **pend_tail; /* where the next one is linked */
+    bool itx;                /* a DuckDB transaction is open for it */
+    bool unit_failed;        /* a statement of it failed (extended protocol, until Sync) */
+    bool alone;              /* the running statement is known to be its unit's only one */
+    bool ddl;                /* it (or the explicit block) changed the schema */
+    bool names_private;      /* names may resolve differently on another connection (temp
+                                objects, USE, search_path): never coalesce */
+    /* Answering from the committer's thread (sess_set_async): */
+    sess_async_fn async_fn; /* the front-end's hook, NULL = wait in the session's thread */
+    void *async_ctx;
+    sess_sink_t async_sink;   /* copy of the sink of the Query or Sync being committed */
+    bool awaiting;            /* a request is queued: sess_finish must run before anything */
     char timeout_dflt[3][16]; /* server defaults of sess_timeouts[], as SHOW prints them */
     int64_t timeout_ms[3];    /* effective values of sess_timeouts[] (read per statement) */
     /* The statement watch, guarded by watch_mu: the watchdog thread reads it to enforce
@@ -310,6 +315,13 @@ void sess_destroy(sess_t *s)
 {
     if (!s)
         return;
+    if (s->awaiting) { /* the front-end finishes first; this is only a safety net */
+        uerr_t ignored = UERR_INIT;
+        s->awaiting = false;
+        if (gc_wait(s->req, &ignored) != GC_COMMITTED)
+            ulog(ULOG_DEBUG, "a pending commit ended with the session");
+        uerr_clear(&ignored);
+    }
     sess_unit_abort(s);
     gc_req_free(s->env->gc, s->req);
     while (s->portals) {
@@ -1057,19 +1069,23 @@ static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     return sess_run_plain(s, "COMMIT", err);
 }
 
-/* Hands the deferred INSERTs to the group committer and waits for their batch. A cancel,
- * statement_timeout or hang-up withdraws them while they still wait in the queue. */
-static int sess_unit_submit(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+/* The session's watch while its request waits in the committer's queue: a CancelRequest,
+ * statement_timeout or hang-up withdraws it there (sess_interrupt_locked). */
+static void sess_wait_begin(sess_t *s)
 {
     int64_t timeout = sess_param_ms(s, "statement_timeout");
-    gc_result_t res;
     pthread_mutex_lock(&s->watch_mu);
     s->running = true;
     s->intr_why = SESS_INTR_NONE;
     s->deadline_ms = timeout > 0 ? sess_clock_ms() + timeout : 0;
     s->waiting = s->req;
     pthread_mutex_unlock(&s->watch_mu);
-    res = gc_submit(s->env->gc, s->req, err);
+}
+
+/* The committer's verdict on the deferred INSERTs, in the session's thread: answered
+ * (CommandCompletes not yet sent go out), handed back (they run here), or withdrawn. */
+static int sess_unit_after_gc(sess_t *s, gc_result_t res, const sess_sink_t *sink, uerr_t *err)
+{
     pthread_mutex_lock(&s->watch_mu);
     s->waiting = NULL;
     pthread_mutex_unlock(&s->watch_mu);
@@ -1089,23 +1105,63 @@ static int sess_unit_submit(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     return 0;
 }
 
-/* Ends the implicit transaction: commits it (through group commit when it holds only
- * deferred INSERTs), or rolls it back when that fails. */
-static int sess_unit_commit(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+/* The committer's thread (or a cancelling one) is done with an asynchronous request: when it
+ * committed, the held CommandCompletes go out here and the front-end may answer the client at
+ * once, so the session's thread is not woken just to write ReadyForQuery. */
+static void sess_async_done(void *ctx, gc_result_t res)
 {
-    int rc = 0;
-    if (s->pend) {
-        rc = sess_unit_submit(s, sink, err);
-    } else if (s->itx) {
-        s->itx = false;
-        rc = sess_run_plain(s, "COMMIT", err);
+    sess_t *s = ctx;
+    if (res == GC_COMMITTED) {
+        for (sess_pend_t *pe = s->pend; pe; pe = pe->next) {
+            if (!pe->tag_sent) {
+                pe->tag_sent = true;
+                (void)s->async_sink.complete(s->async_sink.ctx, pe->tag);
+            }
+        }
+        pthread_mutex_lock(&s->watch_mu);
+        s->running = false;
+        s->deadline_ms = 0;
+        s->intr_why = SESS_INTR_NONE;
+        s->waiting = NULL;
+        pthread_mutex_unlock(&s->watch_mu);
     }
+    s->async_fn(s->async_ctx, res == GC_COMMITTED);
+}
+
+/* After the implicit transaction ended (rc 0: committed): schema changes made in it take
+ * effect for group commit's shapes, and whatever a failure left open is rolled back. */
+static int sess_unit_end(sess_t *s, int rc)
+{
     if (rc == 0 && s->ddl && s->env->gc)
         gc_schema_changed(s->env->gc);
     if (rc == 0)
         s->ddl = false;
     sess_unit_abort(s); /* rolls back what a failure left open */
     return rc;
+}
+
+/* Ends the implicit transaction: commits it (through group commit when it holds only
+ * deferred INSERTs), or rolls it back when that fails. With allow_async (the end of a Query or
+ * Sync) and a front-end that answers from the committer's thread (sess_set_async), it returns
+ * SESS_PENDING once the request is queued; sess_finish completes it. */
+static int sess_unit_commit(sess_t *s, const sess_sink_t *sink, bool allow_async, uerr_t *err)
+{
+    int rc = 0;
+    if (s->pend) {
+        sess_wait_begin(s);
+        if (allow_async && s->async_fn) {
+            s->async_sink = *sink;
+            s->awaiting = true;
+            gc_submit_async(s->env->gc, s->req, sess_async_done, s);
+            return SESS_PENDING;
+        }
+        gc_submit_async(s->env->gc, s->req, NULL, NULL);
+        rc = sess_unit_after_gc(s, gc_wait(s->req, err), sink, err);
+    } else if (s->itx) {
+        s->itx = false;
+        rc = sess_run_plain(s, "COMMIT", err);
+    }
+    return sess_unit_end(s, rc);
 }
 
 /* Statements that DuckDB runs inside the implicit transaction (not transaction control). */
@@ -1270,7 +1326,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return 1;
         }
         /* inside an implicit transaction: it ends here (PostgreSQL warns the same way) */
-        if (st->compat.action == COMPAT_COMMIT && sess_unit_commit(s, sink, err) != 0)
+        if (st->compat.action == COMPAT_COMMIT && sess_unit_commit(s, sink, false, err) != 0)
             return -1;
         sess_unit_abort(s);
         state = "25P01", msg = "there is no transaction in progress";
@@ -1723,7 +1779,7 @@ int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     if (s->unit_failed)
         sess_unit_abort(s);
     else if (s->itx || s->pend)
-        rc = sess_unit_commit(s, sink, err);
+        rc = sess_unit_commit(s, sink, true, err);
     s->alone = false;
     if (p && p->done)
         sess_close_portal(s, "");
@@ -1731,6 +1787,23 @@ int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err)
 }
 
 bool sess_holds_output(const sess_t *s) { return s->pend != NULL; }
+
+void sess_set_async(sess_t *s, sess_async_fn fn, void *ctx)
+{
+    s->async_fn = fn;
+    s->async_ctx = ctx;
+}
+
+bool sess_awaiting(const sess_t *s) { return s->awaiting; }
+
+int sess_finish(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+{
+    if (!s->awaiting)
+        return 0;
+    s->awaiting = false;
+    gc_result_t res = gc_wait(s->req, err);
+    return sess_unit_end(s, sess_unit_after_gc(s, res, sink, err));
+}
 
 void sess_hint_last(sess_t *s, bool last) { s->alone = last && !s->itx && !s->pend; }
 
@@ -1773,7 +1846,7 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
             goto fail;
     }
     s->alone = false;
-    rc = sess_unit_commit(s, sink, err);
+    rc = sess_unit_commit(s, sink, true, err);
     goto out;
 fail:
     /* PostgreSQL answers each statement before the failing one: the deferred ones too */

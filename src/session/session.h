@@ -122,7 +122,8 @@ void sess_initial_parameters(const sess_t *s,
 /* Simple query: runs every statement of `sql` in order, each with row description, rows and
  * completion on the sink; stops at the first error (returned in *err). An empty query string
  * (only white space / comments) calls complete(ctx, NULL): the EmptyQueryResponse.
- * Returns 0, or -1 with err set (statement error) or unset (client gone). */
+ * Returns 0, SESS_PENDING (see below), or -1 with err set (statement error) or unset (client
+ * gone). */
 int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink, uerr_t *err)
     __attribute__((warn_unused_result));
 
@@ -152,6 +153,28 @@ int sess_close_portal(sess_t *s, const char *name);
  * Returns 0, or -1 with *err set when the commit failed (then reported before
  * ReadyForQuery), or with err unset when the client is gone. */
 int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err) __attribute__((warn_unused_result));
+/* sess_simple_query and sess_sync return this when the implicit transaction's coalesced
+ * INSERTs are queued for group commit and the front-end answers from the committer's thread
+ * (sess_set_async): the front-end sends nothing more for now and calls sess_finish before it
+ * handles anything else for this session (the next message, a disconnect, a shutdown). */
+#define SESS_PENDING 1
+
+/* Called once from the committer's thread (or a thread cancelling the statement) when a
+ * pending commit is done. committed: the CommandCompletes went to the sink already and the
+ * front-end may send ReadyForQuery (idle) itself, without blocking; otherwise it must wake its
+ * session's thread, which calls sess_finish to report the outcome. Must take no lock. */
+typedef void (*sess_async_fn)(void *ctx, bool committed);
+/* Lets the session return SESS_PENDING (fn NULL: it waits in its own thread). */
+void sess_set_async(sess_t *s, sess_async_fn fn, void *ctx);
+/* True between SESS_PENDING and sess_finish. */
+bool sess_awaiting(const sess_t *s);
+/* Waits until the pending commit is done and finishes it in the session's thread: returns 0
+ * (committed; answers already sent if the hook said so), or -1 with *err set (withdrawn, or
+ * a statement that failed when it ran here after its batch handed it back), or with err unset
+ * when the client is gone. A no-op returning 0 when nothing is pending. */
+int sess_finish(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+
 /* A front-end's hint before Describe (portal) or Execute: true when nothing but that portal's
  * Execute and a Sync follow, so the statement is alone in its implicit transaction and may
  * commit by itself instead of inside BEGIN/COMMIT. */
