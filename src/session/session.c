@@ -12,6 +12,7 @@
 #include "session/compat.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
+#include "session/session_internal.h"
 #include "session/fastins.h"
 #include "session/gcommit.h"
 #include "session/sqlscan.h"
@@ -22,104 +23,10 @@
 #include "util/xalloc.h"
 
 #define SESS_MAX_STATEMENTS_PER_QUERY 100000
-/* The most values one coalesced INSERT may carry (a larger one runs the ordinary way). */
-#define SESS_FAST_MAX_VALUES 1000000
-
-/* A prepared statement: the classified text plus the DuckDB statement (NULL when the session
- * handles the statement itself). Reference-counted: portals keep their statement alive. */
-typedef struct sess_stmt {
-    char *name;
-    char *text; /* the client's text (for logs and tags) */
-    compat_t compat;
-    eng_stmt_t *es;
-    uint32_t *param_oids; /* owned: client-declared merged with inferred */
-    size_t nparams;
-    fastins_t *fi; /* owned: set when group commit may coalesce the statement (fastins.h) */
-    int refs;
-    struct sess_stmt *next;
-} sess_stmt_t;
-
-/* A coalesced INSERT of the current implicit transaction, kept until the transaction ends so
- * that it can run the ordinary way if its batch hands it back (gcommit.h). */
-typedef struct sess_pend {
-    sess_stmt_t *stmt;   /* holds a reference */
-    eng_param_t *params; /* owned copies (extended protocol) */
-    size_t nparams;
-    ubuf_t param_bytes;
-    char tag[32];  /* "INSERT 0 n" */
-    bool tag_sent; /* extended protocol: CommandComplete went out at Execute */
-    bool marked;   /* mark is where that CommandComplete starts in the output */
-    uint64_t mark;
-    struct sess_pend *next;
-} sess_pend_t;
-
-typedef struct sess_portal {
-    char *name;
-    sess_stmt_t *stmt;   /* holds a reference */
-    eng_param_t *params; /* owned copies */
-    size_t nparams;
-    ubuf_t param_bytes; /* storage for the copied parameter values */
-    int16_t *formats;   /* owned result formats as sent by the client */
-    size_t nformats;
-    int16_t *col_formats; /* owned: resolved per column once started */
-    eng_cursor_t *cur;    /* once started */
-    bool started;
-    bool done;
-    int64_t rows; /* rows sent so far */
-    struct sess_portal *next;
-} sess_portal_t;
-
-/* A PostgreSQL parameter value set in this session. */
-typedef struct sess_param {
-    const compat_param_t *def;
-    char *value;
-    struct sess_param *next;
-} sess_param_t;
-
-struct sess {
-    const sess_env_t *env;
-    eng_conn_t *conn;
-    char txn; /* 'I', 'T', 'E' */
-    sess_stmt_t *stmts;
-    sess_portal_t *portals;
-    sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
-    sess_param_t *params;
-    char *user;
-    guard_role_t role;
-    bool trusted; /* the operator's own statements (--init): no guard */
-    /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
-     * pipeline up to Sync) while txn is 'I': */
-    gc_req_t *req;           /* rows of the coalesced INSERTs deferred so far (owned) */
-    sess_pend_t *pend;       /* those INSERTs, in order (owned) */
-    sess_pend_t **pend_tail; /* where the next one is linked */
-    bool itx;                /* a DuckDB transaction is open for it */
-    bool unit_failed;        /* a statement of it failed (extended protocol, until Sync) */
-    bool alone;              /* the running statement is known to be its unit's only one */
-    bool ddl;                /* it (or the explicit block) changed the schema */
-    bool names_private;      /* names may resolve differently on another connection (temp
-                                objects, USE, search_path): never coalesce */
-    /* Answering from the committer's thread (sess_set_async): */
-    sess_async_fn async_fn; /* the front-end's hook, NULL = wait in the session's thread */
-    void *async_ctx;
-    sess_sink_t async_sink;   /* copy of the sink of the Query or Sync being committed */
-    bool awaiting;            /* a request is queued: sess_finish must run before anything */
-    char timeout_dflt[3][16]; /* server defaults of sess_timeouts[], as SHOW prints them */
-    int64_t timeout_ms[3];    /* effective values of sess_timeouts[] (read per statement) */
-    /* The statement watch, guarded by watch_mu: the watchdog thread reads it to enforce
-     * statement_timeout and to interrupt a statement whose client hung up. */
-    pthread_mutex_t watch_mu;
-    gc_req_t *waiting;         /* the group-commit request being waited for, or NULL */
-    bool running;              /* a statement is running */
-    int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
-    sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
-};
 
 /* The millisecond-based parameters whose server default comes from sess_env_t. */
 static const char *const sess_timeouts[3] = {
     "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
-
-static void sess_unit_abort(sess_t *s);
-static void sess_log_failed(const char *sql, size_t len, const uerr_t *err);
 
 /* ---- parameters ---- */
 
@@ -282,7 +189,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     return 0;
 }
 
-static void stmt_unref(sess_stmt_t *st)
+void sess__stmt_unref(sess_stmt_t *st)
 {
     if (!st || --st->refs > 0)
         return;
@@ -302,7 +209,7 @@ static void portal_free(sess_t *s, sess_portal_t *p)
     if (s->streaming == p)
         s->streaming = NULL;
     eng_cursor_free(p->cur);
-    stmt_unref(p->stmt);
+    sess__stmt_unref(p->stmt);
     free(p->params);
     ubuf_free(&p->param_bytes);
     free(p->formats);
@@ -322,7 +229,7 @@ void sess_destroy(sess_t *s)
             ulog(ULOG_DEBUG, "a pending commit ended with the session");
         uerr_clear(&ignored);
     }
-    sess_unit_abort(s);
+    sess__unit_abort(s);
     gc_req_free(s->env->gc, s->req);
     while (s->portals) {
         sess_portal_t *p = s->portals;
@@ -332,7 +239,7 @@ void sess_destroy(sess_t *s)
     while (s->stmts) {
         sess_stmt_t *st = s->stmts;
         s->stmts = st->next;
-        stmt_unref(st);
+        sess__stmt_unref(st);
     }
     while (s->params) {
         sess_param_t *p = s->params;
@@ -356,7 +263,7 @@ void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
 
 void sess_cancel(sess_t *s) { (void)sess_interrupt(s, SESS_INTR_USER); }
 
-static int64_t sess_clock_ms(void)
+int64_t sess__clock_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -397,7 +304,7 @@ bool sess_watch_deadline(sess_t *s)
 {
     bool hit = false;
     pthread_mutex_lock(&s->watch_mu);
-    if (s->running && s->deadline_ms && sess_clock_ms() >= s->deadline_ms)
+    if (s->running && s->deadline_ms && sess__clock_ms() >= s->deadline_ms)
         hit = sess_interrupt_locked(s, SESS_INTR_TIMEOUT);
     pthread_mutex_unlock(&s->watch_mu);
     return hit;
@@ -410,12 +317,12 @@ static void sess_watch_begin(sess_t *s)
     pthread_mutex_lock(&s->watch_mu);
     s->running = true;
     s->intr_why = SESS_INTR_NONE;
-    s->deadline_ms = timeout > 0 ? sess_clock_ms() + timeout : 0;
+    s->deadline_ms = timeout > 0 ? sess__clock_ms() + timeout : 0;
     pthread_mutex_unlock(&s->watch_mu);
 }
 
 /* The statement stopped running. An interrupt error gets the message of its cause. */
-static void sess_watch_end(sess_t *s, uerr_t *err)
+void sess__watch_end(sess_t *s, uerr_t *err)
 {
     pthread_mutex_lock(&s->watch_mu);
     sess_interrupt_t why = s->intr_why;
@@ -529,7 +436,7 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
 
 static int sess_yield_stream(sess_t *s, struct sess_portal *p, uerr_t *err);
 
-static guard_ctx_t sess_guard_ctx(const sess_t *s)
+guard_ctx_t sess__guard_ctx(const sess_t *s)
 {
     guard_ctx_t g = {s->role, s->env->read_only, s->env->catalog, s->user, eng_option_known};
     return g;
@@ -539,7 +446,7 @@ static guard_ctx_t sess_guard_ctx(const sess_t *s)
  * run (or an admin's explicit server-wide one, which is logged), or refuses it. */
 static int sess_vet_set(sess_t *s, sess_stmt_t *st, uerr_t *err)
 {
-    guard_ctx_t g = sess_guard_ctx(s);
+    guard_ctx_t g = sess__guard_ctx(s);
     ubuf_t sql = UBUF_INIT;
     bool global = false;
     if (s->trusted) {
@@ -560,9 +467,9 @@ static int sess_vet_set(sess_t *s, sess_stmt_t *st, uerr_t *err)
 
 /* Checks a prepared statement against the session's role (session/guard.h). PREPARE and
  * EXPLAIN are judged by the statement inside them too. */
-static int sess_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+int sess__guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
 {
-    guard_ctx_t g = sess_guard_ctx(s);
+    guard_ctx_t g = sess__guard_ctx(s);
     const char *sql = st->compat.sql;
     size_t len = strlen(sql), off;
     eng_kind_t kind = eng_stmt_kind(st->es), inner = ENG_KIND_OTHER;
@@ -588,28 +495,6 @@ static int sess_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
 }
 
 /* Builds a statement from one SQL statement's text (no semicolons). */
-/* An INSERT that group commit may coalesce (fastins.h) gets its parsed form. In a simple
- * query, where no client asks for its description, DuckDB's preparation is skipped too: the
- * guard judges it as the INSERT it is, and it is prepared only if it has to run the ordinary
- * way. Returns 1 when the preparation was skipped, 0 when it is still needed, -1 (err set)
- * when the guard refuses the statement. */
-static int stmt_fast(sess_t *s, sess_stmt_t *st, bool simple, uerr_t *err)
-{
-    fastins_t f;
-    if (!s->env->gc || s->trusted || st->compat.action != COMPAT_PASS ||
-        !fastins_parse(st->compat.sql, strlen(st->compat.sql), SESS_FAST_MAX_VALUES, &f))
-        return 0;
-    st->fi = xmalloc(sizeof f);
-    *st->fi = f;
-    if (!simple || f.max_param > 0 || s->txn != 'I' || s->itx || s->names_private)
-        return 0;
-    guard_ctx_t g = sess_guard_ctx(s);
-    if (guard_statement(&g, ENG_KIND_INSERT, ENG_KIND_OTHER, false, st->compat.sql,
-                        strlen(st->compat.sql), err) != 0)
-        return -1;
-    return 1;
-}
-
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
                       uerr_t *err)
@@ -626,7 +511,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     }
     if (st->compat.action == COMPAT_DUCKDB_SET && sess_vet_set(s, st, err) != 0)
         goto out;
-    if ((fast = stmt_fast(s, st, simple, err)) < 0)
+    if ((fast = sess__stmt_fast(s, st, simple, err)) < 0)
         goto out;
     switch (fast ? COMPAT_NOOP : st->compat.action) {
     case COMPAT_PASS:
@@ -650,7 +535,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                 goto out;
         }
         st->nparams = eng_stmt_nparams(st->es);
-        if (sess_guard(s, st, err) != 0)
+        if (sess__guard(s, st, err) != 0)
             goto out;
         break;
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
@@ -669,7 +554,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
 out:
     if (st) {
         st->refs = 1;
-        stmt_unref(st);
+        sess__stmt_unref(st);
     }
     return rc;
 }
@@ -746,7 +631,7 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
         if (*pp) {
             sess_stmt_t *old = *pp;
             *pp = old->next;
-            stmt_unref(old);
+            sess__stmt_unref(old);
         }
     }
     st->next = s->stmts;
@@ -760,7 +645,7 @@ int sess_close_statement(sess_t *s, const char *name)
     if (*pp) {
         sess_stmt_t *st = *pp;
         *pp = st->next;
-        stmt_unref(st);
+        sess__stmt_unref(st);
     }
     return 0;
 }
@@ -829,7 +714,7 @@ static void tag_ddl(ubuf_t *b, const char *text)
 }
 
 /* True if the statement has `word` as a top-level token (not inside quotes). */
-static bool has_word(const char *text, const char *word)
+bool sess__has_word(const char *text, const char *word)
 {
     size_t pos = 0, len = strlen(text);
     for (;;) {
@@ -857,7 +742,8 @@ static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, 
     case ENG_KIND_SET: ubuf_puts(b, "SET"); return;
     case ENG_KIND_CREATE:
         tag_ddl(b, st->text);
-        if (changed >= 0 && strcmp(ubuf_cstr(b), "CREATE TABLE") == 0 && has_word(st->text, "AS")) {
+        if (changed >= 0 && strcmp(ubuf_cstr(b), "CREATE TABLE") == 0 &&
+            sess__has_word(st->text, "AS")) {
             ubuf_reset(b);
             ubuf_printf(b, "SELECT %lld", (long long)changed); /* CREATE TABLE AS */
         }
@@ -921,375 +807,6 @@ static int sess_notice(const sess_sink_t *sink, const char *state, const char *m
     return sink->notice ? sink->notice(sink->ctx, state, msg) : 0;
 }
 
-/* ---- implicit transactions and group commit ---- */
-
-/* Copies n parameters and their bytes into *out (owned by the caller) and bytes. */
-static void params_copy(const eng_param_t *src, size_t n, const uint32_t *dflt_oids,
-                        eng_param_t **out, ubuf_t *bytes)
-{
-    eng_param_t *dst = xcalloc(n ? n : 1, sizeof *dst);
-    size_t off = 0;
-    for (size_t i = 0; i < n; i++)
-        if (src[i].data && src[i].len > 0)
-            ubuf_append(bytes, src[i].data, (size_t)src[i].len);
-    for (size_t i = 0; i < n; i++) {
-        dst[i] = src[i];
-        if (!dst[i].oid && dflt_oids)
-            dst[i].oid = dflt_oids[i];
-        if (src[i].data && src[i].len > 0) {
-            dst[i].data = (const uint8_t *)bytes->data + off;
-            off += (size_t)src[i].len;
-        } else if (src[i].data) {
-            dst[i].data = (const uint8_t *)"";
-        }
-    }
-    *out = dst;
-}
-
-static void pend_free_all(sess_t *s)
-{
-    while (s->pend) {
-        sess_pend_t *pe = s->pend;
-        s->pend = pe->next;
-        stmt_unref(pe->stmt);
-        free(pe->params);
-        ubuf_free(&pe->param_bytes);
-        free(pe);
-    }
-    s->pend_tail = &s->pend;
-}
-
-/* Forgets the deferred INSERTs of the implicit transaction (nothing of them was written). */
-static void sess_unit_reset(sess_t *s)
-{
-    pend_free_all(s);
-    if (s->req)
-        gc_req_reset(s->env->gc, s->req);
-    s->unit_failed = false;
-}
-
-static void sess_unit_abort(sess_t *s)
-{
-    sess_unit_reset(s);
-    if (s->itx) {
-        uerr_t ignored = UERR_INIT;
-        s->itx = false;
-        if (sess_run_plain(s, "ROLLBACK", &ignored) != 0)
-            ulog(ULOG_DEBUG, "ROLLBACK of an implicit transaction failed: %s", ignored.message);
-        uerr_clear(&ignored);
-    }
-    if (s->txn == 'I')
-        s->ddl = false;
-}
-
-/* Prepares a statement whose DuckDB preparation was skipped because it was to be coalesced. */
-static int stmt_prepare_late(sess_t *s, sess_stmt_t *st, uerr_t *err)
-{
-    if (st->es)
-        return 0;
-    if (sess_yield_stream(s, NULL, err) != 0 || eng_prepare(s->conn, st->compat.sql, &st->es, err))
-        return -1;
-    st->nparams = eng_stmt_nparams(st->es);
-    return sess_guard(s, st, err);
-}
-
-/* Runs one deferred INSERT the ordinary way on the session's connection; sends its
- * CommandComplete unless it went out already. */
-static int pend_run(sess_t *s, sess_pend_t *pe, const sess_sink_t *sink, uerr_t *err)
-{
-    sess_stmt_t *st = pe->stmt;
-    eng_cursor_t *cur = NULL;
-    int64_t n;
-    bool done;
-    int rc = -1;
-    if (stmt_prepare_late(s, st, err) != 0 || sess_yield_stream(s, NULL, err) != 0 ||
-        eng_bind(st->es, pe->params, pe->nparams, err) != 0 ||
-        eng_execute(st->es, &cur, err) != 0 ||
-        eng_cursor_fetch(cur, 0, NULL, NULL, &n, &done, err) != 0)
-        goto out;
-    if (!pe->tag_sent && sink) {
-        pe->tag_sent = true;
-        if (sink->complete(sink->ctx, pe->tag) != 0)
-            goto out;
-    }
-    rc = 0;
-out:
-    eng_cursor_free(cur);
-    if (rc != 0 && uerr_isset(err)) {
-        sess_log_failed(st->text, strlen(st->text), err);
-        /* the error takes the place of this statement's answer and of everything after it */
-        if (pe->marked && sink && sink->out_rewind)
-            (void)sink->out_rewind(sink->ctx, pe->mark);
-    }
-    return rc;
-}
-
-/* Makes sure a DuckDB transaction is open for the implicit transaction before a statement
- * that DuckDB runs, unless that statement is alone in it (then it commits by itself). The
- * INSERTs deferred so far run first, in order, inside it. */
-static int sess_unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
-{
-    if (s->txn != 'I' || s->itx || (s->alone && !s->pend))
-        return 0;
-    if (sess_run_plain(s, "BEGIN", err) != 0)
-        return -1;
-    s->itx = true;
-    if (s->req)
-        gc_req_reset(s->env->gc, s->req);
-    for (sess_pend_t *pe = s->pend; pe; pe = pe->next)
-        if (pend_run(s, pe, sink, err) != 0)
-            return -1;
-    pend_free_all(s);
-    return 0;
-}
-
-/* The batch handed the deferred INSERTs back: they run here, alone with their own commit
- * (retried on a write conflict), or together in one transaction. */
-static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)
-{
-    int rc = -1;
-    if (!s->pend->next) {
-        for (int attempt = 0;; attempt++) {
-            rc = pend_run(s, s->pend, sink, err);
-            if (rc == 0 || !uerr_isset(err) || strcmp(err->sqlstate, "40001") != 0 ||
-                attempt >= s->env->conflict_retries)
-                break;
-            gc_note_retry(s->env->gc);
-            uerr_clear(err);
-        }
-        return rc;
-    }
-    if (sess_run_plain(s, "BEGIN", err) != 0)
-        return -1;
-    s->itx = true;
-    for (sess_pend_t *pe = s->pend; pe; pe = pe->next)
-        if (pend_run(s, pe, sink, err) != 0)
-            return -1; /* the caller rolls back */
-    s->itx = false;
-    return sess_run_plain(s, "COMMIT", err);
-}
-
-/* The session's watch while its request waits in the committer's queue: a CancelRequest,
- * statement_timeout or hang-up withdraws it there (sess_interrupt_locked). */
-static void sess_wait_begin(sess_t *s)
-{
-    int64_t timeout = sess_param_ms(s, "statement_timeout");
-    pthread_mutex_lock(&s->watch_mu);
-    s->running = true;
-    s->intr_why = SESS_INTR_NONE;
-    s->deadline_ms = timeout > 0 ? sess_clock_ms() + timeout : 0;
-    s->waiting = s->req;
-    pthread_mutex_unlock(&s->watch_mu);
-}
-
-/* The committer's verdict on the deferred INSERTs, in the session's thread: answered
- * (CommandCompletes not yet sent go out), handed back (they run here), or withdrawn. */
-static int sess_unit_after_gc(sess_t *s, gc_result_t res, const sess_sink_t *sink, uerr_t *err)
-{
-    pthread_mutex_lock(&s->watch_mu);
-    s->waiting = NULL;
-    pthread_mutex_unlock(&s->watch_mu);
-    sess_watch_end(s, err);
-    gc_req_reset(s->env->gc, s->req);
-    if (res == GC_FAILED)
-        return -1;
-    if (res == GC_FALLBACK)
-        return sess_unit_fallback(s, sink, err);
-    for (sess_pend_t *pe = s->pend; pe; pe = pe->next) {
-        if (!pe->tag_sent) {
-            pe->tag_sent = true;
-            if (sink->complete(sink->ctx, pe->tag) != 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-/* The committer's thread (or a cancelling one) is done with an asynchronous request: when it
- * committed, the held CommandCompletes go out here and the front-end may answer the client at
- * once, so the session's thread is not woken just to write ReadyForQuery. */
-static void sess_async_done(void *ctx, gc_result_t res)
-{
-    sess_t *s = ctx;
-    if (res == GC_COMMITTED) {
-        for (sess_pend_t *pe = s->pend; pe; pe = pe->next) {
-            if (!pe->tag_sent) {
-                pe->tag_sent = true;
-                (void)s->async_sink.complete(s->async_sink.ctx, pe->tag);
-            }
-        }
-        pthread_mutex_lock(&s->watch_mu);
-        s->running = false;
-        s->deadline_ms = 0;
-        s->intr_why = SESS_INTR_NONE;
-        s->waiting = NULL;
-        pthread_mutex_unlock(&s->watch_mu);
-    }
-    s->async_fn(s->async_ctx, res == GC_COMMITTED);
-}
-
-/* After the implicit transaction ended (rc 0: committed): schema changes made in it take
- * effect for group commit's shapes, and whatever a failure left open is rolled back. */
-static int sess_unit_end(sess_t *s, int rc)
-{
-    if (rc == 0 && s->ddl && s->env->gc)
-        gc_schema_changed(s->env->gc);
-    if (rc == 0)
-        s->ddl = false;
-    sess_unit_abort(s); /* rolls back what a failure left open */
-    return rc;
-}
-
-/* Ends the implicit transaction: commits it (through group commit when it holds only
- * deferred INSERTs), or rolls it back when that fails. With allow_async (the end of a Query or
- * Sync) and a front-end that answers from the committer's thread (sess_set_async), it returns
- * SESS_PENDING once the request is queued; sess_finish completes it. */
-static int sess_unit_commit(sess_t *s, const sess_sink_t *sink, bool allow_async, uerr_t *err)
-{
-    int rc = 0;
-    if (s->pend) {
-        sess_wait_begin(s);
-        if (allow_async && s->async_fn) {
-            s->async_sink = *sink;
-            s->awaiting = true;
-            gc_submit_async(s->env->gc, s->req, sess_async_done, s);
-            return SESS_PENDING;
-        }
-        gc_submit_async(s->env->gc, s->req, NULL, NULL);
-        rc = sess_unit_after_gc(s, gc_wait(s->req, err), sink, err);
-    } else if (s->itx) {
-        s->itx = false;
-        rc = sess_run_plain(s, "COMMIT", err);
-    }
-    return sess_unit_end(s, rc);
-}
-
-/* Statements that DuckDB runs inside the implicit transaction (not transaction control). */
-static bool sess_runs_in_unit(const sess_stmt_t *st)
-{
-    return st->es && (st->compat.action == COMPAT_PASS || st->compat.action == COMPAT_COPY_IN ||
-                      st->compat.action == COMPAT_COPY_OUT);
-}
-
-/* True when statement st would be coalesced now (if its target allows). */
-static bool sess_may_defer(const sess_t *s, const sess_stmt_t *st)
-{
-    return st->fi && s->env->gc && s->txn == 'I' && !s->itx && !s->names_private && !s->trusted;
-}
-
-/* Defers portal p's INSERT into the implicit transaction for group commit when it can be
- * coalesced. Returns 1 when deferred (its CommandComplete sent, or held when hold_tag), 0
- * when it must run the ordinary way, -1 when the client is gone. */
-static int sess_defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag)
-{
-    sess_stmt_t *st = p->stmt;
-    const fastins_t *fi = st->fi;
-    gc_t *g = s->env->gc;
-    gc_shape_t *sh = NULL;
-    eng_in_t *in = NULL;
-    int rc = 0;
-
-    if (!sess_may_defer(s, st) || fi->max_param > p->nparams)
-        return 0;
-    if (gc_shape_get(g, s->conn, fi->name, fi->nname, fi->cols, fi->ncols, &sh) != 0)
-        return 0;
-    if (eng_shape_ncols(gc_shape_eng(sh)) != fi->width)
-        goto out;
-    if (!s->req)
-        s->req = gc_req_new();
-    eng_rows_t *rows = gc_req_rows(g, s->req, sh);
-    size_t mark = eng_rows_count(rows);
-    in = xcalloc(fi->width, sizeof *in);
-    for (size_t r = 0; r < fi->nrows; r++) {
-        for (size_t c = 0; c < fi->width; c++) {
-            const fastins_val_t *v = &fi->vals[r * fi->width + c];
-            eng_in_t *x = &in[c];
-            memset(x, 0, sizeof *x);
-            switch (v->kind) {
-            case FASTINS_NULL: x->kind = ENG_IN_NULL; break;
-            case FASTINS_STRING:
-            case FASTINS_NUMBER:
-                x->kind = v->kind == FASTINS_STRING ? ENG_IN_STRING : ENG_IN_NUMBER;
-                x->data = fi->bytes + v->off;
-                x->len = v->len;
-                break;
-            case FASTINS_TRUE:
-            case FASTINS_FALSE:
-                x->kind = ENG_IN_BOOL;
-                x->data = v->kind == FASTINS_TRUE ? "t" : "f";
-                x->len = 1;
-                break;
-            case FASTINS_PARAM: {
-                const eng_param_t *pa = &p->params[v->param - 1];
-                x->kind = !pa->data ? ENG_IN_NULL : pa->format == 1 ? ENG_IN_BINARY : ENG_IN_TEXT;
-                x->data = (const char *)pa->data;
-                x->len = pa->len > 0 ? (size_t)pa->len : 0;
-                x->oid = pa->oid;
-                break;
-            }
-            }
-        }
-        if (eng_rows_add(rows, in, fi->width) != 0) {
-            eng_rows_truncate(rows, mark);
-            goto out;
-        }
-    }
-    sess_pend_t *pe = xcalloc(1, sizeof *pe);
-    pe->stmt = st;
-    st->refs++;
-    params_copy(p->params, p->nparams, NULL, &pe->params, &pe->param_bytes);
-    pe->nparams = p->nparams;
-    snprintf(pe->tag, sizeof pe->tag, "INSERT 0 %zu", fi->nrows);
-    *s->pend_tail = pe;
-    s->pend_tail = &pe->next;
-    p->rows = (int64_t)fi->nrows;
-    p->started = p->done = true;
-    rc = 1;
-    if (!hold_tag) {
-        pe->tag_sent = true;
-        if (sink->out_mark) {
-            pe->marked = true;
-            pe->mark = sink->out_mark(sink->ctx);
-        }
-        if (sink->complete(sink->ctx, pe->tag) != 0)
-            rc = -1;
-    }
-out:
-    free(in);
-    gc_shape_unref(g, sh);
-    return rc;
-}
-
-static bool sess_first_word_is(const char *sql, const char *word)
-{
-    size_t pos = 0;
-    sqlt_t t = sqlscan_next(sql, strlen(sql), &pos);
-    return sqlscan_is(sql, &t, word);
-}
-
-/* After a statement ran: schema changes invalidate group commit's shapes (at once in
- * autocommit, else when the transaction commits), and statements after which a name may
- * resolve differently on another connection stop this session's coalescing. */
-static void sess_after_statement(sess_t *s, const sess_stmt_t *st)
-{
-    eng_kind_t k = st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER;
-    if (!st->es || !s->env->gc)
-        return;
-    if (k == ENG_KIND_CREATE || k == ENG_KIND_DROP || k == ENG_KIND_ALTER || k == ENG_KIND_ATTACH ||
-        k == ENG_KIND_DETACH || k == ENG_KIND_OTHER) {
-        if (s->txn == 'I' && !s->itx)
-            gc_schema_changed(s->env->gc);
-        else
-            s->ddl = true;
-    }
-    if ((k == ENG_KIND_CREATE &&
-         (has_word(st->compat.sql, "TEMP") || has_word(st->compat.sql, "TEMPORARY"))) ||
-        sess_first_word_is(st->compat.sql, "USE") ||
-        (st->compat.set_vetted &&
-         (has_word(st->compat.sql, "search_path") || has_word(st->compat.sql, "schema"))))
-        s->names_private = true;
-}
-
 /* Statements the session answers itself. Returns 1 if handled (tag in *b), 0 if DuckDB must
  * run st->es, -1 on error / client gone. */
 static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
@@ -1302,7 +819,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (s->txn == 'I' && (s->itx || s->pend)) {
             /* BEGIN inside an implicit transaction makes it the block, as in PostgreSQL */
             s->alone = false;
-            if (sess_unit_enter(s, sink, err) != 0)
+            if (sess__unit_enter(s, sink, err) != 0)
                 return -1;
             s->itx = false;
             s->txn = 'T';
@@ -1326,9 +843,9 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return 1;
         }
         /* inside an implicit transaction: it ends here (PostgreSQL warns the same way) */
-        if (st->compat.action == COMPAT_COMMIT && sess_unit_commit(s, sink, false, err) != 0)
+        if (st->compat.action == COMPAT_COMMIT && sess__unit_commit(s, sink, false, err) != 0)
             return -1;
-        sess_unit_abort(s);
+        sess__unit_abort(s);
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
@@ -1451,7 +968,7 @@ static void sess_log_text(const char *sql, size_t len, ubuf_t *out)
 }
 
 /* Error messages may quote the statement, so a sensitive one's message is not logged. */
-static void sess_log_failed(const char *sql, size_t len, const uerr_t *err)
+void sess__log_failed(const char *sql, size_t len, const uerr_t *err)
 {
     ubuf_t b = UBUF_INIT;
     bool sensitive = guard_is_sensitive(sql, len > 4096 ? 4096 : len);
@@ -1464,7 +981,7 @@ static void sess_log_failed(const char *sql, size_t len, const uerr_t *err)
 static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_t *err)
 {
     if (err && uerr_isset(err))
-        sess_log_failed(p->stmt->text, strlen(p->stmt->text), err);
+        sess__log_failed(p->stmt->text, strlen(p->stmt->text), err);
     else if (s->env->log_statements) {
         ubuf_t b = UBUF_INIT;
         sess_log_text(p->stmt->text, strlen(p->stmt->text), &b);
@@ -1617,17 +1134,17 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         goto out;
     }
     if (!p->started) {
-        r = sess_defer(s, p, sink, with_desc);
+        r = sess__defer(s, p, sink, with_desc);
         if (r != 0) {
             rc = r > 0 ? 0 : -1;
             goto out;
         }
-        if (p->stmt->fi && stmt_prepare_late(s, p->stmt, err) != 0)
+        if (p->stmt->fi && sess__stmt_prepare_late(s, p->stmt, err) != 0)
             goto out;
         r = portal_session_action(s, p, sink, &tag, err);
         if (r < 0)
             goto out;
-        if (r == 0 && sess_runs_in_unit(p->stmt) && sess_unit_enter(s, sink, err) != 0)
+        if (r == 0 && sess__runs_in_unit(p->stmt) && sess__unit_enter(s, sink, err) != 0)
             goto out;
         if (r == 2) {
             rc = 0;
@@ -1671,12 +1188,12 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         make_tag(&tag, p->stmt, p->cur, p->rows);
     }
     p->done = true;
-    sess_after_statement(s, p->stmt);
+    sess__after_statement(s, p->stmt);
     if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
         goto out;
     rc = 0;
 out:
-    sess_watch_end(s, err);
+    sess__watch_end(s, err);
     if (!*suspended && (rc == 0 || uerr_isset(err)))
         portal_log(s, p, t0, err);
     ubuf_free(&tag);
@@ -1719,7 +1236,7 @@ int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t
     }
     sess_portal_t *p = portal_new(st, portal);
     p->nparams = nparams;
-    params_copy(params, nparams, st->param_oids, &p->params, &p->param_bytes);
+    sess__params_copy(params, nparams, st->param_oids, &p->params, &p->param_bytes);
     p->nformats = nresult_formats;
     p->formats = xcalloc(nresult_formats ? nresult_formats : 1, sizeof *p->formats);
     if (nresult_formats)
@@ -1743,12 +1260,12 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     /* Describing needs the real result types, so the statement starts here; Execute then
      * streams from the same cursor. Statements the session answers itself have no rows. */
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
-        !sess_may_defer(s, p->stmt)) {
+        !sess__may_defer(s, p->stmt)) {
         sess_watch_begin(s);
-        int rc = sess_unit_enter(s, NULL, err);
+        int rc = sess__unit_enter(s, NULL, err);
         if (rc == 0)
             rc = portal_start(s, p, err);
-        sess_watch_end(s, err);
+        sess__watch_end(s, err);
         if (rc != 0)
             return -1;
     }
@@ -1772,40 +1289,12 @@ int sess_execute(sess_t *s, const char *portal, int64_t max_rows, const sess_sin
     return portal_run(s, p, max_rows, sink, false, suspended, err);
 }
 
-int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+void sess__sync_portal(sess_t *s)
 {
     sess_portal_t *p = *portal_find(s, "");
-    int rc = 0;
-    if (s->unit_failed)
-        sess_unit_abort(s);
-    else if (s->itx || s->pend)
-        rc = sess_unit_commit(s, sink, true, err);
-    s->alone = false;
     if (p && p->done)
         sess_close_portal(s, "");
-    return rc;
 }
-
-bool sess_holds_output(const sess_t *s) { return s->pend != NULL; }
-
-void sess_set_async(sess_t *s, sess_async_fn fn, void *ctx)
-{
-    s->async_fn = fn;
-    s->async_ctx = ctx;
-}
-
-bool sess_awaiting(const sess_t *s) { return s->awaiting; }
-
-int sess_finish(sess_t *s, const sess_sink_t *sink, uerr_t *err)
-{
-    if (!s->awaiting)
-        return 0;
-    s->awaiting = false;
-    gc_result_t res = gc_wait(s->req, err);
-    return sess_unit_end(s, sess_unit_after_gc(s, res, sink, err));
-}
-
-void sess_hint_last(sess_t *s, bool last) { s->alone = last && !s->itx && !s->pend; }
 
 int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t *sink, uerr_t *err)
 {
@@ -1835,18 +1324,18 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
         bool suspended;
         s->alone = n == 1;
         if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, true, &st, err) != 0) {
-            sess_log_failed(sql + r[i].start, r[i].len, err);
+            sess__log_failed(sql + r[i].start, r[i].len, err);
             goto fail;
         }
         sess_portal_t *p = portal_new(st, "");
-        stmt_unref(st); /* the portal holds the only reference */
+        sess__stmt_unref(st); /* the portal holds the only reference */
         int prc = portal_run(s, p, 0, sink, true, &suspended, err);
         portal_free(s, p);
         if (prc != 0)
             goto fail;
     }
     s->alone = false;
-    rc = sess_unit_commit(s, sink, true, err);
+    rc = sess__unit_commit(s, sink, true, err);
     goto out;
 fail:
     /* PostgreSQL answers each statement before the failing one: the deferred ones too */
@@ -1854,7 +1343,7 @@ fail:
         if (!pe->tag_sent && sink->complete(sink->ctx, pe->tag) == 0)
             pe->tag_sent = true;
     s->alone = false;
-    sess_unit_abort(s);
+    sess__unit_abort(s);
 out:
     if (r != &one)
         free(r);

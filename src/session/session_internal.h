@@ -1,0 +1,161 @@
+/* session internals shared by the files of src/session/ that implement sessions: session.c
+ * (statements, portals, execution) and unit.c (implicit transactions and group commit). Not
+ * for other layers: session.h is the API. */
+#ifndef DUCKD_SESSION_SESSION_INTERNAL_H
+#define DUCKD_SESSION_SESSION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "session/compat.h"
+#include "session/fastins.h"
+#include "session/gcommit.h"
+#include "session/guard.h"
+#include "session/session.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* The most values one coalesced INSERT may carry (a larger one runs the ordinary way). */
+#define SESS_FAST_MAX_VALUES 1000000
+
+/* A prepared statement: the classified text plus the DuckDB statement (NULL when the session
+ * handles the statement itself). Reference-counted: portals keep their statement alive. */
+typedef struct sess_stmt {
+    char *name;
+    char *text; /* the client's text (for logs and tags) */
+    compat_t compat;
+    eng_stmt_t *es;
+    uint32_t *param_oids; /* owned: client-declared merged with inferred */
+    size_t nparams;
+    fastins_t *fi; /* owned: set when group commit may coalesce the statement (fastins.h) */
+    int refs;
+    struct sess_stmt *next;
+} sess_stmt_t;
+
+/* A coalesced INSERT of the current implicit transaction, kept until the transaction ends so
+ * that it can run the ordinary way if its batch hands it back (gcommit.h). */
+typedef struct sess_pend {
+    sess_stmt_t *stmt;   /* holds a reference */
+    eng_param_t *params; /* owned copies (extended protocol) */
+    size_t nparams;
+    ubuf_t param_bytes;
+    char tag[32];  /* "INSERT 0 n" */
+    bool tag_sent; /* extended protocol: CommandComplete went out at Execute */
+    bool marked;   /* mark is where that CommandComplete starts in the output */
+    uint64_t mark;
+    struct sess_pend *next;
+} sess_pend_t;
+
+typedef struct sess_portal {
+    char *name;
+    sess_stmt_t *stmt;   /* holds a reference */
+    eng_param_t *params; /* owned copies */
+    size_t nparams;
+    ubuf_t param_bytes; /* storage for the copied parameter values */
+    int16_t *formats;   /* owned result formats as sent by the client */
+    size_t nformats;
+    int16_t *col_formats; /* owned: resolved per column once started */
+    eng_cursor_t *cur;    /* once started */
+    bool started;
+    bool done;
+    int64_t rows; /* rows sent so far */
+    struct sess_portal *next;
+} sess_portal_t;
+
+/* A PostgreSQL parameter value set in this session. */
+typedef struct sess_param {
+    const compat_param_t *def;
+    char *value;
+    struct sess_param *next;
+} sess_param_t;
+
+struct sess {
+    const sess_env_t *env;
+    eng_conn_t *conn;
+    char txn; /* 'I', 'T', 'E' */
+    sess_stmt_t *stmts;
+    sess_portal_t *portals;
+    sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
+    sess_param_t *params;
+    char *user;
+    guard_role_t role;
+    bool trusted; /* the operator's own statements (--init): no guard */
+    /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
+     * pipeline up to Sync) while txn is 'I': */
+    gc_req_t *req;           /* rows of the coalesced INSERTs deferred so far (owned) */
+    sess_pend_t *pend;       /* those INSERTs, in order (owned) */
+    sess_pend_t **pend_tail; /* where the next one is linked */
+    bool itx;                /* a DuckDB transaction is open for it */
+    bool unit_failed;        /* a statement of it failed (extended protocol, until Sync) */
+    bool alone;              /* the running statement is known to be its unit's only one */
+    bool ddl;                /* it (or the explicit block) changed the schema */
+    bool names_private;      /* names may resolve differently on another connection (temp
+                                objects, USE, search_path): never coalesce */
+    /* Answering from the committer's thread (sess_set_async): */
+    sess_async_fn async_fn; /* the front-end's hook, NULL = wait in the session's thread */
+    void *async_ctx;
+    sess_sink_t async_sink;   /* copy of the sink of the Query or Sync being committed */
+    bool awaiting;            /* a request is queued: sess_finish must run before anything */
+    char timeout_dflt[3][16]; /* server defaults of sess_timeouts[], as SHOW prints them */
+    int64_t timeout_ms[3];    /* effective values of sess_timeouts[] (read per statement) */
+    /* The statement watch, guarded by watch_mu: the watchdog thread reads it to enforce
+     * statement_timeout and to interrupt a statement whose client hung up. */
+    pthread_mutex_t watch_mu;
+    gc_req_t *waiting;         /* the group-commit request being waited for, or NULL */
+    bool running;              /* a statement is running */
+    int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
+    sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
+};
+
+/* ---- session.c, for unit.c ---- */
+
+/* Drops a reference to a statement (freeing it with the last). */
+void sess__stmt_unref(sess_stmt_t *st);
+/* The guard's view of the session, and the check of a prepared statement against its role. */
+guard_ctx_t sess__guard_ctx(const sess_t *s);
+int sess__guard(sess_t *s, const sess_stmt_t *st, uerr_t *err) __attribute__((warn_unused_result));
+/* Logs a failed statement (redacted when it may carry a secret). */
+void sess__log_failed(const char *sql, size_t len, const uerr_t *err);
+/* The statement stopped running; an interrupt error gets the message of its cause. */
+void sess__watch_end(sess_t *s, uerr_t *err);
+/* CLOCK_MONOTONIC in ms. */
+int64_t sess__clock_ms(void);
+/* Sync's end of the unnamed portal: dropped if it completed. */
+void sess__sync_portal(sess_t *s);
+/* True if the statement has `word` as a top-level token (not inside quotes). */
+bool sess__has_word(const char *text, const char *word);
+
+/* ---- unit.c, for session.c: PostgreSQL's implicit transaction and group commit ---- */
+
+/* Copies n parameters and their bytes (dflt_oids fills a 0 type; may be NULL). */
+void sess__params_copy(const eng_param_t *src, size_t n, const uint32_t *dflt_oids,
+                       eng_param_t **out, ubuf_t *bytes);
+/* Parses a statement group commit may coalesce: 1 DuckDB's preparation skipped, 0 still
+ * needed, -1 (err set) refused by the guard. */
+int sess__stmt_fast(sess_t *s, sess_stmt_t *st, bool simple, uerr_t *err);
+/* Prepares a statement whose preparation stmt_fast skipped (no-op when prepared). */
+int sess__stmt_prepare_late(sess_t *s, sess_stmt_t *st, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Ends the implicit transaction without committing anything. */
+void sess__unit_abort(sess_t *s);
+/* Opens the implicit transaction's DuckDB transaction before a statement DuckDB runs (unless
+ * it is alone), running the deferred INSERTs in it first. */
+int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Ends the implicit transaction: 0 committed, -1 failed (err set, or unset: client gone), or
+ * SESS_PENDING with allow_async (see session.h). */
+int sess__unit_commit(sess_t *s, const sess_sink_t *sink, bool allow_async, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Statements DuckDB runs inside the implicit transaction (not transaction control). */
+bool sess__runs_in_unit(const sess_stmt_t *st);
+/* True when statement st would be coalesced now (if its target allows). */
+bool sess__may_defer(const sess_t *s, const sess_stmt_t *st);
+/* Defers portal p's INSERT for group commit: 1 deferred, 0 run it the ordinary way, -1 the
+ * client is gone. */
+int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag);
+/* After a statement ran: schema changes and name-resolution changes (see unit.c). */
+void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+
+#endif
