@@ -101,29 +101,10 @@ static void where_set(eng_append_where_t *w, int64_t line, size_t col, const cha
 /* True for the types a chunk column can be filled with natively (app_store). */
 static bool app_native(duckdb_type t)
 {
-    switch (t) {
-    case DUCKDB_TYPE_BOOLEAN:
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DOUBLE:
-    case DUCKDB_TYPE_DECIMAL:
-    case DUCKDB_TYPE_DATE:
-    case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-    case DUCKDB_TYPE_INTERVAL:
-    case DUCKDB_TYPE_VARCHAR:
-    case DUCKDB_TYPE_BLOB: return true;
-    default: return false;
-    }
+    return (eng__type_is_number(t) && t != DUCKDB_TYPE_UHUGEINT) || t == DUCKDB_TYPE_BOOLEAN ||
+           t == DUCKDB_TYPE_DATE || t == DUCKDB_TYPE_TIME || t == DUCKDB_TYPE_TIMESTAMP ||
+           t == DUCKDB_TYPE_TIMESTAMP_TZ || t == DUCKDB_TYPE_INTERVAL || t == DUCKDB_TYPE_VARCHAR ||
+           t == DUCKDB_TYPE_BLOB;
 }
 
 static void app_describe(eng_appender_t *a)

@@ -113,22 +113,8 @@ static eng_inserter_t *bulk_lookup(int64_t id)
 
 static bool bulk_typed_ok(duckdb_type t)
 {
-    switch (t) {
-    case DUCKDB_TYPE_BOOLEAN:
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DOUBLE:
-    case DUCKDB_TYPE_VARCHAR:
-    case DUCKDB_TYPE_BLOB: return true;
-    default: return false;
-    }
+    return eng__type_is_int(t) || t == DUCKDB_TYPE_BOOLEAN || t == DUCKDB_TYPE_FLOAT ||
+           t == DUCKDB_TYPE_DOUBLE || t == DUCKDB_TYPE_VARCHAR || t == DUCKDB_TYPE_BLOB;
 }
 
 static bool bulk_both(duckdb_type t)
@@ -489,26 +475,6 @@ out:
     return rc;
 }
 
-static bool bulk_numeric(duckdb_type t)
-{
-    switch (t) {
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT:
-    case DUCKDB_TYPE_DECIMAL:
-    case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DOUBLE: return true;
-    default: return false;
-    }
-}
-
 /* Where PostgreSQL's reading of a text value (a parameter's) and DuckDB's cast of a string
  * literal differ, the literal runs the ordinary way: bytes (DuckDB's '\xNN' escapes against
  * bytea's hex format) and booleans other than the spellings both accept. */
@@ -548,9 +514,7 @@ int eng_rows_add(eng_rows_t *r, const eng_in_t *vals, size_t n)
         case ENG_IN_NUMBER:
             /* DuckDB types a bare number itself (INTEGER, DECIMAL, DOUBLE) and casts that:
              * into a number column its text says the same; elsewhere it would not. */
-            rc = bulk_numeric(col->pt.type) && col->pt.type != DUCKDB_TYPE_BLOB
-                     ? bulk_text(r, col, in, &c)
-                     : -1;
+            rc = eng__type_is_number(col->pt.type) ? bulk_text(r, col, in, &c) : -1;
             break;
         case ENG_IN_BOOL:
             if (col->pt.type != DUCKDB_TYPE_BOOLEAN)

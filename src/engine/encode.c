@@ -279,21 +279,8 @@ static void enc_array_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, id
 
 static bool enc_json_is_bare(duckdb_type t)
 {
-    switch (t) {
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT:
-    case DUCKDB_TYPE_DECIMAL:
-    case DUCKDB_TYPE_BOOLEAN: return true;
-    default: return false;
-    }
+    return (eng__type_is_number(t) && t != DUCKDB_TYPE_FLOAT && t != DUCKDB_TYPE_DOUBLE) ||
+           t == DUCKDB_TYPE_BOOLEAN;
 }
 
 static void enc_json_list(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)

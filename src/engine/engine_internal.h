@@ -20,6 +20,11 @@ int eng__bulk_register(duckdb_connection con, uerr_t *err);
 /* The DuckDB handle of an opened database (borrowed). */
 duckdb_database eng__db_handle(eng_db_t *db);
 
+/* DuckDB's integer types of at most 64 bits, signed or unsigned (TINYINT .. UBIGINT). */
+bool eng__type_is_int(duckdb_type t);
+/* Those, HUGEINT, UHUGEINT, DECIMAL, FLOAT and DOUBLE. */
+bool eng__type_is_number(duckdb_type t);
+
 /* DuckDB's inferred type of one parameter. A value bound with exactly this type lets DuckDB
  * reuse the prepared plan; any other type makes it re-bind and re-plan at every execution. */
 typedef struct eng__ptype {

@@ -11,6 +11,19 @@
 /* Sets an integer as exactly the target type when it is an integer type and the value fits.
  * Returns true when set; false when not applicable (the caller hands a BIGINT and DuckDB
  * casts, or reports the overflow). */
+bool eng__type_is_int(duckdb_type t)
+{
+    return t == DUCKDB_TYPE_TINYINT || t == DUCKDB_TYPE_SMALLINT || t == DUCKDB_TYPE_INTEGER ||
+           t == DUCKDB_TYPE_BIGINT || t == DUCKDB_TYPE_UTINYINT || t == DUCKDB_TYPE_USMALLINT ||
+           t == DUCKDB_TYPE_UINTEGER || t == DUCKDB_TYPE_UBIGINT;
+}
+
+bool eng__type_is_number(duckdb_type t)
+{
+    return eng__type_is_int(t) || t == DUCKDB_TYPE_HUGEINT || t == DUCKDB_TYPE_UHUGEINT ||
+           t == DUCKDB_TYPE_DECIMAL || t == DUCKDB_TYPE_FLOAT || t == DUCKDB_TYPE_DOUBLE;
+}
+
 static bool val_int_exact(duckdb_type target, int64_t v, eng__val_t *out)
 {
     switch (target) {
