@@ -38,7 +38,7 @@ typedef enum { GC_REQ_IDLE = 0, GC_REQ_QUEUED, GC_REQ_RUNNING, GC_REQ_DONE } gc_
 struct gc_req {
     gc_part_t *parts; /* owned */
     size_t nparts, cap;
-    /* Guarded by the committer's mutex from gc_submit to its return: */
+    /* Guarded by the committer's mutex from gc_submit_async until gc_wait returns: */
     gc_req_state_t state;
     gc_result_t result;
     bool stopped;       /* refused because the committer was stopping */
@@ -648,12 +648,6 @@ gc_result_t gc_wait(gc_req_t *r, uerr_t *err)
     else if (r->result == GC_FAILED)
         uerr_set(err, "57014", "canceling statement due to user request");
     return r->result;
-}
-
-gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err)
-{
-    gc_submit_async(g, r, NULL, NULL);
-    return gc_wait(r, err);
 }
 
 void gc_cancel(gc_t *g, gc_req_t *r)

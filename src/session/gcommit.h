@@ -20,7 +20,7 @@
  * (gc_shape_get), invalidated whenever a session changes the schema (gc_schema_changed).
  *
  * Threading: every function may be called from any session thread; a request is owned by
- * its session and only lent to the committer between gc_submit's start and its return. Lock
+ * its session and only lent to the committer from gc_submit_async until gc_wait returns. Lock
  * order: a session's watch mutex, then the committer's mutex (gc_cancel); the committer takes
  * no session lock. */
 #ifndef DUCKD_SESSION_GCOMMIT_H
@@ -95,18 +95,16 @@ typedef enum {
     GC_FAILED = -1    /* nothing committed; *err says why (57014 withdrawn, 57P01 stopping) */
 } gc_result_t;
 
-/* Queues the request and sleeps until its batch is done (or it is withdrawn by gc_cancel). */
-gc_result_t gc_submit(gc_t *g, gc_req_t *r, uerr_t *err) __attribute__((warn_unused_result));
-
 /* Called once when a request is done, from the committer's thread (or the thread that
  * withdraws it, holding its locks: the callback must take no lock and must not block), before
  * gc_wait returns. The session uses it to answer the client from the committer's thread. */
 typedef void (*gc_done_fn)(void *ctx, gc_result_t res);
-/* gc_submit in two halves: queue without waiting (fn may be NULL), then gc_wait, which must
- * follow exactly once before the request is reset, reused or freed. */
+/* Queues the request without waiting (fn may be NULL); gc_wait sleeps until its batch is done
+ * (or it is withdrawn by gc_cancel) and must follow exactly once before the request is reset,
+ * reused or freed. */
 void gc_submit_async(gc_t *g, gc_req_t *r, gc_done_fn fn, void *ctx);
 gc_result_t gc_wait(gc_req_t *r, uerr_t *err) __attribute__((warn_unused_result));
-/* Withdraws r if it still waits in the queue (its gc_submit then fails with 57014); a request
+/* Withdraws r if it still waits in the queue (its gc_wait then fails with 57014); a request
  * whose batch is already being written completes. Thread-safe. */
 void gc_cancel(gc_t *g, gc_req_t *r);
 /* A session retried a statement of its own after a write conflict (counted with the batches'
