@@ -10,7 +10,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev openssl libinih-dev libidn-dev libcmocka-dev libpq-dev
       postgresql-client postgresql-15
       python3 python3-pytest python3-psycopg2 python3-psycopg python3-asyncpg
-      python3-sqlalchemy python3-pandas
+      python3-sqlalchemy python3-pandas python3-django python3-alembic libicu-dev
       default-jdk-headless libpostgresql-jdbc-java)
 [ "${DUCKD_BOOTSTRAP_EXTRA:-}" ] && PKGS+=(${DUCKD_BOOTSTRAP_EXTRA})
 # Node.js and npm: any installation will do (the machine may carry its own, which conflicts
