@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "session/compat.h"
+#include "session/compat_catalog.h"
 #include "session/sqlscan.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -567,7 +568,38 @@ static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name,
     }
 }
 
-/* `operand :: regtype [:: text]` with the `::` at token i. Returns the last token used. */
+/* True when tokens first..last are a whole item of a select list whose values reach the
+ * client (not the list of an IN / = ANY subquery, where a reg* value is compared as an OID). */
+static bool cx_select_item(const cx_toks_t *k, size_t first, size_t last)
+{
+    static const char *const after[] = {"AS",     "FROM",   "UNION",    "ORDER", "LIMIT",
+                                        "WHERE",  "GROUP",  "HAVING",   "INTO",  "EXCEPT",
+                                        "OFFSET", "WINDOW", "INTERSECT"};
+    size_t sel = CX_NONE, n = last + 1;
+    bool ends = n >= k->nt || cx_op(k, n, ",") || cx_op(k, n, ")") || cx_kind(k, n, SQLT_QIDENT) ||
+                (cx_kind(k, n, SQLT_WORD) && !cx_keyword(k, n));
+    for (size_t w = 0; !ends && w < sizeof after / sizeof after[0]; w++)
+        ends = cx_word(k, n, after[w]);
+    if (!ends)
+        return false;
+    for (size_t j = first; j-- > 0 && sel == CX_NONE;) {
+        if ((cx_op(k, j, ")") || cx_op(k, j, "]")) && k->match[j] != CX_NONE)
+            j = k->match[j];
+        else if (cx_word(k, j, "SELECT"))
+            sel = j;
+        else if (j + 1 == first ? !(cx_op(k, j, ",") || cx_word(k, j, "DISTINCT"))
+                                : (cx_kind(k, j, SQLT_OP) && !cx_op(k, j, ",")) || cx_keyword(k, j))
+            return false;
+    }
+    if (sel == CX_NONE)
+        return false;
+    return !(cx_op(k, sel - 1, "(") && (cx_word(k, sel - 2, "IN") || cx_word(k, sel - 2, "ANY") ||
+                                        cx_word(k, sel - 2, "SOME") || cx_op(k, sel - 2, "=")));
+}
+
+/* `operand :: regtype [:: text]` with the `::` at token i. Returns the last token used. A
+ * regclass, regtype or regnamespace value that a select list returns prints as its name, as
+ * in PostgreSQL, and keeps the operand's column name. */
 static size_t cx_regcast_colon(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
 {
     size_t name_tok, last, first = cx_operand_start(k, i - 1);
@@ -575,15 +607,23 @@ static size_t cx_regcast_colon(const cx_toks_t *k, size_t i, const cx_ctx_t *c, 
     if (kind == CX_REG_NONE || first == CX_NONE)
         return i;
     bool as_name = cx_op(k, name_tok + 1, "::") && cx_is_text_type(k, name_tok + 2);
+    bool item = false;
     last = name_tok;
     if (as_name)
         last = cx_type_end(k, name_tok + 2) - 1;
     else if (cx_op(k, name_tok + 1, "::") && cx_word(k, name_tok + 2, "oid"))
         last = name_tok + 2; /* ::regclass::oid is the lookup itself */
+    else if ((kind == CX_REG_CLASS || kind == CX_REG_TYPE || kind == CX_REG_NAMESPACE) &&
+             cx_select_item(k, first, last))
+        as_name = item = true;
     char *x = xstrndup(k->s + cx_start(k, first), cx_end(k, i - 1) - cx_start(k, first));
     ubuf_t b = UBUF_INIT;
     cx_reg_lookup(&b, kind, x, as_name, c);
     free(x);
+    if (item && cx_name(k, i - 1) && !cx_word(k, last + 1, "AS") && !cx_name(k, last + 1)) {
+        ubuf_puts(&b, " AS ");
+        cx_put_range(&b, k, i - 1, i - 1);
+    }
     cx_edit_buf(ed, cx_start(k, first), cx_end(k, last), &b);
     return last;
 }
@@ -1018,6 +1058,43 @@ static bool cx_fn_format_type(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *
     return true;
 }
 
+/* pg_get_indexdef(oid [, column, pretty]) and pg_get_constraintdef(oid [, pretty]): the
+ * definitions PostgreSQL prints, from the emulated catalogs (compat_catalog.c). */
+static bool cx_fn_indexdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    (void)c;
+    if (call->nargs != 1 && call->nargs != 3)
+        return false;
+    char *oid = cx_arg(call, 0), *col = call->nargs == 3 ? cx_arg(call, 1) : xstrdup("0");
+    compat__catalog_indexdef(b, oid, col);
+    free(oid);
+    free(col);
+    return true;
+}
+
+static bool cx_fn_constraintdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    (void)c;
+    if (call->nargs != 1 && call->nargs != 2)
+        return false;
+    char *oid = cx_arg(call, 0);
+    compat__catalog_constraintdef(b, oid);
+    free(oid);
+    return true;
+}
+
+/* pg_get_expr(expr, relation [, pretty]): DuckDB keeps expressions as text; a sequence
+ * default reads as PostgreSQL prints it, nextval('seq'::regclass). */
+#define CX_GET_EXPR                                                                                \
+    "regexp_replace(CAST(%1 AS VARCHAR), 'nextval[(]''([^'']*)''[)]', "                            \
+    "'nextval(''\\1''::regclass)', 'g')"
+
+/* pg_table_is_visible(oid): whether the relation's schema is on DuckDB's search path. */
+#define CX_VISIBLE(rel, nsp)                                                                       \
+    "COALESCE((SELECT list_contains(current_schemas(true), cx_vn.nspname) "                        \
+    "FROM pg_catalog." rel " cx_vr JOIN pg_catalog.pg_namespace cx_vn ON "                         \
+    "cx_vn.oid = cx_vr." nsp " WHERE cx_vr.oid = (%1)), false)"
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1038,10 +1115,18 @@ static const cx_func_t cx_funcs[] = {
     {"pg_get_serial_sequence", 2, "CAST(NULL AS VARCHAR)", NULL},
     {"array_upper", 2, "(CASE WHEN (%2) = 1 THEN nullif(len(%1), 0) END)", NULL},
     {"array_lower", 2, "(CASE WHEN (%2) = 1 AND len(%1) > 0 THEN 1 END)", NULL},
-    {"pg_get_expr", 3, "pg_get_expr(%1, %2)", NULL},
+    {"pg_get_expr", 2, CX_GET_EXPR, NULL},
+    {"pg_get_expr", 3, CX_GET_EXPR, NULL},
     {"pg_get_viewdef", 2, "pg_get_viewdef(%1)", NULL},
-    {"pg_get_indexdef", 1, "(SELECT sql FROM duckdb_indexes() WHERE index_oid = (%1))", NULL},
-    {"pg_get_indexdef", 3, "(SELECT sql FROM duckdb_indexes() WHERE index_oid = (%1))", NULL},
+    {"pg_get_indexdef", -1, NULL, cx_fn_indexdef},
+    {"pg_get_constraintdef", -1, NULL, cx_fn_constraintdef},
+    {"pg_table_is_visible", 1, CX_VISIBLE("pg_class", "relnamespace"), NULL},
+    {"pg_type_is_visible", 1, "true", NULL},
+    {"quote_ident", 1,
+     "(CASE WHEN regexp_full_match(%1, '[a-z_][a-z0-9_$]*') THEN %1 "
+     "ELSE '\"' || replace(%1, '\"', '\"\"') || '\"' END)",
+     NULL},
+    {"pg_partition_ancestors", 1, "unnest([TRY_CAST(%1 AS BIGINT)])", NULL},
     {"pg_relation_is_publishable", 1, "false", NULL},
     {"pg_total_relation_size", 1, "0::BIGINT", NULL},
     {"pg_relation_size", 1, "0::BIGINT", NULL},
@@ -1159,18 +1244,21 @@ static const char cx_duck_types[] =
     "('TIMESTAMP WITH TIME ZONE',1184,1185),('INTERVAL',1186,1187),('UUID',2950,2951),"
     "('BIT',1562,1563),('STRUCT',114,199),('MAP',114,199)";
 
-/* pg_attribute from duckdb_columns(), with PostgreSQL type OIDs and typmods. */
+/* pg_attribute from duckdb_columns(), with PostgreSQL type OIDs and typmods, and the columns
+ * of indexes (compat_catalog.c). */
 static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
 {
     (void)c;
-    ubuf_puts(b, "SELECT a.table_oid AS attrelid, a.column_name AS attname, "
+    ubuf_puts(b, "WITH cx_ta AS (SELECT a.table_oid AS attrelid, a.column_name AS attname, "
                  "(CASE WHEN a.cx_nested THEN 25 WHEN a.cx_list THEN COALESCE(m.cx_arr, 1009) "
                  "ELSE COALESCE(m.cx_oid, 25) END)::UINTEGER AS atttypid, -1 AS attstattarget, "
                  "-1::SMALLINT AS attlen, a.column_index::SMALLINT AS attnum, "
                  "(CASE WHEN a.cx_list THEN 1 ELSE 0 END) AS attndims, -1 AS attcacheoff, "
                  "(CASE WHEN a.cx_base = 'DECIMAL' AND NOT a.cx_list THEN "
                  "a.numeric_precision * 65536 + a.numeric_scale + 4 ELSE -1 END) AS atttypmod, "
-                 "false AS attbyval, 'i' AS attalign, 'p' AS attstorage, '' AS attcompression, "
+                 "false AS attbyval, 'i' AS attalign, CASE WHEN a.cx_list OR a.cx_nested THEN 'x' "
+                 "WHEN m.cx_oid = 1700 THEN 'm' WHEN COALESCE(m.cx_oid, 25) IN (17, 25, 114, "
+                 "1562) THEN 'x' ELSE 'p' END AS attstorage, '' AS attcompression, "
                  "NOT a.is_nullable AS attnotnull, a.column_default IS NOT NULL AS atthasdef, "
                  "false AS atthasmissing, '' AS attidentity, '' AS attgenerated, "
                  "false AS attisdropped, true AS attislocal, 0 AS attinhcount, "
@@ -1182,7 +1270,9 @@ static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
                  "regexp_replace(regexp_replace(data_type, '\\[\\d*\\]$', ''), '\\(.*$', '') "
                  "AS cx_base FROM duckdb_columns()) a LEFT JOIN (VALUES ");
     ubuf_puts(b, cx_duck_types);
-    ubuf_puts(b, ") m(cx_name, cx_oid, cx_arr) ON m.cx_name = a.cx_base");
+    ubuf_puts(b, ") m(cx_name, cx_oid, cx_arr) ON m.cx_name = a.cx_base) SELECT * FROM cx_ta "
+                 "UNION ALL BY NAME ");
+    compat__catalog_index_attributes(b, "cx_ta");
 }
 
 /* pg_namespace: DuckDB's schemas of the current database, plus pg_catalog (OID 11, which
@@ -1231,6 +1321,26 @@ static void cx_ov_pg_user(ubuf_t *b, const cx_ctx_t *c)
                  "NULL::VARCHAR[] AS useconfig");
 }
 
+/* pg_class, pg_constraint, pg_index: with the primary keys, unique constraints, foreign
+ * keys, CHECK constraints and indexes of DuckDB's tables (compat_catalog.c). */
+static void cx_ov_pg_class(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    compat__catalog_pg_class(b);
+}
+
+static void cx_ov_pg_constraint(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    compat__catalog_pg_constraint(b);
+}
+
+static void cx_ov_pg_index(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    compat__catalog_pg_index(b);
+}
+
 typedef struct cx_overlay {
     const char *name;
     const char *sql; /* a fixed definition, or NULL to call build */
@@ -1241,52 +1351,29 @@ typedef struct cx_overlay {
  * join against for features DuckDB does not have (inheritance, ranges, triggers, ...). */
 static const cx_overlay_t cx_overlays[] = {
     {"pg_type", NULL, cx_ov_pg_type},
-    {"pg_class",
-     "SELECT * REPLACE (10::UINTEGER AS relowner, 'd' AS relreplident, "
-     "NULL::VARCHAR[] AS reloptions, NULL::VARCHAR[] AS relacl), "
-     "false AS relforcerowsecurity FROM pg_catalog.pg_class",
-     NULL},
+    {"pg_class", NULL, cx_ov_pg_class},
     {"pg_attribute", NULL, cx_ov_pg_attribute},
     {"pg_namespace", NULL, cx_ov_pg_namespace},
     {"pg_database", NULL, cx_ov_pg_database},
     {"pg_roles", NULL, cx_ov_pg_roles},
     {"pg_authid", NULL, cx_ov_pg_roles},
     {"pg_user", NULL, cx_ov_pg_user},
+    {"pg_am",
+     "SELECT * FROM (VALUES (2::UINTEGER, 'heap', 'heap_tableam_handler', 't'), "
+     "(" COMPAT_ART_OID "::UINTEGER, 'art', '-', 'i')) v(oid, amname, amhandler, amtype)",
+     NULL},
+    {"pg_sequence",
+     "SELECT * REPLACE (20::UINTEGER AS seqtypid, 1::BIGINT AS seqcache) "
+     "FROM pg_catalog.pg_sequence",
+     NULL},
     {"pg_range",
      "SELECT NULL::UINTEGER AS rngtypid, NULL::UINTEGER AS rngsubtype, "
      "NULL::UINTEGER AS rngmultitypid, NULL::UINTEGER AS rngcollation, "
      "NULL::UINTEGER AS rngsubopc, NULL::VARCHAR AS rngcanonical, "
      "NULL::VARCHAR AS rngsubdiff WHERE false",
      NULL},
-    {"pg_constraint",
-     "SELECT table_oid * 1000000 + constraint_index AS oid, constraint_name AS conname, "
-     "schema_oid AS connamespace, CASE constraint_type WHEN 'CHECK' THEN 'c' "
-     "WHEN 'UNIQUE' THEN 'u' WHEN 'PRIMARY KEY' THEN 'p' ELSE 'f' END AS contype, "
-     "false AS condeferrable, false AS condeferred, true AS convalidated, "
-     "table_oid AS conrelid, 0::UINTEGER AS contypid, CASE WHEN constraint_type IN "
-     "('PRIMARY KEY', 'UNIQUE') THEN table_oid * 1000000 + constraint_index ELSE 0 END "
-     "AS conindid, 0::UINTEGER AS conparentid, COALESCE((SELECT t.table_oid FROM "
-     "duckdb_tables() t WHERE t.table_name = referenced_table AND "
-     "t.database_name = database_name LIMIT 1), 0) AS confrelid, 'a' AS confupdtype, "
-     "'a' AS confdeltype, 's' AS confmatchtype, true AS conislocal, 0 AS coninhcount, "
-     "false AS connoinherit, list_transform(constraint_column_indexes, "
-     "x -> (x + 1)::SMALLINT) AS conkey, NULL::SMALLINT[] AS confkey, "
-     "NULL::UINTEGER[] AS conpfeqop, NULL::UINTEGER[] AS conppeqop, "
-     "NULL::UINTEGER[] AS conffeqop, NULL::UINTEGER[] AS conexclop, expression AS conbin "
-     "FROM duckdb_constraints() WHERE constraint_type IN ('CHECK', 'UNIQUE', "
-     "'PRIMARY KEY', 'FOREIGN KEY')",
-     NULL},
-    {"pg_index",
-     "SELECT indexrelid, indrelid, indnatts, indnkeyatts, indisunique, indisprimary, "
-     "indisexclusion, indimmediate, indisclustered, indisvalid, indcheckxmin, indisready, "
-     "indislive, indisreplident, indkey::SMALLINT[] AS indkey, indcollation, indclass, "
-     "indoption, indexprs, indpred FROM pg_catalog.pg_index UNION ALL "
-     "SELECT table_oid * 1000000 + constraint_index, table_oid, "
-     "len(constraint_column_indexes), len(constraint_column_indexes), true, "
-     "constraint_type = 'PRIMARY KEY', false, true, false, true, false, true, true, false, "
-     "list_transform(constraint_column_indexes, x -> (x + 1)::SMALLINT), NULL, NULL, NULL, "
-     "NULL, NULL FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
-     NULL},
+    {"pg_constraint", NULL, cx_ov_pg_constraint},
+    {"pg_index", NULL, cx_ov_pg_index},
     {"pg_policy",
      "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid, "
      "NULL::VARCHAR AS polcmd, NULL::BOOLEAN AS polpermissive, NULL::UINTEGER[] AS polroles, "

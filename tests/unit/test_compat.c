@@ -298,7 +298,15 @@ static void test_rewrite_regclass(void **state)
     static const char *const lookup[] = {"(SELECT cx_c.oid FROM (SELECT",
                                          "cx_c.relname = trim(regexp_extract(('t')::VARCHAR", NULL};
     static const char *const no_reg[] = {"regclass", NULL};
-    expect_rw_has("select 't'::regclass", lookup, no_reg);
+    expect_rw_has("select 1 where x = 't'::regclass", lookup, no_reg);
+    /* a regclass that a select list returns prints as its name, as in PostgreSQL */
+    static const char *const item[] = {"(SELECT cx_c.relname FROM", NULL};
+    expect_rw_has("select 't'::regclass", item, no_reg);
+    static const char *const item_named[] = {"cx_c.relname", "LIMIT 1) AS conrelid, conname", NULL};
+    expect_rw_has("select conrelid::pg_catalog.regclass, conname from pg_constraint", item_named,
+                  no_reg);
+    static const char *const in_list[] = {"(SELECT cx_c.oid FROM", NULL};
+    expect_rw_has("select 1 from t where a in (select b::regclass from u)", in_list, no_reg);
     static const char *const name[] = {"(SELECT cx_c.relname FROM", "(c.oid)::VARCHAR", NULL};
     static const char *const no_text[] = {"regclass", "::pg_catalog.text", NULL};
     expect_rw_has("select c.oid::pg_catalog.regclass::pg_catalog.text from pg_class c", name,
@@ -324,7 +332,8 @@ static void test_rewrite_functions(void **state)
     expect_rw("select pg_catalog.array_to_string(d.datacl, E'\\n')",
               "select array_to_string(d.datacl, E'\\n')");
     expect_rw("select pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)",
-              "select pg_get_expr(d.adbin, d.adrelid)");
+              "select regexp_replace(CAST(d.adbin AS VARCHAR), 'nextval[(]''([^'']*)''[)]', "
+              "'nextval(''\\1''::regclass)', 'g')");
     expect_rw("select json_build_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)",
               "select json_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)");
     expect_rw("select array_upper(x, 1)", "select (CASE WHEN (1) = 1 THEN nullif(len(x), 0) END)");

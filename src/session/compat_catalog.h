@@ -1,0 +1,34 @@
+/* compat_catalog: SQL text that describes DuckDB's constraints and indexes the way
+ * PostgreSQL's catalogs do (pg_constraint, pg_index, the index rows of pg_class) and the
+ * definitions pg_get_constraintdef() / pg_get_indexdef() print. Internal to the dialect layer
+ * (compat_rewrite.c); every function appends SQL to a caller-owned buffer. */
+#ifndef DUCKD_SESSION_COMPAT_CATALOG_H
+#define DUCKD_SESSION_COMPAT_CATALOG_H
+
+#include "util/buf.h"
+
+/* The OID of the pg_am row of DuckDB's index method (ART); tables use heap (2). */
+#define COMPAT_ART_OID "9000"
+
+/* A query with one row per PRIMARY KEY, UNIQUE, FOREIGN KEY and CHECK constraint: DuckDB's
+ * columns plus cc_name (PostgreSQL's naming), cc_oid (a synthetic OID; the constraint's
+ * index is cc_oid + 1), cc_contype, cc_keys (attnums), cc_refkeys, cc_reftable, cc_def. */
+void compat__catalog_constraints(ubuf_t *b);
+/* A query with one row per index: those behind primary keys and unique constraints, and
+ * DuckDB's CREATE INDEX ones: cc_oid, cc_name, table/schema names and OIDs, cc_unique,
+ * cc_primary, cc_keys (attnums, 0 for an expression), cc_defs (each column's text), cc_exprs
+ * (NULL unless an expression is indexed). */
+void compat__catalog_indexes(ubuf_t *b);
+/* Bodies of the pg_constraint, pg_index and pg_class relations (without parentheses). */
+void compat__catalog_pg_constraint(ubuf_t *b);
+void compat__catalog_pg_index(ubuf_t *b);
+void compat__catalog_pg_class(ubuf_t *b);
+/* pg_attribute rows of the indexes' columns; `table_attributes` (borrowed) names a relation
+ * in scope with the tables' pg_attribute rows (attrelid, attnum, attname, atttypid, ...). */
+void compat__catalog_index_attributes(ubuf_t *b, const char *table_attributes);
+/* pg_get_constraintdef(oid) and pg_get_indexdef(oid, column): scalar subqueries; `oid` and
+ * `column` are SQL expressions (borrowed) evaluated twice at most. */
+void compat__catalog_constraintdef(ubuf_t *b, const char *oid);
+void compat__catalog_indexdef(ubuf_t *b, const char *oid, const char *column);
+
+#endif
