@@ -158,13 +158,13 @@ void compat__catalog_pg_class(ubuf_t *b)
 {
     ubuf_puts(b, "SELECT * REPLACE (10::UINTEGER AS relowner, 'd' AS relreplident, "
                  "NULL::VARCHAR[] AS reloptions, NULL::VARCHAR[] AS relacl, "
-                 "CASE relkind WHEN 'r' THEN 2 WHEN 'i' THEN " COMPAT_ART_OID " ELSE 0 END "
+                 "CASE relkind WHEN 'r' THEN 2 WHEN 'i' THEN " COMPAT_INDEX_AM_OID " ELSE 0 END "
                  "AS relam, oid IN (SELECT unnest([table_oid, cc_reftable]) FROM (");
     compat__catalog_constraints(b);
     ubuf_puts(b, ") cc_f WHERE cc_contype = 'f') AS relhastriggers), "
                  "false AS relforcerowsecurity FROM pg_catalog.pg_class UNION ALL BY NAME "
                  "SELECT cc_oid + 1 AS oid, cc_name AS relname, schema_oid AS relnamespace, "
-                 "0 AS reltype, 0 AS reloftype, 10::UINTEGER AS relowner, " COMPAT_ART_OID
+                 "0 AS reltype, 0 AS reloftype, 10::UINTEGER AS relowner, " COMPAT_INDEX_AM_OID
                  " AS relam, "
                  "0 AS relfilenode, 0 AS reltablespace, 0 AS relpages, 0::FLOAT AS reltuples, "
                  "0 AS relallvisible, 0 AS reltoastrelid, 0 AS reltoastidxid, "
@@ -191,7 +191,7 @@ void compat__catalog_indexdef(ubuf_t *b, const char *oid, const char *column)
     ubuf_printf(b,
                 "(SELECT CASE WHEN COALESCE((%s), 0) = 0 THEN 'CREATE ' || CASE WHEN cc_unique "
                 "THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || cc_name || ' ON ' || schema_name || "
-                "'.' || table_name || ' USING art (' || array_to_string(cc_defs, ', ') || ')' "
+                "'.' || table_name || ' USING btree (' || array_to_string(cc_defs, ', ') || ')' "
                 "ELSE cc_defs[(%s)] END FROM (",
                 column, column);
     compat__catalog_indexes(b);
@@ -215,4 +215,24 @@ void compat__catalog_index_attributes(ubuf_t *b, const char *table_attributes)
                 ") cc_i) x LEFT JOIN %s ta ON ta.attrelid = x.table_oid AND "
                 "ta.attnum = x.cc_key",
                 table_attributes);
+}
+
+/* pg_attrdef: one row per column default. DuckDB numbers its rows per table; PostgreSQL
+ * gives each default its own OID, which pg_depend rows point to. */
+#define CC_ATTRDEF                                                                                 \
+    "SELECT table_oid * 100000 + column_index AS oid, table_oid AS adrelid, "                      \
+    "column_index::SMALLINT AS adnum, column_default AS adbin FROM duckdb_columns() "              \
+    "WHERE column_default IS NOT NULL"
+
+void compat__catalog_pg_attrdef(ubuf_t *b) { ubuf_puts(b, CC_ATTRDEF); }
+
+void compat__catalog_pg_depend(ubuf_t *b)
+{
+    ubuf_puts(b, "SELECT * FROM pg_catalog.pg_depend UNION ALL BY NAME "
+                 "SELECT (SELECT min(oid) FROM pg_catalog.pg_class WHERE relname = 'pg_attrdef') "
+                 "AS classid, ad.oid AS objid, 0 AS objsubid, "
+                 "(SELECT min(oid) FROM pg_catalog.pg_class WHERE relname = 'pg_class') "
+                 "AS refclassid, s.sequence_oid AS refobjid, 0 AS refobjsubid, 'n' AS deptype "
+                 "FROM (" CC_ATTRDEF ") ad JOIN duckdb_sequences() s ON s.sequence_name = "
+                 "regexp_extract(ad.adbin, 'nextval[(]''(?:[^''.]*[.])?([^''.]*)''', 1)");
 }

@@ -7,8 +7,10 @@
 
 #include "util/buf.h"
 
-/* The OID of the pg_am row of DuckDB's index method (ART); tables use heap (2). */
-#define COMPAT_ART_OID "9000"
+/* The pg_am row of DuckDB's ART indexes: btree (403), the method PostgreSQL clients take
+ * for the default (Django and SQLAlchemy treat any other name as a special index type, and
+ * DuckDB refuses CREATE INDEX ... USING btree, which compat drops). Tables use heap (2). */
+#define COMPAT_INDEX_AM_OID "403"
 
 /* A query with one row per PRIMARY KEY, UNIQUE, FOREIGN KEY and CHECK constraint: DuckDB's
  * columns plus cc_name (PostgreSQL's naming), cc_oid (a synthetic OID; the constraint's
@@ -23,6 +25,10 @@ void compat__catalog_indexes(ubuf_t *b);
 void compat__catalog_pg_constraint(ubuf_t *b);
 void compat__catalog_pg_index(ubuf_t *b);
 void compat__catalog_pg_class(ubuf_t *b);
+/* pg_attrdef with an OID per default, and pg_depend with the dependency of each default on
+ * the sequence its nextval() reads (Django's get_sequences follows it). */
+void compat__catalog_pg_attrdef(ubuf_t *b);
+void compat__catalog_pg_depend(ubuf_t *b);
 /* pg_attribute rows of the indexes' columns; `table_attributes` (borrowed) names a relation
  * in scope with the tables' pg_attribute rows (attrelid, attnum, attname, atttypid, ...). */
 void compat__catalog_index_attributes(ubuf_t *b, const char *table_attributes);

@@ -620,9 +620,10 @@ static size_t cx_regcast_colon(const cx_toks_t *k, size_t i, const cx_ctx_t *c, 
     ubuf_t b = UBUF_INIT;
     cx_reg_lookup(&b, kind, x, as_name, c);
     free(x);
-    if (item && cx_name(k, i - 1) && !cx_word(k, last + 1, "AS") && !cx_name(k, last + 1)) {
+    if (item && !cx_word(k, last + 1, "AS") && !cx_name(k, last + 1)) {
         ubuf_puts(&b, " AS ");
-        cx_put_range(&b, k, i - 1, i - 1);
+        cx_put_range(&b, k, cx_name(k, i - 1) ? i - 1 : name_tok,
+                     cx_name(k, i - 1) ? i - 1 : name_tok);
     }
     cx_edit_buf(ed, cx_start(k, first), cx_end(k, last), &b);
     return last;
@@ -803,6 +804,26 @@ static size_t cx_cast_type(const cx_toks_t *k, size_t i, cx_edits_t *ed)
     return end - 1;
 }
 
+/* x.indkey::varchar with the `::` at token i: PostgreSQL's int2vector / oidvector columns
+ * (indkey, indoption, indclass, indcollation) print as space-separated numbers, which
+ * SQLAlchemy splits; the emulated columns are lists. Returns the last token used. */
+static size_t cx_cast_vector(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    static const char *const cols[] = {"indkey", "indoption", "indclass", "indcollation"};
+    size_t first = cx_operand_start(k, i - 1), end = cx_type_end(k, i + 1);
+    bool vector = false;
+    for (size_t w = 0; w < sizeof cols / sizeof cols[0]; w++)
+        vector = vector || cx_word(k, i - 1, cols[w]);
+    if (!vector || first == CX_NONE || end == CX_NONE || !cx_is_text_type(k, i + 1))
+        return i;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, "array_to_string(");
+    cx_put_range(&b, k, first, i - 1);
+    ubuf_puts(&b, ", ' ')");
+    cx_edit_buf(ed, cx_start(k, first), cx_end(k, end - 1), &b);
+    return end - 1;
+}
+
 static void cx_pass_casts(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
 {
     size_t pending[16], np = 0; /* AS tokens of the CAST( ... AS type) being scanned */
@@ -814,6 +835,8 @@ static void cx_pass_casts(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
             if (cx_op(k, i - 2, "(") && cx_word(k, i - 3, "CAST"))
                 cx_cast_literal(k, i - 1, end, ed);
             i = cx_cast_type(k, i + 1, ed);
+        } else if (cx_op(k, i, "::") && cx_cast_vector(k, i, ed) != i) {
+            i = cx_type_end(k, i + 1) - 1;
         } else if (cx_op(k, i, "::")) {
             cx_cast_literal(k, i - 1, cx_type_end(k, i + 1), ed);
             i = cx_cast_type(k, i + 1, ed);
@@ -1197,6 +1220,36 @@ static bool cx_defines_name(const cx_toks_t *k, size_t i)
     return cx_word(k, i, "EXISTS") && cx_word(k, i - 1, "NOT") && cx_word(k, i - 2, "IF");
 }
 
+/* FROM ..., unnest(a, b) [WITH ORDINALITY] alias(x, y [, n]) (Django's index reflection):
+ * DuckDB's unnest takes one list. Becomes a lateral subquery that unnests each list side by
+ * side, plus the ordinal. Returns the last token consumed, or call->name if not this shape. */
+static size_t cx_unnest_multi(const cx_call_t *call, cx_edits_t *ed)
+{
+    const cx_toks_t *k = call->k;
+    size_t before = call->first - 1, last = call->close;
+    bool ordinality = cx_word(k, last + 1, "WITH") && cx_word(k, last + 2, "ORDINALITY");
+    if (!cx_word(k, call->name, "unnest") || call->nargs < 2 || call->nargs > CX_MAX_ARGS ||
+        !(cx_word(k, before, "FROM") || cx_word(k, before, "JOIN") ||
+          (cx_op(k, before, ",") && cx_in_from_list(k, before))))
+        return call->name;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, "LATERAL (SELECT ");
+    for (size_t a = 0; a < call->nargs; a++) {
+        ubuf_puts(&b, a ? ", unnest(" : "unnest(");
+        cx_put_range(&b, k, call->arg_first[a], call->arg_last[a]);
+        ubuf_putc(&b, ')');
+    }
+    if (ordinality) {
+        ubuf_puts(&b, ", unnest(generate_series(1, len(");
+        cx_put_range(&b, k, call->arg_first[0], call->arg_last[0]);
+        ubuf_puts(&b, ")))");
+        last += 2;
+    }
+    ubuf_putc(&b, ')');
+    cx_edit_buf(ed, cx_start(k, call->first), cx_end(k, last), &b);
+    return last;
+}
+
 /* A call name ( ... ) with the name at token i. Returns the last token handled. */
 static size_t cx_call_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
 {
@@ -1209,7 +1262,11 @@ static size_t cx_call_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edi
         call.first = i - 2;
     if (cx_defines_name(k, call.first - 1))
         return i; /* CREATE TABLE version (...), INSERT INTO t (...) */
-    const cx_func_t *f = cx_split_args(&call) ? cx_func_find(k, i, call.nargs) : NULL;
+    bool split = cx_split_args(&call);
+    size_t multi = split ? cx_unnest_multi(&call, ed) : i;
+    if (multi != i)
+        return multi;
+    const cx_func_t *f = split ? cx_func_find(k, i, call.nargs) : NULL;
     ubuf_t b = UBUF_INIT;
     if (f && (f->fn ? f->fn(&b, &call, c) : (cx_expand(&b, f->tmpl, &call, c), true))) {
         cx_edit_buf(ed, cx_start(k, call.first), cx_end(k, call.close), &b);
@@ -1341,6 +1398,18 @@ static void cx_ov_pg_index(ubuf_t *b, const cx_ctx_t *c)
     compat__catalog_pg_index(b);
 }
 
+static void cx_ov_pg_attrdef(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    compat__catalog_pg_attrdef(b);
+}
+
+static void cx_ov_pg_depend(ubuf_t *b, const cx_ctx_t *c)
+{
+    (void)c;
+    compat__catalog_pg_depend(b);
+}
+
 typedef struct cx_overlay {
     const char *name;
     const char *sql; /* a fixed definition, or NULL to call build */
@@ -1360,7 +1429,8 @@ static const cx_overlay_t cx_overlays[] = {
     {"pg_user", NULL, cx_ov_pg_user},
     {"pg_am",
      "SELECT * FROM (VALUES (2::UINTEGER, 'heap', 'heap_tableam_handler', 't'), "
-     "(" COMPAT_ART_OID "::UINTEGER, 'art', '-', 'i')) v(oid, amname, amhandler, amtype)",
+     "(" COMPAT_INDEX_AM_OID
+     "::UINTEGER, 'btree', 'bthandler', 'i')) v(oid, amname, amhandler, amtype)",
      NULL},
     {"pg_sequence",
      "SELECT * REPLACE (20::UINTEGER AS seqtypid, 1::BIGINT AS seqcache) "
@@ -1374,6 +1444,8 @@ static const cx_overlay_t cx_overlays[] = {
      NULL},
     {"pg_constraint", NULL, cx_ov_pg_constraint},
     {"pg_index", NULL, cx_ov_pg_index},
+    {"pg_attrdef", NULL, cx_ov_pg_attrdef},
+    {"pg_depend", NULL, cx_ov_pg_depend},
     {"pg_policy",
      "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid, "
      "NULL::VARCHAR AS polcmd, NULL::BOOLEAN AS polpermissive, NULL::UINTEGER[] AS polroles, "
@@ -1570,6 +1642,24 @@ static void cx_pass_guard(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
     }
 }
 
+/* CREATE [UNIQUE] INDEX ... USING btree (...): btree is what duckd reports for DuckDB's ART
+ * indexes (pg_am), and tools replay it; DuckDB knows only USING art, its default. */
+static void cx_pass_ddl(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    (void)c;
+    if (!cx_word(k, 0, "CREATE") ||
+        !(cx_word(k, 1, "INDEX") || (cx_word(k, 1, "UNIQUE") && cx_word(k, 2, "INDEX"))))
+        return;
+    for (size_t i = 2; i + 1 < k->nt; i++) {
+        if (cx_op(k, i, "("))
+            return; /* the column list: USING is before it */
+        if (cx_word(k, i, "USING") && cx_word(k, i + 1, "btree")) {
+            cx_edit_str(ed, cx_start(k, i), cx_end(k, i + 1), "");
+            return;
+        }
+    }
+}
+
 /* Runs one pass up to `times` times over *cur (the statement so far, NULL = original). */
 static void cx_run(cx_pass_fn pass, int times, const char *stmt, size_t len, char **cur,
                    const cx_ctx_t *c)
@@ -1602,7 +1692,10 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
     int guarded = 0;
     for (size_t i = 0; i + 1 < k.nt; i++)
         guarded += cx_json_recursive_call(&k, i);
+    bool ddl = k.nt > 2 && cx_word(&k, 0, "CREATE");
     cx_toks_free(&k);
+    if (ddl)
+        cx_run(cx_pass_ddl, 1, stmt, len, &cur, &c);
     if (guarded)
         cx_run(cx_pass_guard, guarded, stmt, len, &cur, &c);
     if (need & CX_NEED_OPS)
