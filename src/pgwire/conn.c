@@ -952,6 +952,7 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
             ulog(ULOG_DEBUG, "ignoring startup parameter %s", k);
     }
     sreg_attach(&c->reg, c->sess);
+    sess_set_backend_pid(c->sess, c->reg.pid);
     sess_initial_parameters(c->sess, conn_params_cb, c);
     pgw_put_backend_key(&c->out, c->reg.pid, c->reg.key);
     c->state = CONN_READY;

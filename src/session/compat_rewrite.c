@@ -582,19 +582,34 @@ static bool cx_select_item(const cx_toks_t *k, size_t first, size_t last)
         ends = cx_word(k, n, after[w]);
     if (!ends)
         return false;
+    static const char *const clauses[] = {"FROM", "WHERE",  "ON",        "JOIN",   "SET",
+                                          "INTO", "VALUES", "RETURNING", "USING",  "GROUP",
+                                          "BY",   "HAVING", "LIMIT",     "OFFSET", "WINDOW"};
+    if (!(cx_op(k, first - 1, ",") || cx_word(k, first - 1, "SELECT") ||
+          cx_word(k, first - 1, "DISTINCT")))
+        return false;
     for (size_t j = first; j-- > 0 && sel == CX_NONE;) {
         if ((cx_op(k, j, ")") || cx_op(k, j, "]")) && k->match[j] != CX_NONE)
             j = k->match[j];
         else if (cx_word(k, j, "SELECT"))
             sel = j;
-        else if (j + 1 == first ? !(cx_op(k, j, ",") || cx_word(k, j, "DISTINCT"))
-                                : (cx_kind(k, j, SQLT_OP) && !cx_op(k, j, ",")) || cx_keyword(k, j))
+        else if (cx_op(k, j, "(") || cx_op(k, j, "["))
             return false;
+        for (size_t w = 0; sel == CX_NONE && w < sizeof clauses / sizeof clauses[0]; w++)
+            if (cx_word(k, j, clauses[w]))
+                return false;
     }
     if (sel == CX_NONE)
         return false;
     return !(cx_op(k, sel - 1, "(") && (cx_word(k, sel - 2, "IN") || cx_word(k, sel - 2, "ANY") ||
                                         cx_word(k, sel - 2, "SOME") || cx_op(k, sel - 2, "=")));
+}
+
+/* True when token i starts an alias (AS x, or a name that is not a keyword). */
+static bool cx_has_alias(const cx_toks_t *k, size_t i)
+{
+    return cx_word(k, i, "AS") || cx_kind(k, i, SQLT_QIDENT) ||
+           (cx_kind(k, i, SQLT_WORD) && !cx_keyword(k, i));
 }
 
 /* `operand :: regtype [:: text]` with the `::` at token i. Returns the last token used. A
@@ -620,7 +635,7 @@ static size_t cx_regcast_colon(const cx_toks_t *k, size_t i, const cx_ctx_t *c, 
     ubuf_t b = UBUF_INIT;
     cx_reg_lookup(&b, kind, x, as_name, c);
     free(x);
-    if (item && !cx_word(k, last + 1, "AS") && !cx_name(k, last + 1)) {
+    if (item && !cx_has_alias(k, last + 1)) {
         ubuf_puts(&b, " AS ");
         cx_put_range(&b, k, cx_name(k, i - 1) ? i - 1 : name_tok,
                      cx_name(k, i - 1) ? i - 1 : name_tok);
@@ -1052,6 +1067,14 @@ static bool cx_fn_version(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
     return true;
 }
 
+/* pg_backend_pid(): the process id the client got in BackendKeyData. */
+static bool cx_fn_backend_pid(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    (void)call;
+    ubuf_printf(b, "%d", atoi(c->get(c->ctx, "backend_pid")));
+    return true;
+}
+
 /* current_setting('name' [, missing_ok]) of an emulated parameter: its value. */
 static bool cx_fn_current_setting(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
 {
@@ -1127,6 +1150,7 @@ typedef struct cx_func {
 
 static const cx_func_t cx_funcs[] = {
     {"version", 0, NULL, cx_fn_version},
+    {"pg_backend_pid", 0, NULL, cx_fn_backend_pid},
     {"current_setting", -1, NULL, cx_fn_current_setting},
     {"format_type", 2, NULL, cx_fn_format_type},
     {"pg_get_userbyid", 1, "%u", NULL},
@@ -1220,6 +1244,37 @@ static bool cx_defines_name(const cx_toks_t *k, size_t i)
     return cx_word(k, i, "EXISTS") && cx_word(k, i - 1, "NOT") && cx_word(k, i - 2, "IF");
 }
 
+/* Functions whose select-list column PostgreSQL names after the function (version) where
+ * DuckDB would use the expression's text or the rewritten literal. */
+static bool cx_named_call(const cx_toks_t *k, size_t name)
+{
+    static const char *const names[] = {"version",
+                                        "current_database",
+                                        "current_schema",
+                                        "pg_backend_pid",
+                                        "current_setting",
+                                        "current_schemas",
+                                        "pg_get_userbyid",
+                                        "format_type",
+                                        "pg_get_expr",
+                                        "pg_get_indexdef",
+                                        "pg_get_constraintdef",
+                                        "pg_get_viewdef",
+                                        "pg_table_is_visible"};
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+        if (cx_word(k, name, names[n]))
+            return true;
+    return false;
+}
+
+/* Appends " AS name" with the (lower-case) name of token i. */
+static void cx_put_alias(ubuf_t *b, const cx_toks_t *k, size_t i)
+{
+    char name[64];
+    cx_ident(k, i, name, sizeof name);
+    ubuf_printf(b, " AS %s", name);
+}
+
 /* FROM ..., unnest(a, b) [WITH ORDINALITY] alias(x, y [, n]) (Django's index reflection):
  * DuckDB's unnest takes one list. Becomes a lateral subquery that unnests each list side by
  * side, plus the ordinal. Returns the last token consumed, or call->name if not this shape. */
@@ -1267,16 +1322,40 @@ static size_t cx_call_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edi
     if (multi != i)
         return multi;
     const cx_func_t *f = split ? cx_func_find(k, i, call.nargs) : NULL;
+    bool named = cx_named_call(k, i) && cx_select_item(k, call.first, call.close) &&
+                 !cx_has_alias(k, call.close + 1);
     ubuf_t b = UBUF_INIT;
     if (f && (f->fn ? f->fn(&b, &call, c) : (cx_expand(&b, f->tmpl, &call, c), true))) {
+        if (named)
+            cx_put_alias(&b, k, i);
         cx_edit_buf(ed, cx_start(k, call.first), cx_end(k, call.close), &b);
         return call.close;
     }
-    ubuf_free(&b);
     if (qualified) /* DuckDB resolves pg_catalog.f only for its own pg_catalog macros */
         cx_edit_str(ed, cx_start(k, i - 2), cx_start(k, i), "");
+    if (named) {
+        cx_put_alias(&b, k, i);
+        cx_edit_buf(ed, cx_end(k, call.close), cx_end(k, call.close), &b);
+    }
+    ubuf_free(&b);
     cx_function_alias(k, i, call.close, ed);
     return i;
+}
+
+/* current_user, session_user, current_role (SQL's parameterless functions) at token i: the
+ * session's user (DuckDB would say "duckdb"), named as PostgreSQL names the column. */
+static void cx_user_word(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    if (!(cx_word(k, i, "current_user") || cx_word(k, i, "session_user") ||
+          cx_word(k, i, "current_role")) ||
+        cx_op(k, i - 1, ".") || cx_op(k, i + 1, ".") || cx_op(k, i + 1, "(") ||
+        cx_word(k, i - 1, "AS") || cx_defines_name(k, i - 1))
+        return;
+    ubuf_t b = UBUF_INIT;
+    cx_put_literal(&b, c->get(c->ctx, "session_authorization"));
+    if (cx_select_item(k, i, i) && !cx_has_alias(k, i + 1))
+        cx_put_alias(&b, k, i);
+    cx_edit_buf(ed, cx_start(k, i), cx_end(k, i), &b);
 }
 
 static void cx_pass_calls(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
@@ -1284,6 +1363,8 @@ static void cx_pass_calls(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
     for (size_t i = 0; i < k->nt; i++)
         if (cx_kind(k, i, SQLT_WORD) && cx_op(k, i + 1, "("))
             i = cx_call_at(k, i, c, ed);
+        else if (cx_kind(k, i, SQLT_WORD))
+            cx_user_word(k, i, c, ed);
 }
 
 /* ---- pass: pg_catalog tables ---- */
@@ -1594,6 +1675,9 @@ static unsigned cx_needs(const cx_toks_t *k)
         else if (cx_op(k, i, "::") || cx_word(k, i, "CAST"))
             need |= CX_NEED_REG | CX_NEED_CASTS;
         else if (t->kind == SQLT_WORD && cx_op(k, i + 1, "("))
+            need |= CX_NEED_CALLS;
+        else if (cx_word(k, i, "current_user") || cx_word(k, i, "session_user") ||
+                 cx_word(k, i, "current_role"))
             need |= CX_NEED_CALLS;
         if (t->kind == SQLT_WORD && t->len > 3 && strncasecmp(p, "pg_", 3) == 0)
             need |= CX_NEED_CATALOG;

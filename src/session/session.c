@@ -68,6 +68,8 @@ static const char *sess_param_value(void *ctx, const char *name)
         return s->env->server_version;
     if (strcasecmp(name, "session_authorization") == 0 && s->user)
         return s->user;
+    if (strcasecmp(name, "backend_pid") == 0)
+        return s->backend_pid[0] ? s->backend_pid : "0";
     const compat_param_t *d = compat_param_find(name);
     return d ? sess_param_default(s, d) : "";
 }
@@ -155,6 +157,11 @@ void sess_initial_parameters(const sess_t *s,
     for (size_t i = 0; i < n; i++)
         if (t[i].report)
             fn(ctx, t[i].name, sess_param_value((void *)s, t[i].name));
+}
+
+void sess_set_backend_pid(sess_t *s, int32_t pid)
+{
+    snprintf(s->backend_pid, sizeof s->backend_pid, "%d", (int)pid);
 }
 
 /* ---- lifecycle ---- */

@@ -92,6 +92,9 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
  * extra_float_digits, ...). Returns true if it is a parameter duckd emulates; others are
  * ignored by the caller. */
 bool sess_set_startup_option(sess_t *s, const char *name, const char *value);
+/* Records the process id the client was given in BackendKeyData, which pg_backend_pid()
+ * returns. */
+void sess_set_backend_pid(sess_t *s, int32_t pid);
 /* Sets the session's role (default read_write); the front-end calls it after authentication.
  * `trusted` sessions (the operator's --init script) skip the guard altogether. */
 void sess_set_role(sess_t *s, guard_role_t role, bool trusted);

@@ -80,6 +80,7 @@ struct sess {
     sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
     sess_param_t *params;
     char *user;
+    char backend_pid[16]; /* BackendKeyData's pid as text, for pg_backend_pid(); "0" unset */
     guard_role_t role;
     bool trusted; /* the operator's own statements (--init): no guard */
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol

@@ -213,7 +213,8 @@ static void test_classify_rewrites_passed_statements(void **state)
     classify("select pg_catalog.version()", &c);
     assert_int_equal(c.action, COMPAT_PASS);
     assert_string_equal(c.sql,
-                        "select 'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by duckd'");
+                        "select 'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by duckd' AS "
+                        "version");
     compat_free(&c);
     classify("select 1", &c);
     assert_string_equal(c.sql, "select 1");
@@ -240,10 +241,19 @@ static void test_rewrite_none(void **state)
 static void test_rewrite_settings(void **state)
 {
     (void)state;
-    expect_rw("select current_setting('server_version_num')", "select '150000'");
-    expect_rw("select pg_catalog.current_setting('standard_conforming_strings', true)",
-              "select 'on'");
-    expect_rw("select current_setting('threads')", NULL); /* DuckDB's own setting */
+    /* select-list columns are named after the function, as in PostgreSQL */
+    expect_rw("select current_setting('server_version_num')", "select '150000' AS current_setting");
+    expect_rw("select pg_catalog.current_setting('standard_conforming_strings', true) x",
+              "select 'on' x");
+    expect_rw("select current_setting('threads') = '2'", NULL); /* DuckDB's own setting */
+    expect_rw("select current_setting('threads')",
+              "select current_setting('threads') AS current_setting");
+    expect_rw("select current_database(), pg_backend_pid() as p, current_user, session_user s",
+              "select current_database() AS current_database, 0 as p, 'alice' AS current_user, "
+              "'alice' s");
+    expect_rw("select 1 from t where owner = current_user",
+              "select 1 from t where owner = 'alice'");
+    expect_rw("select t.current_user from t", NULL);
     expect_rw("SELECT version() AS v",
               "SELECT 'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by duckd' AS v");
 }
@@ -336,7 +346,7 @@ static void test_rewrite_functions(void **state)
               "select array_to_string(d.datacl, E'\\n')");
     expect_rw("select pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)",
               "select regexp_replace(CAST(d.adbin AS VARCHAR), 'nextval[(]''([^'']*)''[)]', "
-              "'nextval(''\\1''::regclass)', 'g')");
+              "'nextval(''\\1''::regclass)', 'g') AS pg_get_expr");
     expect_rw("select json_build_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)",
               "select json_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)");
     expect_rw("select array_upper(x, 1)", "select (CASE WHEN (1) = 1 THEN nullif(len(x), 0) END)");
