@@ -621,6 +621,15 @@ static size_t cx_regcast_colon(const cx_toks_t *k, size_t i, const cx_ctx_t *c, 
     cx_reg_t kind = cx_reg_kind(k, i + 1, &name_tok);
     if (kind == CX_REG_NONE || first == CX_NONE)
         return i;
+    if (kind == CX_REG_CLASS && first == i - 1 && cx_kind(k, first, SQLT_STRING) &&
+        cx_op(k, first - 1, "(") && (cx_op(k, name_tok + 1, ")") || cx_op(k, name_tok + 1, ",")) &&
+        (cx_word(k, first - 2, "nextval") || cx_word(k, first - 2, "currval") ||
+         cx_word(k, first - 2, "setval"))) {
+        /* nextval('seq'::regclass), as pg_dump and reflected defaults spell it: DuckDB's
+         * nextval takes the name (and a DEFAULT cannot hold the lookup's subquery) */
+        cx_edit_str(ed, cx_start(k, i), cx_end(k, name_tok), "");
+        return name_tok;
+    }
     bool as_name = cx_op(k, name_tok + 1, "::") && cx_is_text_type(k, name_tok + 2);
     bool item = false;
     last = name_tok;

@@ -405,12 +405,36 @@ static const char *param_cast_type(uint32_t oid)
     }
 }
 
+/* The type OID of a type name a parameter is cast to ($1::integer), 0 if not a simple one. */
+static uint32_t param_named_type(const char *name, size_t len)
+{
+    static const struct {
+        const char *name;
+        uint32_t oid;
+    } names[] = {{"integer", PGT_INT4},        {"int", PGT_INT4},
+                 {"int4", PGT_INT4},           {"bigint", PGT_INT8},
+                 {"int8", PGT_INT8},           {"smallint", PGT_INT2},
+                 {"int2", PGT_INT2},           {"boolean", PGT_BOOL},
+                 {"bool", PGT_BOOL},           {"text", PGT_TEXT},
+                 {"varchar", PGT_TEXT},        {"real", PGT_FLOAT4},
+                 {"float4", PGT_FLOAT4},       {"float8", PGT_FLOAT8},
+                 {"double", PGT_FLOAT8},       {"date", PGT_DATE},
+                 {"timestamp", PGT_TIMESTAMP}, {"timestamptz", PGT_TIMESTAMPTZ},
+                 {"uuid", PGT_UUID},           {"bytea", PGT_BYTEA}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == len && strncasecmp(names[i].name, name, len) == 0)
+            return names[i].oid;
+    return 0;
+}
+
 /* When DuckDB could not infer some parameter types (SELECT $1 || 'x'), its description of
  * the statement is provisional (a placeholder column), and a client that describes before
  * binding would decode garbage. Returns the SQL with each unresolved $n cast to a definite
- * type, or NULL when every parameter is resolved. */
+ * type, or NULL when every parameter is resolved. A parameter the statement casts to a type
+ * ($1::integer) has that type, as in PostgreSQL: cast_oids[n] (n entries, zeroed by the
+ * caller) receives it. */
 static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const uint32_t *oids,
-                                  size_t noids)
+                                  size_t noids, uint32_t *cast_oids)
 {
     size_t n = eng_stmt_nparams(es), pos = 0, copied = 0, len = strlen(sql);
     bool any = false;
@@ -431,9 +455,21 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
         uint32_t oid = (size_t)idx < noids ? oids[idx] : 0;
         const pgt_info_t *info = pgt_info(oid);
         bool array = info && info->elem_oid;
+        size_t after = pos;
+        sqlt_t cast = sqlscan_next(sql, len, &after), type = sqlscan_next(sql, len, &after);
+        sqlt_t next = sqlscan_next(sql, len, &after);
         ubuf_append(&b, sql + copied, t.start - copied);
-        ubuf_printf(&b, "(%.*s::%s%s)", (int)t.len, sql + t.start,
-                    param_cast_type(array ? info->elem_oid : oid), array ? "[]" : "");
+        uint32_t to = sqlscan_is_op(sql, &cast, "::") && type.kind == SQLT_WORD
+                          ? param_named_type(sql + type.start, type.len)
+                          : 0;
+        if (oid == 0 && to != 0 && !sqlscan_is_op(sql, &next, "[") &&
+            !sqlscan_is_op(sql, &next, "(") && !sqlscan_is_op(sql, &next, ".")) {
+            /* $1::integer: PostgreSQL gives the parameter the type it is cast to */
+            cast_oids[idx] = to;
+            ubuf_printf(&b, "(%.*s::%s)", (int)t.len, sql + t.start, param_cast_type(to));
+        } else
+            ubuf_printf(&b, "(%.*s::%s%s)", (int)t.len, sql + t.start,
+                        param_cast_type(array ? info->elem_oid : oid), array ? "[]" : "");
         copied = t.start + t.len;
     }
     ubuf_append(&b, sql + copied, len - copied);
@@ -508,6 +544,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
 {
     sess_stmt_t *st = xcalloc(1, sizeof *st);
     int rc = -1, fast;
+    uint32_t *cast_oids = NULL; /* types of parameters the statement casts ($1::integer) */
+    size_t cast_n = 0;
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
@@ -532,7 +570,9 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         if (sess_yield_stream(s, NULL, err) != 0 ||
             eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
             goto out;
-        char *cast = sql_with_param_casts(st->compat.sql, st->es, oids, noids);
+        cast_n = eng_stmt_nparams(st->es);
+        cast_oids = xcalloc(cast_n + 1, sizeof *cast_oids);
+        char *cast = sql_with_param_casts(st->compat.sql, st->es, oids, noids, cast_oids);
         if (cast) {
             eng_stmt_free(st->es);
             st->es = NULL;
@@ -554,11 +594,15 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     }
     st->param_oids = xcalloc(st->nparams ? st->nparams : 1, sizeof *st->param_oids);
     for (size_t i = 0; i < st->nparams; i++)
-        st->param_oids[i] = i < noids && oids[i] ? oids[i] : eng_stmt_param_oid(st->es, i);
+        st->param_oids[i] = i < noids && oids[i] ? oids[i]
+                            : i < cast_n && eng_stmt_param_unresolved(st->es, i) && cast_oids[i]
+                                ? cast_oids[i]
+                                : eng_stmt_param_oid(st->es, i);
     *out = st;
     st = NULL;
     rc = 0;
 out:
+    free(cast_oids);
     if (st) {
         st->refs = 1;
         sess__stmt_unref(st);
