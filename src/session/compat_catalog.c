@@ -125,16 +125,21 @@ void compat__catalog_pg_constraint(ubuf_t *b)
     ubuf_puts(b, "SELECT cc_oid AS oid, cc_name AS conname, schema_oid AS connamespace, "
                  "cc_contype AS contype, false AS condeferrable, false AS condeferred, "
                  "true AS convalidated, table_oid AS conrelid, 0::UINTEGER AS contypid, "
-                 "CASE WHEN cc_contype IN ('p', 'u') THEN cc_oid + 1 ELSE 0 END AS conindid, "
+                 "CASE WHEN cc_contype IN ('p', 'u') THEN cc_oid + 1 "
+                 "ELSE COALESCE(cc_refindex, 0) END AS conindid, "
                  "0::UINTEGER AS conparentid, cc_reftable AS confrelid, 'a' AS confupdtype, "
                  "'a' AS confdeltype, 's' AS confmatchtype, true AS conislocal, "
                  "0 AS coninhcount, false AS connoinherit, cc_keys AS conkey, "
                  "CASE WHEN cc_contype = 'f' THEN cc_refkeys END AS confkey, "
                  "NULL::UINTEGER[] AS conpfeqop, NULL::UINTEGER[] AS conppeqop, "
                  "NULL::UINTEGER[] AS conffeqop, NULL::UINTEGER[] AS conexclop, "
-                 "expression AS conbin FROM (");
+                 "expression AS conbin FROM (SELECT cc_k.*, (SELECT min(cc_r.cc_oid) + 1 FROM (");
     compat__catalog_constraints(b);
-    ubuf_puts(b, ") cc_k");
+    /* a foreign key's index is the referenced table's key over the referenced columns */
+    ubuf_puts(b, ") cc_r WHERE cc_r.table_oid = cc_k.cc_reftable AND cc_r.cc_contype IN ('p', "
+                 "'u') AND cc_r.cc_cols = cc_k.referenced_column_names) AS cc_refindex FROM (");
+    compat__catalog_constraints(b);
+    ubuf_puts(b, ") cc_k) cc_c");
 }
 
 void compat__catalog_pg_index(ubuf_t *b)

@@ -1182,6 +1182,10 @@ static const cx_func_t cx_funcs[] = {
      "(CASE WHEN regexp_full_match(%1, '[a-z_][a-z0-9_$]*') THEN %1 "
      "ELSE '\"' || replace(%1, '\"', '\"\"') || '\"' END)",
      NULL},
+    /* a set of (x, n) records, the elements and their positions (pgjdbc's key columns) */
+    {"_pg_expandarray", 1,
+     "unnest(list_transform(generate_series(1, len(%1)), cx_i -> {'x': (%1)[cx_i], 'n': cx_i}))",
+     NULL},
     {"pg_partition_ancestors", 1, "unnest([TRY_CAST(%1 AS BIGINT)])", NULL},
     {"pg_relation_is_publishable", 1, "false", NULL},
     {"pg_total_relation_size", 1, "0::BIGINT", NULL},
@@ -1318,8 +1322,9 @@ static size_t cx_unnest_multi(const cx_call_t *call, cx_edits_t *ed)
 static size_t cx_call_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
 {
     cx_call_t call = {.k = k, .first = i, .name = i, .open = i + 1, .close = k->match[i + 1]};
-    bool qualified =
-        cx_op(k, i - 1, ".") && cx_word(k, i - 2, "pg_catalog") && !cx_op(k, i - 3, ".");
+    bool qualified = cx_op(k, i - 1, ".") && !cx_op(k, i - 3, ".") &&
+                     (cx_word(k, i - 2, "pg_catalog") || (cx_word(k, i - 2, "information_schema") &&
+                                                          cx_word(k, i, "_pg_expandarray")));
     if (call.close == CX_NONE || (cx_op(k, i - 1, ".") && !qualified) || cx_keyword(k, i))
         return i;
     if (qualified)
@@ -1427,7 +1432,7 @@ static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
 static void cx_ov_pg_namespace(ubuf_t *b, const cx_ctx_t *c)
 {
     (void)c;
-    ubuf_puts(b, "SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp' ELSE schema_name "
+    ubuf_puts(b, "SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp_1' ELSE schema_name "
                  "END AS nspname, 10::UINTEGER AS nspowner, NULL::VARCHAR[] AS nspacl "
                  "FROM duckdb_schemas() WHERE database_name = current_database() OR "
                  "database_name = 'temp' OR (database_name = 'system' AND "
@@ -1525,6 +1530,13 @@ static const cx_overlay_t cx_overlays[] = {
     {"pg_sequence",
      "SELECT * REPLACE (20::UINTEGER AS seqtypid, 1::BIGINT AS seqcache) "
      "FROM pg_catalog.pg_sequence",
+     NULL},
+    /* DuckDB's settings plus PostgreSQL's compile-time limits that drivers read (pgjdbc's
+     * getMaxIndexKeys) */
+    {"pg_settings",
+     "SELECT * FROM pg_catalog.pg_settings UNION ALL BY NAME SELECT * FROM (VALUES "
+     "('max_index_keys', '32', 'integer'), ('max_identifier_length', '63', 'integer'), "
+     "('block_size', '8192', 'integer')) v(name, setting, vartype)",
      NULL},
     {"pg_range",
      "SELECT NULL::UINTEGER AS rngtypid, NULL::UINTEGER AS rngsubtype, "
