@@ -57,7 +57,7 @@ def normalise(lines):
     keeps no length); see test_metadata.py."""
     out = []
     for line in lines:
-        line = line.replace("=public|", "=main|").replace("=public\n", "=main")
+        line = line.replace("=public|", "=main|")
         if line.endswith("=public"):
             line = line[:-len("public")] + "main"
         if "TYPE_NAME=varchar|" in line:
