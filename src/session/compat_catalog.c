@@ -6,6 +6,9 @@
  * it runs. */
 #include "session/compat_catalog.h"
 
+#include <string.h>
+#include <strings.h>
+
 /* Synthetic OIDs. PostgreSQL gives every constraint and every index its own OID; DuckDB has
  * OIDs only for the indexes of CREATE INDEX. A constraint's OID is derived from its table's
  * OID and its rank among the table's constraints (stable while the table is unchanged), above
@@ -240,4 +243,190 @@ void compat__catalog_pg_depend(ubuf_t *b)
                  "AS refclassid, s.sequence_oid AS refobjid, 0 AS refobjsubid, 'n' AS deptype "
                  "FROM (" CC_ATTRDEF ") ad JOIN duckdb_sequences() s ON s.sequence_name = "
                  "regexp_extract(ad.adbin, 'nextval[(]''(?:[^''.]*[.])?([^''.]*)''', 1)");
+}
+
+/* Appends v as a SQL string literal. */
+static void cc_put_literal(ubuf_t *b, const char *v)
+{
+    ubuf_putc(b, '\'');
+    for (; *v; v++) {
+        if (*v == '\'')
+            ubuf_putc(b, '\'');
+        ubuf_putc(b, *v);
+    }
+    ubuf_putc(b, '\'');
+}
+
+/* pg_namespace: DuckDB's schemas of the current database, plus pg_catalog (OID 11, which
+ * pg_type rows point to), information_schema and the temporary schema. */
+static void cc_pg_namespace(ubuf_t *b, const char *user)
+{
+    (void)user;
+    ubuf_puts(b, "SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp_1' ELSE schema_name "
+                 "END AS nspname, 10::UINTEGER AS nspowner, NULL::VARCHAR[] AS nspacl "
+                 "FROM duckdb_schemas() WHERE database_name = current_database() OR "
+                 "database_name = 'temp' OR (database_name = 'system' AND "
+                 "schema_name = 'information_schema') UNION ALL "
+                 "SELECT 11, 'pg_catalog', 10::UINTEGER, NULL::VARCHAR[]");
+}
+
+static void cc_pg_database(ubuf_t *b, const char *user)
+{
+    (void)user;
+    ubuf_puts(b, "SELECT database_oid AS oid, database_name AS datname, 10::UINTEGER AS datdba, "
+                 "6 AS encoding, 'c' AS datlocprovider, false AS datistemplate, "
+                 "true AS datallowconn, -1 AS datconnlimit, 0::UINTEGER AS datfrozenxid, "
+                 "0::UINTEGER AS datminmxid, 0::UINTEGER AS dattablespace, 'C' AS datcollate, "
+                 "'C' AS datctype, NULL::VARCHAR AS daticulocale, "
+                 "NULL::VARCHAR AS datcollversion, NULL::VARCHAR[] AS datacl "
+                 "FROM duckdb_databases() WHERE NOT internal");
+}
+
+/* pg_roles / pg_authid: one role, the session's user, who may do everything. */
+static void cc_pg_roles(ubuf_t *b, const char *user)
+{
+    ubuf_puts(b, "SELECT 10::UINTEGER AS oid, ");
+    cc_put_literal(b, user);
+    ubuf_puts(b, " AS rolname, true AS rolsuper, true AS rolinherit, true AS rolcreaterole, "
+                 "true AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, "
+                 "true AS rolbypassrls, -1 AS rolconnlimit, '********' AS rolpassword, "
+                 "NULL::TIMESTAMPTZ AS rolvaliduntil, NULL::VARCHAR[] AS rolconfig");
+}
+
+static void cc_pg_user(ubuf_t *b, const char *user)
+{
+    ubuf_puts(b, "SELECT ");
+    cc_put_literal(b, user);
+    ubuf_puts(b, " AS usename, 10::UINTEGER AS usesysid, true AS usecreatedb, "
+                 "true AS usesuper, false AS userepl, true AS usebypassrls, "
+                 "'********' AS passwd, NULL::TIMESTAMPTZ AS valuntil, "
+                 "NULL::VARCHAR[] AS useconfig");
+}
+
+static void cc_pg_class(ubuf_t *b, const char *user)
+{
+    (void)user;
+    compat__catalog_pg_class(b);
+}
+
+static void cc_pg_constraint(ubuf_t *b, const char *user)
+{
+    (void)user;
+    compat__catalog_pg_constraint(b);
+}
+
+static void cc_pg_index(ubuf_t *b, const char *user)
+{
+    (void)user;
+    compat__catalog_pg_index(b);
+}
+
+static void cc_pg_attrdef(ubuf_t *b, const char *user)
+{
+    (void)user;
+    compat__catalog_pg_attrdef(b);
+}
+
+static void cc_pg_depend(ubuf_t *b, const char *user)
+{
+    (void)user;
+    compat__catalog_pg_depend(b);
+}
+
+/* The emulated relations. The empty ones are what psql, JDBC and asyncpg join against for
+ * features DuckDB does not have (inheritance, ranges, triggers, ...). */
+static const compat_relation_t cc_relations[] = {
+    {"pg_class", NULL, cc_pg_class},
+    {"pg_constraint", NULL, cc_pg_constraint},
+    {"pg_index", NULL, cc_pg_index},
+    {"pg_attrdef", NULL, cc_pg_attrdef},
+    {"pg_depend", NULL, cc_pg_depend},
+    {"pg_namespace", NULL, cc_pg_namespace},
+    {"pg_database", NULL, cc_pg_database},
+    {"pg_roles", NULL, cc_pg_roles},
+    {"pg_authid", NULL, cc_pg_roles},
+    {"pg_user", NULL, cc_pg_user},
+    {"pg_am",
+     "SELECT * FROM (VALUES (2::UINTEGER, 'heap', 'heap_tableam_handler', 't'), "
+     "(" COMPAT_INDEX_AM_OID
+     "::UINTEGER, 'btree', 'bthandler', 'i')) v(oid, amname, amhandler, amtype)",
+     NULL},
+    {"pg_sequence",
+     "SELECT * REPLACE (20::UINTEGER AS seqtypid, 1::BIGINT AS seqcache) "
+     "FROM pg_catalog.pg_sequence",
+     NULL},
+    /* DuckDB's settings plus PostgreSQL's compile-time limits that drivers read (pgjdbc's
+     * getMaxIndexKeys) */
+    {"pg_settings",
+     "SELECT * FROM pg_catalog.pg_settings UNION ALL BY NAME SELECT * FROM (VALUES "
+     "('max_index_keys', '32', 'integer'), ('max_identifier_length', '63', 'integer'), "
+     "('block_size', '8192', 'integer')) v(name, setting, vartype)",
+     NULL},
+    {"pg_range",
+     "SELECT NULL::UINTEGER AS rngtypid, NULL::UINTEGER AS rngsubtype, "
+     "NULL::UINTEGER AS rngmultitypid, NULL::UINTEGER AS rngcollation, "
+     "NULL::UINTEGER AS rngsubopc, NULL::VARCHAR AS rngcanonical, "
+     "NULL::VARCHAR AS rngsubdiff WHERE false",
+     NULL},
+    {"pg_policy",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid, "
+     "NULL::VARCHAR AS polcmd, NULL::BOOLEAN AS polpermissive, NULL::UINTEGER[] AS polroles, "
+     "NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck WHERE false",
+     NULL},
+    {"pg_statistic_ext",
+     "SELECT NULL::UINTEGER AS oid, NULL::BIGINT AS stxrelid, NULL::VARCHAR AS stxname, "
+     "NULL::BIGINT AS stxnamespace, NULL::UINTEGER AS stxowner, NULL::INTEGER AS stxstattarget, "
+     "NULL::SMALLINT[] AS stxkeys, NULL::VARCHAR[] AS stxkind, NULL::VARCHAR AS stxexprs "
+     "WHERE false",
+     NULL},
+    {"pg_publication",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS pubname, NULL::UINTEGER AS pubowner, "
+     "NULL::BOOLEAN AS puballtables, NULL::BOOLEAN AS pubinsert, NULL::BOOLEAN AS pubupdate, "
+     "NULL::BOOLEAN AS pubdelete, NULL::BOOLEAN AS pubtruncate, NULL::BOOLEAN AS pubviaroot "
+     "WHERE false",
+     NULL},
+    {"pg_publication_rel",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS prpubid, NULL::BIGINT AS prrelid, "
+     "NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs WHERE false",
+     NULL},
+    {"pg_publication_namespace",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS pnpubid, NULL::BIGINT AS pnnspid "
+     "WHERE false",
+     NULL},
+    {"pg_trigger",
+     "SELECT NULL::UINTEGER AS oid, NULL::BIGINT AS tgrelid, NULL::UINTEGER AS tgparentid, "
+     "NULL::VARCHAR AS tgname, NULL::UINTEGER AS tgfoid, NULL::SMALLINT AS tgtype, "
+     "NULL::VARCHAR AS tgenabled, NULL::BOOLEAN AS tgisinternal, NULL::BIGINT AS tgconstrrelid, "
+     "NULL::UINTEGER AS tgconstrindid, NULL::UINTEGER AS tgconstraint, "
+     "NULL::BOOLEAN AS tgdeferrable, NULL::BOOLEAN AS tginitdeferred, NULL::SMALLINT AS tgnargs "
+     "WHERE false",
+     NULL},
+    {"pg_rewrite",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS rulename, NULL::BIGINT AS ev_class, "
+     "NULL::VARCHAR AS ev_type, NULL::VARCHAR AS ev_enabled, NULL::BOOLEAN AS is_instead "
+     "WHERE false",
+     NULL},
+    {"pg_auth_members",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS roleid, NULL::UINTEGER AS member, "
+     "NULL::UINTEGER AS grantor, NULL::BOOLEAN AS admin_option WHERE false",
+     NULL},
+    {"pg_extension",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS extname, NULL::UINTEGER AS extowner, "
+     "NULL::BIGINT AS extnamespace, NULL::BOOLEAN AS extrelocatable, "
+     "NULL::VARCHAR AS extversion, NULL::UINTEGER[] AS extconfig, "
+     "NULL::VARCHAR[] AS extcondition WHERE false",
+     NULL},
+    {"pg_inherits",
+     "SELECT NULL::BIGINT AS inhrelid, NULL::BIGINT AS inhparent, NULL::INTEGER AS inhseqno, "
+     "NULL::BOOLEAN AS inhdetachpending WHERE false",
+     NULL},
+};
+
+const compat_relation_t *compat__catalog_relation(const char *name, size_t len)
+{
+    for (size_t r = 0; r < sizeof cc_relations / sizeof cc_relations[0]; r++)
+        if (strlen(cc_relations[r].name) == len &&
+            strncasecmp(cc_relations[r].name, name, len) == 0)
+            return &cc_relations[r];
+    return NULL;
 }

@@ -5,12 +5,26 @@
 #ifndef DUCKD_SESSION_COMPAT_CATALOG_H
 #define DUCKD_SESSION_COMPAT_CATALOG_H
 
+#include <stddef.h>
+
 #include "util/buf.h"
 
 /* The pg_am row of DuckDB's ART indexes: btree (403), the method PostgreSQL clients take
  * for the default (Django and SQLAlchemy treat any other name as a special index type, and
  * DuckDB refuses CREATE INDEX ... USING btree, which compat drops). Tables use heap (2). */
 #define COMPAT_INDEX_AM_OID "403"
+
+/* A pg_catalog relation that the dialect layer replaces with a subquery. */
+typedef struct compat_relation {
+    const char *name; /* e.g. "pg_class" */
+    const char *sql;  /* a fixed definition, or NULL to call build */
+    /* appends the definition; `user` is the session's user (borrowed) */
+    void (*build)(ubuf_t *b, const char *user);
+} compat_relation_t;
+
+/* The emulated relation called name[0..len) (case-insensitive), or NULL. pg_type and
+ * pg_attribute are compat_rewrite.c's. */
+const compat_relation_t *compat__catalog_relation(const char *name, size_t len);
 
 /* A query with one row per PRIMARY KEY, UNIQUE, FOREIGN KEY and CHECK constraint: DuckDB's
  * columns plus cc_name (PostgreSQL's naming), cc_oid (a synthetic OID; the constraint's

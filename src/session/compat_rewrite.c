@@ -1427,179 +1427,16 @@ static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
     compat__catalog_index_attributes(b, "cx_ta");
 }
 
-/* pg_namespace: DuckDB's schemas of the current database, plus pg_catalog (OID 11, which
- * pg_type rows point to), information_schema and the temporary schema. */
-static void cx_ov_pg_namespace(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    ubuf_puts(b, "SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp_1' ELSE schema_name "
-                 "END AS nspname, 10::UINTEGER AS nspowner, NULL::VARCHAR[] AS nspacl "
-                 "FROM duckdb_schemas() WHERE database_name = current_database() OR "
-                 "database_name = 'temp' OR (database_name = 'system' AND "
-                 "schema_name = 'information_schema') UNION ALL "
-                 "SELECT 11, 'pg_catalog', 10::UINTEGER, NULL::VARCHAR[]");
-}
-
-static void cx_ov_pg_database(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    ubuf_puts(b, "SELECT database_oid AS oid, database_name AS datname, 10::UINTEGER AS datdba, "
-                 "6 AS encoding, 'c' AS datlocprovider, false AS datistemplate, "
-                 "true AS datallowconn, -1 AS datconnlimit, 0::UINTEGER AS datfrozenxid, "
-                 "0::UINTEGER AS datminmxid, 0::UINTEGER AS dattablespace, 'C' AS datcollate, "
-                 "'C' AS datctype, NULL::VARCHAR AS daticulocale, "
-                 "NULL::VARCHAR AS datcollversion, NULL::VARCHAR[] AS datacl "
-                 "FROM duckdb_databases() WHERE NOT internal");
-}
-
-/* pg_roles / pg_authid: one role, the session's user, who may do everything. */
-static void cx_ov_pg_roles(ubuf_t *b, const cx_ctx_t *c)
-{
-    ubuf_puts(b, "SELECT 10::UINTEGER AS oid, ");
-    cx_put_literal(b, c->get(c->ctx, "session_authorization"));
-    ubuf_puts(b, " AS rolname, true AS rolsuper, true AS rolinherit, true AS rolcreaterole, "
-                 "true AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, "
-                 "true AS rolbypassrls, -1 AS rolconnlimit, '********' AS rolpassword, "
-                 "NULL::TIMESTAMPTZ AS rolvaliduntil, NULL::VARCHAR[] AS rolconfig");
-}
-
-static void cx_ov_pg_user(ubuf_t *b, const cx_ctx_t *c)
-{
-    ubuf_puts(b, "SELECT ");
-    cx_put_literal(b, c->get(c->ctx, "session_authorization"));
-    ubuf_puts(b, " AS usename, 10::UINTEGER AS usesysid, true AS usecreatedb, "
-                 "true AS usesuper, false AS userepl, true AS usebypassrls, "
-                 "'********' AS passwd, NULL::TIMESTAMPTZ AS valuntil, "
-                 "NULL::VARCHAR[] AS useconfig");
-}
-
-/* pg_class, pg_constraint, pg_index: with the primary keys, unique constraints, foreign
- * keys, CHECK constraints and indexes of DuckDB's tables (compat_catalog.c). */
-static void cx_ov_pg_class(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    compat__catalog_pg_class(b);
-}
-
-static void cx_ov_pg_constraint(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    compat__catalog_pg_constraint(b);
-}
-
-static void cx_ov_pg_index(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    compat__catalog_pg_index(b);
-}
-
-static void cx_ov_pg_attrdef(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    compat__catalog_pg_attrdef(b);
-}
-
-static void cx_ov_pg_depend(ubuf_t *b, const cx_ctx_t *c)
-{
-    (void)c;
-    compat__catalog_pg_depend(b);
-}
-
 typedef struct cx_overlay {
     const char *name;
-    const char *sql; /* a fixed definition, or NULL to call build */
     void (*build)(ubuf_t *b, const cx_ctx_t *c);
 } cx_overlay_t;
 
-/* Catalog tables replaced by subqueries. The empty ones are what psql, JDBC and asyncpg
- * join against for features DuckDB does not have (inheritance, ranges, triggers, ...). */
+/* Catalog tables replaced by subqueries: the type catalogs here, the others in
+ * compat_catalog.c. */
 static const cx_overlay_t cx_overlays[] = {
-    {"pg_type", NULL, cx_ov_pg_type},
-    {"pg_class", NULL, cx_ov_pg_class},
-    {"pg_attribute", NULL, cx_ov_pg_attribute},
-    {"pg_namespace", NULL, cx_ov_pg_namespace},
-    {"pg_database", NULL, cx_ov_pg_database},
-    {"pg_roles", NULL, cx_ov_pg_roles},
-    {"pg_authid", NULL, cx_ov_pg_roles},
-    {"pg_user", NULL, cx_ov_pg_user},
-    {"pg_am",
-     "SELECT * FROM (VALUES (2::UINTEGER, 'heap', 'heap_tableam_handler', 't'), "
-     "(" COMPAT_INDEX_AM_OID
-     "::UINTEGER, 'btree', 'bthandler', 'i')) v(oid, amname, amhandler, amtype)",
-     NULL},
-    {"pg_sequence",
-     "SELECT * REPLACE (20::UINTEGER AS seqtypid, 1::BIGINT AS seqcache) "
-     "FROM pg_catalog.pg_sequence",
-     NULL},
-    /* DuckDB's settings plus PostgreSQL's compile-time limits that drivers read (pgjdbc's
-     * getMaxIndexKeys) */
-    {"pg_settings",
-     "SELECT * FROM pg_catalog.pg_settings UNION ALL BY NAME SELECT * FROM (VALUES "
-     "('max_index_keys', '32', 'integer'), ('max_identifier_length', '63', 'integer'), "
-     "('block_size', '8192', 'integer')) v(name, setting, vartype)",
-     NULL},
-    {"pg_range",
-     "SELECT NULL::UINTEGER AS rngtypid, NULL::UINTEGER AS rngsubtype, "
-     "NULL::UINTEGER AS rngmultitypid, NULL::UINTEGER AS rngcollation, "
-     "NULL::UINTEGER AS rngsubopc, NULL::VARCHAR AS rngcanonical, "
-     "NULL::VARCHAR AS rngsubdiff WHERE false",
-     NULL},
-    {"pg_constraint", NULL, cx_ov_pg_constraint},
-    {"pg_index", NULL, cx_ov_pg_index},
-    {"pg_attrdef", NULL, cx_ov_pg_attrdef},
-    {"pg_depend", NULL, cx_ov_pg_depend},
-    {"pg_policy",
-     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid, "
-     "NULL::VARCHAR AS polcmd, NULL::BOOLEAN AS polpermissive, NULL::UINTEGER[] AS polroles, "
-     "NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck WHERE false",
-     NULL},
-    {"pg_statistic_ext",
-     "SELECT NULL::UINTEGER AS oid, NULL::BIGINT AS stxrelid, NULL::VARCHAR AS stxname, "
-     "NULL::BIGINT AS stxnamespace, NULL::UINTEGER AS stxowner, NULL::INTEGER AS stxstattarget, "
-     "NULL::SMALLINT[] AS stxkeys, NULL::VARCHAR[] AS stxkind, NULL::VARCHAR AS stxexprs "
-     "WHERE false",
-     NULL},
-    {"pg_publication",
-     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS pubname, NULL::UINTEGER AS pubowner, "
-     "NULL::BOOLEAN AS puballtables, NULL::BOOLEAN AS pubinsert, NULL::BOOLEAN AS pubupdate, "
-     "NULL::BOOLEAN AS pubdelete, NULL::BOOLEAN AS pubtruncate, NULL::BOOLEAN AS pubviaroot "
-     "WHERE false",
-     NULL},
-    {"pg_publication_rel",
-     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS prpubid, NULL::BIGINT AS prrelid, "
-     "NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs WHERE false",
-     NULL},
-    {"pg_publication_namespace",
-     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS pnpubid, NULL::BIGINT AS pnnspid "
-     "WHERE false",
-     NULL},
-    {"pg_trigger",
-     "SELECT NULL::UINTEGER AS oid, NULL::BIGINT AS tgrelid, NULL::UINTEGER AS tgparentid, "
-     "NULL::VARCHAR AS tgname, NULL::UINTEGER AS tgfoid, NULL::SMALLINT AS tgtype, "
-     "NULL::VARCHAR AS tgenabled, NULL::BOOLEAN AS tgisinternal, NULL::BIGINT AS tgconstrrelid, "
-     "NULL::UINTEGER AS tgconstrindid, NULL::UINTEGER AS tgconstraint, "
-     "NULL::BOOLEAN AS tgdeferrable, NULL::BOOLEAN AS tginitdeferred, NULL::SMALLINT AS tgnargs "
-     "WHERE false",
-     NULL},
-    {"pg_rewrite",
-     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS rulename, NULL::BIGINT AS ev_class, "
-     "NULL::VARCHAR AS ev_type, NULL::VARCHAR AS ev_enabled, NULL::BOOLEAN AS is_instead "
-     "WHERE false",
-     NULL},
-    {"pg_auth_members",
-     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS roleid, NULL::UINTEGER AS member, "
-     "NULL::UINTEGER AS grantor, NULL::BOOLEAN AS admin_option WHERE false",
-     NULL},
-    {"pg_extension",
-     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS extname, NULL::UINTEGER AS extowner, "
-     "NULL::BIGINT AS extnamespace, NULL::BOOLEAN AS extrelocatable, "
-     "NULL::VARCHAR AS extversion, NULL::UINTEGER[] AS extconfig, "
-     "NULL::VARCHAR[] AS extcondition WHERE false",
-     NULL},
-    {"pg_inherits",
-     "SELECT NULL::BIGINT AS inhrelid, NULL::BIGINT AS inhparent, NULL::INTEGER AS inhseqno, "
-     "NULL::BOOLEAN AS inhdetachpending WHERE false",
-     NULL},
+    {"pg_type", cx_ov_pg_type},
+    {"pg_attribute", cx_ov_pg_attribute},
 };
 
 /* True when the `,` at token i separates FROM items (rather than select-list items). */
@@ -1624,20 +1461,35 @@ static bool cx_in_from_list(const cx_toks_t *k, size_t i)
     return false;
 }
 
-static const cx_overlay_t *cx_overlay_find(const cx_toks_t *k, size_t i)
+/* The definition of the emulated catalog relation named by token i into b (with its name in
+ * *name); false if it is not one. */
+static bool cx_overlay_build(const cx_toks_t *k, size_t i, const cx_ctx_t *c, ubuf_t *b,
+                             const char **name)
 {
-    for (size_t o = 0; o < sizeof cx_overlays / sizeof cx_overlays[0]; o++)
-        if (cx_word(k, i, cx_overlays[o].name))
-            return &cx_overlays[o];
-    return NULL;
+    for (size_t o = 0; o < sizeof cx_overlays / sizeof cx_overlays[0]; o++) {
+        if (cx_word(k, i, cx_overlays[o].name)) {
+            *name = cx_overlays[o].name;
+            cx_overlays[o].build(b, c);
+            return true;
+        }
+    }
+    const compat_relation_t *r = compat__catalog_relation(k->s + k->t[i].start, k->t[i].len);
+    if (!r)
+        return false;
+    *name = r->name;
+    if (r->sql)
+        ubuf_puts(b, r->sql);
+    else
+        r->build(b, c->get(c->ctx, "session_authorization"));
+    return true;
 }
 
 /* A catalog table name at token i: [pg_catalog.]name in a FROM item. */
 static void cx_catalog_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edits_t *ed)
 {
-    const cx_overlay_t *ov = cx_overlay_find(k, i);
     size_t first = i, next = i + 1;
-    if (!ov || cx_op(k, next, ".") || cx_op(k, next, "("))
+    const char *name = NULL;
+    if (!cx_kind(k, i, SQLT_WORD) || cx_op(k, next, ".") || cx_op(k, next, "("))
         return;
     if (cx_op(k, i - 1, ".")) {
         if (!cx_word(k, i - 2, "pg_catalog") || cx_op(k, i - 3, ".") || cx_defines_name(k, i - 3))
@@ -1649,15 +1501,15 @@ static void cx_catalog_at(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_ed
     }
     ubuf_t b = UBUF_INIT;
     ubuf_putc(&b, '(');
-    if (ov->sql)
-        ubuf_puts(&b, ov->sql);
-    else
-        ov->build(&b, c);
+    if (!cx_overlay_build(k, i, c, &b, &name)) {
+        ubuf_free(&b);
+        return;
+    }
     ubuf_putc(&b, ')');
     bool aliased = cx_word(k, next, "AS") || cx_kind(k, next, SQLT_QIDENT) ||
                    (cx_kind(k, next, SQLT_WORD) && !cx_keyword(k, next));
     if (!aliased)
-        ubuf_printf(&b, " AS %s", ov->name);
+        ubuf_printf(&b, " AS %s", name);
     cx_edit_buf(ed, cx_start(k, first), cx_end(k, i), &b);
 }
 
