@@ -1363,8 +1363,8 @@ static void cx_user_word(const cx_toks_t *k, size_t i, const cx_ctx_t *c, cx_edi
     if (!(cx_word(k, i, "current_user") || cx_word(k, i, "session_user") ||
           cx_word(k, i, "current_role")) ||
         cx_op(k, i - 1, ".") || cx_op(k, i + 1, ".") || cx_op(k, i + 1, "(") ||
-        cx_word(k, i - 1, "AS") || cx_defines_name(k, i - 1))
-        return;
+        cx_word(k, i - 1, "AS") || cx_word(k, i - 1, "DEFAULT") || cx_defines_name(k, i - 1))
+        return; /* a column DEFAULT current_user must stay an expression */
     ubuf_t b = UBUF_INIT;
     cx_put_literal(&b, c->get(c->ctx, "session_authorization"));
     if (cx_select_item(k, i, i) && !cx_has_alias(k, i + 1))

@@ -254,6 +254,7 @@ static void test_rewrite_settings(void **state)
     expect_rw("select 1 from t where owner = current_user",
               "select 1 from t where owner = 'alice'");
     expect_rw("select t.current_user from t", NULL);
+    expect_rw("create table t (owner text default current_user)", NULL);
     expect_rw("SELECT version() AS v",
               "SELECT 'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by duckd' AS v");
 }
