@@ -45,6 +45,9 @@ SCHEMA = [
     "CREATE INDEX books_lower_title_idx ON books (lower(title))",
     "CREATE VIEW book_titles AS SELECT id, title FROM books",
     "CREATE TABLE other.things (id BIGINT PRIMARY KEY, label VARCHAR(20))",
+    'CREATE TABLE "Mixed" ("Col A" INTEGER PRIMARY KEY, b INTEGER, u INTEGER, UNIQUE (b, u))',
+    'CREATE TABLE kid (id INTEGER, pb INTEGER, pu INTEGER, FOREIGN KEY (pb, pu) '
+    'REFERENCES "Mixed" (b, u))',
 ]
 
 TABLES = ["authors", "books", "line"]
@@ -139,7 +142,7 @@ def squeeze(text):
 
 PSQL_COMMANDS = ["\\d books", "\\d+ books", "\\d authors", "\\d line", "\\d other.things",
                  "\\d book_titles", "\\d item_seq", "\\d books_pkey", "\\d books_lower_title_idx",
-                 "\\dt", "\\dt other.*", "\\di", "\\ds", "\\dv", "\\dn"]
+                 '\\d "Mixed"', "\\d kid", "\\dt", "\\dt other.*", "\\di", "\\ds", "\\dv", "\\dn"]
 
 
 @pytest.mark.parametrize("command", PSQL_COMMANDS)
@@ -169,7 +172,8 @@ def test_psql_describe_sections(dd):
 
 def inspect_all(insp, schema=None):
     """Everything SQLAlchemy's inspector reports for the schema, as plain data."""
-    out = {"schemas": sorted(insp.get_schema_names()), "tables": insp.get_table_names(schema),
+    out = {"schemas": sorted(insp.get_schema_names()),
+           "tables": sorted(insp.get_table_names(schema)),
            "views": insp.get_view_names(schema),
            "has": (insp.has_table("books", schema), insp.has_table("nope", schema))}
     for t in TABLES:
@@ -208,7 +212,7 @@ def sa_inspect(url):
                                         sorted(c.name for c in t.primary_key.columns),
                                         sorted(fk.target_fullname for fk in t.foreign_keys),
                                         sorted(i.name for i in t.indexes))
-                                 for name, t in md.tables.items()}
+                                 for name, t in sorted(md.tables.items())}
         return data
     finally:
         engine.dispose()
