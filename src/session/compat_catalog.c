@@ -207,6 +207,7 @@ void compat__catalog_pg_index(ubuf_t *b)
 void compat__catalog_pg_class(ubuf_t *b)
 {
     ubuf_puts(b, "SELECT * REPLACE (10::UINTEGER AS relowner, 'd' AS relreplident, "
+                 "CASE WHEN relkind = 'i' THEN 'p' ELSE relpersistence END AS relpersistence, "
                  "NULL::VARCHAR[] AS reloptions, NULL::VARCHAR[] AS relacl, "
                  "CASE relkind WHEN 'r' THEN 2 WHEN 'i' THEN " COMPAT_INDEX_AM_OID " ELSE 0 END "
                  "AS relam, oid IN (SELECT unnest([table_oid, cc_reftable]) FROM (");

@@ -1144,6 +1144,13 @@ static bool cx_fn_constraintdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t
     "regexp_replace(CAST(%1 AS VARCHAR), 'nextval[(]''([^'']*)''[)]', "                            \
     "'nextval(''\\1''::regclass)', 'g')"
 
+/* pg_get_viewdef(oid [, pretty]): the view's query, as PostgreSQL prints it (` SELECT ...;`),
+ * from the CREATE VIEW statement DuckDB keeps. */
+#define CX_VIEWDEF                                                                                 \
+    "(' ' || regexp_replace((SELECT cx_vd.sql FROM duckdb_views() cx_vd WHERE cx_vd.view_oid = "   \
+    "(%1)), '^\\s*CREATE\\s+(OR\\s+REPLACE\\s+)?(TEMP(ORARY)?\\s+)?VIEW\\s+.*?\\s+AS\\s+"          \
+    "(.*?)\\s*;?\\s*$', '\\4', 'is') || ';')"
+
 /* pg_table_is_visible(oid): whether the relation's schema is on DuckDB's search path. */
 #define CX_VISIBLE(rel, nsp)                                                                       \
     "COALESCE((SELECT list_contains(current_schemas(true), cx_vn.nspname) "                        \
@@ -1173,7 +1180,8 @@ static const cx_func_t cx_funcs[] = {
     {"array_lower", 2, "(CASE WHEN (%2) = 1 AND len(%1) > 0 THEN 1 END)", NULL},
     {"pg_get_expr", 2, CX_GET_EXPR, NULL},
     {"pg_get_expr", 3, CX_GET_EXPR, NULL},
-    {"pg_get_viewdef", 2, "pg_get_viewdef(%1)", NULL},
+    {"pg_get_viewdef", 1, CX_VIEWDEF, NULL},
+    {"pg_get_viewdef", 2, CX_VIEWDEF, NULL},
     {"pg_get_indexdef", -1, NULL, cx_fn_indexdef},
     {"pg_get_constraintdef", -1, NULL, cx_fn_constraintdef},
     {"pg_table_is_visible", 1, CX_VISIBLE("pg_class", "relnamespace"), NULL},
