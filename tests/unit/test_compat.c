@@ -368,6 +368,28 @@ static void test_rewrite_functions(void **state)
 static void test_rewrite_catalog(void **state)
 {
     (void)state;
+    /* constraints and indexes (compat_catalog.c) */
+    static const char *const con[] = {"FROM duckdb_constraints() d", "AS cc_refindex", "'_pkey'",
+                                      ") r where r.conrelid = 5", NULL};
+    expect_rw_has("select conname from pg_catalog.pg_constraint r where r.conrelid = 5", con, NULL);
+    static const char *const idx[] = {"FROM duckdb_indexes() di", "AS indnullsnotdistinct", NULL};
+    expect_rw_has("select indkey from pg_index", idx, NULL);
+    static const char *const def[] = {"(SELECT cc_def FROM (", "USING btree (", NULL};
+    static const char *const def_no[] = {"pg_get_constraintdef", "pg_get_indexdef(", NULL};
+    expect_rw_has("select pg_catalog.pg_get_constraintdef(r.oid, true) d, "
+                  "pg_get_indexdef(i.indexrelid, 0, true) x from r, i",
+                  def, def_no);
+    /* SQLAlchemy: int2vector text; Django: multi-argument unnest; pgjdbc: _pg_expandarray */
+    expect_rw("select ix.indkey::varchar, ix.indoption::text",
+              "select array_to_string(ix.indkey, ' '), array_to_string(ix.indoption, ' ')");
+    expect_rw("select * from x i, unnest(i.indkey, i.indoption) WITH ORDINALITY "
+              "koi(key, option, arridx)",
+              "select * from x i, LATERAL (SELECT unnest(i.indkey), unnest(i.indoption), "
+              "unnest(generate_series(1, len(i.indkey)))) koi(key, option, arridx)");
+    static const char *const exp[] = {"unnest(list_transform(generate_series(1, len(i.indkey))",
+                                      NULL};
+    static const char *const exp_no[] = {"_pg_expandarray", "information_schema", NULL};
+    expect_rw_has("select (information_schema._pg_expandarray(i.indkey)).n from t", exp, exp_no);
     static const char *const pt[] = {"FROM (SELECT v.oid::UINTEGER AS oid", "(23,'int4',4,true",
                                      "(1007,'_int4',-1,false,'b','A',23,0)", ") t WHERE", NULL};
     expect_rw_has("select t.typname FROM pg_catalog.pg_type t WHERE t.oid = $1", pt, NULL);
