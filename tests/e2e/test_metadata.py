@@ -371,3 +371,23 @@ def test_ordinary_queries_are_not_rewritten(dd):
             cur.execute("SELECT id, title FROM books WHERE id = %s", (1,))
         assert time.monotonic() - start < 30
     conn.close()
+
+
+def test_cast_parameter_is_described_with_its_type(dd):
+    """SQLAlchemy's asyncpg dialect writes `WHERE a.attrelid = $1::INTEGER`: a parameter the
+    statement casts has that type in ParameterDescription (as in PostgreSQL) even where DuckDB
+    cannot infer it, so asyncpg encodes an int rather than refusing it as text."""
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(host="127.0.0.1", port=dd.port, user="test",
+                                     password=PASSWORDS["test"], database="test")
+        try:
+            st = await conn.prepare("SELECT attname FROM pg_catalog.pg_attribute a "
+                                    "WHERE a.attrelid = $1::INTEGER AND a.attnum = 1")
+            assert [t.name for t in st.get_parameters()] == ["int4"]
+            oid = await conn.fetchval("SELECT 'authors'::regclass::oid")
+            assert await st.fetchval(oid) == "id"
+        finally:
+            await conn.close()
+    asyncio.run(run())
