@@ -1144,7 +1144,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         r = portal_session_action(s, p, sink, &tag, err);
         if (r < 0)
             goto out;
-        if (r == 0 && sess__runs_in_unit(p->stmt) && sess__unit_enter(s, sink, err) != 0)
+        if (r == 0 && sess__runs_in_unit(p->stmt) &&
+            sess__unit_enter_for(s, p->stmt, sink, err) != 0)
             goto out;
         if (r == 2) {
             rc = 0;
@@ -1262,7 +1263,7 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
         !sess__may_defer(s, p->stmt)) {
         sess_watch_begin(s);
-        int rc = sess__unit_enter(s, NULL, err);
+        int rc = sess__unit_enter_for(s, p->stmt, NULL, err);
         if (rc == 0)
             rc = portal_start(s, p, err);
         sess__watch_end(s, err);

@@ -144,6 +144,10 @@ void sess__unit_abort(sess_t *s);
  * it is alone), running the deferred INSERTs in it first. */
 int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     __attribute__((warn_unused_result));
+/* sess__unit_enter before statement st; a statement that runs several DuckDB statements
+ * gets a transaction even when it is alone, so that it is atomic. */
+int sess__unit_enter_for(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
 /* Ends the implicit transaction: 0 committed, -1 failed (err set, or unset: client gone), or
  * SESS_PENDING with allow_async (see session.h). */
 int sess__unit_commit(sess_t *s, const sess_sink_t *sink, bool allow_async, uerr_t *err)

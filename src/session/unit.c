@@ -156,6 +156,16 @@ int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     return 0;
 }
 
+/* sess__unit_enter for statement st: a statement that runs several DuckDB statements (a
+ * script of engine/multi.c) opens the implicit transaction even when it is alone, so that
+ * it is atomic. */
+int sess__unit_enter_for(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+{
+    if (st->es && eng_stmt_is_script(st->es))
+        s->alone = false;
+    return sess__unit_enter(s, sink, err);
+}
+
 /* The batch handed the deferred INSERTs back: they run here, alone with their own commit
  * (retried on a write conflict), or together in one transaction. */
 static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)
