@@ -74,6 +74,9 @@ void compat_free(compat_t *c)
         copy_opts_free(c->copy);
         free(c->copy);
     }
+    for (size_t i = 0; i < c->nsteps; i++)
+        free(c->steps[i]);
+    free(c->steps);
     free(c->sql);
     free(c->param);
     free(c->value);
@@ -344,6 +347,20 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
     if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
         classify_misc(&k, out))
         return;
+    if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) &&
+        (out->nsteps = compat_serial(stmt, len, &out->steps)) > 0) {
+        for (size_t i = 0; i < out->nsteps; i++) {
+            char *r = compat_rewrite(out->steps[i], strlen(out->steps[i]), get, ctx);
+            if (r) {
+                free(out->steps[i]);
+                out->steps[i] = r;
+            }
+        }
+        out->action = COMPAT_STEPS;
+        out->tag = kw(&k, 0, "CREATE") ? "CREATE TABLE" : "ALTER TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
     out->action = COMPAT_PASS;
     out->sql = compat_rewrite(stmt, len, get, ctx);
     if (!out->sql)

@@ -538,6 +538,10 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         if (sess__guard(s, st, err) != 0)
             goto out;
         break;
+    case COMPAT_STEPS:
+        if (sess__steps_guard(s, st, err) != 0)
+            goto out;
+        break;
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
     default: break;
     }
@@ -868,6 +872,10 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             while (s->stmts)
                 sess_close_statement(s, s->stmts->name);
         }
+        break;
+    case COMPAT_STEPS:
+        if (sess__steps_run(s, st, sink, err) != 0)
+            return -1;
         break;
     case COMPAT_NOOP:
         if (!st->compat.tag) { /* empty statement */

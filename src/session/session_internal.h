@@ -144,6 +144,14 @@ void sess__unit_abort(sess_t *s);
  * it is alone), running the deferred INSERTs in it first. */
 int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     __attribute__((warn_unused_result));
+/* A COMPAT_STEPS statement (compat_serial): sess__steps_guard judges each of its steps
+ * against the session's role; sess__steps_run runs them, in order, inside the implicit
+ * transaction (opened even when the statement is alone) or the block. 0, or -1 with err
+ * set; a failure leaves the transaction to be rolled back by the caller's error path. */
+int sess__steps_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+    __attribute__((warn_unused_result));
+int sess__steps_run(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
 /* sess__unit_enter before statement st; a statement that runs several DuckDB statements
  * gets a transaction even when it is alone, so that it is atomic. */
 int sess__unit_enter_for(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
