@@ -361,7 +361,16 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         out->sql = xstrndup(stmt, len);
         return;
     }
+    char *plain = kw(&k, 0, "INSERT") ? compat_overriding(stmt, len) : NULL;
     out->action = COMPAT_PASS;
+    if (plain) {
+        out->sql = compat_rewrite(plain, strlen(plain), get, ctx);
+        if (!out->sql)
+            out->sql = plain;
+        else
+            free(plain);
+        return;
+    }
     out->sql = compat_rewrite(stmt, len, get, ctx);
     if (!out->sql)
         out->sql = xstrndup(stmt, len);

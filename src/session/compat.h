@@ -76,6 +76,10 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
  * wrote into *steps (an owned array of owned strings), or 0 (nothing allocated) when the
  * statement has no such column. */
 size_t compat_serial(const char *stmt, size_t len, char ***steps);
+/* INSERT ... OVERRIDING SYSTEM VALUE ...: the statement without those words (DuckDB knows
+ * neither them nor GENERATED ALWAYS, so explicit values are always accepted); caller frees.
+ * NULL when they are absent. */
+char *compat_overriding(const char *stmt, size_t len);
 
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {

@@ -429,3 +429,26 @@ size_t compat_serial(const char *stmt, size_t len, char ***steps)
     *steps = o.steps;
     return o.n;
 }
+
+char *compat_overriding(const char *stmt, size_t len)
+{
+    ser_toks_t k;
+    char *out = NULL;
+    char *text = xstrndup(stmt, len);
+    if (ser_scan(&k, text, len)) {
+        for (size_t i = 0; i + 2 < k.nt; i++) {
+            if (ser_kw(&k, i, "OVERRIDING") && ser_kw(&k, i + 1, "SYSTEM") &&
+                ser_kw(&k, i + 2, "VALUE")) {
+                ubuf_t b = UBUF_INIT;
+                ubuf_append(&b, text, k.t[i].start);
+                ubuf_puts(&b, text + k.t[i + 2].start + k.t[i + 2].len);
+                ubuf_cstr(&b);
+                out = b.data;
+                break;
+            }
+        }
+    }
+    free(k.t);
+    free(text);
+    return out;
+}
