@@ -466,6 +466,15 @@ def test_pivot_and_expansions_extended_protocol(server):
                 cur.execute(PIVOT, prepare=True)
                 assert [d.name for d in cur.description] == ["region", "q1", "q2"]
                 assert cur.fetchall() == [("north", 10, 20), ("south", 12, None)]
+        # parameters in the part DuckDB runs first are refused clearly (by DuckDB here)
+        with pytest.raises(psycopg.Error) as e:
+            conn.execute("PIVOT (SELECT * FROM sales WHERE amount > %s) ON quarter "
+                         "USING sum(amount)", (1,))
+        assert "cannot have parameters" in str(e.value)
+        cur = conn.execute("PIVOT (SELECT * FROM sales WHERE amount > %s) ON quarter "
+                           "IN ('q1', 'q2') USING sum(amount) GROUP BY region ORDER BY region",
+                           (6,))
+        assert cur.fetchall() == [("north", 10, 20), ("south", 7, None)]
         # a statement DuckDB expands into BEGIN ... COMMIT runs atomically in the
         # session's transaction, also when prepared and inside a block
         conn.execute("CREATE SEQUENCE extra_seq")
