@@ -15,8 +15,10 @@
  *     SET/RESET of current_transaction_invalidation_policy, which duckd's locked
  *     configuration refuses) are left out: the session runs a script inside its own
  *     (implicit or explicit) transaction, which makes it atomic.
- * A prefix that is not all CREATE is refused with 0A000. An extracted statement can be
- * prepared only once (DuckDB moves it out), so a script is extracted again at each run. */
+ * A prefix that is not all CREATE, and a script statement of another kind than a data or
+ * schema change (which the session's guard would not have judged), are refused with 0A000. An
+ * extracted statement can be prepared only once (DuckDB moves it out), so a script is extracted
+ * again at each run. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,23 @@ static bool multi_wrapper(duckdb_prepared_statement ps)
 {
     duckdb_statement_type t = duckdb_prepared_statement_type(ps);
     return t == DUCKDB_STATEMENT_TYPE_TRANSACTION || t == DUCKDB_STATEMENT_TYPE_SET;
+}
+
+/* The statements a script may run: data and schema changes of the kinds DuckDB's known
+ * expansions produce. The session's guard judged the client's statement by its first one;
+ * a kind it did not see (ATTACH, SET, LOAD, ...) is refused rather than run unjudged. */
+static bool multi_script_kind(duckdb_prepared_statement ps)
+{
+    switch (duckdb_prepared_statement_type(ps)) {
+    case DUCKDB_STATEMENT_TYPE_ALTER:
+    case DUCKDB_STATEMENT_TYPE_UPDATE:
+    case DUCKDB_STATEMENT_TYPE_INSERT:
+    case DUCKDB_STATEMENT_TYPE_DELETE:
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_DROP:
+    case DUCKDB_STATEMENT_TYPE_SELECT: return true;
+    default: return false;
+    }
 }
 
 static void multi_refuse(uerr_t *err, const char *why)
@@ -97,6 +116,10 @@ static int multi_script(eng_stmt_t *s, duckdb_extracted_statements ex, bool firs
 {
     if (multi_prepare_one(s, ex, first_wraps ? 1 : 0, &s->ps, err) != 0)
         return -1;
+    if (!multi_script_kind(s->ps)) {
+        multi_refuse(err, "duckd runs only data and schema changes in one");
+        return -1;
+    }
     if (duckdb_nparams(s->ps) > 0) {
         multi_refuse(err, "parameters are not supported in such a statement");
         return -1;
@@ -176,13 +199,23 @@ int eng__script_start(eng_stmt_t *s, uerr_t *err)
         duckdb_prepared_statement ps = NULL;
         if (multi_prepare_one(s, ex, i, &ps, err) != 0)
             goto out;
-        int r = multi_wrapper(ps) ? 0 : multi_run(ps, err);
+        int r = 0;
+        if (!multi_wrapper(ps) && !multi_script_kind(ps)) {
+            multi_refuse(err, "duckd runs only data and schema changes in one");
+            r = -1;
+        } else if (!multi_wrapper(ps)) {
+            r = multi_run(ps, err);
+        }
         duckdb_destroy_prepare(&ps);
         if (r != 0)
             goto out;
     }
     duckdb_destroy_prepare(&s->ps);
     rc = multi_prepare_one(s, ex, last, &s->ps, err);
+    if (rc == 0 && !multi_script_kind(s->ps)) {
+        multi_refuse(err, "duckd runs only data and schema changes in one");
+        rc = -1;
+    }
 out:
     duckdb_destroy_extracted(&ex);
     return rc;
