@@ -23,6 +23,7 @@ typedef enum {
     COMPAT_COPY_IN,    /* COPY ... FROM STDIN: `sql` describes the target table */
     COMPAT_DUCKDB_SET, /* SET/RESET/PRAGMA/ALTER SYSTEM of a DuckDB option: session/guard.h
                           decides and writes the statement to run (param, value, set_scope) */
+    COMPAT_ALTER,      /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
@@ -44,9 +45,10 @@ typedef struct compat {
                              exactly as written (NULL = RESET) */
     const char *sqlstate; /* COMPAT_ERROR */
     const char *message;  /* COMPAT_ERROR (static) */
-    struct copy_opts *copy;   /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
-    compat_scope_t set_scope; /* COMPAT_DUCKDB_SET: the scope the client named */
-    bool set_vetted;          /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
+    struct copy_opts *copy;     /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
+    struct compat_alter *alter; /* owned: COMPAT_ALTER's steps (session/compat_alter.h) */
+    compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET: the scope the client named */
+    bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
 } compat_t;
 
 /* Looks up the current value of a PostgreSQL parameter for SHOW / current_setting(). */

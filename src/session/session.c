@@ -538,6 +538,14 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         if (sess__guard(s, st, err) != 0)
             goto out;
         break;
+    case COMPAT_ALTER: {
+        /* its steps are prepared as they run (each may depend on the one before) */
+        guard_ctx_t g = sess__guard_ctx(s);
+        if (!s->trusted && guard_statement(&g, ENG_KIND_ALTER, ENG_KIND_OTHER, false,
+                                           st->compat.sql, strlen(st->compat.sql), err) != 0)
+            goto out;
+        break;
+    }
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
     default: break;
     }
@@ -868,6 +876,10 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             while (s->stmts)
                 sess_close_statement(s, s->stmts->name);
         }
+        break;
+    case COMPAT_ALTER:
+        if (sess__alter_run(s, st->compat.alter, sink, err) != 0)
+            return -1;
         break;
     case COMPAT_NOOP:
         if (!st->compat.tag) { /* empty statement */
