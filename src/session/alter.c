@@ -279,6 +279,58 @@ static char *alter_rebuild_ddl(const char *sql, const compat_alter_step_t *st, c
     return b.data;
 }
 
+/* A SERIAL column's sequence (named <table>_<column>_seq, owned by the table) would go with
+ * the old table: it is handed to the new one first. */
+static int alter_keep_sequences(sess_t *s, const char *schema, const char *table,
+                                const char *newname, uerr_t *err)
+{
+    alter_rows_t r = {0};
+    const char *args[2] = {table, schema};
+    int rc = -1;
+    if (alter_exec(s,
+                   "SELECT column_name, column_default FROM duckdb_columns() WHERE "
+                   "database_name = current_database() AND table_name = $1 AND schema_name = $2 "
+                   "AND column_default LIKE 'nextval(%'",
+                   args, 2, &r, err) != 0)
+        goto out;
+    for (size_t i = 0; i + 1 < r.n; i += 2) {
+        ubuf_t want = UBUF_INIT, b = UBUF_INIT;
+        if (!r.v[i] || !r.v[i + 1])
+            continue;
+        ubuf_printf(&want, "%s_%s_seq", table, r.v[i]);
+        const char *q = strchr(r.v[i + 1], '\'');
+        const char *e = q ? strchr(q + 1, '\'') : NULL;
+        const char *nm = ubuf_cstr(&want);
+        size_t len = strlen(nm);
+        bool match = false;
+        if (e) { /* 'seq' or 'schema.seq' */
+            const char *dot = memchr(q + 1, '.', (size_t)(e - q - 1));
+            const char *from = dot ? dot + 1 : q + 1;
+            match = (size_t)(e - from) == len && strncasecmp(from, nm, len) == 0;
+        }
+        int x = 0;
+        if (match) {
+            ubuf_puts(&b, "ALTER SEQUENCE ");
+            alter_quote(&b, schema);
+            ubuf_putc(&b, '.');
+            alter_quote(&b, nm);
+            ubuf_puts(&b, " OWNED BY ");
+            alter_quote(&b, schema);
+            ubuf_putc(&b, '.');
+            alter_quote(&b, newname);
+            x = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
+        }
+        ubuf_free(&want);
+        ubuf_free(&b);
+        if (x != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    alter_rows_free(&r);
+    return rc;
+}
+
 /* DROP COLUMN / ALTER COLUMN TYPE on an indexed table: the table is created anew under a
  * temporary name with the new definition, filled from the old one (the altered column cast,
  * through USING when given), the old one dropped (its indexes with it), the new one renamed,
@@ -355,6 +407,8 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
     ubuf_putc(&b, '.');
     alter_quote(&b, table);
     if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
+        goto out;
+    if (alter_keep_sequences(s, schema, table, ubuf_cstr(&tmp), err) != 0)
         goto out;
     ubuf_reset(&b);
     ubuf_puts(&b, "DROP TABLE ");
