@@ -279,10 +279,23 @@ static char *alter_rebuild_ddl(const char *sql, const compat_alter_step_t *st, c
     return b.data;
 }
 
-/* A SERIAL column's sequence (named <table>_<column>_seq, owned by the table) would go with
- * the old table: it is handed to the new one first. */
-static int alter_keep_sequences(sess_t *s, const char *schema, const char *table,
-                                const char *newname, uerr_t *err)
+/* A SERIAL column's sequence (named <table>_<column>_seq and owned by the table) would go
+ * with the old table, and DuckDB moves no sequence to another owner: the rebuild takes it off
+ * the new table's default, lets it go, creates it again in its current state (DuckDB's own
+ * CREATE text starts at the next value) and gives it back to the new table. */
+typedef struct {
+    alter_rows_t cols; /* column, default text, sequence name: three per serial column */
+    alter_rows_t ddl;  /* the sequences' CREATE statements, one per serial column */
+} alter_serials_t;
+
+static void alter_serials_free(alter_serials_t *z)
+{
+    alter_rows_free(&z->cols);
+    alter_rows_free(&z->ddl);
+}
+
+static int alter_serials_load(sess_t *s, const char *schema, const char *table, alter_serials_t *z,
+                              uerr_t *err)
 {
     alter_rows_t r = {0};
     const char *args[2] = {table, schema};
@@ -294,7 +307,7 @@ static int alter_keep_sequences(sess_t *s, const char *schema, const char *table
                    args, 2, &r, err) != 0)
         goto out;
     for (size_t i = 0; i + 1 < r.n; i += 2) {
-        ubuf_t want = UBUF_INIT, b = UBUF_INIT;
+        ubuf_t want = UBUF_INIT;
         if (!r.v[i] || !r.v[i + 1])
             continue;
         ubuf_printf(&want, "%s_%s_seq", table, r.v[i]);
@@ -302,33 +315,123 @@ static int alter_keep_sequences(sess_t *s, const char *schema, const char *table
         const char *e = q ? strchr(q + 1, '\'') : NULL;
         const char *nm = ubuf_cstr(&want);
         size_t len = strlen(nm);
-        bool match = false;
         if (e) { /* 'seq' or 'schema.seq' */
             const char *dot = memchr(q + 1, '.', (size_t)(e - q - 1));
             const char *from = dot ? dot + 1 : q + 1;
-            match = (size_t)(e - from) == len && strncasecmp(from, nm, len) == 0;
-        }
-        int x = 0;
-        if (match) {
-            ubuf_puts(&b, "ALTER SEQUENCE ");
-            alter_quote(&b, schema);
-            ubuf_putc(&b, '.');
-            alter_quote(&b, nm);
-            ubuf_puts(&b, " OWNED BY ");
-            alter_quote(&b, schema);
-            ubuf_putc(&b, '.');
-            alter_quote(&b, newname);
-            x = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
+            if ((size_t)(e - from) == len && strncasecmp(from, nm, len) == 0) {
+                z->cols.v = xrealloc(z->cols.v, (z->cols.n + 3) * sizeof *z->cols.v);
+                z->cols.v[z->cols.n++] = xstrdup(r.v[i]);
+                z->cols.v[z->cols.n++] = xstrdup(r.v[i + 1]);
+                z->cols.v[z->cols.n++] = xstrndup(from, len);
+            }
         }
         ubuf_free(&want);
-        ubuf_free(&b);
-        if (x != 0)
-            goto out;
     }
     rc = 0;
 out:
     alter_rows_free(&r);
     return rc;
+}
+
+/* "ALTER TABLE schema.table ALTER COLUMN col " + tail */
+static int alter_column_exec(sess_t *s, const char *schema, const char *table, const char *col,
+                             const char *tail, uerr_t *err)
+{
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, "ALTER TABLE ");
+    alter_quote(&b, schema);
+    ubuf_putc(&b, '.');
+    alter_quote(&b, table);
+    ubuf_puts(&b, " ALTER COLUMN ");
+    alter_quote(&b, col);
+    ubuf_printf(&b, " %s", tail);
+    int rc = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
+    ubuf_free(&b);
+    return rc;
+}
+
+/* Before the old table goes: the new table (tmp) lets go of the sequences, whose current
+ * state is read. A serial column the step drops loses its sequence, as in PostgreSQL. */
+static int alter_serials_release(sess_t *s, const char *schema, const char *tmp,
+                                 const compat_alter_step_t *st, alter_serials_t *z, uerr_t *err)
+{
+    for (size_t i = 0; i + 2 < z->cols.n; i += 3) {
+        const char *args[2] = {schema, z->cols.v[i + 2]};
+        size_t had = z->ddl.n;
+        bool dropped =
+            st->rebuild_table && st->kind != CALT_TYPE && strcasecmp(z->cols.v[i], st->column) == 0;
+        if (!dropped && alter_column_exec(s, schema, tmp, z->cols.v[i], "DROP DEFAULT", err) != 0)
+            return -1;
+        if (alter_exec(s,
+                       "SELECT sql FROM duckdb_sequences() WHERE database_name = "
+                       "current_database() AND schema_name = $1 AND sequence_name = $2",
+                       args, 2, &z->ddl, err) != 0)
+            return -1;
+        if (z->ddl.n != had + 1 || dropped) { /* keep one entry per column */
+            while (z->ddl.n > had)
+                free(z->ddl.v[--z->ddl.n]);
+            z->ddl.v = xrealloc(z->ddl.v, (had + 1) * sizeof *z->ddl.v);
+            z->ddl.v[z->ddl.n++] = NULL;
+        }
+    }
+    return 0;
+}
+
+/* After the old table went: the sequences come back, on the new table's defaults. */
+static int alter_serials_restore(sess_t *s, const char *schema, const char *tmp, alter_serials_t *z,
+                                 uerr_t *err)
+{
+    for (size_t i = 0, d = 0; i + 2 < z->cols.n; i += 3, d++) {
+        const char *sql = d < z->ddl.n ? z->ddl.v[d] : NULL;
+        if (!sql)
+            continue;
+        /* DuckDB's text: CREATE SEQUENCE name INCREMENT BY ... START next ...; */
+        size_t pos = 0;
+        sqlt_t t[3];
+        for (int j = 0; j < 3; j++)
+            t[j] = sqlscan_next(sql, strlen(sql), &pos);
+        ubuf_t b = UBUF_INIT, dflt = UBUF_INIT;
+        ubuf_puts(&b, "CREATE SEQUENCE ");
+        alter_quote(&b, schema);
+        ubuf_putc(&b, '.');
+        alter_quote(&b, z->cols.v[i + 2]);
+        ubuf_puts(&b, sql + t[2].start + t[2].len);
+        while (b.len && (b.data[b.len - 1] == ';' || b.data[b.len - 1] == '\n'))
+            b.len--;
+        ubuf_printf(&dflt, "SET DEFAULT %s", z->cols.v[i + 1]);
+        int r = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
+        if (r == 0)
+            r = alter_column_exec(s, schema, tmp, z->cols.v[i], ubuf_cstr(&dflt), err);
+        ubuf_free(&b);
+        ubuf_free(&dflt);
+        if (r != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* At the end: the table owns its sequences again. */
+static int alter_serials_own(sess_t *s, const char *schema, const char *table, alter_serials_t *z,
+                             uerr_t *err)
+{
+    for (size_t i = 0, d = 0; i + 2 < z->cols.n; i += 3, d++) {
+        if (d >= z->ddl.n || !z->ddl.v[d])
+            continue;
+        ubuf_t b = UBUF_INIT;
+        ubuf_puts(&b, "ALTER SEQUENCE ");
+        alter_quote(&b, schema);
+        ubuf_putc(&b, '.');
+        alter_quote(&b, z->cols.v[i + 2]);
+        ubuf_puts(&b, " OWNED BY ");
+        alter_quote(&b, schema);
+        ubuf_putc(&b, '.');
+        alter_quote(&b, table);
+        int r = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
+        ubuf_free(&b);
+        if (r != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* DROP COLUMN / ALTER COLUMN TYPE on an indexed table: the table is created anew under a
@@ -339,6 +442,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
                          uerr_t *err)
 {
     alter_rows_t def = {0}, cols = {0}, ix = {0};
+    alter_serials_t z = {0};
     const char *args[2] = {a->table, a->schema};
     ubuf_t b = UBUF_INIT, tmp = UBUF_INIT;
     char *ddl = NULL;
@@ -377,6 +481,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
                    "database_name = current_database() AND table_name = $1 AND schema_name = $2 "
                    "AND sql IS NOT NULL ORDER BY index_oid",
                    cargs, 2, &ix, err) != 0 ||
+        alter_serials_load(s, schema, table, &z, err) != 0 ||
         alter_exec(s, ddl, NULL, 0, NULL, err) != 0)
         goto out;
     ubuf_puts(&b, "INSERT INTO ");
@@ -408,14 +513,15 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
     alter_quote(&b, table);
     if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
         goto out;
-    if (alter_keep_sequences(s, schema, table, ubuf_cstr(&tmp), err) != 0)
+    if (alter_serials_release(s, schema, ubuf_cstr(&tmp), st, &z, err) != 0)
         goto out;
     ubuf_reset(&b);
     ubuf_puts(&b, "DROP TABLE ");
     alter_quote(&b, schema);
     ubuf_putc(&b, '.');
     alter_quote(&b, table);
-    if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
+    if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0 ||
+        alter_serials_restore(s, schema, ubuf_cstr(&tmp), &z, err) != 0)
         goto out;
     /* any other action runs on the new table, which has no indexes yet */
     bool renames_table = !st->rebuild_table && st->rename_to && !st->rename_from;
@@ -440,6 +546,8 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
         if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
             goto out;
     }
+    if (alter_serials_own(s, schema, renames_table ? st->rename_to : table, &z, err) != 0)
+        goto out;
     for (size_t i = 0; i + 2 < ix.n; i += 3) {
         compat_alter_step_t keep = *st;
         if (st->kind == CALT_TYPE)
@@ -458,6 +566,7 @@ out:
     alter_rows_free(&def);
     alter_rows_free(&cols);
     alter_rows_free(&ix);
+    alter_serials_free(&z);
     return rc;
 }
 
