@@ -13,11 +13,13 @@
 /* Statements longer than this many tokens pass to DuckDB unchanged. */
 #define CALT_MAX_TOKENS 4096
 
-/* The buffer's text, owned by the caller. */
+/* The buffer's text, owned by the caller; the buffer is left empty for reuse. */
 static char *calt_take(ubuf_t *b)
 {
     ubuf_cstr(b);
-    return b->data;
+    char *s = b->data;
+    *b = (ubuf_t)UBUF_INIT;
+    return s;
 }
 
 typedef struct {
