@@ -121,8 +121,8 @@ def test_alters_duckdb_refuses_on_indexed_tables(server):
         cur.execute('ALTER TABLE "ct" RENAME COLUMN "app" TO "app_label"')
         cur.execute('ALTER TABLE "ct" ADD COLUMN "flag" boolean DEFAULT false NOT NULL')
         assert columns(cur, "ct") == [
-            ("id", "INTEGER", "NO"), ("app_label", "VARCHAR", "NO"), ("model", "VARCHAR", "NO"),
-            ("n", "BIGINT", "NO"), ("flag", "BOOLEAN", "NO")]
+            ("id", "INTEGER", False), ("app_label", "VARCHAR", False), ("model", "VARCHAR", False),
+            ("n", "BIGINT", False), ("flag", "BOOLEAN", False)]
         assert indexes(cur, "ct") == [("ct_model", False), ("ct_n", False), ("ct_uniq", True)]
         assert one(cur, "SELECT id, app_label, model, n, flag FROM ct ORDER BY id") == [
             (1, "x", "m1", 10, False), (2, "x", "m2", 20, False)]
