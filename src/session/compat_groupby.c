@@ -142,6 +142,21 @@ char *compat_groupby_widen(const char *stmt, size_t len)
     if (gb_kw(&k, gb, "ALL") || gb_kw(&k, gb, "ROLLUP") || gb_kw(&k, gb, "CUBE") ||
         gb_kw(&k, gb, "GROUPING"))
         goto done;
+    /* every GROUP BY item must be a plain column reference: the table(s) they name are the
+     * only ones whose other columns may be added (PostgreSQL's rule needs the table's primary
+     * key among them) */
+    size_t gq[64], ngq = 0; /* each GROUP BY item's first token and its length in tokens */
+    for (size_t a = gb, i = gb; i <= gb_end; i++) {
+        if (i < gb_end && !gb_op(&k, i, ","))
+            continue;
+        size_t n = i > a ? gb_colref(&k, a, i) : 0;
+        if (!n || n != i - a || ngq == 32)
+            goto done;
+        gq[2 * ngq] = a;
+        gq[2 * ngq + 1] = n;
+        ngq++;
+        a = i + 1;
+    }
     cand = xmalloc(2 * k.nt * sizeof *cand);
     /* items: [a, b) separated by depth-0 commas, in the select list and in ORDER BY */
     size_t ranges[2][2] = {{sel + (gb_kw(&k, sel, "DISTINCT") ? 1 : 0), from}, {ob, ob_end}};
@@ -184,6 +199,12 @@ char *compat_groupby_widen(const char *stmt, size_t len)
             continue;
         /* an unqualified ORDER BY name may be a select-list alias: not a column to group */
         if (n == 1 && a >= ob && ob)
+            continue;
+        /* the column's qualifier (all but its last name) must be a grouped item's */
+        bool same_table = false;
+        for (size_t g = 0; g < ngq && !same_table; g++)
+            same_table = gq[2 * g + 1] == n && (n == 1 || gb_same(&k, a, gq[2 * g], n - 1));
+        if (!same_table)
             continue;
         size_t s0 = k.t[a].start, s1 = k.t[a + n - 1].start + k.t[a + n - 1].len;
         ubuf_puts(&add, ", ");

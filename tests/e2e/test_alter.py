@@ -141,35 +141,35 @@ def test_alters_duckdb_refuses_on_indexed_tables(server):
 
 def test_alter_is_atomic(server):
     with closing(connect(server)) as c, c.cursor() as cur:
-        cur.execute("CREATE TABLE at (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER)")
-        cur.execute("CREATE UNIQUE INDEX at_b ON at (b)")
-        cur.execute("INSERT INTO at VALUES (1, 1, 1), (2, NULL, 2)")
-        before = columns(cur, "at")
+        cur.execute("CREATE TABLE att (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER)")
+        cur.execute("CREATE UNIQUE INDEX at_b ON att (b)")
+        cur.execute("INSERT INTO att VALUES (1, 1, 1), (2, NULL, 2)")
+        before = columns(cur, "att")
         # the second action fails (NULL in a): the first is undone with it
         with pytest.raises(psycopg2.Error):
-            cur.execute("ALTER TABLE at DROP COLUMN b, ALTER COLUMN a SET NOT NULL")
-        assert columns(cur, "at") == before
-        assert indexes(cur, "at") == [("at_b", True)]
+            cur.execute("ALTER TABLE att DROP COLUMN b, ALTER COLUMN a SET NOT NULL")
+        assert columns(cur, "att") == before
+        assert indexes(cur, "att") == [("at_b", True)]
         # inside a block, ROLLBACK undoes a rebuild
         cur.execute("BEGIN")
-        cur.execute("ALTER TABLE at DROP COLUMN a")
-        cur.execute("ALTER TABLE at ADD CONSTRAINT at_x UNIQUE (id, b)")
+        cur.execute("ALTER TABLE att DROP COLUMN a")
+        cur.execute("ALTER TABLE att ADD CONSTRAINT at_x UNIQUE (id, b)")
         cur.execute("ROLLBACK")
-        assert columns(cur, "at") == before
-        assert indexes(cur, "at") == [("at_b", True)]
-        assert one(cur, "SELECT * FROM at ORDER BY id") == [(1, 1, 1), (2, None, 2)]
+        assert columns(cur, "att") == before
+        assert indexes(cur, "att") == [("at_b", True)]
+        assert one(cur, "SELECT * FROM att ORDER BY id") == [(1, 1, 1), (2, None, 2)]
         # in an implicit transaction (several statements in one Query) too
         with pytest.raises(psycopg2.Error):
-            cur.execute("ALTER TABLE at DROP COLUMN a; SELECT 1/0")
-        assert columns(cur, "at") == before
+            cur.execute("ALTER TABLE att DROP COLUMN a; SELECT 1/0")
+        assert columns(cur, "att") == before
         # other sessions see the table all along
         with closing(connect(server)) as c2, c2.cursor() as cur2:
-            assert one(cur2, "SELECT count(*) FROM at") == [(2,)]
+            assert one(cur2, "SELECT count(*) FROM att") == [(2,)]
         with pytest.raises(psycopg2.errors.UndefinedTable):
             cur.execute("ALTER TABLE nope DROP COLUMN a, DROP COLUMN b")
         cur.execute("ALTER TABLE IF EXISTS nope DROP COLUMN a, DROP COLUMN b")
         with pytest.raises(psycopg2.errors.UndefinedColumn):
-            cur.execute("ALTER TABLE at DROP COLUMN nope")
+            cur.execute("ALTER TABLE att DROP COLUMN nope")
 
 
 def test_group_by_primary_key_selects_other_columns(server):
