@@ -747,6 +747,16 @@ static int alter_step(sess_t *s, const compat_alter_t *a, const compat_alter_ste
     case CALT_ADD_FK: return alter_add_fk(s, a, st, sink, err);
     case CALT_DROP_CONSTRAINT: return alter_drop_constraint(s, a, st, sink, err);
     case CALT_ADD_UNIQUE: return alter_exec(s, st->sql, NULL, 0, NULL, err);
+    case CALT_FORGET_FKS: {
+        const char *args[2] = {st->name, st->column};
+        if (alter_fk_table_exists(s, &flag, err) != 0)
+            return -1;
+        return flag ? alter_exec(s,
+                                 "DELETE FROM duckd.foreign_keys WHERE lower(table_name) = "
+                                 "lower($1) AND schema_name = " ALTER_SCHEMA,
+                                 args, 2, NULL, err)
+                    : 0;
+    }
     case CALT_TYPE:
         if (alter_type_is_noop(s, a, st, &flag, err) != 0)
             return -1;
@@ -774,7 +784,7 @@ int sess__alter_run(sess_t *s, const compat_alter_t *a, const sess_sink_t *sink,
         return -1;
     if (own ? sess__run_plain(s, "BEGIN", err) != 0 : sess__unit_enter(s, sink, err) != 0)
         return -1;
-    if (a->if_exists) {
+    if (a->if_exists && !a->drop_table) { /* DuckDB's DROP TABLE IF EXISTS says it itself */
         alter_rows_t r = {0};
         const char *args[2] = {a->table, a->schema};
         rc = alter_exec(s,

@@ -357,6 +357,13 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         out->sql = xstrndup(stmt, len);
         return;
     }
+    if (kw(&k, 0, "DROP") && kw(&k, 1, "TABLE") &&
+        (out->alter = compat_drop_table_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "DROP TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
     if (kw(&k, 0, "CREATE") && (kw(&k, 1, "INDEX") || kw(&k, 2, "INDEX")) &&
         (out->sql = compat_index_rewrite(stmt, len))) {
         out->action = COMPAT_PASS;

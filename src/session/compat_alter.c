@@ -455,6 +455,55 @@ out:
     return a;
 }
 
+compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
+{
+    calt_toks_t k;
+    compat_alter_t *a = NULL;
+    size_t i = 2;
+    bool ok = false;
+    if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "DROP") || !ckw(&k, 1, "TABLE"))
+        goto out;
+    a = xcalloc(1, sizeof *a);
+    a->drop_table = true;
+    if (ckw(&k, i, "IF") && ckw(&k, i + 1, "EXISTS")) {
+        a->if_exists = true;
+        i += 2;
+    }
+    compat_alter_step_t *st = calt_add(a, CALT_DUCKDB);
+    st->sql = xstrndup(stmt, len);
+    for (;;) {
+        size_t at = i;
+        if (!cname(&k, i))
+            goto out;
+        while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+            i += 2;
+        if (i - at > 2)
+            goto out;
+        st = calt_add(a, CALT_FORGET_FKS);
+        st->name = cident(&k, i);
+        if (i > at)
+            st->column = cident(&k, i - 2);
+        if (!a->table) {
+            a->table = cident(&k, i);
+            a->qname = cspan(&k, at, i + 1);
+        }
+        i++;
+        if (!cop(&k, i, ","))
+            break;
+        i++;
+    }
+    if (i < k.nt && !(i + 1 == k.nt && (ckw(&k, i, "CASCADE") || ckw(&k, i, "RESTRICT"))))
+        goto out;
+    ok = true;
+out:
+    free(k.t);
+    if (!ok) {
+        compat_alter_free(a);
+        a = NULL;
+    }
+    return a;
+}
+
 /* ---- CREATE INDEX ---- */
 
 static bool calt_is_opclass(const calt_toks_t *k, size_t i)

@@ -13,12 +13,14 @@
 #include <stddef.h>
 
 typedef enum {
-    CALT_DUCKDB = 0,     /* run `sql` (an ALTER TABLE of one action) on DuckDB */
-    CALT_TYPE,           /* ALTER COLUMN `column` TYPE: `sql`, unless only a varchar length
-                            changes (DuckDB's VARCHAR has none): then nothing */
-    CALT_ADD_UNIQUE,     /* ADD CONSTRAINT name UNIQUE (...): `sql` is a CREATE UNIQUE INDEX */
-    CALT_ADD_FK,         /* ADD CONSTRAINT name FOREIGN KEY: recorded, not enforced */
-    CALT_DROP_CONSTRAINT /* DROP CONSTRAINT name */
+    CALT_DUCKDB = 0,      /* run `sql` (an ALTER TABLE of one action) on DuckDB */
+    CALT_TYPE,            /* ALTER COLUMN `column` TYPE: `sql`, unless only a varchar length
+                             changes (DuckDB's VARCHAR has none): then nothing */
+    CALT_ADD_UNIQUE,      /* ADD CONSTRAINT name UNIQUE (...): `sql` is a CREATE UNIQUE INDEX */
+    CALT_ADD_FK,          /* ADD CONSTRAINT name FOREIGN KEY: recorded, not enforced */
+    CALT_DROP_CONSTRAINT, /* DROP CONSTRAINT name */
+    CALT_FORGET_FKS       /* after DROP TABLE (`sql`): the recorded foreign keys of the tables
+                             `name` (schema `column`, NULL = current) go too */
 } compat_alter_kind_t;
 
 typedef struct compat_alter_step {
@@ -49,6 +51,7 @@ typedef struct compat_alter {
     char *table;  /* owned: unquoted */
     char *qname;  /* owned: the table as written (quoted, qualified) */
     bool if_exists;
+    bool drop_table;            /* a DROP TABLE plan (compat_drop_table_parse) */
     compat_alter_step_t *steps; /* owned */
     size_t nsteps;
 } compat_alter_t;
@@ -59,6 +62,10 @@ typedef struct compat_alter {
  * unchanged (including any statement it does not understand). */
 compat_alter_t *compat_alter_parse(const char *stmt, size_t len);
 void compat_alter_free(compat_alter_t *a);
+
+/* DROP TABLE [IF EXISTS] names [CASCADE | RESTRICT]: the statement as DuckDB runs it, then
+ * one CALT_FORGET_FKS step per table. NULL when not a DROP TABLE. */
+compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len);
 
 /* CREATE [UNIQUE] INDEX with PostgreSQL-only parts that carry no meaning for DuckDB's ART
  * index removed: operator classes (varchar_pattern_ops), USING btree/hash, ON ONLY,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "session/compat.h"
+#include "session/compat_alter.h"
 #include "session/compat_groupby.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
@@ -567,8 +568,9 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ALTER: {
         /* its steps are prepared as they run (each may depend on the one before) */
         guard_ctx_t g = sess__guard_ctx(s);
-        if (!s->trusted && guard_statement(&g, ENG_KIND_ALTER, ENG_KIND_OTHER, false,
-                                           st->compat.sql, strlen(st->compat.sql), err) != 0)
+        eng_kind_t kind = st->compat.alter->drop_table ? ENG_KIND_DROP : ENG_KIND_ALTER;
+        if (!s->trusted && guard_statement(&g, kind, ENG_KIND_OTHER, false, st->compat.sql,
+                                           strlen(st->compat.sql), err) != 0)
             goto out;
         break;
     }

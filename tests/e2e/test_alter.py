@@ -186,3 +186,27 @@ def test_group_by_primary_key_selects_other_columns(server):
         # a query PostgreSQL refuses too is still refused
         with pytest.raises(psycopg2.errors.GroupingError):
             cur.execute("SELECT author_id, pages FROM bk GROUP BY author_id + 1")
+
+
+def test_drop_table_forgets_its_foreign_keys(server):
+    # Django's "migrate app zero" then "migrate" again: the same constraint names come back
+    with closing(connect(server)) as c, c.cursor() as cur:
+        for _ in range(2):
+            cur.execute("CREATE TABLE fp (id INTEGER PRIMARY KEY)")
+            cur.execute("CREATE TABLE fc (id INTEGER PRIMARY KEY, pid INTEGER)")
+            cur.execute("ALTER TABLE fc ADD CONSTRAINT fc_pid_fk FOREIGN KEY (pid) "
+                        "REFERENCES fp (id)")
+            assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(1,)]
+            cur.execute("DROP TABLE fc, fp CASCADE")
+            assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(0,)]
+        cur.execute("DROP TABLE IF EXISTS fc")
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            cur.execute("DROP TABLE fc")
+        # inside a block that rolls back, the record stays with the table
+        cur.execute("CREATE TABLE fp (id INTEGER PRIMARY KEY)")
+        cur.execute("CREATE TABLE fc (id INTEGER PRIMARY KEY, pid INTEGER)")
+        cur.execute("ALTER TABLE fc ADD CONSTRAINT fc_pid_fk FOREIGN KEY (pid) REFERENCES fp (id)")
+        cur.execute("BEGIN")
+        cur.execute("DROP TABLE fc")
+        cur.execute("ROLLBACK")
+        assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(1,)]
