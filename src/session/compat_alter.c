@@ -459,7 +459,8 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
 {
     calt_toks_t k;
     compat_alter_t *a = NULL;
-    size_t i = 2;
+    size_t i = 2, first;
+    const char *tail = "";
     bool ok = false;
     if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "DROP") || !ckw(&k, 1, "TABLE"))
         goto out;
@@ -469,8 +470,8 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
         a->if_exists = true;
         i += 2;
     }
-    compat_alter_step_t *st = calt_add(a, CALT_DUCKDB);
-    st->sql = xstrndup(stmt, len);
+    first = i;
+    /* the names, then CASCADE / RESTRICT */
     for (;;) {
         size_t at = i;
         if (!cname(&k, i))
@@ -479,21 +480,40 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
             i += 2;
         if (i - at > 2)
             goto out;
+        i++;
+        if (!cop(&k, i, ","))
+            break;
+        i++;
+    }
+    if (i + 1 == k.nt && (ckw(&k, i, "CASCADE") || ckw(&k, i, "RESTRICT")))
+        tail = ckw(&k, i, "CASCADE") ? " CASCADE" : " RESTRICT";
+    else if (i != k.nt)
+        goto out;
+    /* DuckDB drops one table per statement: one DROP and one forget per name */
+    for (i = first;;) {
+        size_t at = i;
+        while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+            i += 2;
+        char *q = cspan(&k, at, i + 1);
+        ubuf_t b = UBUF_INIT;
+        ubuf_printf(&b, "DROP TABLE %s%s%s", a->if_exists ? "IF EXISTS " : "", q, tail);
+        compat_alter_step_t *st = calt_add(a, CALT_DUCKDB);
+        st->sql = calt_take(&b);
         st = calt_add(a, CALT_FORGET_FKS);
         st->name = cident(&k, i);
         if (i > at)
             st->column = cident(&k, i - 2);
         if (!a->table) {
             a->table = cident(&k, i);
-            a->qname = cspan(&k, at, i + 1);
+            a->qname = q;
+        } else {
+            free(q);
         }
         i++;
         if (!cop(&k, i, ","))
             break;
         i++;
     }
-    if (i < k.nt && !(i + 1 == k.nt && (ckw(&k, i, "CASCADE") || ckw(&k, i, "RESTRICT"))))
-        goto out;
     ok = true;
 out:
     free(k.t);
