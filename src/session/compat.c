@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "session/compat_alter.h"
 #include "session/copy.h"
 #include "session/sqlscan.h"
 #include "util/buf.h"
@@ -74,6 +75,7 @@ void compat_free(compat_t *c)
         copy_opts_free(c->copy);
         free(c->copy);
     }
+    compat_alter_free(c->alter);
     for (size_t i = 0; i < c->nsteps; i++)
         free(c->steps[i]);
     free(c->steps);
@@ -307,6 +309,12 @@ static bool classify_misc(const toks_t *k, compat_t *out)
         out->tag = "UNLISTEN";
         return true;
     }
+    if (kw(k, 0, "SET") && kw(k, 1, "CONSTRAINTS")) {
+        /* DuckDB checks every constraint immediately: nothing is deferred to switch */
+        out->action = COMPAT_NOOP;
+        out->tag = "SET CONSTRAINTS";
+        return true;
+    }
     if (kw(k, 0, "DEALLOCATE")) {
         size_t i = kw(k, 1, "PREPARE") ? 2 : 1;
         out->action = COMPAT_DEALLOCATE;
@@ -344,8 +352,7 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         case COPY_NOT_CLIENT: break;
         }
     }
-    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
-        classify_misc(&k, out))
+    if (classify_misc(&k, out))
         return;
     if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) &&
         (out->nsteps = compat_serial(stmt, len, &out->steps)) > 0) {
@@ -361,6 +368,26 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         out->sql = xstrndup(stmt, len);
         return;
     }
+    if (kw(&k, 0, "ALTER") && kw(&k, 1, "TABLE") && (out->alter = compat_alter_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "ALTER TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "DROP") && kw(&k, 1, "TABLE") &&
+        (out->alter = compat_drop_table_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "DROP TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "CREATE") && (kw(&k, 1, "INDEX") || kw(&k, 2, "INDEX")) &&
+        (out->sql = compat_index_rewrite(stmt, len))) {
+        out->action = COMPAT_PASS;
+        return;
+    }
+    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out))
+        return;
     char *plain = kw(&k, 0, "INSERT") ? compat_overriding(stmt, len) : NULL;
     out->action = COMPAT_PASS;
     if (plain) {

@@ -25,6 +25,7 @@ typedef enum {
                           decides and writes the statement to run (param, value, set_scope) */
     COMPAT_STEPS,      /* several DuckDB statements run as one, in one transaction: `steps`
                           (SERIAL / identity columns, compat_serial); `tag` answers */
+    COMPAT_ALTER,      /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
@@ -46,10 +47,11 @@ typedef struct compat {
                              exactly as written (NULL = RESET) */
     const char *sqlstate; /* COMPAT_ERROR */
     const char *message;  /* COMPAT_ERROR (static) */
-    struct copy_opts *copy;   /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
-    compat_scope_t set_scope; /* COMPAT_DUCKDB_SET: the scope the client named */
-    bool set_vetted;          /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
-    char **steps;             /* owned: COMPAT_STEPS's statements, in order */
+    struct copy_opts *copy;     /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
+    struct compat_alter *alter; /* owned: COMPAT_ALTER's steps (session/compat_alter.h) */
+    compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET: the scope the client named */
+    bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
+    char **steps;               /* owned: COMPAT_STEPS's statements, in order */
     size_t nsteps;
 } compat_t;
 

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "session/compat.h"
+#include "session/compat_alter.h"
+#include "session/compat_groupby.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
 #include "session/session_internal.h"
@@ -494,6 +496,32 @@ int sess__guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
     return guard_statement(&g, kind, inner, st->compat.set_vetted, sql, len, err);
 }
 
+/* Prepares st's DuckDB statement. A query DuckDB refuses because it selects columns that
+ * PostgreSQL knows to depend on its GROUP BY (grouped by primary key) runs with those columns
+ * added to GROUP BY (compat_groupby.h); otherwise DuckDB's error stands. */
+static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    uerr_t again = UERR_INIT;
+    char *wide = NULL;
+    int rc = -1;
+    if (eng_prepare(s->conn, st->compat.sql, &st->es, err) == 0)
+        return 0;
+    if (strcmp(err->sqlstate, "42803") != 0 ||
+        !(wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql))))
+        goto out;
+    if (eng_prepare(s->conn, wide, &st->es, &again) != 0)
+        goto out;
+    uerr_clear(err);
+    free(st->compat.sql);
+    st->compat.sql = wide;
+    wide = NULL;
+    rc = 0;
+out:
+    uerr_clear(&again);
+    free(wide);
+    return rc;
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
@@ -522,8 +550,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ROLLBACK:
         /* Any DuckDB call on this connection ends a streaming result, so a portal suspended
          * mid-stream is buffered first (clients such as pgjdbc Parse while one is open). */
-        if (sess_yield_stream(s, NULL, err) != 0 ||
-            eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
+        if (sess_yield_stream(s, NULL, err) != 0 || stmt_prepare(s, st, err) != 0)
             goto out;
         char *cast = sql_with_param_casts(st->compat.sql, st->es, oids, noids);
         if (cast) {
@@ -538,6 +565,15 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         if (sess__guard(s, st, err) != 0)
             goto out;
         break;
+    case COMPAT_ALTER: {
+        /* its steps are prepared as they run (each may depend on the one before) */
+        guard_ctx_t g = sess__guard_ctx(s);
+        eng_kind_t kind = st->compat.alter->drop_table ? ENG_KIND_DROP : ENG_KIND_ALTER;
+        if (!s->trusted && guard_statement(&g, kind, ENG_KIND_OTHER, false, st->compat.sql,
+                                           strlen(st->compat.sql), err) != 0)
+            goto out;
+        break;
+    }
     case COMPAT_STEPS:
         if (sess__steps_guard(s, st, err) != 0)
             goto out;
@@ -872,6 +908,10 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             while (s->stmts)
                 sess_close_statement(s, s->stmts->name);
         }
+        break;
+    case COMPAT_ALTER:
+        if (sess__alter_run(s, st->compat.alter, sink, err) != 0)
+            return -1;
         break;
     case COMPAT_STEPS:
         if (sess__steps_run(s, st, sink, err) != 0)

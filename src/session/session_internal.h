@@ -127,6 +127,14 @@ void sess__sync_portal(sess_t *s);
 /* True if the statement has `word` as a top-level token (not inside quotes). */
 bool sess__has_word(const char *text, const char *word);
 
+/* ---- alter.c, for session.c ---- */
+
+struct compat_alter;
+/* Runs a COMPAT_ALTER statement's steps in one transaction (the block's, the implicit
+ * transaction's, or its own when it is alone); notices go to sink. 0 or -1 (err set). */
+int sess__alter_run(sess_t *s, const struct compat_alter *a, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+
 /* ---- unit.c, for session.c: PostgreSQL's implicit transaction and group commit ---- */
 
 /* Copies n parameters and their bytes (dflt_oids fills a 0 type; may be NULL). */
