@@ -92,6 +92,14 @@ static void alter_quote(ubuf_t *b, const char *name)
     ubuf_putc(b, '"');
 }
 
+/* schema.name, both quoted. */
+static void alter_qname(ubuf_t *b, const char *schema, const char *name)
+{
+    alter_quote(b, schema);
+    ubuf_putc(b, '.');
+    alter_quote(b, name);
+}
+
 /* True when the token is the name `name` (quoted exactly, or unquoted in any case). */
 static bool alter_tok_is(const char *s, const sqlt_t *t, const char *name)
 {
@@ -166,9 +174,7 @@ static int alter_with_indexes(sess_t *s, const compat_alter_t *a, const compat_a
     for (size_t i = 0; i + 2 < ix.n; i += 3) {
         ubuf_t b = UBUF_INIT;
         ubuf_puts(&b, "DROP INDEX ");
-        alter_quote(&b, ix.v[i]);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, ix.v[i + 1]);
+        alter_qname(&b, ix.v[i], ix.v[i + 1]);
         int r = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
         ubuf_free(&b);
         if (r != 0)
@@ -223,9 +229,7 @@ static char *alter_rebuild_ddl(const char *sql, const compat_alter_step_t *st, c
         return NULL;
     close = nt - 1;
     ubuf_puts(&b, "CREATE TABLE ");
-    alter_quote(&b, schema);
-    ubuf_putc(&b, '.');
-    alter_quote(&b, newname);
+    alter_qname(&b, schema, newname);
     ubuf_puts(&b, " (");
     bool first = true, found = false;
     for (size_t e = open + 1; e < close;) {
@@ -339,9 +343,7 @@ static int alter_column_exec(sess_t *s, const char *schema, const char *table, c
 {
     ubuf_t b = UBUF_INIT;
     ubuf_puts(&b, "ALTER TABLE ");
-    alter_quote(&b, schema);
-    ubuf_putc(&b, '.');
-    alter_quote(&b, table);
+    alter_qname(&b, schema, table);
     ubuf_puts(&b, " ALTER COLUMN ");
     alter_quote(&b, col);
     ubuf_printf(&b, " %s", tail);
@@ -392,9 +394,7 @@ static int alter_serials_restore(sess_t *s, const char *schema, const char *tmp,
             t[j] = sqlscan_next(sql, strlen(sql), &pos);
         ubuf_t b = UBUF_INIT, dflt = UBUF_INIT;
         ubuf_puts(&b, "CREATE SEQUENCE ");
-        alter_quote(&b, schema);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, z->cols.v[i + 2]);
+        alter_qname(&b, schema, z->cols.v[i + 2]);
         ubuf_puts(&b, sql + t[2].start + t[2].len);
         while (b.len && (b.data[b.len - 1] == ';' || b.data[b.len - 1] == '\n'))
             b.len--;
@@ -419,13 +419,9 @@ static int alter_serials_own(sess_t *s, const char *schema, const char *table, a
             continue;
         ubuf_t b = UBUF_INIT;
         ubuf_puts(&b, "ALTER SEQUENCE ");
-        alter_quote(&b, schema);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, z->cols.v[i + 2]);
+        alter_qname(&b, schema, z->cols.v[i + 2]);
         ubuf_puts(&b, " OWNED BY ");
-        alter_quote(&b, schema);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, table);
+        alter_qname(&b, schema, table);
         int r = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
         ubuf_free(&b);
         if (r != 0)
@@ -485,9 +481,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
         alter_exec(s, ddl, NULL, 0, NULL, err) != 0)
         goto out;
     ubuf_puts(&b, "INSERT INTO ");
-    alter_quote(&b, schema);
-    ubuf_putc(&b, '.');
-    alter_quote(&b, ubuf_cstr(&tmp));
+    alter_qname(&b, schema, ubuf_cstr(&tmp));
     ubuf_puts(&b, " SELECT ");
     bool first = true;
     for (size_t i = 0; i < cols.n; i++) {
@@ -508,18 +502,14 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
         }
     }
     ubuf_puts(&b, " FROM ");
-    alter_quote(&b, schema);
-    ubuf_putc(&b, '.');
-    alter_quote(&b, table);
+    alter_qname(&b, schema, table);
     if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
         goto out;
     if (alter_serials_release(s, schema, ubuf_cstr(&tmp), st, &z, err) != 0)
         goto out;
     ubuf_reset(&b);
     ubuf_puts(&b, "DROP TABLE ");
-    alter_quote(&b, schema);
-    ubuf_putc(&b, '.');
-    alter_quote(&b, table);
+    alter_qname(&b, schema, table);
     if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0 ||
         alter_serials_restore(s, schema, ubuf_cstr(&tmp), &z, err) != 0)
         goto out;
@@ -528,9 +518,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
     if (!st->rebuild_table) {
         ubuf_reset(&b);
         ubuf_puts(&b, "ALTER TABLE ");
-        alter_quote(&b, schema);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, ubuf_cstr(&tmp));
+        alter_qname(&b, schema, ubuf_cstr(&tmp));
         ubuf_printf(&b, " %s", st->action);
         if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
             goto out;
@@ -538,9 +526,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
     if (!renames_table) {
         ubuf_reset(&b);
         ubuf_puts(&b, "ALTER TABLE ");
-        alter_quote(&b, schema);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, ubuf_cstr(&tmp));
+        alter_qname(&b, schema, ubuf_cstr(&tmp));
         ubuf_puts(&b, " RENAME TO ");
         alter_quote(&b, table);
         if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
@@ -705,9 +691,7 @@ static int alter_drop_constraint(sess_t *s, const compat_alter_t *a, const compa
         goto out;
     if (r.n == 1 && r.v[0]) {
         ubuf_puts(&b, "DROP INDEX ");
-        alter_quote(&b, r.v[0]);
-        ubuf_putc(&b, '.');
-        alter_quote(&b, st->name);
+        alter_qname(&b, r.v[0], st->name);
         rc = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
         goto out;
     }
