@@ -22,12 +22,6 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
-/* Where unenforced foreign keys are recorded (created on first use). */
-#define ALTER_FK_DDL                                                                               \
-    "CREATE TABLE IF NOT EXISTS duckd.foreign_keys (schema_name VARCHAR NOT NULL, "                \
-    "table_name VARCHAR NOT NULL, constraint_name VARCHAR NOT NULL, columns VARCHAR NOT NULL, "    \
-    "ref_table VARCHAR NOT NULL, ref_columns VARCHAR, rules VARCHAR)"
-
 /* The table's schema: as written, or the session's current one. */
 #define ALTER_SCHEMA "coalesce($2, current_schema())"
 
@@ -623,8 +617,8 @@ static int alter_add_fk(sess_t *s, const compat_alter_t *a, const compat_alter_s
                 st->fk_ref);
     if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
         goto out;
-    if (alter_exec(s, "CREATE SCHEMA IF NOT EXISTS duckd", NULL, 0, NULL, err) != 0 ||
-        alter_exec(s, ALTER_FK_DDL, NULL, 0, NULL, err) != 0)
+    if (alter_exec(s, COMPAT_FK_SCHEMA_DDL, NULL, 0, NULL, err) != 0 ||
+        alter_exec(s, COMPAT_FK_TABLE_DDL, NULL, 0, NULL, err) != 0)
         goto out;
     const char *args[3] = {a->table, a->schema, st->name};
     if (alter_exec(s,

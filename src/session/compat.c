@@ -326,6 +326,43 @@ static bool classify_misc(const toks_t *k, compat_t *out)
     }
     return false;
 }
+/* CREATE TABLE with foreign keys while foreign_keys = record: the table without them (with
+ * its SERIAL columns made as compat_serial makes them), then the statements that record the
+ * keys, as one COMPAT_STEPS statement. */
+static bool classify_create_fk(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                               compat_t *out)
+{
+    const char *mode = get(ctx, COMPAT_FK_MODE);
+    char **fk = NULL, **steps = NULL, *plain;
+    size_t nfk = 0, n;
+    if (!mode || strcmp(mode, "record") != 0 || !(plain = compat_fk_split(stmt, len, &fk, &nfk)))
+        return false;
+    n = compat_serial(plain, strlen(plain), &steps);
+    if (n == 0) {
+        steps = xmalloc(sizeof *steps);
+        steps[n++] = plain;
+        plain = NULL;
+    }
+    steps = xrealloc(steps, (n + nfk) * sizeof *steps);
+    memcpy(steps + n, fk, nfk * sizeof *fk);
+    n += nfk;
+    for (size_t i = 0; i < n; i++) {
+        char *r = compat_rewrite(steps[i], strlen(steps[i]), get, ctx);
+        if (r) {
+            free(steps[i]);
+            steps[i] = r;
+        }
+    }
+    out->action = COMPAT_STEPS;
+    out->steps = steps;
+    out->nsteps = n;
+    out->tag = "CREATE TABLE";
+    out->sql = xstrndup(stmt, len);
+    free(fk);
+    free(plain);
+    return true;
+}
+
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out)
 {
     toks_t k;
@@ -353,6 +390,8 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         }
     }
     if (classify_misc(&k, out))
+        return;
+    if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))
         return;
     if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) &&
         (out->nsteps = compat_serial(stmt, len, &out->steps)) > 0) {

@@ -524,6 +524,270 @@ out:
     return a;
 }
 
+/* ---- CREATE TABLE's foreign keys (foreign_keys = record) ---- */
+
+/* Appends 'text' as a SQL string literal (NULL as NULL). */
+static void calt_literal(ubuf_t *b, const char *text)
+{
+    if (!text) {
+        ubuf_puts(b, "NULL");
+        return;
+    }
+    ubuf_putc(b, '\'');
+    for (const char *c = text; *c; c++) {
+        if (*c == '\'')
+            ubuf_putc(b, '\'');
+        ubuf_putc(b, *c);
+    }
+    ubuf_putc(b, '\'');
+}
+
+typedef struct {
+    char **v;
+    size_t n;
+} calt_list_t;
+
+static void calt_push(calt_list_t *l, char *s)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = s;
+}
+
+/* The statements that check one key's columns and record it. */
+static void calt_fk_record(calt_list_t *l, const char *schema, const char *table, const char *qname,
+                           const char *name, const char *cols, const char *ref,
+                           const char *ref_cols, const char *rules)
+{
+    ubuf_t b = UBUF_INIT;
+    ubuf_printf(&b, "SELECT %s FROM %s LIMIT 0", cols, qname);
+    calt_push(l, calt_take(&b));
+    ubuf_printf(&b, "SELECT %s FROM %s LIMIT 0", ref_cols ? ref_cols : "*", ref);
+    calt_push(l, calt_take(&b));
+    ubuf_puts(&b, "INSERT INTO duckd.foreign_keys SELECT coalesce(");
+    calt_literal(&b, schema);
+    ubuf_puts(&b, ", current_schema()), ");
+    const char *vals[6] = {table, name, cols, ref, ref_cols, rules};
+    for (size_t i = 0; i < 6; i++) {
+        if (i)
+            ubuf_puts(&b, ", ");
+        calt_literal(&b, vals[i]);
+    }
+    /* CREATE TABLE IF NOT EXISTS of an existing table keeps its records */
+    ubuf_puts(&b, " WHERE NOT EXISTS (SELECT 1 FROM duckd.foreign_keys f WHERE "
+                  "f.constraint_name = ");
+    calt_literal(&b, name);
+    ubuf_puts(&b, " AND lower(f.table_name) = lower(");
+    calt_literal(&b, table);
+    ubuf_puts(&b, ") AND f.schema_name = coalesce(");
+    calt_literal(&b, schema);
+    ubuf_puts(&b, ", current_schema()))");
+    calt_push(l, calt_take(&b));
+}
+
+/* PostgreSQL's default name of a key: table_col1_col2_fkey. */
+static char *calt_fk_name(const char *table, const char *cols)
+{
+    ubuf_t nb = UBUF_INIT;
+    ubuf_printf(&nb, "%s_", table);
+    for (const char *c = cols; *c; c++)
+        if (*c != '"' && *c != ' ')
+            ubuf_putc(&nb, *c == ',' ? '_' : *c);
+    ubuf_puts(&nb, "_fkey");
+    return calt_take(&nb);
+}
+
+/* Past the referential actions of a REFERENCES clause whose target ends before i. */
+static size_t calt_fk_tail(const calt_toks_t *k, size_t i, size_t end)
+{
+    for (;;) {
+        if (i < end && ckw(k, i, "MATCH"))
+            i += 2;
+        else if (ckw(k, i, "ON") && (ckw(k, i + 1, "DELETE") || ckw(k, i + 1, "UPDATE"))) {
+            i += 2;
+            if (ckw(k, i, "NO") || ckw(k, i, "SET"))
+                i++;
+            i++;
+        } else if (ckw(k, i, "DEFERRABLE"))
+            i++;
+        else if (ckw(k, i, "NOT") && ckw(k, i + 1, "DEFERRABLE"))
+            i += 2;
+        else if (ckw(k, i, "INITIALLY"))
+            i += 2;
+        else
+            return i < end ? i : end;
+    }
+}
+
+char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout)
+{
+    calt_toks_t k;
+    calt_list_t rec = {0};
+    ubuf_t b = UBUF_INIT;
+    char *result = NULL, *schema = NULL, *table = NULL, *qname = NULL;
+    size_t i = 1, name_at, open, close;
+    bool if_not_exists = false, any = false;
+    *out = NULL;
+    *nout = 0;
+    if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "CREATE"))
+        goto done;
+    if (ckw(&k, i, "OR") && ckw(&k, i + 1, "REPLACE"))
+        i += 2;
+    if (!ckw(&k, i, "TABLE")) /* TEMP, UNLOGGED, ...: DuckDB keeps a TEMP table's keys */
+        goto done;
+    i++;
+    if (ckw(&k, i, "IF") && ckw(&k, i + 1, "NOT") && ckw(&k, i + 2, "EXISTS")) {
+        if_not_exists = true;
+        i += 3;
+    }
+    if (!cname(&k, i))
+        goto done;
+    name_at = i;
+    while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+        i += 2;
+    if (i - name_at > 2)
+        goto done;
+    table = cident(&k, i);
+    schema = i > name_at ? cident(&k, i - 2) : NULL;
+    qname = cspan(&k, name_at, i + 1);
+    open = i + 1;
+    if (!cop(&k, open, "(") || !(close = cskip_parens(&k, open)))
+        goto done;
+    close--; /* the ")" */
+    ubuf_append(&b, stmt, k.t[open].start + 1);
+    bool first = true;
+    for (size_t e = open + 1; e < close;) {
+        size_t end = e;
+        while (end < close && !cop(&k, end, ",")) {
+            if (cop(&k, end, "(") || cop(&k, end, "[")) {
+                size_t p = cskip_parens(&k, end);
+                if (!p || p > close)
+                    goto done;
+                end = p;
+                continue;
+            }
+            end++;
+        }
+        size_t c = e, keep_to = end;
+        char *name = NULL, *cols = NULL, *ref = NULL, *ref_cols = NULL, *rules = NULL;
+        if (ckw(&k, c, "CONSTRAINT") && cname(&k, c + 1)) {
+            name = cident(&k, c + 1);
+            c += 2;
+        }
+        if (ckw(&k, c, "FOREIGN") && ckw(&k, c + 1, "KEY")) {
+            size_t r;
+            cols = calt_collist(&k, c + 2, &r);
+            if (!cols || !ckw(&k, r, "REFERENCES") || !cname(&k, r + 1)) {
+                free(name);
+                free(cols);
+                goto done;
+            }
+            keep_to = e; /* the whole element goes */
+            c = r;
+        } else {
+            free(name);
+            name = NULL;
+            /* a column: [CONSTRAINT n] REFERENCES ... among its constraints */
+            size_t j = e + 1;
+            while (j < end && !ckw(&k, j, "REFERENCES")) {
+                if (cop(&k, j, "(")) {
+                    j = cskip_parens(&k, j);
+                    continue;
+                }
+                j++;
+            }
+            if (j >= end) {
+                c = end;
+            } else {
+                keep_to = j;
+                if (j >= e + 2 && ckw(&k, j - 2, "CONSTRAINT")) {
+                    keep_to = j - 2;
+                    name = cident(&k, j - 1);
+                }
+                cols = cident(&k, e);
+                c = j;
+                /* quoted, as written */
+                free(cols);
+                cols = cspan(&k, e, e + 1);
+            }
+        }
+        if (c < end && ckw(&k, c, "REFERENCES")) {
+            size_t r = c + 1;
+            if (!cname(&k, r)) {
+                free(name);
+                free(cols);
+                goto done;
+            }
+            while (cop(&k, r + 1, ".") && cname(&k, r + 2))
+                r += 2;
+            ref = cspan(&k, c + 1, r + 1);
+            r++;
+            if (cop(&k, r, "("))
+                ref_cols = calt_collist(&k, r, &r);
+            size_t t = calt_fk_tail(&k, r, end);
+            rules = cspan(&k, r, t);
+            if (!name)
+                name = calt_fk_name(table, cols);
+            calt_fk_record(&rec, schema, table, qname, name, cols, ref, ref_cols, rules);
+            any = true;
+            /* the rest of a column's constraints stay */
+            if (keep_to > e) {
+                if (!first)
+                    ubuf_puts(&b, ", ");
+                first = false;
+                char *head = cspan(&k, e, keep_to), *tail = cspan(&k, t, end);
+                ubuf_printf(&b, "%s%s%s", head, *tail ? " " : "", tail);
+                free(head);
+                free(tail);
+            }
+        } else {
+            if (!first)
+                ubuf_puts(&b, ", ");
+            first = false;
+            char *el = cspan(&k, e, end);
+            ubuf_puts(&b, el);
+            free(el);
+        }
+        free(name);
+        free(cols);
+        free(ref);
+        free(ref_cols);
+        free(rules);
+        e = end + 1;
+    }
+    if (!any || first)
+        goto done;
+    ubuf_append(&b, stmt + k.t[close].start, len - k.t[close].start);
+    result = calt_take(&b);
+    /* records of a table of the same name dropped behind duckd's back go first */
+    calt_list_t all = {0};
+    calt_push(&all, xstrdup(COMPAT_FK_SCHEMA_DDL));
+    calt_push(&all, xstrdup(COMPAT_FK_TABLE_DDL));
+    if (!if_not_exists) {
+        ubuf_puts(&b, "DELETE FROM duckd.foreign_keys WHERE lower(table_name) = lower(");
+        calt_literal(&b, table);
+        ubuf_puts(&b, ") AND schema_name = coalesce(");
+        calt_literal(&b, schema);
+        ubuf_puts(&b, ", current_schema())");
+        calt_push(&all, calt_take(&b));
+    }
+    for (size_t r = 0; r < rec.n; r++) {
+        calt_push(&all, rec.v[r]);
+        rec.v[r] = NULL;
+    }
+    *out = all.v;
+    *nout = all.n;
+done:
+    for (size_t r = 0; r < rec.n; r++)
+        free(rec.v[r]);
+    free(rec.v);
+    ubuf_free(&b);
+    free(schema);
+    free(table);
+    free(qname);
+    free(k.t);
+    return result;
+}
+
 /* ---- CREATE INDEX ---- */
 
 static bool calt_is_opclass(const calt_toks_t *k, size_t i)

@@ -67,6 +67,22 @@ void compat_alter_free(compat_alter_t *a);
  * one CALT_FORGET_FKS step per table. NULL when not a DROP TABLE. */
 compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len);
 
+/* Foreign keys duckd records instead of DuckDB (setting foreign_keys): the table, and the
+ * name under which compat_get_fn answers the mode ("record" or "enforce"). */
+#define COMPAT_FK_MODE "duckd.foreign_keys"
+#define COMPAT_FK_SCHEMA_DDL "CREATE SCHEMA IF NOT EXISTS duckd"
+#define COMPAT_FK_TABLE_DDL                                                                        \
+    "CREATE TABLE IF NOT EXISTS duckd.foreign_keys (schema_name VARCHAR NOT NULL, "                \
+    "table_name VARCHAR NOT NULL, constraint_name VARCHAR NOT NULL, columns VARCHAR NOT NULL, "    \
+    "ref_table VARCHAR NOT NULL, ref_columns VARCHAR, rules VARCHAR)"
+
+/* CREATE TABLE with FOREIGN KEY / REFERENCES clauses, for foreign_keys = record: returns the
+ * statement without them (caller frees) and sets *out / *nout to the statements that check
+ * their columns and record them, to run after it in the same transaction (caller frees each
+ * and the array). NULL when the statement declares none, is a TEMP table or CREATE TABLE AS,
+ * or is not understood. */
+char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout);
+
 /* CREATE [UNIQUE] INDEX with PostgreSQL-only parts that carry no meaning for DuckDB's ART
  * index removed: operator classes (varchar_pattern_ops), USING btree/hash, ON ONLY,
  * INCLUDE (...). Returns the new text (caller frees) or NULL when nothing changes. */

@@ -210,3 +210,71 @@ def test_drop_table_forgets_its_foreign_keys(server):
         cur.execute("DROP TABLE fc")
         cur.execute("ROLLBACK")
         assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(1,)]
+
+
+def test_create_table_foreign_keys_recorded(server):
+    """foreign_keys = record (the default): CREATE TABLE's keys are recorded, not checked, so an
+    ORM deletes children and then the parent in one transaction (DuckDB's own check refuses
+    that), SQLAlchemy's cascade included."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sqlalchemy.orm import Session, declarative_base, relationship
+    with closing(connect(server)) as c, c.cursor() as cur:
+        cur.execute("CREATE TABLE rp (id SERIAL PRIMARY KEY, name VARCHAR)")
+        cur.execute("CREATE TABLE rc (id SERIAL PRIMARY KEY, a INTEGER REFERENCES rp, "
+                    "b INTEGER CONSTRAINT rc_b_fk REFERENCES rp (id) ON DELETE CASCADE NOT NULL, "
+                    "FOREIGN KEY (a, b) REFERENCES rp (id, id) DEFERRABLE)")
+        assert one(cur, "SELECT constraint_name, columns, ref_table, ref_columns, rules FROM "
+                        "duckd.foreign_keys ORDER BY constraint_name") == [
+            ("rc_a_b_fkey", "a, b", "rp", "id, id", "DEFERRABLE"),
+            ("rc_a_fkey", "a", "rp", None, ""),
+            ("rc_b_fk", "b", "rp", "id", "ON DELETE CASCADE")]
+        assert columns(cur, "rc") == [("id", "INTEGER", False), ("a", "INTEGER", True),
+                                      ("b", "INTEGER", False)]
+        # names are checked, and nothing is left behind when they are wrong
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            cur.execute("CREATE TABLE rx (id INTEGER, p INTEGER REFERENCES nope (id))")
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            cur.execute("SELECT * FROM rx")
+        # CREATE TABLE IF NOT EXISTS of the same table keeps one record per key
+        cur.execute("CREATE TABLE IF NOT EXISTS rc (id SERIAL PRIMARY KEY, a INTEGER REFERENCES rp)")
+        assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(3,)]
+        cur.execute("DROP TABLE rc")
+        cur.execute("DROP TABLE rp")
+
+    Base = declarative_base()
+
+    class Parent(Base):
+        __tablename__ = "parent"
+        id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+        children = relationship("Child", cascade="all, delete-orphan")
+
+    class Child(Base):
+        __tablename__ = "child"
+        id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+        parent_id = sqlalchemy.Column(sqlalchemy.Integer, sqlalchemy.ForeignKey("parent.id"))
+
+    engine = sqlalchemy.create_engine(server.url.replace("postgresql://", "postgresql+psycopg2://"))
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as s:
+            p = Parent(children=[Child(), Child()])
+            s.add(p)
+            s.commit()
+            s.delete(p)  # DELETE the children, then the parent, in one transaction
+            s.commit()
+            assert s.query(Child).count() == 0
+        Base.metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+def test_foreign_keys_enforce(start_server):
+    """foreign_keys = enforce: CREATE TABLE's keys are DuckDB's, and checked."""
+    server = start_server("--memory", "--foreign-keys", "enforce")
+    with closing(connect(server)) as c, c.cursor() as cur:
+        cur.execute("CREATE TABLE ep (id INTEGER PRIMARY KEY)")
+        cur.execute("CREATE TABLE ec (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES ep (id))")
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+            cur.execute("INSERT INTO ec VALUES (1, 42)")
+        assert one(cur, "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ec' AND "
+                        "constraint_type = 'FOREIGN KEY'") == [(1,)]
