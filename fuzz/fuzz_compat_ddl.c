@@ -48,6 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         compat_alter_free(a);
     }
+    char **rec = NULL;
+    size_t nrec = 0;
+    char *t = compat_fk_split(s, size, &rec, &nrec);
+    if (!t != !nrec)
+        abort();
+    for (size_t i = 0; i < nrec; i++)
+        free(rec[i]);
+    free(rec);
+    free(t);
     bool text = memchr(data, 0, size) == NULL; /* lengths compare only without NULs */
     char *r = compat_index_rewrite(s, size);
     if (r && text && strlen(r) > size)

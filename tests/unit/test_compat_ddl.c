@@ -166,13 +166,52 @@ static void test_groupby_widen(void **state)
     check_gb("SELECT x, count(*) AS c FROM t GROUP BY x ORDER BY c", NULL);
 }
 
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void test_fk_split(void **state)
+{
+    const char *sql = "CREATE TABLE s.c (id INTEGER PRIMARY KEY, a INT REFERENCES p ON DELETE "
+                      "CASCADE NOT NULL, b INT CONSTRAINT bk REFERENCES s.p (id), CONSTRAINT ab "
+                      "FOREIGN KEY (a, b) REFERENCES p (x, y) DEFERRABLE INITIALLY DEFERRED)";
+    char **rec;
+    size_t n;
+    char *t = compat_fk_split(sql, strlen(sql), &rec, &n);
+    assert_non_null(t);
+    assert_string_equal(t, "CREATE TABLE s.c (id INTEGER PRIMARY KEY, a INT NOT NULL, b INT)");
+    /* schema + table DDL, the stale records, then per key: two checks and the record */
+    assert_int_equal(n, 3 + 3 * 3);
+    assert_string_equal(rec[3], "SELECT a FROM s.c LIMIT 0");
+    assert_string_equal(rec[4], "SELECT * FROM p LIMIT 0");
+    assert_non_null(strstr(rec[5], "'c', 'c_a_fkey', 'a', 'p', NULL, 'ON DELETE CASCADE'"));
+    assert_string_equal(rec[7], "SELECT id FROM s.p LIMIT 0");
+    assert_non_null(strstr(rec[8], "'bk', 'b', 's.p', 'id', ''"));
+    assert_non_null(strstr(rec[11], "'ab', 'a, b', 'p', 'x, y', 'DEFERRABLE INITIALLY DEFERRED'"));
+    free(t);
+    free_list(rec, n);
+
+    const char *none[] = {
+        "CREATE TABLE t (a INT)",     "CREATE TEMP TABLE t (a INT REFERENCES p)",
+        "CREATE TABLE t AS SELECT 1", "CREATE TABLE t (a INT REFERENCES)",
+        "CREATE VIEW v AS SELECT 1",  "CREATE TABLE t (FOREIGN KEY (a) REFERENCES p)"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        t = compat_fk_split(none[i], strlen(none[i]), &rec, &n);
+        assert_null(t);
+        assert_int_equal(n, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alter_django_fk), cmocka_unit_test(test_alter_unique_and_pk),
         cmocka_unit_test(test_alter_columns),   cmocka_unit_test(test_alter_passes_through),
         cmocka_unit_test(test_varchar_types),   cmocka_unit_test(test_index_rewrite),
-        cmocka_unit_test(test_groupby_widen),
+        cmocka_unit_test(test_groupby_widen),   cmocka_unit_test(test_fk_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
