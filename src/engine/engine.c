@@ -240,6 +240,87 @@ static void eng_stmt_hide_count_column(eng_stmt_t *s)
     }
 }
 
+/* The index of the first result column whose type (or a nested one) the encoders cannot send,
+ * or -1. */
+static long eng_first_opaque_column(duckdb_prepared_statement ps)
+{
+    long found = -1;
+    idx_t n = duckdb_prepared_statement_column_count(ps);
+    for (idx_t i = 0; i < n && found < 0; i++) {
+        duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(ps, i);
+        eng__enc_t e;
+        eng__enc_init(&e, lt);
+        if (e.opaque)
+            found = (long)i;
+        eng__enc_free(&e);
+        duckdb_destroy_logical_type(&lt);
+    }
+    return found;
+}
+
+/* A SELECT whose result has opaque columns (GEOMETRY, VARIANT, ...: types PostgreSQL has no
+ * match for and duckd does not decode) is prepared again as
+ *   SELECT #1 AS "a", CAST(#2 AS VARCHAR) AS "g" FROM (<sql>) AS duckd_opaque
+ * so DuckDB itself renders those columns as text and every value reaches the client. Any
+ * other statement with such a column is refused: nothing is ever sent as a placeholder.
+ * Returns 0 with *ps replaced (the old one destroyed), or -1 with *err set. */
+static int eng_wrap_opaque(eng_conn_t *c, const char *sql, duckdb_prepared_statement *ps,
+                           long first, uerr_t *err)
+{
+    int rc = -1;
+    ubuf_t q = UBUF_INIT;
+    duckdb_prepared_statement wrapped = NULL;
+    const char *name = duckdb_prepared_statement_column_name(*ps, (idx_t)first);
+    if (duckdb_prepared_statement_type(*ps) != DUCKDB_STATEMENT_TYPE_SELECT) {
+        uerr_set(err, "0A000",
+                 "result column \"%s\" has a DuckDB type PostgreSQL clients "
+                 "cannot receive",
+                 name ? name : "?");
+        uerr_set_hint(err, "Cast it to VARCHAR.");
+        goto out;
+    }
+    ubuf_puts(&q, "SELECT ");
+    idx_t n = duckdb_prepared_statement_column_count(*ps);
+    for (idx_t i = 0; i < n; i++) {
+        duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(*ps, i);
+        eng__enc_t e;
+        eng__enc_init(&e, lt);
+        const char *cn = duckdb_prepared_statement_column_name(*ps, i);
+        ubuf_printf(&q, e.opaque ? "%sCAST(#%llu AS VARCHAR) AS \"" : "%s#%llu AS \"",
+                    i ? ", " : "", (unsigned long long)i + 1);
+        for (const char *p = cn ? cn : ""; *p; p++) {
+            if (*p == '"')
+                ubuf_putc(&q, '"');
+            ubuf_putc(&q, *p);
+        }
+        ubuf_putc(&q, '"');
+        duckdb_free((void *)cn);
+        eng__enc_free(&e);
+        duckdb_destroy_logical_type(&lt);
+    }
+    ubuf_puts(&q, " FROM (\n");
+    ubuf_puts(&q, sql);
+    ubuf_puts(&q, "\n) AS duckd_opaque");
+    if (duckdb_prepare(c->con, ubuf_cstr(&q), &wrapped) != DuckDBSuccess ||
+        eng_first_opaque_column(wrapped) >= 0) {
+        uerr_set(err, "0A000",
+                 "result column \"%s\" has a DuckDB type PostgreSQL clients "
+                 "cannot receive",
+                 name ? name : "?");
+        uerr_set_hint(err, "Cast it to VARCHAR.");
+        goto out;
+    }
+    duckdb_destroy_prepare(ps);
+    *ps = wrapped;
+    wrapped = NULL;
+    rc = 0;
+out:
+    duckdb_destroy_prepare(&wrapped);
+    duckdb_free((void *)name);
+    ubuf_free(&q);
+    return rc;
+}
+
 int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
 {
     eng_stmt_t *s = xcalloc(1, sizeof *s);
@@ -247,6 +328,12 @@ int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
     s->conn = c;
     if (duckdb_prepare(c->con, sql, &s->ps) != DuckDBSuccess) {
         eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_prepare_error(s->ps));
+        duckdb_destroy_prepare(&s->ps);
+        free(s);
+        return -1;
+    }
+    long opaque = eng_first_opaque_column(s->ps);
+    if (opaque >= 0 && eng_wrap_opaque(c, sql, &s->ps, opaque, err) != 0) {
         duckdb_destroy_prepare(&s->ps);
         free(s);
         return -1;

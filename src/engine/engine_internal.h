@@ -94,10 +94,11 @@ typedef struct eng__enc {
     struct eng__enc *children; /* LIST/ARRAY: 1 child; STRUCT: n; MAP: key, value */
     char **child_names;        /* STRUCT field names (owned) */
     size_t nchildren;
+    bool opaque; /* this type or a nested one is not encoded here (GEOMETRY, VARIANT, ...) */
 } eng__enc_t;
 
-/* Builds the encoder for a logical type (borrowed). Always succeeds: unknown types fall back
- * to an error string at encode time. */
+/* Builds the encoder for a logical type (borrowed). Always succeeds; a type it cannot encode
+ * sets e->opaque, and such a column must not reach eng__encode (see eng_prepare). */
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
 void eng__enc_free(eng__enc_t *e);
 /* The RowDescription facts for an encoder. */
