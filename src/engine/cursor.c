@@ -116,6 +116,17 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
     cur->have_result = true;
     cur->rtype = duckdb_result_return_type(cur->result);
     cursor_init_columns(cur);
+    for (size_t i = 0; i < cur->ncols; i++) {
+        if (cur->enc[i].opaque) { /* typed by a parameter: eng_prepare could not wrap it */
+            uerr_set(err, "0A000",
+                     "result column \"%s\" has a DuckDB type PostgreSQL clients cannot receive",
+                     cur->cols[i].name ? cur->cols[i].name : "?");
+            uerr_set_hint(err, "Cast it to VARCHAR.");
+            eng_cursor_free(cur);
+            cur = NULL;
+            goto out;
+        }
+    }
     *out = cur;
     cur = NULL;
     rc = 0;
@@ -253,7 +264,14 @@ static int cursor_encode_row(eng_cursor_t *cur, idx_t row, uerr_t *err)
         if (cur->max_row && need > cur->max_row)
             return cursor_row_too_big(cur, need, err);
         cur->offs[c] = cur->scratch.len;
-        eng__encode(&cur->scratch, &cur->enc[c], v, row, cur->formats[c]);
+        if (eng__encode(&cur->scratch, &cur->enc[c], v, row, cur->formats[c]) != 0) {
+            uerr_set(err, "22008",
+                     "value of column \"%s\" is out of range for PostgreSQL's "
+                     "binary format",
+                     cur->cols[c].name ? cur->cols[c].name : "?");
+            uerr_set_hint(err, "Request the column in text format, or cast it to VARCHAR.");
+            return -1;
+        }
         if (cur->max_row && cur->scratch.len > cur->max_row)
             return cursor_row_too_big(cur, cur->scratch.len, err);
         cur->vals[c].len = (int32_t)(cur->scratch.len - cur->offs[c]);

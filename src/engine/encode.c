@@ -87,7 +87,12 @@ static bool enc_known(duckdb_type t)
     case DUCKDB_TYPE_STRUCT:
     case DUCKDB_TYPE_MAP:
     case DUCKDB_TYPE_UNION:
-    case DUCKDB_TYPE_SQLNULL: return true;
+    /* a column typed by a parameter is only known at execution (checked again then) */
+    case DUCKDB_TYPE_INVALID:
+    case DUCKDB_TYPE_ANY:
+    case DUCKDB_TYPE_SQLNULL:
+    case DUCKDB_TYPE_STRING_LITERAL:
+    case DUCKDB_TYPE_INTEGER_LITERAL: return true;
     default: return false;
     }
 }
@@ -171,7 +176,8 @@ void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt)
         e->json = true;
     if (e->type == DUCKDB_TYPE_LIST || e->type == DUCKDB_TYPE_ARRAY) {
         const pgt_info_t *ci = pgt_info(e->children[0].oid);
-        bool scalar_child = e->children[0].nchildren == 0 || e->children[0].json;
+        bool scalar_child = e->children[0].nchildren == 0 || e->children[0].json ||
+                            e->children[0].type == DUCKDB_TYPE_UNION;
         if (ci && ci->array_oid && scalar_child) {
             e->oid = ci->array_oid;
             e->elem_oid = e->children[0].oid;
@@ -599,49 +605,74 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     }
 }
 
-static void enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row);
+static int enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row);
 
-static bool enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
+/* PostgreSQL's binary date is int32 days and its timestamp int64 microseconds, both since
+ * 2000-01-01, with the extreme values meaning -infinity/infinity; DuckDB's oldest dates and
+ * timestamps lie beyond that (they print fine as text). */
+static bool enc_date_fits(int32_t days)
+{
+    return days == INT32_MAX || days == -INT32_MAX || days == INT32_MIN ||
+           (int64_t)days - 10957 > INT32_MIN;
+}
+
+static bool enc_timestamp_fits(int64_t micros)
+{
+    return micros == INT64_MAX || micros == -INT64_MAX || micros == INT64_MIN ||
+           micros > INT64_MIN + INT64_C(946684800000000);
+}
+
+#define ENC_BIN_TEXT 0   /* the binary form is the text */
+#define ENC_BIN_DONE 1   /* written */
+#define ENC_BIN_RANGE -1 /* beyond PostgreSQL's binary format; nothing written */
+
+static int enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
 {
     const void *d = duckdb_vector_get_data(v);
     switch (e->type) {
-    case DUCKDB_TYPE_BOOLEAN: pgt_bin_bool(out, ((const bool *)d)[row]); return true;
-    case DUCKDB_TYPE_TINYINT: pgt_bin_int2(out, ((const int8_t *)d)[row]); return true;
-    case DUCKDB_TYPE_SMALLINT: pgt_bin_int2(out, ((const int16_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UTINYINT: pgt_bin_int2(out, ((const uint8_t *)d)[row]); return true;
-    case DUCKDB_TYPE_INTEGER: pgt_bin_int4(out, ((const int32_t *)d)[row]); return true;
-    case DUCKDB_TYPE_USMALLINT: pgt_bin_int4(out, ((const uint16_t *)d)[row]); return true;
-    case DUCKDB_TYPE_BIGINT: pgt_bin_int8(out, ((const int64_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UINTEGER: pgt_bin_int4(out, (int32_t)((const uint32_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UBIGINT: pgt_bin_u128(out, ((const uint64_t *)d)[row]); return true;
+    case DUCKDB_TYPE_BOOLEAN: pgt_bin_bool(out, ((const bool *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_TINYINT: pgt_bin_int2(out, ((const int8_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_SMALLINT: pgt_bin_int2(out, ((const int16_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_UTINYINT: pgt_bin_int2(out, ((const uint8_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_INTEGER: pgt_bin_int4(out, ((const int32_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_USMALLINT: pgt_bin_int4(out, ((const uint16_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_BIGINT: pgt_bin_int8(out, ((const int64_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_UINTEGER:
+        pgt_bin_int4(out, (int32_t)((const uint32_t *)d)[row]);
+        return ENC_BIN_DONE;
+    case DUCKDB_TYPE_UBIGINT: pgt_bin_u128(out, ((const uint64_t *)d)[row]); return ENC_BIN_DONE;
     case DUCKDB_TYPE_HUGEINT:
         pgt_bin_decimal(out, enc_hugeint((const duckdb_hugeint *)d + row), 0);
-        return true;
+        return ENC_BIN_DONE;
     case DUCKDB_TYPE_UHUGEINT: {
         const duckdb_uhugeint *u = (const duckdb_uhugeint *)d + row;
         pgt_bin_u128(out, ((pgt_u128)u->upper << 64) | u->lower);
-        return true;
+        return ENC_BIN_DONE;
     }
-    case DUCKDB_TYPE_BIGNUM: return enc_bignum_bin(out, v, row);
-    case DUCKDB_TYPE_FLOAT: pgt_bin_float4(out, ((const float *)d)[row]); return true;
-    case DUCKDB_TYPE_DOUBLE: pgt_bin_float8(out, ((const double *)d)[row]); return true;
+    case DUCKDB_TYPE_BIGNUM: return enc_bignum_bin(out, v, row) ? ENC_BIN_DONE : ENC_BIN_RANGE;
+    case DUCKDB_TYPE_FLOAT: pgt_bin_float4(out, ((const float *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_DOUBLE: pgt_bin_float8(out, ((const double *)d)[row]); return ENC_BIN_DONE;
     case DUCKDB_TYPE_DECIMAL:
         pgt_bin_decimal(out, enc_decimal_value(e, d, row), e->dec_scale);
-        return true;
+        return ENC_BIN_DONE;
     case DUCKDB_TYPE_BLOB: {
         uint32_t n;
         const char *s = enc_string(v, row, &n);
         ubuf_append(out, s, n);
-        return true;
+        return ENC_BIN_DONE;
     }
-    case DUCKDB_TYPE_DATE: pgt_bin_date(out, ((const int32_t *)d)[row]); return true;
-    case DUCKDB_TYPE_TIME: pgt_bin_time(out, ((const int64_t *)d)[row]); return true;
+    case DUCKDB_TYPE_DATE:
+        if (!enc_date_fits(((const int32_t *)d)[row]))
+            return ENC_BIN_RANGE;
+        pgt_bin_date(out, ((const int32_t *)d)[row]);
+        return ENC_BIN_DONE;
+    case DUCKDB_TYPE_TIME: pgt_bin_time(out, ((const int64_t *)d)[row]); return ENC_BIN_DONE;
     case DUCKDB_TYPE_TIME_TZ: {
         duckdb_time_tz_struct tz = duckdb_from_time_tz(((const duckdb_time_tz *)d)[row]);
         int64_t us = ((int64_t)tz.time.hour * 3600 + tz.time.min * 60 + tz.time.sec) * 1000000 +
                      tz.time.micros;
         pgt_bin_timetz(out, us, tz.offset);
-        return true;
+        return ENC_BIN_DONE;
     }
     case DUCKDB_TYPE_BIT: {
         ubuf_t bits = UBUF_INIT;
@@ -650,36 +681,39 @@ static bool enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row
         enc_bit_text(&bits, s, n);
         pgt_bin_varbit(out, bits.data, bits.len);
         ubuf_free(&bits);
-        return true;
+        return ENC_BIN_DONE;
     }
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-        pgt_bin_timestamp(out, enc_timestamp_micros(e->type, ((const int64_t *)d)[row]));
-        return true;
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+        int64_t us = enc_timestamp_micros(e->type, ((const int64_t *)d)[row]);
+        if (!enc_timestamp_fits(us))
+            return ENC_BIN_RANGE;
+        pgt_bin_timestamp(out, us);
+        return ENC_BIN_DONE;
+    }
     case DUCKDB_TYPE_INTERVAL: {
         const duckdb_interval *iv = (const duckdb_interval *)d + row;
         pgt_bin_interval(out, iv->months, iv->days, iv->micros);
-        return true;
+        return ENC_BIN_DONE;
     }
     case DUCKDB_TYPE_UUID: {
         uint8_t b[16];
         enc_uuid_bytes((const duckdb_hugeint *)d + row, b);
         pgt_bin_uuid(out, b);
-        return true;
+        return ENC_BIN_DONE;
     }
     case DUCKDB_TYPE_LIST:
     case DUCKDB_TYPE_ARRAY:
         if (!e->elem_oid)
-            return false;
-        enc_array_bin(out, e, v, row);
-        return true;
-    default: return false; /* text-like OIDs: the binary form is the text */
+            return ENC_BIN_TEXT;
+        return enc_array_bin(out, e, v, row);
+    default: return ENC_BIN_TEXT; /* text-like OIDs: the binary form is the text */
     }
 }
 
-static void enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
+static int enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
 {
     idx_t first, count;
     duckdb_vector child = enc_list_range(e, v, row, &first, &count);
@@ -700,14 +734,17 @@ static void enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx
         }
         size_t off = out->len;
         ubuf_put_u32be(out, 0);
-        eng__encode(out, &e->children[0], child, first + i, 1);
+        if (eng__encode(out, &e->children[0], child, first + i, 1) != 0)
+            return ENC_BIN_RANGE;
         ubuf_patch_u32be(out, off, (uint32_t)(out->len - off - 4));
     }
+    return ENC_BIN_DONE;
 }
 
-void eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
+int eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
 {
-    if (format == 1 && enc_bin(out, e, v, row))
-        return;
-    enc_text(out, e, v, row);
+    int r = format == 1 ? enc_bin(out, e, v, row) : ENC_BIN_TEXT;
+    if (r == ENC_BIN_TEXT)
+        enc_text(out, e, v, row);
+    return r == ENC_BIN_RANGE ? -1 : 0;
 }

@@ -106,8 +106,11 @@ int16_t eng__enc_typlen(const eng__enc_t *e);
 int32_t eng__enc_typmod(const eng__enc_t *e);
 
 /* Appends the value at `row` of vector `v` in text (format 0) or binary (format 1). The value
- * must be valid (non-NULL); callers check validity first. */
-void eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format);
+ * must be valid (non-NULL); callers check validity first. Returns 0, or -1 when the value
+ * (or an array element) lies beyond what PostgreSQL's binary format of its type can carry
+ * (DuckDB's oldest dates and timestamps); `out` may then hold a partial value. */
+int eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
+    __attribute__((warn_unused_result));
 
 /* Maps a logical type to a PostgreSQL OID for parameter descriptions. */
 uint32_t eng__oid_for_type(duckdb_logical_type lt);
