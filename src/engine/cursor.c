@@ -10,6 +10,7 @@
 
 struct eng_cursor {
     eng_stmt_t *stmt; /* borrowed */
+    utz_t *tz;        /* the connection's zone when the cursor opened (a reference) */
     duckdb_result result;
     bool have_result;
     duckdb_result_type rtype;
@@ -86,6 +87,7 @@ static void cursor_init_columns(eng_cursor_t *cur)
     for (size_t i = 0; i < cur->ncols; i++) {
         duckdb_logical_type lt = duckdb_column_logical_type(&cur->result, i);
         eng__enc_init(&cur->enc[i], lt);
+        eng__enc_set_tz(&cur->enc[i], cur->tz);
         duckdb_destroy_logical_type(&lt);
         cur->cols[i].name = duckdb_column_name(&cur->result, i);
         cur->cols[i].oid = cur->enc[i].oid;
@@ -115,6 +117,7 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
     }
     cur->have_result = true;
     cur->rtype = duckdb_result_return_type(cur->result);
+    cur->tz = utz_ref(s->conn->tz);
     cursor_init_columns(cur);
     for (size_t i = 0; i < cur->ncols; i++) {
         if (cur->enc[i].opaque) { /* typed by a parameter: eng_prepare could not wrap it */
@@ -155,6 +158,7 @@ void eng_cursor_free(eng_cursor_t *cur)
     free(cur->vals);
     free(cur->offs);
     ubuf_free(&cur->scratch);
+    utz_close(cur->tz);
     if (cur->have_result)
         duckdb_destroy_result(&cur->result);
     free(cur);

@@ -202,6 +202,13 @@ void eng__enc_free(eng__enc_t *e)
     memset(e, 0, sizeof *e);
 }
 
+void eng__enc_set_tz(eng__enc_t *e, utz_t *tz)
+{
+    e->tz = tz;
+    for (size_t i = 0; i < e->nchildren; i++)
+        eng__enc_set_tz(&e->children[i], tz);
+}
+
 int16_t eng__enc_typlen(const eng__enc_t *e)
 {
     const pgt_info_t *i = pgt_info(e->oid);
@@ -576,7 +583,12 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
         pgt_text_timestamp(out, enc_timestamp_micros(e->type, ((const int64_t *)d)[row]));
         break;
     case DUCKDB_TYPE_TIMESTAMP_NS: pgt_text_timestamp_ns(out, ((const int64_t *)d)[row]); break;
-    case DUCKDB_TYPE_TIMESTAMP_TZ: pgt_text_timestamptz(out, ((const int64_t *)d)[row], 0); break;
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+        int64_t us = ((const int64_t *)d)[row];
+        bool finite = us != INT64_MAX && us != -INT64_MAX && us != INT64_MIN;
+        pgt_text_timestamptz(out, us, e->tz && finite ? utz_offset(e->tz, us) : 0);
+        break;
+    }
     case DUCKDB_TYPE_INTERVAL: {
         const duckdb_interval *iv = (const duckdb_interval *)d + row;
         pgt_text_interval(out, iv->months, iv->days, iv->micros);

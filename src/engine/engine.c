@@ -144,11 +144,54 @@ void eng_conn_close(eng_conn_t *c)
 {
     if (!c)
         return;
+    utz_close(c->tz);
     duckdb_disconnect(&c->con);
     free(c);
 }
 
 void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
+
+int eng_conn_set_timezone(eng_conn_t *c, const char *name, char *canon, size_t n, uerr_t *err)
+{
+    int rc = -1;
+    ubuf_t q = UBUF_INIT;
+    duckdb_result res;
+    bool have_res = false;
+    utz_t *tz = NULL;
+    if (!utz_lookup(name, canon, n)) {
+        uerr_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", name);
+        goto out;
+    }
+    bool utc = strcmp(canon, "UTC") == 0;
+    if (!utc && (tz = utz_open(canon)) == NULL) {
+        uerr_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", name);
+        goto out;
+    }
+    /* DuckDB's own casts, date_trunc, extract, ... of timestamptz follow the same zone */
+    ubuf_puts(&q, "SET SESSION TimeZone = '");
+    for (const char *p = canon; *p; p++) {
+        if (*p == '\'')
+            ubuf_putc(&q, '\'');
+        ubuf_putc(&q, *p);
+    }
+    ubuf_putc(&q, '\'');
+    have_res = true;
+    if (duckdb_query(c->con, ubuf_cstr(&q), &res) != DuckDBSuccess) {
+        uerr_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", name);
+        uerr_set_detail(err, "%s", duckdb_result_error(&res));
+        goto out;
+    }
+    utz_close(c->tz);
+    c->tz = tz;
+    tz = NULL;
+    rc = 0;
+out:
+    if (have_res)
+        duckdb_destroy_result(&res);
+    utz_close(tz);
+    ubuf_free(&q);
+    return rc;
+}
 
 /* ---- statements ---- */
 

@@ -7,9 +7,11 @@
 
 #include "engine/engine.h"
 #include "util/buf.h"
+#include "util/tz.h"
 
 struct eng_conn {
     duckdb_connection con;
+    utz_t *tz; /* the session's TimeZone for timestamptz text (owned); NULL = UTC */
 };
 
 /* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions
@@ -95,12 +97,15 @@ typedef struct eng__enc {
     char **child_names;        /* STRUCT field names (owned) */
     size_t nchildren;
     bool opaque; /* this type or a nested one is not encoded here (GEOMETRY, VARIANT, ...) */
+    utz_t *tz;   /* zone timestamptz text is shown in (borrowed from the connection); NULL = UTC */
 } eng__enc_t;
 
 /* Builds the encoder for a logical type (borrowed). Always succeeds; a type it cannot encode
  * sets e->opaque, and such a column must not reach eng__encode (see eng_prepare). */
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
 void eng__enc_free(eng__enc_t *e);
+/* Makes e and its nested encoders show timestamptz in zone tz (borrowed; NULL = UTC). */
+void eng__enc_set_tz(eng__enc_t *e, utz_t *tz);
 /* The RowDescription facts for an encoder. */
 int16_t eng__enc_typlen(const eng__enc_t *e);
 int32_t eng__enc_typmod(const eng__enc_t *e);

@@ -111,8 +111,19 @@ static void sess_format_ms(char *out, size_t n, int64_t ms)
  * canonical spelling; everything else is stored as given. value NULL resets. */
 static int sess_param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err)
 {
-    char canon[32];
+    char canon[128];
     int64_t ms;
+    if (strcasecmp(name, "TimeZone") == 0) {
+        /* the engine shows timestamptz in it and keeps DuckDB's own zone in step */
+        const char *zone = value ? value : compat_param_find(name)->dflt;
+        if (eng_conn_set_timezone(s->conn, zone, canon, sizeof canon, err) != 0)
+            return -1;
+        /* the committer's connection casts text in UTC: this session's INSERTs run alone */
+        if (strcmp(canon, "UTC") != 0)
+            s->names_private = true;
+        sess_param_set(s, name, canon);
+        return 0;
+    }
     if (value && sess_is_timeout_param(name)) {
         if (!udur_parse_ms(value, &ms)) {
             uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);

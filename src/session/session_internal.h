@@ -91,8 +91,9 @@ struct sess {
     bool unit_failed;        /* a statement of it failed (extended protocol, until Sync) */
     bool alone;              /* the running statement is known to be its unit's only one */
     bool ddl;                /* it (or the explicit block) changed the schema */
-    bool names_private;      /* names may resolve differently on another connection (temp
-                                objects, USE, search_path): never coalesce */
+    bool names_private;      /* names may resolve (or text cast) differently on another
+                                connection (temp objects, USE, search_path, TimeZone): never
+                                coalesce */
     /* Answering from the committer's thread (sess_set_async): */
     sess_async_fn async_fn; /* the front-end's hook, NULL = wait in the session's thread */
     void *async_ctx;
