@@ -151,6 +151,63 @@ void eng_conn_close(eng_conn_t *c)
 
 void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
 
+/* Runs one SET/RESET of the connection's search_path; returns 0 or -1 with *msg (owned) set
+ * to DuckDB's message. */
+static int eng_run_set_path(eng_conn_t *c, const char *const *schemas, size_t n, char **msg)
+{
+    ubuf_t q = UBUF_INIT;
+    duckdb_result res;
+    if (n == 0) {
+        ubuf_puts(&q, "RESET search_path");
+    } else {
+        ubuf_puts(&q, "SET SESSION search_path = '");
+        for (size_t i = 0; i < n; i++) {
+            ubuf_puts(&q, i ? ",\"" : "\"");
+            for (const char *p = schemas[i]; *p; p++) {
+                if (*p == '"')
+                    ubuf_putc(&q, '"');
+                if (*p == '\'')
+                    ubuf_putc(&q, '\'');
+                ubuf_putc(&q, *p);
+            }
+            ubuf_putc(&q, '"');
+        }
+        ubuf_putc(&q, '\'');
+    }
+    int rc = duckdb_query(c->con, ubuf_cstr(&q), &res) == DuckDBSuccess ? 0 : -1;
+    if (rc != 0 && msg)
+        *msg = xstrdup(duckdb_result_error(&res) ? duckdb_result_error(&res) : "error");
+    duckdb_destroy_result(&res);
+    ubuf_free(&q);
+    return rc;
+}
+
+int eng_conn_set_search_path(eng_conn_t *c, const char *const *schemas, size_t n, size_t *kept,
+                             uerr_t *err)
+{
+    int rc = -1;
+    char *msg = NULL;
+    const char **ok = xcalloc(n ? n : 1, sizeof *ok);
+    size_t nok = 0;
+    /* PostgreSQL accepts schemas that do not exist (yet); DuckDB refuses them: keep those it
+     * knows, in order */
+    for (size_t i = 0; i < n; i++)
+        if (eng_run_set_path(c, &schemas[i], 1, NULL) == 0)
+            ok[nok++] = schemas[i];
+    if (eng_run_set_path(c, ok, nok, &msg) != 0) {
+        uerr_set(err, "22023", "invalid value for parameter \"search_path\"");
+        uerr_set_detail(err, "%s", msg);
+        (void)eng_run_set_path(c, NULL, 0, NULL);
+        goto out;
+    }
+    *kept = nok;
+    rc = 0;
+out:
+    free(msg);
+    free(ok);
+    return rc;
+}
+
 int eng_conn_set_timezone(eng_conn_t *c, const char *name, char *canon, size_t n, uerr_t *err)
 {
     int rc = -1;

@@ -252,6 +252,7 @@ static bool classify_set(const toks_t *k, compat_t *out)
     }
     out->action = COMPAT_SET_PARAM;
     out->tag = reset ? "RESET" : "SET";
+    out->set_scope = scope; /* SET LOCAL: until the transaction block ends */
     out->param = xstrdup(name);
     out->value =
         (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL")) ? NULL : set_value(k, vstart);

@@ -45,7 +45,7 @@ typedef struct compat {
     const char *sqlstate; /* COMPAT_ERROR */
     const char *message;  /* COMPAT_ERROR (static) */
     struct copy_opts *copy;   /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
-    compat_scope_t set_scope; /* COMPAT_DUCKDB_SET: the scope the client named */
+    compat_scope_t set_scope; /* COMPAT_DUCKDB_SET / COMPAT_SET_PARAM: the scope named */
     bool set_vetted;          /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
 } compat_t;
 

@@ -30,6 +30,8 @@ static const char *const sess_timeouts[3] = {
 
 /* ---- parameters ---- */
 
+static void sess_local_free(sess_local_t **list);
+
 /* The index of a timeout parameter in sess_timeouts[], or -1. */
 static int sess_timeout_index(const char *name)
 {
@@ -107,8 +109,115 @@ static void sess_format_ms(char *out, size_t n, int64_t ms)
     snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
 }
 
+/* True for a name PostgreSQL shows without quotes in a list (lower case, digits, _). */
+static bool sess_plain_ident(const char *p)
+{
+    if (!*p || (*p >= '0' && *p <= '9'))
+        return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+/* Splits a search_path value (`"$user", public`, `app,"My Schema"`) into schema names
+ * (owned by *names, quotes removed) and writes PostgreSQL's display of it into *show. */
+static size_t sess_path_split(const char *value, char ***names, ubuf_t *show)
+{
+    size_t n = 0, cap = 4;
+    char **v = xcalloc(cap, sizeof *v);
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        ubuf_t e = UBUF_INIT;
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                if (*p == '"')
+                    p++;
+                ubuf_putc(&e, *p);
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            const char *end = p + strcspn(p, ",");
+            const char *last = end;
+            while (last > p && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\n'))
+                last--;
+            ubuf_append(&e, p, (size_t)(last - p));
+            p = end;
+        }
+        while (*p && *p != ',')
+            p++;
+        const char *name = ubuf_cstr(&e);
+        if (show->len)
+            ubuf_puts(show, ", ");
+        if (sess_plain_ident(name)) {
+            ubuf_puts(show, name);
+        } else {
+            ubuf_putc(show, '"');
+            for (const char *c = name; *c; c++) {
+                if (*c == '"')
+                    ubuf_putc(show, '"');
+                ubuf_putc(show, *c);
+            }
+            ubuf_putc(show, '"');
+        }
+        if (n == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = e.data;
+    }
+    *names = v;
+    return n;
+}
+
+/* SET search_path: PostgreSQL's list becomes DuckDB's own per-connection search_path, so
+ * names resolve (and new tables land) as the client expects. "$user" is dropped (duckd has no
+ * per-user schemas) and public means DuckDB's default schema main; the default path, or one
+ * naming only public/main, restores DuckDB's default. SHOW shows PostgreSQL's spelling. */
+static int sess_set_search_path(sess_t *s, const char *value, uerr_t *err)
+{
+    const compat_param_t *def = compat_param_find("search_path");
+    char **names = NULL;
+    ubuf_t show = UBUF_INIT;
+    size_t n = sess_path_split(value ? value : def->dflt, &names, &show);
+    const char **path = xcalloc(n ? n : 1, sizeof *path);
+    size_t np = 0, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!*names[i] || strcmp(names[i], "$user") == 0)
+            continue;
+        path[np++] = strcasecmp(names[i], "public") == 0 ? "main" : names[i];
+    }
+    bool dflt = np == 0 || (np == 1 && strcasecmp(path[0], "main") == 0);
+    int rc = eng_conn_set_search_path(s->conn, path, dflt ? 0 : np, &kept, err);
+    if (rc == 0) {
+        s->path_partial = !dflt && kept < np;
+        if (!dflt)
+            s->names_private = true; /* names resolve differently than on the committer's */
+        sess_param_set(s, "search_path", value ? ubuf_cstr(&show) : NULL);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(path);
+    ubuf_free(&show);
+    return rc;
+}
+
+void sess__reapply_search_path(sess_t *s)
+{
+    const sess_param_t *p = sess_param_get(s, "search_path");
+    uerr_t err = UERR_INIT;
+    if (p && sess_set_search_path(s, p->value, &err) != 0)
+        ulog(ULOG_DEBUG, "search_path not re-applied: %s", err.message);
+    uerr_clear(&err);
+}
+
 /* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
- * canonical spelling; everything else is stored as given. value NULL resets. */
+ * canonical spelling; TimeZone and search_path also go to the engine; everything else is
+ * stored as given. value NULL resets. */
 static int sess_param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err)
 {
     char canon[128];
@@ -124,6 +233,8 @@ static int sess_param_set_checked(sess_t *s, const char *name, const char *value
         sess_param_set(s, name, canon);
         return 0;
     }
+    if (strcasecmp(name, "search_path") == 0)
+        return sess_set_search_path(s, value, err);
     if (value && sess_is_timeout_param(name)) {
         if (!udur_parse_ms(value, &ms)) {
             uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);
@@ -252,6 +363,8 @@ void sess_destroy(sess_t *s)
         s->stmts = st->next;
         sess__stmt_unref(st);
     }
+    sess_local_free(&s->local_undo);
+    sess_local_free(&s->local_report);
     while (s->params) {
         sess_param_t *p = s->params;
         s->params = p->next;
@@ -818,6 +931,63 @@ static int sess_notice(const sess_sink_t *sink, const char *state, const char *m
     return sink->notice ? sink->notice(sink->ctx, state, msg) : 0;
 }
 
+/* SET LOCAL name: remembers the value before it (once per block). */
+static void sess_local_save(sess_t *s, const char *name)
+{
+    const compat_param_t *def = compat_param_find(name);
+    for (sess_local_t *l = s->local_undo; l; l = l->next)
+        if (strcasecmp(l->name, def->name) == 0)
+            return;
+    const sess_param_t *p = sess_param_get(s, def->name);
+    sess_local_t *l = xcalloc(1, sizeof *l);
+    l->name = xstrdup(def->name);
+    l->value = p ? xstrdup(p->value) : NULL;
+    l->next = s->local_undo;
+    s->local_undo = l;
+}
+
+static void sess_local_free(sess_local_t **list)
+{
+    while (*list) {
+        sess_local_t *l = *list;
+        *list = l->next;
+        free(l->name);
+        free(l->value);
+        free(l);
+    }
+}
+
+/* The transaction block ended: SET LOCAL values go back to what they were; the reportable
+ * ones are announced before the COMMIT/ROLLBACK completes (sess_local_report). */
+static void sess_local_restore(sess_t *s)
+{
+    while (s->local_undo) {
+        sess_local_t *l = s->local_undo;
+        s->local_undo = l->next;
+        uerr_t err = UERR_INIT;
+        if (sess_param_set_checked(s, l->name, l->value, &err) != 0)
+            ulog(ULOG_WARN, "could not restore %s after SET LOCAL: %s", l->name, err.message);
+        uerr_clear(&err);
+        if (compat_param_find(l->name)->report) {
+            l->next = s->local_report;
+            s->local_report = l;
+        } else {
+            l->next = NULL;
+            sess_local_free(&l);
+        }
+    }
+}
+
+static int sess_local_report(sess_t *s, const sess_sink_t *sink)
+{
+    int rc = 0;
+    for (sess_local_t *l = s->local_report; l && rc == 0; l = l->next)
+        if (sink->parameter_status)
+            rc = sink->parameter_status(sink->ctx, l->name, sess_param_value(s, l->name));
+    sess_local_free(&s->local_report);
+    return rc;
+}
+
 /* Statements the session answers itself. Returns 1 if handled (tag in *b), 0 if DuckDB must
  * run st->es, -1 on error / client gone. */
 static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
@@ -848,6 +1018,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (s->txn == 'E') {
             s->txn = 'I';
             s->ddl = false;
+            sess_local_restore(s);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
@@ -860,6 +1031,13 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
+        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL && s->txn != 'T') {
+            /* as PostgreSQL: it would only last for this statement */
+            state = "25P01", msg = "SET LOCAL can only be used in transaction blocks";
+            break;
+        }
+        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL)
+            sess_local_save(s, st->compat.param);
         if (sess_param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
             return -1;
         if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
@@ -908,6 +1086,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
             gc_schema_changed(s->env->gc);
         s->ddl = false;
         s->txn = 'I';
+        sess_local_restore(s);
         break;
     default: break;
     }
@@ -1200,6 +1379,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     }
     p->done = true;
     sess__after_statement(s, p->stmt);
+    if (s->local_report && sess_local_report(s, sink) != 0)
+        goto out;
     if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
         goto out;
     rc = 0;

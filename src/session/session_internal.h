@@ -71,6 +71,14 @@ typedef struct sess_param {
     struct sess_param *next;
 } sess_param_t;
 
+/* A parameter SET LOCAL changed inside a transaction block: its value before (restored when
+ * the block ends), or, once restored, a reportable name whose ParameterStatus is due. */
+typedef struct sess_local {
+    char *name;
+    char *value; /* NULL: it had no session value (the default) */
+    struct sess_local *next;
+} sess_local_t;
+
 struct sess {
     const sess_env_t *env;
     eng_conn_t *conn;
@@ -84,16 +92,19 @@ struct sess {
     bool trusted; /* the operator's own statements (--init): no guard */
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
      * pipeline up to Sync) while txn is 'I': */
-    gc_req_t *req;           /* rows of the coalesced INSERTs deferred so far (owned) */
-    sess_pend_t *pend;       /* those INSERTs, in order (owned) */
-    sess_pend_t **pend_tail; /* where the next one is linked */
-    bool itx;                /* a DuckDB transaction is open for it */
-    bool unit_failed;        /* a statement of it failed (extended protocol, until Sync) */
-    bool alone;              /* the running statement is known to be its unit's only one */
-    bool ddl;                /* it (or the explicit block) changed the schema */
-    bool names_private;      /* names may resolve (or text cast) differently on another
-                                connection (temp objects, USE, search_path, TimeZone): never
-                                coalesce */
+    gc_req_t *req;              /* rows of the coalesced INSERTs deferred so far (owned) */
+    sess_pend_t *pend;          /* those INSERTs, in order (owned) */
+    sess_pend_t **pend_tail;    /* where the next one is linked */
+    bool itx;                   /* a DuckDB transaction is open for it */
+    bool unit_failed;           /* a statement of it failed (extended protocol, until Sync) */
+    bool alone;                 /* the running statement is known to be its unit's only one */
+    bool ddl;                   /* it (or the explicit block) changed the schema */
+    sess_local_t *local_undo;   /* SET LOCAL values to restore at the block's end (owned) */
+    sess_local_t *local_report; /* restored reportable parameters to announce (owned) */
+    bool path_partial;  /* some search_path schemas did not exist: re-applied after a CREATE */
+    bool names_private; /* names may resolve (or text cast) differently on another
+                           connection (temp objects, USE, search_path, TimeZone): never
+                           coalesce */
     /* Answering from the committer's thread (sess_set_async): */
     sess_async_fn async_fn; /* the front-end's hook, NULL = wait in the session's thread */
     void *async_ctx;
@@ -158,5 +169,8 @@ bool sess__may_defer(const sess_t *s, const sess_stmt_t *st);
 int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+/* Applies the session's search_path to DuckDB again (after a CREATE, when some of its schemas
+ * did not exist before); errors are ignored (the old path stays). */
+void sess__reapply_search_path(sess_t *s);
 
 #endif

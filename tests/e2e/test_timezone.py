@@ -218,3 +218,15 @@ def test_same_as_postgresql(server, postgres, zone, values):
     assert psql(server.dsn, sql) == psql(postgres, sql)
     assert psql(server.dsn, "SET TimeZone = '%s'; SHOW TimeZone" % zone.lower()) == \
         psql(postgres, "SET TimeZone = '%s'; SHOW TimeZone" % zone.lower())
+
+
+def test_set_local_time_zone(server):
+    with closing(psycopg.connect(server.dsn)) as c:
+        c.execute("SET LOCAL TimeZone = 'Asia/Kolkata'")
+        assert c.info.parameter_status("TimeZone") == "Asia/Kolkata"
+        assert c.execute("SELECT TIMESTAMPTZ '2024-01-02 00:00:00+00'").fetchone()[0].isoformat() \
+            == "2024-01-02T05:30:00+05:30"
+        c.commit()  # the block ends: the zone is UTC again, and the client is told so
+        assert c.info.parameter_status("TimeZone") == "UTC"
+        assert c.execute("SHOW TimeZone").fetchone() == ("UTC",)
+        c.rollback()

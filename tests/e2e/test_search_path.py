@@ -1,0 +1,153 @@
+"""search_path: PostgreSQL's SET search_path becomes DuckDB's per-connection search_path, so
+unqualified names resolve (and new tables land) in the schemas the client named -- public is
+DuckDB's main, "$user" is dropped --, SHOW/current_schema() stay coherent, SET LOCAL lasts
+until the block ends, one session's path never changes another's, and group commit never
+coalesces an INSERT whose table name resolves differently."""
+
+import os
+import subprocess
+import threading
+from contextlib import closing
+
+import pytest
+
+import psycopg
+
+
+def connect(srv, **kw):
+    return psycopg.connect(srv.dsn, autocommit=True, **kw)
+
+
+def one(c, sql):
+    return c.execute(sql).fetchone()[0]
+
+
+@pytest.fixture
+def schemas(server):
+    with closing(connect(server)) as c:
+        for s in ("a", "b"):
+            c.execute("CREATE SCHEMA %s" % s)
+            c.execute("CREATE TABLE %s.t (id INTEGER, who VARCHAR)" % s)
+            c.execute("INSERT INTO %s.t VALUES (0, '%s')" % (s, s))
+        c.execute("CREATE TABLE main.t (id INTEGER, who VARCHAR)")
+        c.execute("INSERT INTO main.t VALUES (0, 'main')")
+    return server
+
+
+def test_set_show_reset(schemas):
+    with closing(connect(schemas)) as c:
+        assert one(c, "SHOW search_path") == '"$user", public'
+        assert one(c, "SELECT current_schema()") == "main"
+        assert one(c, "SELECT who FROM t") == "main"
+        c.execute("SET search_path = a, public")
+        assert one(c, "SHOW search_path") == "a, public"
+        assert one(c, "SELECT current_setting('search_path')") == "a, public"
+        assert one(c, "SELECT current_schema()") == "a"
+        assert "a" in one(c, "SELECT current_schemas(true)")
+        assert one(c, "SELECT who FROM t") == "a"
+        c.execute("CREATE TABLE fresh (x INTEGER)")
+        assert one(c, "SELECT table_schema FROM information_schema.tables "
+                      "WHERE table_name = 'fresh'") == "a"
+        c.execute("SET search_path TO 'b'")
+        assert one(c, "SELECT who FROM t") == "b"
+        c.execute("SET search_path = public")
+        assert one(c, "SELECT who FROM t") == "main"
+        c.execute("SET search_path = b")
+        c.execute("RESET search_path")
+        assert one(c, "SHOW search_path") == '"$user", public'
+        assert one(c, "SELECT who FROM t") == "main"
+        c.execute("SET search_path = b")
+        c.execute("SET search_path = DEFAULT")
+        assert one(c, "SELECT current_schema()") == "main"
+
+
+def test_missing_schema_then_created(schemas):
+    with closing(connect(schemas)) as c:
+        c.execute('SET search_path = "$user", later, "My Schema", public')
+        assert one(c, "SHOW search_path") == '"$user", later, "My Schema", public'
+        assert one(c, "SELECT who FROM t") == "main"  # later does not exist yet
+        c.execute("CREATE SCHEMA later")
+        assert one(c, "SELECT current_schema()") == "later"
+        c.execute("CREATE TABLE t (id INTEGER, who VARCHAR)")
+        c.execute("INSERT INTO t VALUES (1, 'later')")
+        assert one(c, "SELECT who FROM later.t") == "later"
+
+
+def test_per_session(schemas):
+    with closing(connect(schemas)) as c1, closing(connect(schemas)) as c2:
+        c1.execute("SET search_path = a")
+        assert one(c1, "SELECT who FROM t") == "a"
+        assert one(c2, "SELECT who FROM t") == "main"
+        assert one(c2, "SHOW search_path") == '"$user", public'
+        assert one(c2, "SELECT current_schema()") == "main"
+
+
+def test_set_local(schemas):
+    with closing(connect(schemas)) as c:
+        c.autocommit = False
+        c.execute("SET LOCAL search_path = a")
+        assert one(c, "SELECT who FROM t") == "a"
+        c.rollback()
+        assert one(c, "SELECT who FROM t") == "main"
+        c.execute("SET search_path = b")
+        c.execute("SET LOCAL search_path = a")
+        assert one(c, "SHOW search_path") == "a"
+        c.commit()
+        assert one(c, "SHOW search_path") == "b"
+        assert one(c, "SELECT who FROM t") == "b"
+        c.commit()
+        # a failed block: ROLLBACK restores as well
+        c.execute("SET LOCAL search_path = a")
+        with pytest.raises(psycopg.Error):
+            c.execute("SELECT nosuch FROM t")
+        c.rollback()
+        assert one(c, "SELECT who FROM t") == "b"
+        c.rollback()
+        c.autocommit = True
+        notices = []
+        c.add_notice_handler(lambda d: notices.append(d.message_primary))
+        c.execute("SET LOCAL search_path = a")  # outside a block: a warning, no effect
+        assert notices == ["SET LOCAL can only be used in transaction blocks"]
+        assert one(c, "SELECT who FROM t") == "b"
+
+
+def test_startup_option_and_psql_dt(schemas):
+    with closing(psycopg.connect(schemas.dsn + " options='-c search_path=b'",
+                                 autocommit=True)) as c:
+        assert one(c, "SELECT who FROM t") == "b"
+    env = dict(os.environ, PGOPTIONS="-c search_path=a")
+    out = subprocess.run(["psql", schemas.dsn, "-X", "-A", "-t", "-c", "SELECT who FROM t",
+                          "-c", r"\dt t"], capture_output=True, text=True, check=True,
+                         env=env).stdout
+    lines = out.strip().splitlines()
+    assert lines[0] == "a"
+    assert any(line.startswith("a|t|table") for line in lines[1:]), out
+
+
+def test_group_commit_keeps_resolution(schemas):
+    """Autocommit INSERTs of sessions whose t resolves to a.t, b.t and main.t, concurrently:
+    group commit must not coalesce them under one resolution."""
+    n = 200
+    errors = []
+
+    def writer(path, who):
+        try:
+            with closing(connect(schemas)) as c:
+                if path:
+                    c.execute("SET search_path = %s" % path)
+                for i in range(1, n + 1):
+                    c.execute("INSERT INTO t VALUES (%d, '%s')" % (i, who))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=a)
+               for a in (("a", "a"), ("b", "b"), (None, "main"), ("b, a", "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with closing(connect(schemas)) as c:
+        for s, count in (("a", n + 1), ("b", 2 * n + 1), ("main", n + 1)):
+            rows = c.execute("SELECT who, count(*) FROM %s.t GROUP BY who" % s).fetchall()
+            assert rows == [(s, count)], (s, rows)
