@@ -54,6 +54,8 @@ static sess_param_t *sess_param_get(const sess_t *s, const char *name)
 /* A parameter's default: the server setting for the timeouts, else compat's table. */
 static const char *sess_param_default(const sess_t *s, const compat_param_t *def)
 {
+    if (strcasecmp(def->name, "TimeZone") == 0 && s->env->timezone)
+        return s->env->timezone;
     for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
         if (strcasecmp(def->name, sess_timeouts[i]) == 0 && s->timeout_dflt[i][0])
             return s->timeout_dflt[i];
@@ -224,7 +226,7 @@ static int sess_param_set_checked(sess_t *s, const char *name, const char *value
     int64_t ms;
     if (strcasecmp(name, "TimeZone") == 0) {
         /* the engine shows timestamptz in it and keeps DuckDB's own zone in step */
-        const char *zone = value ? value : compat_param_find(name)->dflt;
+        const char *zone = value ? value : sess_param_default(s, compat_param_find(name));
         if (eng_conn_set_timezone(s->conn, zone, canon, sizeof canon, err) != 0)
             return -1;
         /* the committer's connection casts text in UTC: this session's INSERTs run alone */
@@ -303,6 +305,14 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
         if (dflt[i] > 0)
             sess_format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
         s->timeout_ms[i] = dflt[i] > 0 ? dflt[i] : 0;
+    }
+    if (env->timezone && strcmp(env->timezone, "UTC") != 0) { /* the server's default zone */
+        char canon[128];
+        uerr_t tzerr = UERR_INIT; /* validated at start-up: not expected */
+        if (eng_conn_set_timezone(s->conn, env->timezone, canon, sizeof canon, &tzerr) != 0)
+            ulog(ULOG_WARN, "session time zone stays UTC: %s", tzerr.message);
+        uerr_clear(&tzerr);
+        s->names_private = true; /* see sess_param_set_checked */
     }
     if (application_name)
         sess_param_set(s, "application_name", application_name);

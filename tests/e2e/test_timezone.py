@@ -230,3 +230,23 @@ def test_set_local_time_zone(server):
         assert c.info.parameter_status("TimeZone") == "UTC"
         assert c.execute("SHOW TimeZone").fetchone() == ("UTC",)
         c.rollback()
+
+
+def test_server_default_zone(start_server):
+    srv = start_server("--memory", "--timezone", "america/st_johns")
+    with closing(psycopg.connect(srv.dsn, autocommit=True)) as c:
+        assert c.info.parameter_status("TimeZone") == "America/St_Johns"
+        assert c.execute("SELECT TIMESTAMPTZ '2024-01-15 12:00:00+00'::TEXT").fetchone() == (
+            "2024-01-15 08:30:00-03:30",)
+        c.execute("SET TimeZone = 'UTC'")
+        c.execute("RESET TimeZone")
+        assert c.execute("SHOW TimeZone").fetchone() == ("America/St_Johns",)
+        assert c.execute("SELECT TIMESTAMPTZ '2024-01-15 12:00:00'::TEXT").fetchone() == (
+            "2024-01-15 12:00:00-03:30",)
+
+
+def test_server_default_zone_invalid(start_server):
+    srv = start_server("--memory", "--timezone", "Mars/Olympus", wait=False)
+    srv.expected_rc = 1
+    assert srv.proc.wait(timeout=60) == 1
+    assert 'invalid value for setting timezone: "Mars/Olympus"' in srv.read_log()
