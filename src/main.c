@@ -430,8 +430,8 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
 
-    char tzname[128];
-    if (!utz_lookup(cfg.timezone, tzname, sizeof tzname)) {
+    char tzname[128] = "UTC"; /* the default needs no ICU */
+    if (strcmp(cfg.timezone, "UTC") != 0 && !utz_lookup(cfg.timezone, tzname, sizeof tzname)) {
         fprintf(stderr,
                 "duckd: invalid value for setting timezone: \"%s\" (an IANA zone name such as "
                 "Europe/Berlin)\n",
