@@ -140,11 +140,21 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
     return 0;
 }
 
+static void eng_conn_free_path(eng_conn_t *c)
+{
+    for (size_t i = 0; i < c->npath; i++)
+        free(c->path[i]);
+    free(c->path);
+    c->path = NULL;
+    c->npath = 0;
+}
+
 void eng_conn_close(eng_conn_t *c)
 {
     if (!c)
         return;
     utz_close(c->tz);
+    eng_conn_free_path(c);
     duckdb_disconnect(&c->con);
     free(c);
 }
@@ -194,12 +204,18 @@ int eng_conn_set_search_path(eng_conn_t *c, const char *const *schemas, size_t n
     for (size_t i = 0; i < n; i++)
         if (eng_run_set_path(c, &schemas[i], 1, NULL) == 0)
             ok[nok++] = schemas[i];
+    eng_conn_free_path(c);
     if (eng_run_set_path(c, ok, nok, &msg) != 0) {
         uerr_set(err, "22023", "invalid value for parameter \"search_path\"");
         uerr_set_detail(err, "%s", msg);
         (void)eng_run_set_path(c, NULL, 0, NULL);
         goto out;
     }
+    /* kept for what resolves names without DuckDB's binder (the COPY appender) */
+    c->npath = nok;
+    c->path = nok ? xcalloc(nok, sizeof *c->path) : NULL;
+    for (size_t i = 0; i < nok; i++)
+        c->path[i] = xstrdup(ok[i]);
     *kept = nok;
     rc = 0;
 out:

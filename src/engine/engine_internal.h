@@ -11,7 +11,9 @@
 
 struct eng_conn {
     duckdb_connection con;
-    utz_t *tz; /* the session's TimeZone for timestamptz text (owned); NULL = UTC */
+    utz_t *tz;   /* the session's TimeZone for timestamptz text (owned); NULL = UTC */
+    char **path; /* the schemas of the search_path set on DuckDB (owned); NULL = default */
+    size_t npath;
 };
 
 /* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions

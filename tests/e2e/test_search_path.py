@@ -151,3 +151,22 @@ def test_group_commit_keeps_resolution(schemas):
         for s, count in (("a", n + 1), ("b", 2 * n + 1), ("main", n + 1)):
             rows = c.execute("SELECT who, count(*) FROM %s.t GROUP BY who" % s).fetchall()
             assert rows == [(s, count)], (s, rows)
+
+
+def test_copy_from_stdin_follows_the_path(schemas):
+    """COPY t FROM STDIN appends to the table the path names (DuckDB's appender alone would
+    take main.t); a temporary table still comes first, as in DuckDB's own resolution."""
+    with closing(connect(schemas)) as c:
+        c.execute("SET search_path = b, public")
+        with c.cursor().copy("COPY t (id, who) FROM STDIN") as cp:
+            cp.write_row((7, "copied"))
+        assert c.execute("SELECT who FROM b.t WHERE id = 7").fetchall() == [("copied",)]
+        c.execute("CREATE TABLE main.only_main (x INTEGER)")
+        with c.cursor().copy("COPY only_main FROM STDIN") as cp:
+            cp.write_row((1,))
+        assert one(c, "SELECT count(*) FROM main.only_main") == 1
+        c.execute("CREATE TEMP TABLE t (id INTEGER, who VARCHAR)")
+        with c.cursor().copy("COPY t FROM STDIN") as cp:
+            cp.write_row((8, "temp"))
+        assert one(c, "SELECT count(*) FROM temp.t") == 1
+        assert one(c, "SELECT count(*) FROM b.t WHERE id = 8") == 0
