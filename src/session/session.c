@@ -54,6 +54,9 @@ static sess_param_t *sess_param_get(const sess_t *s, const char *name)
 /* A parameter's default: the server setting for the timeouts, else compat's table. */
 static const char *sess_param_default(const sess_t *s, const compat_param_t *def)
 {
+    const sess_param_t *p = sess_param_get(s, def->name);
+    if (p && p->boot)
+        return p->boot;
     if (strcasecmp(def->name, "TimeZone") == 0 && s->env->timezone)
         return s->env->timezone;
     for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
@@ -184,7 +187,7 @@ static int sess_set_search_path(sess_t *s, const char *value, uerr_t *err)
     const compat_param_t *def = compat_param_find("search_path");
     char **names = NULL;
     ubuf_t show = UBUF_INIT;
-    size_t n = sess_path_split(value ? value : def->dflt, &names, &show);
+    size_t n = sess_path_split(value ? value : sess_param_default(s, def), &names, &show);
     const char **path = xcalloc(n ? n : 1, sizeof *path);
     size_t np = 0, kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -266,7 +269,12 @@ bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
         return false; /* unknown, or fixed by the server */
     if (sess_param_set_checked(s, def->name, value, &err) != 0) {
         uerr_clear(&err);
-        return false; /* an invalid timeout: the caller logs and ignores it */
+        return false; /* an invalid value: the caller logs and ignores it */
+    }
+    sess_param_t *p = sess_param_get(s, def->name);
+    if (p) { /* RESET returns to it, as PostgreSQL's reset value */
+        free(p->boot);
+        p->boot = xstrdup(p->value);
     }
     return true;
 }
@@ -379,6 +387,7 @@ void sess_destroy(sess_t *s)
         sess_param_t *p = s->params;
         s->params = p->next;
         free(p->value);
+        free(p->boot);
         free(p);
     }
     eng_conn_close(s->conn);
@@ -941,6 +950,26 @@ static int sess_notice(const sess_sink_t *sink, const char *state, const char *m
     return sink->notice ? sink->notice(sink->ctx, state, msg) : 0;
 }
 
+/* RESET ALL / DISCARD ALL: every parameter the session changed returns to its reset value
+ * (TimeZone and search_path on DuckDB too), so a pooled connection passes on nothing; the
+ * reportable ones are announced. */
+static int sess_reset_all(sess_t *s, const sess_sink_t *sink)
+{
+    for (sess_param_t *p = s->params; p; p = p->next) {
+        const char *dflt = sess_param_default(s, p->def);
+        if (strcmp(p->value, dflt) == 0)
+            continue;
+        uerr_t err = UERR_INIT;
+        if (sess_param_set_checked(s, p->def->name, NULL, &err) != 0)
+            ulog(ULOG_WARN, "RESET ALL: %s: %s", p->def->name, err.message);
+        uerr_clear(&err);
+        if (p->def->report && sink->parameter_status &&
+            sink->parameter_status(sink->ctx, p->def->name, p->value) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* SET LOCAL name: remembers the value before it (once per block). */
 static void sess_local_save(sess_t *s, const char *name)
 {
@@ -1074,6 +1103,9 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
                 return -1;
             return 2;
         }
+        if ((strcmp(st->compat.tag, "DISCARD ALL") == 0 || strcmp(st->compat.tag, "RESET") == 0) &&
+            sess_reset_all(s, sink) != 0)
+            return -1;
         break;
     default: return 0;
     }

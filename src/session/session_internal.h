@@ -68,6 +68,7 @@ typedef struct sess_portal {
 typedef struct sess_param {
     const compat_param_t *def;
     char *value;
+    char *boot; /* the value the startup packet gave, which RESET returns to (owned), or NULL */
     struct sess_param *next;
 } sess_param_t;
 

@@ -170,3 +170,27 @@ def test_copy_from_stdin_follows_the_path(schemas):
             cp.write_row((8, "temp"))
         assert one(c, "SELECT count(*) FROM temp.t") == 1
         assert one(c, "SELECT count(*) FROM b.t WHERE id = 8") == 0
+
+
+def test_reset_all_and_discard_all(schemas):
+    """RESET ALL and DISCARD ALL (what poolers send between clients) put search_path and
+    TimeZone back to their reset values, on DuckDB too; a startup value is the reset value."""
+    with closing(psycopg.connect(schemas.dsn + " options='-c search_path=b'",
+                                 autocommit=True)) as c:
+        c.execute("SET search_path = a")
+        c.execute("SET TimeZone = 'Asia/Kolkata'")
+        c.execute("DISCARD ALL")
+        assert one(c, "SHOW search_path") == "b"
+        assert one(c, "SELECT who FROM t") == "b"
+        assert c.info.parameter_status("TimeZone") == "UTC"
+        c.execute("SET search_path = a")
+        c.execute("RESET search_path")
+        assert one(c, "SELECT who FROM t") == "b"
+    with closing(connect(schemas)) as c:
+        c.execute("SET search_path = a")
+        c.execute("SET TimeZone = 'Asia/Kolkata'")
+        c.execute("RESET ALL")
+        assert one(c, "SELECT who FROM t") == "main"
+        assert one(c, "SHOW search_path") == '"$user", public'
+        assert one(c, "SELECT TIMESTAMPTZ '2024-01-02 00:00:00+00'::TEXT") == \
+            "2024-01-02 00:00:00+00"

@@ -250,3 +250,9 @@ def test_server_default_zone_invalid(start_server):
     srv.expected_rc = 1
     assert srv.proc.wait(timeout=60) == 1
     assert 'invalid value for setting timezone: "Mars/Olympus"' in srv.read_log()
+
+
+def test_reset_returns_to_the_startup_zone(server):
+    out = psql(server.dsn, "SET TimeZone = 'Asia/Tokyo'; RESET TimeZone; SHOW TimeZone",
+               {"PGTZ": "Europe/Berlin"})
+    assert out.splitlines()[-1] == "Europe/Berlin"
