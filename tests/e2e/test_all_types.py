@@ -302,3 +302,22 @@ def test_jdbc(server, tmp_path):
                          timeout=300, env=dict(os.environ, ALLTYPES_FILE=str(path)))
     assert res.returncode == 0, res.stdout + res.stderr
     assert "checks passed" in res.stdout
+
+
+@pytest.mark.parametrize("fmt", ["%t", "%b"])
+def test_parameters_of_duckdb_only_types(server, fmt):
+    """Bind parameters into BIGNUM, TIMESTAMP_NS, TIME_NS, UNION and GEOMETRY columns, in text
+    and binary format; the values come back intact."""
+    import datetime
+    import decimal
+    with closing(psycopg.connect(server.dsn, autocommit=True)) as conn:
+        conn.execute("CREATE TABLE p (n BIGNUM, tn TIMESTAMP_NS, t TIME_NS, "
+                     "u UNION(i INTEGER, s VARCHAR), g GEOMETRY)")
+        big = -10 ** 60 + 7
+        conn.execute("INSERT INTO p VALUES (%s, %s, %s, %s, %s)".replace("%s", fmt),
+                     (decimal.Decimal(big), datetime.datetime(2024, 1, 2, 3, 4, 5, 123456),
+                      datetime.time(1, 2, 3, 456789), "x", "POINT(1 2)"))
+        row = conn.cursor(binary=(fmt == "%b")).execute("SELECT * FROM p").fetchone()
+        assert row == (big, "2024-01-02 03:04:05.123456", "01:02:03.456789", "x", "POINT (1 2)")
+        assert conn.execute("SELECT n = %s::BIGNUM FROM p".replace("%s", fmt),
+                            (str(big) if fmt == "%t" else decimal.Decimal(big),)).fetchone() == (True,)
