@@ -150,6 +150,48 @@ static void enc_init_children(eng__enc_t *e, duckdb_logical_type lt)
     }
 }
 
+bool eng__type_opaque(duckdb_logical_type lt)
+{
+    duckdb_type t = duckdb_get_type_id(lt);
+    if (!enc_known(t))
+        return true;
+    bool opaque = false;
+    duckdb_logical_type c = NULL;
+    switch (t) {
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY:
+        c = t == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(lt)
+                                  : duckdb_array_type_child_type(lt);
+        opaque = eng__type_opaque(c);
+        duckdb_destroy_logical_type(&c);
+        break;
+    case DUCKDB_TYPE_MAP:
+        c = duckdb_map_type_key_type(lt);
+        opaque = eng__type_opaque(c);
+        duckdb_destroy_logical_type(&c);
+        c = duckdb_map_type_value_type(lt);
+        opaque = opaque || eng__type_opaque(c);
+        duckdb_destroy_logical_type(&c);
+        break;
+    case DUCKDB_TYPE_STRUCT:
+        for (idx_t i = 0; i < duckdb_struct_type_child_count(lt) && !opaque; i++) {
+            c = duckdb_struct_type_child_type(lt, i);
+            opaque = eng__type_opaque(c);
+            duckdb_destroy_logical_type(&c);
+        }
+        break;
+    case DUCKDB_TYPE_UNION:
+        for (idx_t i = 0; i < duckdb_union_type_member_count(lt) && !opaque; i++) {
+            c = duckdb_union_type_member_type(lt, i);
+            opaque = eng__type_opaque(c);
+            duckdb_destroy_logical_type(&c);
+        }
+        break;
+    default: break;
+    }
+    return opaque;
+}
+
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt)
 {
     memset(e, 0, sizeof *e);

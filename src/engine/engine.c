@@ -364,11 +364,8 @@ static long eng_first_opaque_column(duckdb_prepared_statement ps)
     idx_t n = duckdb_prepared_statement_column_count(ps);
     for (idx_t i = 0; i < n && found < 0; i++) {
         duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(ps, i);
-        eng__enc_t e;
-        eng__enc_init(&e, lt);
-        if (e.opaque)
+        if (eng__type_opaque(lt))
             found = (long)i;
-        eng__enc_free(&e);
         duckdb_destroy_logical_type(&lt);
     }
     return found;
@@ -399,10 +396,8 @@ static int eng_wrap_opaque(eng_conn_t *c, const char *sql, duckdb_prepared_state
     idx_t n = duckdb_prepared_statement_column_count(*ps);
     for (idx_t i = 0; i < n; i++) {
         duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(*ps, i);
-        eng__enc_t e;
-        eng__enc_init(&e, lt);
         const char *cn = duckdb_prepared_statement_column_name(*ps, i);
-        ubuf_printf(&q, e.opaque ? "%sCAST(#%llu AS VARCHAR) AS \"" : "%s#%llu AS \"",
+        ubuf_printf(&q, eng__type_opaque(lt) ? "%sCAST(#%llu AS VARCHAR) AS \"" : "%s#%llu AS \"",
                     i ? ", " : "", (unsigned long long)i + 1);
         for (const char *p = cn ? cn : ""; *p; p++) {
             if (*p == '"')
@@ -411,7 +406,6 @@ static int eng_wrap_opaque(eng_conn_t *c, const char *sql, duckdb_prepared_state
         }
         ubuf_putc(&q, '"');
         duckdb_free((void *)cn);
-        eng__enc_free(&e);
         duckdb_destroy_logical_type(&lt);
     }
     ubuf_puts(&q, " FROM (\n");

@@ -106,6 +106,9 @@ typedef struct eng__enc {
  * sets e->opaque, and such a column must not reach eng__encode (see eng_prepare). */
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
 void eng__enc_free(eng__enc_t *e);
+/* True when lt, or a type nested in it, is one the encoders cannot send (what e->opaque of
+ * its encoder would say, without building the encoder). */
+bool eng__type_opaque(duckdb_logical_type lt);
 /* Makes e and its nested encoders show timestamptz in zone tz (borrowed; NULL = UTC). */
 void eng__enc_set_tz(eng__enc_t *e, utz_t *tz);
 /* The RowDescription facts for an encoder. */
