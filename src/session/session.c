@@ -18,276 +18,10 @@
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
-#include "util/duration.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define SESS_MAX_STATEMENTS_PER_QUERY 100000
-
-/* The millisecond-based parameters whose server default comes from sess_env_t. */
-static const char *const sess_timeouts[3] = {
-    "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
-
-/* ---- parameters ---- */
-
-static void sess_local_free(sess_local_t **list);
-
-/* The index of a timeout parameter in sess_timeouts[], or -1. */
-static int sess_timeout_index(const char *name)
-{
-    for (int i = 0; i < (int)(sizeof sess_timeouts / sizeof sess_timeouts[0]); i++)
-        if (strcasecmp(name, sess_timeouts[i]) == 0)
-            return i;
-    return -1;
-}
-
-static bool sess_is_timeout_param(const char *name) { return sess_timeout_index(name) >= 0; }
-
-static sess_param_t *sess_param_get(const sess_t *s, const char *name)
-{
-    for (sess_param_t *p = s->params; p; p = p->next)
-        if (strcasecmp(p->def->name, name) == 0)
-            return p;
-    return NULL;
-}
-
-/* A parameter's default: the server setting for the timeouts, else compat's table. */
-static const char *sess_param_default(const sess_t *s, const compat_param_t *def)
-{
-    const sess_param_t *p = sess_param_get(s, def->name);
-    if (p && p->boot)
-        return p->boot;
-    if (strcasecmp(def->name, "TimeZone") == 0 && s->env->timezone)
-        return s->env->timezone;
-    for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
-        if (strcasecmp(def->name, sess_timeouts[i]) == 0 && s->timeout_dflt[i][0])
-            return s->timeout_dflt[i];
-    return def->dflt;
-}
-
-static const char *sess_param_value(void *ctx, const char *name)
-{
-    const sess_t *s = ctx;
-    const sess_param_t *p = sess_param_get(s, name);
-    if (p)
-        return p->value;
-    if (strcasecmp(name, "server_version") == 0)
-        return s->env->server_version;
-    if (strcasecmp(name, "session_authorization") == 0 && s->user)
-        return s->user;
-    const compat_param_t *d = compat_param_find(name);
-    return d ? sess_param_default(s, d) : "";
-}
-
-static void sess_param_set(sess_t *s, const char *name, const char *value)
-{
-    const compat_param_t *def = compat_param_find(name);
-    if (!def)
-        return;
-    sess_param_t *p = sess_param_get(s, name);
-    if (!p) {
-        p = xcalloc(1, sizeof *p);
-        p->def = def;
-        p->next = s->params;
-        s->params = p;
-    }
-    free(p->value);
-    p->value = xstrdup(value ? value : sess_param_default(s, def));
-    int t = sess_timeout_index(def->name);
-    if (t >= 0 && !udur_parse_ms(p->value, &s->timeout_ms[t]))
-        s->timeout_ms[t] = 0;
-}
-
-/* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
-static void sess_format_ms(char *out, size_t n, int64_t ms)
-{
-    static const struct {
-        const char *unit;
-        int64_t ms;
-    } units[] = {{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}};
-    for (size_t i = 0; ms > 0 && i < sizeof units / sizeof units[0]; i++) {
-        if (ms % units[i].ms == 0) {
-            snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
-            return;
-        }
-    }
-    snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
-}
-
-/* True for a name PostgreSQL shows without quotes in a list (lower case, digits, _). */
-static bool sess_plain_ident(const char *p)
-{
-    if (!*p || (*p >= '0' && *p <= '9'))
-        return false;
-    for (; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return false;
-    return true;
-}
-
-/* Splits a search_path value (`"$user", public`, `app,"My Schema"`) into schema names
- * (owned by *names, quotes removed) and writes PostgreSQL's display of it into *show. */
-static size_t sess_path_split(const char *value, char ***names, ubuf_t *show)
-{
-    size_t n = 0, cap = 4;
-    char **v = xcalloc(cap, sizeof *v);
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        ubuf_t e = UBUF_INIT;
-        if (*p == '"') {
-            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
-                if (*p == '"')
-                    p++;
-                ubuf_putc(&e, *p);
-            }
-            if (*p == '"')
-                p++;
-        } else {
-            const char *end = p + strcspn(p, ",");
-            const char *last = end;
-            while (last > p && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\n'))
-                last--;
-            ubuf_append(&e, p, (size_t)(last - p));
-            p = end;
-        }
-        while (*p && *p != ',')
-            p++;
-        const char *name = ubuf_cstr(&e);
-        if (show->len)
-            ubuf_puts(show, ", ");
-        if (sess_plain_ident(name)) {
-            ubuf_puts(show, name);
-        } else {
-            ubuf_putc(show, '"');
-            for (const char *c = name; *c; c++) {
-                if (*c == '"')
-                    ubuf_putc(show, '"');
-                ubuf_putc(show, *c);
-            }
-            ubuf_putc(show, '"');
-        }
-        if (n == cap)
-            v = xrealloc(v, (cap *= 2) * sizeof *v);
-        v[n++] = e.data;
-    }
-    *names = v;
-    return n;
-}
-
-/* SET search_path: PostgreSQL's list becomes DuckDB's own per-connection search_path, so
- * names resolve (and new tables land) as the client expects. "$user" is dropped (duckd has no
- * per-user schemas) and public means DuckDB's default schema main; the default path, or one
- * naming only public/main, restores DuckDB's default. SHOW shows PostgreSQL's spelling. */
-static int sess_set_search_path(sess_t *s, const char *value, uerr_t *err)
-{
-    const compat_param_t *def = compat_param_find("search_path");
-    char **names = NULL;
-    ubuf_t show = UBUF_INIT;
-    size_t n = sess_path_split(value ? value : sess_param_default(s, def), &names, &show);
-    const char **path = xcalloc(n ? n : 1, sizeof *path);
-    size_t np = 0, kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!*names[i] || strcmp(names[i], "$user") == 0)
-            continue;
-        path[np++] = strcasecmp(names[i], "public") == 0 ? "main" : names[i];
-    }
-    bool dflt = np == 0 || (np == 1 && strcasecmp(path[0], "main") == 0);
-    int rc = eng_conn_set_search_path(s->conn, path, dflt ? 0 : np, &kept, err);
-    if (rc == 0) {
-        s->path_partial = !dflt && kept < np;
-        if (!dflt)
-            s->names_private = true; /* names resolve differently than on the committer's */
-        sess_param_set(s, "search_path", value ? ubuf_cstr(&show) : NULL);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(path);
-    ubuf_free(&show);
-    return rc;
-}
-
-void sess__reapply_search_path(sess_t *s)
-{
-    const sess_param_t *p = sess_param_get(s, "search_path");
-    uerr_t err = UERR_INIT;
-    if (p && sess_set_search_path(s, p->value, &err) != 0)
-        ulog(ULOG_DEBUG, "search_path not re-applied: %s", err.message);
-    uerr_clear(&err);
-}
-
-/* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
- * canonical spelling; TimeZone and search_path also go to the engine; everything else is
- * stored as given. value NULL resets. */
-static int sess_param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err)
-{
-    char canon[128];
-    int64_t ms;
-    if (strcasecmp(name, "TimeZone") == 0) {
-        /* the engine shows timestamptz in it and keeps DuckDB's own zone in step */
-        const char *zone = value ? value : sess_param_default(s, compat_param_find(name));
-        if (eng_conn_set_timezone(s->conn, zone, canon, sizeof canon, err) != 0)
-            return -1;
-        /* the committer's connection casts text in UTC: this session's INSERTs run alone */
-        if (strcmp(canon, "UTC") != 0)
-            s->names_private = true;
-        sess_param_set(s, name, canon);
-        return 0;
-    }
-    if (strcasecmp(name, "search_path") == 0)
-        return sess_set_search_path(s, value, err);
-    if (value && sess_is_timeout_param(name)) {
-        if (!udur_parse_ms(value, &ms)) {
-            uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);
-            uerr_set_hint(err, "Valid units for this parameter are \"us\", \"ms\", \"s\", "
-                               "\"min\", \"h\", and \"d\".");
-            return -1;
-        }
-        sess_format_ms(canon, sizeof canon, ms);
-        value = canon;
-    }
-    sess_param_set(s, name, value);
-    return 0;
-}
-
-int64_t sess_param_ms(const sess_t *s, const char *name)
-{
-    int t = sess_timeout_index(name);
-    return t >= 0 ? s->timeout_ms[t] : 0; /* kept current by sess_param_set */
-}
-
-bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
-{
-    const compat_param_t *def = compat_param_find(name);
-    uerr_t err = UERR_INIT;
-    if (!def || !strcasecmp(name, "server_version") || !strcasecmp(name, "server_encoding") ||
-        !strcasecmp(name, "server_version_num") || !strcasecmp(name, "integer_datetimes"))
-        return false; /* unknown, or fixed by the server */
-    if (sess_param_set_checked(s, def->name, value, &err) != 0) {
-        uerr_clear(&err);
-        return false; /* an invalid value: the caller logs and ignores it */
-    }
-    sess_param_t *p = sess_param_get(s, def->name);
-    if (p) { /* RESET returns to it, as PostgreSQL's reset value */
-        free(p->boot);
-        p->boot = xstrdup(p->value);
-    }
-    return true;
-}
-
-void sess_initial_parameters(const sess_t *s,
-                             void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
-{
-    size_t n;
-    const compat_param_t *t = compat_params(&n);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].report)
-            fn(ctx, t[i].name, sess_param_value((void *)s, t[i].name));
-}
 
 /* ---- lifecycle ---- */
 
@@ -311,7 +45,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
                          env->idle_session_timeout_ms};
     for (size_t i = 0; i < 3; i++) {
         if (dflt[i] > 0)
-            sess_format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
+            sess__format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
         s->timeout_ms[i] = dflt[i] > 0 ? dflt[i] : 0;
     }
     if (env->timezone && strcmp(env->timezone, "UTC") != 0) { /* the server's default zone */
@@ -320,10 +54,10 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
         if (eng_conn_set_timezone(s->conn, env->timezone, canon, sizeof canon, &tzerr) != 0)
             ulog(ULOG_WARN, "session time zone stays UTC: %s", tzerr.message);
         uerr_clear(&tzerr);
-        s->names_private = true; /* see sess_param_set_checked */
+        s->names_private = true; /* see sess__param_set_checked */
     }
     if (application_name)
-        sess_param_set(s, "application_name", application_name);
+        sess__param_set(s, "application_name", application_name);
     (void)database;
     *out = s;
     return 0;
@@ -381,8 +115,8 @@ void sess_destroy(sess_t *s)
         s->stmts = st->next;
         sess__stmt_unref(st);
     }
-    sess_local_free(&s->local_undo);
-    sess_local_free(&s->local_report);
+    sess__local_free(&s->local_undo);
+    sess__local_free(&s->local_report);
     while (s->params) {
         sess_param_t *p = s->params;
         s->params = p->next;
@@ -647,7 +381,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
-    compat_classify(sql, len, sess_param_value, s, &st->compat);
+    compat_classify(sql, len, sess__param_value, s, &st->compat);
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);
         goto out;
@@ -950,83 +684,6 @@ static int sess_notice(const sess_sink_t *sink, const char *state, const char *m
     return sink->notice ? sink->notice(sink->ctx, state, msg) : 0;
 }
 
-/* RESET ALL / DISCARD ALL: every parameter the session changed returns to its reset value
- * (TimeZone and search_path on DuckDB too), so a pooled connection passes on nothing; the
- * reportable ones are announced. */
-static int sess_reset_all(sess_t *s, const sess_sink_t *sink)
-{
-    for (sess_param_t *p = s->params; p; p = p->next) {
-        const char *dflt = sess_param_default(s, p->def);
-        if (strcmp(p->value, dflt) == 0)
-            continue;
-        uerr_t err = UERR_INIT;
-        if (sess_param_set_checked(s, p->def->name, NULL, &err) != 0)
-            ulog(ULOG_WARN, "RESET ALL: %s: %s", p->def->name, err.message);
-        uerr_clear(&err);
-        if (p->def->report && sink->parameter_status &&
-            sink->parameter_status(sink->ctx, p->def->name, p->value) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* SET LOCAL name: remembers the value before it (once per block). */
-static void sess_local_save(sess_t *s, const char *name)
-{
-    const compat_param_t *def = compat_param_find(name);
-    for (sess_local_t *l = s->local_undo; l; l = l->next)
-        if (strcasecmp(l->name, def->name) == 0)
-            return;
-    const sess_param_t *p = sess_param_get(s, def->name);
-    sess_local_t *l = xcalloc(1, sizeof *l);
-    l->name = xstrdup(def->name);
-    l->value = p ? xstrdup(p->value) : NULL;
-    l->next = s->local_undo;
-    s->local_undo = l;
-}
-
-static void sess_local_free(sess_local_t **list)
-{
-    while (*list) {
-        sess_local_t *l = *list;
-        *list = l->next;
-        free(l->name);
-        free(l->value);
-        free(l);
-    }
-}
-
-/* The transaction block ended: SET LOCAL values go back to what they were; the reportable
- * ones are announced before the COMMIT/ROLLBACK completes (sess_local_report). */
-static void sess_local_restore(sess_t *s)
-{
-    while (s->local_undo) {
-        sess_local_t *l = s->local_undo;
-        s->local_undo = l->next;
-        uerr_t err = UERR_INIT;
-        if (sess_param_set_checked(s, l->name, l->value, &err) != 0)
-            ulog(ULOG_WARN, "could not restore %s after SET LOCAL: %s", l->name, err.message);
-        uerr_clear(&err);
-        if (compat_param_find(l->name)->report) {
-            l->next = s->local_report;
-            s->local_report = l;
-        } else {
-            l->next = NULL;
-            sess_local_free(&l);
-        }
-    }
-}
-
-static int sess_local_report(sess_t *s, const sess_sink_t *sink)
-{
-    int rc = 0;
-    for (sess_local_t *l = s->local_report; l && rc == 0; l = l->next)
-        if (sink->parameter_status)
-            rc = sink->parameter_status(sink->ctx, l->name, sess_param_value(s, l->name));
-    sess_local_free(&s->local_report);
-    return rc;
-}
-
 /* Statements the session answers itself. Returns 1 if handled (tag in *b), 0 if DuckDB must
  * run st->es, -1 on error / client gone. */
 static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, ubuf_t *tag,
@@ -1057,7 +714,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (s->txn == 'E') {
             s->txn = 'I';
             s->ddl = false;
-            sess_local_restore(s);
+            sess__local_restore(s);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
@@ -1076,12 +733,12 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             break;
         }
         if (st->compat.set_scope == COMPAT_SCOPE_LOCAL)
-            sess_local_save(s, st->compat.param);
-        if (sess_param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
+            sess__local_save(s, st->compat.param);
+        if (sess__param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
             return -1;
         if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
             sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
-                                   sess_param_value(s, st->compat.param)) != 0)
+                                   sess__param_value(s, st->compat.param)) != 0)
             return -1;
         break;
     case COMPAT_DEALLOCATE:
@@ -1104,7 +761,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return 2;
         }
         if ((strcmp(st->compat.tag, "DISCARD ALL") == 0 || strcmp(st->compat.tag, "RESET") == 0) &&
-            sess_reset_all(s, sink) != 0)
+            sess__reset_all(s, sink) != 0)
             return -1;
         break;
     default: return 0;
@@ -1128,7 +785,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
             gc_schema_changed(s->env->gc);
         s->ddl = false;
         s->txn = 'I';
-        sess_local_restore(s);
+        sess__local_restore(s);
         break;
     default: break;
     }
@@ -1421,7 +1078,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     }
     p->done = true;
     sess__after_statement(s, p->stmt);
-    if (s->local_report && sess_local_report(s, sink) != 0)
+    if (s->local_report && sess__local_report(s, sink) != 0)
         goto out;
     if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
         goto out;

@@ -170,8 +170,31 @@ bool sess__may_defer(const sess_t *s, const sess_stmt_t *st);
 int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+/* ---- parameters (session/params.c) ---- */
+
+/* The current value of an emulated parameter (the compat_get_fn of compat_classify; ctx is
+ * the session). Borrowed until the parameter next changes. */
+const char *sess__param_value(void *ctx, const char *name);
+/* Stores a value unchecked (NULL = the reset value); unknown names are ignored. */
+void sess__param_set(sess_t *s, const char *name, const char *value);
+/* SET of an emulated parameter: timeouts validated and stored in PostgreSQL's spelling,
+ * TimeZone and search_path also applied to the DuckDB connection. value NULL resets. Returns
+ * 0, or -1 with *err set (22023) and the old value kept. */
+int sess__param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err);
+/* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
+void sess__format_ms(char *out, size_t n, int64_t ms);
 /* Applies the session's search_path to DuckDB again (after a CREATE, when some of its schemas
  * did not exist before); errors are ignored (the old path stays). */
 void sess__reapply_search_path(sess_t *s);
+/* RESET ALL / DISCARD ALL; announces the reportable parameters that changed. Returns -1 when
+ * the client is gone. */
+int sess__reset_all(sess_t *s, const sess_sink_t *sink);
+/* SET LOCAL name inside a block: remembers the value before it (once per block). */
+void sess__local_save(sess_t *s, const char *name);
+/* The block ended: SET LOCAL values return; reportable ones queue for sess__local_report. */
+void sess__local_restore(sess_t *s);
+/* Sends the queued ParameterStatus messages. Returns -1 when the client is gone. */
+int sess__local_report(sess_t *s, const sess_sink_t *sink);
+void sess__local_free(sess_local_t **list);
 
 #endif
