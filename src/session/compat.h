@@ -77,4 +77,10 @@ const compat_param_t *compat_param_find(const char *name);
 /* The whole table: *n entries. */
 const compat_param_t *compat_params(size_t *n);
 
+/* Splits a search_path value (`"$user", public`, `app,"My Schema"`, as SET leaves it) into
+ * schema names (quotes removed; *names and each name owned by the caller, free()) and writes
+ * PostgreSQL's display of the list (`"$user", public`) into *show (owned). Returns the number
+ * of names. Never fails: any text splits into some list. */
+size_t compat_search_path_split(const char *value, char ***names, char **show);
+
 #endif

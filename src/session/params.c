@@ -102,70 +102,6 @@ void sess__format_ms(char *out, size_t n, int64_t ms)
     snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
 }
 
-/* True for a name PostgreSQL shows without quotes in a list (lower case, digits, _). */
-static bool sess_plain_ident(const char *p)
-{
-    if (!*p || (*p >= '0' && *p <= '9'))
-        return false;
-    for (; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return false;
-    return true;
-}
-
-/* Splits a search_path value (`"$user", public`, `app,"My Schema"`) into schema names
- * (owned by *names, quotes removed) and writes PostgreSQL's display of it into *show. */
-static size_t sess_path_split(const char *value, char ***names, ubuf_t *show)
-{
-    size_t n = 0, cap = 4;
-    char **v = xcalloc(cap, sizeof *v);
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        ubuf_t e = UBUF_INIT;
-        if (*p == '"') {
-            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
-                if (*p == '"')
-                    p++;
-                ubuf_putc(&e, *p);
-            }
-            if (*p == '"')
-                p++;
-        } else {
-            const char *end = p + strcspn(p, ",");
-            const char *last = end;
-            while (last > p && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\n'))
-                last--;
-            ubuf_append(&e, p, (size_t)(last - p));
-            p = end;
-        }
-        while (*p && *p != ',')
-            p++;
-        const char *name = ubuf_cstr(&e);
-        if (show->len)
-            ubuf_puts(show, ", ");
-        if (sess_plain_ident(name)) {
-            ubuf_puts(show, name);
-        } else {
-            ubuf_putc(show, '"');
-            for (const char *c = name; *c; c++) {
-                if (*c == '"')
-                    ubuf_putc(show, '"');
-                ubuf_putc(show, *c);
-            }
-            ubuf_putc(show, '"');
-        }
-        if (n == cap)
-            v = xrealloc(v, (cap *= 2) * sizeof *v);
-        v[n++] = e.data;
-    }
-    *names = v;
-    return n;
-}
-
 /* SET search_path: PostgreSQL's list becomes DuckDB's own per-connection search_path, so
  * names resolve (and new tables land) as the client expects. "$user" is dropped (duckd has no
  * per-user schemas) and public means DuckDB's default schema main; the default path, or one
@@ -173,9 +109,8 @@ static size_t sess_path_split(const char *value, char ***names, ubuf_t *show)
 static int sess_set_search_path(sess_t *s, const char *value, uerr_t *err)
 {
     const compat_param_t *def = compat_param_find("search_path");
-    char **names = NULL;
-    ubuf_t show = UBUF_INIT;
-    size_t n = sess_path_split(value ? value : sess_param_default(s, def), &names, &show);
+    char **names = NULL, *show = NULL;
+    size_t n = compat_search_path_split(value ? value : sess_param_default(s, def), &names, &show);
     const char **path = xcalloc(n ? n : 1, sizeof *path);
     size_t np = 0, kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -189,13 +124,13 @@ static int sess_set_search_path(sess_t *s, const char *value, uerr_t *err)
         s->path_partial = !dflt && kept < np;
         if (!dflt)
             s->names_private = true; /* names resolve differently than on the committer's */
-        sess__param_set(s, "search_path", value ? ubuf_cstr(&show) : NULL);
+        sess__param_set(s, "search_path", value ? show : NULL);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
     free(path);
-    ubuf_free(&show);
+    free(show);
     return rc;
 }
 
