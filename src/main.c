@@ -452,6 +452,7 @@ int main(int argc, char **argv)
                       eng_db_catalog(db),
                       NULL,
                       cfg.conflict_retries,
+                      strcmp(cfg.foreign_keys, "enforce") == 0,
                       tzname};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "session/compat.h"
+#include "session/compat_alter.h"
 #include "session/session_internal.h"
 #include "util/buf.h"
 #include "util/duration.h"
@@ -63,6 +64,8 @@ const char *sess__param_value(void *ctx, const char *name)
         return s->env->server_version;
     if (strcasecmp(name, "session_authorization") == 0 && s->user)
         return s->user;
+    if (strcmp(name, COMPAT_FK_MODE) == 0)
+        return s->env->fk_enforce ? "enforce" : "record";
     const compat_param_t *d = compat_param_find(name);
     return d ? sess_param_default(s, d) : "";
 }
