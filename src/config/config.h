@@ -97,6 +97,7 @@ typedef struct cfg {
     /* default idle_in_transaction_session_timeout and idle_session_timeout, ms (0 = off) */
     int idle_in_transaction_session_timeout;
     int idle_session_timeout;
+    char *timezone; /* default TimeZone of the sessions (IANA name) */
 
     /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
      * well-known keys that are set (table order), then other file keys (file order). */

@@ -68,6 +68,18 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err) __attribute__((wa
 void eng_conn_close(eng_conn_t *c);
 /* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
 void eng_conn_interrupt(eng_conn_t *c);
+/* Sets the connection's time zone: timestamptz values are shown in it (text results; binary
+ * stays the UTC instant) and DuckDB's casts and date functions use it. `name` is an IANA zone
+ * name, matched regardless of case; its proper spelling is written to canon (n bytes, for
+ * SHOW and ParameterStatus). Returns 0, or -1 with 22023 in *err (unknown zone), leaving the
+ * connection's zone unchanged. */
+int eng_conn_set_timezone(eng_conn_t *c, const char *name, char *canon, size_t n, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* Sets DuckDB's search_path of this connection to the schemas (names as they are, borrowed)
+ * that exist, in order; n 0 restores DuckDB's default. *kept receives how many existed.
+ * Returns 0, or -1 with *err set (22023) and DuckDB's default path back. */
+int eng_conn_set_search_path(eng_conn_t *c, const char *const *schemas, size_t n, size_t *kept,
+                             uerr_t *err) __attribute__((warn_unused_result));
 
 /* What kind of statement (for CommandComplete tags and transaction tracking). */
 typedef enum {

@@ -257,6 +257,7 @@ static bool classify_set(const toks_t *k, compat_t *out)
     }
     out->action = COMPAT_SET_PARAM;
     out->tag = reset ? "RESET" : "SET";
+    out->set_scope = scope; /* SET LOCAL: until the transaction block ends */
     out->param = xstrdup(name);
     out->value =
         (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL")) ? NULL : set_value(k, vstart);
@@ -440,4 +441,71 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
     out->sql = compat_rewrite(stmt, len, get, ctx);
     if (!out->sql)
         out->sql = xstrndup(stmt, len);
+}
+
+/* ---- search_path values ---- */
+
+/* True for a name PostgreSQL shows without quotes in a list (lower case, digits, _). */
+static bool compat_plain_ident(const char *p)
+{
+    if (!*p || (*p >= '0' && *p <= '9'))
+        return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+size_t compat_search_path_split(const char *value, char ***names, char **show_out)
+{
+    ubuf_t sh = UBUF_INIT, *show = &sh;
+    size_t n = 0, cap = 4;
+    char **v = xcalloc(cap, sizeof *v);
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        ubuf_t e = UBUF_INIT;
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                if (*p == '"')
+                    p++;
+                ubuf_putc(&e, *p);
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            const char *end = p + strcspn(p, ",");
+            const char *last = end;
+            while (last > p && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\n'))
+                last--;
+            ubuf_append(&e, p, (size_t)(last - p));
+            p = end;
+        }
+        while (*p && *p != ',')
+            p++;
+        const char *name = ubuf_cstr(&e);
+        if (show->len)
+            ubuf_puts(show, ", ");
+        if (compat_plain_ident(name)) {
+            ubuf_puts(show, name);
+        } else {
+            ubuf_putc(show, '"');
+            for (const char *c = name; *c; c++) {
+                if (*c == '"')
+                    ubuf_putc(show, '"');
+                ubuf_putc(show, *c);
+            }
+            ubuf_putc(show, '"');
+        }
+        if (n == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = e.data;
+    }
+    *names = v;
+    *show_out = xstrdup(ubuf_cstr(show));
+    ubuf_free(show);
+    return n;
 }

@@ -49,7 +49,7 @@ typedef struct compat {
     const char *message;  /* COMPAT_ERROR (static) */
     struct copy_opts *copy;     /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
     struct compat_alter *alter; /* owned: COMPAT_ALTER's steps (session/compat_alter.h) */
-    compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET: the scope the client named */
+    compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET / COMPAT_SET_PARAM: the scope named */
     bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
     char **steps;               /* owned: COMPAT_STEPS's statements, in order */
     size_t nsteps;
@@ -94,5 +94,11 @@ typedef struct compat_param {
 const compat_param_t *compat_param_find(const char *name);
 /* The whole table: *n entries. */
 const compat_param_t *compat_params(size_t *n);
+
+/* Splits a search_path value (`"$user", public`, `app,"My Schema"`, as SET leaves it) into
+ * schema names (quotes removed; *names and each name owned by the caller, free()) and writes
+ * PostgreSQL's display of the list (`"$user", public`) into *show (owned). Returns the number
+ * of names. Never fails: any text splits into some list. */
+size_t compat_search_path_split(const char *value, char ***names, char **show);
 
 #endif

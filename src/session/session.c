@@ -20,146 +20,10 @@
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
-#include "util/duration.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define SESS_MAX_STATEMENTS_PER_QUERY 100000
-
-/* The millisecond-based parameters whose server default comes from sess_env_t. */
-static const char *const sess_timeouts[3] = {
-    "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
-
-/* ---- parameters ---- */
-
-/* The index of a timeout parameter in sess_timeouts[], or -1. */
-static int sess_timeout_index(const char *name)
-{
-    for (int i = 0; i < (int)(sizeof sess_timeouts / sizeof sess_timeouts[0]); i++)
-        if (strcasecmp(name, sess_timeouts[i]) == 0)
-            return i;
-    return -1;
-}
-
-static bool sess_is_timeout_param(const char *name) { return sess_timeout_index(name) >= 0; }
-
-static sess_param_t *sess_param_get(const sess_t *s, const char *name)
-{
-    for (sess_param_t *p = s->params; p; p = p->next)
-        if (strcasecmp(p->def->name, name) == 0)
-            return p;
-    return NULL;
-}
-
-/* A parameter's default: the server setting for the timeouts, else compat's table. */
-static const char *sess_param_default(const sess_t *s, const compat_param_t *def)
-{
-    for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
-        if (strcasecmp(def->name, sess_timeouts[i]) == 0 && s->timeout_dflt[i][0])
-            return s->timeout_dflt[i];
-    return def->dflt;
-}
-
-static const char *sess_param_value(void *ctx, const char *name)
-{
-    const sess_t *s = ctx;
-    const sess_param_t *p = sess_param_get(s, name);
-    if (p)
-        return p->value;
-    if (strcasecmp(name, "server_version") == 0)
-        return s->env->server_version;
-    if (strcasecmp(name, "session_authorization") == 0 && s->user)
-        return s->user;
-    if (strcmp(name, COMPAT_FK_MODE) == 0)
-        return s->env->fk_enforce ? "enforce" : "record";
-    const compat_param_t *d = compat_param_find(name);
-    return d ? sess_param_default(s, d) : "";
-}
-
-static void sess_param_set(sess_t *s, const char *name, const char *value)
-{
-    const compat_param_t *def = compat_param_find(name);
-    if (!def)
-        return;
-    sess_param_t *p = sess_param_get(s, name);
-    if (!p) {
-        p = xcalloc(1, sizeof *p);
-        p->def = def;
-        p->next = s->params;
-        s->params = p;
-    }
-    free(p->value);
-    p->value = xstrdup(value ? value : sess_param_default(s, def));
-    int t = sess_timeout_index(def->name);
-    if (t >= 0 && !udur_parse_ms(p->value, &s->timeout_ms[t]))
-        s->timeout_ms[t] = 0;
-}
-
-/* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
-static void sess_format_ms(char *out, size_t n, int64_t ms)
-{
-    static const struct {
-        const char *unit;
-        int64_t ms;
-    } units[] = {{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}};
-    for (size_t i = 0; ms > 0 && i < sizeof units / sizeof units[0]; i++) {
-        if (ms % units[i].ms == 0) {
-            snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
-            return;
-        }
-    }
-    snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
-}
-
-/* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
- * canonical spelling; everything else is stored as given. value NULL resets. */
-static int sess_param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err)
-{
-    char canon[32];
-    int64_t ms;
-    if (value && sess_is_timeout_param(name)) {
-        if (!udur_parse_ms(value, &ms)) {
-            uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);
-            uerr_set_hint(err, "Valid units for this parameter are \"us\", \"ms\", \"s\", "
-                               "\"min\", \"h\", and \"d\".");
-            return -1;
-        }
-        sess_format_ms(canon, sizeof canon, ms);
-        value = canon;
-    }
-    sess_param_set(s, name, value);
-    return 0;
-}
-
-int64_t sess_param_ms(const sess_t *s, const char *name)
-{
-    int t = sess_timeout_index(name);
-    return t >= 0 ? s->timeout_ms[t] : 0; /* kept current by sess_param_set */
-}
-
-bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
-{
-    const compat_param_t *def = compat_param_find(name);
-    uerr_t err = UERR_INIT;
-    if (!def || !strcasecmp(name, "server_version") || !strcasecmp(name, "server_encoding") ||
-        !strcasecmp(name, "server_version_num") || !strcasecmp(name, "integer_datetimes"))
-        return false; /* unknown, or fixed by the server */
-    if (sess_param_set_checked(s, def->name, value, &err) != 0) {
-        uerr_clear(&err);
-        return false; /* an invalid timeout: the caller logs and ignores it */
-    }
-    return true;
-}
-
-void sess_initial_parameters(const sess_t *s,
-                             void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
-{
-    size_t n;
-    const compat_param_t *t = compat_params(&n);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].report)
-            fn(ctx, t[i].name, sess_param_value((void *)s, t[i].name));
-}
 
 /* ---- lifecycle ---- */
 
@@ -183,11 +47,19 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
                          env->idle_session_timeout_ms};
     for (size_t i = 0; i < 3; i++) {
         if (dflt[i] > 0)
-            sess_format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
+            sess__format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
         s->timeout_ms[i] = dflt[i] > 0 ? dflt[i] : 0;
     }
+    if (env->timezone && strcmp(env->timezone, "UTC") != 0) { /* the server's default zone */
+        char canon[128];
+        uerr_t tzerr = UERR_INIT; /* validated at start-up: not expected */
+        if (eng_conn_set_timezone(s->conn, env->timezone, canon, sizeof canon, &tzerr) != 0)
+            ulog(ULOG_WARN, "session time zone stays UTC: %s", tzerr.message);
+        uerr_clear(&tzerr);
+        s->names_private = true; /* see sess__param_set_checked */
+    }
     if (application_name)
-        sess_param_set(s, "application_name", application_name);
+        sess__param_set(s, "application_name", application_name);
     (void)database;
     *out = s;
     return 0;
@@ -245,10 +117,13 @@ void sess_destroy(sess_t *s)
         s->stmts = st->next;
         sess__stmt_unref(st);
     }
+    sess__local_free(&s->local_undo);
+    sess__local_free(&s->local_report);
     while (s->params) {
         sess_param_t *p = s->params;
         s->params = p->next;
         free(p->value);
+        free(p->boot);
         free(p);
     }
     eng_conn_close(s->conn);
@@ -534,7 +409,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
-    compat_classify(sql, len, sess_param_value, s, &st->compat);
+    compat_classify(sql, len, sess__param_value, s, &st->compat);
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);
         goto out;
@@ -879,6 +754,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (s->txn == 'E') {
             s->txn = 'I';
             s->ddl = false;
+            sess__local_restore(s);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
@@ -891,11 +767,18 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
-        if (sess_param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
+        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL && s->txn != 'T') {
+            /* as PostgreSQL: it would only last for this statement */
+            state = "25P01", msg = "SET LOCAL can only be used in transaction blocks";
+            break;
+        }
+        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL)
+            sess__local_save(s, st->compat.param);
+        if (sess__param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
             return -1;
         if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
             sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
-                                   sess_param_value(s, st->compat.param)) != 0)
+                                   sess__param_value(s, st->compat.param)) != 0)
             return -1;
         break;
     case COMPAT_DEALLOCATE:
@@ -925,6 +808,9 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
                 return -1;
             return 2;
         }
+        if ((strcmp(st->compat.tag, "DISCARD ALL") == 0 || strcmp(st->compat.tag, "RESET") == 0) &&
+            sess__reset_all(s, sink) != 0)
+            return -1;
         break;
     default: return 0;
     }
@@ -947,6 +833,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
             gc_schema_changed(s->env->gc);
         s->ddl = false;
         s->txn = 'I';
+        sess__local_restore(s);
         break;
     default: break;
     }
@@ -1240,6 +1127,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     }
     p->done = true;
     sess__after_statement(s, p->stmt);
+    if (s->local_report && sess__local_report(s, sink) != 0)
+        goto out;
     if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
         goto out;
     rc = 0;

@@ -430,6 +430,8 @@ static bool sess_first_word_is(const char *sql, const char *word)
 void sess__after_statement(sess_t *s, const sess_stmt_t *st)
 {
     eng_kind_t k = st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER;
+    if (st->es && k == ENG_KIND_CREATE && s->path_partial)
+        sess__reapply_search_path(s); /* CREATE SCHEMA of a schema named in it */
     if (!st->es || !s->env->gc)
         return;
     if (k == ENG_KIND_CREATE || k == ENG_KIND_DROP || k == ENG_KIND_ALTER || k == ENG_KIND_ATTACH ||
