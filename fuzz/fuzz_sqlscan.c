@@ -1,7 +1,8 @@
 /* libFuzzer target for the SQL scanner and the dialect layer: splits the input into
  * statements (checking that every range lies inside the input, in order), walks its tokens
  * (each one inside the input and the scan always advancing), and classifies and rewrites each
- * statement with compat_classify, then rewrites the rewrite once more. */
+ * statement with compat_classify, then rewrites the rewrite once more; the whole input also
+ * goes through the search_path splitter. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,20 @@ static void walk_tokens(const char *s, size_t n)
     }
 }
 
+/* The search_path splitter: every name lies within the input's length. */
+static void split_path(const char *s)
+{
+    char **names = NULL, *show = NULL;
+    size_t n = compat_search_path_split(s, &names, &show);
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(names[i]) > strlen(s))
+            abort();
+        free(names[i]);
+    }
+    free(names);
+    free(show);
+}
+
 static void classify(const char *s, size_t n)
 {
     compat_t c;
@@ -62,6 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         classify(s + r[i].start, r[i].len);
     }
     if (n < 0)
-        classify(s, size); /* unterminated quote or comment: must still be safe */
+        classify(s, size);      /* unterminated quote or comment: must still be safe */
+    char *z = malloc(size + 1); /* the splitter takes a C string, as SET leaves it */
+    if (z) {
+        memcpy(z, data, size);
+        z[size] = '\0';
+        split_path(z);
+        free(z);
+    }
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "session/sqlscan.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/tz.h"
 #include "util/xalloc.h"
 
 extern char **environ;
@@ -429,6 +430,14 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
 
+    char tzname[128] = "UTC"; /* the default needs no ICU */
+    if (strcmp(cfg.timezone, "UTC") != 0 && !utz_lookup(cfg.timezone, tzname, sizeof tzname)) {
+        fprintf(stderr,
+                "duckd: invalid value for setting timezone: \"%s\" (an IANA zone name such as "
+                "Europe/Berlin)\n",
+                cfg.timezone);
+        goto out;
+    }
     sess_env_t env = {db,
                       cfg.log_statements,
                       (size_t)cfg.max_message_size,
@@ -442,7 +451,9 @@ int main(int argc, char **argv)
                       cfg.read_only,
                       eng_db_catalog(db),
                       NULL,
-                      cfg.conflict_retries};
+                      cfg.conflict_retries,
+                      strcmp(cfg.foreign_keys, "enforce") == 0,
+                      tzname};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {

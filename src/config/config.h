@@ -73,6 +73,7 @@ typedef struct cfg {
     bool group_commit;            /* coalesce autocommit INSERTs into shared commits */
     int group_commit_max_rows;    /* rows one batch takes from the queue */
     int conflict_retries;         /* reruns of an autocommit write after a conflict */
+    char *foreign_keys;           /* record | enforce */
     bool log_statements;          /* log every statement with its duration */
     char *log_level;              /* debug | info | warning | error */
     char *users_file;             /* users, SCRAM verifiers and roles */
@@ -96,6 +97,7 @@ typedef struct cfg {
     /* default idle_in_transaction_session_timeout and idle_session_timeout, ms (0 = off) */
     int idle_in_transaction_session_timeout;
     int idle_session_timeout;
+    char *timezone; /* default TimeZone of the sessions (IANA name) */
 
     /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
      * well-known keys that are set (table order), then other file keys (file order). */

@@ -524,7 +524,17 @@ int eng_appender_open(eng_conn_t *c, const char *catalog, const char *schema, co
     pthread_cond_init(&a->cv_work, NULL);
     pthread_cond_init(&a->cv_done, NULL);
     a->queue_tail = &a->queue;
-    if (duckdb_appender_create_ext(c->con, catalog, schema, table, &a->app) != DuckDBSuccess) {
+    if (!catalog && !schema && c->npath) {
+        /* an unqualified name under a session search_path: DuckDB's appender knows only its
+         * default schema, so look the table up in temp, then the path's schemas, in order */
+        for (size_t i = 0; i <= c->npath && !a->app; i++) {
+            if (duckdb_appender_create_ext(c->con, i ? NULL : "temp", i ? c->path[i - 1] : "main",
+                                           table, &a->app) != DuckDBSuccess)
+                duckdb_appender_destroy(&a->app);
+        }
+    }
+    if (!a->app &&
+        duckdb_appender_create_ext(c->con, catalog, schema, table, &a->app) != DuckDBSuccess) {
         if (a->app)
             app_error(a, err);
         else

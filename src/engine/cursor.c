@@ -10,6 +10,7 @@
 
 struct eng_cursor {
     eng_stmt_t *stmt; /* borrowed */
+    utz_t *tz;        /* the connection's zone when the cursor opened (a reference) */
     duckdb_result result;
     bool have_result;
     duckdb_result_type rtype;
@@ -43,7 +44,8 @@ int eng_bind(eng_stmt_t *s, const eng_param_t *params, size_t n, uerr_t *err)
                  n, s->nparams);
         return -1;
     }
-    duckdb_clear_bindings(s->ps);
+    if (s->ps)
+        duckdb_clear_bindings(s->ps);
     for (size_t i = 0; i < n; i++) {
         const eng_param_t *p = &params[i];
         unsigned long long idx = i + 1;
@@ -86,6 +88,7 @@ static void cursor_init_columns(eng_cursor_t *cur)
     for (size_t i = 0; i < cur->ncols; i++) {
         duckdb_logical_type lt = duckdb_column_logical_type(&cur->result, i);
         eng__enc_init(&cur->enc[i], lt);
+        eng__enc_set_tz(&cur->enc[i], cur->tz);
         duckdb_destroy_logical_type(&lt);
         cur->cols[i].name = duckdb_column_name(&cur->result, i);
         cur->cols[i].oid = cur->enc[i].oid;
@@ -103,6 +106,8 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
     *out = NULL;
     cur->stmt = s;
     cur->changed = -1;
+    if (s->script && eng__script_start(s, err) != 0)
+        goto out;
     if (duckdb_pending_prepared_streaming(s->ps, &pending) != DuckDBSuccess) {
         eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_pending_error(pending));
         goto out;
@@ -115,7 +120,19 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
     }
     cur->have_result = true;
     cur->rtype = duckdb_result_return_type(cur->result);
+    cur->tz = utz_ref(s->conn->tz);
     cursor_init_columns(cur);
+    for (size_t i = 0; i < cur->ncols; i++) {
+        if (cur->enc[i].opaque) { /* typed by a parameter: eng_prepare could not wrap it */
+            uerr_set(err, "0A000",
+                     "result column \"%s\" has a DuckDB type PostgreSQL clients cannot receive",
+                     cur->cols[i].name ? cur->cols[i].name : "?");
+            uerr_set_hint(err, "Cast it to VARCHAR.");
+            eng_cursor_free(cur);
+            cur = NULL;
+            goto out;
+        }
+    }
     *out = cur;
     cur = NULL;
     rc = 0;
@@ -144,6 +161,7 @@ void eng_cursor_free(eng_cursor_t *cur)
     free(cur->vals);
     free(cur->offs);
     ubuf_free(&cur->scratch);
+    utz_close(cur->tz);
     if (cur->have_result)
         duckdb_destroy_result(&cur->result);
     free(cur);
@@ -253,7 +271,14 @@ static int cursor_encode_row(eng_cursor_t *cur, idx_t row, uerr_t *err)
         if (cur->max_row && need > cur->max_row)
             return cursor_row_too_big(cur, need, err);
         cur->offs[c] = cur->scratch.len;
-        eng__encode(&cur->scratch, &cur->enc[c], v, row, cur->formats[c]);
+        if (eng__encode(&cur->scratch, &cur->enc[c], v, row, cur->formats[c]) != 0) {
+            uerr_set(err, "22008",
+                     "value of column \"%s\" is out of range for PostgreSQL's "
+                     "binary format",
+                     cur->cols[c].name ? cur->cols[c].name : "?");
+            uerr_set_hint(err, "Request the column in text format, or cast it to VARCHAR.");
+            return -1;
+        }
         if (cur->max_row && cur->scratch.len > cur->max_row)
             return cursor_row_too_big(cur, cur->scratch.len, err);
         cur->vals[c].len = (int32_t)(cur->scratch.len - cur->offs[c]);

@@ -24,6 +24,7 @@ static uint32_t enc_scalar_oid(duckdb_type t)
     case DUCKDB_TYPE_UBIGINT:
     case DUCKDB_TYPE_HUGEINT:
     case DUCKDB_TYPE_UHUGEINT:
+    case DUCKDB_TYPE_BIGNUM:
     case DUCKDB_TYPE_DECIMAL: return PGT_NUMERIC;
     case DUCKDB_TYPE_FLOAT: return PGT_FLOAT4;
     case DUCKDB_TYPE_DOUBLE: return PGT_FLOAT8;
@@ -31,20 +32,68 @@ static uint32_t enc_scalar_oid(duckdb_type t)
     case DUCKDB_TYPE_ENUM: return PGT_TEXT;
     case DUCKDB_TYPE_BLOB: return PGT_BYTEA;
     case DUCKDB_TYPE_DATE: return PGT_DATE;
-    case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIME_NS: return PGT_TIME;
+    case DUCKDB_TYPE_TIME: return PGT_TIME;
     case DUCKDB_TYPE_TIME_TZ: return PGT_TIMETZ;
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
-    case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS: return PGT_TIMESTAMP;
+    case DUCKDB_TYPE_TIMESTAMP_MS: return PGT_TIMESTAMP;
     case DUCKDB_TYPE_TIMESTAMP_TZ: return PGT_TIMESTAMPTZ;
     case DUCKDB_TYPE_INTERVAL: return PGT_INTERVAL;
     case DUCKDB_TYPE_UUID: return PGT_UUID;
     case DUCKDB_TYPE_BIT: return PGT_VARBIT;
     case DUCKDB_TYPE_STRUCT:
     case DUCKDB_TYPE_MAP: return PGT_JSON;
-    default: return PGT_TEXT;
+    default: return PGT_TEXT; /* TIMESTAMP_NS, TIME_NS, UNION, opaque types: text */
+    }
+}
+
+/* The types this file encodes itself; any other (GEOMETRY, VARIANT, types newer than duckd)
+ * is opaque: eng_prepare has DuckDB cast such columns to VARCHAR (engine.c). */
+static bool enc_known(duckdb_type t)
+{
+    switch (t) {
+    case DUCKDB_TYPE_BOOLEAN:
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT:
+    case DUCKDB_TYPE_BIGNUM:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL:
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_BLOB:
+    case DUCKDB_TYPE_BIT:
+    case DUCKDB_TYPE_ENUM:
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME:
+    case DUCKDB_TYPE_TIME_NS:
+    case DUCKDB_TYPE_TIME_TZ:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    case DUCKDB_TYPE_INTERVAL:
+    case DUCKDB_TYPE_UUID:
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY:
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_MAP:
+    case DUCKDB_TYPE_UNION:
+    /* a column typed by a parameter is only known at execution (checked again then) */
+    case DUCKDB_TYPE_INVALID:
+    case DUCKDB_TYPE_ANY:
+    case DUCKDB_TYPE_SQLNULL:
+    case DUCKDB_TYPE_STRING_LITERAL:
+    case DUCKDB_TYPE_INTEGER_LITERAL: return true;
+    default: return false;
     }
 }
 
@@ -77,6 +126,18 @@ static void enc_init_children(eng__enc_t *e, duckdb_logical_type lt)
             duckdb_destroy_logical_type(&c);
             e->child_names[i] = duckdb_struct_type_child_name(lt, i);
         }
+    } else if (e->type == DUCKDB_TYPE_UNION) {
+        /* physically a STRUCT: child 0 is the UTINYINT tag, child 1 + i member i */
+        idx_t n = duckdb_union_type_member_count(lt);
+        e->nchildren = n + 1;
+        e->children = xcalloc(n + 1, sizeof *e->children);
+        e->children[0].type = DUCKDB_TYPE_UTINYINT;
+        e->children[0].oid = PGT_INT2;
+        for (idx_t i = 0; i < n; i++) {
+            duckdb_logical_type c = duckdb_union_type_member_type(lt, i);
+            eng__enc_init(&e->children[i + 1], c);
+            duckdb_destroy_logical_type(&c);
+        }
     } else if (e->type == DUCKDB_TYPE_MAP) {
         duckdb_logical_type k = duckdb_map_type_key_type(lt);
         duckdb_logical_type v = duckdb_map_type_value_type(lt);
@@ -87,6 +148,48 @@ static void enc_init_children(eng__enc_t *e, duckdb_logical_type lt)
         duckdb_destroy_logical_type(&k);
         duckdb_destroy_logical_type(&v);
     }
+}
+
+bool eng__type_opaque(duckdb_logical_type lt)
+{
+    duckdb_type t = duckdb_get_type_id(lt);
+    if (!enc_known(t))
+        return true;
+    bool opaque = false;
+    duckdb_logical_type c = NULL;
+    switch (t) {
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY:
+        c = t == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(lt)
+                                  : duckdb_array_type_child_type(lt);
+        opaque = eng__type_opaque(c);
+        duckdb_destroy_logical_type(&c);
+        break;
+    case DUCKDB_TYPE_MAP:
+        c = duckdb_map_type_key_type(lt);
+        opaque = eng__type_opaque(c);
+        duckdb_destroy_logical_type(&c);
+        c = duckdb_map_type_value_type(lt);
+        opaque = opaque || eng__type_opaque(c);
+        duckdb_destroy_logical_type(&c);
+        break;
+    case DUCKDB_TYPE_STRUCT:
+        for (idx_t i = 0; i < duckdb_struct_type_child_count(lt) && !opaque; i++) {
+            c = duckdb_struct_type_child_type(lt, i);
+            opaque = eng__type_opaque(c);
+            duckdb_destroy_logical_type(&c);
+        }
+        break;
+    case DUCKDB_TYPE_UNION:
+        for (idx_t i = 0; i < duckdb_union_type_member_count(lt) && !opaque; i++) {
+            c = duckdb_union_type_member_type(lt, i);
+            opaque = eng__type_opaque(c);
+            duckdb_destroy_logical_type(&c);
+        }
+        break;
+    default: break;
+    }
+    return opaque;
 }
 
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt)
@@ -108,11 +211,15 @@ void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt)
         e->oid = PGT_JSON;
     }
     enc_init_children(e, lt);
+    e->opaque = !enc_known(e->type);
+    for (size_t i = 0; i < e->nchildren; i++)
+        e->opaque = e->opaque || e->children[i].opaque;
     if (e->type == DUCKDB_TYPE_STRUCT || e->type == DUCKDB_TYPE_MAP)
         e->json = true;
     if (e->type == DUCKDB_TYPE_LIST || e->type == DUCKDB_TYPE_ARRAY) {
         const pgt_info_t *ci = pgt_info(e->children[0].oid);
-        bool scalar_child = e->children[0].nchildren == 0 || e->children[0].json;
+        bool scalar_child = e->children[0].nchildren == 0 || e->children[0].json ||
+                            e->children[0].type == DUCKDB_TYPE_UNION;
         if (ci && ci->array_oid && scalar_child) {
             e->oid = ci->array_oid;
             e->elem_oid = e->children[0].oid;
@@ -135,6 +242,13 @@ void eng__enc_free(eng__enc_t *e)
     free(e->children);
     free(e->child_names);
     memset(e, 0, sizeof *e);
+}
+
+void eng__enc_set_tz(eng__enc_t *e, utz_t *tz)
+{
+    e->tz = tz;
+    for (size_t i = 0; i < e->nchildren; i++)
+        eng__enc_set_tz(&e->children[i], tz);
 }
 
 int16_t eng__enc_typlen(const eng__enc_t *e)
@@ -219,6 +333,79 @@ static int64_t enc_timestamp_micros(duckdb_type t, int64_t raw)
     }
 }
 
+/* DuckDB's BIGNUM: a 3-byte header (bit 23 set for non-negative values, the low 23 bits the
+ * number of magnitude bytes) and the magnitude big-endian; a negative value has every byte,
+ * header included, inverted. Appends the decimal digits (no sign) and returns the sign. */
+static bool enc_bignum_digits(ubuf_t *out, const uint8_t *p, uint32_t n)
+{
+    if (n < 4) {
+        ubuf_putc(out, '0');
+        return false;
+    }
+    bool neg = !(p[0] & 0x80);
+    uint8_t inv = neg ? 0xff : 0x00;
+    size_t nb = n - 3;
+    /* magnitude -> base 10^9 limbs, least significant first */
+    size_t cap = nb / 3 + 2, nl = 0;
+    uint32_t *limb = xcalloc(cap, sizeof *limb);
+    for (size_t i = 0; i < nb; i++) {
+        uint64_t carry = (uint8_t)(p[3 + i] ^ inv);
+        for (size_t k = 0; k < nl; k++) {
+            uint64_t v = (uint64_t)limb[k] * 256 + carry;
+            limb[k] = (uint32_t)(v % 1000000000);
+            carry = v / 1000000000;
+        }
+        while (carry) {
+            limb[nl++] = (uint32_t)(carry % 1000000000);
+            carry /= 1000000000;
+        }
+    }
+    if (nl == 0) {
+        ubuf_putc(out, '0');
+        neg = false;
+    } else {
+        ubuf_printf(out, "%u", limb[nl - 1]);
+        for (size_t k = nl - 1; k-- > 0;)
+            ubuf_printf(out, "%09u", limb[k]);
+    }
+    free(limb);
+    return neg;
+}
+
+static void enc_bignum_text(ubuf_t *out, duckdb_vector v, idx_t row)
+{
+    uint32_t n;
+    const uint8_t *p = (const uint8_t *)enc_string(v, row, &n);
+    ubuf_t digits = UBUF_INIT;
+    if (enc_bignum_digits(&digits, p, n))
+        ubuf_putc(out, '-');
+    ubuf_append(out, digits.data, digits.len);
+    ubuf_free(&digits);
+}
+
+static bool enc_bignum_bin(ubuf_t *out, duckdb_vector v, idx_t row)
+{
+    uint32_t n;
+    const uint8_t *p = (const uint8_t *)enc_string(v, row, &n);
+    ubuf_t digits = UBUF_INIT;
+    bool neg = enc_bignum_digits(&digits, p, n);
+    bool ok = pgt_bin_numeric_digits(out, neg, digits.data, digits.len);
+    ubuf_free(&digits);
+    return ok;
+}
+
+/* The active member of a UNION value: its vector and encoder. */
+static duckdb_vector enc_union_member(const eng__enc_t *e, duckdb_vector v, idx_t row,
+                                      const eng__enc_t **me)
+{
+    duckdb_vector tags = duckdb_struct_vector_get_child(v, 0);
+    uint8_t tag = ((const uint8_t *)duckdb_vector_get_data(tags))[row];
+    if ((size_t)tag + 1 >= e->nchildren)
+        tag = 0;
+    *me = &e->children[tag + 1];
+    return duckdb_struct_vector_get_child(v, (idx_t)tag + 1);
+}
+
 static void enc_bit_text(ubuf_t *out, const char *p, uint32_t n)
 {
     if (n == 0)
@@ -280,7 +467,7 @@ static void enc_array_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, id
 static bool enc_json_is_bare(duckdb_type t)
 {
     return (eng__type_is_number(t) && t != DUCKDB_TYPE_FLOAT && t != DUCKDB_TYPE_DOUBLE) ||
-           t == DUCKDB_TYPE_BOOLEAN;
+           t == DUCKDB_TYPE_BOOLEAN || t == DUCKDB_TYPE_BIGNUM;
 }
 
 static void enc_json_list(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
@@ -347,6 +534,12 @@ static void enc_json(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     case DUCKDB_TYPE_BOOLEAN:
         ubuf_puts(out, ((const bool *)duckdb_vector_get_data(v))[row] ? "true" : "false");
         return;
+    case DUCKDB_TYPE_UNION: {
+        const eng__enc_t *me;
+        duckdb_vector mv = enc_union_member(e, v, row, &me);
+        enc_json(out, me, mv, row);
+        return;
+    }
     default: break;
     }
     if (e->oid == PGT_JSON) { /* a JSON string is already JSON */
@@ -392,6 +585,7 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
         pgt_text_u128(out, ((pgt_u128)u->upper << 64) | u->lower);
         break;
     }
+    case DUCKDB_TYPE_BIGNUM: enc_bignum_text(out, v, row); break;
     case DUCKDB_TYPE_FLOAT: pgt_text_float4(out, ((const float *)d)[row]); break;
     case DUCKDB_TYPE_DOUBLE: pgt_text_float8(out, ((const double *)d)[row]); break;
     case DUCKDB_TYPE_DECIMAL:
@@ -417,7 +611,7 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     }
     case DUCKDB_TYPE_DATE: pgt_text_date(out, ((const int32_t *)d)[row]); break;
     case DUCKDB_TYPE_TIME: pgt_text_time(out, ((const int64_t *)d)[row]); break;
-    case DUCKDB_TYPE_TIME_NS: pgt_text_time(out, ((const int64_t *)d)[row] / 1000); break;
+    case DUCKDB_TYPE_TIME_NS: pgt_text_time_ns(out, ((const int64_t *)d)[row]); break;
     case DUCKDB_TYPE_TIME_TZ: {
         duckdb_time_tz_struct tz = duckdb_from_time_tz(((const duckdb_time_tz *)d)[row]);
         int64_t us = ((int64_t)tz.time.hour * 3600 + tz.time.min * 60 + tz.time.sec) * 1000000 +
@@ -428,10 +622,15 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS:
         pgt_text_timestamp(out, enc_timestamp_micros(e->type, ((const int64_t *)d)[row]));
         break;
-    case DUCKDB_TYPE_TIMESTAMP_TZ: pgt_text_timestamptz(out, ((const int64_t *)d)[row], 0); break;
+    case DUCKDB_TYPE_TIMESTAMP_NS: pgt_text_timestamp_ns(out, ((const int64_t *)d)[row]); break;
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+        int64_t us = ((const int64_t *)d)[row];
+        bool finite = us != INT64_MAX && us != -INT64_MAX && us != INT64_MIN;
+        pgt_text_timestamptz(out, us, e->tz && finite ? utz_offset(e->tz, us) : 0);
+        break;
+    }
     case DUCKDB_TYPE_INTERVAL: {
         const duckdb_interval *iv = (const duckdb_interval *)d + row;
         pgt_text_interval(out, iv->months, iv->days, iv->micros);
@@ -447,76 +646,128 @@ static void enc_text(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     case DUCKDB_TYPE_ARRAY: enc_array_text(out, e, v, row); break;
     case DUCKDB_TYPE_STRUCT: enc_json_struct(out, e, v, row); break;
     case DUCKDB_TYPE_MAP: enc_json_map(out, e, v, row); break;
-    default: ubuf_puts(out, "(unsupported type)"); break;
+    case DUCKDB_TYPE_UNION: {
+        const eng__enc_t *me;
+        duckdb_vector mv = enc_union_member(e, v, row, &me);
+        if (enc_valid(mv, row))
+            enc_text(out, me, mv, row);
+        break;
+    }
+    default:
+        /* unreachable: eng_prepare casts opaque columns to VARCHAR or refuses the statement */
+        break;
     }
 }
 
-static void enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row);
+static int enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row);
 
-static bool enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
+/* PostgreSQL's binary date is int32 days and its timestamp int64 microseconds, both since
+ * 2000-01-01, with the extreme values meaning -infinity/infinity; DuckDB's oldest dates and
+ * timestamps lie beyond that (they print fine as text). */
+static bool enc_date_fits(int32_t days)
+{
+    return days == INT32_MAX || days == -INT32_MAX || days == INT32_MIN ||
+           (int64_t)days - 10957 > INT32_MIN;
+}
+
+static bool enc_timestamp_fits(int64_t micros)
+{
+    return micros == INT64_MAX || micros == -INT64_MAX || micros == INT64_MIN ||
+           micros > INT64_MIN + INT64_C(946684800000000);
+}
+
+#define ENC_BIN_TEXT 0   /* the binary form is the text */
+#define ENC_BIN_DONE 1   /* written */
+#define ENC_BIN_RANGE -1 /* beyond PostgreSQL's binary format; nothing written */
+
+static int enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
 {
     const void *d = duckdb_vector_get_data(v);
     switch (e->type) {
-    case DUCKDB_TYPE_BOOLEAN: pgt_bin_bool(out, ((const bool *)d)[row]); return true;
-    case DUCKDB_TYPE_TINYINT: pgt_bin_int2(out, ((const int8_t *)d)[row]); return true;
-    case DUCKDB_TYPE_SMALLINT: pgt_bin_int2(out, ((const int16_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UTINYINT: pgt_bin_int2(out, ((const uint8_t *)d)[row]); return true;
-    case DUCKDB_TYPE_INTEGER: pgt_bin_int4(out, ((const int32_t *)d)[row]); return true;
-    case DUCKDB_TYPE_USMALLINT: pgt_bin_int4(out, ((const uint16_t *)d)[row]); return true;
-    case DUCKDB_TYPE_BIGINT: pgt_bin_int8(out, ((const int64_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UINTEGER: pgt_bin_int4(out, (int32_t)((const uint32_t *)d)[row]); return true;
-    case DUCKDB_TYPE_UBIGINT: pgt_bin_u128(out, ((const uint64_t *)d)[row]); return true;
+    case DUCKDB_TYPE_BOOLEAN: pgt_bin_bool(out, ((const bool *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_TINYINT: pgt_bin_int2(out, ((const int8_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_SMALLINT: pgt_bin_int2(out, ((const int16_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_UTINYINT: pgt_bin_int2(out, ((const uint8_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_INTEGER: pgt_bin_int4(out, ((const int32_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_USMALLINT: pgt_bin_int4(out, ((const uint16_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_BIGINT: pgt_bin_int8(out, ((const int64_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_UINTEGER:
+        pgt_bin_int4(out, (int32_t)((const uint32_t *)d)[row]);
+        return ENC_BIN_DONE;
+    case DUCKDB_TYPE_UBIGINT: pgt_bin_u128(out, ((const uint64_t *)d)[row]); return ENC_BIN_DONE;
     case DUCKDB_TYPE_HUGEINT:
         pgt_bin_decimal(out, enc_hugeint((const duckdb_hugeint *)d + row), 0);
-        return true;
+        return ENC_BIN_DONE;
     case DUCKDB_TYPE_UHUGEINT: {
         const duckdb_uhugeint *u = (const duckdb_uhugeint *)d + row;
         pgt_bin_u128(out, ((pgt_u128)u->upper << 64) | u->lower);
-        return true;
+        return ENC_BIN_DONE;
     }
-    case DUCKDB_TYPE_FLOAT: pgt_bin_float4(out, ((const float *)d)[row]); return true;
-    case DUCKDB_TYPE_DOUBLE: pgt_bin_float8(out, ((const double *)d)[row]); return true;
+    case DUCKDB_TYPE_BIGNUM: return enc_bignum_bin(out, v, row) ? ENC_BIN_DONE : ENC_BIN_RANGE;
+    case DUCKDB_TYPE_FLOAT: pgt_bin_float4(out, ((const float *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_DOUBLE: pgt_bin_float8(out, ((const double *)d)[row]); return ENC_BIN_DONE;
     case DUCKDB_TYPE_DECIMAL:
         pgt_bin_decimal(out, enc_decimal_value(e, d, row), e->dec_scale);
-        return true;
+        return ENC_BIN_DONE;
     case DUCKDB_TYPE_BLOB: {
         uint32_t n;
         const char *s = enc_string(v, row, &n);
         ubuf_append(out, s, n);
-        return true;
+        return ENC_BIN_DONE;
     }
-    case DUCKDB_TYPE_DATE: pgt_bin_date(out, ((const int32_t *)d)[row]); return true;
-    case DUCKDB_TYPE_TIME: pgt_bin_time(out, ((const int64_t *)d)[row]); return true;
-    case DUCKDB_TYPE_TIME_NS: pgt_bin_time(out, ((const int64_t *)d)[row] / 1000); return true;
+    case DUCKDB_TYPE_DATE:
+        if (!enc_date_fits(((const int32_t *)d)[row]))
+            return ENC_BIN_RANGE;
+        pgt_bin_date(out, ((const int32_t *)d)[row]);
+        return ENC_BIN_DONE;
+    case DUCKDB_TYPE_TIME: pgt_bin_time(out, ((const int64_t *)d)[row]); return ENC_BIN_DONE;
+    case DUCKDB_TYPE_TIME_TZ: {
+        duckdb_time_tz_struct tz = duckdb_from_time_tz(((const duckdb_time_tz *)d)[row]);
+        int64_t us = ((int64_t)tz.time.hour * 3600 + tz.time.min * 60 + tz.time.sec) * 1000000 +
+                     tz.time.micros;
+        pgt_bin_timetz(out, us, tz.offset);
+        return ENC_BIN_DONE;
+    }
+    case DUCKDB_TYPE_BIT: {
+        ubuf_t bits = UBUF_INIT;
+        uint32_t n;
+        const char *s = enc_string(v, row, &n);
+        enc_bit_text(&bits, s, n);
+        pgt_bin_varbit(out, bits.data, bits.len);
+        ubuf_free(&bits);
+        return ENC_BIN_DONE;
+    }
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS:
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-        pgt_bin_timestamp(out, enc_timestamp_micros(e->type, ((const int64_t *)d)[row]));
-        return true;
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+        int64_t us = enc_timestamp_micros(e->type, ((const int64_t *)d)[row]);
+        if (!enc_timestamp_fits(us))
+            return ENC_BIN_RANGE;
+        pgt_bin_timestamp(out, us);
+        return ENC_BIN_DONE;
+    }
     case DUCKDB_TYPE_INTERVAL: {
         const duckdb_interval *iv = (const duckdb_interval *)d + row;
         pgt_bin_interval(out, iv->months, iv->days, iv->micros);
-        return true;
+        return ENC_BIN_DONE;
     }
     case DUCKDB_TYPE_UUID: {
         uint8_t b[16];
         enc_uuid_bytes((const duckdb_hugeint *)d + row, b);
         pgt_bin_uuid(out, b);
-        return true;
+        return ENC_BIN_DONE;
     }
     case DUCKDB_TYPE_LIST:
     case DUCKDB_TYPE_ARRAY:
         if (!e->elem_oid)
-            return false;
-        enc_array_bin(out, e, v, row);
-        return true;
-    default: return false; /* text-like OIDs: the binary form is the text */
+            return ENC_BIN_TEXT;
+        return enc_array_bin(out, e, v, row);
+    default: return ENC_BIN_TEXT; /* text-like OIDs: the binary form is the text */
     }
 }
 
-static void enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
+static int enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
 {
     idx_t first, count;
     duckdb_vector child = enc_list_range(e, v, row, &first, &count);
@@ -537,14 +788,17 @@ static void enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx
         }
         size_t off = out->len;
         ubuf_put_u32be(out, 0);
-        eng__encode(out, &e->children[0], child, first + i, 1);
+        if (eng__encode(out, &e->children[0], child, first + i, 1) != 0)
+            return ENC_BIN_RANGE;
         ubuf_patch_u32be(out, off, (uint32_t)(out->len - off - 4));
     }
+    return ENC_BIN_DONE;
 }
 
-void eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
+int eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
 {
-    if (format == 1 && enc_bin(out, e, v, row))
-        return;
-    enc_text(out, e, v, row);
+    int r = format == 1 ? enc_bin(out, e, v, row) : ENC_BIN_TEXT;
+    if (r == ENC_BIN_TEXT)
+        enc_text(out, e, v, row);
+    return r == ENC_BIN_RANGE ? -1 : 0;
 }

@@ -140,15 +140,131 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
     return 0;
 }
 
+static void eng_conn_free_path(eng_conn_t *c)
+{
+    for (size_t i = 0; i < c->npath; i++)
+        free(c->path[i]);
+    free(c->path);
+    c->path = NULL;
+    c->npath = 0;
+}
+
 void eng_conn_close(eng_conn_t *c)
 {
     if (!c)
         return;
+    utz_close(c->tz);
+    eng_conn_free_path(c);
     duckdb_disconnect(&c->con);
     free(c);
 }
 
 void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
+
+/* Runs one SET/RESET of the connection's search_path; returns 0 or -1 with *msg (owned) set
+ * to DuckDB's message. */
+static int eng_run_set_path(eng_conn_t *c, const char *const *schemas, size_t n, char **msg)
+{
+    ubuf_t q = UBUF_INIT;
+    duckdb_result res;
+    if (n == 0) {
+        ubuf_puts(&q, "RESET search_path");
+    } else {
+        ubuf_puts(&q, "SET SESSION search_path = '");
+        for (size_t i = 0; i < n; i++) {
+            ubuf_puts(&q, i ? ",\"" : "\"");
+            for (const char *p = schemas[i]; *p; p++) {
+                if (*p == '"')
+                    ubuf_putc(&q, '"');
+                if (*p == '\'')
+                    ubuf_putc(&q, '\'');
+                ubuf_putc(&q, *p);
+            }
+            ubuf_putc(&q, '"');
+        }
+        ubuf_putc(&q, '\'');
+    }
+    int rc = duckdb_query(c->con, ubuf_cstr(&q), &res) == DuckDBSuccess ? 0 : -1;
+    if (rc != 0 && msg)
+        *msg = xstrdup(duckdb_result_error(&res) ? duckdb_result_error(&res) : "error");
+    duckdb_destroy_result(&res);
+    ubuf_free(&q);
+    return rc;
+}
+
+int eng_conn_set_search_path(eng_conn_t *c, const char *const *schemas, size_t n, size_t *kept,
+                             uerr_t *err)
+{
+    int rc = -1;
+    char *msg = NULL;
+    const char **ok = xcalloc(n ? n : 1, sizeof *ok);
+    size_t nok = 0;
+    /* PostgreSQL accepts schemas that do not exist (yet); DuckDB refuses them: keep those it
+     * knows, in order */
+    for (size_t i = 0; i < n; i++)
+        if (eng_run_set_path(c, &schemas[i], 1, NULL) == 0)
+            ok[nok++] = schemas[i];
+    eng_conn_free_path(c);
+    if (eng_run_set_path(c, ok, nok, &msg) != 0) {
+        uerr_set(err, "22023", "invalid value for parameter \"search_path\"");
+        uerr_set_detail(err, "%s", msg);
+        (void)eng_run_set_path(c, NULL, 0, NULL);
+        goto out;
+    }
+    /* kept for what resolves names without DuckDB's binder (the COPY appender) */
+    c->npath = nok;
+    c->path = nok ? xcalloc(nok, sizeof *c->path) : NULL;
+    for (size_t i = 0; i < nok; i++)
+        c->path[i] = xstrdup(ok[i]);
+    *kept = nok;
+    rc = 0;
+out:
+    free(msg);
+    free(ok);
+    return rc;
+}
+
+int eng_conn_set_timezone(eng_conn_t *c, const char *name, char *canon, size_t n, uerr_t *err)
+{
+    int rc = -1;
+    ubuf_t q = UBUF_INIT;
+    duckdb_result res;
+    bool have_res = false;
+    utz_t *tz = NULL;
+    if (!utz_lookup(name, canon, n)) {
+        uerr_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", name);
+        goto out;
+    }
+    bool utc = strcmp(canon, "UTC") == 0;
+    if (!utc && (tz = utz_open(canon)) == NULL) {
+        uerr_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", name);
+        goto out;
+    }
+    /* DuckDB's own casts, date_trunc, extract, ... of timestamptz follow the same zone */
+    ubuf_puts(&q, "SET SESSION TimeZone = '");
+    for (const char *p = canon; *p; p++) {
+        if (*p == '\'')
+            ubuf_putc(&q, '\'');
+        ubuf_putc(&q, *p);
+    }
+    ubuf_putc(&q, '\'');
+    have_res = true;
+    if (duckdb_query(c->con, ubuf_cstr(&q), &res) != DuckDBSuccess) {
+        uerr_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", name);
+        uerr_set_detail(err, "%s", duckdb_result_error(&res));
+        goto out;
+    }
+    utz_close(c->tz);
+    c->tz = tz;
+    tz = NULL;
+    rc = 0;
+out:
+    if (have_res)
+        duckdb_destroy_result(&res);
+    utz_close(tz);
+    ubuf_free(&q);
+    return rc;
+}
 
 /* ---- statements ---- */
 
@@ -240,13 +356,104 @@ static void eng_stmt_hide_count_column(eng_stmt_t *s)
     }
 }
 
+/* The index of the first result column whose type (or a nested one) the encoders cannot send,
+ * or -1. */
+static long eng_first_opaque_column(duckdb_prepared_statement ps)
+{
+    long found = -1;
+    idx_t n = duckdb_prepared_statement_column_count(ps);
+    for (idx_t i = 0; i < n && found < 0; i++) {
+        duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(ps, i);
+        if (eng__type_opaque(lt))
+            found = (long)i;
+        duckdb_destroy_logical_type(&lt);
+    }
+    return found;
+}
+
+/* A SELECT whose result has opaque columns (GEOMETRY, VARIANT, ...: types PostgreSQL has no
+ * match for and duckd does not decode) is prepared again as
+ *   SELECT #1 AS "a", CAST(#2 AS VARCHAR) AS "g" FROM (<sql>) AS duckd_opaque
+ * so DuckDB itself renders those columns as text and every value reaches the client. Any
+ * other statement with such a column is refused: nothing is ever sent as a placeholder.
+ * Returns 0 with *ps replaced (the old one destroyed), or -1 with *err set. */
+static int eng_wrap_opaque(eng_conn_t *c, const char *sql, duckdb_prepared_statement *ps,
+                           long first, uerr_t *err)
+{
+    int rc = -1;
+    ubuf_t q = UBUF_INIT;
+    duckdb_prepared_statement wrapped = NULL;
+    const char *name = duckdb_prepared_statement_column_name(*ps, (idx_t)first);
+    if (duckdb_prepared_statement_type(*ps) != DUCKDB_STATEMENT_TYPE_SELECT) {
+        uerr_set(err, "0A000",
+                 "result column \"%s\" has a DuckDB type PostgreSQL clients "
+                 "cannot receive",
+                 name ? name : "?");
+        uerr_set_hint(err, "Cast it to VARCHAR.");
+        goto out;
+    }
+    ubuf_puts(&q, "SELECT ");
+    idx_t n = duckdb_prepared_statement_column_count(*ps);
+    for (idx_t i = 0; i < n; i++) {
+        duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(*ps, i);
+        const char *cn = duckdb_prepared_statement_column_name(*ps, i);
+        ubuf_printf(&q, eng__type_opaque(lt) ? "%sCAST(#%llu AS VARCHAR) AS \"" : "%s#%llu AS \"",
+                    i ? ", " : "", (unsigned long long)i + 1);
+        for (const char *p = cn ? cn : ""; *p; p++) {
+            if (*p == '"')
+                ubuf_putc(&q, '"');
+            ubuf_putc(&q, *p);
+        }
+        ubuf_putc(&q, '"');
+        duckdb_free((void *)cn);
+        duckdb_destroy_logical_type(&lt);
+    }
+    ubuf_puts(&q, " FROM (\n");
+    ubuf_puts(&q, sql);
+    ubuf_puts(&q, "\n) AS duckd_opaque");
+    if (duckdb_prepare(c->con, ubuf_cstr(&q), &wrapped) != DuckDBSuccess ||
+        eng_first_opaque_column(wrapped) >= 0) {
+        uerr_set(err, "0A000",
+                 "result column \"%s\" has a DuckDB type PostgreSQL clients "
+                 "cannot receive",
+                 name ? name : "?");
+        uerr_set_hint(err, "Cast it to VARCHAR.");
+        goto out;
+    }
+    duckdb_destroy_prepare(ps);
+    *ps = wrapped;
+    wrapped = NULL;
+    rc = 0;
+out:
+    duckdb_destroy_prepare(&wrapped);
+    duckdb_free((void *)name);
+    ubuf_free(&q);
+    return rc;
+}
+
 int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
 {
     eng_stmt_t *s = xcalloc(1, sizeof *s);
     *out = NULL;
     s->conn = c;
     if (duckdb_prepare(c->con, sql, &s->ps) != DuckDBSuccess) {
-        eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_prepare_error(s->ps));
+        duckdb_prepared_statement failed = s->ps;
+        const char *msg = duckdb_prepare_error(failed);
+        int multi = 0;
+        s->ps = NULL;
+        /* DuckDB's own expansion of one statement into several (multi.c) */
+        if (msg && strstr(msg, "multiple statements"))
+            multi = eng__prepare_multi(s, sql, err);
+        if (multi == 0)
+            eng__set_error(err, DUCKDB_ERROR_INVALID, msg);
+        duckdb_destroy_prepare(&failed);
+        if (multi <= 0) {
+            eng_stmt_free(s);
+            return -1;
+        }
+    }
+    long opaque = eng_first_opaque_column(s->ps);
+    if (opaque >= 0 && eng_wrap_opaque(c, sql, &s->ps, opaque, err) != 0) {
         duckdb_destroy_prepare(&s->ps);
         free(s);
         return -1;
@@ -270,6 +477,7 @@ void eng_stmt_free(eng_stmt_t *s)
     free(s->ptypes);
     ubuf_free(&s->scratch);
     duckdb_destroy_prepare(&s->ps);
+    free(s->script);
     free(s);
 }
 
@@ -278,4 +486,5 @@ size_t eng_stmt_nparams(const eng_stmt_t *s) { return s->nparams; }
 uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i) { return s->param_oids[i]; }
 bool eng_stmt_param_unresolved(const eng_stmt_t *s, size_t i) { return s->param_unresolved[i]; }
 size_t eng_stmt_ncols(const eng_stmt_t *s) { return s->ncols; }
+bool eng_stmt_is_script(const eng_stmt_t *s) { return s->script != NULL; }
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i) { return &s->cols[i]; }

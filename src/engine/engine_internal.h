@@ -7,9 +7,13 @@
 
 #include "engine/engine.h"
 #include "util/buf.h"
+#include "util/tz.h"
 
 struct eng_conn {
     duckdb_connection con;
+    utz_t *tz;   /* the session's TimeZone for timestamptz text (owned); NULL = UTC */
+    char **path; /* the schemas of the search_path set on DuckDB (owned); NULL = default */
+    size_t npath;
 };
 
 /* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions
@@ -43,7 +47,17 @@ struct eng_stmt {
     size_t ncols;
     eng_col_t *cols; /* owned; names duckdb_free'd */
     ubuf_t scratch;  /* parameter conversion scratch */
+    char *script;    /* owned: the text of a script expansion (multi.c), extracted
+                        and run again at each execution (eng__script_start); else NULL */
 };
+
+/* engine/multi.c. After duckdb_prepare refused s's text as several statements: prepares
+ * s->ps as described there. Returns 1 (s->ps prepared), 0 (not an expansion; nothing set),
+ * or -1 with err set (s->ps / s->script may be set: the caller frees the statement). */
+int eng__prepare_multi(eng_stmt_t *s, const char *sql, uerr_t *err);
+/* Runs a script's statements up to its last one and prepares that one into s->ps, which
+ * the caller then executes. 0, or -1 with err set. */
+int eng__script_start(eng_stmt_t *s, uerr_t *err);
 
 /* One client value on its way into DuckDB (engine/value.c): an exact DuckDB type duckd
  * parsed itself, VARCHAR text for DuckDB to cast, BLOB bytes, or SQLNULL. */
@@ -94,19 +108,29 @@ typedef struct eng__enc {
     struct eng__enc *children; /* LIST/ARRAY: 1 child; STRUCT: n; MAP: key, value */
     char **child_names;        /* STRUCT field names (owned) */
     size_t nchildren;
+    bool opaque; /* this type or a nested one is not encoded here (GEOMETRY, VARIANT, ...) */
+    utz_t *tz;   /* zone timestamptz text is shown in (borrowed from the connection); NULL = UTC */
 } eng__enc_t;
 
-/* Builds the encoder for a logical type (borrowed). Always succeeds: unknown types fall back
- * to an error string at encode time. */
+/* Builds the encoder for a logical type (borrowed). Always succeeds; a type it cannot encode
+ * sets e->opaque, and such a column must not reach eng__encode (see eng_prepare). */
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
 void eng__enc_free(eng__enc_t *e);
+/* True when lt, or a type nested in it, is one the encoders cannot send (what e->opaque of
+ * its encoder would say, without building the encoder). */
+bool eng__type_opaque(duckdb_logical_type lt);
+/* Makes e and its nested encoders show timestamptz in zone tz (borrowed; NULL = UTC). */
+void eng__enc_set_tz(eng__enc_t *e, utz_t *tz);
 /* The RowDescription facts for an encoder. */
 int16_t eng__enc_typlen(const eng__enc_t *e);
 int32_t eng__enc_typmod(const eng__enc_t *e);
 
 /* Appends the value at `row` of vector `v` in text (format 0) or binary (format 1). The value
- * must be valid (non-NULL); callers check validity first. */
-void eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format);
+ * must be valid (non-NULL); callers check validity first. Returns 0, or -1 when the value
+ * (or an array element) lies beyond what PostgreSQL's binary format of its type can carry
+ * (DuckDB's oldest dates and timestamps); `out` may then hold a partial value. */
+int eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
+    __attribute__((warn_unused_result));
 
 /* Maps a logical type to a PostgreSQL OID for parameter descriptions. */
 uint32_t eng__oid_for_type(duckdb_logical_type lt);

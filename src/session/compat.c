@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "session/compat_alter.h"
 #include "session/copy.h"
 #include "session/sqlscan.h"
 #include "util/buf.h"
@@ -74,6 +75,10 @@ void compat_free(compat_t *c)
         copy_opts_free(c->copy);
         free(c->copy);
     }
+    compat_alter_free(c->alter);
+    for (size_t i = 0; i < c->nsteps; i++)
+        free(c->steps[i]);
+    free(c->steps);
     free(c->sql);
     free(c->param);
     free(c->value);
@@ -252,6 +257,7 @@ static bool classify_set(const toks_t *k, compat_t *out)
     }
     out->action = COMPAT_SET_PARAM;
     out->tag = reset ? "RESET" : "SET";
+    out->set_scope = scope; /* SET LOCAL: until the transaction block ends */
     out->param = xstrdup(name);
     out->value =
         (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL")) ? NULL : set_value(k, vstart);
@@ -304,6 +310,12 @@ static bool classify_misc(const toks_t *k, compat_t *out)
         out->tag = "UNLISTEN";
         return true;
     }
+    if (kw(k, 0, "SET") && kw(k, 1, "CONSTRAINTS")) {
+        /* DuckDB checks every constraint immediately: nothing is deferred to switch */
+        out->action = COMPAT_NOOP;
+        out->tag = "SET CONSTRAINTS";
+        return true;
+    }
     if (kw(k, 0, "DEALLOCATE")) {
         size_t i = kw(k, 1, "PREPARE") ? 2 : 1;
         out->action = COMPAT_DEALLOCATE;
@@ -315,6 +327,43 @@ static bool classify_misc(const toks_t *k, compat_t *out)
     }
     return false;
 }
+/* CREATE TABLE with foreign keys while foreign_keys = record: the table without them (with
+ * its SERIAL columns made as compat_serial makes them), then the statements that record the
+ * keys, as one COMPAT_STEPS statement. */
+static bool classify_create_fk(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                               compat_t *out)
+{
+    const char *mode = get(ctx, COMPAT_FK_MODE);
+    char **fk = NULL, **steps = NULL, *plain;
+    size_t nfk = 0, n;
+    if (!mode || strcmp(mode, "record") != 0 || !(plain = compat_fk_split(stmt, len, &fk, &nfk)))
+        return false;
+    n = compat_serial(plain, strlen(plain), &steps);
+    if (n == 0) {
+        steps = xmalloc(sizeof *steps);
+        steps[n++] = plain;
+        plain = NULL;
+    }
+    steps = xrealloc(steps, (n + nfk) * sizeof *steps);
+    memcpy(steps + n, fk, nfk * sizeof *fk);
+    n += nfk;
+    for (size_t i = 0; i < n; i++) {
+        char *r = compat_rewrite(steps[i], strlen(steps[i]), get, ctx);
+        if (r) {
+            free(steps[i]);
+            steps[i] = r;
+        }
+    }
+    out->action = COMPAT_STEPS;
+    out->steps = steps;
+    out->nsteps = n;
+    out->tag = "CREATE TABLE";
+    out->sql = xstrndup(stmt, len);
+    free(fk);
+    free(plain);
+    return true;
+}
+
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out)
 {
     toks_t k;
@@ -341,11 +390,122 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         case COPY_NOT_CLIENT: break;
         }
     }
-    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
-        classify_misc(&k, out))
+    if (classify_misc(&k, out))
         return;
+    if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))
+        return;
+    if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) &&
+        (out->nsteps = compat_serial(stmt, len, &out->steps)) > 0) {
+        for (size_t i = 0; i < out->nsteps; i++) {
+            char *r = compat_rewrite(out->steps[i], strlen(out->steps[i]), get, ctx);
+            if (r) {
+                free(out->steps[i]);
+                out->steps[i] = r;
+            }
+        }
+        out->action = COMPAT_STEPS;
+        out->tag = kw(&k, 0, "CREATE") ? "CREATE TABLE" : "ALTER TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "ALTER") && kw(&k, 1, "TABLE") && (out->alter = compat_alter_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "ALTER TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "DROP") && kw(&k, 1, "TABLE") &&
+        (out->alter = compat_drop_table_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "DROP TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "CREATE") && (kw(&k, 1, "INDEX") || kw(&k, 2, "INDEX")) &&
+        (out->sql = compat_index_rewrite(stmt, len))) {
+        out->action = COMPAT_PASS;
+        return;
+    }
+    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out))
+        return;
+    char *plain = kw(&k, 0, "INSERT") ? compat_overriding(stmt, len) : NULL;
     out->action = COMPAT_PASS;
+    if (plain) {
+        out->sql = compat_rewrite(plain, strlen(plain), get, ctx);
+        if (!out->sql)
+            out->sql = plain;
+        else
+            free(plain);
+        return;
+    }
     out->sql = compat_rewrite(stmt, len, get, ctx);
     if (!out->sql)
         out->sql = xstrndup(stmt, len);
+}
+
+/* ---- search_path values ---- */
+
+/* True for a name PostgreSQL shows without quotes in a list (lower case, digits, _). */
+static bool compat_plain_ident(const char *p)
+{
+    if (!*p || (*p >= '0' && *p <= '9'))
+        return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+size_t compat_search_path_split(const char *value, char ***names, char **show_out)
+{
+    ubuf_t sh = UBUF_INIT, *show = &sh;
+    size_t n = 0, cap = 4;
+    char **v = xcalloc(cap, sizeof *v);
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        ubuf_t e = UBUF_INIT;
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                if (*p == '"')
+                    p++;
+                ubuf_putc(&e, *p);
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            const char *end = p + strcspn(p, ",");
+            const char *last = end;
+            while (last > p && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\n'))
+                last--;
+            ubuf_append(&e, p, (size_t)(last - p));
+            p = end;
+        }
+        while (*p && *p != ',')
+            p++;
+        const char *name = ubuf_cstr(&e);
+        if (show->len)
+            ubuf_puts(show, ", ");
+        if (compat_plain_ident(name)) {
+            ubuf_puts(show, name);
+        } else {
+            ubuf_putc(show, '"');
+            for (const char *c = name; *c; c++) {
+                if (*c == '"')
+                    ubuf_putc(show, '"');
+                ubuf_putc(show, *c);
+            }
+            ubuf_putc(show, '"');
+        }
+        if (n == cap)
+            v = xrealloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = e.data;
+    }
+    *names = v;
+    *show_out = xstrdup(ubuf_cstr(show));
+    ubuf_free(show);
+    return n;
 }

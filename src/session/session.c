@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "session/compat.h"
+#include "session/compat_alter.h"
+#include "session/compat_groupby.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
 #include "session/session_internal.h"
@@ -18,146 +20,10 @@
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
-#include "util/duration.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define SESS_MAX_STATEMENTS_PER_QUERY 100000
-
-/* The millisecond-based parameters whose server default comes from sess_env_t. */
-static const char *const sess_timeouts[3] = {
-    "statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"};
-
-/* ---- parameters ---- */
-
-/* The index of a timeout parameter in sess_timeouts[], or -1. */
-static int sess_timeout_index(const char *name)
-{
-    for (int i = 0; i < (int)(sizeof sess_timeouts / sizeof sess_timeouts[0]); i++)
-        if (strcasecmp(name, sess_timeouts[i]) == 0)
-            return i;
-    return -1;
-}
-
-static bool sess_is_timeout_param(const char *name) { return sess_timeout_index(name) >= 0; }
-
-static sess_param_t *sess_param_get(const sess_t *s, const char *name)
-{
-    for (sess_param_t *p = s->params; p; p = p->next)
-        if (strcasecmp(p->def->name, name) == 0)
-            return p;
-    return NULL;
-}
-
-/* A parameter's default: the server setting for the timeouts, else compat's table. */
-static const char *sess_param_default(const sess_t *s, const compat_param_t *def)
-{
-    for (size_t i = 0; i < sizeof sess_timeouts / sizeof sess_timeouts[0]; i++)
-        if (strcasecmp(def->name, sess_timeouts[i]) == 0 && s->timeout_dflt[i][0])
-            return s->timeout_dflt[i];
-    return def->dflt;
-}
-
-static const char *sess_param_value(void *ctx, const char *name)
-{
-    const sess_t *s = ctx;
-    const sess_param_t *p = sess_param_get(s, name);
-    if (p)
-        return p->value;
-    if (strcasecmp(name, "server_version") == 0)
-        return s->env->server_version;
-    if (strcasecmp(name, "session_authorization") == 0 && s->user)
-        return s->user;
-    if (strcasecmp(name, "backend_pid") == 0)
-        return s->backend_pid[0] ? s->backend_pid : "0";
-    const compat_param_t *d = compat_param_find(name);
-    return d ? sess_param_default(s, d) : "";
-}
-
-static void sess_param_set(sess_t *s, const char *name, const char *value)
-{
-    const compat_param_t *def = compat_param_find(name);
-    if (!def)
-        return;
-    sess_param_t *p = sess_param_get(s, name);
-    if (!p) {
-        p = xcalloc(1, sizeof *p);
-        p->def = def;
-        p->next = s->params;
-        s->params = p;
-    }
-    free(p->value);
-    p->value = xstrdup(value ? value : sess_param_default(s, def));
-    int t = sess_timeout_index(def->name);
-    if (t >= 0 && !udur_parse_ms(p->value, &s->timeout_ms[t]))
-        s->timeout_ms[t] = 0;
-}
-
-/* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
-static void sess_format_ms(char *out, size_t n, int64_t ms)
-{
-    static const struct {
-        const char *unit;
-        int64_t ms;
-    } units[] = {{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}};
-    for (size_t i = 0; ms > 0 && i < sizeof units / sizeof units[0]; i++) {
-        if (ms % units[i].ms == 0) {
-            snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
-            return;
-        }
-    }
-    snprintf(out, n, ms ? "%lldms" : "%lld", (long long)ms);
-}
-
-/* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
- * canonical spelling; everything else is stored as given. value NULL resets. */
-static int sess_param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err)
-{
-    char canon[32];
-    int64_t ms;
-    if (value && sess_is_timeout_param(name)) {
-        if (!udur_parse_ms(value, &ms)) {
-            uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);
-            uerr_set_hint(err, "Valid units for this parameter are \"us\", \"ms\", \"s\", "
-                               "\"min\", \"h\", and \"d\".");
-            return -1;
-        }
-        sess_format_ms(canon, sizeof canon, ms);
-        value = canon;
-    }
-    sess_param_set(s, name, value);
-    return 0;
-}
-
-int64_t sess_param_ms(const sess_t *s, const char *name)
-{
-    int t = sess_timeout_index(name);
-    return t >= 0 ? s->timeout_ms[t] : 0; /* kept current by sess_param_set */
-}
-
-bool sess_set_startup_option(sess_t *s, const char *name, const char *value)
-{
-    const compat_param_t *def = compat_param_find(name);
-    uerr_t err = UERR_INIT;
-    if (!def || !strcasecmp(name, "server_version") || !strcasecmp(name, "server_encoding") ||
-        !strcasecmp(name, "server_version_num") || !strcasecmp(name, "integer_datetimes"))
-        return false; /* unknown, or fixed by the server */
-    if (sess_param_set_checked(s, def->name, value, &err) != 0) {
-        uerr_clear(&err);
-        return false; /* an invalid timeout: the caller logs and ignores it */
-    }
-    return true;
-}
-
-void sess_initial_parameters(const sess_t *s,
-                             void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
-{
-    size_t n;
-    const compat_param_t *t = compat_params(&n);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].report)
-            fn(ctx, t[i].name, sess_param_value((void *)s, t[i].name));
-}
 
 void sess_set_backend_pid(sess_t *s, int32_t pid)
 {
@@ -186,11 +52,19 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
                          env->idle_session_timeout_ms};
     for (size_t i = 0; i < 3; i++) {
         if (dflt[i] > 0)
-            sess_format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
+            sess__format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
         s->timeout_ms[i] = dflt[i] > 0 ? dflt[i] : 0;
     }
+    if (env->timezone && strcmp(env->timezone, "UTC") != 0) { /* the server's default zone */
+        char canon[128];
+        uerr_t tzerr = UERR_INIT; /* validated at start-up: not expected */
+        if (eng_conn_set_timezone(s->conn, env->timezone, canon, sizeof canon, &tzerr) != 0)
+            ulog(ULOG_WARN, "session time zone stays UTC: %s", tzerr.message);
+        uerr_clear(&tzerr);
+        s->names_private = true; /* see sess__param_set_checked */
+    }
     if (application_name)
-        sess_param_set(s, "application_name", application_name);
+        sess__param_set(s, "application_name", application_name);
     (void)database;
     *out = s;
     return 0;
@@ -248,10 +122,13 @@ void sess_destroy(sess_t *s)
         s->stmts = st->next;
         sess__stmt_unref(st);
     }
+    sess__local_free(&s->local_undo);
+    sess__local_free(&s->local_report);
     while (s->params) {
         sess_param_t *p = s->params;
         s->params = p->next;
         free(p->value);
+        free(p->boot);
         free(p);
     }
     eng_conn_close(s->conn);
@@ -537,6 +414,32 @@ int sess__guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
     return guard_statement(&g, kind, inner, st->compat.set_vetted, sql, len, err);
 }
 
+/* Prepares st's DuckDB statement. A query DuckDB refuses because it selects columns that
+ * PostgreSQL knows to depend on its GROUP BY (grouped by primary key) runs with those columns
+ * added to GROUP BY (compat_groupby.h); otherwise DuckDB's error stands. */
+static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    uerr_t again = UERR_INIT;
+    char *wide = NULL;
+    int rc = -1;
+    if (eng_prepare(s->conn, st->compat.sql, &st->es, err) == 0)
+        return 0;
+    if (strcmp(err->sqlstate, "42803") != 0 ||
+        !(wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql))))
+        goto out;
+    if (eng_prepare(s->conn, wide, &st->es, &again) != 0)
+        goto out;
+    uerr_clear(err);
+    free(st->compat.sql);
+    st->compat.sql = wide;
+    wide = NULL;
+    rc = 0;
+out:
+    uerr_clear(&again);
+    free(wide);
+    return rc;
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
@@ -549,7 +452,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
-    compat_classify(sql, len, sess_param_value, s, &st->compat);
+    compat_classify(sql, len, sess__param_value, s, &st->compat);
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);
         goto out;
@@ -567,8 +470,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ROLLBACK:
         /* Any DuckDB call on this connection ends a streaming result, so a portal suspended
          * mid-stream is buffered first (clients such as pgjdbc Parse while one is open). */
-        if (sess_yield_stream(s, NULL, err) != 0 ||
-            eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
+        if (sess_yield_stream(s, NULL, err) != 0 || stmt_prepare(s, st, err) != 0)
             goto out;
         cast_n = eng_stmt_nparams(st->es);
         cast_oids = xcalloc(cast_n + 1, sizeof *cast_oids);
@@ -583,6 +485,19 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         }
         st->nparams = eng_stmt_nparams(st->es);
         if (sess__guard(s, st, err) != 0)
+            goto out;
+        break;
+    case COMPAT_ALTER: {
+        /* its steps are prepared as they run (each may depend on the one before) */
+        guard_ctx_t g = sess__guard_ctx(s);
+        eng_kind_t kind = st->compat.alter->drop_table ? ENG_KIND_DROP : ENG_KIND_ALTER;
+        if (!s->trusted && guard_statement(&g, kind, ENG_KIND_OTHER, false, st->compat.sql,
+                                           strlen(st->compat.sql), err) != 0)
+            goto out;
+        break;
+    }
+    case COMPAT_STEPS:
+        if (sess__steps_guard(s, st, err) != 0)
             goto out;
         break;
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
@@ -888,6 +803,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (s->txn == 'E') {
             s->txn = 'I';
             s->ddl = false;
+            sess__local_restore(s);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
@@ -900,11 +816,18 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
-        if (sess_param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
+        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL && s->txn != 'T') {
+            /* as PostgreSQL: it would only last for this statement */
+            state = "25P01", msg = "SET LOCAL can only be used in transaction blocks";
+            break;
+        }
+        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL)
+            sess__local_save(s, st->compat.param);
+        if (sess__param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
             return -1;
         if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
             sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
-                                   sess_param_value(s, st->compat.param)) != 0)
+                                   sess__param_value(s, st->compat.param)) != 0)
             return -1;
         break;
     case COMPAT_DEALLOCATE:
@@ -920,12 +843,23 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
                 sess_close_statement(s, s->stmts->name);
         }
         break;
+    case COMPAT_ALTER:
+        if (sess__alter_run(s, st->compat.alter, sink, err) != 0)
+            return -1;
+        break;
+    case COMPAT_STEPS:
+        if (sess__steps_run(s, st, sink, err) != 0)
+            return -1;
+        break;
     case COMPAT_NOOP:
         if (!st->compat.tag) { /* empty statement */
             if (sink->complete(sink->ctx, NULL) != 0)
                 return -1;
             return 2;
         }
+        if ((strcmp(st->compat.tag, "DISCARD ALL") == 0 || strcmp(st->compat.tag, "RESET") == 0) &&
+            sess__reset_all(s, sink) != 0)
+            return -1;
         break;
     default: return 0;
     }
@@ -948,6 +882,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
             gc_schema_changed(s->env->gc);
         s->ddl = false;
         s->txn = 'I';
+        sess__local_restore(s);
         break;
     default: break;
     }
@@ -1195,7 +1130,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         r = portal_session_action(s, p, sink, &tag, err);
         if (r < 0)
             goto out;
-        if (r == 0 && sess__runs_in_unit(p->stmt) && sess__unit_enter(s, sink, err) != 0)
+        if (r == 0 && sess__runs_in_unit(p->stmt) &&
+            sess__unit_enter_for(s, p->stmt, sink, err) != 0)
             goto out;
         if (r == 2) {
             rc = 0;
@@ -1240,6 +1176,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     }
     p->done = true;
     sess__after_statement(s, p->stmt);
+    if (s->local_report && sess__local_report(s, sink) != 0)
+        goto out;
     if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
         goto out;
     rc = 0;
@@ -1313,7 +1251,7 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
         !sess__may_defer(s, p->stmt)) {
         sess_watch_begin(s);
-        int rc = sess__unit_enter(s, NULL, err);
+        int rc = sess__unit_enter_for(s, p->stmt, NULL, err);
         if (rc == 0)
             rc = portal_start(s, p, err);
         sess__watch_end(s, err);

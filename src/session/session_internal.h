@@ -68,8 +68,17 @@ typedef struct sess_portal {
 typedef struct sess_param {
     const compat_param_t *def;
     char *value;
+    char *boot; /* the value the startup packet gave, which RESET returns to (owned), or NULL */
     struct sess_param *next;
 } sess_param_t;
+
+/* A parameter SET LOCAL changed inside a transaction block: its value before (restored when
+ * the block ends), or, once restored, a reportable name whose ParameterStatus is due. */
+typedef struct sess_local {
+    char *name;
+    char *value; /* NULL: it had no session value (the default) */
+    struct sess_local *next;
+} sess_local_t;
 
 struct sess {
     const sess_env_t *env;
@@ -85,15 +94,19 @@ struct sess {
     bool trusted; /* the operator's own statements (--init): no guard */
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
      * pipeline up to Sync) while txn is 'I': */
-    gc_req_t *req;           /* rows of the coalesced INSERTs deferred so far (owned) */
-    sess_pend_t *pend;       /* those INSERTs, in order (owned) */
-    sess_pend_t **pend_tail; /* where the next one is linked */
-    bool itx;                /* a DuckDB transaction is open for it */
-    bool unit_failed;        /* a statement of it failed (extended protocol, until Sync) */
-    bool alone;              /* the running statement is known to be its unit's only one */
-    bool ddl;                /* it (or the explicit block) changed the schema */
-    bool names_private;      /* names may resolve differently on another connection (temp
-                                objects, USE, search_path): never coalesce */
+    gc_req_t *req;              /* rows of the coalesced INSERTs deferred so far (owned) */
+    sess_pend_t *pend;          /* those INSERTs, in order (owned) */
+    sess_pend_t **pend_tail;    /* where the next one is linked */
+    bool itx;                   /* a DuckDB transaction is open for it */
+    bool unit_failed;           /* a statement of it failed (extended protocol, until Sync) */
+    bool alone;                 /* the running statement is known to be its unit's only one */
+    bool ddl;                   /* it (or the explicit block) changed the schema */
+    sess_local_t *local_undo;   /* SET LOCAL values to restore at the block's end (owned) */
+    sess_local_t *local_report; /* restored reportable parameters to announce (owned) */
+    bool path_partial;  /* some search_path schemas did not exist: re-applied after a CREATE */
+    bool names_private; /* names may resolve (or text cast) differently on another
+                           connection (temp objects, USE, search_path, TimeZone): never
+                           coalesce */
     /* Answering from the committer's thread (sess_set_async): */
     sess_async_fn async_fn; /* the front-end's hook, NULL = wait in the session's thread */
     void *async_ctx;
@@ -128,6 +141,14 @@ void sess__sync_portal(sess_t *s);
 /* True if the statement has `word` as a top-level token (not inside quotes). */
 bool sess__has_word(const char *text, const char *word);
 
+/* ---- alter.c, for session.c ---- */
+
+struct compat_alter;
+/* Runs a COMPAT_ALTER statement's steps in one transaction (the block's, the implicit
+ * transaction's, or its own when it is alone); notices go to sink. 0 or -1 (err set). */
+int sess__alter_run(sess_t *s, const struct compat_alter *a, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+
 /* ---- unit.c, for session.c: PostgreSQL's implicit transaction and group commit ---- */
 
 /* Copies n parameters and their bytes (dflt_oids fills a 0 type; may be NULL). */
@@ -145,6 +166,18 @@ void sess__unit_abort(sess_t *s);
  * it is alone), running the deferred INSERTs in it first. */
 int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     __attribute__((warn_unused_result));
+/* A COMPAT_STEPS statement (compat_serial): sess__steps_guard judges each of its steps
+ * against the session's role; sess__steps_run runs them, in order, inside the implicit
+ * transaction (opened even when the statement is alone) or the block. 0, or -1 with err
+ * set; a failure leaves the transaction to be rolled back by the caller's error path. */
+int sess__steps_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+    __attribute__((warn_unused_result));
+int sess__steps_run(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* sess__unit_enter before statement st; a statement that runs several DuckDB statements
+ * gets a transaction even when it is alone, so that it is atomic. */
+int sess__unit_enter_for(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
 /* Ends the implicit transaction: 0 committed, -1 failed (err set, or unset: client gone), or
  * SESS_PENDING with allow_async (see session.h). */
 int sess__unit_commit(sess_t *s, const sess_sink_t *sink, bool allow_async, uerr_t *err)
@@ -158,5 +191,31 @@ bool sess__may_defer(const sess_t *s, const sess_stmt_t *st);
 int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+/* ---- parameters (session/params.c) ---- */
+
+/* The current value of an emulated parameter (the compat_get_fn of compat_classify; ctx is
+ * the session). Borrowed until the parameter next changes. */
+const char *sess__param_value(void *ctx, const char *name);
+/* Stores a value unchecked (NULL = the reset value); unknown names are ignored. */
+void sess__param_set(sess_t *s, const char *name, const char *value);
+/* SET of an emulated parameter: timeouts validated and stored in PostgreSQL's spelling,
+ * TimeZone and search_path also applied to the DuckDB connection. value NULL resets. Returns
+ * 0, or -1 with *err set (22023) and the old value kept. */
+int sess__param_set_checked(sess_t *s, const char *name, const char *value, uerr_t *err);
+/* Writes ms as PostgreSQL's SHOW does: the largest unit that divides it ("5s", "100ms"). */
+void sess__format_ms(char *out, size_t n, int64_t ms);
+/* Applies the session's search_path to DuckDB again (after a CREATE, when some of its schemas
+ * did not exist before); errors are ignored (the old path stays). */
+void sess__reapply_search_path(sess_t *s);
+/* RESET ALL / DISCARD ALL; announces the reportable parameters that changed. Returns -1 when
+ * the client is gone. */
+int sess__reset_all(sess_t *s, const sess_sink_t *sink);
+/* SET LOCAL name inside a block: remembers the value before it (once per block). */
+void sess__local_save(sess_t *s, const char *name);
+/* The block ended: SET LOCAL values return; reportable ones queue for sess__local_report. */
+void sess__local_restore(sess_t *s);
+/* Sends the queued ParameterStatus messages. Returns -1 when the client is gone. */
+int sess__local_report(sess_t *s, const sess_sink_t *sink);
+void sess__local_free(sess_local_t **list);
 
 #endif

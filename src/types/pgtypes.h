@@ -137,6 +137,11 @@ void pgt_text_timestamp(ubuf_t *out, int64_t micros);
 /* An instant (microseconds since the epoch, UTC) shown in a zone `offset_seconds` east of UTC:
  * 2024-01-02 03:04:05.5+00, ...+05:30. */
 void pgt_text_timestamptz(ubuf_t *out, int64_t micros, int32_t offset_seconds);
+/* Nanosecond variants (DuckDB's TIMESTAMP_NS / TIME_NS, sent as text): the same layout with
+ * up to nine fraction digits, trailing zeros trimmed. INT64_MAX / -INT64_MAX timestamps print
+ * infinity/-infinity. */
+void pgt_text_timestamp_ns(ubuf_t *out, int64_t nanos);
+void pgt_text_time_ns(ubuf_t *out, int64_t nanos);
 /* IntervalStyle=postgres: "1 year 2 mons 3 days 04:05:06.789", "-1 days +02:00:00", "00:00:00". */
 void pgt_text_interval(ubuf_t *out, int32_t months, int32_t days, int64_t micros);
 /* 16 bytes in network order -> 8-4-4-4-12 lowercase hex. */
@@ -157,6 +162,10 @@ void pgt_bin_float4(ubuf_t *out, float v);
 void pgt_bin_float8(ubuf_t *out, double v);
 /* numeric_send: ndigits, weight, sign, dscale, base-10000 digits. */
 void pgt_bin_decimal(ubuf_t *out, pgt_i128 unscaled, int scale);
+/* numeric_send of an integer given as decimal digits (most significant first, at least one,
+ * no sign): DuckDB's BIGNUM. Returns false when it has more digits than numeric's binary
+ * form can carry (131072); nothing is written then. */
+bool pgt_bin_numeric_digits(ubuf_t *out, bool neg, const char *digits, size_t n);
 /* Same for a 128-bit unsigned integer (UHUGEINT / UBIGINT widened). */
 void pgt_bin_u128(ubuf_t *out, pgt_u128 v);
 void pgt_bin_date(ubuf_t *out, int32_t days_since_1970); /* int32 days since 2000-01-01 */
@@ -165,6 +174,8 @@ void pgt_bin_timetz(ubuf_t *out, int64_t micros, int32_t offset_seconds); /* + i
 void pgt_bin_timestamp(ubuf_t *out, int64_t micros_since_1970);           /* int64 us since 2000 */
 void pgt_bin_interval(ubuf_t *out, int32_t months, int32_t days, int64_t micros);
 void pgt_bin_uuid(ubuf_t *out, const uint8_t bytes[16]);
+/* varbit_send: int32 bit count, then the bits left-aligned, the last byte zero-padded. */
+void pgt_bin_varbit(ubuf_t *out, const char *bits, size_t nbits); /* bits: '0'/'1' chars */
 
 /* ---- COPY data (server -> client) ---- */
 

@@ -81,6 +81,51 @@ void pgt_bin_decimal(ubuf_t *out, pgt_i128 unscaled, int scale)
 
 void pgt_bin_u128(ubuf_t *out, pgt_u128 v) { bin_numeric(out, v, false, 0); }
 
+bool pgt_bin_numeric_digits(ubuf_t *out, bool neg, const char *digits, size_t n)
+{
+    while (n > 1 && digits[0] == '0') {
+        digits++;
+        n--;
+    }
+    if (n == 0 || n > 131072)
+        return false;
+    size_t lead = (4 - n % 4) % 4; /* zero digits completing the first group */
+    size_t ng = (lead + n) / 4, last = ng;
+    size_t pos = 0;
+    while (last > 0) { /* trailing zero groups are dropped */
+        size_t g = last - 1, zero = 1;
+        for (size_t k = 0; k < 4 && zero; k++) {
+            size_t i = g * 4 + k;
+            zero = i < lead || digits[i - lead] == '0';
+        }
+        if (!zero)
+            break;
+        last--;
+    }
+    ubuf_put_u16be(out, (uint16_t)last);
+    ubuf_put_u16be(out, (uint16_t)(int16_t)(last ? (int)ng - 1 : 0));
+    ubuf_put_u16be(out, neg && last ? 0x4000 : 0x0000);
+    ubuf_put_u16be(out, 0);
+    for (size_t g = 0; g < last; g++) {
+        unsigned v = 0;
+        for (size_t k = 0; k < 4; k++, pos++)
+            v = v * 10 + (pos < lead ? 0 : (unsigned)(digits[pos - lead] - '0'));
+        ubuf_put_u16be(out, (uint16_t)v);
+    }
+    return true;
+}
+
+void pgt_bin_varbit(ubuf_t *out, const char *bits, size_t nbits)
+{
+    ubuf_put_u32be(out, (uint32_t)nbits);
+    for (size_t i = 0; i < nbits; i += 8) {
+        uint8_t b = 0;
+        for (size_t k = 0; k < 8; k++)
+            b = (uint8_t)(b << 1 | (i + k < nbits && bits[i + k] == '1'));
+        ubuf_putc(out, (char)b);
+    }
+}
+
 void pgt_bin_date(ubuf_t *out, int32_t days)
 {
     int32_t v;

@@ -201,6 +201,44 @@ void pgt_text_timestamptz(ubuf_t *out, int64_t micros, int32_t offset_seconds)
         ubuf_puts(out, " BC");
 }
 
+/* The nanoseconds below one second as ".fffffffff", trailing zeros trimmed; nothing for 0. */
+static void put_nano_fraction(ubuf_t *out, int64_t ns)
+{
+    if (ns == 0)
+        return;
+    char f[10];
+    int n = 9;
+    for (int i = 8; i >= 0; i--, ns /= 10)
+        f[i] = (char)('0' + ns % 10);
+    while (n > 0 && f[n - 1] == '0')
+        n--;
+    ubuf_putc(out, '.');
+    ubuf_append(out, f, (size_t)n);
+}
+
+void pgt_text_timestamp_ns(ubuf_t *out, int64_t nanos)
+{
+    if (nanos == INT64_MAX || nanos == -INT64_MAX || nanos == INT64_MIN) {
+        pgt_text_timestamp(out, nanos);
+        return;
+    }
+    int64_t secs = nanos / 1000000000, rem = nanos % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        secs--;
+    }
+    bool bc = put_timestamp(out, secs * USECS_PER_SEC);
+    put_nano_fraction(out, rem);
+    if (bc)
+        ubuf_puts(out, " BC");
+}
+
+void pgt_text_time_ns(ubuf_t *out, int64_t nanos)
+{
+    pgt_text_time(out, nanos / 1000000000 * USECS_PER_SEC);
+    put_nano_fraction(out, nanos % 1000000000);
+}
+
 /* One "N unit[s]" field of an interval, as PostgreSQL's AddPostgresIntPart writes it:
  * space separated, plural unless the value is exactly 1, and a '+' before a positive field
  * that follows a negative one. */

@@ -144,8 +144,17 @@ static void test_text_datetime(void **state)
     expect_text(fx, "select time '04:05:06.5'", PGT_TIME, "04:05:06.5");
     expect_text(fx, "select timestamp '2024-01-02 03:04:05.123'", PGT_TIMESTAMP,
                 "2024-01-02 03:04:05.123");
-    expect_text(fx, "select timestamp_ns '2024-01-02 03:04:05.123456789'", PGT_TIMESTAMP,
-                "2024-01-02 03:04:05.123456");
+    /* nanoseconds have no PostgreSQL type: text with every digit (never truncated) */
+    expect_text(fx, "select timestamp_ns '2024-01-02 03:04:05.123456789'", PGT_TEXT,
+                "2024-01-02 03:04:05.123456789");
+    expect_text(fx, "select timestamp_ns '2024-01-02 03:04:05.1'", PGT_TEXT,
+                "2024-01-02 03:04:05.1");
+    expect_text(fx, "select '01:02:03.000000007'::time_ns", PGT_TEXT, "01:02:03.000000007");
+    expect_text(fx, "select 12345678901234567890123456789::bignum", PGT_NUMERIC,
+                "12345678901234567890123456789");
+    expect_text(fx, "select -256::bignum", PGT_NUMERIC, "-256");
+    expect_text(fx, "select 0::bignum", PGT_NUMERIC, "0");
+    expect_text(fx, "select union_value(k := 7)", PGT_TEXT, "7");
     expect_text(fx, "select timestamp_s '2024-01-02 03:04:05'", PGT_TIMESTAMP,
                 "2024-01-02 03:04:05");
     expect_text(fx, "select 'infinity'::timestamp", PGT_TIMESTAMP, "infinity");

@@ -180,6 +180,41 @@ static void numeric_roundtrip(pgt_i128 v, int scale, const char *text)
     ubuf_free(&t);
 }
 
+/* DuckDB-only values: nanosecond times (text), BIGNUM (numeric_send from digits), BIT. */
+static void test_nanos_bignum_varbit(void **state)
+{
+    EXPECT(pgt_text_timestamp_ns(&b_, 0), "1970-01-01 00:00:00");
+    EXPECT(pgt_text_timestamp_ns(&b_, -1), "1969-12-31 23:59:59.999999999");
+    EXPECT(pgt_text_timestamp_ns(&b_, INT64_C(1500000000)), "1970-01-01 00:00:01.5");
+    EXPECT(pgt_text_timestamp_ns(&b_, INT64_C(9223372036854775806)),
+           "2262-04-11 23:47:16.854775806");
+    EXPECT(pgt_text_timestamp_ns(&b_, INT64_MAX), "infinity");
+    EXPECT(pgt_text_time_ns(&b_, INT64_C(86399999999999)), "23:59:59.999999999");
+    EXPECT(pgt_text_time_ns(&b_, INT64_C(3723000000007)), "01:02:03.000000007");
+    static const struct {
+        const char *digits;
+        bool neg;
+        int64_t v;
+    } nums[] = {
+        {"0", false, 0},      {"10000", false, 10000},         {"123456789", true, -123456789},
+        {"00042", false, 42}, {"100000000", false, 100000000}, {"9999", true, -9999}};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        ubuf_t a = UBUF_INIT, b = UBUF_INIT;
+        assert_true(
+            pgt_bin_numeric_digits(&a, nums[i].neg, nums[i].digits, strlen(nums[i].digits)));
+        pgt_bin_decimal(&b, nums[i].v, 0);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+        ubuf_free(&a);
+        ubuf_free(&b);
+    }
+    ubuf_t big = UBUF_INIT;
+    assert_false(pgt_bin_numeric_digits(&big, false, "", 0));
+    ubuf_free(&big);
+    EXPECT_BYTES(pgt_bin_varbit(&b_, "10101", 5), "\x00\x00\x00\x05\xa8", 5);
+    EXPECT_BYTES(pgt_bin_varbit(&b_, "", 0), "\x00\x00\x00\x00", 4);
+}
+
 static void test_parse_binary(void **state)
 {
     int64_t i;
@@ -407,12 +442,19 @@ static void test_info(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),        cmocka_unit_test(test_decimal_text),
-        cmocka_unit_test(test_floats),          cmocka_unit_test(test_dates_times),
-        cmocka_unit_test(test_intervals),       cmocka_unit_test(test_misc_text),
-        cmocka_unit_test(test_binary_out),      cmocka_unit_test(test_parse_binary),
-        cmocka_unit_test(test_parse_text_fast), cmocka_unit_test(test_parse_numeric_hostile),
-        cmocka_unit_test(test_parse_bytea),     cmocka_unit_test(test_info),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_decimal_text),
+        cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_dates_times),
+        cmocka_unit_test(test_intervals),
+        cmocka_unit_test(test_misc_text),
+        cmocka_unit_test(test_binary_out),
+        cmocka_unit_test(test_parse_binary),
+        cmocka_unit_test(test_parse_text_fast),
+        cmocka_unit_test(test_parse_numeric_hostile),
+        cmocka_unit_test(test_parse_bytea),
+        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_nanos_bignum_varbit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

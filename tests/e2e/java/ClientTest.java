@@ -387,6 +387,101 @@ public final class ClientTest {
         // pg_class, which DuckDB's catalog does not have for primary keys.
     }
 
+    private static String unescape(String s) {
+        if (s.equals("\\N"))
+            return null;
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch != '\\' || i + 1 == s.length()) {
+                b.append(ch);
+                continue;
+            }
+            char n = s.charAt(++i);
+            b.append(n == 't' ? '\t' : n == 'n' ? '\n' : n == '0' ? '\0' : n);
+        }
+        return b.toString();
+    }
+
+    /** Every column of DuckDB's test_all_types(), all three rows, against the wire text in the
+     *  file named by ALLTYPES_FILE (lines: name TAB oid TAB min TAB max, backslash escapes),
+     *  which tests/e2e/test_all_types.py writes: getString of text results must equal it, and
+     *  binary results (a named statement after prepareThreshold) must carry the same values. */
+    static void allTypes(Connection c) throws Exception {
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(
+                java.nio.file.Paths.get(System.getenv("ALLTYPES_FILE")),
+                java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Map<String, String[]> want = new java.util.HashMap<>();
+        for (String line : lines) {
+            String[] f = line.split("\t", -1);
+            want.put(f[0], new String[] {f[1], unescape(f[2]), unescape(f[3])});
+        }
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT * FROM test_all_types()")) {
+            ResultSetMetaData md = rs.getMetaData();
+            eq(md.getColumnCount(), want.size(), "test_all_types column count");
+            for (int row = 0; row < 3; row++) {
+                check(rs.next(), "test_all_types row " + row);
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    String[] w = want.get(md.getColumnName(i));
+                    check(w != null, "expected value of " + md.getColumnName(i));
+                    eq(((org.postgresql.jdbc.PgResultSetMetaData) md).getColumnType(i) != 0
+                            ? md.getColumnTypeName(i) != null : false, true, "type name");
+                    eq(rs.getString(i), row < 2 ? w[1 + row] : null,
+                            "text " + md.getColumnName(i) + " row " + row);
+                }
+            }
+        }
+        // binary results: pgjdbc reads numbers, dates, times, timestamps and uuids in binary
+        String[] typed = {"bignum", "hugeint", "uhugeint", "ubigint", "dec38_10", "timestamp_ns",
+            "time_ns", "union", "geometry", "uuid", "bit", "time_tz", "interval", "map",
+            "double", "bool"};
+        // (not the dates and timestamps: the minimum ones are beyond the binary format)
+        StringBuilder cols = new StringBuilder();
+        for (String name : typed)
+            cols.append(cols.length() > 0 ? ", \"" : "\"").append(name).append('"');
+        try (PreparedStatement ps = c.prepareStatement("SELECT int_array, " + cols
+                + " FROM test_all_types() WHERE \"bool\" IS NOT DISTINCT FROM ?")) {
+            ((org.postgresql.PGStatement) ps).setPrepareThreshold(-1);
+            for (int row = 0; row < 3; row++) {
+                if (row == 2)
+                    ps.setNull(1, Types.BOOLEAN);
+                else
+                    ps.setBoolean(1, row == 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    check(rs.next(), "binary row " + row);
+                    for (String name : typed) {
+                        String[] w = want.get(name);
+                        String got = rs.getString(name);
+                        if (name.equals("double") && got != null)
+                            got = Double.toString(rs.getDouble(name));
+                        String exp = row < 2 ? w[1 + row] : null;
+                        if (name.equals("double") && exp != null)
+                            exp = Double.toString(Double.parseDouble(exp));
+                        if (name.equals("bool") && exp != null)
+                            exp = exp.equals("t") ? "t" : "f";
+                        // pgjdbc shows a binary timetz at UTC: the same instants
+                        if (name.equals("time_tz") && exp != null)
+                            exp = row == 0 ? "08:00:01+00" : "15:59:59+00";
+                        if (name.equals("bool") && got != null)
+                            got = rs.getBoolean(name) ? "t" : "f";
+                        eq(got, exp, "binary " + name + " row " + row);
+                    }
+                    if (row < 2) {
+                        decimal(rs.getBigDecimal("bignum"), want.get("bignum")[1 + row],
+                                "bignum as BigDecimal");
+                        eq(rs.getObject("uuid"), UUID.fromString(want.get("uuid")[1 + row]),
+                                "uuid object");
+                        Array arr = rs.getArray("int_array");
+                        eq(arr.getArray(), row == 0 ? new Integer[0]
+                                : new Integer[] {42, 999, null, null, -42}, "int_array");
+                    }
+                    check(!rs.next(), "one binary row");
+                }
+            }
+        }
+    }
+
     /** Usage: ClientTest PORT [SECTION...]; the sections run in order on one connection
      *  (default: types parameters transactions fetchsize metadata). */
     public static void main(String[] args) throws Exception {
@@ -409,6 +504,7 @@ public final class ClientTest {
                 case "interleaved": interleaved(c); break;
                 case "copy": copy(c); break;
                 case "metadata": metadata(c); break;
+                case "alltypes": allTypes(c); break;
                 default: throw new IllegalArgumentException("unknown section " + section);
                 }
             }
