@@ -588,7 +588,7 @@ static int alter_type_is_noop(sess_t *s, const compat_alter_t *a, const compat_a
     return rc;
 }
 
-static int alter_fk_table_exists(sess_t *s, bool *yes, uerr_t *err)
+int sess__fk_table_exists(sess_t *s, bool *yes, uerr_t *err)
 {
     alter_rows_t r = {0};
     int rc = alter_exec(s,
@@ -690,7 +690,7 @@ static int alter_drop_constraint(sess_t *s, const compat_alter_t *a, const compa
         goto out;
     }
     alter_rows_free(&r);
-    if (alter_fk_table_exists(s, &fk_table, err) != 0)
+    if (sess__fk_table_exists(s, &fk_table, err) != 0)
         goto out;
     if (fk_table) {
         if (alter_exec(s,
@@ -727,7 +727,7 @@ static int alter_step(sess_t *s, const compat_alter_t *a, const compat_alter_ste
     case CALT_ADD_UNIQUE: return alter_exec(s, st->sql, NULL, 0, NULL, err);
     case CALT_FORGET_FKS: {
         const char *args[2] = {st->name, st->column};
-        if (alter_fk_table_exists(s, &flag, err) != 0)
+        if (sess__fk_table_exists(s, &flag, err) != 0)
             return -1;
         return flag ? alter_exec(s,
                                  "DELETE FROM duckd.foreign_keys WHERE lower(table_name) = "

@@ -70,6 +70,8 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len);
 /* Foreign keys duckd records instead of DuckDB (setting foreign_keys): the table, and the
  * name under which compat_get_fn answers the mode ("record" or "enforce"). */
 #define COMPAT_FK_MODE "duckd.foreign_keys"
+/* The name under which compat_get_fn answers "1" when the table of recorded keys exists. */
+#define COMPAT_FK_TABLE "duckd.foreign_keys table"
 #define COMPAT_FK_SCHEMA_DDL "CREATE SCHEMA IF NOT EXISTS duckd"
 #define COMPAT_FK_TABLE_DDL                                                                        \
     "CREATE TABLE IF NOT EXISTS duckd.foreign_keys (schema_name VARCHAR NOT NULL, "                \

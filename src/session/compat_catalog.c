@@ -26,127 +26,110 @@
     "(SELECT table_oid AS cc_toid, list(column_name ORDER BY column_index) AS cc_cols "            \
     "FROM duckdb_columns() GROUP BY table_oid)"
 
-void compat__catalog_constraints(ubuf_t *b)
+/* The identifiers of a list as written ("a", b) -> [a, b]: quoted ones as they are, others
+ * folded to lower case, as PostgreSQL resolves them. */
+#define CC_IDENTS(x)                                                                               \
+    "list_transform(string_split(replace(replace(" x ", '(', ''), ')', ''), ','), cc_s -> "        \
+    "CASE WHEN trim(cc_s) LIKE '\"%\"' THEN replace(trim(cc_s)[2:-2], '\"\"', '\"') "              \
+    "ELSE lower(trim(cc_s)) END)"
+
+/* The keys duckd records instead of DuckDB (duckd.foreign_keys, setting foreign_keys), in the
+ * columns of DuckDB's constraints below. */
+static void cc_recorded_keys(ubuf_t *b)
 {
+    ubuf_puts(b, "SELECT t.database_name, t.schema_name, t.schema_oid, t.table_name, t.table_oid, "
+                 "'FOREIGN KEY' AS cc_type, f.cc_fcols AS cc_cols, "
+                 "list_transform(f.cc_fcols, x -> list_position(tc.cc_cols, x)::SMALLINT) AS "
+                 "cc_keys, NULL::VARCHAR AS expression, f.constraint_name, "
+                 "f.cc_rname AS referenced_table, "
+                 "COALESCE(f.cc_rcols, pk.constraint_column_names) AS referenced_column_names, "
+                 "COALESCE(r.table_oid, 0) AS cc_reftable, "
+                 "list_transform(COALESCE(f.cc_rcols, pk.constraint_column_names), "
+                 "x -> list_position(rc.cc_cols, x)::SMALLINT) AS cc_refkeys, "
+                 "40 + row_number() OVER (PARTITION BY t.table_oid ORDER BY f.constraint_name) "
+                 "AS cc_rank, true AS cc_recorded, COALESCE(f.rules, '') AS cc_rules "
+                 "FROM (SELECT fk.*, " CC_IDENTS("fk.columns") " AS cc_fcols, ");
+    /* the referenced table as written: [schema.]name, each maybe quoted */
+    ubuf_puts(b, CC_IDENTS("regexp_extract(fk.ref_table, '(\"[^\"]*\"|[^.\"]+)$', 1)"));
+    ubuf_puts(b, "[1] AS cc_rname, CASE WHEN contains(fk.ref_table, '.') THEN ");
+    ubuf_puts(
+        b, CC_IDENTS("regexp_extract(fk.ref_table, '^(\"[^\"]*\"|[^.\"]+)[.]', 1)") "[1] END AS "
+                                                                                    "cc_rschema, ");
     ubuf_puts(
         b,
-        "SELECT k.*, "
-        "CASE k.cc_type WHEN 'PRIMARY KEY' THEN k.table_name || '_pkey' "
-        "WHEN 'FOREIGN KEY' THEN k.table_name || '_' || array_to_string(k.cc_cols, '_') || "
-        "'_fkey' ELSE k.constraint_name END AS cc_name, "
-        "(" CC_OID_BASE " + (k.table_oid % 16000000) * 128 + 2 * k.cc_rank)::BIGINT AS cc_oid, "
-        "CASE k.cc_type WHEN 'PRIMARY KEY' THEN 'p' WHEN 'UNIQUE' THEN 'u' "
-        "WHEN 'FOREIGN KEY' THEN 'f' ELSE 'c' END AS cc_contype, "
-        "CASE WHEN k.cc_type = 'PRIMARY KEY' THEN 'PRIMARY KEY (' || "
-        "array_to_string(k.cc_qcols, ', ') || ')' WHEN k.cc_type = 'UNIQUE' THEN 'UNIQUE (' || "
-        "array_to_string(k.cc_qcols, ', ') || ')' WHEN k.cc_type = 'FOREIGN KEY' THEN "
-        "'FOREIGN KEY (' || array_to_string(k.cc_qcols, ', ') || "
-        "') REFERENCES ' || (" CC_QUOTE_LIST(
-            "[k.referenced_table]") ")[1] || '(' || "
-                                    "array_to_string(" CC_QUOTE_LIST(
-                                        "k.referenced_column_names") ", ', ') || ')' "
-                                                                     "WHEN k.expression LIKE '(%)' "
-                                                                     "THEN 'CHECK ' || "
-                                                                     "k.expression "
-                                                                     "ELSE 'CHECK (' || "
-                                                                     "k.expression || ')' END AS "
-                                                                     "cc_def "
-                                                                     "FROM (SELECT "
-                                                                     "d.database_name, "
-                                                                     "d.schema_name, "
-                                                                     "d.schema_oid, d.table_name, "
-                                                                     "d.table_oid, "
-                                                                     "d.constraint_type AS "
-                                                                     "cc_type, "
-                                                                     "d.constraint_column_names "
-                                                                     "AS cc_cols, " CC_QUOTE_LIST(
-                                                                         "d.constraint_column_"
-                                                                         "names") " AS cc_qcols, "
-                                                                                  "list_transform("
-                                                                                  "d."
-                                                                                  "constraint_"
-                                                                                  "column_"
-                                                                                  "indexes, x -> "
-                                                                                  "(x + "
-                                                                                  "1)::SMALLINT) "
-                                                                                  "AS "
-                                                                                  "cc_keys, "
-                                                                                  "d.expression, "
-                                                                                  "d.constraint_"
-                                                                                  "name, "
-                                                                                  "d.referenced_"
-                                                                                  "table, "
-                                                                                  "d.referenced_"
-                                                                                  "column_"
-                                                                                  "names, "
-                                                                                  "COALESCE(r."
-                                                                                  "table_oid, "
-                                                                                  "0) AS "
-                                                                                  "cc_reftable, "
-                                                                                  "list_transform("
-                                                                                  "d."
-                                                                                  "referenced_"
-                                                                                  "column_names,"
-                                                                                  " "
-                                                                                  "x -> "
-                                                                                  "list_position("
-                                                                                  "rc.cc_"
-                                                                                  "cols, "
-                                                                                  "x)::SMALLINT) "
-                                                                                  "AS "
-                                                                                  "cc_refkeys, "
-                                                                                  "row_number() "
-                                                                                  "OVER "
-                                                                                  "(PARTITION BY "
-                                                                                  "d.table_oid "
-                                                                                  "ORDER BY "
-                                                                                  "d.constraint_"
-                                                                                  "index) AS "
-                                                                                  "cc_rank "
-                                                                                  "FROM "
-                                                                                  "duckdb_"
-                                                                                  "constraints() d "
-                                                                                  "LEFT JOIN "
-                                                                                  "duckdb_tables() "
-                                                                                  "r ON "
-                                                                                  "d.constraint_"
-                                                                                  "type = "
-                                                                                  "'FOREIGN KEY' "
-                                                                                  "AND "
-                                                                                  "r.database_name "
-                                                                                  "= "
-                                                                                  "d.database_name "
-                                                                                  "AND "
-                                                                                  "r.schema_name = "
-                                                                                  "d.schema_name "
-                                                                                  "AND "
-                                                                                  "r.table_name = "
-                                                                                  "d.referenced_"
-                                                                                  "table "
-                                                                                  "LEFT "
-                                                                                  "JOIN"
-                                                                                  " " CC_TABLE_COLUMNS
-                                                                                  " rc ON "
-                                                                                  "rc.cc_toid = "
-                                                                                  "r.table_oid "
-                                                                                  "WHERE "
-                                                                                  "d.constraint_"
-                                                                                  "type "
-                                                                                  "IN ('PRIMARY "
-                                                                                  "KEY', "
-                                                                                  "'UNIQUE', "
-                                                                                  "'FOREIGN "
-                                                                                  "KEY', 'CHECK')) "
-                                                                                  "k");
+        "CASE WHEN fk.ref_columns IS NOT NULL THEN " CC_IDENTS(
+            "fk.ref_columns") " END AS cc_rcols FROM duckd.foreign_keys fk) f "
+                              "JOIN duckdb_tables() t ON t.database_name = current_database() AND "
+                              "t.schema_name = f.schema_name AND lower(t.table_name) = "
+                              "lower(f.table_name) "
+                              "LEFT JOIN duckdb_tables() r ON r.database_name = t.database_name "
+                              "AND "
+                              "r.schema_name = COALESCE(CASE WHEN f.cc_rschema = 'public' THEN "
+                              "'main' ELSE "
+                              "f.cc_rschema END, t.schema_name) AND lower(r.table_name) = "
+                              "lower(f.cc_rname) "
+                              "LEFT JOIN " CC_TABLE_COLUMNS " tc ON tc.cc_toid = t.table_oid "
+                              "LEFT JOIN " CC_TABLE_COLUMNS " rc ON rc.cc_toid = r.table_oid "
+                              "LEFT JOIN (SELECT table_oid, constraint_column_names FROM "
+                              "duckdb_constraints() "
+                              "WHERE constraint_type = 'PRIMARY KEY') pk ON pk.table_oid = "
+                              "r.table_oid");
+}
+
+void compat__catalog_constraints(ubuf_t *b, bool recorded)
+{
+    ubuf_puts(b,
+              "SELECT k.*, CASE WHEN k.cc_recorded THEN k.constraint_name "
+              "WHEN k.cc_type = 'PRIMARY KEY' THEN k.table_name || '_pkey' "
+              "WHEN k.cc_type = 'FOREIGN KEY' THEN k.table_name || '_' || "
+              "array_to_string(k.cc_cols, '_') || '_fkey' ELSE k.constraint_name END AS cc_name, "
+              "(" CC_OID_BASE " + (k.table_oid % 16000000) * 128 + 2 * k.cc_rank)::BIGINT "
+              "AS cc_oid, CASE k.cc_type WHEN 'PRIMARY KEY' THEN 'p' WHEN 'UNIQUE' THEN 'u' "
+              "WHEN 'FOREIGN KEY' THEN 'f' ELSE 'c' END AS cc_contype, ");
+    ubuf_puts(b, "CASE WHEN k.cc_type = 'PRIMARY KEY' THEN 'PRIMARY KEY (' || "
+                 "array_to_string(k.cc_qcols, ', ') || ')' WHEN k.cc_type = 'UNIQUE' THEN "
+                 "'UNIQUE (' || array_to_string(k.cc_qcols, ', ') || ')' "
+                 "WHEN k.cc_type = 'FOREIGN KEY' THEN 'FOREIGN KEY (' || "
+                 "array_to_string(k.cc_qcols, ', ') || ') REFERENCES ' || ");
+    ubuf_puts(b, "(" CC_QUOTE_LIST("[k.referenced_table]") ")[1] || '(' || array_to_string(");
+    ubuf_puts(
+        b, CC_QUOTE_LIST(
+               "k.referenced_column_names") ", ', ') || ')' || CASE WHEN "
+                                            "k.cc_rules <> '' THEN ' ' || k.cc_rules ELSE '' END "
+                                            "WHEN k.expression LIKE '(%)' THEN 'CHECK ' || "
+                                            "k.expression "
+                                            "ELSE 'CHECK (' || k.expression || ')' END AS cc_def "
+                                            "FROM (SELECT u.*, ");
+    ubuf_puts(b, CC_QUOTE_LIST("u.cc_cols") " AS cc_qcols FROM (");
+    ubuf_puts(b, "SELECT d.database_name, d.schema_name, d.schema_oid, d.table_name, "
+                 "d.table_oid, d.constraint_type AS cc_type, d.constraint_column_names AS cc_cols, "
+                 "list_transform(d.constraint_column_indexes, x -> (x + 1)::SMALLINT) AS cc_keys, "
+                 "d.expression, d.constraint_name, d.referenced_table, "
+                 "d.referenced_column_names, COALESCE(r.table_oid, 0) AS cc_reftable, "
+                 "list_transform(d.referenced_column_names, "
+                 "x -> list_position(rc.cc_cols, x)::SMALLINT) AS cc_refkeys, "
+                 "row_number() OVER (PARTITION BY d.table_oid ORDER BY d.constraint_index) "
+                 "AS cc_rank, false AS cc_recorded, '' AS cc_rules "
+                 "FROM duckdb_constraints() d LEFT JOIN duckdb_tables() r ON "
+                 "d.constraint_type = 'FOREIGN KEY' AND r.database_name = d.database_name AND "
+                 "r.schema_name = d.schema_name AND r.table_name = d.referenced_table "
+                 "LEFT JOIN " CC_TABLE_COLUMNS " rc ON rc.cc_toid = r.table_oid "
+                 "WHERE d.constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY', 'CHECK')");
+    if (recorded) {
+        ubuf_puts(b, " UNION ALL ");
+        cc_recorded_keys(b);
+    }
+    ubuf_puts(b, ") u) k");
 }
 
 void compat__catalog_indexes(ubuf_t *b)
 {
+    const bool recorded = false; /* recorded keys have no index */
     ubuf_puts(b, "SELECT c.cc_oid + 1 AS cc_oid, c.cc_name AS cc_name, c.table_oid, c.table_name, "
                  "c.schema_name, c.schema_oid, true AS cc_unique, "
                  "c.cc_type = 'PRIMARY KEY' AS cc_primary, c.cc_keys, c.cc_qcols AS cc_defs, "
                  "NULL::VARCHAR AS cc_exprs, c.cc_oid AS cc_conoid FROM (");
-    compat__catalog_constraints(b);
+    compat__catalog_constraints(b, recorded);
     ubuf_puts(
         b,
         ") c WHERE c.cc_type IN ('PRIMARY KEY', 'UNIQUE') UNION ALL "
@@ -165,25 +148,41 @@ void compat__catalog_indexes(ubuf_t *b)
                    " tc ON tc.cc_toid = di.table_oid) i");
 }
 
-void compat__catalog_pg_constraint(ubuf_t *b)
+/* A foreign key's ON UPDATE / ON DELETE action as pg_constraint's letter (a: no action). */
+#define CC_RULE(on)                                                                                \
+    "CASE regexp_extract(upper(cc_rules), 'ON\\s+" on "\\s+(CASCADE|SET\\s+NULL|SET\\s+"           \
+    "DEFAULT|RESTRICT)', 1) WHEN 'CASCADE' THEN 'c' WHEN 'RESTRICT' THEN 'r' WHEN '' THEN 'a' "    \
+    "ELSE CASE WHEN upper(cc_rules) LIKE '%" on "%SET%NULL%' THEN 'n' ELSE 'd' END END"
+
+void compat__catalog_pg_constraint(ubuf_t *b, bool recorded)
 {
-    ubuf_puts(b, "SELECT cc_oid AS oid, cc_name AS conname, schema_oid AS connamespace, "
-                 "cc_contype AS contype, false AS condeferrable, false AS condeferred, "
-                 "true AS convalidated, table_oid AS conrelid, 0::UINTEGER AS contypid, "
-                 "CASE WHEN cc_contype IN ('p', 'u') THEN cc_oid + 1 "
-                 "ELSE COALESCE(cc_refindex, 0) END AS conindid, "
-                 "0::UINTEGER AS conparentid, cc_reftable AS confrelid, 'a' AS confupdtype, "
-                 "'a' AS confdeltype, 's' AS confmatchtype, true AS conislocal, "
-                 "0 AS coninhcount, false AS connoinherit, cc_keys AS conkey, "
-                 "CASE WHEN cc_contype = 'f' THEN cc_refkeys END AS confkey, "
-                 "NULL::UINTEGER[] AS conpfeqop, NULL::UINTEGER[] AS conppeqop, "
-                 "NULL::UINTEGER[] AS conffeqop, NULL::UINTEGER[] AS conexclop, "
-                 "expression AS conbin FROM (SELECT cc_k.*, (SELECT min(cc_r.cc_oid) + 1 FROM (");
-    compat__catalog_constraints(b);
+    ubuf_puts(
+        b, "SELECT cc_oid AS oid, cc_name AS conname, schema_oid AS connamespace, "
+           "cc_contype AS contype, regexp_matches(upper(cc_rules), '(^|\\s)DEFERRABLE') AND NOT "
+           "regexp_matches(upper(cc_rules), 'NOT\\s+DEFERRABLE') AS condeferrable, "
+           "regexp_matches(upper(cc_rules), 'INITIALLY\\s+DEFERRED') AS condeferred, "
+           "true AS convalidated, table_oid AS conrelid, 0::UINTEGER AS contypid, "
+           "CASE WHEN cc_contype IN ('p', 'u') THEN cc_oid + 1 "
+           "ELSE COALESCE(cc_refindex, 0) END AS conindid, "
+           "0::UINTEGER AS conparentid, cc_reftable AS confrelid, " CC_RULE(
+               "UPDATE") " AS confupdtype, " CC_RULE("DELETE") " AS confdeltype, 's' AS "
+                                                               "confmatchtype, true AS conislocal, "
+                                                               "0 AS coninhcount, false AS "
+                                                               "connoinherit, cc_keys AS conkey, "
+                                                               "CASE WHEN cc_contype = 'f' THEN "
+                                                               "cc_refkeys END AS confkey, "
+                                                               "NULL::UINTEGER[] AS conpfeqop, "
+                                                               "NULL::UINTEGER[] AS conppeqop, "
+                                                               "NULL::UINTEGER[] AS conffeqop, "
+                                                               "NULL::UINTEGER[] AS conexclop, "
+                                                               "expression AS conbin FROM (SELECT "
+                                                               "cc_k.*, (SELECT min(cc_r.cc_oid) + "
+                                                               "1 FROM (");
+    compat__catalog_constraints(b, recorded);
     /* a foreign key's index is the referenced table's key over the referenced columns */
     ubuf_puts(b, ") cc_r WHERE cc_r.table_oid = cc_k.cc_reftable AND cc_r.cc_contype IN ('p', "
                  "'u') AND cc_r.cc_cols = cc_k.referenced_column_names) AS cc_refindex FROM (");
-    compat__catalog_constraints(b);
+    compat__catalog_constraints(b, recorded);
     ubuf_puts(b, ") cc_k) cc_c");
 }
 
@@ -204,14 +203,14 @@ void compat__catalog_pg_index(ubuf_t *b)
     ubuf_puts(b, ") cc_i");
 }
 
-void compat__catalog_pg_class(ubuf_t *b)
+void compat__catalog_pg_class(ubuf_t *b, bool recorded)
 {
     ubuf_puts(b, "SELECT * REPLACE (10::UINTEGER AS relowner, 'd' AS relreplident, "
                  "CASE WHEN relkind = 'i' THEN 'p' ELSE relpersistence END AS relpersistence, "
                  "NULL::VARCHAR[] AS reloptions, NULL::VARCHAR[] AS relacl, "
                  "CASE relkind WHEN 'r' THEN 2 WHEN 'i' THEN " COMPAT_INDEX_AM_OID " ELSE 0 END "
                  "AS relam, oid IN (SELECT unnest([table_oid, cc_reftable]) FROM (");
-    compat__catalog_constraints(b);
+    compat__catalog_constraints(b, recorded);
     ubuf_puts(b, ") cc_f WHERE cc_contype = 'f') AS relhastriggers), "
                  "false AS relforcerowsecurity FROM pg_catalog.pg_class UNION ALL BY NAME "
                  "SELECT cc_oid + 1 AS oid, cc_name AS relname, schema_oid AS relnamespace, "
@@ -226,14 +225,14 @@ void compat__catalog_pg_class(ubuf_t *b)
                  "true AS relispopulated, 'n' AS relreplident, false AS relispartition, "
                  "0 AS relrewrite, 0 AS relfrozenxid, NULL::VARCHAR[] AS reloptions, "
                  "NULL::VARCHAR[] AS relacl, false AS relforcerowsecurity FROM (");
-    compat__catalog_constraints(b);
+    compat__catalog_constraints(b, recorded);
     ubuf_puts(b, ") cc_k WHERE cc_contype IN ('p', 'u')");
 }
 
-void compat__catalog_constraintdef(ubuf_t *b, const char *oid)
+void compat__catalog_constraintdef(ubuf_t *b, const char *oid, bool recorded)
 {
     ubuf_puts(b, "(SELECT cc_def FROM (");
-    compat__catalog_constraints(b);
+    compat__catalog_constraints(b, recorded);
     ubuf_printf(b, ") cc_k WHERE cc_oid = (%s))", oid);
 }
 
@@ -300,21 +299,25 @@ static void cc_put_literal(ubuf_t *b, const char *v)
     ubuf_putc(b, '\'');
 }
 
-/* pg_namespace: DuckDB's schemas of the current database, plus pg_catalog (OID 11, which
+/* pg_namespace: DuckDB's schemas of the current database (but duckd's own, which holds the
+ * recorded foreign keys), plus pg_catalog (OID 11, which
  * pg_type rows point to), information_schema and the temporary schema. */
-static void cc_pg_namespace(ubuf_t *b, const char *user)
+static void cc_pg_namespace(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     (void)user;
     ubuf_puts(b, "SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp_1' ELSE schema_name "
                  "END AS nspname, 10::UINTEGER AS nspowner, NULL::VARCHAR[] AS nspacl "
-                 "FROM duckdb_schemas() WHERE database_name = current_database() OR "
+                 "FROM duckdb_schemas() WHERE (database_name = current_database() AND "
+                 "schema_name <> 'duckd') OR "
                  "database_name = 'temp' OR (database_name = 'system' AND "
                  "schema_name = 'information_schema') UNION ALL "
                  "SELECT 11, 'pg_catalog', 10::UINTEGER, NULL::VARCHAR[]");
 }
 
-static void cc_pg_database(ubuf_t *b, const char *user)
+static void cc_pg_database(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     (void)user;
     ubuf_puts(b, "SELECT database_oid AS oid, database_name AS datname, 10::UINTEGER AS datdba, "
                  "6 AS encoding, 'c' AS datlocprovider, false AS datistemplate, "
@@ -326,8 +329,9 @@ static void cc_pg_database(ubuf_t *b, const char *user)
 }
 
 /* pg_roles / pg_authid: one role, the session's user, who may do everything. */
-static void cc_pg_roles(ubuf_t *b, const char *user)
+static void cc_pg_roles(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     ubuf_puts(b, "SELECT 10::UINTEGER AS oid, ");
     cc_put_literal(b, user);
     ubuf_puts(b, " AS rolname, true AS rolsuper, true AS rolinherit, true AS rolcreaterole, "
@@ -336,8 +340,9 @@ static void cc_pg_roles(ubuf_t *b, const char *user)
                  "NULL::TIMESTAMPTZ AS rolvaliduntil, NULL::VARCHAR[] AS rolconfig");
 }
 
-static void cc_pg_user(ubuf_t *b, const char *user)
+static void cc_pg_user(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     ubuf_puts(b, "SELECT ");
     cc_put_literal(b, user);
     ubuf_puts(b, " AS usename, 10::UINTEGER AS usesysid, true AS usecreatedb, "
@@ -346,32 +351,35 @@ static void cc_pg_user(ubuf_t *b, const char *user)
                  "NULL::VARCHAR[] AS useconfig");
 }
 
-static void cc_pg_class(ubuf_t *b, const char *user)
+static void cc_pg_class(ubuf_t *b, const char *user, bool recorded)
 {
     (void)user;
-    compat__catalog_pg_class(b);
+    compat__catalog_pg_class(b, recorded);
 }
 
-static void cc_pg_constraint(ubuf_t *b, const char *user)
+static void cc_pg_constraint(ubuf_t *b, const char *user, bool recorded)
 {
     (void)user;
-    compat__catalog_pg_constraint(b);
+    compat__catalog_pg_constraint(b, recorded);
 }
 
-static void cc_pg_index(ubuf_t *b, const char *user)
+static void cc_pg_index(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     (void)user;
     compat__catalog_pg_index(b);
 }
 
-static void cc_pg_attrdef(ubuf_t *b, const char *user)
+static void cc_pg_attrdef(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     (void)user;
     compat__catalog_pg_attrdef(b);
 }
 
-static void cc_pg_depend(ubuf_t *b, const char *user)
+static void cc_pg_depend(ubuf_t *b, const char *user, bool recorded)
 {
+    (void)recorded;
     (void)user;
     compat__catalog_pg_depend(b);
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "session/compat.h"
+#include "session/compat_alter.h"
 #include "session/compat_catalog.h"
 #include "session/sqlscan.h"
 #include "util/buf.h"
@@ -1113,6 +1114,13 @@ static bool cx_fn_format_type(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *
     return true;
 }
 
+/* True when the catalogs read the foreign keys duckd records (the table exists). */
+static bool cx_fk_recorded(const cx_ctx_t *c)
+{
+    const char *v = c->get(c->ctx, COMPAT_FK_TABLE);
+    return v && strcmp(v, "1") == 0;
+}
+
 /* pg_get_indexdef(oid [, column, pretty]) and pg_get_constraintdef(oid [, pretty]): the
  * definitions PostgreSQL prints, from the emulated catalogs (compat_catalog.c). */
 static bool cx_fn_indexdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
@@ -1129,11 +1137,10 @@ static bool cx_fn_indexdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
 
 static bool cx_fn_constraintdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
 {
-    (void)c;
     if (call->nargs != 1 && call->nargs != 2)
         return false;
     char *oid = cx_arg(call, 0);
-    compat__catalog_constraintdef(b, oid);
+    compat__catalog_constraintdef(b, oid, cx_fk_recorded(c));
     free(oid);
     return true;
 }
@@ -1508,7 +1515,7 @@ static bool cx_overlay_build(const cx_toks_t *k, size_t i, const cx_ctx_t *c, ub
     if (r->sql)
         ubuf_puts(b, r->sql);
     else
-        r->build(b, c->get(c->ctx, "session_authorization"));
+        r->build(b, c->get(c->ctx, "session_authorization"), cx_fk_recorded(c));
     return true;
 }
 

@@ -68,6 +68,8 @@ const char *sess__param_value(void *ctx, const char *name)
         return s->env->fk_enforce ? "enforce" : "record";
     if (strcasecmp(name, "backend_pid") == 0)
         return s->backend_pid[0] ? s->backend_pid : "0";
+    if (strcmp(name, COMPAT_FK_TABLE) == 0)
+        return s->fk_table ? "1" : "0";
     const compat_param_t *d = compat_param_find(name);
     return d ? sess_param_default(s, d) : "";
 }

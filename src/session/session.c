@@ -440,6 +440,27 @@ out:
     return rc;
 }
 
+/* Whether the catalogs may read duckd.foreign_keys (the keys recorded instead of DuckDB's):
+ * the table is created on first use, and a query naming it fails while it does not exist.
+ * Asked only for statements that may read pg_catalog; once seen outside a transaction block
+ * the answer is kept for the process (duckd never drops the table). */
+static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
+{
+    static _Atomic bool known = false;
+    bool yes = false;
+    uerr_t err = UERR_INIT;
+    if (known)
+        return true;
+    if (!memmem(sql, len, "pg_", 3) || sess_yield_stream(s, NULL, &err) != 0 ||
+        sess__fk_table_exists(s, &yes, &err) != 0) {
+        uerr_clear(&err);
+        return false;
+    }
+    if (yes && s->txn == 'I')
+        known = true;
+    return yes;
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
@@ -452,6 +473,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
+    s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
     compat_classify(sql, len, sess__param_value, s, &st->compat);
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);

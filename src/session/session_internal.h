@@ -90,6 +90,7 @@ struct sess {
     sess_param_t *params;
     char *user;
     char backend_pid[16]; /* BackendKeyData's pid as text, for pg_backend_pid(); "0" unset */
+    bool fk_table; /* duckd.foreign_keys exists, for the statement being classified (catalogs) */
     guard_role_t role;
     bool trusted; /* the operator's own statements (--init): no guard */
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
@@ -196,6 +197,9 @@ void sess__after_statement(sess_t *s, const sess_stmt_t *st);
 /* The current value of an emulated parameter (the compat_get_fn of compat_classify; ctx is
  * the session). Borrowed until the parameter next changes. */
 const char *sess__param_value(void *ctx, const char *name);
+/* Whether the table duckd.foreign_keys exists (as this session's connection sees it): *yes.
+ * Returns 0, or -1 with err set. */
+int sess__fk_table_exists(sess_t *s, bool *yes, uerr_t *err);
 /* Stores a value unchecked (NULL = the reset value); unknown names are ignored. */
 void sess__param_set(sess_t *s, const char *name, const char *value);
 /* SET of an emulated parameter: timeouts validated and stored in PostgreSQL's spelling,
