@@ -30,7 +30,16 @@ struct eng_cursor {
     size_t max_row;    /* cap on scratch's length per row; 0 = none */
     eng_value_t *vals; /* one per column */
     size_t *offs;      /* one per column */
+    /* A random-access cursor (eng_execute_materialized): DuckDB's materialised result, whose
+     * chunks are read by index; chunk_start[i] is the first row of chunk i, and
+     * chunk_start[nchunks] the row count. */
+    bool random;
+    int64_t *chunk_start;
+    size_t nchunks;
+    size_t cur_chunk; /* the chunk in `chunk`, SIZE_MAX when none */
 };
+
+static int cursor_encode_row(eng_cursor_t *cur, idx_t row, uerr_t *err);
 
 /* ---- binding ---- */
 
@@ -126,6 +135,76 @@ out:
     return rc;
 }
 
+int eng_execute_materialized(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
+{
+    eng_cursor_t *cur = xcalloc(1, sizeof *cur);
+    *out = NULL;
+    cur->stmt = s;
+    cur->changed = -1;
+    cur->random = true;
+    cur->cur_chunk = SIZE_MAX;
+    if (duckdb_execute_prepared(s->ps, &cur->result) != DuckDBSuccess) {
+        eng__set_error(err, duckdb_result_error_type(&cur->result),
+                       duckdb_result_error(&cur->result));
+        duckdb_destroy_result(&cur->result);
+        free(cur);
+        return -1;
+    }
+    cur->have_result = true;
+    cur->rtype = duckdb_result_return_type(cur->result);
+    cursor_init_columns(cur);
+    cur->nchunks = (size_t)duckdb_result_chunk_count(cur->result);
+    cur->chunk_start = xcalloc(cur->nchunks + 1, sizeof *cur->chunk_start);
+    for (size_t i = 0; i < cur->nchunks; i++) {
+        duckdb_data_chunk ch = duckdb_result_get_chunk(cur->result, i);
+        int64_t n = ch ? (int64_t)duckdb_data_chunk_get_size(ch) : 0;
+        if (ch)
+            duckdb_destroy_data_chunk(&ch);
+        cur->chunk_start[i + 1] = cur->chunk_start[i] + n;
+    }
+    cur->done = true;
+    *out = cur;
+    return 0;
+}
+
+int64_t eng_cursor_nrows(const eng_cursor_t *cur)
+{
+    return cur->random ? cur->chunk_start[cur->nchunks] : -1;
+}
+
+int eng_cursor_emit_row(eng_cursor_t *cur, int64_t row, eng_row_fn fn, void *ctx, uerr_t *err)
+{
+    if (!cur->random || row < 0 || row >= cur->chunk_start[cur->nchunks]) {
+        uerr_set(err, "XX000", "cursor row %lld out of range", (long long)row);
+        return -1;
+    }
+    if (cur->cur_chunk == SIZE_MAX || row < cur->chunk_start[cur->cur_chunk] ||
+        row >= cur->chunk_start[cur->cur_chunk + 1]) {
+        size_t lo = 0, hi = cur->nchunks; /* the chunk i with start[i] <= row < start[i+1] */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (cur->chunk_start[mid] <= row)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (cur->chunk)
+            duckdb_destroy_data_chunk(&cur->chunk);
+        cur->cur_chunk = SIZE_MAX;
+        cur->chunk = duckdb_result_get_chunk(cur->result, lo);
+        if (!cur->chunk) {
+            uerr_set(err, "XX000", "could not read the cursor's chunk %zu", lo);
+            return -1;
+        }
+        cur->cur_chunk = lo;
+        for (size_t c = 0; c < cur->ncols; c++)
+            cur->vecs[c] = duckdb_data_chunk_get_vector(cur->chunk, c);
+    }
+    if (cursor_encode_row(cur, (idx_t)(row - cur->chunk_start[cur->cur_chunk]), err) != 0)
+        return -1;
+    return fn && fn(ctx, cur->vals, cur->ncols) != 0 ? -1 : 0;
+}
+
 void eng_cursor_free(eng_cursor_t *cur)
 {
     if (!cur)
@@ -135,6 +214,7 @@ void eng_cursor_free(eng_cursor_t *cur)
     for (size_t i = cur->mat_pos; i < cur->nmat; i++)
         duckdb_destroy_data_chunk(&cur->mat[i]);
     free(cur->mat);
+    free(cur->chunk_start);
     for (size_t i = 0; i < cur->ncols; i++)
         eng__enc_free(&cur->enc[i]);
     free(cur->enc);

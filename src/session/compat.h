@@ -23,6 +23,8 @@ typedef enum {
     COMPAT_COPY_IN,    /* COPY ... FROM STDIN: `sql` describes the target table */
     COMPAT_DUCKDB_SET, /* SET/RESET/PRAGMA/ALTER SYSTEM of a DuckDB option: session/guard.h
                           decides and writes the statement to run (param, value, set_scope) */
+    COMPAT_CURSOR,     /* DECLARE / FETCH / MOVE / CLOSE (`cursor`); for DECLARE, `sql` is the
+                          cursor's query */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
@@ -45,6 +47,7 @@ typedef struct compat {
     const char *sqlstate; /* COMPAT_ERROR */
     const char *message;  /* COMPAT_ERROR (static) */
     struct copy_opts *copy;   /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
+    struct csql *cursor;      /* owned: COMPAT_CURSOR's statement (session/cursor_sql.h) */
     compat_scope_t set_scope; /* COMPAT_DUCKDB_SET: the scope the client named */
     bool set_vetted;          /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
 } compat_t;
