@@ -152,7 +152,10 @@ static int csql_fetch(csql_toks_t *k, csql_t *out, const char **sqlstate, const 
     out->dir = CSQL_FORWARD;
     out->count = 1;
     if (k->nt - k->i <= 1) {
-        /* just the name (a lone NEXT, ALL, ... is a cursor of that name too) */
+        /* just the name: a lone unreserved keyword (NEXT, FORWARD, ...) names a cursor, but
+         * ALL, FROM and IN are reserved */
+        if (csql_kw(k, "ALL") || csql_kw(k, "FROM") || csql_kw(k, "IN"))
+            return csql_syntax(sqlstate, message, bad);
     } else if (csql_accept(k, "NEXT")) {
     } else if (csql_accept(k, "PRIOR")) {
         out->dir = CSQL_BACKWARD;

@@ -670,6 +670,10 @@ int sess_close_statement(sess_t *s, const char *name)
 int sess_close_portal(sess_t *s, const char *name)
 {
     sess_portal_t **pp = portal_find(s, name);
+    if (!*pp && name[0] && sess__cursor_exists(s, name)) {
+        sess__cursor_close(s, name); /* a cursor is a portal: Close (portal) closes it */
+        return 0;
+    }
     if (*pp) {
         sess_portal_t *p = *pp;
         *pp = p->next;
@@ -899,6 +903,8 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
                 return -1;
             return 2;
         }
+        if (strcmp(st->compat.tag, "DISCARD ALL") == 0 && sess__has_word(st->text, "ALL"))
+            sess__cursors_free(s); /* DISCARD ALL includes CLOSE ALL */
         break;
     default: return 0;
     }

@@ -153,7 +153,9 @@ int sess__cursor_count(const sess_t *s);
 /* A transaction ended: cursors without HOLD are dropped, and WITH HOLD ones declared in it
  * too unless it committed. */
 void sess__cursors_txn_end(sess_t *s, bool committed);
-/* Drops every cursor (CLOSE ALL, the session's end). */
+/* Closes cursor `name`; false when there is none. */
+bool sess__cursor_close(sess_t *s, const char *name);
+/* Drops every cursor (CLOSE ALL, DISCARD ALL, the session's end). */
 void sess__cursors_free(sess_t *s);
 /* Another statement needs the connection: the streaming cursor's remaining rows are
  * buffered (as an interleaved portal's). */

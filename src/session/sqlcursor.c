@@ -76,6 +76,17 @@ int sess__cursor_count(const sess_t *s)
     return n;
 }
 
+bool sess__cursor_close(sess_t *s, const char *name)
+{
+    sess_cursor_t **pp = cursor_find(s, name);
+    sess_cursor_t *c = *pp;
+    if (!c)
+        return false;
+    *pp = c->next;
+    cursor_free(s, c);
+    return true;
+}
+
 void sess__cursors_free(sess_t *s)
 {
     while (s->cursors) {
@@ -425,15 +436,9 @@ int sess__cursor_run(sess_t *s, sess_portal_t *p, bool simple, const sess_sink_t
     case CSQL_CLOSE:
         if (!q->name) {
             sess__cursors_free(s);
-        } else {
-            sess_cursor_t **pp = cursor_find(s, q->name);
-            if (!*pp) {
-                uerr_set(err, "34000", "cursor \"%s\" does not exist", q->name);
-                return -1;
-            }
-            sess_cursor_t *c = *pp;
-            *pp = c->next;
-            cursor_free(s, c);
+        } else if (!sess__cursor_close(s, q->name)) {
+            uerr_set(err, "34000", "cursor \"%s\" does not exist", q->name);
+            return -1;
         }
         break;
     }
