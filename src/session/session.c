@@ -958,6 +958,8 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
     }
     if (!st->es)
         return 0;
+    if (sess_ends_block(st))
+        sess__cursor_discard(s); /* ends with the transaction: no need to buffer it */
     if (sess_yield_stream(s, p, err) != 0)
         return -1;
     if (eng_bind(st->es, p->params, p->nparams, err) != 0)

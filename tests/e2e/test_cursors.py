@@ -6,6 +6,8 @@ of the cursor's portal), SQLAlchemy 1.4 stream_results / yield_per, pandas read_
 chunksize, Django's .iterator() pattern, and a 2M-row result streamed through a cursor while
 the server's memory stays bounded. The expected answers were taken from PostgreSQL 15."""
 
+import socket
+import struct
 import time
 from contextlib import closing
 
@@ -16,6 +18,8 @@ import psycopg2.errors
 import psycopg2.extensions
 import pytest
 import sqlalchemy as sa
+
+from conftest import startup_packet
 
 FIVE = "SELECT x FROM generate_series(1, 5) AS t(x)"
 
@@ -383,3 +387,95 @@ def test_large_result_through_a_cursor_keeps_memory_bounded(server):
         c.rollback()
         assert n == 2000000 and total == 2000000 * 1999999 // 2
         assert peak - before < 120 * 1024, "server RSS grew by %d KiB" % (peak - before)
+
+
+# ---- the extended protocol, byte by byte ----
+
+def _msg(t, payload=b""):
+    return t + struct.pack("!I", len(payload) + 4) + payload
+
+
+def _cstr(s):
+    return s.encode() + b"\0"
+
+
+def _bind(portal, stmt, rfmts=()):
+    body = _cstr(portal) + _cstr(stmt) + struct.pack("!HH", 0, 0)
+    body += struct.pack("!H", len(rfmts)) + b"".join(struct.pack("!H", f) for f in rfmts)
+    return _msg(b"B", body)
+
+
+def _exchange(sock, data):
+    """Sends data and reads until ReadyForQuery: returns [(type, payload)]."""
+    sock.sendall(data)
+    buf, out = b"", []
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        while len(buf) >= 5:
+            n = struct.unpack("!I", buf[1:5])[0]
+            if len(buf) < 1 + n:
+                break
+            out.append((buf[:1], buf[5:1 + n]))
+            buf = buf[1 + n:]
+            if out[-1][0] == b"Z":
+                return out
+        chunk = sock.recv(65536)
+        assert chunk, "server closed the connection"
+        buf += chunk
+    raise AssertionError("no ReadyForQuery: %r" % out)
+
+
+def _row_formats(payload):
+    """The format code of each column of a RowDescription."""
+    n = struct.unpack("!H", payload[:2])[0]
+    pos, fmts = 2, []
+    for _ in range(n):
+        pos = payload.index(b"\0", pos) + 1 + 18
+        fmts.append(struct.unpack("!H", payload[pos - 2:pos])[0])
+    return fmts
+
+
+def _sqlstate(payload):
+    for f in payload.split(b"\0"):
+        if f[:1] == b"C":
+            return f[1:].decode()
+    return None
+
+
+def test_extended_protocol_describe_close_and_names(server):
+    with socket.create_connection((server.host, server.port)) as s:
+        _exchange(s, startup_packet())
+        q = lambda sql: _msg(b"Q", _cstr(sql))  # noqa: E731
+        got = _exchange(s, q("BEGIN; DECLARE c SCROLL CURSOR FOR "
+                             "SELECT x, x * 2 AS y FROM range(5) t(x)"))
+        assert [t for t, _ in got if t == b"C"] == [b"C", b"C"]
+        # a FETCH portal with binary results: Describe gives the cursor's columns in binary;
+        # Describe of the cursor's own name describes it in text; Close (portal) closes it
+        got = _exchange(s, _msg(b"P", _cstr("") + _cstr("FETCH 2 FROM c") + b"\0\0")
+                        + _bind("p", "", rfmts=(1,)) + _msg(b"D", b"P" + _cstr("p"))
+                        + _msg(b"E", _cstr("p") + b"\0\0\0\0") + _msg(b"D", b"P" + _cstr("c"))
+                        + _msg(b"C", b"P" + _cstr("c")) + _msg(b"S"))
+        types = [t for t, _ in got]
+        assert types == [b"1", b"2", b"T", b"D", b"D", b"C", b"T", b"3", b"Z"], got
+        assert _row_formats(got[2][1]) == [1, 1]
+        assert got[3][1] == b"\0\x02" + b"\0\0\0\x08" + struct.pack("!q", 0) + \
+            b"\0\0\0\x08" + struct.pack("!q", 0)
+        assert got[5][1] == b"FETCH 2\0"
+        assert _row_formats(got[6][1]) == [0, 0]
+        assert got[-1][1] == b"T"
+        got = _exchange(s, q("FETCH c"))
+        assert _sqlstate(got[0][1]) == "34000"
+        _exchange(s, q("ROLLBACK"))
+        # a Bind to a portal named like an open cursor fails: one namespace
+        _exchange(s, q("BEGIN; DECLARE c CURSOR FOR SELECT 1"))
+        got = _exchange(s, _msg(b"P", _cstr("") + _cstr("SELECT 2") + b"\0\0")
+                        + _bind("c", "") + _msg(b"S"))
+        assert got[1][0] == b"E" and _sqlstate(got[1][1]) == "42P03", got
+        assert got[-1][1] == b"E"
+        _exchange(s, q("ROLLBACK"))
+        # DISCARD ALL closes cursors
+        _exchange(s, q("DECLARE h CURSOR WITH HOLD FOR SELECT 1"))
+        _exchange(s, q("DISCARD ALL"))
+        got = _exchange(s, q("FETCH h"))
+        assert _sqlstate(got[0][1]) == "34000"
+        s.sendall(_msg(b"X"))
