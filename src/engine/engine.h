@@ -167,20 +167,16 @@ bool eng_cursor_has_rows(const eng_cursor_t *cur);
  * connection (PostgreSQL allows several open portals; DuckDB streams one at a time). */
 int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err) __attribute__((warn_unused_result));
 bool eng_cursor_is_streaming(const eng_cursor_t *cur);
-/* Runs the bound statement to completion into DuckDB's materialised result (kept by DuckDB's
- * buffer manager, so it counts against memory_limit and may spill to its temp directory) and
- * returns a random-access cursor over it: eng_cursor_nrows rows, each encoded on demand by
- * eng_cursor_emit_row. The result no longer depends on the connection, so other statements
- * may run while the cursor lives. On success *out is owned by the caller (eng_cursor_free). */
-int eng_execute_materialized(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
-    __attribute__((warn_unused_result));
-/* The row count of a random-access cursor, -1 for a streaming one. */
-int64_t eng_cursor_nrows(const eng_cursor_t *cur);
-/* Encodes row `row` (0-based) of a random-access cursor and hands it to fn (NULL: only
- * encodes it). Returns 0, or -1 with *err set (a row too big, a bad index) or unset (fn
- * stopped). */
-int eng_cursor_emit_row(eng_cursor_t *cur, int64_t row, eng_row_fn fn, void *ctx, uerr_t *err)
-    __attribute__((warn_unused_result));
+/* Moves every row of cur not yet fetched into a new temporary table `table` (unquoted; the
+ * caller picks a unique name) on connection dst, with columns c0, c1, ... of the result's
+ * types, in order, so that row i of what remained has rowid i. The table lives in DuckDB's
+ * buffer manager: it counts against memory_limit and spills to the temp directory. Only a
+ * streaming query result that was not materialised can be spilled; cur is exhausted
+ * afterwards (its columns stay valid). dst must be another connection than cur's (or cur must
+ * be done with its connection). Returns 0 with *nrows set, or -1 with *err set (dst may then
+ * hold a partial table, which the caller drops). */
+int eng_cursor_spill(eng_cursor_t *cur, eng_conn_t *dst, const char *table, int64_t *nrows,
+                     uerr_t *err) __attribute__((warn_unused_result));
 
 /* ---- bulk appends (COPY ... FROM STDIN) ---- */
 

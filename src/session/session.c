@@ -250,6 +250,7 @@ void sess_destroy(sess_t *s)
         free(p);
     }
     eng_conn_close(s->conn);
+    eng_conn_close(s->spill);
     pthread_mutex_destroy(&s->watch_mu);
     free(s->user);
     free(s);

@@ -80,6 +80,9 @@ struct sess {
     sess_portal_t *streaming;       /* the portal whose cursor is streaming, if any */
     struct sess_cursor *cursors;    /* SQL-level cursors (DECLARE), owned (sqlcursor.c) */
     struct sess_cursor *stream_cur; /* the one of them whose result is streaming, if any */
+    eng_conn_t *spill;  /* a private connection whose temporary tables hold SCROLL, WITH HOLD
+                         * and interleaved cursors' rows (sqlcursor.c); NULL until needed */
+    unsigned spill_seq; /* names those tables */
     sess_param_t *params;
     char *user;
     guard_role_t role;

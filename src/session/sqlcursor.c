@@ -13,12 +13,14 @@
  * with its transaction; a WITH HOLD cursor survives COMMIT and is dropped when the
  * transaction that declared it rolls back. Cursors share PostgreSQL's portal namespace and
  * max_portals with the extended protocol's named portals. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session/copy_in.h"
 #include "session/cursor_sql.h"
 #include "session/session_internal.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 /* Rows emitted between checks for a cancel / statement_timeout (materialised cursors: no
@@ -28,13 +30,18 @@
 struct sess_cursor {
     char *name;
     sess_stmt_t *stmt; /* holds a reference: the DECLARE, whose DuckDB statement cur borrows */
-    eng_cursor_t *cur; /* owned; NULL when its stream was discarded (see sess__cursor_discard) */
+    eng_cursor_t *cur; /* owned: the query's result (exhausted once spilled, its columns still
+                        * describe the cursor); NULL when its stream was discarded */
     bool scroll;       /* backward movement allowed */
     bool binary;       /* DECLARE BINARY: rows in binary in the simple protocol */
     bool hold;         /* WITH HOLD */
-    bool random;       /* cur is a random-access (materialised) cursor */
-    bool in_txn;       /* declared in the open transaction: dropped if it rolls back */
-    int64_t pos;       /* PostgreSQL's portalPos: rows before the current position */
+    bool spilled;      /* the rows from `base` on are in temporary table `table` of the
+                        * session's spill connection (row base + i has rowid i) */
+    char table[40];
+    int64_t base, nrows;          /* spilled: the first row it holds (0-based), and how many */
+    const int16_t *fetch_formats; /* the running FETCH's formats (borrowed for the FETCH) */
+    bool in_txn;                  /* declared in the open transaction: dropped if it rolls back */
+    int64_t pos;                  /* PostgreSQL's portalPos: rows before the current position */
     bool at_start, at_end;
     int16_t *col_formats; /* owned: the cursor's own formats, one per column */
     struct sess_cursor *next;
@@ -45,7 +52,38 @@ typedef struct {
     sess_t *s;
     const sess_sink_t *sink; /* NULL: rows are dropped */
     int64_t seen;
+    bool interrupted; /* stopped by a cancel / statement_timeout */
 } sqlcur_dest_t;
+
+/* Runs a statement without rows on the spill connection. */
+static int spill_run(sess_t *s, const char *sql, uerr_t *err)
+{
+    eng_stmt_t *es = NULL;
+    eng_cursor_t *cur = NULL;
+    int64_t n;
+    bool done;
+    int rc = -1;
+    if (eng_prepare(s->spill, sql, &es, err) == 0 && eng_execute(es, &cur, err) == 0 &&
+        eng_cursor_fetch(cur, 0, NULL, NULL, &n, &done, err) == 0)
+        rc = 0;
+    eng_cursor_free(cur);
+    eng_stmt_free(es);
+    return rc;
+}
+
+/* Moves the rest of c's streaming result into a temporary table of the session's spill
+ * connection (opened on first use), which DuckDB's buffer manager holds and spills. */
+static int cursor_spill(sess_t *s, sess_cursor_t *c, uerr_t *err)
+{
+    if (!s->spill && eng_conn_open(s->env->db, &s->spill, err) != 0)
+        return -1;
+    snprintf(c->table, sizeof c->table, "duckd_cursor_%u", ++s->spill_seq);
+    c->base = c->pos;
+    if (s->stream_cur == c)
+        s->stream_cur = NULL;
+    c->spilled = true; /* from here on the table is dropped with the cursor */
+    return eng_cursor_spill(c->cur, s->spill, c->table, &c->nrows, err);
+}
 
 static sess_cursor_t **cursor_find(sess_t *s, const char *name)
 {
@@ -59,6 +97,14 @@ static void cursor_free(sess_t *s, sess_cursor_t *c)
 {
     if (s->stream_cur == c)
         s->stream_cur = NULL;
+    if (c->spilled && s->spill) {
+        char sql[96];
+        uerr_t ignored = UERR_INIT;
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.main.\"%s\"", c->table);
+        if (spill_run(s, sql, &ignored) != 0)
+            ulog(ULOG_DEBUG, "dropping a cursor's table failed: %s", ignored.message);
+        uerr_clear(&ignored);
+    }
     eng_cursor_free(c->cur);
     sess__stmt_unref(c->stmt);
     free(c->col_formats);
@@ -117,7 +163,9 @@ int sess__cursor_yield(sess_t *s, uerr_t *err)
     if (!c)
         return 0;
     s->stream_cur = NULL;
-    return eng_cursor_materialize(c->cur, err);
+    if (c->at_end || !eng_cursor_is_streaming(c->cur))
+        return 0; /* nothing left to read from the connection */
+    return cursor_spill(s, c, err);
 }
 
 void sess__cursor_discard(sess_t *s)
@@ -140,7 +188,7 @@ static int cursor_declare(sess_t *s, sess_portal_t *p, bool simple, const sess_s
     sess_cursor_t *c = NULL;
     eng_cursor_t *cur = NULL;
     int max = s->env->max_portals;
-    bool materialise = q->scroll || q->hold;
+    bool spill = q->scroll || q->hold;
 
     if (sess__cursor_exists(s, q->name) || sess__portal_exists(s, q->name)) {
         uerr_set(err, "42P03", "cursor \"%s\" already exists", q->name);
@@ -164,8 +212,7 @@ static int cursor_declare(sess_t *s, sess_portal_t *p, bool simple, const sess_s
     if (sess__unit_enter(s, sink, err) != 0 || sess__yield_stream(s, err) != 0 ||
         eng_bind(st->es, p->params, p->nparams, err) != 0)
         return -1;
-    if ((materialise ? eng_execute_materialized(st->es, &cur, err)
-                     : eng_execute(st->es, &cur, err)) != 0)
+    if (eng_execute(st->es, &cur, err) != 0)
         return -1;
     eng_cursor_set_max_row(cur, s->env->max_row_size);
     c = xcalloc(1, sizeof *c);
@@ -176,7 +223,7 @@ static int cursor_declare(sess_t *s, sess_portal_t *p, bool simple, const sess_s
     c->scroll = q->scroll;
     c->binary = q->binary;
     c->hold = q->hold;
-    c->random = materialise;
+
     c->in_txn = s->txn != 'I' || s->itx;
     c->at_start = true;
     size_t ncols = eng_cursor_ncols(cur);
@@ -185,9 +232,9 @@ static int cursor_declare(sess_t *s, sess_portal_t *p, bool simple, const sess_s
         c->col_formats[i] = c->binary ? 1 : 0;
     c->next = s->cursors;
     s->cursors = c;
-    if (!materialise)
-        s->stream_cur = c;
-    return 0;
+    s->stream_cur = c;
+    /* SCROLL and WITH HOLD: the whole result goes to DuckDB's temporary storage now */
+    return spill ? cursor_spill(s, c, err) : 0;
 }
 
 /* ---- FETCH / MOVE: PostgreSQL's PortalRunSelect and DoPortalFetch ---- */
@@ -195,7 +242,10 @@ static int cursor_declare(sess_t *s, sess_portal_t *p, bool simple, const sess_s
 static int dest_row(void *ctx, const eng_value_t *vals, size_t n)
 {
     sqlcur_dest_t *d = ctx;
-    d->seen++;
+    if (++d->seen % SQLCUR_INTR_EVERY == 0 && sess__interrupted(d->s) != SESS_INTR_NONE) {
+        d->interrupted = true;
+        return -1;
+    }
     return d->sink ? d->sink->row(d->sink->ctx, vals, n) : 0;
 }
 
@@ -213,26 +263,42 @@ static int cursor_lost_error(const sess_cursor_t *c, uerr_t *err)
     return -1;
 }
 
-/* Emits rows [first, first + n) of a random-access cursor, forward or backward from first. */
-static int cursor_emit(sess_cursor_t *c, int64_t first, int64_t n, bool forward, sqlcur_dest_t *d,
-                       uerr_t *err)
+/* Emits n rows of a spilled cursor starting at row first (0-based), forward or backward. */
+static int cursor_emit(sess_t *s, sess_cursor_t *c, int64_t first, int64_t n, bool forward,
+                       sqlcur_dest_t *d, uerr_t *err)
 {
-    for (int64_t i = 0; i < n; i++) {
-        if (i % SQLCUR_INTR_EVERY == SQLCUR_INTR_EVERY - 1 &&
-            sess__interrupted(d->s) != SESS_INTR_NONE) {
+    char sql[160];
+    eng_stmt_t *es = NULL;
+    eng_cursor_t *rd = NULL;
+    int64_t got;
+    bool done;
+    int rc = -1;
+    if (n <= 0)
+        return 0;
+    int64_t lo = (forward ? first : first - n + 1) - c->base, hi = lo + n - 1;
+    snprintf(sql, sizeof sql,
+             "SELECT * FROM temp.main.\"%s\" WHERE rowid BETWEEN %lld AND %lld ORDER BY rowid%s",
+             c->table, (long long)lo, (long long)hi, forward ? "" : " DESC");
+    if (eng_prepare(s->spill, sql, &es, err) != 0 || eng_execute(es, &rd, err) != 0)
+        goto out;
+    eng_cursor_set_formats(rd, c->fetch_formats, c->fetch_formats ? eng_cursor_ncols(rd) : 0);
+    eng_cursor_set_max_row(rd, s->env->max_row_size);
+    if (eng_cursor_fetch(rd, 0, dest_row, d, &got, &done, err) != 0) {
+        if (d->interrupted)
             uerr_set(err, "57014", "canceling statement due to user request");
-            return -1;
-        }
-        if (eng_cursor_emit_row(c->cur, forward ? first + i : first - i, dest_row, d, err) != 0)
-            return -1;
+        goto out;
     }
-    return 0;
+    rc = 0;
+out:
+    eng_cursor_free(rd);
+    eng_stmt_free(es);
+    return rc;
 }
 
 /* PortalRunSelect: moves up to count rows (CSQL_ALL: all) forward or backward, sending them
  * to d; *n gets the rows processed. */
-static int cursor_run(sess_cursor_t *c, bool forward, int64_t count, sqlcur_dest_t *d, int64_t *n,
-                      uerr_t *err)
+static int cursor_run(sess_t *s, sess_cursor_t *c, bool forward, int64_t count, sqlcur_dest_t *d,
+                      int64_t *n, uerr_t *err)
 {
     *n = 0;
     if (!c->cur)
@@ -241,17 +307,20 @@ static int cursor_run(sess_cursor_t *c, bool forward, int64_t count, sqlcur_dest
     if (forward) {
         if (c->at_end || count <= 0)
             return 0;
-        if (c->random) {
-            int64_t left = eng_cursor_nrows(c->cur) - c->pos;
+        if (c->spilled) {
+            int64_t left = c->base + c->nrows - c->pos;
             int64_t k = count == CSQL_ALL || count > left ? left : count;
-            if (cursor_emit(c, c->pos, k, true, d, err) != 0)
+            if (cursor_emit(s, c, c->pos, k, true, d, err) != 0)
                 return -1;
         } else {
             bool done;
             int64_t got = 0;
             if (eng_cursor_fetch(c->cur, count == CSQL_ALL ? 0 : count, dest_row, d, &got, &done,
-                                 err) != 0)
+                                 err) != 0) {
+                if (d->interrupted)
+                    uerr_set(err, "57014", "canceling statement due to user request");
                 return -1;
+            }
         }
         *n = d->seen;
         if (*n > 0)
@@ -267,7 +336,7 @@ static int cursor_run(sess_cursor_t *c, bool forward, int64_t count, sqlcur_dest
         return 0;
     int64_t from = c->at_end ? c->pos : c->pos - 1; /* 1-based row to emit first */
     int64_t k = count == CSQL_ALL || count > from ? from : count;
-    if (cursor_emit(c, from - 1, k, false, d, err) != 0)
+    if (cursor_emit(s, c, from - 1, k, false, d, err) != 0)
         return -1;
     *n = d->seen;
     if (*n > 0 && c->at_end) {
@@ -298,10 +367,10 @@ static int cursor_rewind(sess_cursor_t *c, uerr_t *err)
 
 /* DoPortalFetch: runs FETCH/MOVE `dir count`; rows go to d (d->sink NULL for MOVE). *result
  * is the command tag's count. */
-static int cursor_fetch(sess_cursor_t *c, csql_dir_t dir, int64_t count, sqlcur_dest_t *d,
-                        int64_t *result, uerr_t *err)
+static int cursor_fetch(sess_t *s, sess_cursor_t *c, csql_dir_t dir, int64_t count,
+                        sqlcur_dest_t *d, int64_t *result, uerr_t *err)
 {
-    sqlcur_dest_t none = {d->s, NULL, 0};
+    sqlcur_dest_t none = {s, NULL, 0, false};
     int64_t n;
     bool move = d->sink == NULL;
     *result = 0;
@@ -312,33 +381,33 @@ static int cursor_fetch(sess_cursor_t *c, csql_dir_t dir, int64_t count, sqlcur_
     else if (dir == CSQL_ABSOLUTE && count > 0) {
         if (count - 1 <= c->pos / 2) {
             if (cursor_rewind(c, err) != 0 ||
-                (count > 1 && cursor_run(c, true, count - 1, &none, &n, err) != 0))
+                (count > 1 && cursor_run(s, c, true, count - 1, &none, &n, err) != 0))
                 return -1;
         } else {
             int64_t p = c->pos + (c->at_end ? 1 : 0);
-            if (count <= p && cursor_run(c, false, p - count + 1, &none, &n, err) != 0)
+            if (count <= p && cursor_run(s, c, false, p - count + 1, &none, &n, err) != 0)
                 return -1;
-            if (count > p + 1 && cursor_run(c, true, count - p - 1, &none, &n, err) != 0)
+            if (count > p + 1 && cursor_run(s, c, true, count - p - 1, &none, &n, err) != 0)
                 return -1;
         }
-        return cursor_run(c, true, 1, d, result, err);
+        return cursor_run(s, c, true, 1, d, result, err);
     } else if (dir == CSQL_ABSOLUTE && count < 0) {
-        if (cursor_run(c, true, CSQL_ALL, &none, &n, err) != 0 ||
-            (count < -1 && cursor_run(c, false, -count - 1, &none, &n, err) != 0))
+        if (cursor_run(s, c, true, CSQL_ALL, &none, &n, err) != 0 ||
+            (count < -1 && cursor_run(s, c, false, -count - 1, &none, &n, err) != 0))
             return -1;
-        return cursor_run(c, false, 1, d, result, err);
+        return cursor_run(s, c, false, 1, d, result, err);
     } else if (dir == CSQL_ABSOLUTE) {
         if (cursor_rewind(c, err) != 0)
             return -1;
-        return cursor_run(c, true, 0, d, result, err);
+        return cursor_run(s, c, true, 0, d, result, err);
     } else if (dir == CSQL_RELATIVE && count > 0) {
-        if (count > 1 && cursor_run(c, true, count - 1, &none, &n, err) != 0)
+        if (count > 1 && cursor_run(s, c, true, count - 1, &none, &n, err) != 0)
             return -1;
-        return cursor_run(c, true, 1, d, result, err);
+        return cursor_run(s, c, true, 1, d, result, err);
     } else if (dir == CSQL_RELATIVE && count < 0) {
-        if (count < -1 && cursor_run(c, false, -count - 1, &none, &n, err) != 0)
+        if (count < -1 && cursor_run(s, c, false, -count - 1, &none, &n, err) != 0)
             return -1;
-        return cursor_run(c, false, 1, d, result, err);
+        return cursor_run(s, c, false, 1, d, result, err);
     } else if (dir == CSQL_RELATIVE) {
         dir = CSQL_FORWARD;
     }
@@ -350,7 +419,7 @@ static int cursor_fetch(sess_cursor_t *c, csql_dir_t dir, int64_t count, sqlcur_
             return 0;
         }
         if (on_row) { /* back up one and fetch it again */
-            if (cursor_run(c, false, 1, &none, &n, err) != 0)
+            if (cursor_run(s, c, false, 1, &none, &n, err) != 0)
                 return -1;
             count = 1;
             forward = true;
@@ -365,7 +434,7 @@ static int cursor_fetch(sess_cursor_t *c, csql_dir_t dir, int64_t count, sqlcur_
         *result = r;
         return 0;
     }
-    return cursor_run(c, forward, count, d, result, err);
+    return cursor_run(s, c, forward, count, d, result, err);
 }
 
 /* The formats of FETCH's rows: Bind's (extended protocol), else the cursor's own. Fills
@@ -392,7 +461,7 @@ static int cursor_fetch_stmt(sess_t *s, sess_portal_t *p, bool simple, const ses
 {
     const csql_t *q = p->stmt->compat.cursor;
     sess_cursor_t *c = *cursor_find(s, q->name);
-    sqlcur_dest_t d = {s, NULL, 0};
+    sqlcur_dest_t d = {s, NULL, 0, false};
     int16_t *formats = NULL;
     int64_t result = 0;
     int rc = -1;
@@ -407,13 +476,17 @@ static int cursor_fetch_stmt(sess_t *s, sess_portal_t *p, bool simple, const ses
         if (cursor_formats(c, p, simple, &formats, err) != 0)
             goto out;
         eng_cursor_set_formats(c->cur, formats, ncols);
+        c->fetch_formats = formats;
         if (simple &&
             sink->row_description(sink->ctx, eng_cursor_col(c->cur, 0), ncols, formats) != 0)
             goto out;
         d.sink = sink;
     }
-    if (cursor_fetch(c, q->dir, q->count, &d, &result, err) != 0)
+    rc = cursor_fetch(s, c, q->dir, q->count, &d, &result, err);
+    c->fetch_formats = NULL;
+    if (rc != 0)
         goto out;
+    rc = -1;
     p->rows = q->kind == CSQL_FETCH ? result : 0;
     ubuf_printf(tag, "%s %lld", q->kind == CSQL_FETCH ? "FETCH" : "MOVE", (long long)result);
     rc = 0;
