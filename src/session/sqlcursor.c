@@ -35,6 +35,7 @@ struct sess_cursor {
     bool scroll;       /* backward movement allowed */
     bool binary;       /* DECLARE BINARY: rows in binary in the simple protocol */
     bool hold;         /* WITH HOLD */
+    bool broken;       /* spilling failed: its rows are lost, FETCH fails */
     bool spilled;      /* the rows from `base` on are in temporary table `table` of the
                         * session's spill connection (row base + i has rowid i) */
     char table[40];
@@ -82,7 +83,11 @@ static int cursor_spill(sess_t *s, sess_cursor_t *c, uerr_t *err)
     if (s->stream_cur == c)
         s->stream_cur = NULL;
     c->spilled = true; /* from here on the table is dropped with the cursor */
-    return eng_cursor_spill(c->cur, s->spill, c->table, &c->nrows, err);
+    if (eng_cursor_spill(c->cur, s->spill, c->table, &c->nrows, err) != 0) {
+        c->broken = true; /* part of its rows may be neither in the table nor in the stream */
+        return -1;
+    }
+    return 0;
 }
 
 static sess_cursor_t **cursor_find(sess_t *s, const char *name)
@@ -234,7 +239,12 @@ static int cursor_declare(sess_t *s, sess_portal_t *p, bool simple, const sess_s
     s->cursors = c;
     s->stream_cur = c;
     /* SCROLL and WITH HOLD: the whole result goes to DuckDB's temporary storage now */
-    return spill ? cursor_spill(s, c, err) : 0;
+    if (spill && cursor_spill(s, c, err) != 0) {
+        s->cursors = c->next;
+        cursor_free(s, c);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- FETCH / MOVE: PostgreSQL's PortalRunSelect and DoPortalFetch ---- */
@@ -259,7 +269,10 @@ static int cursor_backward_error(uerr_t *err)
 static int cursor_lost_error(const sess_cursor_t *c, uerr_t *err)
 {
     uerr_set(err, "55000", "cursor \"%s\" can no longer be used", c->name);
-    uerr_set_detail(err, "Its rows were discarded when a COMMIT or ROLLBACK was prepared.");
+    uerr_set_detail(err, c->broken ? "Its remaining rows could not be kept when another "
+                                     "statement needed the connection."
+                                   : "Its rows were discarded when a COMMIT or ROLLBACK was "
+                                     "prepared.");
     return -1;
 }
 
@@ -301,7 +314,7 @@ static int cursor_run(sess_t *s, sess_cursor_t *c, bool forward, int64_t count, 
                       int64_t *n, uerr_t *err)
 {
     *n = 0;
-    if (!c->cur)
+    if (!c->cur || c->broken)
         return cursor_lost_error(c, err);
     d->seen = 0;
     if (forward) {
@@ -469,7 +482,7 @@ static int cursor_fetch_stmt(sess_t *s, sess_portal_t *p, bool simple, const ses
         uerr_set(err, "34000", "cursor \"%s\" does not exist", q->name);
         return -1;
     }
-    if (!c->cur)
+    if (!c->cur || c->broken)
         return cursor_lost_error(c, err);
     if (q->kind == CSQL_FETCH) {
         size_t ncols = eng_cursor_ncols(c->cur);

@@ -545,3 +545,11 @@ def test_every_type_through_spilled_and_streaming_cursors(server):
             with c.cursor(name="held", binary=binary, withhold=True) as cur:
                 cur.execute(sql)
                 assert cur.fetchall() == plain
+
+
+def test_psql_fetch_count(server):
+    """psql's FETCH_COUNT reads a query through DECLARE _psql_cursor / FETCH FORWARD n."""
+    from test_clients_tools import psql
+    out = psql(server, "-v", "FETCH_COUNT=3", "-c", "SELECT x FROM range(7) t(x)")
+    assert "(7 rows)" in out
+    assert [line.strip() for line in out.splitlines()[2:9]] == [str(i) for i in range(7)]
