@@ -19,7 +19,10 @@ import psycopg2.extensions
 import pytest
 import sqlalchemy as sa
 
-from conftest import startup_packet
+from conftest import SANITIZED, startup_packet
+
+# ASan's quarantine keeps freed memory resident, so RSS bounds are checked in the release build
+RSS_CHECKED = not SANITIZED
 
 FIVE = "SELECT x FROM generate_series(1, 5) AS t(x)"
 
@@ -386,7 +389,8 @@ def test_large_result_through_a_cursor_keeps_memory_bounded(server):
                     peak = max(peak, rss_kib(server))
         c.rollback()
         assert n == 2000000 and total == 2000000 * 1999999 // 2
-        assert peak - before < 120 * 1024, "server RSS grew by %d KiB" % (peak - before)
+        if RSS_CHECKED:
+            assert peak - before < 120 * 1024, "server RSS grew by %d KiB" % (peak - before)
 
 
 # ---- the extended protocol, byte by byte ----
@@ -494,7 +498,8 @@ def test_hold_scroll_and_interleaved_cursors_spill(start_server, tmpdir_short):
         before = rss_kib(srv)
         cur.execute("DECLARE h SCROLL CURSOR WITH HOLD FOR " + big)
         grown = rss_kib(srv) - before
-        assert grown < 200 * 1024, "server RSS grew by %d KiB" % grown
+        if RSS_CHECKED:
+            assert grown < 200 * 1024, "server RSS grew by %d KiB" % grown
         assert os.listdir(temp), "nothing was spilled"
         assert run(cur, "FETCH LAST h")[1][0][0] == 2999999
         assert run(cur, "FETCH ABSOLUTE 1500001 h")[1][0][0] == 1500000
@@ -516,7 +521,8 @@ def test_hold_scroll_and_interleaved_cursors_spill(start_server, tmpdir_short):
                 assert other.fetchone()[0] == n + 1
                 peak = max(peak, rss_kib(srv))
         assert n == 3000000 and total == 3000000 * 2999999 // 2
-        assert peak - before < 200 * 1024, "server RSS grew by %d KiB" % (peak - before)
+        if RSS_CHECKED:
+            assert peak - before < 200 * 1024, "server RSS grew by %d KiB" % (peak - before)
         c.rollback()
 
 
