@@ -559,3 +559,69 @@ def test_psql_fetch_count(server):
     out = psql(server, "-v", "FETCH_COUNT=3", "-c", "SELECT x FROM range(7) t(x)")
     assert "(7 rows)" in out
     assert [line.strip() for line in out.splitlines()[2:9]] == [str(i) for i in range(7)]
+
+
+DJANGO_MODELS = '''
+from django.db import models
+
+
+class Item(models.Model):
+    id = models.IntegerField(primary_key=True)
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        app_label = "djapp"
+        db_table = "dj_item"
+'''
+
+DJANGO_SCRIPT = '''
+import sys
+import django
+from django.conf import settings
+
+settings.configure(
+    DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1",
+                           "PORT": sys.argv[1], "NAME": "test", "USER": "test",
+                           "PASSWORD": sys.argv[2]}},
+    INSTALLED_APPS=["djapp"], USE_TZ=True)
+django.setup()
+from django.db import connection, transaction
+from djapp.models import Item
+
+with connection.cursor() as c:
+    c.execute("CREATE TABLE dj_item (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)")
+    c.execute("INSERT INTO dj_item SELECT x, 'item ' || x FROM range(5000) t(x)")
+# autocommit: a psycopg2 named cursor WITH HOLD read in chunks, other queries in between
+seen = []
+for it in Item.objects.order_by("id").iterator(chunk_size=700):
+    seen.append(it.id)
+    if it.id % 1000 == 0:
+        assert Item.objects.filter(id__lt=it.id).count() == it.id
+assert seen == list(range(5000)), seen[:10]
+# inside atomic(): a named cursor without HOLD
+with transaction.atomic():
+    names = [it.name for it in Item.objects.filter(id__gte=4990).order_by("-id").iterator()]
+    assert names == ["item %d" % i for i in range(4999, 4989, -1)], names
+print("django iterator ok")
+'''
+
+
+def test_django_queryset_iterator(server, tmpdir_short):
+    """Django's own QuerySet.iterator() (run in a child process: Django's settings are
+    process-wide): server-side cursors WITH HOLD in autocommit, without inside atomic()."""
+    import os
+    import subprocess
+    from conftest import PASSWORDS
+    app = os.path.join(tmpdir_short, "dj", "djapp")
+    os.makedirs(app)
+    open(os.path.join(app, "__init__.py"), "w").close()
+    with open(os.path.join(app, "models.py"), "w") as f:
+        f.write(DJANGO_MODELS)
+    script = os.path.join(tmpdir_short, "dj", "run.py")
+    with open(script, "w") as f:
+        f.write(DJANGO_SCRIPT)
+    out = subprocess.run(["/usr/bin/python3", script, str(server.port), PASSWORDS["test"]],
+                         cwd=os.path.dirname(script), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "django iterator ok" in out.stdout
