@@ -4,15 +4,17 @@
  *
  * A cursor without SCROLL or WITH HOLD streams: it owns a streaming engine cursor on the
  * session's connection and FETCH pulls the next rows from it, so its memory is one DuckDB
- * chunk (2,048 rows) plus one row; it can only move forward (55000 otherwise). If another
- * statement needs the connection while it is mid-stream, its remaining rows are buffered, as
- * an interleaved portal's are (sess_yield_stream). A SCROLL or WITH HOLD cursor runs its query
- * to completion at DECLARE into DuckDB's materialised result, which DuckDB's buffer manager
- * keeps (counted against memory_limit, spilled to its temp directory): rows are read by index,
- * in either direction, and the result outlives the transaction. A cursor without HOLD ends
- * with its transaction; a WITH HOLD cursor survives COMMIT and is dropped when the
- * transaction that declared it rolls back. Cursors share PostgreSQL's portal namespace and
- * max_portals with the extended protocol's named portals. */
+ * chunk (2,048 rows) plus one row; it can only move forward (55000 otherwise). A SCROLL or
+ * WITH HOLD cursor is spilled at DECLARE: its whole result moves into a temporary table of the
+ * session's private spill connection (eng_cursor_spill), which DuckDB's buffer manager keeps
+ * within memory_limit and spills to its temp directory; FETCH reads ranges of it by rowid, in
+ * either direction, and the table outlives the transaction. A streaming cursor is spilled the
+ * same way, from its position on, when another statement needs the connection while it is
+ * mid-stream (DuckDB streams one result per connection); a COMMIT or ROLLBACK drops its stream
+ * instead (sess__cursor_discard). A cursor without HOLD ends with its transaction; a WITH HOLD
+ * cursor survives COMMIT and is dropped when the transaction that declared it rolls back.
+ * Cursors share PostgreSQL's portal namespace and max_portals with the extended protocol's
+ * named portals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,8 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* Rows emitted between checks for a cancel / statement_timeout (materialised cursors: no
- * DuckDB call runs that an interrupt could stop). */
+/* Rows sent between checks for a cancel / statement_timeout (a spilled cursor's rows come from
+ * the spill connection, which a cancel does not interrupt). */
 #define SQLCUR_INTR_EVERY 1024
 
 struct sess_cursor {
