@@ -326,6 +326,19 @@ int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err)
 
 /* ---- spilling a result into a temporary table ---- */
 
+/* An appender's error as a uerr_t with DuckDB's SQLSTATE mapping (out of memory, a full
+ * temp directory, ...). */
+static void spill_appender_error(duckdb_appender app, uerr_t *err)
+{
+    duckdb_error_data ed = app ? duckdb_appender_error_data(app) : NULL;
+    if (ed && duckdb_error_data_has_error(ed))
+        eng__set_error(err, duckdb_error_data_error_type(ed), duckdb_error_data_message(ed));
+    else
+        uerr_set(err, "XX000", "could not keep a cursor's rows in a temporary table");
+    if (ed)
+        duckdb_destroy_error_data(&ed);
+}
+
 /* Runs one statement on c (no result wanted). */
 static int spill_exec(duckdb_connection c, const char *sql, uerr_t *err)
 {
@@ -362,8 +375,7 @@ static int spill_types(eng_cursor_t *cur, duckdb_connection c, duckdb_logical_ty
     ubuf_puts(&q, "]) FROM appended_data");
     if (duckdb_appender_create_query(c, ubuf_cstr(&q), cur->ncols, types, NULL, names, &app) !=
         DuckDBSuccess) {
-        uerr_set(err, "XX000", "could not spill a cursor: %s",
-                 app ? duckdb_appender_error(app) : "appender");
+        spill_appender_error(app, err);
         goto out;
     }
     row = duckdb_create_data_chunk(types, cur->ncols);
@@ -375,13 +387,13 @@ static int spill_types(eng_cursor_t *cur, duckdb_connection c, duckdb_logical_ty
     duckdb_data_chunk_set_size(row, 1);
     if (duckdb_append_data_chunk(app, row) != DuckDBSuccess ||
         duckdb_appender_flush(app) != DuckDBSuccess) {
-        uerr_set(err, "XX000", "could not spill a cursor: %s", duckdb_appender_error(app));
+        spill_appender_error(app, err);
         goto out;
     }
     have_res = true;
     if (duckdb_query(c, "SELECT t FROM duckd_spill_types ORDER BY i", &res) != DuckDBSuccess ||
         duckdb_row_count(&res) != cur->ncols) {
-        uerr_set(err, "XX000", "could not spill a cursor: no column types");
+        uerr_set(err, "XX000", "could not keep a cursor's rows: no column types");
         goto out;
     }
     for (size_t i = 0; i < cur->ncols; i++) {
@@ -445,8 +457,7 @@ int eng_cursor_spill(eng_cursor_t *cur, eng_conn_t *dst, const char *table, int6
     if (spill_exec(dst->con, ubuf_cstr(&sql), err) != 0)
         goto out;
     if (duckdb_appender_create_ext(dst->con, "temp", "main", table, &app) != DuckDBSuccess) {
-        uerr_set(err, "XX000", "could not spill a cursor: %s",
-                 app ? duckdb_appender_error(app) : "appender");
+        spill_appender_error(app, err);
         goto out;
     }
     if (!cur->done && cur->chunk && cur->pos < cur->chunk_rows) {
@@ -476,7 +487,7 @@ int eng_cursor_spill(eng_cursor_t *cur, eng_conn_t *dst, const char *table, int6
     rc = 0;
     goto out;
 append_failed:
-    uerr_set(err, "XX000", "could not spill a cursor: %s", duckdb_appender_error(app));
+    spill_appender_error(app, err);
 out:
     if (app)
         duckdb_appender_destroy(&app);
