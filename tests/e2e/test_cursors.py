@@ -625,3 +625,23 @@ def test_django_queryset_iterator(server, tmpdir_short):
                          timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "django iterator ok" in out.stdout
+
+
+def test_cursors_and_group_committed_inserts(server):
+    """Coalesced autocommit INSERTs (group commit) are visible to a cursor declared after them,
+    also in the same implicit transaction, where the deferred INSERT runs first."""
+    with closing(connect(server, autocommit=True)) as c, c.cursor() as cur:
+        cur.execute("CREATE TABLE g (a INTEGER)")
+        for i in range(5):
+            cur.execute("INSERT INTO g VALUES (%s)", (i,))
+        cur.execute("DECLARE h CURSOR WITH HOLD FOR SELECT a FROM g ORDER BY a")
+        assert vals(run(cur, "FETCH ALL h")[1]) == [0, 1, 2, 3, 4]
+        cur.execute("INSERT INTO g VALUES (5); DECLARE m CURSOR FOR SELECT count(*) FROM g; "
+                    "FETCH m")
+        assert cur.fetchall() == [(6,)]
+        cur.execute("INSERT INTO g VALUES (6); DECLARE m2 CURSOR WITH HOLD FOR SELECT a FROM g "
+                    "WHERE a > 4 ORDER BY a; INSERT INTO g VALUES (7)")
+        assert vals(run(cur, "FETCH ALL m2")[1]) == [5, 6]  # the declaring snapshot
+        cur.execute("SELECT count(*) FROM g")
+        assert cur.fetchone() == (8,)
+        cur.execute("CLOSE ALL")
