@@ -442,7 +442,8 @@ int main(int argc, char **argv)
                       cfg.read_only,
                       eng_db_catalog(db),
                       NULL,
-                      cfg.conflict_retries};
+                      cfg.conflict_retries,
+                      strcmp(cfg.foreign_keys, "enforce") == 0};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {

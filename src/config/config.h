@@ -73,6 +73,7 @@ typedef struct cfg {
     bool group_commit;            /* coalesce autocommit INSERTs into shared commits */
     int group_commit_max_rows;    /* rows one batch takes from the queue */
     int conflict_retries;         /* reruns of an autocommit write after a conflict */
+    char *foreign_keys;           /* record | enforce */
     bool log_statements;          /* log every statement with its duration */
     char *log_level;              /* debug | info | warning | error */
     char *users_file;             /* users, SCRAM verifiers and roles */

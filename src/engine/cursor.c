@@ -43,7 +43,8 @@ int eng_bind(eng_stmt_t *s, const eng_param_t *params, size_t n, uerr_t *err)
                  n, s->nparams);
         return -1;
     }
-    duckdb_clear_bindings(s->ps);
+    if (s->ps)
+        duckdb_clear_bindings(s->ps);
     for (size_t i = 0; i < n; i++) {
         const eng_param_t *p = &params[i];
         unsigned long long idx = i + 1;
@@ -103,6 +104,8 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
     *out = NULL;
     cur->stmt = s;
     cur->changed = -1;
+    if (s->script && eng__script_start(s, err) != 0)
+        goto out;
     if (duckdb_pending_prepared_streaming(s->ps, &pending) != DuckDBSuccess) {
         eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_pending_error(pending));
         goto out;

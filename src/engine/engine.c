@@ -246,10 +246,20 @@ int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
     *out = NULL;
     s->conn = c;
     if (duckdb_prepare(c->con, sql, &s->ps) != DuckDBSuccess) {
-        eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_prepare_error(s->ps));
-        duckdb_destroy_prepare(&s->ps);
-        free(s);
-        return -1;
+        duckdb_prepared_statement failed = s->ps;
+        const char *msg = duckdb_prepare_error(failed);
+        int multi = 0;
+        s->ps = NULL;
+        /* DuckDB's own expansion of one statement into several (multi.c) */
+        if (msg && strstr(msg, "multiple statements"))
+            multi = eng__prepare_multi(s, sql, err);
+        if (multi == 0)
+            eng__set_error(err, DUCKDB_ERROR_INVALID, msg);
+        duckdb_destroy_prepare(&failed);
+        if (multi <= 0) {
+            eng_stmt_free(s);
+            return -1;
+        }
     }
     s->kind = eng_kind_of(duckdb_prepared_statement_type(s->ps));
     eng_stmt_describe(s);
@@ -270,6 +280,7 @@ void eng_stmt_free(eng_stmt_t *s)
     free(s->ptypes);
     ubuf_free(&s->scratch);
     duckdb_destroy_prepare(&s->ps);
+    free(s->script);
     free(s);
 }
 
@@ -278,4 +289,5 @@ size_t eng_stmt_nparams(const eng_stmt_t *s) { return s->nparams; }
 uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i) { return s->param_oids[i]; }
 bool eng_stmt_param_unresolved(const eng_stmt_t *s, size_t i) { return s->param_unresolved[i]; }
 size_t eng_stmt_ncols(const eng_stmt_t *s) { return s->ncols; }
+bool eng_stmt_is_script(const eng_stmt_t *s) { return s->script != NULL; }
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i) { return &s->cols[i]; }

@@ -103,7 +103,10 @@ typedef struct eng_col {
 } eng_col_t;
 
 /* Prepares one SQL statement (the caller has already split a multi-statement string).
- * On success *out is owned by the caller (eng_stmt_free). */
+ * On success *out is owned by the caller (eng_stmt_free). A statement DuckDB expands into
+ * several (PIVOT, ALTER TABLE ... ADD COLUMN with a volatile default) is handled as
+ * engine/multi.c explains: a prefix of CREATEs runs here, a BEGIN ... COMMIT expansion
+ * becomes a script (eng_stmt_is_script); other shapes fail with 0A000. */
 int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
     __attribute__((warn_unused_result));
 void eng_stmt_free(eng_stmt_t *s);
@@ -114,6 +117,10 @@ uint32_t eng_stmt_param_oid(const eng_stmt_t *s, size_t i);
 /* True when DuckDB could not infer parameter i's type (e.g. SELECT $1 || 'x'). */
 bool eng_stmt_param_unresolved(const eng_stmt_t *s, size_t i);
 size_t eng_stmt_ncols(const eng_stmt_t *s);
+/* True for a statement DuckDB expanded into BEGIN ... COMMIT: each execution runs several
+ * statements without that BEGIN and COMMIT, so the caller must run it inside a transaction
+ * to keep it atomic. It has no parameters and describes no columns. */
+bool eng_stmt_is_script(const eng_stmt_t *s);
 /* Column i; the struct and its name stay valid until the statement is freed. */
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i);
 

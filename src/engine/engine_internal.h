@@ -43,7 +43,17 @@ struct eng_stmt {
     size_t ncols;
     eng_col_t *cols; /* owned; names duckdb_free'd */
     ubuf_t scratch;  /* parameter conversion scratch */
+    char *script;    /* owned: the text of a script expansion (multi.c), extracted
+                        and run again at each execution (eng__script_start); else NULL */
 };
+
+/* engine/multi.c. After duckdb_prepare refused s's text as several statements: prepares
+ * s->ps as described there. Returns 1 (s->ps prepared), 0 (not an expansion; nothing set),
+ * or -1 with err set (s->ps / s->script may be set: the caller frees the statement). */
+int eng__prepare_multi(eng_stmt_t *s, const char *sql, uerr_t *err);
+/* Runs a script's statements up to its last one and prepares that one into s->ps, which
+ * the caller then executes. 0, or -1 with err set. */
+int eng__script_start(eng_stmt_t *s, uerr_t *err);
 
 /* One client value on its way into DuckDB (engine/value.c): an exact DuckDB type duckd
  * parsed itself, VARCHAR text for DuckDB to cast, BLOB bytes, or SQLNULL. */

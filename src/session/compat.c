@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "session/compat_alter.h"
 #include "session/copy.h"
 #include "session/cursor_sql.h"
 #include "session/sqlscan.h"
@@ -79,6 +80,10 @@ void compat_free(compat_t *c)
         csql_free(c->cursor);
         free(c->cursor);
     }
+    compat_alter_free(c->alter);
+    for (size_t i = 0; i < c->nsteps; i++)
+        free(c->steps[i]);
+    free(c->steps);
     free(c->sql);
     free(c->param);
     free(c->value);
@@ -309,6 +314,12 @@ static bool classify_misc(const toks_t *k, compat_t *out)
         out->tag = "UNLISTEN";
         return true;
     }
+    if (kw(k, 0, "SET") && kw(k, 1, "CONSTRAINTS")) {
+        /* DuckDB checks every constraint immediately: nothing is deferred to switch */
+        out->action = COMPAT_NOOP;
+        out->tag = "SET CONSTRAINTS";
+        return true;
+    }
     if (kw(k, 0, "DEALLOCATE")) {
         size_t i = kw(k, 1, "PREPARE") ? 2 : 1;
         out->action = COMPAT_DEALLOCATE;
@@ -352,6 +363,43 @@ static bool classify_cursor(const char *stmt, size_t len, compat_get_fn get, voi
     return true;
 }
 
+/* CREATE TABLE with foreign keys while foreign_keys = record: the table without them (with
+ * its SERIAL columns made as compat_serial makes them), then the statements that record the
+ * keys, as one COMPAT_STEPS statement. */
+static bool classify_create_fk(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                               compat_t *out)
+{
+    const char *mode = get(ctx, COMPAT_FK_MODE);
+    char **fk = NULL, **steps = NULL, *plain;
+    size_t nfk = 0, n;
+    if (!mode || strcmp(mode, "record") != 0 || !(plain = compat_fk_split(stmt, len, &fk, &nfk)))
+        return false;
+    n = compat_serial(plain, strlen(plain), &steps);
+    if (n == 0) {
+        steps = xmalloc(sizeof *steps);
+        steps[n++] = plain;
+        plain = NULL;
+    }
+    steps = xrealloc(steps, (n + nfk) * sizeof *steps);
+    memcpy(steps + n, fk, nfk * sizeof *fk);
+    n += nfk;
+    for (size_t i = 0; i < n; i++) {
+        char *r = compat_rewrite(steps[i], strlen(steps[i]), get, ctx);
+        if (r) {
+            free(steps[i]);
+            steps[i] = r;
+        }
+    }
+    out->action = COMPAT_STEPS;
+    out->steps = steps;
+    out->nsteps = n;
+    out->tag = "CREATE TABLE";
+    out->sql = xstrndup(stmt, len);
+    free(fk);
+    free(plain);
+    return true;
+}
+
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out)
 {
     toks_t k;
@@ -380,10 +428,54 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
     }
     if (classify_cursor(stmt, len, get, ctx, out))
         return;
-    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
-        classify_misc(&k, out))
+    if (classify_misc(&k, out))
         return;
+    if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))
+        return;
+    if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) &&
+        (out->nsteps = compat_serial(stmt, len, &out->steps)) > 0) {
+        for (size_t i = 0; i < out->nsteps; i++) {
+            char *r = compat_rewrite(out->steps[i], strlen(out->steps[i]), get, ctx);
+            if (r) {
+                free(out->steps[i]);
+                out->steps[i] = r;
+            }
+        }
+        out->action = COMPAT_STEPS;
+        out->tag = kw(&k, 0, "CREATE") ? "CREATE TABLE" : "ALTER TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "ALTER") && kw(&k, 1, "TABLE") && (out->alter = compat_alter_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "ALTER TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "DROP") && kw(&k, 1, "TABLE") &&
+        (out->alter = compat_drop_table_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "DROP TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
+    if (kw(&k, 0, "CREATE") && (kw(&k, 1, "INDEX") || kw(&k, 2, "INDEX")) &&
+        (out->sql = compat_index_rewrite(stmt, len))) {
+        out->action = COMPAT_PASS;
+        return;
+    }
+    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out))
+        return;
+    char *plain = kw(&k, 0, "INSERT") ? compat_overriding(stmt, len) : NULL;
     out->action = COMPAT_PASS;
+    if (plain) {
+        out->sql = compat_rewrite(plain, strlen(plain), get, ctx);
+        if (!out->sql)
+            out->sql = plain;
+        else
+            free(plain);
+        return;
+    }
     out->sql = compat_rewrite(stmt, len, get, ctx);
     if (!out->sql)
         out->sql = xstrndup(stmt, len);

@@ -23,6 +23,9 @@ typedef enum {
     COMPAT_COPY_IN,    /* COPY ... FROM STDIN: `sql` describes the target table */
     COMPAT_DUCKDB_SET, /* SET/RESET/PRAGMA/ALTER SYSTEM of a DuckDB option: session/guard.h
                           decides and writes the statement to run (param, value, set_scope) */
+    COMPAT_STEPS,      /* several DuckDB statements run as one, in one transaction: `steps`
+                          (SERIAL / identity columns, compat_serial); `tag` answers */
+    COMPAT_ALTER,      /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
     COMPAT_CURSOR,     /* DECLARE / FETCH / MOVE / CLOSE (`cursor`); for DECLARE, `sql` is the
                           cursor's query */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
@@ -46,10 +49,13 @@ typedef struct compat {
                              exactly as written (NULL = RESET) */
     const char *sqlstate; /* COMPAT_ERROR */
     const char *message;  /* COMPAT_ERROR (static) */
-    struct copy_opts *copy;   /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
-    struct csql *cursor;      /* owned: COMPAT_CURSOR's statement (session/cursor_sql.h) */
-    compat_scope_t set_scope; /* COMPAT_DUCKDB_SET: the scope the client named */
-    bool set_vetted;          /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
+    struct copy_opts *copy;     /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
+    struct compat_alter *alter; /* owned: COMPAT_ALTER's steps (session/compat_alter.h) */
+    struct csql *cursor;        /* owned: COMPAT_CURSOR's statement (session/cursor_sql.h) */
+    compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET: the scope the client named */
+    bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
+    char **steps;               /* owned: COMPAT_STEPS's statements, in order */
+    size_t nsteps;
 } compat_t;
 
 /* Looks up the current value of a PostgreSQL parameter for SHOW / current_setting(). */
@@ -67,6 +73,18 @@ void compat_free(compat_t *c);
  * Returns the rewritten statement (caller frees), or NULL when nothing needed rewriting.
  * `get` supplies parameter values (server_version, session_authorization, ...). */
 char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx);
+
+/* compat_serial.c: a CREATE TABLE or ALTER TABLE ... ADD COLUMN with SERIAL-family columns
+ * (serial, bigserial, smallserial, serial2/4/8) or GENERATED ... AS IDENTITY becomes the
+ * statements PostgreSQL runs for it: CREATE SEQUENCE <table>_<column>_seq, the table with
+ * DEFAULT nextval('<seq>'), ALTER SEQUENCE ... OWNED BY <table>. Returns how many steps it
+ * wrote into *steps (an owned array of owned strings), or 0 (nothing allocated) when the
+ * statement has no such column. */
+size_t compat_serial(const char *stmt, size_t len, char ***steps);
+/* INSERT ... OVERRIDING SYSTEM VALUE ...: the statement without those words (DuckDB knows
+ * neither them nor GENERATED ALWAYS, so explicit values are always accepted); caller frees.
+ * NULL when they are absent. */
+char *compat_overriding(const char *stmt, size_t len);
 
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {

@@ -1018,6 +1018,21 @@ static bool cx_fn_format_type(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *
     return true;
 }
 
+/* pg_get_serial_sequence('[schema.]table', 'column'): the sequence named in the column's
+ * DEFAULT nextval('...') (compat_serial.c writes them), qualified by its schema as
+ * PostgreSQL answers (DuckDB's main is public); NULL when the column has none. */
+#define CX_SP "replace(regexp_extract(%1, '^(.*)[.]', 1), '\"', '')"
+#define CX_SERIAL_SEQUENCE                                                                         \
+    "(SELECT CASE WHEN contains(cx_s.cx_q, '.') THEN cx_s.cx_q ELSE (CASE WHEN "                   \
+    "cx_s.schema_name = 'main' THEN 'public' ELSE cx_s.schema_name END) || '.' || cx_s.cx_q "      \
+    "END FROM (SELECT schema_name, database_name, table_name, column_name, "                       \
+    "regexp_extract(column_default, '^nextval\\(''(.+)''\\)$', 1) AS cx_q "                        \
+    "FROM duckdb_columns()) cx_s WHERE cx_s.cx_q <> '' AND lower(cx_s.table_name) = "              \
+    "lower(replace(regexp_extract(%1, '([^.]*)$', 1), '\"', '')) AND "                             \
+    "lower(cx_s.column_name) = lower(replace(%2, '\"', '')) AND (" CX_SP " = '' OR "               \
+    "lower(cx_s.schema_name) = lower(CASE WHEN " CX_SP " = 'public' THEN 'main' ELSE " CX_SP       \
+    " END)) ORDER BY cx_s.database_name = 'temp' DESC LIMIT 1)"
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1035,7 +1050,12 @@ static const cx_func_t cx_funcs[] = {
     {"getdatabaseencoding", 0, "'UTF8'", NULL},
     {"json_build_object", -1, "json_object(%*)", NULL},
     {"json_build_array", -1, "json_array(%*)", NULL},
-    {"pg_get_serial_sequence", 2, "CAST(NULL AS VARCHAR)", NULL},
+    {"pg_get_serial_sequence", 2, CX_SERIAL_SEQUENCE, NULL},
+    {"setval", -1, "error('setval() is not supported by duckd: a DuckDB sequence cannot be set')",
+     NULL},
+    {"lastval", 0,
+     "error('lastval() is not supported by duckd: use currval(''name'') or INSERT ... RETURNING')",
+     NULL},
     {"array_upper", 2, "(CASE WHEN (%2) = 1 THEN nullif(len(%1), 0) END)", NULL},
     {"array_lower", 2, "(CASE WHEN (%2) = 1 AND len(%1) > 0 THEN 1 END)", NULL},
     {"pg_get_expr", 3, "pg_get_expr(%1, %2)", NULL},

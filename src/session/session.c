@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "session/compat.h"
+#include "session/compat_alter.h"
+#include "session/compat_groupby.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
 #include "session/cursor_sql.h"
@@ -69,6 +71,8 @@ static const char *sess_param_value(void *ctx, const char *name)
         return s->env->server_version;
     if (strcasecmp(name, "session_authorization") == 0 && s->user)
         return s->user;
+    if (strcmp(name, COMPAT_FK_MODE) == 0)
+        return s->env->fk_enforce ? "enforce" : "record";
     const compat_param_t *d = compat_param_find(name);
     return d ? sess_param_default(s, d) : "";
 }
@@ -497,6 +501,32 @@ int sess__guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
     return guard_statement(&g, kind, inner, st->compat.set_vetted, sql, len, err);
 }
 
+/* Prepares st's DuckDB statement. A query DuckDB refuses because it selects columns that
+ * PostgreSQL knows to depend on its GROUP BY (grouped by primary key) runs with those columns
+ * added to GROUP BY (compat_groupby.h); otherwise DuckDB's error stands. */
+static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    uerr_t again = UERR_INIT;
+    char *wide = NULL;
+    int rc = -1;
+    if (eng_prepare(s->conn, st->compat.sql, &st->es, err) == 0)
+        return 0;
+    if (strcmp(err->sqlstate, "42803") != 0 ||
+        !(wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql))))
+        goto out;
+    if (eng_prepare(s->conn, wide, &st->es, &again) != 0)
+        goto out;
+    uerr_clear(err);
+    free(st->compat.sql);
+    st->compat.sql = wide;
+    wide = NULL;
+    rc = 0;
+out:
+    uerr_clear(&again);
+    free(wide);
+    return rc;
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
@@ -530,8 +560,7 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ROLLBACK:
         /* Any DuckDB call on this connection ends a streaming result, so a portal suspended
          * mid-stream is buffered first (clients such as pgjdbc Parse while one is open). */
-        if (sess_yield_stream(s, NULL, err) != 0 ||
-            eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0)
+        if (sess_yield_stream(s, NULL, err) != 0 || stmt_prepare(s, st, err) != 0)
             goto out;
         char *cast = sql_with_param_casts(st->compat.sql, st->es, oids, noids);
         if (cast) {
@@ -544,6 +573,19 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         }
         st->nparams = eng_stmt_nparams(st->es);
         if (sess__guard(s, st, err) != 0)
+            goto out;
+        break;
+    case COMPAT_ALTER: {
+        /* its steps are prepared as they run (each may depend on the one before) */
+        guard_ctx_t g = sess__guard_ctx(s);
+        eng_kind_t kind = st->compat.alter->drop_table ? ENG_KIND_DROP : ENG_KIND_ALTER;
+        if (!s->trusted && guard_statement(&g, kind, ENG_KIND_OTHER, false, st->compat.sql,
+                                           strlen(st->compat.sql), err) != 0)
+            goto out;
+        break;
+    }
+    case COMPAT_STEPS:
+        if (sess__steps_guard(s, st, err) != 0)
             goto out;
         break;
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
@@ -898,6 +940,14 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
                 sess_close_statement(s, s->stmts->name);
         }
         break;
+    case COMPAT_ALTER:
+        if (sess__alter_run(s, st->compat.alter, sink, err) != 0)
+            return -1;
+        break;
+    case COMPAT_STEPS:
+        if (sess__steps_run(s, st, sink, err) != 0)
+            return -1;
+        break;
     case COMPAT_NOOP:
         if (!st->compat.tag) { /* empty statement */
             if (sink->complete(sink->ctx, NULL) != 0)
@@ -1183,7 +1233,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         }
         if (r < 0)
             goto out;
-        if (r == 0 && sess__runs_in_unit(p->stmt) && sess__unit_enter(s, sink, err) != 0)
+        if (r == 0 && sess__runs_in_unit(p->stmt) &&
+            sess__unit_enter_for(s, p->stmt, sink, err) != 0)
             goto out;
         if (r == 2) {
             rc = 0;
@@ -1309,7 +1360,7 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
         !sess__may_defer(s, p->stmt)) {
         sess_watch_begin(s);
-        int rc = sess__unit_enter(s, NULL, err);
+        int rc = sess__unit_enter_for(s, p->stmt, NULL, err);
         if (rc == 0)
             rc = portal_start(s, p, err);
         sess__watch_end(s, err);

@@ -73,6 +73,7 @@ typedef struct sess_env {
     const char *catalog;  /* the served database's catalog name */
     struct gc *gc;        /* the group committer (session/gcommit.h); NULL: off */
     int conflict_retries; /* times an autocommit write is run again after a conflict */
+    bool fk_enforce;      /* foreign_keys = enforce: CREATE TABLE's keys go to DuckDB */
 } sess_env_t;
 
 /* Why a running statement was interrupted; picks the message of its 57014 error. */

@@ -160,12 +160,20 @@ void sess__cursors_txn_end(sess_t *s, bool committed);
 bool sess__cursor_close(sess_t *s, const char *name);
 /* Drops every cursor (CLOSE ALL, DISCARD ALL, the session's end). */
 void sess__cursors_free(sess_t *s);
-/* Another statement needs the connection: the streaming cursor's remaining rows are
- * buffered (as an interleaved portal's). */
+/* Another statement needs the connection: the streaming cursor's remaining rows move to a
+ * temporary table of the session's spill connection. */
 int sess__cursor_yield(sess_t *s, uerr_t *err) __attribute__((warn_unused_result));
 /* COMMIT/ROLLBACK is about to run: the streaming cursor (never WITH HOLD) dies with the
  * transaction, so its stream is dropped instead of buffered. */
 void sess__cursor_discard(sess_t *s);
+
+/* ---- alter.c, for session.c ---- */
+
+struct compat_alter;
+/* Runs a COMPAT_ALTER statement's steps in one transaction (the block's, the implicit
+ * transaction's, or its own when it is alone); notices go to sink. 0 or -1 (err set). */
+int sess__alter_run(sess_t *s, const struct compat_alter *a, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
 
 /* ---- unit.c, for session.c: PostgreSQL's implicit transaction and group commit ---- */
 
@@ -183,6 +191,18 @@ void sess__unit_abort(sess_t *s);
 /* Opens the implicit transaction's DuckDB transaction before a statement DuckDB runs (unless
  * it is alone), running the deferred INSERTs in it first. */
 int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* A COMPAT_STEPS statement (compat_serial): sess__steps_guard judges each of its steps
+ * against the session's role; sess__steps_run runs them, in order, inside the implicit
+ * transaction (opened even when the statement is alone) or the block. 0, or -1 with err
+ * set; a failure leaves the transaction to be rolled back by the caller's error path. */
+int sess__steps_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+    __attribute__((warn_unused_result));
+int sess__steps_run(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* sess__unit_enter before statement st; a statement that runs several DuckDB statements
+ * gets a transaction even when it is alone, so that it is atomic. */
+int sess__unit_enter_for(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
     __attribute__((warn_unused_result));
 /* Ends the implicit transaction: 0 committed, -1 failed (err set, or unset: client gone), or
  * SESS_PENDING with allow_async (see session.h). */

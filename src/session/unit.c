@@ -158,6 +158,50 @@ int sess__unit_enter(sess_t *s, const sess_sink_t *sink, uerr_t *err)
     return 0;
 }
 
+/* sess__unit_enter for statement st: a statement that runs several DuckDB statements (a
+ * script of engine/multi.c) opens the implicit transaction even when it is alone, so that
+ * it is atomic. */
+int sess__unit_enter_for(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+{
+    if (st->es && eng_stmt_is_script(st->es))
+        s->alone = false;
+    return sess__unit_enter(s, sink, err);
+}
+
+static bool sess_first_word_is(const char *sql, const char *word);
+
+/* ---- statements that run as several DuckDB statements (COMPAT_STEPS) ---- */
+
+int sess__steps_guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+{
+    guard_ctx_t g = sess__guard_ctx(s);
+    if (s->trusted)
+        return 0;
+    for (size_t i = 0; i < st->compat.nsteps; i++) {
+        const char *q = st->compat.steps[i];
+        eng_kind_t kind = sess_first_word_is(q, "ALTER") ? ENG_KIND_ALTER : ENG_KIND_CREATE;
+        if (guard_statement(&g, kind, ENG_KIND_OTHER, false, q, strlen(q), err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int sess__steps_run(sess_t *s, const sess_stmt_t *st, const sess_sink_t *sink, uerr_t *err)
+{
+    if (s->txn == 'I')
+        s->alone = false; /* all steps or none: the implicit transaction holds them */
+    if (sess__unit_enter(s, sink, err) != 0)
+        return -1;
+    for (size_t i = 0; i < st->compat.nsteps; i++)
+        if (sess__run_plain(s, st->compat.steps[i], err) != 0)
+            return -1;
+    /* the schema changed: group commit's shapes are stale once this commits */
+    s->ddl = true;
+    if (sess__has_word(st->compat.sql, "TEMP") || sess__has_word(st->compat.sql, "TEMPORARY"))
+        s->names_private = true;
+    return 0;
+}
+
 /* The batch handed the deferred INSERTs back: they run here, alone with their own commit
  * (retried on a write conflict), or together in one transaction. */
 static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)

@@ -297,7 +297,7 @@ def test_asyncpg_parameters_prepared_and_rollback(server):
 metadata = sa.MetaData()
 items = sa.Table(
     "items", metadata,
-    # Integer primary keys are SERIAL in SQLAlchemy's DDL, which DuckDB lacks: ids are given.
+    # Ids are given here (autoincrement=False); test_serial.py covers SERIAL autoincrement keys.
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("name", sa.String(50), nullable=False),
     sa.Column("price", sa.Numeric(18, 3)),
