@@ -323,6 +323,13 @@ def test_psycopg3_server_cursors(server):
                 assert cur.fetchmany(2) == [(1, "1", 1.5), (2, "2", 1.5)]
                 assert len(cur.fetchall()) == 37
             c.commit()
+            with c.cursor(name="p3p", binary=binary) as cur:
+                # one FETCH FORWARD 1 per row, each an unnamed Parse/Bind/Execute with the
+                # cursor's result format
+                cur.execute("SELECT x, x::VARCHAR AS t FROM range(100) t(x) ORDER BY x")
+                got = [cur.fetchone() for _ in range(30)]
+                assert got == [(i, str(i)) for i in range(30)]
+            c.commit()
             with c.cursor(name="p3s", scrollable=True, binary=binary) as cur:
                 cur.execute("SELECT x FROM range(10) t(x) ORDER BY x")
                 cur.scroll(5, mode="absolute")
