@@ -460,6 +460,11 @@ def test_extended_protocol_describe_close_and_names(server):
         got = _exchange(s, q("BEGIN; DECLARE c SCROLL CURSOR FOR "
                              "SELECT x, x * 2 AS y FROM range(5) t(x)"))
         assert [t for t, _ in got if t == b"C"] == [b"C", b"C"]
+        # Describe of a prepared FETCH statement describes the cursor's columns
+        got = _exchange(s, _msg(b"P", _cstr("f") + _cstr("FETCH 1 FROM c") + b"\0\0")
+                        + _msg(b"D", b"S" + _cstr("f")) + _msg(b"S"))
+        assert [t for t, _ in got] == [b"1", b"t", b"T", b"Z"], got
+        assert _row_formats(got[2][1]) == [0, 0]
         # a FETCH portal with binary results: Describe gives the cursor's columns in binary;
         # Describe of the cursor's own name describes it in text; Close (portal) closes it
         got = _exchange(s, _msg(b"P", _cstr("") + _cstr("FETCH 2 FROM c") + b"\0\0")
