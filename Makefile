@@ -90,7 +90,7 @@ asan-test:
 
 # libFuzzer targets (clang): one per parser, each run for a bounded time on its seed corpus.
 FUZZ_BUILD := build-fuzz
-FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -Isrc -pthread -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -Isrc -MMD -MP -pthread -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_SRCS := $(filter-out src/engine/% src/main.c,$(SRCS))
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)

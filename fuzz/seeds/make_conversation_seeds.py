@@ -105,6 +105,14 @@ SEEDS = {
     bind("", "ins", [b"6", b"dup", None]) + execute("") +
     bind("", "ins", [b"9", b"r", None]) + execute("") + SYNC +
     query("SELECT count(*) FROM g") + TERM,
+    "cursors": startup("raw") +
+    query("BEGIN; DECLARE c SCROLL CURSOR FOR SELECT x FROM range(10) t(x)") +
+    query("FETCH LAST c; FETCH BACKWARD 3 c; MOVE ABSOLUTE 2 c; FETCH RELATIVE 0 c") +
+    query("DECLARE s CURSOR FOR SELECT x, 'v' || x FROM range(5000) t(x)") +
+    query("FETCH 3000 s; FETCH PRIOR s") + query("ROLLBACK") +
+    query("DECLARE h CURSOR WITH HOLD FOR SELECT x FROM range(3) t(x)") +
+    parse("", "FETCH 2 FROM h") + bind("p", "") + describe("P", "p") + execute("p") +
+    describe("P", "h") + msg("C", b"Ph\0") + SYNC + query("FETCH h; CLOSE ALL") + TERM,
     "pipeline_no_sync": startup("raw", options="-c statement_timeout=100") +
     parse("", "SELECT 1") + bind("", "") + execute("") + execute("") + TERM,
 }

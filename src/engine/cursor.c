@@ -348,3 +348,180 @@ int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err)
     }
     return 0;
 }
+
+/* ---- spilling a result into a temporary table ---- */
+
+/* An appender's error as a uerr_t with DuckDB's SQLSTATE mapping (out of memory, a full
+ * temp directory, ...). */
+static void spill_appender_error(duckdb_appender app, uerr_t *err)
+{
+    duckdb_error_data ed = app ? duckdb_appender_error_data(app) : NULL;
+    if (ed && duckdb_error_data_has_error(ed))
+        eng__set_error(err, duckdb_error_data_error_type(ed), duckdb_error_data_message(ed));
+    else
+        uerr_set(err, "XX000", "could not keep a cursor's rows in a temporary table");
+    if (ed)
+        duckdb_destroy_error_data(&ed);
+}
+
+/* Runs one statement on c (no result wanted). */
+static int spill_exec(duckdb_connection c, const char *sql, uerr_t *err)
+{
+    duckdb_result res;
+    int rc = 0;
+    if (duckdb_query(c, sql, &res) != DuckDBSuccess) {
+        eng__set_error(err, duckdb_result_error_type(&res), duckdb_result_error(&res));
+        rc = -1;
+    }
+    duckdb_destroy_result(&res);
+    return rc;
+}
+
+/* The SQL spelling of each result column's type, as DuckDB's typeof() writes it: one row of
+ * NULLs of those types goes through an appender query into a scratch temporary table. Appends
+ * ", cI TYPE" for each column to sql. */
+static int spill_types(eng_cursor_t *cur, duckdb_connection c, duckdb_logical_type *types,
+                       const char **names, ubuf_t *sql, uerr_t *err)
+{
+    duckdb_appender app = NULL;
+    duckdb_data_chunk row = NULL;
+    duckdb_result res;
+    bool have_res = false;
+    ubuf_t q = UBUF_INIT;
+    int rc = -1;
+    if (spill_exec(c, "CREATE TEMP TABLE IF NOT EXISTS duckd_spill_types (i INTEGER, t VARCHAR)",
+                   err) != 0 ||
+        spill_exec(c, "DELETE FROM duckd_spill_types", err) != 0)
+        goto out;
+    ubuf_puts(&q, "INSERT INTO duckd_spill_types SELECT unnest(range(");
+    ubuf_printf(&q, "%zu)), unnest([", cur->ncols);
+    for (size_t i = 0; i < cur->ncols; i++)
+        ubuf_printf(&q, "%stypeof(c%zu)", i ? ", " : "", i);
+    ubuf_puts(&q, "]) FROM appended_data");
+    if (duckdb_appender_create_query(c, ubuf_cstr(&q), cur->ncols, types, NULL, names, &app) !=
+        DuckDBSuccess) {
+        spill_appender_error(app, err);
+        goto out;
+    }
+    row = duckdb_create_data_chunk(types, cur->ncols);
+    for (size_t i = 0; i < cur->ncols; i++) {
+        duckdb_vector v = duckdb_data_chunk_get_vector(row, i);
+        duckdb_vector_ensure_validity_writable(v);
+        duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), 0);
+    }
+    duckdb_data_chunk_set_size(row, 1);
+    if (duckdb_append_data_chunk(app, row) != DuckDBSuccess ||
+        duckdb_appender_flush(app) != DuckDBSuccess) {
+        spill_appender_error(app, err);
+        goto out;
+    }
+    have_res = true;
+    if (duckdb_query(c, "SELECT t FROM duckd_spill_types ORDER BY i", &res) != DuckDBSuccess ||
+        duckdb_row_count(&res) != cur->ncols) {
+        uerr_set(err, "XX000", "could not keep a cursor's rows: no column types");
+        goto out;
+    }
+    for (size_t i = 0; i < cur->ncols; i++) {
+        char *t = duckdb_value_varchar(&res, 0, i);
+        ubuf_printf(sql, ", c%zu %s", i, t ? t : "VARCHAR");
+        duckdb_free(t);
+    }
+    rc = 0;
+out:
+    if (have_res)
+        duckdb_destroy_result(&res);
+    if (row)
+        duckdb_destroy_data_chunk(&row);
+    if (app)
+        duckdb_appender_destroy(&app);
+    ubuf_free(&q);
+    return rc;
+}
+
+/* The current chunk's rows from pos on, as a new chunk (the caller destroys it). */
+static duckdb_data_chunk spill_rest_of_chunk(eng_cursor_t *cur, duckdb_logical_type *types)
+{
+    duckdb_data_chunk out = duckdb_create_data_chunk(types, cur->ncols);
+    duckdb_selection_vector sel = duckdb_create_selection_vector(cur->chunk_rows);
+    sel_t *ix = duckdb_selection_vector_get_data_ptr(sel);
+    for (idx_t i = 0; i < cur->chunk_rows; i++)
+        ix[i] = (sel_t)i;
+    for (size_t c = 0; c < cur->ncols; c++)
+        duckdb_vector_copy_sel(cur->vecs[c], duckdb_data_chunk_get_vector(out, c), sel,
+                               cur->chunk_rows, cur->pos, 0);
+    duckdb_data_chunk_set_size(out, cur->chunk_rows - cur->pos);
+    duckdb_destroy_selection_vector(sel);
+    return out;
+}
+
+int eng_cursor_spill(eng_cursor_t *cur, eng_conn_t *dst, const char *table, int64_t *nrows,
+                     uerr_t *err)
+{
+    duckdb_logical_type *types = xcalloc(cur->ncols ? cur->ncols : 1, sizeof *types);
+    const char **names = xcalloc(cur->ncols ? cur->ncols : 1, sizeof *names);
+    char(*namebuf)[24] = xcalloc(cur->ncols ? cur->ncols : 1, sizeof *namebuf);
+    duckdb_appender app = NULL;
+    ubuf_t sql = UBUF_INIT;
+    int rc = -1;
+    *nrows = 0;
+    if (cur->rtype != DUCKDB_RESULT_TYPE_QUERY_RESULT || cur->ncols == 0 || cur->materialized) {
+        uerr_set(err, "XX000", "only a streaming query result can be spilled");
+        goto out;
+    }
+    for (size_t i = 0; i < cur->ncols; i++) {
+        types[i] = duckdb_column_logical_type(&cur->result, i);
+        snprintf(namebuf[i], sizeof namebuf[i], "c%zu", i);
+        names[i] = namebuf[i];
+    }
+    ubuf_printf(&sql, "CREATE TEMP TABLE \"%s\" (", table);
+    size_t head = sql.len;
+    if (spill_types(cur, dst->con, types, names, &sql, err) != 0)
+        goto out;
+    sql.data[head] = ' '; /* the first ", " */
+    ubuf_puts(&sql, ")");
+    if (spill_exec(dst->con, ubuf_cstr(&sql), err) != 0)
+        goto out;
+    if (duckdb_appender_create_ext(dst->con, "temp", "main", table, &app) != DuckDBSuccess) {
+        spill_appender_error(app, err);
+        goto out;
+    }
+    if (!cur->done && cur->chunk && cur->pos < cur->chunk_rows) {
+        duckdb_data_chunk rest = spill_rest_of_chunk(cur, types);
+        *nrows += (int64_t)(cur->chunk_rows - cur->pos);
+        duckdb_state st = duckdb_append_data_chunk(app, rest);
+        duckdb_destroy_data_chunk(&rest);
+        cur->pos = cur->chunk_rows;
+        if (st != DuckDBSuccess)
+            goto append_failed;
+    }
+    while (!cur->done) {
+        int r = cursor_next_chunk(cur, err);
+        if (r < 0)
+            goto out;
+        if (r == 0) {
+            cur->done = true;
+            break;
+        }
+        *nrows += (int64_t)cur->chunk_rows;
+        cur->pos = cur->chunk_rows;
+        if (duckdb_append_data_chunk(app, cur->chunk) != DuckDBSuccess)
+            goto append_failed;
+    }
+    if (duckdb_appender_flush(app) != DuckDBSuccess)
+        goto append_failed;
+    rc = 0;
+    goto out;
+append_failed:
+    spill_appender_error(app, err);
+out:
+    if (app)
+        duckdb_appender_destroy(&app);
+    for (size_t i = 0; i < cur->ncols; i++)
+        if (types[i])
+            duckdb_destroy_logical_type(&types[i]);
+    free(types);
+    free(names);
+    free(namebuf);
+    ubuf_free(&sql);
+    return rc;
+}

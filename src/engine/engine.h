@@ -186,6 +186,16 @@ bool eng_cursor_has_rows(const eng_cursor_t *cur);
  * connection (PostgreSQL allows several open portals; DuckDB streams one at a time). */
 int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err) __attribute__((warn_unused_result));
 bool eng_cursor_is_streaming(const eng_cursor_t *cur);
+/* Moves every row of cur not yet fetched into a new temporary table `table` (unquoted; the
+ * caller picks a unique name) on connection dst, with columns c0, c1, ... of the result's
+ * types, in order, so that row i of what remained has rowid i. The table lives in DuckDB's
+ * buffer manager: it counts against memory_limit and spills to the temp directory. Only a
+ * streaming query result that was not materialised can be spilled; cur is exhausted
+ * afterwards (its columns stay valid). dst must be another connection than cur's (or cur must
+ * be done with its connection). Returns 0 with *nrows set, or -1 with *err set (dst may then
+ * hold a partial table, which the caller drops). */
+int eng_cursor_spill(eng_cursor_t *cur, eng_conn_t *dst, const char *table, int64_t *nrows,
+                     uerr_t *err) __attribute__((warn_unused_result));
 
 /* ---- bulk appends (COPY ... FROM STDIN) ---- */
 

@@ -10,6 +10,7 @@
 
 #include "session/compat_alter.h"
 #include "session/copy.h"
+#include "session/cursor_sql.h"
 #include "session/sqlscan.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -74,6 +75,10 @@ void compat_free(compat_t *c)
     if (c->copy) {
         copy_opts_free(c->copy);
         free(c->copy);
+    }
+    if (c->cursor) {
+        csql_free(c->cursor);
+        free(c->cursor);
     }
     compat_alter_free(c->alter);
     for (size_t i = 0; i < c->nsteps; i++)
@@ -327,6 +332,38 @@ static bool classify_misc(const toks_t *k, compat_t *out)
     }
     return false;
 }
+/* DECLARE / FETCH / MOVE / CLOSE: the session runs them (session/sqlcursor.c); DECLARE's
+ * query is rewritten like any statement passed to DuckDB. */
+static bool classify_cursor(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                            compat_t *out)
+{
+    csql_t c;
+    const char *state = NULL, *msg = NULL;
+    int r = csql_parse(stmt, len, &c, &state, &msg);
+    if (r == 0)
+        return false;
+    if (r < 0) {
+        out->action = COMPAT_ERROR;
+        out->sqlstate = state;
+        out->message = msg;
+        return true;
+    }
+    out->action = COMPAT_CURSOR;
+    out->cursor = xmalloc(sizeof *out->cursor);
+    *out->cursor = c;
+    switch (c.kind) {
+    case CSQL_DECLARE:
+        out->tag = "DECLARE CURSOR";
+        out->sql = compat_rewrite(stmt + c.query_off, len - c.query_off, get, ctx);
+        if (!out->sql)
+            out->sql = xstrndup(stmt + c.query_off, len - c.query_off);
+        break;
+    case CSQL_CLOSE: out->tag = c.name ? "CLOSE CURSOR" : "CLOSE CURSOR ALL"; break;
+    default: break;
+    }
+    return true;
+}
+
 /* CREATE TABLE with foreign keys while foreign_keys = record: the table without them (with
  * its SERIAL columns made as compat_serial makes them), then the statements that record the
  * keys, as one COMPAT_STEPS statement. */
@@ -390,6 +427,8 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         case COPY_NOT_CLIENT: break;
         }
     }
+    if (classify_cursor(stmt, len, get, ctx, out))
+        return;
     if (classify_misc(&k, out))
         return;
     if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))

@@ -26,6 +26,8 @@ typedef enum {
     COMPAT_STEPS,      /* several DuckDB statements run as one, in one transaction: `steps`
                           (SERIAL / identity columns, compat_serial); `tag` answers */
     COMPAT_ALTER,      /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
+    COMPAT_CURSOR,     /* DECLARE / FETCH / MOVE / CLOSE (`cursor`); for DECLARE, `sql` is the
+                          cursor's query */
     COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
@@ -49,6 +51,7 @@ typedef struct compat {
     const char *message;  /* COMPAT_ERROR (static) */
     struct copy_opts *copy;     /* owned: COMPAT_COPY_*'s format and options (session/copy.h) */
     struct compat_alter *alter; /* owned: COMPAT_ALTER's steps (session/compat_alter.h) */
+    struct csql *cursor;        /* owned: COMPAT_CURSOR's statement (session/cursor_sql.h) */
     compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET / COMPAT_SET_PARAM: the scope named */
     bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
     char **steps;               /* owned: COMPAT_STEPS's statements, in order */

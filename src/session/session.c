@@ -14,6 +14,7 @@
 #include "session/compat_groupby.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
+#include "session/cursor_sql.h"
 #include "session/session_internal.h"
 #include "session/fastins.h"
 #include "session/gcommit.h"
@@ -112,6 +113,7 @@ void sess_destroy(sess_t *s)
     }
     sess__unit_abort(s);
     gc_req_free(s->env->gc, s->req);
+    sess__cursors_free(s);
     while (s->portals) {
         sess_portal_t *p = s->portals;
         s->portals = p->next;
@@ -132,6 +134,7 @@ void sess_destroy(sess_t *s)
         free(p);
     }
     eng_conn_close(s->conn);
+    eng_conn_close(s->spill);
     pthread_mutex_destroy(&s->watch_mu);
     free(s->user);
     free(s);
@@ -483,7 +486,12 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         goto out;
     if ((fast = sess__stmt_fast(s, st, simple, err)) < 0)
         goto out;
-    switch (fast ? COMPAT_NOOP : st->compat.action) {
+    compat_action_t act = fast ? COMPAT_NOOP : st->compat.action;
+    if (act == COMPAT_CURSOR && st->compat.cursor->kind == CSQL_DECLARE)
+        act = COMPAT_PASS; /* the cursor's query is prepared like any statement */
+    if (act == COMPAT_COMMIT || act == COMPAT_ROLLBACK)
+        sess__cursor_discard(s);
+    switch (act) {
     case COMPAT_PASS:
     case COMPAT_COPY_OUT:
     case COMPAT_COPY_IN:
@@ -567,7 +575,7 @@ static bool sess_over_stmt_cap(const sess_t *s, uerr_t *err)
 /* True (with err set, SQLSTATE 53400) if the session holds max_portals named portals. */
 static bool sess_over_portal_cap(const sess_t *s, uerr_t *err)
 {
-    int n = 0, max = s->env->max_portals;
+    int n = sess__cursor_count(s), max = s->env->max_portals;
     for (const sess_portal_t *p = s->portals; p && max > 0 && n < max; p = p->next)
         n += p->name[0] != '\0';
     if (max <= 0 || n < max)
@@ -627,6 +635,16 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
     return 0;
 }
 
+bool sess__portal_exists(sess_t *s, const char *name) { return *portal_find(s, name) != NULL; }
+
+int sess__named_portals(const sess_t *s)
+{
+    int n = 0;
+    for (const sess_portal_t *p = s->portals; p; p = p->next)
+        n += p->name[0] != '\0';
+    return n;
+}
+
 int sess_close_statement(sess_t *s, const char *name)
 {
     sess_stmt_t **pp = stmt_find(s, name);
@@ -641,6 +659,10 @@ int sess_close_statement(sess_t *s, const char *name)
 int sess_close_portal(sess_t *s, const char *name)
 {
     sess_portal_t **pp = portal_find(s, name);
+    if (!*pp && name[0] && sess__cursor_exists(s, name)) {
+        sess__cursor_close(s, name); /* a cursor is a portal: Close (portal) closes it */
+        return 0;
+    }
     if (*pp) {
         sess_portal_t *p = *pp;
         *pp = p->next;
@@ -661,6 +683,8 @@ int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_
     *nparams = st->nparams;
     *ncols = st->es && st->compat.action == COMPAT_PASS ? eng_stmt_ncols(st->es) : 0;
     *cols = *ncols ? eng_stmt_col(st->es, 0) : NULL;
+    if (st->compat.action == COMPAT_CURSOR && st->compat.cursor->kind == CSQL_FETCH)
+        return sess__cursor_describe(s, st->compat.cursor->name, NULL, cols, ncols, NULL, err);
     return 0;
 }
 
@@ -767,6 +791,8 @@ static int sess_run_plain(sess_t *s, const char *sql, uerr_t *err)
     int64_t n;
     bool done;
     int rc = -1;
+    if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+        sess__cursor_discard(s);
     if (sess_yield_stream(s, NULL, err) != 0 || eng_prepare(s->conn, sql, &es, err) != 0)
         goto out;
     if (eng_execute(es, &cur, err) != 0)
@@ -784,6 +810,8 @@ out:
 static int sess_yield_stream(sess_t *s, sess_portal_t *p, uerr_t *err)
 {
     sess_portal_t *o = s->streaming;
+    if (sess__cursor_yield(s, err) != 0)
+        return -1;
     if (!o || o == p)
         return 0;
     s->streaming = NULL;
@@ -826,6 +854,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             s->txn = 'I';
             s->ddl = false;
             sess__local_restore(s);
+            sess__cursors_txn_end(s, false);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
@@ -882,6 +911,8 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if ((strcmp(st->compat.tag, "DISCARD ALL") == 0 || strcmp(st->compat.tag, "RESET") == 0) &&
             sess__reset_all(s, sink) != 0)
             return -1;
+        if (strcmp(st->compat.tag, "DISCARD ALL") == 0 && sess__has_word(st->text, "ALL"))
+            sess__cursors_free(s); /* DISCARD ALL includes CLOSE ALL */
         break;
     default: return 0;
     }
@@ -902,6 +933,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
     case COMPAT_ROLLBACK:
         if (ok && s->ddl && st->compat.action == COMPAT_COMMIT && s->env->gc)
             gc_schema_changed(s->env->gc);
+        sess__cursors_txn_end(s, ok && st->compat.action == COMPAT_COMMIT);
         s->ddl = false;
         s->txn = 'I';
         sess__local_restore(s);
@@ -935,6 +967,8 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
     }
     if (!st->es)
         return 0;
+    if (sess_ends_block(st))
+        sess__cursor_discard(s); /* ends with the transaction: no need to buffer it */
     if (sess_yield_stream(s, p, err) != 0)
         return -1;
     if (eng_bind(st->es, p->params, p->nparams, err) != 0)
@@ -1149,7 +1183,12 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         }
         if (p->stmt->fi && sess__stmt_prepare_late(s, p->stmt, err) != 0)
             goto out;
-        r = portal_session_action(s, p, sink, &tag, err);
+        if (p->stmt->compat.action == COMPAT_CURSOR) {
+            p->started = true;
+            r = sess__cursor_run(s, p, with_desc, sink, &tag, err) == 0 ? 1 : -1;
+        } else {
+            r = portal_session_action(s, p, sink, &tag, err);
+        }
         if (r < 0)
             goto out;
         if (r == 0 && sess__runs_in_unit(p->stmt) &&
@@ -1236,6 +1275,10 @@ int sess_bind(sess_t *s, const char *portal, const char *stmt, const eng_param_t
         return -1;
     }
     sess_portal_t **pp = portal_find(s, portal);
+    if (portal[0] && sess__cursor_exists(s, portal)) {
+        uerr_set(err, "42P03", "portal \"%s\" already exists", portal);
+        return -1;
+    }
     if (*pp) {
         if (portal[0]) {
             uerr_set(err, "42P03", "portal \"%s\" already exists", portal);
@@ -1264,10 +1307,14 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     *ncols = 0;
     *cols = NULL;
     *formats = NULL;
+    if (!p && portal[0] && sess__cursor_exists(s, portal)) /* a cursor is a portal too */
+        return sess__cursor_describe(s, portal, NULL, cols, ncols, formats, err);
     if (!p) {
         uerr_set(err, "34000", "portal \"%s\" does not exist", portal);
         return -1;
     }
+    if (p->stmt->compat.action == COMPAT_CURSOR && p->stmt->compat.cursor->kind == CSQL_FETCH)
+        return sess__cursor_describe(s, p->stmt->compat.cursor->name, p, cols, ncols, formats, err);
     /* Describing needs the real result types, so the statement starts here; Execute then
      * streams from the same cursor. Statements the session answers itself have no rows. */
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&

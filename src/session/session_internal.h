@@ -86,7 +86,12 @@ struct sess {
     char txn; /* 'I', 'T', 'E' */
     sess_stmt_t *stmts;
     sess_portal_t *portals;
-    sess_portal_t *streaming; /* the portal whose cursor is streaming, if any */
+    sess_portal_t *streaming;       /* the portal whose cursor is streaming, if any */
+    struct sess_cursor *cursors;    /* SQL-level cursors (DECLARE), owned (sqlcursor.c) */
+    struct sess_cursor *stream_cur; /* the one of them whose result is streaming, if any */
+    eng_conn_t *spill;  /* a private connection whose temporary tables hold SCROLL, WITH HOLD
+                         * and interleaved cursors' rows (sqlcursor.c); NULL until needed */
+    unsigned spill_seq; /* names those tables */
     sess_param_t *params;
     char *user;
     char backend_pid[16]; /* BackendKeyData's pid as text, for pg_backend_pid(); "0" unset */
@@ -141,6 +146,41 @@ int64_t sess__clock_ms(void);
 void sess__sync_portal(sess_t *s);
 /* True if the statement has `word` as a top-level token (not inside quotes). */
 bool sess__has_word(const char *text, const char *word);
+
+/* True if a portal of this name exists; the number of named portals. */
+bool sess__portal_exists(sess_t *s, const char *name);
+int sess__named_portals(const sess_t *s);
+
+/* ---- sqlcursor.c, for session.c and unit.c: DECLARE / FETCH / MOVE / CLOSE ---- */
+
+typedef struct sess_cursor sess_cursor_t;
+
+/* Runs portal p's cursor statement (compat.action COMPAT_CURSOR); simple: the simple query
+ * protocol (FETCH sends its RowDescription; a BINARY cursor's rows are binary). Appends the
+ * command tag to tag. Returns 0, or -1 with err set (or unset: the client is gone). */
+int sess__cursor_run(sess_t *s, sess_portal_t *p, bool simple, const sess_sink_t *sink, ubuf_t *tag,
+                     uerr_t *err) __attribute__((warn_unused_result));
+/* The columns of cursor `name` (ncols 0 when there is none). formats NULL: columns only
+ * (Describe of a FETCH statement); p NULL: the cursor's own formats (the cursor described as
+ * a portal); else portal p's (a FETCH portal: Bind's result formats, kept in p). */
+int sess__cursor_describe(sess_t *s, const char *name, sess_portal_t *p, const sess_col_t **cols,
+                          size_t *ncols, const int16_t **formats, uerr_t *err)
+    __attribute__((warn_unused_result));
+bool sess__cursor_exists(sess_t *s, const char *name);
+int sess__cursor_count(const sess_t *s);
+/* A transaction ended: cursors without HOLD are dropped, and WITH HOLD ones declared in it
+ * too unless it committed. */
+void sess__cursors_txn_end(sess_t *s, bool committed);
+/* Closes cursor `name`; false when there is none. */
+bool sess__cursor_close(sess_t *s, const char *name);
+/* Drops every cursor (CLOSE ALL, DISCARD ALL, the session's end). */
+void sess__cursors_free(sess_t *s);
+/* Another statement needs the connection: the streaming cursor's remaining rows move to a
+ * temporary table of the session's spill connection. */
+int sess__cursor_yield(sess_t *s, uerr_t *err) __attribute__((warn_unused_result));
+/* COMMIT/ROLLBACK is about to run: the streaming cursor (never WITH HOLD) dies with the
+ * transaction, so its stream is dropped instead of buffered. */
+void sess__cursor_discard(sess_t *s);
 
 /* ---- alter.c, for session.c ---- */
 

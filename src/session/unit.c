@@ -91,8 +91,10 @@ void sess__unit_abort(sess_t *s)
             ulog(ULOG_DEBUG, "ROLLBACK of an implicit transaction failed: %s", ignored.message);
         uerr_clear(&ignored);
     }
-    if (s->txn == 'I')
+    if (s->txn == 'I') {
         s->ddl = false;
+        sess__cursors_txn_end(s, false);
+    }
 }
 
 /* Prepares a statement whose DuckDB preparation was skipped because it was to be coalesced. */
@@ -293,6 +295,8 @@ static int sess_unit_end(sess_t *s, int rc)
         gc_schema_changed(s->env->gc);
     if (rc == 0)
         s->ddl = false;
+    if (s->txn == 'I')
+        sess__cursors_txn_end(s, rc == 0);
     sess__unit_abort(s); /* rolls back what a failure left open */
     return rc;
 }

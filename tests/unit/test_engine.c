@@ -337,6 +337,49 @@ static void test_sqlstates(void **state)
     assert_string_equal(eng_sqlstate_for(0, "INTERRUPT Error: Interrupted!"), "57014");
 }
 
+/* eng_cursor_spill moves what is left of a half-read streaming result (mid-chunk: 3000 rows
+ * read of 5000, chunks hold 2048) into a temporary table of another connection, in order and
+ * with the same types, so that rowid i is the i-th remaining row. */
+static void test_cursor_spill(void **state)
+{
+    fx_t *fx = *state;
+    eng_conn_t *dst = NULL;
+    eng_stmt_t *st = NULL;
+    eng_cursor_t *cur = NULL;
+    uerr_t err = UERR_INIT;
+    int64_t n, spilled;
+    bool done;
+    assert_int_equal(eng_conn_open(fx->db, &dst, &err), 0);
+    assert_int_equal(eng_prepare(fx->conn,
+                                 "select x, x::varchar as s, [x, null] as l, {'a': x} as st, "
+                                 "(x * 1.5)::decimal(18,3) as d from range(5000) t(x)",
+                                 &st, &err),
+                     0);
+    assert_int_equal(eng_execute(st, &cur, &err), 0);
+    assert_int_equal(eng_cursor_fetch(cur, 3000, NULL, NULL, &n, &done, &err), 0);
+    assert_int_equal(n, 3000);
+    if (eng_cursor_spill(cur, dst, "spilled", &spilled, &err) != 0)
+        fail_msg("spill: %s", err.message);
+    assert_int_equal(spilled, 2000);
+    eng_cursor_free(cur);
+    eng_stmt_free(st);
+    /* the source connection is free again */
+    char *got = run(fx, "select 42", 0, NULL);
+    assert_string_equal(got, "42");
+    free(got);
+    fx_t other = {fx->db, dst};
+    got = run(&other,
+              "select count(*), min(c0), max(c0), min(rowid), "
+              "bool_and(c0 = rowid + 3000 and c1 = c0::varchar and c2 = [c0, null] and "
+              "c3.a = c0 and c4 = (c0 * 1.5)::decimal(18,3)), "
+              "string_agg(distinct typeof(c4), ',') from temp.main.spilled",
+              0, NULL);
+    assert_string_equal(got, "2000|3000|4999|0|t|DECIMAL(18,3)");
+    free(got);
+    eng_conn_close(dst);
+    uerr_clear(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params_exact_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlstates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_spill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
