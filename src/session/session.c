@@ -445,7 +445,8 @@ out:
 
 /* Whether the catalogs may read duckd.foreign_keys (the keys recorded instead of DuckDB's):
  * the table is created on first use, and a query naming it fails while it does not exist.
- * Asked only for statements that may read pg_catalog; once seen outside a transaction block
+ * Asked only for statements naming pg_class, pg_constraint or pg_get_constraintdef (the
+ * catalogs that show recorded keys); once seen outside a transaction block
  * the answer is kept for the process (duckd never drops the table). */
 static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
 {
@@ -454,8 +455,9 @@ static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
     uerr_t err = UERR_INIT;
     if (known)
         return true;
-    if (!memmem(sql, len, "pg_", 3) || sess_yield_stream(s, NULL, &err) != 0 ||
-        sess__fk_table_exists(s, &yes, &err) != 0) {
+    if (!(memmem(sql, len, "pg_class", 8) || memmem(sql, len, "pg_constraint", 13) ||
+          memmem(sql, len, "constraintdef", 13)) ||
+        sess_yield_stream(s, NULL, &err) != 0 || sess__fk_table_exists(s, &yes, &err) != 0) {
         uerr_clear(&err);
         return false;
     }
