@@ -130,6 +130,28 @@ static char *tok_text(const toks_t *k, size_t i)
 
 /* ---- statement families ---- */
 
+/* SAVEPOINT name / RELEASE [SAVEPOINT] name / ROLLBACK TO [SAVEPOINT] name: the name's token
+ * is at i (unquoted names fold to lower case, as in PostgreSQL). */
+static bool classify_savepoint(const toks_t *k, size_t i, compat_action_t action, const char *tag,
+                               compat_t *out)
+{
+    if (i >= k->nt || i + 1 != k->nt ||
+        (k->t[i].kind != SQLT_WORD && k->t[i].kind != SQLT_QIDENT)) {
+        out->action = COMPAT_ERROR;
+        out->sqlstate = "42601";
+        out->message = "syntax error: a savepoint name is expected";
+        return true;
+    }
+    out->action = action;
+    out->tag = tag;
+    out->param = tok_text(k, i);
+    if (k->t[i].kind == SQLT_WORD)
+        for (char *c = out->param; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+    return true;
+}
+
 static bool classify_txn(const toks_t *k, compat_t *out)
 {
     if (kw(k, 0, "BEGIN") || (kw(k, 0, "START") && kw(k, 1, "TRANSACTION"))) {
@@ -145,23 +167,20 @@ static bool classify_txn(const toks_t *k, compat_t *out)
         return true;
     }
     if ((kw(k, 0, "ROLLBACK") || kw(k, 0, "ABORT")) && !kw(k, 1, "PREPARED")) {
-        if (kw(k, 1, "TO") || kw(k, 2, "TO")) {
-            out->action = COMPAT_ERROR;
-            out->sqlstate = "0A000";
-            out->message = "savepoints are not supported by duckd (DuckDB has no savepoints)";
-            return true;
+        size_t to = kw(k, 1, "TO") ? 1 : kw(k, 2, "TO") ? 2 : 0;
+        if (to) {
+            size_t n = to + 1 + (kw(k, to + 1, "SAVEPOINT") ? 1 : 0);
+            return classify_savepoint(k, n, COMPAT_ROLLBACK_TO, "ROLLBACK", out);
         }
         out->action = COMPAT_ROLLBACK;
         out->sql = xstrdup("ROLLBACK");
         out->tag = "ROLLBACK";
         return true;
     }
-    if (kw(k, 0, "SAVEPOINT") || kw(k, 0, "RELEASE")) {
-        out->action = COMPAT_ERROR;
-        out->sqlstate = "0A000";
-        out->message = "savepoints are not supported by duckd (DuckDB has no savepoints)";
-        return true;
-    }
+    if (kw(k, 0, "SAVEPOINT"))
+        return classify_savepoint(k, 1, COMPAT_SAVEPOINT, "SAVEPOINT", out);
+    if (kw(k, 0, "RELEASE"))
+        return classify_savepoint(k, kw(k, 1, "SAVEPOINT") ? 2 : 1, COMPAT_RELEASE, "RELEASE", out);
     return false;
 }
 

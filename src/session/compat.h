@@ -12,23 +12,26 @@
 #include <stddef.h>
 
 typedef enum {
-    COMPAT_PASS = 0,   /* run `sql` on DuckDB (maybe rewritten) */
-    COMPAT_BEGIN,      /* start a transaction block */
-    COMPAT_COMMIT,     /* end the block (COMMIT / END) */
-    COMPAT_ROLLBACK,   /* abort the block (ROLLBACK / ABORT) */
-    COMPAT_SET_PARAM,  /* SET/RESET of a PostgreSQL-only parameter: the session stores it */
-    COMPAT_NOOP,       /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
-    COMPAT_DEALLOCATE, /* DEALLOCATE name / ALL: drop prepared statements */
-    COMPAT_COPY_OUT,   /* COPY ... TO STDOUT: run `sql` and send its rows as COPY data */
-    COMPAT_COPY_IN,    /* COPY ... FROM STDIN: `sql` describes the target table */
-    COMPAT_DUCKDB_SET, /* SET/RESET/PRAGMA/ALTER SYSTEM of a DuckDB option: session/guard.h
-                          decides and writes the statement to run (param, value, set_scope) */
-    COMPAT_STEPS,      /* several DuckDB statements run as one, in one transaction: `steps`
-                          (SERIAL / identity columns, compat_serial); `tag` answers */
-    COMPAT_ALTER,      /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
-    COMPAT_CURSOR,     /* DECLARE / FETCH / MOVE / CLOSE (`cursor`); for DECLARE, `sql` is the
-                          cursor's query */
-    COMPAT_ERROR       /* unsupported: `message` explains, `sqlstate` classifies */
+    COMPAT_PASS = 0,    /* run `sql` on DuckDB (maybe rewritten) */
+    COMPAT_BEGIN,       /* start a transaction block */
+    COMPAT_COMMIT,      /* end the block (COMMIT / END) */
+    COMPAT_ROLLBACK,    /* abort the block (ROLLBACK / ABORT) */
+    COMPAT_SET_PARAM,   /* SET/RESET of a PostgreSQL-only parameter: the session stores it */
+    COMPAT_NOOP,        /* accepted and ignored (SET TRANSACTION ..., DISCARD ALL, ...) */
+    COMPAT_DEALLOCATE,  /* DEALLOCATE name / ALL: drop prepared statements */
+    COMPAT_COPY_OUT,    /* COPY ... TO STDOUT: run `sql` and send its rows as COPY data */
+    COMPAT_COPY_IN,     /* COPY ... FROM STDIN: `sql` describes the target table */
+    COMPAT_DUCKDB_SET,  /* SET/RESET/PRAGMA/ALTER SYSTEM of a DuckDB option: session/guard.h
+                           decides and writes the statement to run (param, value, set_scope) */
+    COMPAT_SAVEPOINT,   /* SAVEPOINT `param` */
+    COMPAT_RELEASE,     /* RELEASE [SAVEPOINT] `param` */
+    COMPAT_ROLLBACK_TO, /* ROLLBACK TO [SAVEPOINT] `param`: honoured when nothing changed since */
+    COMPAT_STEPS,       /* several DuckDB statements run as one, in one transaction: `steps`
+                           (SERIAL / identity columns, compat_serial); `tag` answers */
+    COMPAT_ALTER,       /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
+    COMPAT_CURSOR,      /* DECLARE / FETCH / MOVE / CLOSE (`cursor`); for DECLARE, `sql` is the
+                           cursor's query */
+    COMPAT_ERROR        /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
 
 /* The scope a SET-family statement names. */

@@ -100,6 +100,8 @@ static void portal_free(sess_t *s, sess_portal_t *p)
     free(p);
 }
 
+static void sess_savepoints_end(sess_t *s);
+
 void sess_destroy(sess_t *s)
 {
     if (!s)
@@ -124,6 +126,7 @@ void sess_destroy(sess_t *s)
         s->stmts = st->next;
         sess__stmt_unref(st);
     }
+    sess_savepoints_end(s);
     sess__local_free(&s->local_undo);
     sess__local_free(&s->local_report);
     while (s->params) {
@@ -253,7 +256,93 @@ static sess_portal_t **portal_find(sess_t *s, const char *name)
 
 static bool sess_ends_block(const sess_stmt_t *st)
 {
-    return st->compat.action == COMPAT_COMMIT || st->compat.action == COMPAT_ROLLBACK;
+    /* ROLLBACK TO reaches its handler in a failed block, which says why it cannot help */
+    return st->compat.action == COMPAT_COMMIT || st->compat.action == COMPAT_ROLLBACK ||
+           st->compat.action == COMPAT_ROLLBACK_TO;
+}
+
+/* ---- savepoints ----
+ * DuckDB has no savepoints. duckd keeps PostgreSQL's savepoint names and honours every use
+ * it can honour exactly: SAVEPOINT and RELEASE (nothing to undo), and ROLLBACK TO a savepoint
+ * after which nothing was changed (only queries ran). A ROLLBACK TO that would have to undo
+ * changes fails with 0A000 and leaves the block failed, so the work it should have undone is
+ * never committed (the block's COMMIT rolls back). */
+
+static void sess_savepoints_pop(sess_t *s, size_t keep)
+{
+    while (s->nsp > keep)
+        free(s->savepoints[--s->nsp]);
+}
+
+static void sess_savepoints_end(sess_t *s)
+{
+    sess_savepoints_pop(s, 0);
+    free(s->savepoints);
+    free(s->sp_work);
+    s->savepoints = NULL;
+    s->sp_work = NULL;
+    s->txn_work = 0;
+}
+
+/* True when the statement may change what a ROLLBACK TO would have to undo: anything but a
+ * query and transaction control. */
+static bool sess_may_change(const sess_stmt_t *st)
+{
+    switch (st->compat.action) {
+    case COMPAT_PASS: return !st->es || eng_stmt_kind(st->es) != ENG_KIND_SELECT;
+    case COMPAT_BEGIN:
+    case COMPAT_COMMIT:
+    case COMPAT_ROLLBACK:
+    case COMPAT_SAVEPOINT:
+    case COMPAT_RELEASE:
+    case COMPAT_ROLLBACK_TO:
+    case COMPAT_NOOP:
+    case COMPAT_COPY_OUT:
+    case COMPAT_DEALLOCATE:
+    case COMPAT_ERROR: return false;
+    default: return true;
+    }
+}
+
+static int sess_savepoint(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+{
+    const char *name = st->compat.param;
+    compat_action_t a = st->compat.action;
+    size_t i;
+    if (s->txn == 'I') {
+        uerr_set(err, "25P01", "%s can only be used in transaction blocks",
+                 a == COMPAT_SAVEPOINT ? "SAVEPOINT"
+                 : a == COMPAT_RELEASE ? "RELEASE SAVEPOINT"
+                                       : "ROLLBACK TO SAVEPOINT");
+        return -1;
+    }
+    if (a == COMPAT_SAVEPOINT) {
+        s->savepoints = xrealloc(s->savepoints, (s->nsp + 1) * sizeof *s->savepoints);
+        s->sp_work = xrealloc(s->sp_work, (s->nsp + 1) * sizeof *s->sp_work);
+        s->savepoints[s->nsp] = xstrdup(name);
+        s->sp_work[s->nsp++] = s->txn_work;
+        return 0;
+    }
+    for (i = s->nsp; i > 0 && strcmp(s->savepoints[i - 1], name) != 0; i--)
+        ;
+    if (i == 0) {
+        uerr_set(err, "3B001", "savepoint \"%s\" does not exist", name);
+        return -1;
+    }
+    if (a == COMPAT_RELEASE) {
+        sess_savepoints_pop(s, i - 1);
+        return 0;
+    }
+    if (s->txn == 'E' || s->txn_work != s->sp_work[i - 1]) {
+        uerr_set(err, "0A000",
+                 "cannot roll back to savepoint \"%s\": changes were made since it was set, and "
+                 "DuckDB has no savepoints to undo them with; the transaction is aborted and "
+                 "will roll back",
+                 name);
+        return -1;
+    }
+    sess_savepoints_pop(s, i); /* it stays, the ones set after it go */
+    return 0;
 }
 
 static void sess_set_aborted_error(uerr_t *err)
@@ -855,6 +944,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (s->txn == 'E') {
             s->txn = 'I';
             s->ddl = false;
+            sess_savepoints_end(s);
             sess__local_restore(s);
             sess__cursors_txn_end(s, false);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
@@ -900,6 +990,12 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if (sess__alter_run(s, st->compat.alter, sink, err) != 0)
             return -1;
         break;
+    case COMPAT_SAVEPOINT:
+    case COMPAT_RELEASE:
+    case COMPAT_ROLLBACK_TO:
+        if (sess_savepoint(s, st, err) != 0)
+            return -1;
+        break;
     case COMPAT_STEPS:
         if (sess__steps_run(s, st, sink, err) != 0)
             return -1;
@@ -936,6 +1032,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
         if (ok && s->ddl && st->compat.action == COMPAT_COMMIT && s->env->gc)
             gc_schema_changed(s->env->gc);
         sess__cursors_txn_end(s, ok && st->compat.action == COMPAT_COMMIT);
+        sess_savepoints_end(s);
         s->ddl = false;
         s->txn = 'I';
         sess__local_restore(s);
@@ -1185,6 +1282,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         }
         if (p->stmt->fi && sess__stmt_prepare_late(s, p->stmt, err) != 0)
             goto out;
+        if (s->txn == 'T' && sess_may_change(p->stmt))
+            s->txn_work++;
         if (p->stmt->compat.action == COMPAT_CURSOR) {
             p->started = true;
             r = sess__cursor_run(s, p, with_desc, sink, &tag, err) == 0 ? 1 : -1;

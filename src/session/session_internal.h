@@ -109,7 +109,12 @@ struct sess {
     bool ddl;                   /* it (or the explicit block) changed the schema */
     sess_local_t *local_undo;   /* SET LOCAL values to restore at the block's end (owned) */
     sess_local_t *local_report; /* restored reportable parameters to announce (owned) */
-    bool path_partial;  /* some search_path schemas did not exist: re-applied after a CREATE */
+    bool path_partial; /* some search_path schemas did not exist: re-applied after a CREATE */
+    /* Savepoints of the transaction block (DuckDB has none: see sess_savepoint). */
+    char **savepoints; /* owned names, oldest first */
+    uint64_t *sp_work; /* txn_work when each was set */
+    size_t nsp;
+    uint64_t txn_work;  /* statements that may have changed something in the block so far */
     bool names_private; /* names may resolve (or text cast) differently on another
                            connection (temp objects, USE, search_path, TimeZone): never
                            coalesce */

@@ -3,7 +3,7 @@ new user would try it: makemigrations + migrate of an app with a ForeignKey, a M
 unique and indexed fields (and contrib.auth / contenttypes, whose migrations alter tables
 that have indexes), a second migration that alters the models, then the ORM: create, filter,
 annotate/aggregate, update, delete with cascades, .iterator() (server-side cursors),
-atomic blocks, contrib.auth users and permissions; and migrating back to zero.
+atomic blocks (nested ones too: savepoints), contrib.auth users and permissions; and migrating back to zero.
 
 Each Django step runs in a process of its own (Django's settings are process-wide)."""
 
@@ -83,6 +83,7 @@ def test_django_migrate_and_orm(server, project):
     assert res["unique"] == ("IntegrityError",)
     assert res["delete"] == (2, 1, 2)
     assert res["get_or_create"] == (True, False)
+    assert res["nested"] == (2,)
 
     # and back: every migration of the app undone
     out = run(project, "manage.py", "migrate", "app", "zero")

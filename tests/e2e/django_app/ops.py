@@ -51,5 +51,10 @@ out.append(("delete", Author.objects.count(), Book.objects.count(),
             Book.tags.through.objects.count()))
 obj, created = Tag.objects.get_or_create(label="new")
 out.append(("get_or_create", created, Tag.objects.get_or_create(label="new")[1]))
+with transaction.atomic():  # nested atomic blocks are savepoints
+    Tag.objects.create(label="outer")
+    with transaction.atomic():
+        Tag.objects.create(label="inner")
+out.append(("nested", Tag.objects.filter(label__in=["outer", "inner"]).count()))
 print(repr(out))
 sys.stdout.flush()
