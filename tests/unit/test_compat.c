@@ -129,12 +129,27 @@ static void test_classify_transactions(void **state)
     classify("abort", &c);
     assert_int_equal(c.action, COMPAT_ROLLBACK);
     compat_free(&c);
-    classify("SAVEPOINT sp1", &c);
-    assert_int_equal(c.action, COMPAT_ERROR);
-    assert_string_equal(c.sqlstate, "0A000");
+    /* savepoints: the session keeps their names (unquoted ones folded) */
+    classify("SAVEPOINT Sp1", &c);
+    assert_int_equal(c.action, COMPAT_SAVEPOINT);
+    assert_string_equal(c.param, "sp1");
+    assert_string_equal(c.tag, "SAVEPOINT");
     compat_free(&c);
-    classify("ROLLBACK TO SAVEPOINT sp1", &c);
+    classify("ROLLBACK TO SAVEPOINT \"Sp1\"", &c);
+    assert_int_equal(c.action, COMPAT_ROLLBACK_TO);
+    assert_string_equal(c.param, "Sp1");
+    assert_string_equal(c.tag, "ROLLBACK");
+    compat_free(&c);
+    classify("rollback work to sp1", &c);
+    assert_int_equal(c.action, COMPAT_ROLLBACK_TO);
+    compat_free(&c);
+    classify("RELEASE sp1", &c);
+    assert_int_equal(c.action, COMPAT_RELEASE);
+    assert_string_equal(c.tag, "RELEASE");
+    compat_free(&c);
+    classify("RELEASE SAVEPOINT sp1 extra", &c);
     assert_int_equal(c.action, COMPAT_ERROR);
+    assert_string_equal(c.sqlstate, "42601");
     compat_free(&c);
 }
 
