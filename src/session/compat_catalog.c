@@ -143,7 +143,9 @@ void compat__catalog_indexes(ubuf_t *b)
                    "CASE WHEN list_bool_or(list_transform(i.cc_e, x -> "
                    "COALESCE(list_position(i.cc_cols, "
                    "x), 0) = 0)) THEN array_to_string(i.cc_e, ', ') END, 0::BIGINT "
-                   "FROM (SELECT di.*, TRY_CAST(di.expressions AS VARCHAR[]) AS cc_e, tc.cc_cols "
+                   "FROM (SELECT di.*, list_transform(TRY_CAST(di.expressions AS VARCHAR[]), x -> "
+                   "CASE WHEN regexp_full_match(x, '\"([^\"]|\"\")*\"') THEN "
+                   "replace(x[2:-2], '\"\"', '\"') ELSE x END) AS cc_e, tc.cc_cols "
                    "FROM duckdb_indexes() di LEFT JOIN " CC_TABLE_COLUMNS
                    " tc ON tc.cc_toid = di.table_oid) i");
 }

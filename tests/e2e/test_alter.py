@@ -278,3 +278,21 @@ def test_foreign_keys_enforce(start_server):
             cur.execute("INSERT INTO ec VALUES (1, 42)")
         assert one(cur, "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ec' AND "
                         "constraint_type = 'FOREIGN KEY'") == [(1,)]
+
+
+def test_index_on_keyword_named_column_is_reflected(server):
+    # pandas.to_sql(index=True) indexes a column named "index": DuckDB keeps it quoted in
+    # duckdb_indexes().expressions, and it must still read as a column, not an expression
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    with closing(connect(server)) as c, c.cursor() as cur:
+        cur.execute('CREATE TABLE kw ("index" BIGINT, "Select" INTEGER)')
+        cur.execute('CREATE INDEX ix_kw_index ON kw ("index")')
+        cur.execute('CREATE UNIQUE INDEX ix_kw_both ON kw ("Select", "index")')
+    engine = sqlalchemy.create_engine(server.url.replace("postgresql://", "postgresql+psycopg2://"))
+    try:
+        got = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                     for i in sqlalchemy.inspect(engine).get_indexes("kw"))
+        assert got == [("ix_kw_both", ("Select", "index"), True),
+                       ("ix_kw_index", ("index",), False)]
+    finally:
+        engine.dispose()
