@@ -377,6 +377,53 @@ static int spill_exec(duckdb_connection c, const char *sql, uerr_t *err)
     return rc;
 }
 
+/* Makes rows [0, n) of v NULL all the way down: a STRUCT's (or UNION's) children and an
+ * ARRAY's elements are NULL too and a LIST's entries empty, so that nothing uninitialised is
+ * read when the chunk is appended (DuckDB copies a STRUCT's children whatever its own
+ * validity says). */
+static void spill_null_fill(duckdb_vector v, duckdb_logical_type t, idx_t n)
+{
+    duckdb_vector_ensure_validity_writable(v);
+    uint64_t *valid = duckdb_vector_get_validity(v);
+    for (idx_t r = 0; r < n; r++)
+        duckdb_validity_set_row_invalid(valid, r);
+    switch (duckdb_get_type_id(t)) {
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_MAP: {
+        duckdb_list_entry *e = duckdb_vector_get_data(v);
+        for (idx_t r = 0; r < n; r++)
+            e[r].offset = e[r].length = 0;
+        duckdb_list_vector_set_size(v, 0);
+        break;
+    }
+    case DUCKDB_TYPE_ARRAY: {
+        duckdb_logical_type ct = duckdb_array_type_child_type(t);
+        spill_null_fill(duckdb_array_vector_get_child(v), ct, n * duckdb_array_type_array_size(t));
+        duckdb_destroy_logical_type(&ct);
+        break;
+    }
+    case DUCKDB_TYPE_STRUCT:
+        for (idx_t i = 0; i < duckdb_struct_type_child_count(t); i++) {
+            duckdb_logical_type ct = duckdb_struct_type_child_type(t, i);
+            spill_null_fill(duckdb_struct_vector_get_child(v, i), ct, n);
+            duckdb_destroy_logical_type(&ct);
+        }
+        break;
+    case DUCKDB_TYPE_UNION: { /* a struct of the tag and the members */
+        duckdb_logical_type tag = duckdb_create_logical_type(DUCKDB_TYPE_UTINYINT);
+        spill_null_fill(duckdb_struct_vector_get_child(v, 0), tag, n);
+        duckdb_destroy_logical_type(&tag);
+        for (idx_t i = 0; i < duckdb_union_type_member_count(t); i++) {
+            duckdb_logical_type ct = duckdb_union_type_member_type(t, i);
+            spill_null_fill(duckdb_struct_vector_get_child(v, i + 1), ct, n);
+            duckdb_destroy_logical_type(&ct);
+        }
+        break;
+    }
+    default: break;
+    }
+}
+
 /* The SQL spelling of each result column's type, as DuckDB's typeof() writes it: one row of
  * NULLs of those types goes through an appender query into a scratch temporary table. Appends
  * ", cI TYPE" for each column to sql. */
@@ -404,11 +451,8 @@ static int spill_types(eng_cursor_t *cur, duckdb_connection c, duckdb_logical_ty
         goto out;
     }
     row = duckdb_create_data_chunk(types, cur->ncols);
-    for (size_t i = 0; i < cur->ncols; i++) {
-        duckdb_vector v = duckdb_data_chunk_get_vector(row, i);
-        duckdb_vector_ensure_validity_writable(v);
-        duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), 0);
-    }
+    for (size_t i = 0; i < cur->ncols; i++)
+        spill_null_fill(duckdb_data_chunk_get_vector(row, i), types[i], 1);
     duckdb_data_chunk_set_size(row, 1);
     if (duckdb_append_data_chunk(app, row) != DuckDBSuccess ||
         duckdb_appender_flush(app) != DuckDBSuccess) {

@@ -2,6 +2,7 @@
  * reads framed messages, hands them to the session, and writes responses. Every way a
  * connection ends goes through conn_close with a logged reason. */
 #include "pgwire/conn.h"
+#include "pgwire/tls.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -1172,6 +1173,7 @@ static void *conn_thread(void *arg)
      * conn_startup_leave: the accept thread may shut a linked entry's fd down). */
     conn_serve(a.cfg, t, a.startup, a.t_accept_ms);
     pgw_transport_free(t);
+    pgw_tls_thread_end();
     atomic_fetch_sub(&conn_threads, 1);
     return NULL;
 }

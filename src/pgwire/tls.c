@@ -4,6 +4,7 @@
 #include "pgwire/tls.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -184,3 +185,5 @@ bool pgw_tls_pending(const pgw_tls_t *t) { return SSL_pending(t->ssl) > 0; }
 const char *pgw_tls_version(const pgw_tls_t *t) { return SSL_get_version(t->ssl); }
 
 const char *pgw_tls_cipher(const pgw_tls_t *t) { return SSL_get_cipher_name(t->ssl); }
+
+void pgw_tls_thread_end(void) { OPENSSL_thread_stop(); }

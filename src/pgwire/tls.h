@@ -34,6 +34,12 @@ int pgw_tls_accept(pgw_tls_ctx_t *ctx, int fd, int timeout_ms, pgw_tls_t **out, 
 /* Sends close_notify (best effort) and frees the session; the socket stays open. NULL is a
  * no-op. */
 void pgw_tls_free(pgw_tls_t *t);
+
+/* Frees the calling thread's OpenSSL state (its random generators, error queue), which
+ * OpenSSL would otherwise free only in the thread's exit handlers: a detached connection
+ * thread calls it last, so nothing of OpenSSL's outlives the count of running threads that
+ * shutdown waits on. */
+void pgw_tls_thread_end(void);
 /* Reads up to n bytes: > 0 bytes read, 0 on orderly close, -1 on error (errno-like reason in
  * *why). The socket must be readable or pgw_tls_pending true, else it blocks. */
 ssize_t pgw_tls_read(pgw_tls_t *t, void *buf, size_t n, const char **why);
