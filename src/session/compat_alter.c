@@ -22,51 +22,13 @@ static char *calt_take(ubuf_t *b)
     return s;
 }
 
-typedef struct {
-    const char *s;
-    size_t n;
-    sqlt_t *t;
-    size_t nt;
-} calt_toks_t;
-
-static bool calt_scan(calt_toks_t *k, const char *s, size_t n)
+static bool calt_scan(sqlscan_toks_t *k, const char *s, size_t n)
 {
-    size_t pos = 0, cap = 64;
-    k->s = s;
-    k->n = n;
-    k->nt = 0;
-    k->t = xmalloc(cap * sizeof *k->t);
-    for (;;) {
-        sqlt_t t = sqlscan_next(s, n, &pos);
-        if (t.kind == SQLT_END)
-            return true;
-        if (t.kind == SQLT_ERROR || t.kind == SQLT_SEMI || k->nt == CALT_MAX_TOKENS)
-            return false;
-        if (k->nt == cap) {
-            cap *= 2;
-            k->t = xrealloc(k->t, cap * sizeof *k->t);
-        }
-        k->t[k->nt++] = t;
-    }
-}
-
-static bool ckw(const calt_toks_t *k, size_t i, const char *w)
-{
-    return i < k->nt && sqlscan_is(k->s, &k->t[i], w);
-}
-
-static bool cop(const calt_toks_t *k, size_t i, const char *op)
-{
-    return i < k->nt && sqlscan_is_op(k->s, &k->t[i], op);
-}
-
-static bool cname(const calt_toks_t *k, size_t i)
-{
-    return i < k->nt && (k->t[i].kind == SQLT_WORD || k->t[i].kind == SQLT_QIDENT);
+    return sqlscan_toks(k, s, n, CALT_MAX_TOKENS);
 }
 
 /* The text of tokens [a, b) as written (with the original spacing). */
-static char *cspan(const calt_toks_t *k, size_t a, size_t b)
+static char *cspan(const sqlscan_toks_t *k, size_t a, size_t b)
 {
     if (a >= b)
         return xstrdup("");
@@ -74,39 +36,14 @@ static char *cspan(const calt_toks_t *k, size_t a, size_t b)
     return xstrndup(k->s + from, to - from);
 }
 
-/* A name token without its quotes ("a""b" -> a"b); unquoted names fold to lower case, as in
- * PostgreSQL. */
-static char *cident(const calt_toks_t *k, size_t i)
-{
-    const sqlt_t *t = &k->t[i];
-    const char *p = k->s + t->start;
-    char *out;
-    if (t->kind == SQLT_QIDENT && t->len >= 2) {
-        out = xmalloc(t->len);
-        size_t o = 0;
-        for (size_t j = 1; j + 1 < t->len; j++) {
-            out[o++] = p[j];
-            if (p[j] == '"' && p[j + 1] == '"')
-                j++;
-        }
-        out[o] = '\0';
-        return out;
-    }
-    out = xstrndup(p, t->len);
-    for (char *c = out; *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
-    return out;
-}
-
 /* Index just past a parenthesised group starting at i (which must be "("), or 0. */
-static size_t cskip_parens(const calt_toks_t *k, size_t i)
+static size_t cskip_parens(const sqlscan_toks_t *k, size_t i)
 {
     int depth = 0;
     for (; i < k->nt; i++) {
-        if (cop(k, i, "(") || cop(k, i, "["))
+        if (sqlscan_tk_op(k, i, "(") || sqlscan_tk_op(k, i, "["))
             depth++;
-        else if ((cop(k, i, ")") || cop(k, i, "]")) && --depth == 0)
+        else if ((sqlscan_tk_op(k, i, ")") || sqlscan_tk_op(k, i, "]")) && --depth == 0)
             return i + 1;
     }
     return 0;
@@ -162,7 +99,7 @@ static compat_alter_step_t *calt_add(compat_alter_t *a, compat_alter_kind_t kind
 }
 
 /* "ALTER TABLE [IF EXISTS] name " + the action's tokens [a, b). */
-static char *calt_sql(const compat_alter_t *a, const calt_toks_t *k, size_t from, size_t to)
+static char *calt_sql(const compat_alter_t *a, const sqlscan_toks_t *k, size_t from, size_t to)
 {
     ubuf_t b = UBUF_INIT;
     char *act = cspan(k, from, to);
@@ -173,28 +110,29 @@ static char *calt_sql(const compat_alter_t *a, const calt_toks_t *k, size_t from
 
 /* The contents of the parenthesised column list at i ("(a, b)") as written, or NULL. *next is
  * set past it. */
-static char *calt_collist(const calt_toks_t *k, size_t i, size_t *next)
+static char *calt_collist(const sqlscan_toks_t *k, size_t i, size_t *next)
 {
     size_t end;
-    if (!cop(k, i, "(") || (end = cskip_parens(k, i)) == 0 || end - i < 3)
+    if (!sqlscan_tk_op(k, i, "(") || (end = cskip_parens(k, i)) == 0 || end - i < 3)
         return NULL;
     *next = end;
     return cspan(k, i + 1, end - 1);
 }
 
 /* ADD [CONSTRAINT name] {UNIQUE | FOREIGN KEY | PRIMARY KEY} ...: tokens [i, end). */
-static bool calt_add_constraint(compat_alter_t *a, const calt_toks_t *k, size_t i, size_t end)
+static bool calt_add_constraint(compat_alter_t *a, const sqlscan_toks_t *k, size_t i, size_t end)
 {
     char *name = NULL;
     size_t j = i;
-    if (ckw(k, j, "CONSTRAINT")) {
-        if (!cname(k, j + 1))
+    if (sqlscan_tk_kw(k, j, "CONSTRAINT")) {
+        if (!sqlscan_tk_name(k, j + 1))
             return false;
-        name = cident(k, j + 1);
+        name = sqlscan_tk_ident(k, j + 1);
         j += 2;
     }
-    if (ckw(k, j, "UNIQUE") || (ckw(k, j, "PRIMARY") && ckw(k, j + 1, "KEY"))) {
-        bool pk = ckw(k, j, "PRIMARY");
+    if (sqlscan_tk_kw(k, j, "UNIQUE") ||
+        (sqlscan_tk_kw(k, j, "PRIMARY") && sqlscan_tk_kw(k, j + 1, "KEY"))) {
+        bool pk = sqlscan_tk_kw(k, j, "PRIMARY");
         size_t next;
         char *cols = calt_collist(k, j + (pk ? 2 : 1), &next);
         if (!cols) {
@@ -235,21 +173,21 @@ static bool calt_add_constraint(compat_alter_t *a, const calt_toks_t *k, size_t 
         /* DEFERRABLE / INITIALLY ... / USING INDEX TABLESPACE: nothing DuckDB can honour */
         return true;
     }
-    if (ckw(k, j, "FOREIGN") && ckw(k, j + 1, "KEY")) {
+    if (sqlscan_tk_kw(k, j, "FOREIGN") && sqlscan_tk_kw(k, j + 1, "KEY")) {
         size_t next, r;
         char *cols = calt_collist(k, j + 2, &next);
-        if (!cols || !ckw(k, next, "REFERENCES") || !cname(k, next + 1)) {
+        if (!cols || !sqlscan_tk_kw(k, next, "REFERENCES") || !sqlscan_tk_name(k, next + 1)) {
             free(cols);
             free(name);
             return false;
         }
         r = next + 2;
-        while (cop(k, r, ".") && cname(k, r + 1))
+        while (sqlscan_tk_op(k, r, ".") && sqlscan_tk_name(k, r + 1))
             r += 2;
         compat_alter_step_t *st = calt_add(a, CALT_ADD_FK);
         st->fk_cols = cols;
         st->fk_ref = cspan(k, next + 1, r);
-        if (cop(k, r, "("))
+        if (sqlscan_tk_op(k, r, "("))
             st->fk_ref_cols = calt_collist(k, r, &r);
         st->fk_rules = cspan(k, r, end);
         if (!name) {
@@ -269,31 +207,33 @@ static bool calt_add_constraint(compat_alter_t *a, const calt_toks_t *k, size_t 
 }
 
 /* One action: tokens [i, end). */
-static bool calt_action(compat_alter_t *a, const calt_toks_t *k, size_t i, size_t end)
+static bool calt_action(compat_alter_t *a, const sqlscan_toks_t *k, size_t i, size_t end)
 {
-    if (ckw(k, i, "ADD") &&
-        (ckw(k, i + 1, "CONSTRAINT") || ckw(k, i + 1, "UNIQUE") || ckw(k, i + 1, "FOREIGN") ||
-         (ckw(k, i + 1, "PRIMARY") && ckw(k, i + 2, "KEY"))))
+    if (sqlscan_tk_kw(k, i, "ADD") &&
+        (sqlscan_tk_kw(k, i + 1, "CONSTRAINT") || sqlscan_tk_kw(k, i + 1, "UNIQUE") ||
+         sqlscan_tk_kw(k, i + 1, "FOREIGN") ||
+         (sqlscan_tk_kw(k, i + 1, "PRIMARY") && sqlscan_tk_kw(k, i + 2, "KEY"))))
         return calt_add_constraint(a, k, i + 1, end);
-    if (ckw(k, i, "DROP") && ckw(k, i + 1, "CONSTRAINT")) {
+    if (sqlscan_tk_kw(k, i, "DROP") && sqlscan_tk_kw(k, i + 1, "CONSTRAINT")) {
         size_t j = i + 2;
-        bool ife = ckw(k, j, "IF") && ckw(k, j + 1, "EXISTS");
+        bool ife = sqlscan_tk_kw(k, j, "IF") && sqlscan_tk_kw(k, j + 1, "EXISTS");
         if (ife)
             j += 2;
-        if (!cname(k, j))
+        if (!sqlscan_tk_name(k, j))
             return false;
         compat_alter_step_t *st = calt_add(a, CALT_DROP_CONSTRAINT);
-        st->name = cident(k, j);
+        st->name = sqlscan_tk_ident(k, j);
         st->if_exists = ife;
         return true;
     }
-    if (ckw(k, i, "ADD")) {
+    if (sqlscan_tk_kw(k, i, "ADD")) {
         /* ADD [COLUMN] [IF NOT EXISTS] name type ... [NOT] NULL: DuckDB takes no NOT NULL
          * here, so the column is added and then made NOT NULL */
-        size_t j = i + 1 + ckw(k, i + 1, "COLUMN");
-        if (ckw(k, j, "IF") && ckw(k, j + 1, "NOT") && ckw(k, j + 2, "EXISTS"))
+        size_t j = i + 1 + sqlscan_tk_kw(k, i + 1, "COLUMN");
+        if (sqlscan_tk_kw(k, j, "IF") && sqlscan_tk_kw(k, j + 1, "NOT") &&
+            sqlscan_tk_kw(k, j + 2, "EXISTS"))
             j += 3;
-        if (!cname(k, j))
+        if (!sqlscan_tk_name(k, j))
             return false;
         size_t col = j;
         ubuf_t b = UBUF_INIT;
@@ -301,15 +241,15 @@ static bool calt_action(compat_alter_t *a, const calt_toks_t *k, size_t i, size_
         ubuf_printf(&b, "ALTER TABLE %s%s ", a->if_exists ? "IF EXISTS " : "", a->qname);
         size_t from = i;
         for (size_t t = col + 1; t < end; t++) {
-            if (cop(k, t, "(")) {
+            if (sqlscan_tk_op(k, t, "(")) {
                 size_t e = cskip_parens(k, t);
                 if (!e)
                     break;
                 t = e - 1;
                 continue;
             }
-            bool nn = ckw(k, t, "NOT") && ckw(k, t + 1, "NULL");
-            if (nn || ckw(k, t, "NULL")) {
+            bool nn = sqlscan_tk_kw(k, t, "NOT") && sqlscan_tk_kw(k, t + 1, "NULL");
+            if (nn || sqlscan_tk_kw(k, t, "NULL")) {
                 char *part = cspan(k, from, t);
                 ubuf_puts(&b, part);
                 ubuf_putc(&b, ' ');
@@ -338,29 +278,30 @@ static bool calt_action(compat_alter_t *a, const calt_toks_t *k, size_t i, size_
         return true;
     }
     compat_alter_step_t *st;
-    if (ckw(k, i, "ALTER")) {
-        size_t j = i + 1 + ckw(k, i + 1, "COLUMN");
-        if (!cname(k, j))
+    if (sqlscan_tk_kw(k, i, "ALTER")) {
+        size_t j = i + 1 + sqlscan_tk_kw(k, i + 1, "COLUMN");
+        if (!sqlscan_tk_name(k, j))
             return false;
         size_t ty = 0;
-        if (ckw(k, j + 1, "TYPE"))
+        if (sqlscan_tk_kw(k, j + 1, "TYPE"))
             ty = j + 2;
-        else if (ckw(k, j + 1, "SET") && ckw(k, j + 2, "DATA") && ckw(k, j + 3, "TYPE"))
+        else if (sqlscan_tk_kw(k, j + 1, "SET") && sqlscan_tk_kw(k, j + 2, "DATA") &&
+                 sqlscan_tk_kw(k, j + 3, "TYPE"))
             ty = j + 4;
         if (ty) {
             size_t te = ty;
-            while (te < end && !ckw(k, te, "USING") && !ckw(k, te, "COLLATE"))
+            while (te < end && !sqlscan_tk_kw(k, te, "USING") && !sqlscan_tk_kw(k, te, "COLLATE"))
                 te++;
             st = calt_add(a, CALT_TYPE);
-            st->column = cident(k, j);
+            st->column = sqlscan_tk_ident(k, j);
             st->type = cspan(k, ty, te);
-            if (ckw(k, te, "USING") && te + 1 < end)
+            if (sqlscan_tk_kw(k, te, "USING") && te + 1 < end)
                 st->using_expr = cspan(k, te + 1, end);
             st->rebuild_indexes = st->rebuild_table = true;
         } else {
             st = calt_add(a, CALT_DUCKDB);
             /* SET/DROP NOT NULL: refused on an indexed table; SET/DROP DEFAULT are not */
-            st->rebuild_indexes = !ckw(k, j + 2, "DEFAULT");
+            st->rebuild_indexes = !sqlscan_tk_kw(k, j + 2, "DEFAULT");
         }
         st->sql = calt_sql(a, k, i, end);
         st->action = cspan(k, i, end);
@@ -369,22 +310,23 @@ static bool calt_action(compat_alter_t *a, const calt_toks_t *k, size_t i, size_
     st = calt_add(a, CALT_DUCKDB);
     st->sql = calt_sql(a, k, i, end);
     st->action = cspan(k, i, end);
-    if (ckw(k, i, "DROP")) {
-        size_t j = i + 1 + ckw(k, i + 1, "COLUMN");
-        if (ckw(k, j, "IF") && ckw(k, j + 1, "EXISTS"))
+    if (sqlscan_tk_kw(k, i, "DROP")) {
+        size_t j = i + 1 + sqlscan_tk_kw(k, i + 1, "COLUMN");
+        if (sqlscan_tk_kw(k, j, "IF") && sqlscan_tk_kw(k, j + 1, "EXISTS"))
             j += 2;
-        if (cname(k, j))
-            st->column = cident(k, j);
+        if (sqlscan_tk_name(k, j))
+            st->column = sqlscan_tk_ident(k, j);
         st->rebuild_indexes = st->rebuild_table = st->column != NULL;
-    } else if (ckw(k, i, "RENAME")) {
+    } else if (sqlscan_tk_kw(k, i, "RENAME")) {
         size_t j = i + 1;
-        if (ckw(k, j, "TO") && cname(k, j + 1)) {
-            st->rename_to = cident(k, j + 1);
+        if (sqlscan_tk_kw(k, j, "TO") && sqlscan_tk_name(k, j + 1)) {
+            st->rename_to = sqlscan_tk_ident(k, j + 1);
         } else {
-            j += ckw(k, j, "COLUMN");
-            if (cname(k, j) && ckw(k, j + 1, "TO") && cname(k, j + 2)) {
-                st->rename_from = cident(k, j);
-                st->rename_to = cident(k, j + 2);
+            j += sqlscan_tk_kw(k, j, "COLUMN");
+            if (sqlscan_tk_name(k, j) && sqlscan_tk_kw(k, j + 1, "TO") &&
+                sqlscan_tk_name(k, j + 2)) {
+                st->rename_from = sqlscan_tk_ident(k, j);
+                st->rename_to = sqlscan_tk_ident(k, j + 2);
             }
         }
         st->rebuild_indexes = true;
@@ -394,32 +336,33 @@ static bool calt_action(compat_alter_t *a, const calt_toks_t *k, size_t i, size_
 
 compat_alter_t *compat_alter_parse(const char *stmt, size_t len)
 {
-    calt_toks_t k;
+    sqlscan_toks_t k;
     compat_alter_t *a = NULL;
     size_t i = 2, name_at;
     bool ok = false;
-    if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "ALTER") || !ckw(&k, 1, "TABLE"))
+    if (!calt_scan(&k, stmt, len) || !sqlscan_tk_kw(&k, 0, "ALTER") ||
+        !sqlscan_tk_kw(&k, 1, "TABLE"))
         goto out;
     a = xcalloc(1, sizeof *a);
-    if (ckw(&k, i, "IF") && ckw(&k, i + 1, "EXISTS")) {
+    if (sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "EXISTS")) {
         a->if_exists = true;
         i += 2;
     }
-    if (ckw(&k, i, "ONLY"))
+    if (sqlscan_tk_kw(&k, i, "ONLY"))
         i++;
-    if (!cname(&k, i))
+    if (!sqlscan_tk_name(&k, i))
         goto out;
     name_at = i;
-    while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+    while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
         i += 2;
     if (i - name_at > 2) /* catalog.schema.table */
         goto out;
-    a->table = cident(&k, i);
+    a->table = sqlscan_tk_ident(&k, i);
     if (i > name_at)
-        a->schema = cident(&k, i - 2);
+        a->schema = sqlscan_tk_ident(&k, i - 2);
     a->qname = cspan(&k, name_at, i + 1);
     i++;
-    if (cop(&k, i, "*"))
+    if (sqlscan_tk_op(&k, i, "*"))
         i++;
     /* ALTER TABLE ... SET SCHEMA / RENAME / ... of one action that DuckDB runs as it is and
      * that no index blocks: not planned */
@@ -427,8 +370,8 @@ compat_alter_t *compat_alter_parse(const char *stmt, size_t len)
         goto out;
     for (size_t start = i; start < k.nt;) {
         size_t e = start;
-        while (e < k.nt && !cop(&k, e, ",")) {
-            if (cop(&k, e, "(")) {
+        while (e < k.nt && !sqlscan_tk_op(&k, e, ",")) {
+            if (sqlscan_tk_op(&k, e, "(")) {
                 size_t p = cskip_parens(&k, e);
                 if (!p)
                     goto out;
@@ -443,11 +386,11 @@ compat_alter_t *compat_alter_parse(const char *stmt, size_t len)
     }
     /* a lone action DuckDB runs unchanged and no index can block needs no plan */
     if (a->nsteps == 1 && a->steps[0].kind == CALT_DUCKDB && !a->steps[0].rebuild_indexes &&
-        !ckw(&k, i, "ADD"))
+        !sqlscan_tk_kw(&k, i, "ADD"))
         goto out;
     ok = true;
 out:
-    free(k.t);
+    sqlscan_toks_free(&k);
     if (!ok) {
         compat_alter_free(a);
         a = NULL;
@@ -457,16 +400,17 @@ out:
 
 compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
 {
-    calt_toks_t k;
+    sqlscan_toks_t k;
     compat_alter_t *a = NULL;
     size_t i = 2, first;
     const char *tail = "";
     bool ok = false;
-    if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "DROP") || !ckw(&k, 1, "TABLE"))
+    if (!calt_scan(&k, stmt, len) || !sqlscan_tk_kw(&k, 0, "DROP") ||
+        !sqlscan_tk_kw(&k, 1, "TABLE"))
         goto out;
     a = xcalloc(1, sizeof *a);
     a->drop_table = true;
-    if (ckw(&k, i, "IF") && ckw(&k, i + 1, "EXISTS")) {
+    if (sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "EXISTS")) {
         a->if_exists = true;
         i += 2;
     }
@@ -474,25 +418,25 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
     /* the names, then CASCADE / RESTRICT */
     for (;;) {
         size_t at = i;
-        if (!cname(&k, i))
+        if (!sqlscan_tk_name(&k, i))
             goto out;
-        while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+        while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
             i += 2;
         if (i - at > 2)
             goto out;
         i++;
-        if (!cop(&k, i, ","))
+        if (!sqlscan_tk_op(&k, i, ","))
             break;
         i++;
     }
-    if (i + 1 == k.nt && (ckw(&k, i, "CASCADE") || ckw(&k, i, "RESTRICT")))
-        tail = ckw(&k, i, "CASCADE") ? " CASCADE" : " RESTRICT";
+    if (i + 1 == k.nt && (sqlscan_tk_kw(&k, i, "CASCADE") || sqlscan_tk_kw(&k, i, "RESTRICT")))
+        tail = sqlscan_tk_kw(&k, i, "CASCADE") ? " CASCADE" : " RESTRICT";
     else if (i != k.nt)
         goto out;
     /* DuckDB drops one table per statement: one DROP and one forget per name */
     for (i = first;;) {
         size_t at = i;
-        while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+        while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
             i += 2;
         char *q = cspan(&k, at, i + 1);
         ubuf_t b = UBUF_INIT;
@@ -500,23 +444,23 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
         compat_alter_step_t *st = calt_add(a, CALT_DUCKDB);
         st->sql = calt_take(&b);
         st = calt_add(a, CALT_FORGET_FKS);
-        st->name = cident(&k, i);
+        st->name = sqlscan_tk_ident(&k, i);
         if (i > at)
-            st->column = cident(&k, i - 2);
+            st->column = sqlscan_tk_ident(&k, i - 2);
         if (!a->table) {
-            a->table = cident(&k, i);
+            a->table = sqlscan_tk_ident(&k, i);
             a->qname = q;
         } else {
             free(q);
         }
         i++;
-        if (!cop(&k, i, ","))
+        if (!sqlscan_tk_op(&k, i, ","))
             break;
         i++;
     }
     ok = true;
 out:
-    free(k.t);
+    sqlscan_toks_free(&k);
     if (!ok) {
         compat_alter_free(a);
         a = NULL;
@@ -597,21 +541,22 @@ static char *calt_fk_name(const char *table, const char *cols)
 }
 
 /* Past the referential actions of a REFERENCES clause whose target ends before i. */
-static size_t calt_fk_tail(const calt_toks_t *k, size_t i, size_t end)
+static size_t calt_fk_tail(const sqlscan_toks_t *k, size_t i, size_t end)
 {
     for (;;) {
-        if (i < end && ckw(k, i, "MATCH"))
+        if (i < end && sqlscan_tk_kw(k, i, "MATCH"))
             i += 2;
-        else if (ckw(k, i, "ON") && (ckw(k, i + 1, "DELETE") || ckw(k, i + 1, "UPDATE"))) {
+        else if (sqlscan_tk_kw(k, i, "ON") &&
+                 (sqlscan_tk_kw(k, i + 1, "DELETE") || sqlscan_tk_kw(k, i + 1, "UPDATE"))) {
             i += 2;
-            if (ckw(k, i, "NO") || ckw(k, i, "SET"))
+            if (sqlscan_tk_kw(k, i, "NO") || sqlscan_tk_kw(k, i, "SET"))
                 i++;
             i++;
-        } else if (ckw(k, i, "DEFERRABLE"))
+        } else if (sqlscan_tk_kw(k, i, "DEFERRABLE"))
             i++;
-        else if (ckw(k, i, "NOT") && ckw(k, i + 1, "DEFERRABLE"))
+        else if (sqlscan_tk_kw(k, i, "NOT") && sqlscan_tk_kw(k, i + 1, "DEFERRABLE"))
             i += 2;
-        else if (ckw(k, i, "INITIALLY"))
+        else if (sqlscan_tk_kw(k, i, "INITIALLY"))
             i += 2;
         else
             return i < end ? i : end;
@@ -620,7 +565,7 @@ static size_t calt_fk_tail(const calt_toks_t *k, size_t i, size_t end)
 
 char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout)
 {
-    calt_toks_t k;
+    sqlscan_toks_t k;
     calt_list_t rec = {0};
     ubuf_t b = UBUF_INIT;
     char *result = NULL, *schema = NULL, *table = NULL, *qname = NULL;
@@ -628,37 +573,38 @@ char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout)
     bool if_not_exists = false, any = false;
     *out = NULL;
     *nout = 0;
-    if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "CREATE"))
+    if (!calt_scan(&k, stmt, len) || !sqlscan_tk_kw(&k, 0, "CREATE"))
         goto done;
-    if (ckw(&k, i, "OR") && ckw(&k, i + 1, "REPLACE"))
+    if (sqlscan_tk_kw(&k, i, "OR") && sqlscan_tk_kw(&k, i + 1, "REPLACE"))
         i += 2;
-    if (!ckw(&k, i, "TABLE")) /* TEMP, UNLOGGED, ...: DuckDB keeps a TEMP table's keys */
+    if (!sqlscan_tk_kw(&k, i, "TABLE")) /* TEMP, UNLOGGED, ...: DuckDB keeps a TEMP table's keys */
         goto done;
     i++;
-    if (ckw(&k, i, "IF") && ckw(&k, i + 1, "NOT") && ckw(&k, i + 2, "EXISTS")) {
+    if (sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "NOT") &&
+        sqlscan_tk_kw(&k, i + 2, "EXISTS")) {
         if_not_exists = true;
         i += 3;
     }
-    if (!cname(&k, i))
+    if (!sqlscan_tk_name(&k, i))
         goto done;
     name_at = i;
-    while (cop(&k, i + 1, ".") && cname(&k, i + 2))
+    while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
         i += 2;
     if (i - name_at > 2)
         goto done;
-    table = cident(&k, i);
-    schema = i > name_at ? cident(&k, i - 2) : NULL;
+    table = sqlscan_tk_ident(&k, i);
+    schema = i > name_at ? sqlscan_tk_ident(&k, i - 2) : NULL;
     qname = cspan(&k, name_at, i + 1);
     open = i + 1;
-    if (!cop(&k, open, "(") || !(close = cskip_parens(&k, open)))
+    if (!sqlscan_tk_op(&k, open, "(") || !(close = cskip_parens(&k, open)))
         goto done;
     close--; /* the ")" */
     ubuf_append(&b, stmt, k.t[open].start + 1);
     bool first = true;
     for (size_t e = open + 1; e < close;) {
         size_t end = e;
-        while (end < close && !cop(&k, end, ",")) {
-            if (cop(&k, end, "(") || cop(&k, end, "[")) {
+        while (end < close && !sqlscan_tk_op(&k, end, ",")) {
+            if (sqlscan_tk_op(&k, end, "(") || sqlscan_tk_op(&k, end, "[")) {
                 size_t p = cskip_parens(&k, end);
                 if (!p || p > close)
                     goto done;
@@ -669,14 +615,14 @@ char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout)
         }
         size_t c = e, keep_to = end;
         char *name = NULL, *cols = NULL, *ref = NULL, *ref_cols = NULL, *rules = NULL;
-        if (ckw(&k, c, "CONSTRAINT") && cname(&k, c + 1)) {
-            name = cident(&k, c + 1);
+        if (sqlscan_tk_kw(&k, c, "CONSTRAINT") && sqlscan_tk_name(&k, c + 1)) {
+            name = sqlscan_tk_ident(&k, c + 1);
             c += 2;
         }
-        if (ckw(&k, c, "FOREIGN") && ckw(&k, c + 1, "KEY")) {
+        if (sqlscan_tk_kw(&k, c, "FOREIGN") && sqlscan_tk_kw(&k, c + 1, "KEY")) {
             size_t r;
             cols = calt_collist(&k, c + 2, &r);
-            if (!cols || !ckw(&k, r, "REFERENCES") || !cname(&k, r + 1)) {
+            if (!cols || !sqlscan_tk_kw(&k, r, "REFERENCES") || !sqlscan_tk_name(&k, r + 1)) {
                 free(name);
                 free(cols);
                 goto done;
@@ -688,8 +634,8 @@ char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout)
             name = NULL;
             /* a column: [CONSTRAINT n] REFERENCES ... among its constraints */
             size_t j = e + 1;
-            while (j < end && !ckw(&k, j, "REFERENCES")) {
-                if (cop(&k, j, "(")) {
+            while (j < end && !sqlscan_tk_kw(&k, j, "REFERENCES")) {
+                if (sqlscan_tk_op(&k, j, "(")) {
                     j = cskip_parens(&k, j);
                     continue;
                 }
@@ -699,29 +645,29 @@ char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout)
                 c = end;
             } else {
                 keep_to = j;
-                if (j >= e + 2 && ckw(&k, j - 2, "CONSTRAINT")) {
+                if (j >= e + 2 && sqlscan_tk_kw(&k, j - 2, "CONSTRAINT")) {
                     keep_to = j - 2;
-                    name = cident(&k, j - 1);
+                    name = sqlscan_tk_ident(&k, j - 1);
                 }
-                cols = cident(&k, e);
+                cols = sqlscan_tk_ident(&k, e);
                 c = j;
                 /* quoted, as written */
                 free(cols);
                 cols = cspan(&k, e, e + 1);
             }
         }
-        if (c < end && ckw(&k, c, "REFERENCES")) {
+        if (c < end && sqlscan_tk_kw(&k, c, "REFERENCES")) {
             size_t r = c + 1;
-            if (!cname(&k, r)) {
+            if (!sqlscan_tk_name(&k, r)) {
                 free(name);
                 free(cols);
                 goto done;
             }
-            while (cop(&k, r + 1, ".") && cname(&k, r + 2))
+            while (sqlscan_tk_op(&k, r + 1, ".") && sqlscan_tk_name(&k, r + 2))
                 r += 2;
             ref = cspan(&k, c + 1, r + 1);
             r++;
-            if (cop(&k, r, "("))
+            if (sqlscan_tk_op(&k, r, "("))
                 ref_cols = calt_collist(&k, r, &r);
             size_t t = calt_fk_tail(&k, r, end);
             rules = cspan(&k, r, t);
@@ -784,13 +730,13 @@ done:
     free(schema);
     free(table);
     free(qname);
-    free(k.t);
+    sqlscan_toks_free(&k);
     return result;
 }
 
 /* ---- CREATE INDEX ---- */
 
-static bool calt_is_opclass(const calt_toks_t *k, size_t i)
+static bool calt_is_opclass(const sqlscan_toks_t *k, size_t i)
 {
     if (i >= k->nt || k->t[i].kind != SQLT_WORD || k->t[i].len < 5)
         return false;
@@ -799,29 +745,30 @@ static bool calt_is_opclass(const calt_toks_t *k, size_t i)
 
 char *compat_index_rewrite(const char *stmt, size_t len)
 {
-    calt_toks_t k;
+    sqlscan_toks_t k;
     char *out = NULL;
     size_t i = 1;
     bool *drop = NULL, changed = false;
-    if (!calt_scan(&k, stmt, len) || !ckw(&k, 0, "CREATE"))
+    if (!calt_scan(&k, stmt, len) || !sqlscan_tk_kw(&k, 0, "CREATE"))
         goto done;
-    if (ckw(&k, i, "UNIQUE"))
+    if (sqlscan_tk_kw(&k, i, "UNIQUE"))
         i++;
-    if (!ckw(&k, i, "INDEX"))
+    if (!sqlscan_tk_kw(&k, i, "INDEX"))
         goto done;
     drop = xcalloc(k.nt, sizeof *drop);
-    while (i < k.nt && !ckw(&k, i, "ON"))
+    while (i < k.nt && !sqlscan_tk_kw(&k, i, "ON"))
         i++;
-    if (ckw(&k, i + 1, "ONLY")) {
+    if (sqlscan_tk_kw(&k, i + 1, "ONLY")) {
         drop[i + 1] = changed = true;
     }
-    while (i < k.nt && !cop(&k, i, "(") && !ckw(&k, i, "USING"))
+    while (i < k.nt && !sqlscan_tk_op(&k, i, "(") && !sqlscan_tk_kw(&k, i, "USING"))
         i++;
-    if (ckw(&k, i, "USING") && (ckw(&k, i + 1, "btree") || ckw(&k, i + 1, "hash"))) {
+    if (sqlscan_tk_kw(&k, i, "USING") &&
+        (sqlscan_tk_kw(&k, i + 1, "btree") || sqlscan_tk_kw(&k, i + 1, "hash"))) {
         drop[i] = drop[i + 1] = changed = true;
         i += 2;
     }
-    if (!cop(&k, i, "("))
+    if (!sqlscan_tk_op(&k, i, "("))
         goto done;
     size_t end = cskip_parens(&k, i);
     if (!end)
@@ -830,16 +777,17 @@ char *compat_index_rewrite(const char *stmt, size_t len)
      * "," / ")" / ASC / DESC / NULLS */
     int depth = 0;
     for (size_t j = i; j < end; j++) {
-        if (cop(&k, j, "(") || cop(&k, j, "["))
+        if (sqlscan_tk_op(&k, j, "(") || sqlscan_tk_op(&k, j, "["))
             depth++;
-        else if (cop(&k, j, ")") || cop(&k, j, "]"))
+        else if (sqlscan_tk_op(&k, j, ")") || sqlscan_tk_op(&k, j, "]"))
             depth--;
         else if (depth == 1 && j > i + 1 && calt_is_opclass(&k, j) &&
-                 (cop(&k, j + 1, ",") || cop(&k, j + 1, ")") || ckw(&k, j + 1, "ASC") ||
-                  ckw(&k, j + 1, "DESC") || ckw(&k, j + 1, "NULLS")))
+                 (sqlscan_tk_op(&k, j + 1, ",") || sqlscan_tk_op(&k, j + 1, ")") ||
+                  sqlscan_tk_kw(&k, j + 1, "ASC") || sqlscan_tk_kw(&k, j + 1, "DESC") ||
+                  sqlscan_tk_kw(&k, j + 1, "NULLS")))
             drop[j] = changed = true;
     }
-    if (ckw(&k, end, "INCLUDE") && cop(&k, end + 1, "(")) {
+    if (sqlscan_tk_kw(&k, end, "INCLUDE") && sqlscan_tk_op(&k, end + 1, "(")) {
         size_t e = cskip_parens(&k, end + 1);
         if (e) {
             for (size_t j = end; j < e; j++)
@@ -861,6 +809,6 @@ char *compat_index_rewrite(const char *stmt, size_t len)
     out = calt_take(&b);
 done:
     free(drop);
-    free(k.t);
+    sqlscan_toks_free(&k);
     return out;
 }

@@ -11,48 +11,27 @@
 
 #define GB_MAX_TOKENS 8192
 
-typedef struct {
-    const char *s;
-    sqlt_t *t;
-    size_t nt;
-} gb_toks_t;
-
-static bool gb_kw(const gb_toks_t *k, size_t i, const char *w)
-{
-    return i < k->nt && sqlscan_is(k->s, &k->t[i], w);
-}
-
-static bool gb_op(const gb_toks_t *k, size_t i, const char *op)
-{
-    return i < k->nt && sqlscan_is_op(k->s, &k->t[i], op);
-}
-
-static bool gb_name(const gb_toks_t *k, size_t i)
-{
-    return i < k->nt && (k->t[i].kind == SQLT_WORD || k->t[i].kind == SQLT_QIDENT);
-}
-
 /* Length in tokens of a plain column reference at i spanning exactly [i, end): name or
  * name.name or name.name.name; 0 otherwise. An AS alias may follow. */
-static size_t gb_colref(const gb_toks_t *k, size_t i, size_t end)
+static size_t gb_colref(const sqlscan_toks_t *k, size_t i, size_t end)
 {
     size_t j = i;
-    if (!gb_name(k, j))
+    if (!sqlscan_tk_name(k, j))
         return 0;
     j++;
-    while (j + 1 < end && gb_op(k, j, ".") && gb_name(k, j + 1))
+    while (j + 1 < end && sqlscan_tk_op(k, j, ".") && sqlscan_tk_name(k, j + 1))
         j += 2;
     if (j == end)
         return j - i;
-    if (gb_kw(k, j, "AS") && j + 2 == end && gb_name(k, j + 1))
+    if (sqlscan_tk_kw(k, j, "AS") && j + 2 == end && sqlscan_tk_name(k, j + 1))
         return j - i;
-    if (j + 1 == end && gb_name(k, j) && k->t[j].kind == SQLT_QIDENT)
+    if (j + 1 == end && sqlscan_tk_name(k, j) && k->t[j].kind == SQLT_QIDENT)
         return j - i; /* "col" "alias" */
     return 0;
 }
 
 /* Keywords that cannot be a column name standing alone in a select list. */
-static bool gb_reserved(const gb_toks_t *k, size_t i)
+static bool gb_reserved(const sqlscan_toks_t *k, size_t i)
 {
     static const char *const w[] = {
         "NULL",          "TRUE",         "FALSE",        "DISTINCT",
@@ -67,7 +46,7 @@ static bool gb_reserved(const gb_toks_t *k, size_t i)
     return false;
 }
 
-static bool gb_same(const gb_toks_t *k, size_t a, size_t b, size_t n)
+static bool gb_same(const sqlscan_toks_t *k, size_t a, size_t b, size_t n)
 {
     for (size_t j = 0; j < n; j++) {
         const sqlt_t *x = &k->t[a + j], *y = &k->t[b + j];
@@ -79,58 +58,48 @@ static bool gb_same(const gb_toks_t *k, size_t a, size_t b, size_t n)
 
 char *compat_groupby_widen(const char *stmt, size_t len)
 {
-    gb_toks_t k = {stmt, NULL, 0};
-    size_t cap = 256, pos = 0;
+    sqlscan_toks_t k;
     char *out = NULL;
     /* each candidate: first token, length */
     size_t *cand = NULL, ncand = 0;
-    k.t = xmalloc(cap * sizeof *k.t);
-    for (;;) {
-        sqlt_t t = sqlscan_next(stmt, len, &pos);
-        if (t.kind == SQLT_END)
-            break;
-        if (t.kind == SQLT_ERROR || t.kind == SQLT_SEMI || k.nt == GB_MAX_TOKENS)
-            goto done;
-        if (k.nt == cap) {
-            cap *= 2;
-            k.t = xrealloc(k.t, cap * sizeof *k.t);
-        }
-        k.t[k.nt++] = t;
-    }
+    if (!sqlscan_toks(&k, stmt, len, GB_MAX_TOKENS))
+        goto done;
     /* the top-level SELECT list, FROM, GROUP BY and ORDER BY, at depth 0 */
     size_t sel = 0, from = 0, gb = 0, gb_end = 0, ob = 0, ob_end = 0;
     int depth = 0;
-    if (!gb_kw(&k, 0, "SELECT"))
+    if (!sqlscan_tk_kw(&k, 0, "SELECT"))
         goto done;
     for (size_t i = 0; i < k.nt; i++) {
-        if (gb_op(&k, i, "(") || gb_op(&k, i, "[")) {
+        if (sqlscan_tk_op(&k, i, "(") || sqlscan_tk_op(&k, i, "[")) {
             depth++;
             continue;
         }
-        if (gb_op(&k, i, ")") || gb_op(&k, i, "]")) {
+        if (sqlscan_tk_op(&k, i, ")") || sqlscan_tk_op(&k, i, "]")) {
             depth--;
             continue;
         }
         if (depth != 0)
             continue;
-        if (gb_kw(&k, i, "UNION") || gb_kw(&k, i, "INTERSECT") || gb_kw(&k, i, "EXCEPT"))
+        if (sqlscan_tk_kw(&k, i, "UNION") || sqlscan_tk_kw(&k, i, "INTERSECT") ||
+            sqlscan_tk_kw(&k, i, "EXCEPT"))
             goto done;
         if (i == 0)
             sel = 1;
-        else if (!from && gb_kw(&k, i, "FROM"))
+        else if (!from && sqlscan_tk_kw(&k, i, "FROM"))
             from = i;
-        else if (from && !gb && gb_kw(&k, i, "GROUP") && gb_kw(&k, i + 1, "BY"))
+        else if (from && !gb && sqlscan_tk_kw(&k, i, "GROUP") && sqlscan_tk_kw(&k, i + 1, "BY"))
             gb = i + 2;
         else if (gb && !gb_end &&
-                 (gb_kw(&k, i, "HAVING") || gb_kw(&k, i, "ORDER") || gb_kw(&k, i, "LIMIT") ||
-                  gb_kw(&k, i, "OFFSET") || gb_kw(&k, i, "WINDOW") || gb_kw(&k, i, "QUALIFY") ||
-                  gb_kw(&k, i, "FETCH") || gb_kw(&k, i, "FOR")))
+                 (sqlscan_tk_kw(&k, i, "HAVING") || sqlscan_tk_kw(&k, i, "ORDER") ||
+                  sqlscan_tk_kw(&k, i, "LIMIT") || sqlscan_tk_kw(&k, i, "OFFSET") ||
+                  sqlscan_tk_kw(&k, i, "WINDOW") || sqlscan_tk_kw(&k, i, "QUALIFY") ||
+                  sqlscan_tk_kw(&k, i, "FETCH") || sqlscan_tk_kw(&k, i, "FOR")))
             gb_end = i;
-        if (from && gb_kw(&k, i, "ORDER") && gb_kw(&k, i + 1, "BY"))
+        if (from && sqlscan_tk_kw(&k, i, "ORDER") && sqlscan_tk_kw(&k, i + 1, "BY"))
             ob = i + 2;
         else if (ob && !ob_end &&
-                 (gb_kw(&k, i, "LIMIT") || gb_kw(&k, i, "OFFSET") || gb_kw(&k, i, "FETCH") ||
-                  gb_kw(&k, i, "FOR")))
+                 (sqlscan_tk_kw(&k, i, "LIMIT") || sqlscan_tk_kw(&k, i, "OFFSET") ||
+                  sqlscan_tk_kw(&k, i, "FETCH") || sqlscan_tk_kw(&k, i, "FOR")))
             ob_end = i;
     }
     if (!sel || !from || !gb || depth != 0)
@@ -139,15 +108,15 @@ char *compat_groupby_widen(const char *stmt, size_t len)
         gb_end = k.nt;
     if (ob && !ob_end)
         ob_end = k.nt;
-    if (gb_kw(&k, gb, "ALL") || gb_kw(&k, gb, "ROLLUP") || gb_kw(&k, gb, "CUBE") ||
-        gb_kw(&k, gb, "GROUPING"))
+    if (sqlscan_tk_kw(&k, gb, "ALL") || sqlscan_tk_kw(&k, gb, "ROLLUP") ||
+        sqlscan_tk_kw(&k, gb, "CUBE") || sqlscan_tk_kw(&k, gb, "GROUPING"))
         goto done;
     /* every GROUP BY item must be a plain column reference: the table(s) they name are the
      * only ones whose other columns may be added (PostgreSQL's rule needs the table's primary
      * key among them) */
     size_t gq[64], ngq = 0; /* each GROUP BY item's first token and its length in tokens */
     for (size_t a = gb, i = gb; i <= gb_end; i++) {
-        if (i < gb_end && !gb_op(&k, i, ","))
+        if (i < gb_end && !sqlscan_tk_op(&k, i, ","))
             continue;
         size_t n = i > a ? gb_colref(&k, a, i) : 0;
         if (!n || n != i - a || ngq == 32)
@@ -159,23 +128,25 @@ char *compat_groupby_widen(const char *stmt, size_t len)
     }
     cand = xmalloc(2 * k.nt * sizeof *cand);
     /* items: [a, b) separated by depth-0 commas, in the select list and in ORDER BY */
-    size_t ranges[2][2] = {{sel + (gb_kw(&k, sel, "DISTINCT") ? 1 : 0), from}, {ob, ob_end}};
+    size_t ranges[2][2] = {{sel + (sqlscan_tk_kw(&k, sel, "DISTINCT") ? 1 : 0), from},
+                           {ob, ob_end}};
     for (int r = 0; r < 2; r++) {
         size_t a = ranges[r][0], e = ranges[r][1];
         if (!a)
             continue;
         for (size_t i = a; i <= e; i++) {
-            if (i < e && (gb_op(&k, i, "(") || gb_op(&k, i, "[")))
+            if (i < e && (sqlscan_tk_op(&k, i, "(") || sqlscan_tk_op(&k, i, "[")))
                 depth++;
-            else if (i < e && (gb_op(&k, i, ")") || gb_op(&k, i, "]")))
+            else if (i < e && (sqlscan_tk_op(&k, i, ")") || sqlscan_tk_op(&k, i, "]")))
                 depth--;
-            if (i < e && (depth != 0 || !gb_op(&k, i, ",")))
+            if (i < e && (depth != 0 || !sqlscan_tk_op(&k, i, ",")))
                 continue;
             size_t b = i;
             if (r == 1) /* ORDER BY item: drop ASC/DESC/NULLS FIRST|LAST */
-                while (b > a && (gb_kw(&k, b - 1, "ASC") || gb_kw(&k, b - 1, "DESC") ||
-                                 gb_kw(&k, b - 1, "FIRST") || gb_kw(&k, b - 1, "LAST") ||
-                                 gb_kw(&k, b - 1, "NULLS")))
+                while (b > a &&
+                       (sqlscan_tk_kw(&k, b - 1, "ASC") || sqlscan_tk_kw(&k, b - 1, "DESC") ||
+                        sqlscan_tk_kw(&k, b - 1, "FIRST") || sqlscan_tk_kw(&k, b - 1, "LAST") ||
+                        sqlscan_tk_kw(&k, b - 1, "NULLS")))
                     b--;
             size_t n = b > a ? gb_colref(&k, a, b) : 0;
             if (n && !(n == 1 && gb_reserved(&k, a))) {
@@ -192,7 +163,7 @@ char *compat_groupby_widen(const char *stmt, size_t len)
         size_t a = cand[2 * c], n = cand[2 * c + 1];
         bool have = false;
         for (size_t g = gb; g + n <= gb_end && !have; g++)
-            have = gb_same(&k, a, g, n) && (g + n == gb_end || gb_op(&k, g + n, ","));
+            have = gb_same(&k, a, g, n) && (g + n == gb_end || sqlscan_tk_op(&k, g + n, ","));
         for (size_t d = 0; d < c && !have; d++)
             have = cand[2 * d + 1] == n && gb_same(&k, a, cand[2 * d], n);
         if (have)
@@ -222,6 +193,6 @@ char *compat_groupby_widen(const char *stmt, size_t len)
     ubuf_free(&add);
 done:
     free(cand);
-    free(k.t);
+    sqlscan_toks_free(&k);
     return out;
 }

@@ -21,11 +21,7 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
-typedef struct ser_toks {
-    const char *s;
-    sqlt_t *t; /* owned */
-    size_t nt;
-} ser_toks_t;
+typedef sqlscan_toks_t ser_toks_t;
 
 /* One auto-increment column found in the statement. */
 typedef struct ser_col {
@@ -49,55 +45,16 @@ static const struct {
 
 static bool ser_scan(ser_toks_t *k, const char *s, size_t n)
 {
-    size_t pos = 0, cap = 64;
-    k->s = s;
-    k->nt = 0;
-    k->t = xmalloc(cap * sizeof *k->t);
-    for (;;) {
-        sqlt_t t = sqlscan_next(s, n, &pos);
-        if (t.kind == SQLT_ERROR)
-            return false;
-        if (t.kind == SQLT_END)
-            return true;
-        if (k->nt == cap) {
-            cap *= 2;
-            k->t = xrealloc(k->t, cap * sizeof *k->t);
-        }
-        k->t[k->nt++] = t;
-    }
-}
-
-static bool ser_kw(const ser_toks_t *k, size_t i, const char *w)
-{
-    return i < k->nt && sqlscan_is(k->s, &k->t[i], w);
-}
-
-static bool ser_op(const ser_toks_t *k, size_t i, const char *op)
-{
-    return i < k->nt && sqlscan_is_op(k->s, &k->t[i], op);
-}
-
-static bool ser_ident(const ser_toks_t *k, size_t i)
-{
-    return i < k->nt && (k->t[i].kind == SQLT_WORD || k->t[i].kind == SQLT_QIDENT);
+    return sqlscan_toks(k, s, n, (size_t)-1);
 }
 
 /* The identifier's value as PostgreSQL sees it: unquoted folded to lower case, quoted with
  * its doubled quotes undone. */
 static void ser_ident_value(ubuf_t *b, const ser_toks_t *k, size_t i)
 {
-    const char *p = k->s + k->t[i].start;
-    size_t n = k->t[i].len;
-    if (k->t[i].kind == SQLT_QIDENT) {
-        for (size_t j = 1; j + 1 < n; j++) {
-            ubuf_putc(b, p[j]);
-            if (p[j] == '"')
-                j++;
-        }
-        return;
-    }
-    for (size_t j = 0; j < n; j++)
-        ubuf_putc(b, (char)(p[j] >= 'A' && p[j] <= 'Z' ? p[j] + 32 : p[j]));
+    char *v = sqlscan_tk_ident(k, i);
+    ubuf_puts(b, v);
+    free(v);
 }
 
 /* Appends name as an SQL identifier, quoted unless it is plain lower case. */
@@ -128,9 +85,9 @@ static void ser_put_range(ubuf_t *b, const ser_toks_t *k, size_t first, size_t l
  * (size_t)-1 when there is none. */
 static size_t ser_name_end(const ser_toks_t *k, size_t i)
 {
-    if (!ser_ident(k, i))
+    if (!sqlscan_tk_name(k, i))
         return (size_t)-1;
-    while (ser_op(k, i + 1, ".") && ser_ident(k, i + 2))
+    while (sqlscan_tk_op(k, i + 1, ".") && sqlscan_tk_name(k, i + 2))
         i += 2;
     return i;
 }
@@ -157,9 +114,9 @@ static char *ser_seq_name(const ser_toks_t *k, size_t nf, size_t nl, size_t c)
 /* The maximum of an identity column's integer type, or NULL. */
 static const char *ser_type_max(const ser_toks_t *k, size_t i)
 {
-    if (ser_kw(k, i, "int") || ser_kw(k, i, "integer") || ser_kw(k, i, "int4"))
+    if (sqlscan_tk_kw(k, i, "int") || sqlscan_tk_kw(k, i, "integer") || sqlscan_tk_kw(k, i, "int4"))
         return "2147483647";
-    if (ser_kw(k, i, "smallint") || ser_kw(k, i, "int2"))
+    if (sqlscan_tk_kw(k, i, "smallint") || sqlscan_tk_kw(k, i, "int2"))
         return "32767";
     return NULL;
 }
@@ -171,21 +128,22 @@ static bool ser_column(const ser_toks_t *k, size_t a, size_t b, ser_col_t *c)
     static const char *const not_columns[] = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK",
                                               "FOREIGN",    "LIKE",    "EXCLUDE"};
     memset(c, 0, sizeof *c);
-    if (b <= a || !ser_ident(k, a))
+    if (b <= a || !sqlscan_tk_name(k, a))
         return false;
     for (size_t w = 0; w < sizeof not_columns / sizeof not_columns[0]; w++)
-        if (k->t[a].kind == SQLT_WORD && ser_kw(k, a, not_columns[w]))
+        if (k->t[a].kind == SQLT_WORD && sqlscan_tk_kw(k, a, not_columns[w]))
             return false;
     c->elem_first = a;
     c->elem_last = b;
     c->opt_first = 1;
     for (size_t i = a + 1; i < b; i++)
-        if ((ser_kw(k, i, "NOT") && ser_kw(k, i + 1, "NULL")) ||
-            (ser_kw(k, i, "PRIMARY") && ser_kw(k, i + 1, "KEY")))
+        if ((sqlscan_tk_kw(k, i, "NOT") && sqlscan_tk_kw(k, i + 1, "NULL")) ||
+            (sqlscan_tk_kw(k, i, "PRIMARY") && sqlscan_tk_kw(k, i + 1, "KEY")))
             c->not_null = true;
-    if (k->t[a + 1].kind == SQLT_WORD && !ser_op(k, a + 2, ".") && !ser_op(k, a + 2, "[")) {
+    if (k->t[a + 1].kind == SQLT_WORD && !sqlscan_tk_op(k, a + 2, ".") &&
+        !sqlscan_tk_op(k, a + 2, "[")) {
         for (size_t t = 0; t < sizeof ser_types / sizeof ser_types[0]; t++) {
-            if (ser_kw(k, a + 1, ser_types[t].name)) {
+            if (sqlscan_tk_kw(k, a + 1, ser_types[t].name)) {
                 c->repl_first = c->repl_last = a + 1;
                 c->type = ser_types[t].type;
                 c->maxvalue = ser_types[t].max;
@@ -195,24 +153,24 @@ static bool ser_column(const ser_toks_t *k, size_t a, size_t b, ser_col_t *c)
     }
     for (size_t g = a + 2; g <= b; g++) {
         size_t i = g + 1;
-        if (!ser_kw(k, g, "GENERATED"))
+        if (!sqlscan_tk_kw(k, g, "GENERATED"))
             continue;
-        if (ser_kw(k, i, "ALWAYS"))
+        if (sqlscan_tk_kw(k, i, "ALWAYS"))
             i++;
-        else if (ser_kw(k, i, "BY") && ser_kw(k, i + 1, "DEFAULT"))
+        else if (sqlscan_tk_kw(k, i, "BY") && sqlscan_tk_kw(k, i + 1, "DEFAULT"))
             i += 2;
         else
             continue;
-        if (!ser_kw(k, i, "AS") || !ser_kw(k, i + 1, "IDENTITY"))
+        if (!sqlscan_tk_kw(k, i, "AS") || !sqlscan_tk_kw(k, i + 1, "IDENTITY"))
             continue;
         i++;
         c->repl_first = g;
         c->repl_last = i;
-        if (ser_op(k, i + 1, "(")) {
+        if (sqlscan_tk_op(k, i + 1, "(")) {
             size_t depth = 0, j = i + 1;
             for (; j <= b; j++) {
-                depth += ser_op(k, j, "(");
-                if (ser_op(k, j, ")") && --depth == 0)
+                depth += sqlscan_tk_op(k, j, "(");
+                if (sqlscan_tk_op(k, j, ")") && --depth == 0)
                     break;
             }
             if (j > b)
@@ -236,17 +194,17 @@ static char *ser_create_seq(const ser_toks_t *k, const ser_col_t *c, bool temp, 
     ubuf_printf(&b, "CREATE %sSEQUENCE %s%s", temp ? "TEMPORARY " : "", ine ? "IF NOT EXISTS " : "",
                 c->seq);
     for (size_t i = c->opt_first; i <= c->opt_last && c->opt_first <= c->opt_last; i++) {
-        if (ser_kw(k, i, "SEQUENCE") && ser_kw(k, i + 1, "NAME")) {
+        if (sqlscan_tk_kw(k, i, "SEQUENCE") && sqlscan_tk_kw(k, i + 1, "NAME")) {
             i = ser_name_end(k, i + 2);
             if (i == (size_t)-1)
                 break;
             continue;
         }
-        if ((ser_kw(k, i, "AS") || ser_kw(k, i, "CACHE")) && i + 1 <= c->opt_last) {
+        if ((sqlscan_tk_kw(k, i, "AS") || sqlscan_tk_kw(k, i, "CACHE")) && i + 1 <= c->opt_last) {
             i++;
             continue;
         }
-        has_max = has_max || ser_kw(k, i, "MAXVALUE");
+        has_max = has_max || sqlscan_tk_kw(k, i, "MAXVALUE");
         ubuf_putc(&b, ' ');
         ser_put_range(&b, k, i, i);
     }
@@ -303,32 +261,33 @@ static bool ser_create_table(const ser_toks_t *k, ser_out_t *o)
 {
     size_t i = 1, nf, nl, open, close;
     bool temp = false, ine = false;
-    if (ser_kw(k, i, "OR") && ser_kw(k, i + 1, "REPLACE"))
+    if (sqlscan_tk_kw(k, i, "OR") && sqlscan_tk_kw(k, i + 1, "REPLACE"))
         return false; /* the replaced table's sequences would clash: left to DuckDB */
-    if (ser_kw(k, i, "GLOBAL") || ser_kw(k, i, "LOCAL"))
+    if (sqlscan_tk_kw(k, i, "GLOBAL") || sqlscan_tk_kw(k, i, "LOCAL"))
         i++;
-    if (ser_kw(k, i, "TEMP") || ser_kw(k, i, "TEMPORARY")) {
+    if (sqlscan_tk_kw(k, i, "TEMP") || sqlscan_tk_kw(k, i, "TEMPORARY")) {
         temp = true;
         i++;
-    } else if (ser_kw(k, i, "UNLOGGED")) {
+    } else if (sqlscan_tk_kw(k, i, "UNLOGGED")) {
         i++;
     }
-    if (!ser_kw(k, i, "TABLE"))
+    if (!sqlscan_tk_kw(k, i, "TABLE"))
         return false;
     i++;
-    if (ser_kw(k, i, "IF") && ser_kw(k, i + 1, "NOT") && ser_kw(k, i + 2, "EXISTS")) {
+    if (sqlscan_tk_kw(k, i, "IF") && sqlscan_tk_kw(k, i + 1, "NOT") &&
+        sqlscan_tk_kw(k, i + 2, "EXISTS")) {
         ine = true;
         i += 3;
     }
     nf = i;
     nl = ser_name_end(k, nf);
-    if (nl == (size_t)-1 || !ser_op(k, nl + 1, "("))
+    if (nl == (size_t)-1 || !sqlscan_tk_op(k, nl + 1, "("))
         return false;
     open = nl + 1;
     size_t depth = 0;
     for (close = open; close < k->nt; close++) {
-        depth += ser_op(k, close, "(");
-        if (ser_op(k, close, ")") && --depth == 0)
+        depth += sqlscan_tk_op(k, close, "(");
+        if (sqlscan_tk_op(k, close, ")") && --depth == 0)
             break;
     }
     if (close >= k->nt)
@@ -338,11 +297,11 @@ static bool ser_create_table(const ser_toks_t *k, ser_out_t *o)
     size_t ncols = 0;
     depth = 0;
     for (size_t a = open + 1, j = open + 1; j <= close; j++) {
-        if (j < close && (ser_op(k, j, "(") || ser_op(k, j, "[")))
+        if (j < close && (sqlscan_tk_op(k, j, "(") || sqlscan_tk_op(k, j, "[")))
             depth++;
-        else if (j < close && (ser_op(k, j, ")") || ser_op(k, j, "]")))
+        else if (j < close && (sqlscan_tk_op(k, j, ")") || sqlscan_tk_op(k, j, "]")))
             depth--;
-        if (j == close || (depth == 0 && ser_op(k, j, ","))) {
+        if (j == close || (depth == 0 && sqlscan_tk_op(k, j, ","))) {
             ser_col_t c;
             if (j > a && ser_column(k, a, j - 1, &c)) {
                 c.seq = ser_seq_name(k, nf, nl, a);
@@ -378,23 +337,24 @@ static bool ser_create_table(const ser_toks_t *k, ser_out_t *o)
 static bool ser_alter_table(const ser_toks_t *k, ser_out_t *o)
 {
     size_t i = 2, nf, nl;
-    if (!ser_kw(k, 1, "TABLE"))
+    if (!sqlscan_tk_kw(k, 1, "TABLE"))
         return false;
-    if (ser_kw(k, i, "IF") && ser_kw(k, i + 1, "EXISTS"))
+    if (sqlscan_tk_kw(k, i, "IF") && sqlscan_tk_kw(k, i + 1, "EXISTS"))
         i += 2;
-    if (ser_kw(k, i, "ONLY"))
+    if (sqlscan_tk_kw(k, i, "ONLY"))
         i++;
     nf = i;
     nl = ser_name_end(k, nf);
-    if (nl == (size_t)-1 || !ser_kw(k, nl + 1, "ADD"))
+    if (nl == (size_t)-1 || !sqlscan_tk_kw(k, nl + 1, "ADD"))
         return false;
     i = nl + 2;
-    if (ser_kw(k, i, "COLUMN"))
+    if (sqlscan_tk_kw(k, i, "COLUMN"))
         i++;
-    if (ser_kw(k, i, "IF") && ser_kw(k, i + 1, "NOT") && ser_kw(k, i + 2, "EXISTS"))
+    if (sqlscan_tk_kw(k, i, "IF") && sqlscan_tk_kw(k, i + 1, "NOT") &&
+        sqlscan_tk_kw(k, i + 2, "EXISTS"))
         i += 3;
     for (size_t j = i; j < k->nt; j++)
-        if (ser_op(k, j, ","))
+        if (sqlscan_tk_op(k, j, ","))
             return false; /* several actions: DuckDB has none of them either */
     ser_col_t c;
     if (!ser_column(k, i, k->nt - 1, &c))
@@ -419,12 +379,12 @@ size_t compat_serial(const char *stmt, size_t len, char ***steps)
     char *text = xstrndup(stmt, len);
     *steps = NULL;
     if (ser_scan(&k, text, len) && k.nt > 3) {
-        if (ser_kw(&k, 0, "CREATE"))
+        if (sqlscan_tk_kw(&k, 0, "CREATE"))
             (void)ser_create_table(&k, &o);
-        else if (ser_kw(&k, 0, "ALTER"))
+        else if (sqlscan_tk_kw(&k, 0, "ALTER"))
             (void)ser_alter_table(&k, &o);
     }
-    free(k.t);
+    sqlscan_toks_free(&k);
     free(text);
     *steps = o.steps;
     return o.n;
@@ -437,8 +397,8 @@ char *compat_overriding(const char *stmt, size_t len)
     char *text = xstrndup(stmt, len);
     if (ser_scan(&k, text, len)) {
         for (size_t i = 0; i + 2 < k.nt; i++) {
-            if (ser_kw(&k, i, "OVERRIDING") && ser_kw(&k, i + 1, "SYSTEM") &&
-                ser_kw(&k, i + 2, "VALUE")) {
+            if (sqlscan_tk_kw(&k, i, "OVERRIDING") && sqlscan_tk_kw(&k, i + 1, "SYSTEM") &&
+                sqlscan_tk_kw(&k, i + 2, "VALUE")) {
                 ubuf_t b = UBUF_INIT;
                 ubuf_append(&b, text, k.t[i].start);
                 ubuf_puts(&b, text + k.t[i + 2].start + k.t[i + 2].len);
@@ -448,7 +408,7 @@ char *compat_overriding(const char *stmt, size_t len)
             }
         }
     }
-    free(k.t);
+    sqlscan_toks_free(&k);
     free(text);
     return out;
 }

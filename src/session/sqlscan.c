@@ -3,8 +3,11 @@
 #include "session/sqlscan.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/xalloc.h"
 
 static bool is_ident_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
 static bool is_ident_char(unsigned char c)
@@ -220,4 +223,68 @@ size_t sqlscan_tokens(const char *s, size_t n, sqlt_t *out, size_t max)
         out[count++] = t;
     }
     return count;
+}
+
+/* ---- a whole statement's tokens ---- */
+
+bool sqlscan_toks(sqlscan_toks_t *k, const char *s, size_t n, size_t max)
+{
+    size_t pos = 0, cap = 64;
+    k->s = s;
+    k->nt = 0;
+    k->t = xmalloc(cap * sizeof *k->t);
+    for (;;) {
+        sqlt_t t = sqlscan_next(s, n, &pos);
+        if (t.kind == SQLT_END)
+            return true;
+        if (t.kind == SQLT_ERROR || t.kind == SQLT_SEMI || k->nt == max)
+            return false;
+        if (k->nt == cap) {
+            cap *= 2;
+            k->t = xrealloc(k->t, cap * sizeof *k->t);
+        }
+        k->t[k->nt++] = t;
+    }
+}
+
+void sqlscan_toks_free(sqlscan_toks_t *k)
+{
+    free(k->t);
+    k->t = NULL;
+    k->nt = 0;
+}
+
+bool sqlscan_tk_kw(const sqlscan_toks_t *k, size_t i, const char *w)
+{
+    return i < k->nt && sqlscan_is(k->s, &k->t[i], w);
+}
+
+bool sqlscan_tk_op(const sqlscan_toks_t *k, size_t i, const char *op)
+{
+    return i < k->nt && sqlscan_is_op(k->s, &k->t[i], op);
+}
+
+bool sqlscan_tk_name(const sqlscan_toks_t *k, size_t i)
+{
+    return i < k->nt && (k->t[i].kind == SQLT_WORD || k->t[i].kind == SQLT_QIDENT);
+}
+
+char *sqlscan_tk_ident(const sqlscan_toks_t *k, size_t i)
+{
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    char *out = xmalloc(t->len + 1);
+    size_t o = 0;
+    if (t->kind == SQLT_QIDENT && t->len >= 2) {
+        for (size_t j = 1; j + 1 < t->len; j++) {
+            out[o++] = p[j];
+            if (p[j] == '"' && p[j + 1] == '"')
+                j++;
+        }
+    } else {
+        for (size_t j = 0; j < t->len; j++)
+            out[o++] = (char)(p[j] >= 'A' && p[j] <= 'Z' ? p[j] - 'A' + 'a' : p[j]);
+    }
+    out[o] = '\0';
+    return out;
 }

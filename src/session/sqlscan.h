@@ -53,4 +53,25 @@ bool sqlscan_is(const char *s, const sqlt_t *t, const char *kw);
 /* True when the token is the operator or punctuation `op` exactly (e.g. "(", "::", "~"). */
 bool sqlscan_is_op(const char *s, const sqlt_t *t, const char *op);
 
+/* A whole statement's tokens, for the dialect layer's parsers (compat_alter, compat_serial,
+ * compat_groupby). */
+typedef struct sqlscan_toks {
+    const char *s; /* borrowed text */
+    sqlt_t *t;     /* owned */
+    size_t nt;
+} sqlscan_toks_t;
+
+/* Scans all of s[0..n) into k. False (k still to be freed) on an unterminated quote or
+ * comment, a semicolon, or more than max tokens. */
+bool sqlscan_toks(sqlscan_toks_t *k, const char *s, size_t n, size_t max);
+void sqlscan_toks_free(sqlscan_toks_t *k);
+/* Token i is the keyword w / the operator op / a name (unquoted or quoted); false past the
+ * end. */
+bool sqlscan_tk_kw(const sqlscan_toks_t *k, size_t i, const char *w);
+bool sqlscan_tk_op(const sqlscan_toks_t *k, size_t i, const char *op);
+bool sqlscan_tk_name(const sqlscan_toks_t *k, size_t i);
+/* The name token's value as PostgreSQL sees it: unquoted folded to lower case, quoted with its
+ * doubled quotes undone. Caller frees. */
+char *sqlscan_tk_ident(const sqlscan_toks_t *k, size_t i);
+
 #endif
