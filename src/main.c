@@ -4,6 +4,7 @@
  * grace period, cancel the rest, CHECKPOINT, remove an ephemeral database, exit 0). */
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -387,6 +388,13 @@ int main(int argc, char **argv)
     char ephemeral_path[4200] = "";
     const char *path = NULL;
     int rc = 1;
+
+    /* Buffers of 4 MiB and more (partial client messages, large rows) come from mmap and go
+     * back to the system when freed. glibc's default raises this threshold to the size of
+     * each freed mmapped block, after which such buffers stay in the heap's arenas and the
+     * process keeps their memory: the per-connection limits would bound what is in use but
+     * not what is resident. */
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
     sigset_t sigs;
 
     memset(&cfg, 0, sizeof cfg);
