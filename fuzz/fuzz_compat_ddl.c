@@ -15,8 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
-    for (int pass = 0; pass < 2; pass++) {
-        compat_alter_t *a = pass ? compat_drop_table_parse(s, size) : compat_alter_parse(s, size);
+    for (int pass = 0; pass < 3; pass++) {
+        compat_alter_t *a = pass == 0   ? compat_alter_parse(s, size)
+                            : pass == 1 ? compat_drop_table_parse(s, size)
+                                        : compat_truncate_parse(s, size);
         if (!a)
             continue;
         if (!a->table || !a->qname || a->nsteps == 0)
@@ -38,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 break;
             case CALT_DROP_CONSTRAINT:
+            case CALT_TRUNCATE:
             case CALT_FORGET_FKS:
                 if (!st->name)
                     abort();

@@ -358,9 +358,17 @@ static int alter_serials_release(sess_t *s, const char *schema, const char *tmp,
             st->rebuild_table && st->kind != CALT_TYPE && strcasecmp(z->cols.v[i], st->column) == 0;
         if (!dropped && alter_column_exec(s, schema, tmp, z->cols.v[i], "DROP DEFAULT", err) != 0)
             return -1;
+        /* a restart (TRUNCATE ... RESTART IDENTITY) makes it again from its START value;
+         * otherwise DuckDB's own text starts it at its next value */
         if (alter_exec(s,
-                       "SELECT sql FROM duckdb_sequences() WHERE database_name = "
-                       "current_database() AND schema_name = $1 AND sequence_name = $2",
+                       st->kind == CALT_TRUNCATE
+                           ? "SELECT 'CREATE SEQUENCE s INCREMENT BY ' || increment_by || "
+                             "' MINVALUE ' || min_value || ' MAXVALUE ' || max_value || ' START ' "
+                             "|| start_value || CASE WHEN cycle THEN ' CYCLE' ELSE ' NO CYCLE' END "
+                             "FROM duckdb_sequences() WHERE database_name = current_database() "
+                             "AND schema_name = $1 AND sequence_name = $2"
+                           : "SELECT sql FROM duckdb_sequences() WHERE database_name = "
+                             "current_database() AND schema_name = $1 AND sequence_name = $2",
                        args, 2, &z->ddl, err) != 0)
             return -1;
         if (z->ddl.n != had + 1 || dropped) { /* keep one entry per column */
@@ -474,6 +482,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
         alter_serials_load(s, schema, table, &z, err) != 0 ||
         alter_exec(s, ddl, NULL, 0, NULL, err) != 0)
         goto out;
+    bool empty = st->kind == CALT_TRUNCATE; /* TRUNCATE ... RESTART IDENTITY */
     ubuf_puts(&b, "INSERT INTO ");
     alter_qname(&b, schema, ubuf_cstr(&tmp));
     ubuf_puts(&b, " SELECT ");
@@ -497,7 +506,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
     }
     ubuf_puts(&b, " FROM ");
     alter_qname(&b, schema, table);
-    if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
+    if (!empty && alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
         goto out;
     if (alter_serials_release(s, schema, ubuf_cstr(&tmp), st, &z, err) != 0)
         goto out;
@@ -509,7 +518,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
         goto out;
     /* any other action runs on the new table, which has no indexes yet */
     bool renames_table = !st->rebuild_table && st->rename_to && !st->rename_from;
-    if (!st->rebuild_table) {
+    if (!st->rebuild_table && st->action) {
         ubuf_reset(&b);
         ubuf_puts(&b, "ALTER TABLE ");
         alter_qname(&b, schema, ubuf_cstr(&tmp));
@@ -725,6 +734,30 @@ static int alter_step(sess_t *s, const compat_alter_t *a, const compat_alter_ste
     case CALT_ADD_FK: return alter_add_fk(s, a, st, sink, err);
     case CALT_DROP_CONSTRAINT: return alter_drop_constraint(s, a, st, sink, err);
     case CALT_ADD_UNIQUE: return alter_exec(s, st->sql, NULL, 0, NULL, err);
+    case CALT_TRUNCATE: {
+        /* DuckDB cannot restart a sequence its table owns: the (emptied) table is rebuilt,
+         * which makes the sequences again from their start */
+        compat_alter_t one = {.schema = st->column, .table = st->name};
+        alter_serials_t z = {0};
+        int r = 0;
+        if (st->restart_identity) {
+            alter_rows_t w = {0};
+            const char *args[2] = {st->name, st->column};
+            r = alter_exec(s,
+                           "SELECT schema_name, table_name FROM duckdb_tables() WHERE "
+                           "database_name = current_database() AND lower(table_name) = lower($1) "
+                           "AND schema_name = " ALTER_SCHEMA,
+                           args, 2, &w, err);
+            if (r == 0 && w.n == 2)
+                r = alter_serials_load(s, w.v[0], w.v[1], &z, err);
+            alter_rows_free(&w);
+        }
+        if (r == 0)
+            r = z.cols.n ? alter_rebuild(s, &one, st, err)
+                         : alter_exec(s, st->sql, NULL, 0, NULL, err);
+        alter_serials_free(&z);
+        return r;
+    }
     case CALT_FORGET_FKS: {
         const char *args[2] = {st->name, st->column};
         if (sess__fk_table_exists(s, &flag, err) != 0)

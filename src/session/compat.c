@@ -472,6 +472,12 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         out->sql = xstrndup(stmt, len);
         return;
     }
+    if (kw(&k, 0, "TRUNCATE") && (out->alter = compat_truncate_parse(stmt, len))) {
+        out->action = COMPAT_ALTER;
+        out->tag = "TRUNCATE TABLE";
+        out->sql = xstrndup(stmt, len);
+        return;
+    }
     if (kw(&k, 0, "DROP") && kw(&k, 1, "TABLE") &&
         (out->alter = compat_drop_table_parse(stmt, len))) {
         out->action = COMPAT_ALTER;

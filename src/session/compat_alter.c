@@ -468,6 +468,75 @@ out:
     return a;
 }
 
+compat_alter_t *compat_truncate_parse(const char *stmt, size_t len)
+{
+    sqlscan_toks_t k;
+    compat_alter_t *a = NULL;
+    size_t i = 1;
+    bool ok = false, restart = false;
+    if (!calt_scan(&k, stmt, len) || !sqlscan_tk_kw(&k, 0, "TRUNCATE"))
+        goto out;
+    a = xcalloc(1, sizeof *a);
+    if (sqlscan_tk_kw(&k, i, "TABLE"))
+        i++;
+    /* the options first: they apply to every table */
+    size_t end = k.nt;
+    while (end > i) {
+        if (sqlscan_tk_kw(&k, end - 1, "CASCADE") || sqlscan_tk_kw(&k, end - 1, "RESTRICT"))
+            end--;
+        else if (end - i >= 2 && sqlscan_tk_kw(&k, end - 1, "IDENTITY") &&
+                 (sqlscan_tk_kw(&k, end - 2, "RESTART") ||
+                  sqlscan_tk_kw(&k, end - 2, "CONTINUE"))) {
+            restart |= sqlscan_tk_kw(&k, end - 2, "RESTART");
+            end -= 2;
+        } else {
+            break;
+        }
+    }
+    for (;;) {
+        if (sqlscan_tk_kw(&k, i, "ONLY"))
+            i++;
+        size_t at = i;
+        if (!sqlscan_tk_name(&k, i))
+            goto out;
+        while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
+            i += 2;
+        if (i - at > 2)
+            goto out;
+        char *q = cspan(&k, at, i + 1);
+        ubuf_t b = UBUF_INIT;
+        ubuf_printf(&b, "DELETE FROM %s", q);
+        compat_alter_step_t *st = calt_add(a, CALT_TRUNCATE);
+        st->sql = calt_take(&b);
+        st->name = sqlscan_tk_ident(&k, i);
+        if (i > at)
+            st->column = sqlscan_tk_ident(&k, i - 2);
+        st->restart_identity = restart;
+        if (!a->table) {
+            a->table = sqlscan_tk_ident(&k, i);
+            a->qname = q;
+        } else {
+            free(q);
+        }
+        i++;
+        if (sqlscan_tk_op(&k, i, "*"))
+            i++;
+        if (i == end)
+            break;
+        if (!sqlscan_tk_op(&k, i, ","))
+            goto out;
+        i++;
+    }
+    ok = true;
+out:
+    sqlscan_toks_free(&k);
+    if (!ok) {
+        compat_alter_free(a);
+        a = NULL;
+    }
+    return a;
+}
+
 /* ---- CREATE TABLE's foreign keys (foreign_keys = record) ---- */
 
 /* Appends 'text' as a SQL string literal (NULL as NULL). */

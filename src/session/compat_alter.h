@@ -19,31 +19,34 @@ typedef enum {
     CALT_ADD_UNIQUE,      /* ADD CONSTRAINT name UNIQUE (...): `sql` is a CREATE UNIQUE INDEX */
     CALT_ADD_FK,          /* ADD CONSTRAINT name FOREIGN KEY: recorded, not enforced */
     CALT_DROP_CONSTRAINT, /* DROP CONSTRAINT name */
+    CALT_TRUNCATE,        /* TRUNCATE of table `name` (schema `column`): `sql` deletes the
+                             rows; with restart_identity its SERIAL sequences start over */
     CALT_FORGET_FKS       /* after DROP TABLE (`sql`): the recorded foreign keys of the tables
                              `name` (schema `column`, NULL = current) go too */
 } compat_alter_kind_t;
 
 typedef struct compat_alter_step {
     compat_alter_kind_t kind;
-    char *sql;            /* owned: CALT_DUCKDB, CALT_TYPE, CALT_ADD_UNIQUE */
-    char *action;         /* owned: CALT_DUCKDB, CALT_TYPE: sql's action alone (what follows
-                             ALTER TABLE name) */
-    char *name;           /* owned: the constraint's name (ADD_UNIQUE, ADD_FK, DROP_CONSTRAINT) */
-    char *column;         /* owned: CALT_TYPE's column; the column a DROP COLUMN drops */
-    char *type;           /* owned: CALT_TYPE's new type as written */
-    char *using_expr;     /* owned: CALT_TYPE's USING expression, or NULL */
-    char *rename_from;    /* owned: RENAME [COLUMN] a TO b: a (NULL for a table rename) */
-    char *rename_to;      /* owned: b, or the table's new name */
-    char *fk_cols;        /* owned: ADD_FK: the referencing columns, as written: a, "b" */
-    char *fk_ref;         /* owned: ADD_FK: the referenced table, as written */
-    char *fk_ref_cols;    /* owned: ADD_FK: its columns (NULL: its primary key) */
-    char *fk_rules;       /* owned: ADD_FK: ON DELETE / ON UPDATE / DEFERRABLE text */
-    bool if_exists;       /* DROP CONSTRAINT IF EXISTS */
-    bool rebuild_indexes; /* DuckDB refuses it while the table has indexes: drop and recreate
-                             them around it */
-    bool rebuild_table;   /* DROP COLUMN / TYPE: on an indexed table, DuckDB refuses it even
-                             with the indexes dropped in the same transaction; the table is
-                             created anew with the new definition instead */
+    char *sql;             /* owned: CALT_DUCKDB, CALT_TYPE, CALT_ADD_UNIQUE */
+    char *action;          /* owned: CALT_DUCKDB, CALT_TYPE: sql's action alone (what follows
+                              ALTER TABLE name) */
+    char *name;            /* owned: the constraint's name (ADD_UNIQUE, ADD_FK, DROP_CONSTRAINT) */
+    char *column;          /* owned: CALT_TYPE's column; the column a DROP COLUMN drops */
+    char *type;            /* owned: CALT_TYPE's new type as written */
+    char *using_expr;      /* owned: CALT_TYPE's USING expression, or NULL */
+    char *rename_from;     /* owned: RENAME [COLUMN] a TO b: a (NULL for a table rename) */
+    char *rename_to;       /* owned: b, or the table's new name */
+    char *fk_cols;         /* owned: ADD_FK: the referencing columns, as written: a, "b" */
+    char *fk_ref;          /* owned: ADD_FK: the referenced table, as written */
+    char *fk_ref_cols;     /* owned: ADD_FK: its columns (NULL: its primary key) */
+    char *fk_rules;        /* owned: ADD_FK: ON DELETE / ON UPDATE / DEFERRABLE text */
+    bool if_exists;        /* DROP CONSTRAINT IF EXISTS */
+    bool restart_identity; /* CALT_TRUNCATE ... RESTART IDENTITY */
+    bool rebuild_indexes;  /* DuckDB refuses it while the table has indexes: drop and recreate
+                              them around it */
+    bool rebuild_table;    /* DROP COLUMN / TYPE: on an indexed table, DuckDB refuses it even
+                              with the indexes dropped in the same transaction; the table is
+                              created anew with the new definition instead */
 } compat_alter_step_t;
 
 typedef struct compat_alter {
@@ -84,6 +87,11 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len);
  * and the array). NULL when the statement declares none, is a TEMP table or CREATE TABLE AS,
  * or is not understood. */
 char *compat_fk_split(const char *stmt, size_t len, char ***out, size_t *nout);
+
+/* TRUNCATE [TABLE] [ONLY] name [*] [, ...] [RESTART IDENTITY | CONTINUE IDENTITY]
+ * [CASCADE | RESTRICT]: one CALT_TRUNCATE step per table (DuckDB truncates one table and
+ * knows neither option). NULL when not such a statement. */
+compat_alter_t *compat_truncate_parse(const char *stmt, size_t len);
 
 /* CREATE [UNIQUE] INDEX with PostgreSQL-only parts that carry no meaning for DuckDB's ART
  * index removed: operator classes (varchar_pattern_ops), USING btree/hash, ON ONLY,

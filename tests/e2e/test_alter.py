@@ -296,3 +296,43 @@ def test_index_on_keyword_named_column_is_reflected(server):
                        ("ix_kw_index", ("index",), False)]
     finally:
         engine.dispose()
+
+
+def test_truncate_as_postgresql_spells_it(server):
+    # Django's flush: TRUNCATE "a", "b" RESTART IDENTITY [CASCADE]
+    with closing(connect(server)) as c, c.cursor() as cur:
+        cur.execute("CREATE TABLE ta (id SERIAL PRIMARY KEY, v INTEGER)")
+        cur.execute("CREATE INDEX ta_v ON ta (v)")
+        cur.execute("CREATE TABLE tb (id BIGSERIAL PRIMARY KEY, a INTEGER REFERENCES ta)")
+        cur.execute("CREATE TABLE tc (v INTEGER)")
+        for _ in range(3):
+            cur.execute("INSERT INTO ta (v) VALUES (1) RETURNING id")
+            cur.execute("INSERT INTO tb (a) VALUES (1)")
+            cur.execute("INSERT INTO tc VALUES (1)")
+        cur.execute('TRUNCATE "ta", tb CONTINUE IDENTITY')
+        assert cur.statusmessage == "TRUNCATE TABLE"
+        assert (count_rows(cur, "ta"), count_rows(cur, "tb")) == (0, 0)
+        cur.execute("INSERT INTO ta (v) VALUES (1) RETURNING id")
+        assert cur.fetchone() == (4,)
+        cur.execute('TRUNCATE TABLE ONLY ta, tb, tc RESTART IDENTITY CASCADE')
+        assert count_rows(cur, "tc") == 0
+        cur.execute("INSERT INTO ta (v) VALUES (7) RETURNING id")
+        assert cur.fetchone() == (1,)
+        cur.execute("INSERT INTO tb (a) VALUES (1) RETURNING id")
+        assert cur.fetchone() == (1,)
+        assert indexes(cur, "ta") == [("ta_v", False)]
+        # the sequence still belongs to the table, and a block rolls a TRUNCATE back
+        cur.execute("BEGIN")
+        cur.execute("TRUNCATE ta RESTART IDENTITY")
+        cur.execute("ROLLBACK")
+        assert count_rows(cur, "ta") == 1
+        cur.execute("DROP TABLE tb")
+        cur.execute("DROP TABLE ta")
+        assert one(cur, "SELECT count(*) FROM duckdb_sequences()") == [(0,)]
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            cur.execute("TRUNCATE nope")
+
+
+def count_rows(cur, table):
+    cur.execute("SELECT count(*) FROM " + table)
+    return cur.fetchone()[0]

@@ -85,6 +85,11 @@ def test_django_migrate_and_orm(server, project):
     assert res["get_or_create"] == (True, False)
     assert res["nested"] == (2,)
 
+    # manage.py flush empties every table and restarts the keys (TRUNCATE ... RESTART IDENTITY)
+    run(project, "manage.py", "flush", "--noinput")
+    res = dict((r[0], r[1:]) for r in ast.literal_eval(run(project, "ops.py").strip()))
+    assert res["ids"] == (1, 2)
+
     # and back: every migration of the app undone
     out = run(project, "manage.py", "migrate", "app", "zero")
     assert "Unapplying app.0001_initial... OK" in out

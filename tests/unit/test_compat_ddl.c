@@ -205,6 +205,30 @@ static void test_fk_split(void **state)
     }
 }
 
+static void test_truncate(void **state)
+{
+    const char *sql = "TRUNCATE TABLE ONLY \"A\", s.b * RESTART IDENTITY CASCADE";
+    compat_alter_t *a = compat_truncate_parse(sql, strlen(sql));
+    assert_non_null(a);
+    assert_int_equal(a->nsteps, 2);
+    assert_int_equal(a->steps[0].kind, CALT_TRUNCATE);
+    assert_string_equal(a->steps[0].sql, "DELETE FROM \"A\"");
+    assert_string_equal(a->steps[0].name, "A");
+    assert_null(a->steps[0].column);
+    assert_true(a->steps[0].restart_identity);
+    assert_string_equal(a->steps[1].sql, "DELETE FROM s.b");
+    assert_string_equal(a->steps[1].column, "s");
+    compat_alter_free(a);
+    sql = "TRUNCATE t CONTINUE IDENTITY";
+    a = compat_truncate_parse(sql, strlen(sql));
+    assert_non_null(a);
+    assert_false(a->steps[0].restart_identity);
+    compat_alter_free(a);
+    const char *bad[] = {"TRUNCATE", "TRUNCATE t u", "TRUNCATE t,", "TRUNCATE a.b.c.d"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_null(compat_truncate_parse(bad[i], strlen(bad[i])));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_alter_columns),   cmocka_unit_test(test_alter_passes_through),
         cmocka_unit_test(test_varchar_types),   cmocka_unit_test(test_index_rewrite),
         cmocka_unit_test(test_groupby_widen),   cmocka_unit_test(test_fk_split),
+        cmocka_unit_test(test_truncate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
