@@ -1179,6 +1179,129 @@ static bool cx_fn_constraintdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t
     "lower(cx_s.schema_name) = lower(CASE WHEN " CX_SP " = 'public' THEN 'main' ELSE " CX_SP       \
     " END)) ORDER BY cx_s.database_name = 'temp' DESC LIMIT 1)"
 
+/* The text of a string literal token ('...', doubled quotes undone), or NULL. */
+static char *cx_string_value(const cx_toks_t *k, size_t i)
+{
+    if (!cx_kind(k, i, SQLT_STRING) || k->s[cx_start(k, i)] != '\'')
+        return NULL;
+    const char *p = k->s + cx_start(k, i) + 1;
+    size_t n = k->t[i].len - 2;
+    char *out = xmalloc(n + 1), *o = out;
+    for (size_t j = 0; j < n; j++) {
+        *o++ = p[j];
+        if (p[j] == '\'' && j + 1 < n && p[j + 1] == '\'')
+            j++;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* One part of a name as PostgreSQL reads it: "Quoted" kept, unquoted folded to lower case. */
+static void cx_name_part(ubuf_t *b, const char *p, size_t n)
+{
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+        for (size_t j = 1; j + 1 < n; j++) {
+            ubuf_putc(b, p[j]);
+            if (p[j] == '"' && j + 2 < n && p[j + 1] == '"')
+                j++;
+        }
+        return;
+    }
+    for (size_t j = 0; j < n; j++)
+        ubuf_putc(b, (char)(p[j] >= 'A' && p[j] <= 'Z' ? p[j] - 'A' + 'a' : p[j]));
+}
+
+/* setval(seq, value [, is_called]). DuckDB cannot set a sequence, but it can move one on:
+ * nextval is called as many times as it takes to reach the value (a sequence already past it
+ * stays where it is, which keeps every later value unique; PostgreSQL would move it back).
+ * The sequence is a literal name or pg_get_serial_sequence('table', 'column') of literals (a
+ * SERIAL column's sequence is <table>_<column>_seq, compat_serial.c): DuckDB's nextval takes
+ * only a constant name. Answers the value, as PostgreSQL does. Django's loaddata and
+ * sqlsequencereset send `SELECT setval(pg_get_serial_sequence('"t"','id'), coalesce(max("id"),
+ * 1), max("id") IS NOT null) FROM "t"`. */
+static bool cx_fn_setval(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    ubuf_t name = UBUF_INIT;
+    char *lit = NULL, *v = NULL, *called = NULL;
+    bool ok = false;
+    (void)c;
+    if (call->nargs < 2 || call->nargs > 3)
+        goto out;
+    size_t a = call->arg_first[0], z = call->arg_last[0];
+    if (a == z && (lit = cx_string_value(k, a))) {
+        /* 'schema.seq' or 'seq', read as a name ("Quoted" parts kept) */
+        const char *dot = strchr(lit, '.');
+        if (dot && !strchr(dot + 1, '.')) {
+            ubuf_t sch = UBUF_INIT;
+            cx_name_part(&sch, lit, (size_t)(dot - lit));
+            if (strcmp(ubuf_cstr(&sch), "public") != 0) { /* DuckDB's main */
+                ubuf_append(&name, sch.data, sch.len);
+                ubuf_putc(&name, '.');
+            }
+            ubuf_free(&sch);
+            cx_name_part(&name, dot + 1, strlen(dot + 1));
+        } else if (!dot) {
+            cx_name_part(&name, lit, strlen(lit));
+        }
+    } else if (z == a + 5 && cx_word(k, a, "pg_get_serial_sequence") && cx_op(k, a + 1, "(") &&
+               cx_op(k, a + 3, ",") && cx_op(k, a + 5, ")")) {
+        char *t = cx_string_value(k, a + 2), *col = cx_string_value(k, a + 4);
+        if (t && col) {
+            const char *dot = strrchr(t, '.');
+            if (dot) {
+                size_t sn = (size_t)(dot - t);
+                if (!(sn == 6 && strncmp(t, "public", 6) == 0)) {
+                    cx_name_part(&name, t, sn);
+                    ubuf_putc(&name, '.');
+                }
+            }
+            const char *tn = dot ? dot + 1 : t;
+            cx_name_part(&name, tn, strlen(tn));
+            ubuf_putc(&name, '_');
+            cx_name_part(&name, col, strlen(col));
+            ubuf_puts(&name, "_seq");
+        }
+        free(t);
+        free(col);
+    }
+    if (!name.len || strchr(ubuf_cstr(&name), '\''))
+        goto out;
+    v = cx_arg(call, 1);
+    called = call->nargs == 3 ? cx_arg(call, 2) : xstrdup("true");
+    const char *seq = ubuf_cstr(&name), *bare = strrchr(seq, '.');
+    bare = bare ? bare + 1 : seq;
+    ubuf_t look = UBUF_INIT;
+    ubuf_puts(&look, "FROM duckdb_sequences() WHERE lower(sequence_name) = lower(");
+    cx_put_literal(&look, bare);
+    ubuf_putc(&look, ')');
+    if (bare != seq) {
+        ubuf_puts(&look, " AND lower(schema_name) = lower('");
+        ubuf_append(&look, seq, (size_t)(bare - 1 - seq));
+        ubuf_puts(&look, "')");
+    }
+    ubuf_puts(&look, " ORDER BY database_name = 'temp' DESC LIMIT 1");
+    ubuf_printf(b, "(SELECT greatest(coalesce(max(cx_sv), (%s)), (%s)) FROM (SELECT nextval(", v,
+                v);
+    cx_put_literal(b, seq);
+    ubuf_printf(b,
+                ") AS cx_sv FROM range(greatest(0, ((%s) - CASE WHEN (%s) THEN 0 ELSE 1 END - "
+                "(SELECT coalesce(last_value, start_value - increment_by) %s) + "
+                "(SELECT increment_by %s) - 1) // (SELECT increment_by %s)))))",
+                v, called, ubuf_cstr(&look), ubuf_cstr(&look), ubuf_cstr(&look));
+    ubuf_free(&look);
+    ok = true;
+out:
+    if (!ok)
+        ubuf_puts(b, "error('setval() is supported by duckd for a literal sequence name or "
+                     "pg_get_serial_sequence() of literals only')");
+    ubuf_free(&name);
+    free(lit);
+    free(v);
+    free(called);
+    return true;
+}
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1198,8 +1321,7 @@ static const cx_func_t cx_funcs[] = {
     {"json_build_object", -1, "json_object(%*)", NULL},
     {"json_build_array", -1, "json_array(%*)", NULL},
     {"pg_get_serial_sequence", 2, CX_SERIAL_SEQUENCE, NULL},
-    {"setval", -1, "error('setval() is not supported by duckd: a DuckDB sequence cannot be set')",
-     NULL},
+    {"setval", -1, NULL, cx_fn_setval},
     {"lastval", 0,
      "error('lastval() is not supported by duckd: use currval(''name'') or INSERT ... RETURNING')",
      NULL},
@@ -1308,7 +1430,9 @@ static bool cx_named_call(const cx_toks_t *k, size_t name)
                                         "pg_get_indexdef",
                                         "pg_get_constraintdef",
                                         "pg_get_viewdef",
-                                        "pg_table_is_visible"};
+                                        "pg_table_is_visible",
+                                        "setval",
+                                        "pg_get_serial_sequence"};
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
         if (cx_word(k, name, names[n]))
             return true;

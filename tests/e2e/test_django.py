@@ -90,6 +90,15 @@ def test_django_migrate_and_orm(server, project):
     res = dict((r[0], r[1:]) for r in ast.literal_eval(run(project, "ops.py").strip()))
     assert res["ids"] == (1, 2)
 
+    # loaddata resets the sequences with setval: a new row gets an id after the fixture's
+    (project / "fx.json").write_text('[{"model": "app.tag", "pk": 100, "fields": {"label": "fx"}}]')
+    out = run(project, "manage.py", "loaddata", "fx.json")
+    assert "Installed 1 object" in out
+    (project / "after.py").write_text(
+        "import os, django\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\n"
+        "django.setup()\nfrom app.models import Tag\nprint(Tag.objects.create(label='z').id)\n")
+    assert run(project, "after.py").strip() == "101"
+
     # and back: every migration of the app undone
     out = run(project, "manage.py", "migrate", "app", "zero")
     assert "Unapplying app.0001_initial... OK" in out

@@ -488,3 +488,32 @@ def test_pivot_and_expansions_extended_protocol(server):
         cols = conn.execute("SELECT column_name FROM duckdb_columns() "
                             "WHERE table_name = 'sales' ORDER BY column_index").fetchall()
         assert cols == [("region",), ("quarter",), ("amount",), ("n",)]
+
+
+def test_setval_moves_a_sequence_on(server):
+    """setval: DuckDB cannot set a sequence, duckd moves it on with nextval (never back).
+    Django's loaddata / sqlsequencereset statement is the main user."""
+    with closing(psycopg2.connect(server.dsn)) as c:
+        c.autocommit = True
+        cur = c.cursor()
+        cur.execute('CREATE TABLE "App_T" (id SERIAL PRIMARY KEY, v INTEGER)')
+        cur.execute('INSERT INTO "App_T" (id, v) VALUES (10, 1), (20, 2)')
+        cur.execute("SELECT setval(pg_get_serial_sequence('\"App_T\"','id'), "
+                    "coalesce(max(\"id\"), 1), max(\"id\") IS NOT null) FROM \"App_T\"")
+        assert [d[0] for d in cur.description] == ["setval"]
+        assert cur.fetchall() == [(20,)]
+        cur.execute('INSERT INTO "App_T" (v) VALUES (3) RETURNING id')
+        assert cur.fetchone() == (21,)
+        cur.execute("SELECT setval('public.\"App_T_id_seq\"', 30)")
+        cur.execute('INSERT INTO "App_T" (v) VALUES (3) RETURNING id')
+        assert cur.fetchone() == (31,)
+        cur.execute("SELECT setval('\"App_T_id_seq\"', 40, false)")
+        cur.execute('INSERT INTO "App_T" (v) VALUES (3) RETURNING id')
+        assert cur.fetchone() == (40,)
+        cur.execute("SELECT setval('\"App_T_id_seq\"', 5)")  # never moves back
+        assert cur.fetchone() == (5,)
+        cur.execute('INSERT INTO "App_T" (v) VALUES (3) RETURNING id')
+        assert cur.fetchone() == (41,)
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("SELECT setval(1, 2)")
+        assert "setval() is supported by duckd for" in str(e.value)

@@ -234,6 +234,17 @@ static void test_classify_rewrites_passed_statements(void **state)
     classify("select 1", &c);
     assert_string_equal(c.sql, "select 1");
     compat_free(&c);
+    /* setval moves the sequence on with nextval of its constant name */
+    classify("SELECT setval(pg_get_serial_sequence('\"App\"', 'Id'), coalesce(max(id), 1), "
+             "max(id) IS NOT null) FROM \"App\"",
+             &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_non_null(strstr(c.sql, "nextval('App_id_seq')"));
+    assert_non_null(strstr(c.sql, "AS setval"));
+    compat_free(&c);
+    classify("SELECT setval(some_function(), 1)", &c);
+    assert_non_null(strstr(c.sql, "error('setval() is supported by duckd for"));
+    compat_free(&c);
 }
 
 /* ---- rewrites ---- */
