@@ -36,6 +36,18 @@ static char *cspan(const sqlscan_toks_t *k, size_t a, size_t b)
     return xstrndup(k->s + from, to - from);
 }
 
+/* The last token of the [catalog.][schema.]name that starts at i, or 0 when there is no name
+ * there or it has more than three parts. */
+static size_t calt_qname_last(const sqlscan_toks_t *k, size_t i)
+{
+    size_t at = i;
+    if (!sqlscan_tk_name(k, i))
+        return 0;
+    while (sqlscan_tk_op(k, i + 1, ".") && sqlscan_tk_name(k, i + 2))
+        i += 2;
+    return i - at > 2 ? 0 : i;
+}
+
 /* Index just past a parenthesised group starting at i (which must be "("), or 0. */
 static size_t cskip_parens(const sqlscan_toks_t *k, size_t i)
 {
@@ -398,6 +410,22 @@ out:
     return a;
 }
 
+/* A step of `kind` for the table named by tokens [at, last]: its name and schema as PostgreSQL
+ * reads them; the plan's table is the first one. Returns the step. */
+static compat_alter_step_t *calt_table_step(compat_alter_t *a, const sqlscan_toks_t *k, size_t at,
+                                            size_t last, compat_alter_kind_t kind)
+{
+    compat_alter_step_t *st = calt_add(a, kind);
+    st->name = sqlscan_tk_ident(k, last);
+    if (last > at)
+        st->column = sqlscan_tk_ident(k, last - 2);
+    if (!a->table) {
+        a->table = sqlscan_tk_ident(k, last);
+        a->qname = cspan(k, at, last + 1);
+    }
+    return st;
+}
+
 compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
 {
     sqlscan_toks_t k;
@@ -417,12 +445,7 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
     first = i;
     /* the names, then CASCADE / RESTRICT */
     for (;;) {
-        size_t at = i;
-        if (!sqlscan_tk_name(&k, i))
-            goto out;
-        while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
-            i += 2;
-        if (i - at > 2)
+        if (!(i = calt_qname_last(&k, i)))
             goto out;
         i++;
         if (!sqlscan_tk_op(&k, i, ","))
@@ -436,23 +459,13 @@ compat_alter_t *compat_drop_table_parse(const char *stmt, size_t len)
     /* DuckDB drops one table per statement: one DROP and one forget per name */
     for (i = first;;) {
         size_t at = i;
-        while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
-            i += 2;
+        i = calt_qname_last(&k, i);
         char *q = cspan(&k, at, i + 1);
         ubuf_t b = UBUF_INIT;
         ubuf_printf(&b, "DROP TABLE %s%s%s", a->if_exists ? "IF EXISTS " : "", q, tail);
-        compat_alter_step_t *st = calt_add(a, CALT_DUCKDB);
-        st->sql = calt_take(&b);
-        st = calt_add(a, CALT_FORGET_FKS);
-        st->name = sqlscan_tk_ident(&k, i);
-        if (i > at)
-            st->column = sqlscan_tk_ident(&k, i - 2);
-        if (!a->table) {
-            a->table = sqlscan_tk_ident(&k, i);
-            a->qname = q;
-        } else {
-            free(q);
-        }
+        free(q);
+        calt_add(a, CALT_DUCKDB)->sql = calt_take(&b);
+        calt_table_step(a, &k, at, i, CALT_FORGET_FKS);
         i++;
         if (!sqlscan_tk_op(&k, i, ","))
             break;
@@ -497,27 +510,15 @@ compat_alter_t *compat_truncate_parse(const char *stmt, size_t len)
         if (sqlscan_tk_kw(&k, i, "ONLY"))
             i++;
         size_t at = i;
-        if (!sqlscan_tk_name(&k, i))
-            goto out;
-        while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
-            i += 2;
-        if (i - at > 2)
+        if (!(i = calt_qname_last(&k, i)))
             goto out;
         char *q = cspan(&k, at, i + 1);
         ubuf_t b = UBUF_INIT;
         ubuf_printf(&b, "DELETE FROM %s", q);
-        compat_alter_step_t *st = calt_add(a, CALT_TRUNCATE);
+        free(q);
+        compat_alter_step_t *st = calt_table_step(a, &k, at, i, CALT_TRUNCATE);
         st->sql = calt_take(&b);
-        st->name = sqlscan_tk_ident(&k, i);
-        if (i > at)
-            st->column = sqlscan_tk_ident(&k, i - 2);
         st->restart_identity = restart;
-        if (!a->table) {
-            a->table = sqlscan_tk_ident(&k, i);
-            a->qname = q;
-        } else {
-            free(q);
-        }
         i++;
         if (sqlscan_tk_op(&k, i, "*"))
             i++;
