@@ -15,6 +15,7 @@
  * sqlscan tokens: nothing here touches DuckDB. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "session/compat.h"
 #include "session/sqlscan.h"
@@ -392,16 +393,20 @@ size_t compat_serial(const char *stmt, size_t len, char ***steps)
 
 char *compat_overriding(const char *stmt, size_t len)
 {
-    ser_toks_t k;
+    ser_toks_t k = {0};
     char *out = NULL;
-    char *text = xstrndup(stmt, len);
-    if (ser_scan(&k, text, len)) {
+    /* every INSERT comes here (group commit's too): the tokens only when the word is there */
+    bool mentioned = false;
+    for (size_t i = 0; !mentioned && i + 10 <= len; i++)
+        mentioned = strncasecmp(stmt + i, "overriding", 10) == 0;
+    if (mentioned && ser_scan(&k, stmt, len)) {
         for (size_t i = 0; i + 2 < k.nt; i++) {
             if (sqlscan_tk_kw(&k, i, "OVERRIDING") && sqlscan_tk_kw(&k, i + 1, "SYSTEM") &&
                 sqlscan_tk_kw(&k, i + 2, "VALUE")) {
                 ubuf_t b = UBUF_INIT;
-                ubuf_append(&b, text, k.t[i].start);
-                ubuf_puts(&b, text + k.t[i + 2].start + k.t[i + 2].len);
+                ubuf_append(&b, stmt, k.t[i].start);
+                ubuf_append(&b, stmt + k.t[i + 2].start + k.t[i + 2].len,
+                            len - (k.t[i + 2].start + k.t[i + 2].len));
                 ubuf_cstr(&b);
                 out = b.data;
                 break;
@@ -409,6 +414,5 @@ char *compat_overriding(const char *stmt, size_t len)
         }
     }
     sqlscan_toks_free(&k);
-    free(text);
     return out;
 }
