@@ -19,7 +19,7 @@
 #include "engine/engine.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
-#include "pgwire/users.h"
+#include "auth/users.h"
 #include "session/gcommit.h"
 #include "session/registry.h"
 #include "session/session.h"

@@ -1,7 +1,7 @@
 /* Users file: parser, loader with a permission check, atomic rewrite and the `duckd passwd`
  * command (see users.h). Lines are split on runs of blanks; the rewrite copies every line it
  * does not replace byte for byte, so comments and layout survive. */
-#include "pgwire/users.h"
+#include "auth/users.h"
 
 #include <errno.h>
 #include <fcntl.h>
