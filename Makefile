@@ -7,7 +7,7 @@
 SAN        ?=
 BUILD      ?= $(if $(SAN),build-asan,build)
 CC         ?= cc
-PKGS       := openssl inih libidn icu-i18n icu-uc
+PKGS       := openssl inih libidn icu-i18n icu-uc libmicrohttpd jansson
 DUCKDB_PKG := deps/node_modules/@duckdb/node-bindings-linux-x64
 DUCKDB_INC := deps/node_modules/duckdb/src/duckdb/src/include
 DUCKDB_SO  := $(DUCKDB_PKG)/libduckdb.so

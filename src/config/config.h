@@ -99,6 +99,17 @@ typedef struct cfg {
     int idle_session_timeout;
     char *timezone; /* default TimeZone of the sessions (IANA name) */
 
+    /* [server] HTTP API */
+    char *http_listen;        /* HTTP listen address; "" disables HTTP */
+    int http_port;            /* HTTP port; 0 disables HTTP */
+    int64_t http_max_body;    /* largest POST /v1/query body, bytes */
+    int64_t http_max_ingest;  /* largest POST /v1/ingest body, bytes */
+    int http_max_params;      /* most bound parameters per query */
+    int http_request_timeout; /* seconds per request (0 = none) */
+    char *http_cors_origins;  /* comma-separated allowed origins, "*"; "" = no CORS */
+    char *http_tokens_file;   /* bearer tokens: "SHA256-HEX USER" lines */
+    bool http_tls;            /* HTTPS when the TLS certificate is configured */
+
     /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
      * well-known keys that are set (table order), then other file keys (file order). */
     cfg_duckdb_opt_t *duckdb;
