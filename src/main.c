@@ -77,7 +77,7 @@ static void ephemeral_sweep(const char *dir)
 
 static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
 static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
-static int discard_complete(void *ctx, const char *tag) { return 0; }
+static int discard_complete(void *ctx, const sess_result_t *r) { return 0; }
 
 /* Runs every statement of the init file; on failure prints the statement and error. */
 static int run_init(const sess_env_t *env, const char *file)

@@ -89,11 +89,13 @@ static void cursor_init_columns(eng_cursor_t *cur)
         duckdb_logical_type lt = duckdb_column_logical_type(&cur->result, i);
         eng__enc_init(&cur->enc[i], lt);
         eng__enc_set_tz(&cur->enc[i], cur->tz);
+        cur->cols[i].type_name = eng__type_name(lt); /* the result's: parameters may differ */
         duckdb_destroy_logical_type(&lt);
         cur->cols[i].name = duckdb_column_name(&cur->result, i);
         cur->cols[i].oid = cur->enc[i].oid;
         cur->cols[i].typlen = eng__enc_typlen(&cur->enc[i]);
         cur->cols[i].typmod = eng__enc_typmod(&cur->enc[i]);
+        cur->cols[i].json_type = eng__json_type(&cur->enc[i]);
     }
 }
 
@@ -155,6 +157,8 @@ void eng_cursor_free(eng_cursor_t *cur)
     for (size_t i = 0; i < cur->ncols; i++)
         eng__enc_free(&cur->enc[i]);
     free(cur->enc);
+    for (size_t i = 0; i < cur->ncols; i++)
+        free((char *)cur->cols[i].type_name);
     free(cur->cols);
     free(cur->vecs);
     free(cur->formats);

@@ -331,6 +331,8 @@ static void eng_stmt_describe(eng_stmt_t *s)
         s->cols[i].oid = e.oid;
         s->cols[i].typlen = eng__enc_typlen(&e);
         s->cols[i].typmod = eng__enc_typmod(&e);
+        s->cols[i].json_type = eng__json_type(&e);
+        s->cols[i].type_name = eng__type_name(lt);
         eng__enc_free(&e);
         duckdb_destroy_logical_type(&lt);
     }
@@ -339,6 +341,16 @@ static void eng_stmt_describe(eng_stmt_t *s)
 /* DuckDB describes DML and DDL as returning one BIGINT "Count" (or "Success") column; a
  * PostgreSQL client expects NoData for them, so only real row-returning statements keep
  * their columns (INSERT ... RETURNING keeps its own). */
+/* Releases the statement's column descriptions and leaves it describing none. */
+static void stmt_cols_free(eng_stmt_t *s)
+{
+    for (size_t i = 0; i < s->ncols; i++) {
+        duckdb_free((void *)s->cols[i].name);
+        free((char *)s->cols[i].type_name);
+    }
+    s->ncols = 0;
+}
+
 static void eng_stmt_hide_count_column(eng_stmt_t *s)
 {
     bool dml =
@@ -349,11 +361,8 @@ static void eng_stmt_hide_count_column(eng_stmt_t *s)
     bool count_only =
         s->ncols == 1 && s->cols[0].name &&
         (strcmp(s->cols[0].name, "Count") == 0 || strcmp(s->cols[0].name, "Success") == 0);
-    if (rowless || (dml && count_only)) {
-        for (size_t i = 0; i < s->ncols; i++)
-            duckdb_free((void *)s->cols[i].name);
-        s->ncols = 0;
-    }
+    if (rowless || (dml && count_only))
+        stmt_cols_free(s);
 }
 
 /* The index of the first result column whose type (or a nested one) the encoders cannot send,
@@ -469,8 +478,7 @@ void eng_stmt_free(eng_stmt_t *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->ncols; i++)
-        duckdb_free((void *)s->cols[i].name);
+    stmt_cols_free(s);
     free(s->cols);
     free(s->param_oids);
     free(s->param_unresolved);

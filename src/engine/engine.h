@@ -112,7 +112,18 @@ typedef struct eng_col {
     uint32_t oid;     /* PostgreSQL type OID */
     int16_t typlen;
     int32_t typmod;
+    const char *type_name; /* DuckDB's type ("INTEGER", "DECIMAL(18,3)", "VARCHAR[]") */
+    const char *json_type; /* what its values are in ENG_FMT_JSON: "number", "string",
+                              "boolean", "object", "array" or "json" (any) */
 } eng_col_t;
+
+/* Value encodings a cursor can produce, per column (eng_cursor_set_formats):
+ * PostgreSQL's text and binary formats (the format codes of its protocol), a JSON literal
+ * (numbers bare, strings/dates/times quoted and escaped, nested values as JSON arrays and
+ * objects, NaN/Infinity as strings), or one RFC 4180 CSV field (quoted when it holds a comma,
+ * quote, CR/LF or edge spaces, or is empty; booleans true/false; nested values as JSON).
+ * NULL is always the value with len -1. */
+enum { ENG_FMT_TEXT = 0, ENG_FMT_BINARY = 1, ENG_FMT_JSON = 2, ENG_FMT_CSV = 3 };
 
 /* Prepares one SQL statement (the caller has already split a multi-statement string).
  * On success *out is owned by the caller (eng_stmt_free). A statement DuckDB expands into

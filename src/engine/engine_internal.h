@@ -116,6 +116,12 @@ typedef struct eng__enc {
  * sets e->opaque, and such a column must not reach eng__encode (see eng_prepare). */
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
 void eng__enc_free(eng__enc_t *e);
+/* DuckDB's name of a logical type (borrowed), e.g. "DECIMAL(18,3)", "VARCHAR[]"; owned by
+ * the caller (free). engine/typename.c */
+char *eng__type_name(duckdb_logical_type lt);
+/* The JSON type values of e take in ENG_FMT_JSON: "number", "string", "boolean", "object",
+ * "array", or "json" (any JSON value). Static. */
+const char *eng__json_type(const eng__enc_t *e);
 /* True when lt, or a type nested in it, is one the encoders cannot send (what e->opaque of
  * its encoder would say, without building the encoder). */
 bool eng__type_opaque(duckdb_logical_type lt);

@@ -381,11 +381,11 @@ static int sink_row(void *ctx, const sess_value_t *vals, size_t n)
     return conn_maybe_flush(c);
 }
 
-static int sink_complete(void *ctx, const char *tag)
+static int sink_complete(void *ctx, const sess_result_t *r)
 {
     conn_t *c = ctx;
-    if (tag)
-        pgw_put_command_complete(&c->out, tag);
+    if (r)
+        pgw_put_command_complete(&c->out, r->tag);
     else
         pgw_put_empty_query(&c->out);
     return conn_maybe_flush(c);

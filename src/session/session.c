@@ -151,6 +151,10 @@ void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
     s->trusted = trusted;
 }
 
+void sess_set_dialect(sess_t *s, sess_dialect_t d) { s->dialect = d; }
+
+void sess_set_encoding(sess_t *s, sess_encoding_t e) { s->encoding = e; }
+
 void sess_cancel(sess_t *s) { (void)sess_interrupt(s, SESS_INTR_USER); }
 
 int64_t sess__clock_ms(void)
@@ -516,7 +520,7 @@ static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
     int rc = -1;
     if (eng_prepare(s->conn, st->compat.sql, &st->es, err) == 0)
         return 0;
-    if (strcmp(err->sqlstate, "42803") != 0 ||
+    if (strcmp(err->sqlstate, "42803") != 0 || s->dialect != SESS_DIALECT_POSTGRES ||
         !(wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql))))
         goto out;
     if (eng_prepare(s->conn, wide, &st->es, &again) != 0)
@@ -567,8 +571,12 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
-    s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
-    compat_classify(sql, len, sess__param_value, s, &st->compat);
+    if (s->dialect == SESS_DIALECT_DUCKDB) {
+        compat_classify_duckdb(sql, len, &st->compat);
+    } else {
+        s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
+        compat_classify(sql, len, sess__param_value, s, &st->compat);
+    }
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);
         goto out;
@@ -867,6 +875,18 @@ static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, 
 
 /* ---- execution ---- */
 
+/* Hands portal p's completion to the sink: what ran, its row count and its tag. */
+static int portal_complete(const sess_portal_t *p, const char *tag, const sess_sink_t *sink)
+{
+    int64_t changed = p->cur ? eng_cursor_rows_changed(p->cur) : -1;
+    sess_result_t r = {p->stmt->es ? eng_stmt_kind(p->stmt->es) : ENG_KIND_OTHER, -1, tag};
+    if (changed >= 0)
+        r.rows = changed;
+    else if (p->cur && eng_cursor_has_rows(p->cur))
+        r.rows = p->rows;
+    return sink->complete(sink->ctx, &r);
+}
+
 static double sess_now_ms(void)
 {
     struct timespec ts;
@@ -1080,17 +1100,20 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
         uerr_clear(err);
     }
-    eng_cursor_set_formats(p->cur, p->formats, p->nformats);
+    int16_t enc = (int16_t)s->encoding;
+    const int16_t *formats = s->encoding == SESS_ENC_PG ? p->formats : &enc;
+    size_t nformats = s->encoding == SESS_ENC_PG ? p->nformats : 1;
+    eng_cursor_set_formats(p->cur, formats, nformats);
     eng_cursor_set_max_row(p->cur, s->env->max_row_size);
     size_t ncols = eng_cursor_ncols(p->cur);
-    if (p->nformats > 1 && p->nformats != ncols) {
+    if (nformats > 1 && nformats != ncols) {
         uerr_set(err, "08P01", "bind message has %zu result formats but query has %zu columns",
-                 p->nformats, ncols);
+                 nformats, ncols);
         return -1;
     }
     p->col_formats = xcalloc(ncols ? ncols : 1, sizeof *p->col_formats);
     for (size_t i = 0; i < ncols; i++)
-        p->col_formats[i] = p->nformats == 0 ? 0 : p->formats[p->nformats == 1 ? 0 : i];
+        p->col_formats[i] = nformats == 0 ? 0 : formats[nformats == 1 ? 0 : i];
     if (eng_cursor_is_streaming(p->cur))
         s->streaming = p;
     return 0;
@@ -1340,7 +1363,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     sess__after_statement(s, p->stmt);
     if (s->local_report && sess__local_report(s, sink) != 0)
         goto out;
-    if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
+    if (portal_complete(p, ubuf_cstr(&tag), sink) != 0)
         goto out;
     rc = 0;
 out:
@@ -1499,7 +1522,7 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
 fail:
     /* PostgreSQL answers each statement before the failing one: the deferred ones too */
     for (sess_pend_t *pe = s->pend; pe && uerr_isset(err); pe = pe->next)
-        if (!pe->tag_sent && sink->complete(sink->ctx, pe->tag) == 0)
+        if (!pe->tag_sent && sess__complete_pend(sink, pe) == 0)
             pe->tag_sent = true;
     s->alone = false;
     sess__unit_abort(s);
