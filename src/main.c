@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "auth/tokens.h"
 #include "engine/engine.h"
+#include "http/server.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "auth/users.h"
@@ -346,6 +348,79 @@ static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_thre
     }
 }
 
+/* Reads a PEM file into a NUL-terminated string (at most 1 MiB); NULL with *err set. */
+static char *read_pem(const char *path, uerr_t *err)
+{
+    ubuf_t b = UBUF_INIT;
+    char chunk[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        uerr_set(err, "F0000", "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20))
+        ubuf_append(&b, chunk, n);
+    fclose(f);
+    ubuf_cstr(&b);
+    return b.data ? b.data : xstrdup("");
+}
+
+/* Starts the HTTP API when http_listen and http_port are set (NULL *out otherwise). */
+static int start_http(const cfg_t *cfg, const sess_env_t *env, const pgw_hba_t *hba,
+                      http_server_t **out, uerr_t *err)
+{
+    char *cert = NULL, *key = NULL;
+    int rc = -1, fd;
+    bool tls = cfg->http_tls && *cfg->tls_cert_file && *cfg->tls_key_file;
+    *out = NULL;
+    if (!*cfg->http_listen || cfg->http_port == 0)
+        return 0;
+    if (!is_loopback(cfg->http_listen) && pgw_hba_trusts_remote(hba)) {
+        uerr_set(err, "F0000",
+                 "refusing to serve HTTP on %s: an access rule trusts remote TCP clients without "
+                 "a password",
+                 cfg->http_listen);
+        return -1;
+    }
+    if (tls &&
+        (!(cert = read_pem(cfg->tls_cert_file, err)) || !(key = read_pem(cfg->tls_key_file, err))))
+        goto out;
+    fd = pgw_listen_tcp(cfg->http_listen, cfg->http_port);
+    if (fd < 0) {
+        uerr_set(err, "F0000", "cannot listen for HTTP on %s:%d: %s", cfg->http_listen,
+                 cfg->http_port, strerror(-fd));
+        goto out;
+    }
+    http_server_cfg_t hc = {.env = env,
+                            .listen_fd = fd,
+                            .max_body = (size_t)cfg->http_max_body,
+                            .max_ingest = (size_t)cfg->http_max_ingest,
+                            .max_params = (size_t)cfg->http_max_params,
+                            .max_row_size = (size_t)cfg->max_row_size,
+                            .request_timeout_s = cfg->http_request_timeout,
+                            .cors_origins = cfg->http_cors_origins,
+                            .auth = {hba, cfg->users_file, cfg->http_tokens_file},
+                            .tls_cert_pem = cert,
+                            .tls_key_pem = key,
+                            .tls_min_version = cfg->tls_min_version,
+                            .max_connections = (unsigned)cfg->max_connections + 64};
+    if (http_server_start(&hc, out, err) != 0)
+        goto out;
+    ulog(ULOG_INFO, "HTTP API listening on %s:%d%s", cfg->http_listen, cfg->http_port,
+         tls ? " (HTTPS)" : "");
+    if (!tls && !is_loopback(cfg->http_listen))
+        ulog(ULOG_WARN, "HTTP API on %s without TLS: bearer tokens and results travel unencrypted",
+             cfg->http_listen);
+    rc = 0;
+out:
+    if (key)
+        memset(key, 0, strlen(key));
+    free(cert);
+    free(key);
+    return rc;
+}
+
 static void shutdown_sessions(const cfg_t *cfg)
 {
     sreg_begin_shutdown();
@@ -385,6 +460,7 @@ int main(int argc, char **argv)
     server_t sv = {{-1, -1}, 0, "", -1};
     pgw_tls_ctx_t *tls = NULL;
     pgw_hba_t *hba = NULL;
+    http_server_t *http = NULL;
     char ephemeral_path[4200] = "";
     const char *path = NULL;
     int rc = 1;
@@ -401,6 +477,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "passwd") == 0) {
         const char *dflt = getenv("DUCKD_USERS_FILE");
         return pgw_users_passwd_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.users");
+    }
+    if (argc > 1 && strcmp(argv[1], "token") == 0) {
+        const char *dflt = getenv("DUCKD_HTTP_TOKENS_FILE");
+        return tok_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.tokens");
     }
     int action = cfg_load(&cfg, argc, argv, environ, &err);
     if (action < 0) {
@@ -512,6 +592,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;
     }
+    if (start_http(&cfg, &env, hba, &http, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
     ulog(ULOG_INFO, "ready to accept connections");
     accept_loop(&sv, &pcfg, cfg.max_connections + cfg.max_startup_connections + 64);
 
@@ -521,9 +605,11 @@ int main(int argc, char **argv)
     }
     if (sv.unix_path[0])
         unlink(sv.unix_path);
+    http_server_quiesce(http);
     shutdown_sessions(&cfg);
     rc = 0;
 out:
+    http_server_stop(http); /* joins its connection threads: no HTTP session is left */
     sreg_watchdog_stop();
     for (int i = 0; i < sv.nfds; i++)
         if (sv.fds[i] >= 0)

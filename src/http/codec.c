@@ -313,31 +313,6 @@ void http_error_json(ubuf_t *out, const char *sqlstate, const char *message, con
 
 /* ---- result encoders ---- */
 
-const char *http_json_type(const char *t)
-{
-    static const char *const numbers[] = {
-        "TINYINT",  "SMALLINT", "INTEGER",  "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-        "UINTEGER", "UBIGINT",  "UHUGEINT", "FLOAT",  "DOUBLE",  "DECIMAL"};
-    size_t n;
-    if (!t)
-        return "string";
-    n = strlen(t);
-    if (n > 0 && t[n - 1] == ']')
-        return "array";
-    if (!strncmp(t, "STRUCT", 6) || !strncmp(t, "MAP", 3) || !strcmp(t, "JSON"))
-        return "object";
-    if (!strcmp(t, "BOOLEAN"))
-        return "boolean";
-    if (!strcmp(t, "\"NULL\"") || !strcmp(t, "NULL"))
-        return "null";
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        size_t k = strlen(numbers[i]);
-        if (!strncmp(t, numbers[i], k) && (t[k] == '\0' || t[k] == '('))
-            return "number";
-    }
-    return "string";
-}
-
 void http_json_str(ubuf_t *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -418,7 +393,12 @@ void http_enc_begin(http_enc_t *e, http_format_t fmt, const http_col_t *cols, si
                 http_json_str(out, t, strlen(t));
             else
                 ubuf_puts(out, "null");
-            ubuf_printf(out, ",\"json_type\":\"%s\"}", http_json_type(t));
+            ubuf_puts(out, ",\"json_type\":");
+            if (cols[i].json_type)
+                http_json_str(out, cols[i].json_type, strlen(cols[i].json_type));
+            else
+                ubuf_puts(out, "null");
+            ubuf_putc(out, '}');
         }
         ubuf_puts(out, "],\"rows\":[");
         break;
@@ -436,7 +416,7 @@ void http_enc_begin(http_enc_t *e, http_format_t fmt, const http_col_t *cols, si
     }
 }
 
-void http_enc_row(http_enc_t *e, const char *const *data, const int32_t *len, ubuf_t *out)
+void http_enc_row(http_enc_t *e, const eng_value_t *vals, ubuf_t *out)
 {
     switch (e->fmt) {
     case HTTP_FMT_JSON:
@@ -444,10 +424,10 @@ void http_enc_row(http_enc_t *e, const char *const *data, const int32_t *len, ub
         for (size_t i = 0; i < e->ncols; i++) {
             if (i)
                 ubuf_putc(out, ',');
-            if (len[i] < 0)
+            if (vals[i].len < 0)
                 ubuf_puts(out, "null");
             else
-                ubuf_append(out, data[i], (size_t)len[i]);
+                ubuf_append(out, vals[i].data, (size_t)vals[i].len);
         }
         ubuf_putc(out, ']');
         break;
@@ -455,10 +435,10 @@ void http_enc_row(http_enc_t *e, const char *const *data, const int32_t *len, ub
         ubuf_putc(out, '{');
         for (size_t i = 0; i < e->ncols; i++) {
             ubuf_printf(out, "%s%s:", i ? "," : "", e->keys[i]);
-            if (len[i] < 0)
+            if (vals[i].len < 0)
                 ubuf_puts(out, "null");
             else
-                ubuf_append(out, data[i], (size_t)len[i]);
+                ubuf_append(out, vals[i].data, (size_t)vals[i].len);
         }
         ubuf_puts(out, "}\n");
         break;
@@ -466,8 +446,8 @@ void http_enc_row(http_enc_t *e, const char *const *data, const int32_t *len, ub
         for (size_t i = 0; i < e->ncols; i++) {
             if (i)
                 ubuf_putc(out, ',');
-            if (len[i] > 0)
-                ubuf_append(out, data[i], (size_t)len[i]);
+            if (vals[i].len > 0)
+                ubuf_append(out, vals[i].data, (size_t)vals[i].len);
         }
         ubuf_puts(out, "\r\n");
         break;
@@ -592,6 +572,17 @@ void http_ndjson_init(http_ndjson_t *n, size_t max_line)
     n->max_line = max_line;
 }
 
+void http_ndjson_set_columns(http_ndjson_t *n, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < n->ncols; i++)
+        free(n->cols[i]);
+    free(n->cols);
+    n->cols = xcalloc(count + 1, sizeof *n->cols);
+    for (size_t i = 0; i < count; i++)
+        n->cols[i] = xstrdup(names[i]);
+    n->ncols = count;
+}
+
 void http_ndjson_free(http_ndjson_t *n)
 {
     for (size_t i = 0; i < n->ncols; i++)
@@ -599,13 +590,6 @@ void http_ndjson_free(http_ndjson_t *n)
     free(n->cols);
     ubuf_free(&n->partial);
     memset(n, 0, sizeof *n);
-}
-
-void http_ndjson_columns(const http_ndjson_t *n, ubuf_t *out)
-{
-    for (size_t i = 0; i < n->ncols; i++)
-        column_list_add(out, n->cols[i], strlen(n->cols[i]), i == 0);
-    ubuf_putc(out, ')');
 }
 
 /* One value as a CSV field (nothing for NULL). */
@@ -662,7 +646,7 @@ static int ndjson_line(http_ndjson_t *n, const char *p, size_t len, ubuf_t *out,
             while (i < n->ncols && strcmp(n->cols[i], key))
                 i++;
             if (i == n->ncols) {
-                uerr_set(err, "42703", "line %lld: key \"%.64s\" is not a column of the first line",
+                uerr_set(err, "42703", "line %lld: key \"%.64s\" is not a column of the table",
                          (long long)n->line, key);
                 goto out;
             }

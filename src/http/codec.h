@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -105,15 +106,14 @@ void http_error_json(ubuf_t *out, const char *sqlstate, const char *message, con
 
 /* ---- result encoders ---- */
 
-/* A result column: its name, DuckDB type name ("INTEGER", "VARCHAR[]"; NULL if unknown). */
+/* A result column: its name, DuckDB type name ("INTEGER", "VARCHAR[]") and the JSON type of
+ * its values ("number", "string", "boolean", "array", "object", "json"); both types may be
+ * NULL when unknown. */
 typedef struct http_col {
     const char *name;
     const char *type;
+    const char *json_type;
 } http_col_t;
-
-/* The JSON type values of a DuckDB type take ("number", "string", "boolean", "array",
- * "object"); "string" when type is NULL or unknown. Static. */
-const char *http_json_type(const char *duckdb_type);
 
 /* One statement's answer being encoded. Values handed to http_enc_row are already encoded
  * for the format by the session (sess_set_encoding): a complete JSON literal for JSON and
@@ -130,8 +130,8 @@ typedef struct http_enc {
  * header is true); NDJSON writes nothing. ncols 0 is a statement without rows. */
 void http_enc_begin(http_enc_t *e, http_format_t fmt, const http_col_t *cols, size_t ncols,
                     bool header, ubuf_t *out);
-/* Appends one row of e->ncols values. */
-void http_enc_row(http_enc_t *e, const char *const *data, const int32_t *len, ubuf_t *out);
+/* Appends one row of e->ncols values (len -1: NULL). */
+void http_enc_row(http_enc_t *e, const eng_value_t *vals, ubuf_t *out);
 /* Ends a successful answer: JSON closes rows and adds "row_count" (rows returned, or rows
  * changed when the statement has no result columns; -1 unknown) and "command" (the
  * statement's tag, may be NULL). NDJSON and CSV write nothing. */
@@ -157,8 +157,9 @@ void http_csv_field(ubuf_t *out, const char *s, size_t n);
 int http_csv_header_columns(const char *line, size_t len, ubuf_t *out, uerr_t *err)
     __attribute__((warn_unused_result));
 
-/* NDJSON to CSV: the first object's keys fix the columns; each later line must be an object
- * whose keys are among them (a missing key is NULL). Values become CSV fields: strings as
+/* NDJSON to CSV: the columns are set first (http_ndjson_set_columns: the table's), or else
+ * the first object's keys fix them; each line must be an object whose keys are among them (a
+ * missing key is NULL). Values become CSV fields: strings as
  * they are, numbers and booleans as their JSON text, null as NULL, arrays and objects as their
  * JSON text. Blank lines are skipped. */
 typedef struct http_ndjson {
@@ -171,6 +172,8 @@ typedef struct http_ndjson {
 
 /* Prepares a converter accepting lines up to max_line bytes. */
 void http_ndjson_init(http_ndjson_t *n, size_t max_line);
+/* Sets the columns (names copied), in the order the CSV rows give them. */
+void http_ndjson_set_columns(http_ndjson_t *n, const char *const *names, size_t count);
 /* Feeds len bytes of the body: every completed line is converted and its CSV row appended to
  * out. Returns 0, or -1 with *err set (22P02 bad JSON, 42703 unknown key, 54000 line too
  * long). */
@@ -179,9 +182,6 @@ int http_ndjson_feed(http_ndjson_t *n, const char *data, size_t len, ubuf_t *out
 /* Converts a last line without a line end. Returns 0 or -1 as http_ndjson_feed. */
 int http_ndjson_finish(http_ndjson_t *n, ubuf_t *out, uerr_t *err)
     __attribute__((warn_unused_result));
-/* Appends the column list fixed by the first object, as http_csv_header_columns does; only
- * valid once n->ncols > 0. */
-void http_ndjson_columns(const http_ndjson_t *n, ubuf_t *out);
 void http_ndjson_free(http_ndjson_t *n);
 
 #endif
