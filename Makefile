@@ -23,7 +23,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SANFLAG := $(if $(SAN),$(SAN_FLAGS))
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) $(SANFLAG) -Isrc -MMD -MP -pthread $(EXTRA_CFLAGS)
 LDFLAGS_ALL := $(SANFLAG) -pthread -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/lib' -Wl,-rpath,'$$ORIGIN/../lib'
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih -lidn -licui18n -licuuc -licudata) -lduckdb -lm
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih -lidn -licui18n -licuuc -licudata -lmicrohttpd -ljansson) -lduckdb -lm
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
@@ -94,7 +94,7 @@ FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -Isrc -MMD -MP -pthread -fsanitize=fuzzer-
 FUZZ_LIB_SRCS := $(filter-out src/engine/% src/main.c,$(SRCS))
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LDLIBS := $(shell pkg-config --libs inih libssl libcrypto libidn icu-i18n icu-uc 2>/dev/null || echo -linih -lssl -lcrypto -lidn -licui18n -licuuc -licudata) -lm
+FUZZ_LDLIBS := $(shell pkg-config --libs inih libssl libcrypto libidn icu-i18n icu-uc libmicrohttpd jansson 2>/dev/null || echo -linih -lssl -lcrypto -lidn -licui18n -licuuc -licudata -lmicrohttpd -ljansson) -lm
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
