@@ -44,6 +44,11 @@ int eng_db_open(eng_db_t **out, const char *path, bool read_only, const eng_opti
         uerr_set(err, "58000", "could not create DuckDB configuration");
         goto out;
     }
+    /* DuckDB tracks a query's progress only with its progress bar on; duckd reports it in
+     * the sessions view and the log, and never prints DuckDB's bar (the operator's
+     * [duckdb] options, applied next, may say otherwise) */
+    (void)duckdb_set_config(config, "enable_progress_bar", "true");
+    (void)duckdb_set_config(config, "enable_progress_bar_print", "false");
     for (size_t i = 0; i < nopts; i++) {
         if (!eng_option_known(opts[i].key)) {
             uerr_set(err, "F0000", "%s: unknown DuckDB setting \"%s\"", opts[i].origin,
@@ -160,6 +165,12 @@ void eng_conn_close(eng_conn_t *c)
 }
 
 void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
+
+double eng_conn_progress(eng_conn_t *c)
+{
+    duckdb_query_progress_type p = duckdb_query_progress(c->con);
+    return p.percentage < 0 ? -1 : p.percentage;
+}
 
 /* Runs one SET/RESET of the connection's search_path; returns 0 or -1 with *msg (owned) set
  * to DuckDB's message. */

@@ -66,6 +66,9 @@ bool eng_option_known(const char *name);
 int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err) __attribute__((warn_unused_result));
 /* Closes the connection (rolling back any open transaction). NULL is a no-op. */
 void eng_conn_close(eng_conn_t *c);
+/* DuckDB's progress of the query the connection runs, 0..100, or -1 when it reports none
+ * (nothing runs, or the query is younger than DuckDB's progress-bar wait time). Thread-safe. */
+double eng_conn_progress(eng_conn_t *c);
 /* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
 void eng_conn_interrupt(eng_conn_t *c);
 /* Sets the connection's time zone: timestamptz values are shown in it (text results; binary

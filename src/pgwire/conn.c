@@ -22,6 +22,7 @@
 #include "session/registry.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
+#include "util/addr.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -921,6 +922,9 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         c->state = CONN_CLOSING;
         return;
     }
+    c->reg.proto = "pgwire";
+    uaddr_text(c->t->peer_len ? (const struct sockaddr *)&c->t->peer : NULL, c->reg.client,
+               sizeof c->reg.client);
     switch (sreg_admit(&c->reg, c->t->fd, c->user)) {
     case SREG_ADMITTED: break;
     case SREG_STOPPING: conn_fatal(c, "57P03", "the database system is shutting down"); return;
@@ -953,11 +957,11 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
             ulog(ULOG_DEBUG, "ignoring startup parameter %s", k);
     }
     sreg_attach(&c->reg, c->sess);
-    sess_set_backend_pid(c->sess, c->reg.pid);
+    sess_set_backend_pid(c->sess, c->reg.id);
     sess_initial_parameters(c->sess, conn_params_cb, c);
-    pgw_put_backend_key(&c->out, c->reg.pid, c->reg.key);
+    pgw_put_backend_key(&c->out, c->reg.id, c->reg.key);
     c->state = CONN_READY;
-    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s role=%s auth=%s%s", c->reg.pid,
+    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s role=%s auth=%s%s", c->reg.id,
          c->user, c->database, guard_role_name((guard_role_t)role), method,
          c->t->tls ? " tls" : "");
     conn_ready(c);
@@ -1123,8 +1127,8 @@ static void conn_serve(const pgw_server_cfg_t *cfg, pgw_transport_t *t, conn_sta
     }
     if (c.registered) {
         sreg_remove(&c.reg);
-        ulog(ULOG_INFO, "connection end: pid=%d user=%s reason=%s", c.reg.pid,
-             c.user ? c.user : "?", c.close_reason ? c.close_reason : "closed");
+        ulog(ULOG_INFO, "connection end: pid=%d user=%s reason=%s", c.reg.id, c.user ? c.user : "?",
+             c.close_reason ? c.close_reason : "closed");
     }
     conn_startup_leave(&c);
     if (c.evicted)

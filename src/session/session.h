@@ -136,6 +136,21 @@ void sess_cancel(sess_t *s);
  * DuckDB (as sess_cancel); the others only while a statement runs, and only the first reason
  * sticks. Returns true if this call interrupted a running statement. */
 bool sess_interrupt(sess_t *s, sess_interrupt_t why);
+/* What a session is doing, for the sessions view (pg_stat_activity's counterpart). */
+#define SESS_ACTIVITY_QUERY_MAX 1024
+typedef struct sess_activity {
+    const char *state; /* "active", "waiting for commit", "idle", "idle in transaction",
+                          "idle in transaction (aborted)" (static) */
+    char query[SESS_ACTIVITY_QUERY_MAX]; /* the running or latest statement, cut; "" none */
+    int64_t query_start_ms;              /* wall clock ms; 0 none */
+    int64_t query_end_ms;                /* 0 while it runs */
+    int64_t rows;                        /* rows sent or changed by it so far */
+    double progress; /* DuckDB's progress of the running query, 0..100; -1 unknown */
+} sess_activity_t;
+/* Fills *a (thread-safe; the session must stay alive during the call, which the registry's
+ * lock guarantees for attached sessions). */
+void sess_activity(sess_t *s, sess_activity_t *a);
+
 /* True while the session runs a statement (between its start and its last row; thread-safe). */
 bool sess_running(sess_t *s);
 /* The watchdog's check (thread-safe): interrupts the running statement if its
