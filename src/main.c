@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "info/info.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "pgwire/users.h"
@@ -396,6 +397,9 @@ int main(int argc, char **argv)
      * not what is resident. */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     sigset_t sigs;
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    const int64_t started_us = (int64_t)t0.tv_sec * 1000000 + t0.tv_nsec / 1000;
 
     memset(&cfg, 0, sizeof cfg);
     if (argc > 1 && strcmp(argv[1], "passwd") == 0) {
@@ -437,6 +441,11 @@ int main(int argc, char **argv)
     }
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
+    info_src_t isrc = {db, cfg_mode_name(cfg.mode), path, cfg.read_only, started_us};
+    if (info_setup(&isrc, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
 
     char tzname[128] = "UTC"; /* the default needs no ICU */
     if (strcmp(cfg.timezone, "UTC") != 0 && !utz_lookup(cfg.timezone, tzname, sizeof tzname)) {
@@ -477,6 +486,7 @@ int main(int argc, char **argv)
             goto out;
         }
         env.gc = gc;
+        info_set_gc(gc);
     }
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
@@ -533,6 +543,7 @@ out:
     /* Sessions are gone (or stuck past every grace period): whatever is still queued is
      * committed or failed before the database closes; never acknowledged and then lost. */
     gc_stop(gc);
+    info_set_gc(NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
     if (db && pgw_conn_active() == 0) {

@@ -158,6 +158,8 @@ void eng_conn_close(eng_conn_t *c)
 {
     if (!c)
         return;
+    if (c->owner)
+        eng__conn_forget_owner(c);
     utz_close(c->tz);
     eng_conn_free_path(c);
     duckdb_disconnect(&c->con);
@@ -166,10 +168,11 @@ void eng_conn_close(eng_conn_t *c)
 
 void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
 
-double eng_conn_progress(eng_conn_t *c)
+bool eng_conn_progress(eng_conn_t *c, eng_progress_t *out)
 {
     duckdb_query_progress_type p = duckdb_query_progress(c->con);
-    return p.percentage < 0 ? -1 : p.percentage;
+    *out = (eng_progress_t){p.percentage, p.rows_processed, p.total_rows_to_process};
+    return p.percentage >= 0;
 }
 
 /* Runs one SET/RESET of the connection's search_path; returns 0 or -1 with *msg (owned) set

@@ -66,11 +66,19 @@ bool eng_option_known(const char *name);
 int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err) __attribute__((warn_unused_result));
 /* Closes the connection (rolling back any open transaction). NULL is a no-op. */
 void eng_conn_close(eng_conn_t *c);
-/* DuckDB's progress of the query the connection runs, 0..100, or -1 when it reports none
- * (nothing runs, or the query is younger than DuckDB's progress-bar wait time). Thread-safe. */
-double eng_conn_progress(eng_conn_t *c);
 /* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
 void eng_conn_interrupt(eng_conn_t *c);
+/* DuckDB's progress of the query the connection runs. */
+typedef struct eng_progress {
+    double percent;      /* 0..100 */
+    uint64_t rows_done;  /* rows (or other units of work) processed so far */
+    uint64_t rows_total; /* DuckDB's estimate of the total */
+} eng_progress_t;
+/* Reads the running query's progress (thread-safe, like eng_conn_interrupt). Returns false
+ * when DuckDB has none: nothing runs, or the query is younger than the connection's
+ * progress_bar_time, or enable_progress_bar is off on the connection (DuckDB only measures
+ * progress when it is on: SET enable_progress_bar = true). */
+bool eng_conn_progress(eng_conn_t *c, eng_progress_t *out);
 /* Sets the connection's time zone: timestamptz values are shown in it (text results; binary
  * stays the UTC instant) and DuckDB's casts and date functions use it. `name` is an IANA zone
  * name, matched regardless of case; its proper spelling is written to canon (n bytes, for

@@ -14,7 +14,13 @@ struct eng_conn {
     utz_t *tz;   /* the session's TimeZone for timestamptz text (owned); NULL = UTC */
     char **path; /* the schemas of the search_path set on DuckDB (owned); NULL = default */
     size_t npath;
+    void *owner;                 /* eng_conn_set_owner (borrowed); NULL none */
+    idx_t conn_id;               /* DuckDB's id of con, set with the owner */
+    struct eng_conn *owner_next; /* in tablefn.c's list of owned connections */
 };
+
+/* Takes the connection out of tablefn.c's list of owned connections (before it closes). */
+void eng__conn_forget_owner(eng_conn_t *c);
 
 /* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions
  * and reads the served catalog's name into *catalog (owned by the caller). */

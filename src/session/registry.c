@@ -169,6 +169,24 @@ int sreg_count(void)
     return n;
 }
 
+void sreg_count_states(sreg_states_t *out)
+{
+    *out = (sreg_states_t){0};
+    pthread_mutex_lock(&sreg_mu);
+    for (const sreg_entry_t *e = sreg_head; e; e = e->next) {
+        out->total++;
+        if (!e->sess)
+            continue;
+        if (sess_running(e->sess))
+            out->active++;
+        else if (sess_txn_status_peek(e->sess) != 'I')
+            out->idle_in_transaction++;
+        else
+            out->idle++;
+    }
+    pthread_mutex_unlock(&sreg_mu);
+}
+
 void sreg_begin_shutdown(void)
 {
     uint64_t one = 1;

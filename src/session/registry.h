@@ -67,6 +67,14 @@ typedef struct sreg_info {
 size_t sreg_list(sreg_info_t **out);
 /* Number of registered connections. */
 int sreg_count(void);
+/* Registered connections by state, a snapshot (for duckd_info()). */
+typedef struct sreg_states {
+    int total;               /* registered connections (sessions being set up included) */
+    int active;              /* running a statement */
+    int idle;                /* idle, outside a transaction block */
+    int idle_in_transaction; /* idle inside a block (or a failed block) */
+} sreg_states_t;
+void sreg_count_states(sreg_states_t *out);
 /* Shutdown: stop admitting. Returns the file descriptor that becomes readable when shutdown
  * starts (sessions poll it while idle). */
 void sreg_begin_shutdown(void);

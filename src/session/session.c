@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/tablefn.h"
 #include "session/compat.h"
 #include "session/compat_alter.h"
 #include "session/compat_groupby.h"
@@ -49,6 +50,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
         return -1;
     }
     pthread_mutex_init(&s->watch_mu, NULL);
+    eng_conn_set_owner(s->conn, s); /* duckd's table functions see who asks (tablefn.h) */
     const int dflt[3] = {env->statement_timeout_ms, env->idle_in_transaction_timeout_ms,
                          env->idle_session_timeout_ms};
     for (size_t i = 0; i < 3; i++) {
@@ -144,6 +146,12 @@ void sess_destroy(sess_t *s)
 }
 
 char sess_txn_status(const sess_t *s) { return s->txn; }
+
+char sess_txn_status_peek(const sess_t *s) { return __atomic_load_n(&s->txn, __ATOMIC_RELAXED); }
+
+bool sess_is_admin(const sess_t *s) { return s->trusted || s->role == GUARD_ROLE_ADMIN; }
+
+bool sess_progress(sess_t *s, eng_progress_t *out) { return eng_conn_progress(s->conn, out); }
 
 void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
 {
@@ -243,7 +251,8 @@ void sess_activity(sess_t *s, sess_activity_t *a)
     a->query_start_ms = s->act_start_ms;
     a->query_end_ms = s->act_end_ms;
     a->rows = __atomic_load_n(&s->act_rows, __ATOMIC_RELAXED);
-    a->progress = s->running ? eng_conn_progress(s->conn) : -1;
+    eng_progress_t pr;
+    a->progress = s->running && eng_conn_progress(s->conn, &pr) ? pr.percent : -1;
     pthread_mutex_unlock(&s->watch_mu);
 }
 

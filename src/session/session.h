@@ -130,6 +130,13 @@ void sess_destroy(sess_t *s);
 
 /* 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
 char sess_txn_status(const sess_t *s);
+/* The same, read from another thread (registry walks): a snapshot that may be stale. */
+char sess_txn_status_peek(const sess_t *s);
+/* True for an admin session or the operator's own (--init); set before the first statement,
+ * read-only afterwards, so any thread may ask while the session is alive. */
+bool sess_is_admin(const sess_t *s);
+/* DuckDB's progress of the statement the session runs (thread-safe; eng_conn_progress). */
+bool sess_progress(sess_t *s, eng_progress_t *out);
 /* Interrupts the statement the session is running (thread-safe): a user cancel. */
 void sess_cancel(sess_t *s);
 /* Interrupts the running statement for `why` (thread-safe). SESS_INTR_USER always reaches
