@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "info/info.h"
+#include "info/sessions.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "pgwire/users.h"
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
     info_src_t isrc = {db, cfg_mode_name(cfg.mode), path, cfg.read_only, started_us};
-    if (info_setup(&isrc, &err) != 0) {
+    if (info_setup(&isrc, &err) != 0 || info_sessions_setup(db, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
         goto out;
     }

@@ -44,11 +44,6 @@ int eng_db_open(eng_db_t **out, const char *path, bool read_only, const eng_opti
         uerr_set(err, "58000", "could not create DuckDB configuration");
         goto out;
     }
-    /* DuckDB tracks a query's progress only with its progress bar on; duckd reports it in
-     * the sessions view and the log, and never prints DuckDB's bar (the operator's
-     * [duckdb] options, applied next, may say otherwise) */
-    (void)duckdb_set_config(config, "enable_progress_bar", "true");
-    (void)duckdb_set_config(config, "enable_progress_bar_print", "false");
     for (size_t i = 0; i < nopts; i++) {
         if (!eng_option_known(opts[i].key)) {
             uerr_set(err, "F0000", "%s: unknown DuckDB setting \"%s\"", opts[i].origin,
@@ -136,10 +131,16 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
         return -1;
     }
     /* The encoders print timestamptz in UTC; DuckDB's own time zone arithmetic (casts,
-     * date_trunc on timestamptz) must agree, whatever the machine's local zone is. */
+     * date_trunc on timestamptz) must agree, whatever the machine's local zone is. DuckDB
+     * measures a query's progress only with its progress bar on (a connection setting: the
+     * database's default does not reach connections); duckd reports the progress in the
+     * sessions view and the log and never prints DuckDB's bar. */
     duckdb_result res;
-    if (duckdb_query(c->con, "SET TimeZone = 'UTC'", &res) != DuckDBSuccess)
-        ulog(ULOG_DEBUG, "SET TimeZone failed: %s", duckdb_result_error(&res));
+    if (duckdb_query(c->con,
+                     "SET TimeZone = 'UTC'; SET enable_progress_bar = true; "
+                     "SET enable_progress_bar_print = false",
+                     &res) != DuckDBSuccess)
+        ulog(ULOG_DEBUG, "connection setup failed: %s", duckdb_result_error(&res));
     duckdb_destroy_result(&res);
     *out = c;
     return 0;

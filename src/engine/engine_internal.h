@@ -125,6 +125,9 @@ void eng__enc_free(eng__enc_t *e);
 /* DuckDB's name of a logical type (borrowed), e.g. "DECIMAL(18,3)", "VARCHAR[]"; owned by
  * the caller (free). engine/typename.c */
 char *eng__type_name(duckdb_logical_type lt);
+/* The marker of a SQLSTATE in an error message duckd's own functions raise through DuckDB:
+ * "[SQLSTATE 42501] message"; eng__set_error reports it with that SQLSTATE. */
+#define ENG__SQLSTATE_MARK "[SQLSTATE "
 /* The JSON type values of e take in ENG_FMT_JSON: "number", "string", "boolean", "object",
  * "array", or "json" (any JSON value). Static. */
 const char *eng__json_type(const eng__enc_t *e);

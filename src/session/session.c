@@ -151,6 +151,8 @@ char sess_txn_status_peek(const sess_t *s) { return __atomic_load_n(&s->txn, __A
 
 bool sess_is_admin(const sess_t *s) { return s->trusted || s->role == GUARD_ROLE_ADMIN; }
 
+const char *sess_user(const sess_t *s) { return s->user ? s->user : ""; }
+
 bool sess_progress(sess_t *s, eng_progress_t *out) { return eng_conn_progress(s->conn, out); }
 
 void sess_set_role(sess_t *s, guard_role_t role, bool trusted)

@@ -135,6 +135,8 @@ char sess_txn_status_peek(const sess_t *s);
 /* True for an admin session or the operator's own (--init); set before the first statement,
  * read-only afterwards, so any thread may ask while the session is alive. */
 bool sess_is_admin(const sess_t *s);
+/* The session's user (as given at sess_create; "" none). Static for its lifetime. */
+const char *sess_user(const sess_t *s);
 /* DuckDB's progress of the statement the session runs (thread-safe; eng_conn_progress). */
 bool sess_progress(sess_t *s, eng_progress_t *out);
 /* Interrupts the statement the session is running (thread-safe): a user cancel. */
