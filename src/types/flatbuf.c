@@ -65,9 +65,11 @@ static void fb_prealign(fb_builder_t *b, size_t len, size_t align)
     if (align > b->minalign)
         b->minalign = align;
     size_t pad = (align - ((b->size + len) & (align - 1))) & (align - 1);
-    fb_room(b, pad);
-    b->size += pad;
-    memset(fb_front(b), 0, pad);
+    if (pad) {
+        fb_room(b, pad);
+        b->size += pad;
+        memset(fb_front(b), 0, pad);
+    }
 }
 
 /* Prepends n raw bytes (no alignment). */
