@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "info/info.h"
+#include "info/metrics.h"
 #include "info/sessions.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
@@ -489,6 +490,7 @@ int main(int argc, char **argv)
         env.gc = gc;
         info_set_gc(gc);
     }
+    metrics_setup(db, gc);
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -545,6 +547,7 @@ out:
      * committed or failed before the database closes; never acknowledged and then lost. */
     gc_stop(gc);
     info_set_gc(NULL);
+    metrics_setup(NULL, NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
     if (db && pgw_conn_active() == 0) {

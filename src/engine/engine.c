@@ -100,6 +100,31 @@ int eng_db_checkpoint(eng_db_t *db, uerr_t *err)
     return rc;
 }
 
+int eng_db_memory(eng_db_t *db, int64_t *used, int64_t *temp, uerr_t *err)
+{
+    duckdb_connection con = NULL;
+    duckdb_result res;
+    int rc = -1;
+    if (duckdb_connect(db->db, &con) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not connect to read DuckDB's memory use");
+        return -1;
+    }
+    if (duckdb_query(con,
+                     "SELECT (SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory())"
+                     "::BIGINT, (SELECT coalesce(sum(size), 0) FROM duckdb_temporary_files())"
+                     "::BIGINT",
+                     &res) != DuckDBSuccess) {
+        eng__set_error(err, duckdb_result_error_type(&res), duckdb_result_error(&res));
+    } else {
+        *used = duckdb_value_int64(&res, 0, 0);
+        *temp = duckdb_value_int64(&res, 1, 0);
+        rc = 0;
+    }
+    duckdb_destroy_result(&res);
+    duckdb_disconnect(&con);
+    return rc;
+}
+
 void eng_db_close(eng_db_t *db)
 {
     if (!db)

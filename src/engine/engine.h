@@ -56,6 +56,10 @@ int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
 /* The catalog name of the served database ("memory" for an in-memory one). Static for the
  * database's lifetime. */
 const char *eng_db_catalog(const eng_db_t *db);
+/* What DuckDB's buffer manager holds now (duckdb_memory()) and its temporary files' size,
+ * bytes, read on a private connection (thread-safe). Returns 0, or -1 with *err set. */
+int eng_db_memory(eng_db_t *db, int64_t *used, int64_t *temp, uerr_t *err)
+    __attribute__((warn_unused_result));
 /* Runs CHECKPOINT on a private connection. */
 int eng_db_checkpoint(eng_db_t *db, uerr_t *err);
 /* The DuckDB library version string (static). */

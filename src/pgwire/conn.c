@@ -22,6 +22,7 @@
 #include "session/registry.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
+#include "info/metrics.h"
 #include "util/addr.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -180,6 +181,7 @@ static int conn_flush(conn_t *c)
         return -1;
     }
     c->out_base += c->out.len;
+    metrics_bytes_sent(MET_PGWIRE, c->out.len);
     ubuf_reset(&c->out);
     return 0;
 }
@@ -716,6 +718,7 @@ static void conn_async_done(void *ctx, bool committed)
         ssize_t w = c->t->try_write(c->t->ctx, c->out.data, c->out.len);
         if (w > 0) {
             c->out_base += (uint64_t)w;
+            metrics_bytes_sent(MET_PGWIRE, (uint64_t)w);
             ubuf_consume(&c->out, (size_t)w);
         }
         c->sent = c->out.len == 0;
@@ -956,6 +959,7 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
                  !sess_set_startup_option(c->sess, k, s->params[i].value))
             ulog(ULOG_DEBUG, "ignoring startup parameter %s", k);
     }
+    sess_set_protocol(c->sess, "pgwire");
     sreg_attach(&c->reg, c->sess);
     sess_set_backend_pid(c->sess, c->reg.id);
     sess_initial_parameters(c->sess, conn_params_cb, c);

@@ -13,6 +13,7 @@
 #include "session/compat.h"
 #include "session/compat_alter.h"
 #include "session/compat_groupby.h"
+#include "info/metrics.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
 #include "session/cursor_sql.h"
@@ -41,6 +42,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     *out = NULL;
     s->env = env;
     s->txn = 'I';
+    s->proto = MET_INTERNAL;
     s->user = xstrdup(user ? user : "duckd");
     s->role = GUARD_ROLE_READ_WRITE;
     s->pend_tail = &s->pend;
@@ -162,6 +164,8 @@ void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
 }
 
 void sess_set_dialect(sess_t *s, sess_dialect_t d) { s->dialect = d; }
+
+void sess_set_protocol(sess_t *s, const char *proto) { s->proto = metrics_proto(proto); }
 
 void sess_set_encoding(sess_t *s, sess_encoding_t e) { s->encoding = e; }
 
@@ -1190,8 +1194,15 @@ void sess__log_failed(const char *sql, size_t len, const uerr_t *err)
     ubuf_free(&b);
 }
 
+/* Counts a statement that ended (metrics.h): ms it ran, its error or success, rows sent. */
+static void sess_count(const sess_t *s, double ms, const uerr_t *err, int64_t rows)
+{
+    metrics_statement(s->proto, ms / 1000, err && uerr_isset(err) ? err->sqlstate : NULL, rows);
+}
+
 static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_t *err)
 {
+    sess_count(s, sess_now_ms() - t0, err, p->cur && eng_cursor_has_rows(p->cur) ? p->rows : 0);
     if (err && uerr_isset(err))
         sess__log_failed(p->stmt->text, strlen(p->stmt->text), err);
     else if (s->env->log_statements) {
@@ -1556,6 +1567,7 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
         s->alone = n == 1;
         if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, true, &st, err) != 0) {
             sess__log_failed(sql + r[i].start, r[i].len, err);
+            sess_count(s, 0, err, 0);
             goto fail;
         }
         sess_portal_t *p = portal_new(st, "");

@@ -125,6 +125,9 @@ typedef enum {
 } sess_encoding_t;
 /* Sets the encoding of every later result (default PostgreSQL's). */
 void sess_set_encoding(sess_t *s, sess_encoding_t e);
+/* Names the front-end ("pgwire", "http") the session's statements are counted for in the
+ * metrics (default "internal"). */
+void sess_set_protocol(sess_t *s, const char *proto);
 /* Destroys the session: closes portals and statements, rolls back, closes the connection. */
 void sess_destroy(sess_t *s);
 

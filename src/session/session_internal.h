@@ -100,6 +100,7 @@ struct sess {
     guard_role_t role;
     bool trusted; /* the operator's own statements (--init): no guard */
     sess_dialect_t dialect;
+    int proto; /* met_proto_t of the front-end (metrics.h), MET_INTERNAL until told */
     sess_encoding_t encoding;
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
      * pipeline up to Sync) while txn is 'I': */
