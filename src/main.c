@@ -19,6 +19,9 @@
 #include "auth/tokens.h"
 #include "engine/engine.h"
 #include "http/server.h"
+#include "info/info.h"
+#include "info/metrics.h"
+#include "info/sessions.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "auth/users.h"
@@ -472,6 +475,9 @@ int main(int argc, char **argv)
      * not what is resident. */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     sigset_t sigs;
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    const int64_t started_us = (int64_t)t0.tv_sec * 1000000 + t0.tv_nsec / 1000;
 
     memset(&cfg, 0, sizeof cfg);
     if (argc > 1 && strcmp(argv[1], "passwd") == 0) {
@@ -517,6 +523,11 @@ int main(int argc, char **argv)
     }
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
+    info_src_t isrc = {db, cfg_mode_name(cfg.mode), path, cfg.read_only, started_us};
+    if (info_setup(&isrc, &err) != 0 || info_sessions_setup(db, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
 
     char tzname[128] = "UTC"; /* the default needs no ICU */
     if (strcmp(cfg.timezone, "UTC") != 0 && !utz_lookup(cfg.timezone, tzname, sizeof tzname)) {
@@ -557,7 +568,9 @@ int main(int argc, char **argv)
             goto out;
         }
         env.gc = gc;
+        info_set_gc(gc);
     }
+    metrics_setup(db, gc);
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -619,6 +632,8 @@ out:
     /* Sessions are gone (or stuck past every grace period): whatever is still queued is
      * committed or failed before the database closes; never acknowledged and then lost. */
     gc_stop(gc);
+    info_set_gc(NULL);
+    metrics_setup(NULL, NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
     if (db && pgw_conn_active() == 0) {

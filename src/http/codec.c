@@ -51,6 +51,9 @@ http_route_t http_route(const char *method, const char *path, char *table, const
         strcpy(table, t);
         *allow = "POST, OPTIONS";
         r = post ? HTTP_ROUTE_INGEST : HTTP_ROUTE_BAD_METHOD;
+    } else if (!strcmp(path, "/metrics")) {
+        *allow = "GET, HEAD, OPTIONS";
+        r = get ? HTTP_ROUTE_METRICS : HTTP_ROUTE_BAD_METHOD;
     } else if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) {
         *allow = "GET, HEAD, OPTIONS";
         r = !get ? HTTP_ROUTE_BAD_METHOD : path[1] == 'h' ? HTTP_ROUTE_HEALTHZ : HTTP_ROUTE_READYZ;

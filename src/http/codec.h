@@ -24,7 +24,8 @@ typedef enum {
     HTTP_ROUTE_QUERY,         /* POST /v1/query */
     HTTP_ROUTE_INGEST,        /* POST /v1/ingest/{table} */
     HTTP_ROUTE_HEALTHZ,       /* GET|HEAD /healthz */
-    HTTP_ROUTE_READYZ         /* GET|HEAD /readyz */
+    HTTP_ROUTE_READYZ,        /* GET|HEAD /readyz */
+    HTTP_ROUTE_METRICS        /* GET /metrics (Prometheus text format) */
 } http_route_t;
 
 #define HTTP_TABLE_MAX 127 /* bytes of a {table} path segment: [schema.]name */

@@ -25,7 +25,9 @@
 #include "http/codec.h"
 #include "http/ingest.h"
 #include "http/internal.h"
+#include "info/metrics.h"
 #include "session/registry.h"
+#include "util/addr.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -89,6 +91,7 @@ static enum MHD_Result send_bytes(const http_server_t *sv, struct MHD_Connection
     enum MHD_Result ret;
     if (!r)
         return MHD_NO;
+    metrics_bytes_sent(MET_HTTP, len);
     if (type)
         MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -162,7 +165,11 @@ int http__sess_open(const http_server_t *sv, struct MHD_Connection *c, const htt
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     int rc = -1;
     *status = 0;
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(hs->user, sizeof hs->user, "%s", who->user);
+    hs->reg.proto = "http";
+    uaddr_text(ai ? ai->client_addr : NULL, hs->reg.client, sizeof hs->reg.client);
     switch (sreg_admit(&hs->reg, ci ? ci->connect_fd : -1, hs->user)) {
     case SREG_ADMITTED: hs->registered = true; break;
     case SREG_STOPPING: uerr_set(err, "57P03", "the database system is shutting down"); goto out;
@@ -176,6 +183,7 @@ int http__sess_open(const http_server_t *sv, struct MHD_Connection *c, const htt
     sess_set_role(hs->sess, who->role, false);
     sess_set_dialect(hs->sess, SESS_DIALECT_DUCKDB);
     sess_set_encoding(hs->sess, enc);
+    sess_set_protocol(hs->sess, "http");
     if (sv->cfg.request_timeout_s > 0) {
         int64_t cur = sess_param_ms(hs->sess, "statement_timeout");
         int64_t want = (int64_t)sv->cfg.request_timeout_s * 1000;
@@ -186,7 +194,7 @@ int http__sess_open(const http_server_t *sv, struct MHD_Connection *c, const htt
         }
     }
     sreg_attach(&hs->reg, hs->sess);
-    sess_set_backend_pid(hs->sess, hs->reg.pid);
+    sess_set_backend_pid(hs->sess, hs->reg.id);
     *out = hs;
     hs = NULL;
     rc = 0;
@@ -336,6 +344,7 @@ static ssize_t st_read(void *cls, uint64_t pos, char *buf, size_t max)
         n = max;
     memcpy(buf, st->out.data + st->out_pos, n);
     st->out_pos += n;
+    metrics_bytes_sent(MET_HTTP, n);
     return (ssize_t)n;
 }
 
@@ -410,6 +419,7 @@ static enum MHD_Result run_query(http_server_t *sv, struct MHD_Connection *c, re
     struct MHD_Response *r;
     if (st->finished) { /* the whole answer is here: send it with a length */
         r = MHD_create_response_from_buffer(st->out.len, st->out.data, MHD_RESPMEM_MUST_COPY);
+        metrics_bytes_sent(MET_HTTP, st->out.len);
     } else {
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_BLOCK, st_read, st,
                                               st_free_cb);
@@ -514,6 +524,13 @@ static enum MHD_Result begin_request(http_server_t *sv, struct MHD_Connection *c
         ulog(ULOG_WARN, "http: authentication failed: %s", err.message);
         ret = send_error(sv, c, status, &err);
         uerr_clear(&err);
+        return ret;
+    }
+    if (rq->route == HTTP_ROUTE_METRICS) {
+        ubuf_t m = UBUF_INIT;
+        metrics_render(&m);
+        ret = send_bytes(sv, c, 200, "text/plain; version=0.0.4", m.data ? m.data : "", m.len);
+        ubuf_free(&m);
         return ret;
     }
     if (rq->route == HTTP_ROUTE_INGEST) {

@@ -125,17 +125,44 @@ typedef enum {
 } sess_encoding_t;
 /* Sets the encoding of every later result (default PostgreSQL's). */
 void sess_set_encoding(sess_t *s, sess_encoding_t e);
+/* Names the front-end ("pgwire", "http") the session's statements are counted for in the
+ * metrics (default "internal"). */
+void sess_set_protocol(sess_t *s, const char *proto);
 /* Destroys the session: closes portals and statements, rolls back, closes the connection. */
 void sess_destroy(sess_t *s);
 
 /* 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
 char sess_txn_status(const sess_t *s);
+/* The same, read from another thread (registry walks): a snapshot that may be stale. */
+char sess_txn_status_peek(const sess_t *s);
+/* True for an admin session or the operator's own (--init); set before the first statement,
+ * read-only afterwards, so any thread may ask while the session is alive. */
+bool sess_is_admin(const sess_t *s);
+/* The session's user (as given at sess_create; "" none). Static for its lifetime. */
+const char *sess_user(const sess_t *s);
+/* DuckDB's progress of the statement the session runs (thread-safe; eng_conn_progress). */
+bool sess_progress(sess_t *s, eng_progress_t *out);
 /* Interrupts the statement the session is running (thread-safe): a user cancel. */
 void sess_cancel(sess_t *s);
 /* Interrupts the running statement for `why` (thread-safe). SESS_INTR_USER always reaches
  * DuckDB (as sess_cancel); the others only while a statement runs, and only the first reason
  * sticks. Returns true if this call interrupted a running statement. */
 bool sess_interrupt(sess_t *s, sess_interrupt_t why);
+/* What a session is doing, for the sessions view (pg_stat_activity's counterpart). */
+#define SESS_ACTIVITY_QUERY_MAX 1024
+typedef struct sess_activity {
+    const char *state; /* "active", "waiting for commit", "idle", "idle in transaction",
+                          "idle in transaction (aborted)" (static) */
+    char query[SESS_ACTIVITY_QUERY_MAX]; /* the running or latest statement, cut; "" none */
+    int64_t query_start_ms;              /* wall clock ms; 0 none */
+    int64_t query_end_ms;                /* 0 while it runs */
+    int64_t rows;                        /* rows sent or changed by it so far */
+    double progress; /* DuckDB's progress of the running query, 0..100; -1 unknown */
+} sess_activity_t;
+/* Fills *a (thread-safe; the session must stay alive during the call, which the registry's
+ * lock guarantees for attached sessions). */
+void sess_activity(sess_t *s, sess_activity_t *a);
+
 /* True while the session runs a statement (between its start and its last row; thread-safe). */
 bool sess_running(sess_t *s);
 /* The watchdog's check (thread-safe): interrupts the running statement if its

@@ -100,6 +100,7 @@ struct sess {
     guard_role_t role;
     bool trusted; /* the operator's own statements (--init): no guard */
     sess_dialect_t dialect;
+    int proto; /* met_proto_t of the front-end (metrics.h), MET_INTERNAL until told */
     sess_encoding_t encoding;
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
      * pipeline up to Sync) while txn is 'I': */
@@ -135,6 +136,11 @@ struct sess {
     bool running;              /* a statement is running */
     int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
     sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
+    /* What the sessions view shows (sess_activity), also under watch_mu: */
+    char act_query[SESS_ACTIVITY_QUERY_MAX]; /* the latest statement's text, cut */
+    int64_t act_start_ms;                    /* its start, wall clock ms */
+    int64_t act_end_ms;                      /* its end (0 while it runs) */
+    int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
 };
 
 /* ---- session.c, for unit.c ---- */
