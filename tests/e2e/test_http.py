@@ -88,6 +88,39 @@ def test_health_endpoints(server):
     assert st == 200
 
 
+def test_metrics_and_sessions(server):
+    ok_json(server, "SELECT 1")
+    st, h, data = request(server, "GET", "/metrics")
+    assert st == 200 and h["content-type"].startswith("text/plain")
+    assert 'duckd_statements_total{protocol="http",outcome="ok"}' in data.decode()
+    assert request(server, "GET", "/metrics", user=None)[0] == 401
+    rows = ok_json(server, "SELECT protocol, \"user\", state FROM duckd_sessions()")["rows"]
+    assert rows == [["http", "test", "active"]]
+
+
+def test_cancel_from_sql(server):
+    """duckd_cancel(id) from another request stops an HTTP query (the registry is shared)."""
+    out = {}
+
+    def run():
+        out["r"] = query(server, "SELECT sum(i * i) FROM range(100000000000) t(i)")
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.time() + 20
+    while True:
+        rows = ok_json(server, "SELECT id FROM duckd_sessions() WHERE query LIKE 'SELECT sum%' "
+                       "AND state = 'active'")["rows"]
+        if rows:
+            break
+        assert time.time() < deadline
+        time.sleep(0.05)
+    ok_json(server, "SELECT * FROM duckd_cancel(%d)" % rows[0][0])
+    t.join(30)
+    st, code, _ = error_of(out["r"])
+    assert (st, code) == (504, "57014")
+
+
 # ---- queries and formats ----
 
 def test_query_json_types_and_params(server):
@@ -168,6 +201,7 @@ def test_errors(server):
                             '{"sql": "SELECT 1", "sql": "SELECT 2"}'))[:2] == (400, "22P02")
     assert error_of(query(server, "SELECT 1", fmt="xml"))[:2] == (406, "0A000")
     assert error_of(query(server, "SELECT 1", headers={"Accept": "image/png"}))[0] == 406
+    assert error_of(query(server, "SELECT 1", fmt="arrow"))[:2] == (406, "0A000")
     st, code, msg = error_of(query(server, "SELECT 1", fmt="parquet"))
     assert (st, code) == (406, "0A000") and "Parquet" in msg
     assert error_of(request(server, "GET", "/nope"))[:2] == (404, "42704")
