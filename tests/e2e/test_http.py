@@ -557,3 +557,27 @@ def test_http_disabled(start_server):
     assert "HTTP API listening" not in s.read_log()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", s.http_port), timeout=2).close()
+
+
+def test_malformed_requests_then_still_serves(server):
+    """Garbage, oversized headers and broken chunked framing close their connections; the
+    server keeps serving."""
+    payloads = [
+        b"\x00\xff garbage\r\n\r\n",
+        b"POST /v1/query HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
+        b"POST /v1/query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /v1/ingest/%00x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    ]
+    for p in payloads:
+        s = socket.create_connection(("127.0.0.1", server.http_port), timeout=10)
+        try:
+            s.sendall(p)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass
+        s.close()
+    assert ok_json(server, "SELECT 1")["rows"] == [[1]]
