@@ -521,6 +521,7 @@ int main(int argc, char **argv)
                              hba,
                              cfg.users_file,
                              NULL};
+    sreg_log_progress(cfg.log_progress_interval);
     if (sreg_watchdog_start(100) != 0) {
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;
