@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/status.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "info/info.h"
@@ -351,6 +352,8 @@ int main(int argc, char **argv)
         const char *dflt = getenv("DUCKD_USERS_FILE");
         return pgw_users_passwd_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.users");
     }
+    if (argc > 1 && strcmp(argv[1], "status") == 0)
+        return cli_status_main(argc - 1, argv + 1);
     int action = cfg_load(&cfg, argc, argv, environ, &err);
     if (action < 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
