@@ -26,9 +26,14 @@ class ServerError(RuntimeError):
 
 
 def find_binary(binary=None):
-    """The duckd executable: `binary`, else $DUCKD_BIN, else `duckd` on PATH, else the build
-    of the repository this package lives in (../build/duckd next to python/)."""
-    candidates = [binary, os.environ.get("DUCKD_BIN"), shutil.which("duckd")]
+    """The duckd executable: `binary` when given (which must exist), else $DUCKD_BIN, else
+    `duckd` on PATH, else the build of the repository this package lives in (build/duckd
+    next to python/)."""
+    if binary:
+        if os.path.isfile(binary) and os.access(binary, os.X_OK):
+            return os.path.abspath(binary)
+        raise ServerError("duckd binary %s not found or not executable" % binary)
+    candidates = [os.environ.get("DUCKD_BIN"), shutil.which("duckd")]
     here = Path(__file__).resolve().parent
     for up in (here.parent.parent, here.parent):
         candidates.append(str(up / "build" / "duckd"))
