@@ -126,11 +126,15 @@ static long long tag_rows(const char *tag)
     return strtoll(sp + 1, NULL, 10);
 }
 
-/* Turns on DuckDB's progress measurement for the session (without its terminal bar). */
-static void init_enable_progress(sess_t *s, const sess_sink_t *sink)
+/* Turns on DuckDB's progress measurement for the session (without its terminal bar),
+ * starting early enough for the first progress line (DuckDB's default waits 2 s). */
+static void init_enable_progress(sess_t *s, const sess_sink_t *sink, int progress_ms)
 {
-    static const char *const sets[] = {"SET enable_progress_bar = true",
-                                       "SET enable_progress_bar_print = false"};
+    char bar_time[64];
+    snprintf(bar_time, sizeof bar_time, "SET progress_bar_time = %d",
+             progress_ms / 2 < 2000 ? progress_ms / 2 : 2000);
+    const char *const sets[] = {"SET enable_progress_bar = true",
+                                "SET enable_progress_bar_print = false", bar_time};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         uerr_t err = UERR_INIT;
         if (sess_simple_query(s, sets[i], strlen(sets[i]), sink, &err) != 0)
@@ -191,7 +195,7 @@ int sess_run_init(const sess_env_t *env, const char *file, int progress_ms)
         pthread_mutex_init(&m.mu, NULL);
         m.s = s;
         m.count = count;
-        init_enable_progress(s, &sink);
+        init_enable_progress(s, &sink, progress_ms);
         mon_started = pthread_create(&mon, NULL, init_monitor, &m) == 0;
         if (!mon_started) {
             pthread_cond_destroy(&m.cv);
