@@ -73,6 +73,28 @@ def test_info_columns_and_values(start_server, tmpdir_short):
         assert c.execute(q, prepare=True).fetchone() == (992,)
 
 
+def test_info_inside_a_transaction(server):
+    """The facts come from duckd's own connection: committed data only, and no deadlock with
+    the caller's open transaction, its DDL or its writes."""
+    with psycopg.connect(server.admin_dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE t AS SELECT 1 AS x")
+        with c.transaction():
+            c.execute("CREATE TABLE fresh (y INT)")
+            c.execute("INSERT INTO t VALUES (2)")
+            c.execute("DROP TABLE t")
+            assert info(c)["tables"] == 1 and info(c)["table_rows"] == 1
+            assert c.execute("SELECT table_name, rows FROM duckd_tables()").fetchall() == [
+                ("t", 1)]
+        assert c.execute("SELECT table_name, rows FROM duckd_tables()").fetchall() == [
+            ("fresh", 0)]
+        # and from a read-only user, inside a failed block it is refused like anything else
+        with psycopg.connect(server.dsn_for("ro")) as ro:
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                ro.execute("SELECT * FROM nothing")
+            with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+                ro.execute("SELECT * FROM duckd_info()")
+
+
 @pytest.mark.parametrize("mode", ["--memory", "--ephemeral"])
 def test_info_modes(start_server, mode):
     s = start_server(mode)
