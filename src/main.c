@@ -19,6 +19,8 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "info/info.h"
+#include "info/metrics.h"
+#include "info/sessions.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "pgwire/users.h"
@@ -390,7 +392,7 @@ int main(int argc, char **argv)
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
     info_src_t isrc = {db, cfg_mode_name(cfg.mode), path, cfg.read_only, started_us};
-    if (info_setup(&isrc, &err) != 0) {
+    if (info_setup(&isrc, &err) != 0 || info_sessions_setup(db, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
         goto out;
     }
@@ -436,6 +438,7 @@ int main(int argc, char **argv)
         env.gc = gc;
         info_set_gc(gc);
     }
+    metrics_setup(db, gc);
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -492,6 +495,7 @@ out:
      * committed or failed before the database closes; never acknowledged and then lost. */
     gc_stop(gc);
     info_set_gc(NULL);
+    metrics_setup(NULL, NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
     if (db && pgw_conn_active() == 0) {

@@ -1,6 +1,7 @@
 /* duckd's generic read-only table functions (see tablefn.h) and the owners of engine
  * connections, through which a callback learns who runs the query. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,8 +71,14 @@ struct eng_tf_rows {
     size_t ncols;
     const eng_tf_col_t *cols; /* borrowed from the function */
     eng_tf_val_t *vals;       /* nrows * ncols; text owned (xstrdup) */
+    int64_t args[ENG_TF_MAX_PARAMS];
     size_t nrows, cap;
 };
+
+int64_t eng_tf_arg(const eng_tf_rows_t *rows, size_t i)
+{
+    return i < ENG_TF_MAX_PARAMS ? rows->args[i] : 0;
+}
 
 void eng_tf_add_row(eng_tf_rows_t *r, const eng_tf_val_t *vals)
 {
@@ -110,6 +117,7 @@ typedef struct tf_fn {
     size_t ncols;
     eng_tf_fill_fn fill;
     void *ctx;
+    size_t nparams;
 } tf_fn_t;
 
 static void tf_fn_free(void *p)
@@ -128,6 +136,7 @@ static void tf_fn_free(void *p)
  * at bind stays right when a prepared statement is executed again). */
 typedef struct tf_bind {
     void *caller;
+    int64_t args[ENG_TF_MAX_PARAMS];
 } tf_bind_t;
 
 /* Init data: the rows of this execution and how far they were emitted. */
@@ -166,6 +175,19 @@ static void tf_bind(duckdb_bind_info info)
         duckdb_bind_add_result_column(info, f->cols[i].name, lt);
         duckdb_destroy_logical_type(&lt);
     }
+    for (size_t i = 0; i < f->nparams; i++) {
+        duckdb_value v = duckdb_bind_get_parameter(info, i);
+        bool null = !v || duckdb_is_null_value(v);
+        if (!null)
+            b->args[i] = duckdb_get_int64(v);
+        if (v)
+            duckdb_destroy_value(&v);
+        if (null) {
+            duckdb_bind_set_error(info, ENG__SQLSTATE_MARK "22004] the argument must not be NULL");
+            free(b);
+            return;
+        }
+    }
     duckdb_table_function_get_client_context(info, &ctx);
     if (ctx) {
         b->caller = owner_of(duckdb_client_context_get_connection_id(ctx));
@@ -184,9 +206,15 @@ static void tf_init(duckdb_init_info info)
     st->rows = xcalloc(1, sizeof *st->rows);
     st->rows->ncols = f->ncols;
     st->rows->cols = f->cols;
+    memcpy(st->rows->args, b->args, sizeof b->args);
     duckdb_init_set_max_threads(info, 1);
-    if (f->fill(f->ctx, b->caller, st->rows, &err) != 0)
-        duckdb_init_set_error(info, err.message ? err.message : "table function failed");
+    if (f->fill(f->ctx, b->caller, st->rows, &err) != 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, ENG__SQLSTATE_MARK "%.5s] %s",
+                 err.sqlstate[0] ? err.sqlstate : "XX000",
+                 err.message ? err.message : "table function failed");
+        duckdb_init_set_error(info, msg);
+    }
     duckdb_init_set_init_data(info, st, tf_state_free);
     uerr_clear(&err);
 }
@@ -238,6 +266,7 @@ int eng_tf_register(eng_db_t *db, const eng_tf_def_t *def, uerr_t *err)
     f->ncols = def->ncols;
     f->fill = def->fill;
     f->ctx = def->ctx;
+    f->nparams = def->nparams < ENG_TF_MAX_PARAMS ? def->nparams : ENG_TF_MAX_PARAMS;
     if (duckdb_connect(eng__db_handle(db), &con) != DuckDBSuccess) {
         uerr_set(err, "58000", "could not connect to register %s", def->name);
         goto out;
@@ -245,6 +274,11 @@ int eng_tf_register(eng_db_t *db, const eng_tf_def_t *def, uerr_t *err)
     tf = duckdb_create_table_function();
     duckdb_table_function_set_name(tf, f->name);
     duckdb_table_function_set_extra_info(tf, f, tf_fn_free);
+    for (size_t i = 0; i < f->nparams; i++) {
+        duckdb_logical_type lt = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+        duckdb_table_function_add_parameter(tf, lt);
+        duckdb_destroy_logical_type(&lt);
+    }
     duckdb_table_function_set_bind(tf, tf_bind);
     duckdb_table_function_set_init(tf, tf_init);
     duckdb_table_function_set_function(tf, tf_function);

@@ -55,6 +55,9 @@ static inline eng_tf_val_t eng_tf_text(const char *s)
 /* The rows a callback fills (owned by the engine). */
 typedef struct eng_tf_rows eng_tf_rows_t;
 
+/* The function's BIGINT argument i (0-based, i < nparams). */
+int64_t eng_tf_arg(const eng_tf_rows_t *rows, size_t i);
+
 /* Appends one row of exactly ncols values (the function's column count), typed as its
  * columns; text is copied. */
 void eng_tf_add_row(eng_tf_rows_t *rows, const eng_tf_val_t *vals);
@@ -70,10 +73,13 @@ typedef struct eng_tf_def {
     const eng_tf_col_t *cols;
     size_t ncols;
     eng_tf_fill_fn fill;
-    void *ctx; /* borrowed: must outlive the database */
+    void *ctx;      /* borrowed: must outlive the database */
+    size_t nparams; /* BIGINT arguments the function takes (at most ENG_TF_MAX_PARAMS); a
+                       NULL argument fails the query (22004) */
 } eng_tf_def_t;
+#define ENG_TF_MAX_PARAMS 4
 
-/* Registers a table function without parameters on the database, for every connection
+/* Registers a table function (with nparams BIGINT parameters) on the database, for every connection
  * (opened before or after). Register before eng_db_lockdown. Returns 0, or -1 with *err set. */
 int eng_tf_register(eng_db_t *db, const eng_tf_def_t *def, uerr_t *err)
     __attribute__((warn_unused_result));

@@ -390,8 +390,9 @@ static int fill_tables(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *err
 int info_setup(const info_src_t *src, uerr_t *err)
 {
     eng_tf_def_t defs[] = {
-        {"duckd_info", info_cols, INFO_NFIELDS, fill_info, NULL},
-        {"duckd_tables", table_cols, sizeof table_cols / sizeof table_cols[0], fill_tables, NULL},
+        {"duckd_info", info_cols, INFO_NFIELDS, fill_info, NULL, 0},
+        {"duckd_tables", table_cols, sizeof table_cols / sizeof table_cols[0], fill_tables, NULL,
+         0},
     };
     info_src = *src;
     free(info_path);

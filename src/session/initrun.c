@@ -103,27 +103,17 @@ static void *init_monitor(void *arg)
     return NULL;
 }
 
-/* The sink of the script's statements: rows are discarded, the last tag is kept. */
+/* The sink of the script's statements: rows are discarded, the last row count is kept. */
 typedef struct init_sink {
-    char tag[64];
+    long long rows; /* rows returned or changed by the last statement; -1 none */
 } init_sink_t;
 
 static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
 static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
-static int keep_tag(void *ctx, const char *tag)
+static int keep_rows(void *ctx, const sess_result_t *r)
 {
-    init_sink_t *k = ctx;
-    snprintf(k->tag, sizeof k->tag, "%s", tag ? tag : "");
+    ((init_sink_t *)ctx)->rows = r ? (long long)r->rows : -1;
     return 0;
-}
-
-/* The row count of a command tag ("INSERT 0 5", "SELECT 3", "COPY 7"), or -1. */
-static long long tag_rows(const char *tag)
-{
-    const char *sp = strrchr(tag, ' ');
-    if (!sp || sp[1] < '0' || sp[1] > '9')
-        return -1;
-    return strtoll(sp + 1, NULL, 10);
 }
 
 /* Turns on DuckDB's progress measurement for the session (without its terminal bar),
@@ -168,9 +158,9 @@ int sess_run_init(const sess_env_t *env, const char *file, int progress_ms)
     pthread_t mon;
     bool mon_started = false;
     int rc = -1;
-    init_sink_t k = {""};
+    init_sink_t k = {-1};
     sess_sink_t sink = {
-        .ctx = &k, .row_description = discard_desc, .row = discard_rows, .complete = keep_tag};
+        .ctx = &k, .row_description = discard_desc, .row = discard_rows, .complete = keep_rows};
 
     if (read_file(file, &sql) != 0)
         return -1;
@@ -216,7 +206,7 @@ int sess_run_init(const sess_env_t *env, const char *file, int progress_ms)
             memcpy(m.head, head, sizeof head);
             pthread_mutex_unlock(&m.mu);
         }
-        k.tag[0] = '\0';
+        k.rows = -1;
         int qrc = sess_simple_query(s, stmt, r[i].len, &sink, &err);
         if (mon_started) {
             pthread_mutex_lock(&m.mu);
@@ -229,7 +219,7 @@ int sess_run_init(const sess_env_t *env, const char *file, int progress_ms)
             goto fail;
         }
         double secs = (double)(mono_ms() - t0) / 1000.0;
-        long long rows = tag_rows(k.tag);
+        long long rows = k.rows;
         if (rows >= 0)
             ulog(ULOG_INFO, "--init %s: statement %ld/%ld done in %.3f s, %lld rows: %s", file,
                  i + 1, count, secs, rows, head);

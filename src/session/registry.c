@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/xalloc.h"
 
 static pthread_mutex_t sreg_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sreg_cv = PTHREAD_COND_INITIALIZER;
@@ -54,13 +57,16 @@ sreg_admit_t sreg_admit(sreg_entry_t *e, int fd, const char *user)
     else
         rc = SREG_ADMITTED;
     if (rc == SREG_ADMITTED) {
-        e->pid = sreg_next_pid++;
+        e->id = sreg_next_pid++;
         if (sreg_next_pid == INT32_MAX)
             sreg_next_pid = 1000;
         e->key = key;
         e->sess = NULL;
         e->fd = fd;
         e->user = user;
+        e->since_ms = (int64_t)time(NULL) * 1000;
+        if (!e->proto)
+            e->proto = "internal";
         e->next = sreg_head;
         sreg_head = e;
         sreg_n++;
@@ -95,7 +101,7 @@ bool sreg_cancel(int32_t pid, int32_t key)
     bool found = false;
     pthread_mutex_lock(&sreg_mu);
     for (sreg_entry_t *e = sreg_head; e; e = e->next) {
-        if (e->pid == pid && e->key == key) {
+        if (e->id == pid && e->key == key) {
             if (e->sess)
                 sess_cancel(e->sess);
             found = true;
@@ -104,6 +110,55 @@ bool sreg_cancel(int32_t pid, int32_t key)
     }
     pthread_mutex_unlock(&sreg_mu);
     return found;
+}
+
+sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin)
+{
+    sreg_cancel_t rc = SREG_NO_SUCH;
+    pthread_mutex_lock(&sreg_mu);
+    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
+        if (e->id != id || !e->sess)
+            continue;
+        if (!admin && (!user || !e->user || strcmp(user, e->user) != 0)) {
+            rc = SREG_FORBIDDEN;
+        } else {
+            sess_cancel(e->sess);
+            rc = SREG_CANCELLED;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    return rc;
+}
+
+static int sreg_info_cmp(const void *a, const void *b)
+{
+    int32_t x = ((const sreg_info_t *)a)->id, y = ((const sreg_info_t *)b)->id;
+    return (x > y) - (x < y);
+}
+
+size_t sreg_list(sreg_info_t **out)
+{
+    size_t n = 0, cap = 0;
+    sreg_info_t *v = NULL;
+    pthread_mutex_lock(&sreg_mu);
+    cap = (size_t)sreg_n + 1;
+    v = xcalloc(cap, sizeof *v);
+    for (sreg_entry_t *e = sreg_head; e && n < cap; e = e->next) {
+        if (!e->sess)
+            continue;
+        sreg_info_t *i = &v[n++];
+        i->id = e->id;
+        snprintf(i->user, sizeof i->user, "%s", e->user ? e->user : "");
+        i->proto = e->proto;
+        snprintf(i->client, sizeof i->client, "%s", e->client);
+        i->since_ms = e->since_ms;
+        sess_activity(e->sess, &i->act);
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    qsort(v, n, sizeof *v, sreg_info_cmp);
+    *out = v;
+    return n;
 }
 
 int sreg_count(void)
@@ -207,10 +262,10 @@ static void sreg_watch_all(void)
         if (!e->sess)
             continue;
         if (sess_watch_deadline(e->sess))
-            ulog(ULOG_INFO, "statement timeout: cancelling the statement of pid=%d", e->pid);
+            ulog(ULOG_INFO, "statement timeout: cancelling the statement of pid=%d", e->id);
         if (sess_running(e->sess) && sreg_hung_up(e->fd) &&
             sess_interrupt(e->sess, SESS_INTR_HANGUP))
-            ulog(ULOG_INFO, "client hung up: cancelling the statement of pid=%d", e->pid);
+            ulog(ULOG_INFO, "client hung up: cancelling the statement of pid=%d", e->id);
     }
 }
 
