@@ -110,9 +110,13 @@ typedef struct init_sink {
 
 static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
 static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
+/* Keeps the row count of a statement whose PostgreSQL tag carries one ("SELECT 3",
+ * "INSERT 0 5", "COPY 7"; CREATE TABLE AS answers "SELECT n"), as psql would show it. */
 static int keep_rows(void *ctx, const sess_result_t *r)
 {
-    ((init_sink_t *)ctx)->rows = r ? (long long)r->rows : -1;
+    const char *sp = r && r->tag ? strrchr(r->tag, ' ') : NULL;
+    bool counted = sp && sp[1] >= '0' && sp[1] <= '9';
+    ((init_sink_t *)ctx)->rows = counted ? (long long)r->rows : -1;
     return 0;
 }
 

@@ -58,7 +58,7 @@ static int setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof *fx);
     uerr_t err = UERR_INIT;
-    eng_tf_def_t def = {"test_rows", cols, sizeof cols / sizeof cols[0], fill, fx};
+    eng_tf_def_t def = {"test_rows", cols, sizeof cols / sizeof cols[0], fill, fx, 0};
     assert_int_equal(eng_db_open(&fx->db, NULL, false, NULL, 0, &err), 0);
     assert_int_equal(eng_tf_register(fx->db, &def, &err), 0);
     assert_int_equal(eng_conn_open(fx->db, &fx->conn, &err), 0);
