@@ -61,6 +61,7 @@ typedef struct cfg {
     cfg_mode_t mode;              /* storage mode */
     bool read_only;               /* open the persistent file read-only */
     char *init;                   /* SQL file run once before accepting clients; "" = none */
+    int init_progress;            /* ms between --init progress lines (0 = none) */
     char *listen;                 /* TCP listen address; "" disables TCP */
     int port;                     /* TCP port, also names the Unix socket */
     char *socket_dir;             /* directory for .s.PGSQL.<port>; "" disables the socket */
