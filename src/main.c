@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/status.h"
 #include "config/config.h"
 #include "auth/tokens.h"
 #include "engine/engine.h"
@@ -26,6 +27,7 @@
 #include "pgwire/hba.h"
 #include "auth/users.h"
 #include "session/gcommit.h"
+#include "session/initrun.h"
 #include "session/registry.h"
 #include "session/session.h"
 #include "session/sqlscan.h"
@@ -76,62 +78,6 @@ static void ephemeral_sweep(const char *dir)
         }
     }
     closedir(d);
-}
-
-/* ---- --init ---- */
-
-static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
-static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
-static int discard_complete(void *ctx, const sess_result_t *r) { return 0; }
-
-/* Runs every statement of the init file; on failure prints the statement and error. */
-static int run_init(const sess_env_t *env, const char *file)
-{
-    FILE *f = fopen(file, "rb");
-    ubuf_t sql = UBUF_INIT;
-    sess_t *s = NULL;
-    uerr_t err = UERR_INIT;
-    sql_range_t *r = NULL;
-    int rc = -1;
-    char chunk[65536];
-    size_t n;
-    if (!f) {
-        fprintf(stderr, "duckd: cannot open --init file %s: %s\n", file, strerror(errno));
-        return -1;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ubuf_append(&sql, chunk, n);
-    fclose(f);
-    long count = sqlscan_split(sql.data ? sql.data : "", sql.len, NULL, 0);
-    if (count < 0) {
-        fprintf(stderr, "duckd: --init %s: unterminated quote or comment\n", file);
-        goto out;
-    }
-    r = xcalloc((size_t)count + 1, sizeof *r);
-    (void)sqlscan_split(sql.data ? sql.data : "", sql.len, r, (size_t)count);
-    if (sess_create(env, "duckd", "duckd", "duckd-init", &s, &err) != 0)
-        goto fail;
-    sess_set_role(s, GUARD_ROLE_ADMIN, true); /* the operator's own script */
-    sess_sink_t sink = {
-        .row_description = discard_desc, .row = discard_rows, .complete = discard_complete};
-    for (long i = 0; i < count; i++) {
-        if (sess_simple_query(s, sql.data + r[i].start, r[i].len, &sink, &err) != 0) {
-            fprintf(stderr, "duckd: --init %s: statement %ld failed: %.*s\n", file, i + 1,
-                    (int)r[i].len, sql.data + r[i].start);
-            goto fail;
-        }
-    }
-    ulog(ULOG_INFO, "--init %s: %ld statements done", file, count);
-    rc = 0;
-    goto out;
-fail:
-    fprintf(stderr, "duckd: ERROR [SQLSTATE %s]: %s\n", err.sqlstate, err.message);
-out:
-    sess_destroy(s);
-    uerr_clear(&err);
-    free(r);
-    ubuf_free(&sql);
-    return rc;
 }
 
 /* ---- sandbox ---- */
@@ -488,6 +434,8 @@ int main(int argc, char **argv)
         const char *dflt = getenv("DUCKD_HTTP_TOKENS_FILE");
         return tok_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.tokens");
     }
+    if (argc > 1 && strcmp(argv[1], "status") == 0)
+        return cli_status_main(argc - 1, argv + 1);
     int action = cfg_load(&cfg, argc, argv, environ, &err);
     if (action < 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -553,7 +501,7 @@ int main(int argc, char **argv)
                       cfg.conflict_retries,
                       strcmp(cfg.foreign_keys, "enforce") == 0,
                       tzname};
-    if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
+    if (cfg.init && *cfg.init && sess_run_init(&env, cfg.init, cfg.init_progress) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -601,6 +549,7 @@ int main(int argc, char **argv)
                              hba,
                              cfg.users_file,
                              NULL};
+    sreg_log_progress(cfg.log_progress_interval);
     if (sreg_watchdog_start(100) != 0) {
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;

@@ -61,6 +61,7 @@ typedef struct cfg {
     cfg_mode_t mode;              /* storage mode */
     bool read_only;               /* open the persistent file read-only */
     char *init;                   /* SQL file run once before accepting clients; "" = none */
+    int init_progress;            /* ms between --init progress lines (0 = none) */
     char *listen;                 /* TCP listen address; "" disables TCP */
     int port;                     /* TCP port, also names the Unix socket */
     char *socket_dir;             /* directory for .s.PGSQL.<port>; "" disables the socket */
@@ -75,6 +76,7 @@ typedef struct cfg {
     int conflict_retries;         /* reruns of an autocommit write after a conflict */
     char *foreign_keys;           /* record | enforce */
     bool log_statements;          /* log every statement with its duration */
+    int log_progress_interval;    /* seconds: log long statements' progress; 0 = never */
     char *log_level;              /* debug | info | warning | error */
     char *users_file;             /* users, SCRAM verifiers and roles */
     char *hba_file;               /* access rules; "" = the built-in defaults */

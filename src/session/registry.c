@@ -65,6 +65,7 @@ sreg_admit_t sreg_admit(sreg_entry_t *e, int fd, const char *user)
         e->fd = fd;
         e->user = user;
         e->since_ms = (int64_t)time(NULL) * 1000;
+        e->logged_ms = 0;
         if (!e->proto)
             e->proto = "internal";
         e->next = sreg_head;
@@ -255,12 +256,46 @@ static bool sreg_hung_up(int fd)
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+static int sreg_progress_ms; /* log_progress_interval, ms; 0 = off */
+
+void sreg_log_progress(int seconds)
+{
+    __atomic_store_n(&sreg_progress_ms, seconds * 1000, __ATOMIC_RELAXED);
+}
+
+/* Logs e's statement if it has run for a whole interval since it started or was last logged.
+ * Caller holds sreg_mu. */
+static void sreg_watch_progress(sreg_entry_t *e, int64_t now)
+{
+    int interval = __atomic_load_n(&sreg_progress_ms, __ATOMIC_RELAXED);
+    sess_activity_t a;
+    if (interval <= 0 || !sess_running(e->sess))
+        return;
+    sess_activity(e->sess, &a);
+    if (strcmp(a.state, "active") != 0 || a.query_start_ms == 0 ||
+        now - a.query_start_ms < interval ||
+        (e->logged_ms > a.query_start_ms && now - e->logged_ms < interval))
+        return;
+    e->logged_ms = now;
+    char pct[32] = "progress unknown";
+    if (a.progress >= 0)
+        snprintf(pct, sizeof pct, "%.1f%% done", a.progress);
+    ulog(ULOG_INFO,
+         "statement running for %.0f s (%s, %lld rows so far): session %d user=%s: %.200s",
+         (double)(now - a.query_start_ms) / 1000, pct, (long long)a.rows, e->id,
+         e->user ? e->user : "", a.query);
+}
+
 /* One pass over the sessions; caller holds sreg_mu. */
 static void sreg_watch_all(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (sreg_entry_t *e = sreg_head; e; e = e->next) {
         if (!e->sess)
             continue;
+        sreg_watch_progress(e, now);
         if (sess_watch_deadline(e->sess))
             ulog(ULOG_INFO, "statement timeout: cancelling the statement of pid=%d", e->id);
         if (sess_running(e->sess) && sreg_hung_up(e->fd) &&

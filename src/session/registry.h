@@ -16,13 +16,14 @@ typedef struct sreg_entry {
     const char *proto; /* static: "pgwire", "http", "internal" */
     char client[64];   /* the client's address as text ("127.0.0.1:5544", "[local]"); "" none */
     /* Set by sreg_admit: */
-    int32_t id;       /* the session's id: pgwire's BackendKeyData process id, the sessions
-                         view's id, what cancel names */
-    int32_t key;      /* its secret cancel key (pgwire's CancelRequest) */
-    sess_t *sess;     /* NULL until the session exists; cancel is a no-op then */
-    int fd;           /* the client socket, for forced shutdown; -1 none (memory transport) */
-    const char *user; /* borrowed: the session's user, for the per-user cap */
-    int64_t since_ms; /* wall clock ms of admission */
+    int32_t id;        /* the session's id: pgwire's BackendKeyData process id, the sessions
+                          view's id, what cancel names */
+    int32_t key;       /* its secret cancel key (pgwire's CancelRequest) */
+    sess_t *sess;      /* NULL until the session exists; cancel is a no-op then */
+    int fd;            /* the client socket, for forced shutdown; -1 none (memory transport) */
+    const char *user;  /* borrowed: the session's user, for the per-user cap */
+    int64_t since_ms;  /* wall clock ms of admission */
+    int64_t logged_ms; /* the watchdog: when it last logged the running statement's progress */
     struct sreg_entry *next;
 } sreg_entry_t;
 
@@ -90,6 +91,9 @@ void sreg_cancel_all(void);
  * hang-up (POLLRDHUP/POLLHUP/POLLERR, never readable data: clients may pipeline) and then
  * interrupts it. Returns 0 or -errno. */
 int sreg_watchdog_start(int interval_ms) __attribute__((warn_unused_result));
+/* Makes the watchdog log a statement that has run longer than `seconds` (and again every as
+ * many seconds): its session, run time, DuckDB's progress and its text. 0 = never. */
+void sreg_log_progress(int seconds);
 /* Stops and joins the watchdog thread (no-op if it is not running). */
 void sreg_watchdog_stop(void);
 
