@@ -51,6 +51,18 @@ http_route_t http_route(const char *method, const char *path, char *table, const
         strcpy(table, t);
         *allow = "POST, OPTIONS";
         r = post ? HTTP_ROUTE_INGEST : HTTP_ROUTE_BAD_METHOD;
+    } else if (!strcmp(path, "/v1/info") || !strcmp(path, "/v1/sessions")) {
+        *allow = "GET, HEAD, OPTIONS";
+        r = !get ? HTTP_ROUTE_BAD_METHOD : path[4] == 'i' ? HTTP_ROUTE_INFO : HTTP_ROUTE_SESSIONS;
+    } else if (!strncmp(path, "/v1/sessions/", 13)) {
+        const char *id = path + 13;
+        size_t n = strspn(id, "0123456789");
+        if (n == 0 || n > 10 || strcmp(id + n, "/cancel") != 0)
+            return HTTP_ROUTE_NOT_FOUND;
+        memcpy(table, id, n);
+        table[n] = '\0';
+        *allow = "POST, OPTIONS";
+        r = post ? HTTP_ROUTE_CANCEL : HTTP_ROUTE_BAD_METHOD;
     } else if (!strcmp(path, "/metrics")) {
         *allow = "GET, HEAD, OPTIONS";
         r = get ? HTTP_ROUTE_METRICS : HTTP_ROUTE_BAD_METHOD;

@@ -25,13 +25,17 @@ typedef enum {
     HTTP_ROUTE_INGEST,        /* POST /v1/ingest/{table} */
     HTTP_ROUTE_HEALTHZ,       /* GET|HEAD /healthz */
     HTTP_ROUTE_READYZ,        /* GET|HEAD /readyz */
-    HTTP_ROUTE_METRICS        /* GET /metrics (Prometheus text format) */
+    HTTP_ROUTE_METRICS,       /* GET /metrics (Prometheus text format) */
+    HTTP_ROUTE_INFO,          /* GET /v1/info (duckd_info() as one object) */
+    HTTP_ROUTE_SESSIONS,      /* GET /v1/sessions (duckd_sessions()) */
+    HTTP_ROUTE_CANCEL         /* POST /v1/sessions/{id}/cancel (id in the table buffer) */
 } http_route_t;
 
 #define HTTP_TABLE_MAX 127 /* bytes of a {table} path segment: [schema.]name */
 
 /* Routes a request by method and (percent-decoded) path. For HTTP_ROUTE_INGEST the table
- * segment is copied to table (HTTP_TABLE_MAX + 1 bytes) as given; *allow receives the methods
+ * segment is copied to table (HTTP_TABLE_MAX + 1 bytes) as given, for HTTP_ROUTE_CANCEL the
+ * session id (1 to 10 digits); *allow receives the methods
  * the path accepts (for 405's Allow header and preflights; static). */
 http_route_t http_route(const char *method, const char *path, char *table, const char **allow);
 

@@ -375,10 +375,11 @@ static void req_fail(req_t *rq, int status, const char *code, const char *msg)
     uerr_set(&rq->err, code, "%s", msg);
 }
 
-static enum MHD_Result run_query(http_server_t *sv, struct MHD_Connection *c, req_t *rq)
+/* Runs one statement for who and answers with its result in fmt (Content-Type mime, NULL:
+ * the format's). */
+static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, const http_who_t *who,
+                               http_format_t fmt, const char *mime, const http_query_req_t *q)
 {
-    http_query_req_t q = {0};
-    http_limits_t lim = {sv->cfg.max_body, sv->cfg.max_params};
     uerr_t err = UERR_INIT;
     stream_t *st = xcalloc(1, sizeof *st);
     eng_param_t *params = NULL;
@@ -389,27 +390,25 @@ static enum MHD_Result run_query(http_server_t *sv, struct MHD_Connection *c, re
     int status = 0;
     enum MHD_Result ret = MHD_NO;
     st->sv = sv;
-    st->fmt = rq->fmt;
+    st->fmt = fmt;
     st->batch = HTTP_BATCH_FIRST;
     st->row_count = -1;
     if (sv->cfg.request_timeout_s > 0)
         st->deadline = now_ms() + (int64_t)sv->cfg.request_timeout_s * 1000;
-    if (http_query_parse(rq->body.data ? rq->body.data : "", rq->body.len, &lim, &q, &err) != 0)
+    if (http__sess_open(sv, c, who, fmt == HTTP_FMT_CSV ? SESS_ENC_CSV : SESS_ENC_JSON, &st->hs,
+                        &status, &err) != 0)
         goto fail;
-    if (http__sess_open(sv, c, &rq->who, rq->fmt == HTTP_FMT_CSV ? SESS_ENC_CSV : SESS_ENC_JSON,
-                        &st->hs, &status, &err) != 0)
-        goto fail;
-    params = xcalloc(q.nparams + 1, sizeof *params);
-    for (size_t i = 0; i < q.nparams; i++)
-        params[i] = (eng_param_t){(const uint8_t *)q.params[i].data, q.params[i].len, 0, 0};
-    if (sess_prepare(st->hs->sess, "", q.sql, q.sql_len, NULL, 0, &err) != 0 ||
-        sess_bind(st->hs->sess, "", "", params, q.nparams, NULL, 0, &err) != 0 ||
+    params = xcalloc(q->nparams + 1, sizeof *params);
+    for (size_t i = 0; i < q->nparams; i++)
+        params[i] = (eng_param_t){(const uint8_t *)q->params[i].data, q->params[i].len, 0, 0};
+    if (sess_prepare(st->hs->sess, "", q->sql, q->sql_len, NULL, 0, &err) != 0 ||
+        sess_bind(st->hs->sess, "", "", params, q->nparams, NULL, 0, &err) != 0 ||
         sess_describe_portal(st->hs->sess, "", &cols, &ncols, &formats, &err) != 0)
         goto fail;
     hcols = xcalloc(ncols + 1, sizeof *hcols);
     for (size_t i = 0; i < ncols; i++)
         hcols[i] = (http_col_t){cols[i].name, cols[i].type_name, cols[i].json_type};
-    http_enc_begin(&st->enc, rq->fmt, hcols, ncols, true, &st->out);
+    http_enc_begin(&st->enc, fmt, hcols, ncols, true, &st->out);
     sess_hint_last(st->hs->sess, true);
     if (st_step(st, &err) != 0) {
         if (!uerr_isset(&err))
@@ -426,7 +425,7 @@ static enum MHD_Result run_query(http_server_t *sv, struct MHD_Connection *c, re
     }
     if (!r)
         goto out;
-    MHD_add_response_header(r, "Content-Type", http_format_mime(rq->fmt));
+    MHD_add_response_header(r, "Content-Type", mime ? mime : http_format_mime(fmt));
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (st->finished && ncols == 0) {
@@ -448,9 +447,47 @@ out:
     st_free(st);
     free(hcols);
     free(params);
+    uerr_clear(&err);
+    return ret;
+}
+
+static enum MHD_Result run_query(http_server_t *sv, struct MHD_Connection *c, req_t *rq)
+{
+    http_query_req_t q = {0};
+    http_limits_t lim = {sv->cfg.max_body, sv->cfg.max_params};
+    uerr_t err = UERR_INIT;
+    enum MHD_Result ret;
+    if (http_query_parse(rq->body.data ? rq->body.data : "", rq->body.len, &lim, &q, &err) != 0)
+        ret = send_error(sv, c, 0, &err);
+    else
+        ret = run_sql(sv, c, &rq->who, rq->fmt, NULL, &q);
     http_query_free(&q);
     uerr_clear(&err);
     return ret;
+}
+
+/* GET /v1/info, GET /v1/sessions, POST /v1/sessions/{id}/cancel: duckd's own table functions
+ * (info/), run as the request's user so their admin-only rules apply. */
+static enum MHD_Result run_builtin(http_server_t *sv, struct MHD_Connection *c, req_t *rq)
+{
+    http_query_req_t q = {0};
+    http_param_t id = {rq->table, (int32_t)strlen(rq->table)};
+    switch (rq->route) {
+    case HTTP_ROUTE_INFO: /* one row: answered as one JSON object (an NDJSON line) */
+        q.sql = "SELECT * FROM duckd_info()";
+        q.sql_len = strlen(q.sql);
+        return run_sql(sv, c, &rq->who, HTTP_FMT_NDJSON, "application/json", &q);
+    case HTTP_ROUTE_SESSIONS:
+        q.sql = "SELECT * FROM duckd_sessions()";
+        q.sql_len = strlen(q.sql);
+        return run_sql(sv, c, &rq->who, HTTP_FMT_JSON, NULL, &q);
+    default:
+        q.sql = "SELECT * FROM duckd_cancel($1::BIGINT)";
+        q.sql_len = strlen(q.sql);
+        q.params = &id;
+        q.nparams = 1;
+        return run_sql(sv, c, &rq->who, HTTP_FMT_NDJSON, "application/json", &q);
+    }
 }
 
 static enum MHD_Result send_health(http_server_t *sv, struct MHD_Connection *c, bool ready)
@@ -592,6 +629,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq->answered = true;
     if (rq->route == HTTP_ROUTE_QUERY)
         return run_query(sv, c, rq);
+    if (rq->route != HTTP_ROUTE_INGEST)
+        return run_builtin(sv, c, rq);
     /* ingest: the body is all there */
     {
         uerr_t err = UERR_INIT;

@@ -98,6 +98,37 @@ def test_metrics_and_sessions(server):
     assert rows == [["http", "test", "active"]]
 
 
+def test_info_sessions_and_cancel_endpoints(server):
+    st, h, data = request(server, "GET", "/v1/info")
+    info = json.loads(data)
+    assert st == 200 and h["content-type"] == "application/json"
+    assert info["mode"] == "memory" and info["path"] is None  # admin-only for others
+    info = json.loads(request(server, "GET", "/v1/info", user="adm")[2])
+    assert info["pid"] == server.proc.pid
+    doc = json.loads(request(server, "GET", "/v1/sessions")[2])
+    assert doc["rows"][0][2] == "http"
+    out = {}
+    t = threading.Thread(target=lambda: out.update(
+        r=query(server, "SELECT sum(i * i) FROM range(100000000000) t(i)")))
+    t.start()
+    deadline = time.time() + 20
+    while True:
+        doc = json.loads(request(server, "GET", "/v1/sessions")[2])
+        ids = [r[0] for r in doc["rows"] if (r[6] or "").startswith("SELECT sum")]
+        if ids:
+            break
+        assert time.time() < deadline
+        time.sleep(0.05)
+    # another read_write user may not cancel it; its owner may
+    st, code, _ = error_of(request(server, "POST", "/v1/sessions/%d/cancel" % ids[0], user="ro"))
+    assert st == 403
+    st, _, data = request(server, "POST", "/v1/sessions/%d/cancel" % ids[0])
+    assert st == 200 and json.loads(data) == {"cancelled": True}
+    t.join(30)
+    assert error_of(out["r"])[:2] == (504, "57014")
+    assert request(server, "POST", "/v1/sessions/x/cancel")[0] == 404
+
+
 def test_cancel_from_sql(server):
     """duckd_cancel(id) from another request stops an HTTP query (the registry is shared)."""
     out = {}

@@ -36,6 +36,14 @@ static void test_route(void **state)
     assert_int_equal(http_route("HEAD", "/readyz", t, &allow), HTTP_ROUTE_READYZ);
     assert_int_equal(http_route("POST", "/healthz", t, &allow), HTTP_ROUTE_BAD_METHOD);
     assert_int_equal(http_route("GET", "/", t, &allow), HTTP_ROUTE_NOT_FOUND);
+    assert_int_equal(http_route("GET", "/metrics", t, &allow), HTTP_ROUTE_METRICS);
+    assert_int_equal(http_route("GET", "/v1/info", t, &allow), HTTP_ROUTE_INFO);
+    assert_int_equal(http_route("GET", "/v1/sessions", t, &allow), HTTP_ROUTE_SESSIONS);
+    assert_int_equal(http_route("POST", "/v1/sessions/1042/cancel", t, &allow), HTTP_ROUTE_CANCEL);
+    assert_string_equal(t, "1042");
+    assert_int_equal(http_route("POST", "/v1/sessions/12345678901/cancel", t, &allow),
+                     HTTP_ROUTE_NOT_FOUND);
+    assert_int_equal(http_route("POST", "/v1/sessions/1/kill", t, &allow), HTTP_ROUTE_NOT_FOUND);
 }
 
 static void test_table_ident(void **state)
