@@ -29,6 +29,10 @@ SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(BUILD)/obj/src/main.o
+# The web console (web/) is built into the binary: scripts/embed_assets.sh writes its files as
+# C arrays to $(BUILD)/gen/console_assets.c (generated, never committed).
+WEB_FILES := $(sort $(wildcard web/*))
+GEN_OBJS  := $(BUILD)/obj/gen/console_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
@@ -62,7 +66,15 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/libduckd.a: $(LIB_OBJS)
+$(BUILD)/gen/console_assets.c: $(WEB_FILES) scripts/embed_assets.sh
+	@mkdir -p $(@D)
+	scripts/embed_assets.sh $@ $(WEB_FILES)
+
+$(BUILD)/obj/gen/console_assets.o: $(BUILD)/gen/console_assets.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libduckd.a: $(LIB_OBJS) $(GEN_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -106,7 +118,15 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_OBJS)
+$(FUZZ_BUILD)/gen/console_assets.c: $(WEB_FILES) scripts/embed_assets.sh
+	@mkdir -p $(@D)
+	scripts/embed_assets.sh $@ $(WEB_FILES)
+
+$(FUZZ_BUILD)/obj/gen/console_assets.o: $(FUZZ_BUILD)/gen/console_assets.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_OBJS) $(FUZZ_BUILD)/obj/gen/console_assets.o
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -125,7 +145,7 @@ $(FUZZ_BUILD)/obj/src/engine/%.o: src/engine/%.c $(DUCKDB_INC)/duckdb.h
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -isystem $(DUCKDB_INC) -c $< -o $@
 
-$(FUZZ_BUILD)/libfuzzfull.a: $(FUZZ_FULL_OBJS)
+$(FUZZ_BUILD)/libfuzzfull.a: $(FUZZ_FULL_OBJS) $(FUZZ_BUILD)/obj/gen/console_assets.o
 	@rm -f $@
 	ar rcs $@ $^
 

@@ -69,6 +69,9 @@ http_route_t http_route(const char *method, const char *path, char *table, const
     } else if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) {
         *allow = "GET, HEAD, OPTIONS";
         r = !get ? HTTP_ROUTE_BAD_METHOD : path[1] == 'h' ? HTTP_ROUTE_HEALTHZ : HTTP_ROUTE_READYZ;
+    } else if (!strcmp(path, "/") || !strncmp(path, "/console/", 9)) {
+        *allow = "GET, HEAD, OPTIONS";
+        r = get ? HTTP_ROUTE_CONSOLE : HTTP_ROUTE_BAD_METHOD;
     }
     if (r == HTTP_ROUTE_BAD_METHOD && !strcmp(method, "OPTIONS"))
         r = HTTP_ROUTE_PREFLIGHT;

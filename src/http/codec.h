@@ -28,7 +28,8 @@ typedef enum {
     HTTP_ROUTE_METRICS,       /* GET /metrics (Prometheus text format) */
     HTTP_ROUTE_INFO,          /* GET /v1/info (duckd_info() as one object) */
     HTTP_ROUTE_SESSIONS,      /* GET /v1/sessions (duckd_sessions()) */
-    HTTP_ROUTE_CANCEL         /* POST /v1/sessions/{id}/cancel (id in the table buffer) */
+    HTTP_ROUTE_CANCEL,        /* POST /v1/sessions/{id}/cancel (id in the table buffer) */
+    HTTP_ROUTE_CONSOLE        /* GET|HEAD / and /console/...: the web console's files */
 } http_route_t;
 
 #define HTTP_TABLE_MAX 127 /* bytes of a {table} path segment: [schema.]name */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "http/codec.h"
+#include "http/console.h"
 #include "http/ingest.h"
 #include "http/internal.h"
 #include "info/metrics.h"
@@ -490,6 +491,38 @@ static enum MHD_Result run_builtin(http_server_t *sv, struct MHD_Connection *c, 
     }
 }
 
+/* Answers GET / and /console/NAME with an embedded console file (404 JSON when there is no
+ * such file; 304 when the browser's copy is current). No authentication: the page holds no
+ * data, and the API calls it makes authenticate themselves. */
+static enum MHD_Result send_console(const http_server_t *sv, struct MHD_Connection *c,
+                                    const char *url)
+{
+    const unsigned char *data;
+    size_t len;
+    const char *type, *inm;
+    bool fresh;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    if (!http_console_asset(url, &data, &len, &type))
+        return send_simple_error(sv, c, 404, "42704", "no such console file");
+    inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    fresh = inm && !strcmp(inm, http_console_etag());
+    r = MHD_create_response_from_buffer(fresh ? 0 : len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    if (!fresh)
+        MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "ETag", http_console_etag());
+    MHD_add_response_header(r, "Cache-Control", HTTP_CONSOLE_CACHE);
+    MHD_add_response_header(r, "Content-Security-Policy", HTTP_CONSOLE_CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    ret = MHD_queue_response(c, fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_health(http_server_t *sv, struct MHD_Connection *c, bool ready)
 {
     if (ready && sreg_shutting_down())
@@ -536,6 +569,7 @@ static enum MHD_Result begin_request(http_server_t *sv, struct MHD_Connection *c
     case HTTP_ROUTE_PREFLIGHT: return send_preflight(sv, c, allow);
     case HTTP_ROUTE_HEALTHZ: return send_health(sv, c, false);
     case HTTP_ROUTE_READYZ: return send_health(sv, c, true);
+    case HTTP_ROUTE_CONSOLE: return send_console(sv, c, url);
     default: break;
     }
     len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");

@@ -35,7 +35,11 @@ static void test_route(void **state)
     assert_int_equal(http_route("GET", "/healthz", t, &allow), HTTP_ROUTE_HEALTHZ);
     assert_int_equal(http_route("HEAD", "/readyz", t, &allow), HTTP_ROUTE_READYZ);
     assert_int_equal(http_route("POST", "/healthz", t, &allow), HTTP_ROUTE_BAD_METHOD);
-    assert_int_equal(http_route("GET", "/", t, &allow), HTTP_ROUTE_NOT_FOUND);
+    assert_int_equal(http_route("GET", "/", t, &allow), HTTP_ROUTE_CONSOLE);
+    assert_int_equal(http_route("HEAD", "/console/console.js", t, &allow), HTTP_ROUTE_CONSOLE);
+    assert_int_equal(http_route("POST", "/", t, &allow), HTTP_ROUTE_BAD_METHOD);
+    assert_string_equal(allow, "GET, HEAD, OPTIONS");
+    assert_int_equal(http_route("GET", "/console", t, &allow), HTTP_ROUTE_NOT_FOUND);
     assert_int_equal(http_route("GET", "/metrics", t, &allow), HTTP_ROUTE_METRICS);
     assert_int_equal(http_route("GET", "/v1/info", t, &allow), HTTP_ROUTE_INFO);
     assert_int_equal(http_route("GET", "/v1/sessions", t, &allow), HTTP_ROUTE_SESSIONS);
