@@ -102,6 +102,18 @@ try {
   await run('SELECT 1 AS ok');
   await page.waitForSelector('#error', { state: 'hidden' });
 
+  // Stop hangs up on a running statement: the server cancels it and its session ends
+  const slow = 'SELECT count(DISTINCT md5(a::varchar)) AS n FROM big, range(100) r(b)';
+  await run(slow);
+  const mine = page.locator('#sessions tbody tr', { hasText: 'http' }).filter({
+    has: page.locator('button.cancel'),
+  });
+  await mine.first().waitFor();
+  await page.click('#stop');
+  await page.waitForFunction(() => document.getElementById('status').textContent ===
+                             'result closed (stopped)');
+  await mine.first().waitFor({ state: 'detached' });
+
   // cancel a psycopg session's long query from the sessions list
   console.log('LONG?');
   check((await lines.next()).value === 'GO', 'the long query started');
