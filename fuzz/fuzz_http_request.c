@@ -1,13 +1,14 @@
 /* libFuzzer target for the HTTP API's request-side parsers: the bytes as a POST /v1/query
  * body (jansson under duckd's caps), as an Accept header and a format= value, as a request
- * path, as an ingest table name, as a CSV header line, and as an NDJSON body fed in two
- * pieces split at the first byte's value. Every result must be consistent: success with a
- * filled request and no error, or failure with an error and nothing to free. */
+ * path (and a console file's path), as an ingest table name, as a CSV header line, and as an NDJSON
+ * body fed in two pieces split at the first byte's value. Every result must be consistent: success
+ * with a filled request and no error, or failure with an error and nothing to free. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/codec.h"
+#include "http/console.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,6 +48,15 @@ static void check_strings(const char *s)
         if (http_table_ident(table, &b, &err) != 0 && !err.message)
             abort();
     }
+    /* a console file is found only by a path the router sends to the console, and its bytes
+     * end with a NUL */
+    const unsigned char *asset;
+    size_t asset_len;
+    const char *type;
+    if (http_console_asset(s, &asset, &asset_len, &type) &&
+        (http_route("GET", s, table, &allow) != HTTP_ROUTE_CONSOLE || asset[asset_len] != '\0' ||
+         !type))
+        abort();
     uerr_clear(&err);
     ubuf_reset(&b);
     if (http_csv_header_columns(s, strlen(s), &b, &err) != 0 && !err.message)
