@@ -209,10 +209,7 @@ void http__sess_close(http_sess_t *hs)
         return;
     if (hs->sess) {
         sreg_attach(&hs->reg, NULL);
-        /* Frees a suspended portal's streaming result first: sess_destroy's rollback would
-         * otherwise buffer the rest of it (all of a huge result) to free the connection. */
-        (void)sess_close_portal(hs->sess, "");
-        sess_destroy(hs->sess);
+        sess_destroy(hs->sess); /* a suspended streaming result is dropped, not buffered */
     }
     if (hs->registered)
         sreg_remove(&hs->reg);

@@ -117,14 +117,15 @@ void sess_destroy(sess_t *s)
             ulog(ULOG_DEBUG, "a pending commit ended with the session");
         uerr_clear(&ignored);
     }
-    sess__unit_abort(s);
-    gc_req_free(s->env->gc, s->req);
+    /* results first: rolling back with a result still streaming would buffer all of it */
     sess__cursors_free(s);
     while (s->portals) {
         sess_portal_t *p = s->portals;
         s->portals = p->next;
         portal_free(s, p);
     }
+    sess__unit_abort(s);
+    gc_req_free(s->env->gc, s->req);
     while (s->stmts) {
         sess_stmt_t *st = s->stmts;
         s->stmts = st->next;
@@ -929,11 +930,16 @@ static int portal_complete(sess_t *s, const sess_portal_t *p, const char *tag,
                            const sess_sink_t *sink)
 {
     int64_t changed = p->cur ? eng_cursor_rows_changed(p->cur) : -1;
+    compat_action_t a = p->stmt->compat.action;
     sess_result_t r = {p->stmt->es ? eng_stmt_kind(p->stmt->es) : ENG_KIND_OTHER, -1, tag};
-    if (changed >= 0)
-        r.rows = changed;
-    else if (p->cur && eng_cursor_has_rows(p->cur))
+    if (a == COMPAT_COPY_IN || a == COMPAT_COPY_OUT) {
+        r.kind = ENG_KIND_COPY; /* p->rows counts the rows copied */
         r.rows = p->rows;
+    } else if (changed >= 0) {
+        r.rows = changed;
+    } else if (p->cur && eng_cursor_has_rows(p->cur)) {
+        r.rows = p->rows;
+    }
     if (r.rows > 0)
         __atomic_store_n(&s->act_rows, r.rows, __ATOMIC_RELAXED);
     return sink->complete(sink->ctx, &r);
