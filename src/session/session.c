@@ -1158,7 +1158,7 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
         uerr_clear(err);
     }
-    int16_t enc = (int16_t)s->encoding;
+    int16_t enc = s->encoding == SESS_ENC_ARROW ? ENG_FMT_TEXT : (int16_t)s->encoding;
     const int16_t *formats = s->encoding == SESS_ENC_PG ? p->formats : &enc;
     size_t nformats = s->encoding == SESS_ENC_PG ? p->nformats : 1;
     eng_cursor_set_formats(p->cur, formats, nformats);
@@ -1406,7 +1406,11 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         if (with_desc && ncols &&
             sink->row_description(sink->ctx, eng_cursor_col(p->cur, 0), ncols, p->col_formats))
             goto out;
-        r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
+        if (s->encoding == SESS_ENC_ARROW && sink->stream_data)
+            r = eng_cursor_fetch_arrow(p->cur, max_rows, sink->stream_data, sink->ctx, &n, &done,
+                                       err);
+        else
+            r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
         p->rows += n;
         __atomic_store_n(&s->act_rows, p->rows, __ATOMIC_RELAXED);
         if (r != 0) {
