@@ -53,8 +53,10 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     }
     pthread_mutex_init(&s->watch_mu, NULL);
     eng_conn_set_owner(s->conn, s); /* duckd's table functions see who asks (tablefn.h) */
-    const int dflt[3] = {env->statement_timeout_ms, env->idle_in_transaction_timeout_ms,
-                         env->idle_session_timeout_ms};
+    /* SIGHUP may change these server defaults while sessions start (main.c) */
+    const int dflt[3] = {__atomic_load_n(&env->statement_timeout_ms, __ATOMIC_RELAXED),
+                         __atomic_load_n(&env->idle_in_transaction_timeout_ms, __ATOMIC_RELAXED),
+                         __atomic_load_n(&env->idle_session_timeout_ms, __ATOMIC_RELAXED)};
     for (size_t i = 0; i < 3; i++) {
         if (dflt[i] > 0)
             sess__format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
@@ -1124,7 +1126,8 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
 static bool sess_may_retry(sess_t *s, const sess_stmt_t *st, const uerr_t *err, int attempt)
 {
     eng_kind_t k = st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER;
-    if (s->txn != 'I' || s->itx || attempt >= s->env->conflict_retries ||
+    if (s->txn != 'I' || s->itx ||
+        attempt >= __atomic_load_n(&s->env->conflict_retries, __ATOMIC_RELAXED) ||
         strcmp(err->sqlstate, "40001") != 0 ||
         (k != ENG_KIND_INSERT && k != ENG_KIND_UPDATE && k != ENG_KIND_DELETE))
         return false;
@@ -1211,7 +1214,7 @@ static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_
     sess_count(s, sess_now_ms() - t0, err, p->cur && eng_cursor_has_rows(p->cur) ? p->rows : 0);
     if (err && uerr_isset(err))
         sess__log_failed(p->stmt->text, strlen(p->stmt->text), err);
-    else if (s->env->log_statements) {
+    else if (__atomic_load_n(&s->env->log_statements, __ATOMIC_RELAXED)) {
         ubuf_t b = UBUF_INIT;
         sess_log_text(p->stmt->text, strlen(p->stmt->text), &b);
         ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", ubuf_cstr(&b), sess_now_ms() - t0,
