@@ -7,7 +7,7 @@
 SAN        ?=
 BUILD      ?= $(if $(SAN),build-asan,build)
 CC         ?= cc
-PKGS       := openssl inih libidn icu-i18n icu-uc libpq libmicrohttpd jansson
+PKGS       := openssl inih libidn icu-i18n icu-uc libpq libmicrohttpd jansson libsystemd
 DUCKDB_PKG := deps/node_modules/@duckdb/node-bindings-linux-x64
 DUCKDB_INC := deps/node_modules/duckdb/src/duckdb/src/include
 DUCKDB_SO  := $(DUCKDB_PKG)/libduckdb.so
@@ -23,7 +23,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SANFLAG := $(if $(SAN),$(SAN_FLAGS))
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) $(SANFLAG) -Isrc -MMD -MP -pthread $(EXTRA_CFLAGS)
 LDFLAGS_ALL := $(SANFLAG) -pthread -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/lib' -Wl,-rpath,'$$ORIGIN/../lib'
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih -lidn -licui18n -licuuc -licudata -lpq -lmicrohttpd -ljansson) -lduckdb -lm
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih -lidn -licui18n -licuuc -licudata -lpq -lmicrohttpd -ljansson -lsystemd) -lduckdb -lm
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))

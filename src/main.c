@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -248,8 +249,137 @@ static int64_t accept_failed(int err, int64_t *last_log_ms)
     return now + ACCEPT_BACKOFF_MS;
 }
 
-/* Accepts connections until a termination signal arrives. */
-static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_threads)
+/* ---- SIGHUP ---- */
+
+/* What a reload needs: the command line to read the configuration again, the running
+ * configuration (updated with what was applied) and the sessions' shared environment. */
+typedef struct reload {
+    int argc;
+    char **argv;
+    cfg_t *cfg;
+    sess_env_t *env;
+} reload_t;
+
+/* The settings a reload applies: new sessions (and, for the log settings, every session) use
+ * the new value. Everything else needs a restart. */
+static const char *const reloadable[] = {
+    "server.log_level",
+    "server.log_statements",
+    "server.log_progress_interval",
+    "server.statement_timeout",
+    "server.idle_in_transaction_session_timeout",
+    "server.idle_session_timeout",
+    "server.max_connections",
+    "server.max_connections_per_user",
+    "server.conflict_retries",
+};
+
+/* cfg's effective settings, one "key = value  # origin" line each; owned by the caller. */
+static char *effective_lines(const cfg_t *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    cfg_print_effective(cfg, f);
+    fclose(f);
+    return text;
+}
+
+/* The value of key in effective_lines' text (its origin cut off), into buf ("" absent). */
+static void effective_value(const char *text, const char *key, char *buf, size_t n)
+{
+    size_t k = strlen(key);
+    buf[0] = '\0';
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > k + 3 && strncmp(line, key, k) == 0 && strncmp(line + k, " = ", 3) == 0) {
+            const char *v = line + k + 3, *stop = line + len;
+            for (const char *q = v; q + 2 < line + len; q++)
+                if (q[0] == ' ' && q[1] == ' ' && q[2] == '#')
+                    stop = q; /* the last "  #" starts the origin */
+            snprintf(buf, n, "%.*s", (int)(stop - v), v);
+            return;
+        }
+        line = end ? end + 1 : NULL;
+    }
+}
+
+/* Reads the configuration again (file, environment at start, flags), applies the settings that
+ * can change at run time and logs those that cannot. A broken file changes nothing. */
+static void reload_config(reload_t *r)
+{
+    cfg_t next;
+    uerr_t err = UERR_INIT;
+    char *old_text = NULL, *new_text = NULL;
+    if (cfg_load(&next, r->argc, r->argv, environ, &err) != CFG_ACTION_RUN) {
+        ulog(ULOG_ERROR, "SIGHUP: configuration not reloaded: %s",
+             err.message ? err.message : "invalid");
+        goto out;
+    }
+    old_text = effective_lines(r->cfg);
+    new_text = effective_lines(&next);
+    if (!old_text || !new_text)
+        goto out;
+    ubuf_t applied = UBUF_INIT, fixed = UBUF_INIT;
+    for (const char *line = new_text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        const char *eq = strstr(line, " = ");
+        if (eq && (!end || eq < end) && line[0] != '#') {
+            char key[128], was[512], now[512];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
+            effective_value(old_text, key, was, sizeof was);
+            effective_value(new_text, key, now, sizeof now);
+            if (strcmp(was, now) != 0) {
+                bool can = false;
+                for (size_t i = 0; i < sizeof reloadable / sizeof reloadable[0]; i++)
+                    can |= strcmp(key, reloadable[i]) == 0;
+                ubuf_printf(can ? &applied : &fixed, "%s%s (%s -> %s)",
+                            (can ? applied.len : fixed.len) ? ", " : "", key, was, now);
+            }
+        }
+        line = end ? end + 1 : NULL;
+    }
+    ulog_set_level((ulog_level_t)ulog_parse_level(next.log_level));
+    __atomic_store_n(&r->env->log_statements, next.log_statements, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->statement_timeout_ms, next.statement_timeout, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->idle_in_transaction_timeout_ms,
+                     next.idle_in_transaction_session_timeout, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->idle_session_timeout_ms, next.idle_session_timeout, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->conflict_retries, next.conflict_retries, __ATOMIC_RELAXED);
+    sreg_set_limits(next.max_connections, next.max_connections_per_user);
+    sreg_log_progress(next.log_progress_interval);
+    /* the running configuration keeps what was applied (the rest stays as started) */
+    r->cfg->log_statements = next.log_statements;
+    r->cfg->statement_timeout = next.statement_timeout;
+    r->cfg->idle_in_transaction_session_timeout = next.idle_in_transaction_session_timeout;
+    r->cfg->idle_session_timeout = next.idle_session_timeout;
+    r->cfg->conflict_retries = next.conflict_retries;
+    r->cfg->max_connections = next.max_connections;
+    r->cfg->max_connections_per_user = next.max_connections_per_user;
+    r->cfg->log_progress_interval = next.log_progress_interval;
+    char *level = r->cfg->log_level;
+    r->cfg->log_level = next.log_level;
+    next.log_level = level; /* freed with next */
+    ulog(ULOG_INFO, "SIGHUP: configuration reloaded; applied: %s",
+         applied.len ? ubuf_cstr(&applied) : "nothing changed");
+    if (fixed.len)
+        ulog(ULOG_WARN, "SIGHUP: these changed but need a restart, still as started: %s",
+             ubuf_cstr(&fixed));
+    ubuf_free(&applied);
+    ubuf_free(&fixed);
+out:
+    free(old_text);
+    free(new_text);
+    cfg_free(&next);
+    uerr_clear(&err);
+}
+
+/* Accepts connections until a termination signal arrives (SIGHUP reloads and goes on). */
+static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_threads,
+                        reload_t *reload)
 {
     struct pollfd p[3];
     int64_t backoff_until = 0, last_log_ms = -1000000;
@@ -269,8 +399,15 @@ static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_thre
             continue;
         if (p[sv->nfds].revents) {
             struct signalfd_siginfo si;
-            if (read(sv->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-                ulog(ULOG_INFO, "received %s: shutting down", strsignal((int)si.ssi_signo));
+            if (read(sv->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                (void)sd_notify(0, "RELOADING=1");
+                reload_config(reload);
+                (void)sd_notify(0, "READY=1");
+                continue;
+            }
+            ulog(ULOG_INFO, "received %s: shutting down", strsignal((int)si.ssi_signo));
             return;
         }
         for (int i = 0; i < sv->nfds && !backoff_until; i++) {
@@ -450,6 +587,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread started below */
     sv.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
@@ -559,7 +697,11 @@ int main(int argc, char **argv)
         goto out;
     }
     ulog(ULOG_INFO, "ready to accept connections");
-    accept_loop(&sv, &pcfg, cfg.max_connections + cfg.max_startup_connections + 64);
+    /* systemd's Type=notify: a no-op unless NOTIFY_SOCKET is set */
+    (void)sd_notifyf(0, "READY=1\nSTATUS=accepting connections\nMAINPID=%lu",
+                     (unsigned long)getpid());
+    reload_t reload = {argc, argv, &cfg, &env};
+    accept_loop(&sv, &pcfg, cfg.max_connections + cfg.max_startup_connections + 64, &reload);
 
     for (int i = 0; i < sv.nfds; i++) {
         close(sv.fds[i]);
@@ -568,6 +710,7 @@ int main(int argc, char **argv)
     if (sv.unix_path[0])
         unlink(sv.unix_path);
     http_server_quiesce(http);
+    (void)sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
     shutdown_sessions(&cfg);
     rc = 0;
 out:

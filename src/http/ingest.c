@@ -80,10 +80,7 @@ static int in_read(void *ctx, const void **data, size_t *len, uerr_t *err)
 static int in_complete(void *ctx, const sess_result_t *r)
 {
     http_ingest_t *in = ctx;
-    in->rows = r ? r->rows : 0;
-    /* sess_result_t does not carry COPY's count yet: its tag does ("COPY n") */
-    if (r && r->rows < 0 && r->tag && !strncmp(r->tag, "COPY ", 5))
-        in->rows = strtoll(r->tag + 5, NULL, 10);
+    in->rows = r && r->rows > 0 ? r->rows : 0;
     return 0;
 }
 

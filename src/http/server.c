@@ -38,6 +38,7 @@
 #define HTTP_BATCH_MIN 16             /* rows per batch, bounds */
 #define HTTP_BATCH_MAX 65536
 #define HTTP_BATCH_FIRST 1024
+#define HTTP_BATCH_ARROW 16384    /* rows per batch of an Arrow stream (record batches of 2048) */
 #define HTTP_DROP_MAX (64u << 20) /* body bytes read and dropped after a failure, at most */
 
 struct http_server {
@@ -210,10 +211,7 @@ void http__sess_close(http_sess_t *hs)
         return;
     if (hs->sess) {
         sreg_attach(&hs->reg, NULL);
-        /* Frees a suspended portal's streaming result first: sess_destroy's rollback would
-         * otherwise buffer the rest of it (all of a huge result) to free the connection. */
-        (void)sess_close_portal(hs->sess, "");
-        sess_destroy(hs->sess);
+        sess_destroy(hs->sess); /* a suspended streaming result is dropped, not buffered */
     }
     if (hs->registered)
         sreg_remove(&hs->reg);
@@ -247,6 +245,14 @@ static int st_row(void *ctx, const sess_value_t *vals, size_t n)
     return 0;
 }
 
+/* Arrow IPC: the session hands the stream's bytes as they are encoded */
+static int st_data(void *ctx, const void *data, size_t len)
+{
+    stream_t *st = ctx;
+    ubuf_append(&st->out, data, len);
+    return 0;
+}
+
 static int st_complete(void *ctx, const sess_result_t *r)
 {
     stream_t *st = ctx;
@@ -270,7 +276,8 @@ static sess_sink_t st_sink(stream_t *st)
                      .notice = st_notice,
                      .parameter_status = st_param,
                      .copy_out_begin = st_copy_begin,
-                     .copy_in_begin = st_copy_begin};
+                     .copy_in_begin = st_copy_begin,
+                     .stream_data = st_data};
     return s;
 }
 
@@ -392,12 +399,14 @@ static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, cons
     enum MHD_Result ret = MHD_NO;
     st->sv = sv;
     st->fmt = fmt;
-    st->batch = HTTP_BATCH_FIRST;
+    st->batch = fmt == HTTP_FMT_ARROW ? HTTP_BATCH_ARROW : HTTP_BATCH_FIRST;
     st->row_count = -1;
     if (sv->cfg.request_timeout_s > 0)
         st->deadline = now_ms() + (int64_t)sv->cfg.request_timeout_s * 1000;
-    if (http__sess_open(sv, c, who, fmt == HTTP_FMT_CSV ? SESS_ENC_CSV : SESS_ENC_JSON, &st->hs,
-                        &status, &err) != 0)
+    sess_encoding_t enc = fmt == HTTP_FMT_CSV     ? SESS_ENC_CSV
+                          : fmt == HTTP_FMT_ARROW ? SESS_ENC_ARROW
+                                                  : SESS_ENC_JSON;
+    if (http__sess_open(sv, c, who, enc, &st->hs, &status, &err) != 0)
         goto fail;
     params = xcalloc(q->nparams + 1, sizeof *params);
     for (size_t i = 0; i < q->nparams; i++)
@@ -581,9 +590,6 @@ static enum MHD_Result begin_request(http_server_t *sv, struct MHD_Connection *c
                          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"), &rq->fmt) != 0)
         return send_simple_error(sv, c, 406, "0A000",
                                  "no acceptable result format: use json, ndjson or csv");
-    if (rq->fmt == HTTP_FMT_ARROW)
-        return send_simple_error(sv, c, 406, "0A000",
-                                 "Arrow IPC results are not available in this build");
     if (rq->fmt == HTTP_FMT_PARQUET)
         return send_simple_error(sv, c, 406, "0A000",
                                  "Parquet results are not served over HTTP (see docs/HTTP.md): "

@@ -232,7 +232,6 @@ def test_errors(server):
                             '{"sql": "SELECT 1", "sql": "SELECT 2"}'))[:2] == (400, "22P02")
     assert error_of(query(server, "SELECT 1", fmt="xml"))[:2] == (406, "0A000")
     assert error_of(query(server, "SELECT 1", headers={"Accept": "image/png"}))[0] == 406
-    assert error_of(query(server, "SELECT 1", fmt="arrow"))[:2] == (406, "0A000")
     st, code, msg = error_of(query(server, "SELECT 1", fmt="parquet"))
     assert (st, code) == (406, "0A000") and "Parquet" in msg
     assert error_of(request(server, "GET", "/nope"))[:2] == (404, "42704")
