@@ -236,11 +236,13 @@
   async function showPage(p) {
     const r = res;
     if (!r || p < 0) return;
+    clearTimeout(idleTimer); /* reading is activity */
     try {
       await fill(r, (p + 1) * PAGE + 1);
     } catch (e) {
-      if (res === r) failResult(r, e);
-      return;
+      if (res !== r) return;
+      if (!r.closed) { failResult(r, e); return; }
+      /* closed while reading (Stop): show the pages read so far */
     }
     if (res !== r) return;
     const held = r.first + r.rows.length;
@@ -251,11 +253,11 @@
     renderPager();
     renderChart(r);
     const total = r.done ? r.first + r.rows.length : null;
-    $('status').textContent = r.columns.length === 0
-      ? (r.stream.summary ? (r.stream.summary.command || 'OK') + ' · ' + r.stream.summary.row_count + ' rows' : 'OK')
-      : (total !== null ? total + ' rows' : 'streaming') + ' · ' + elapsed(r);
-    clearTimeout(idleTimer);
-    if (!r.done) idleTimer = setTimeout(() => closeResult('idle for ' + IDLE_CLOSE_MS / 1000 + ' s'), IDLE_CLOSE_MS);
+    $('status').textContent = r.closed ? 'result closed (' + r.closed + ')'
+      : r.columns.length === 0
+        ? (r.stream.summary ? (r.stream.summary.command || 'OK') + ' · ' + r.stream.summary.row_count + ' rows' : 'OK')
+        : (total !== null ? total + ' rows' : 'streaming') + ' · ' + elapsed(r);
+    if (!r.done && !r.closed) idleTimer = setTimeout(() => closeResult('idle for ' + IDLE_CLOSE_MS / 1000 + ' s'), IDLE_CLOSE_MS);
   }
 
   function pageRows(r) {

@@ -85,6 +85,24 @@ try {
   check(/let go/.test(await text('#page-info')), 'dropped pages said');
   check(await page.locator('#grid tbody tr').count() === 100, 'a page still has 100 rows');
 
+  // Stop while » reads a large result: the pages read so far stay, the stream is closed
+  await run('SELECT range AS n FROM range(50000000)');
+  await pageInfo('rows 1–100 of ');
+  await page.click('#page-last');
+  await page.waitForFunction(() => /reading… \d+ rows/.test(document.getElementById('status').textContent));
+  await page.click('#stop');
+  await page.waitForFunction(() => document.getElementById('status').textContent ===
+                             'result closed (stopped)');
+  await page.waitForFunction(() => /^rows \d+–\d+ \(stream closed\)/.test(
+    document.getElementById('page-info').textContent));
+  {
+    const [, from, to] = /^rows (\d+)–(\d+)/.exec(await text('#page-info')).map(Number);
+    check(from > 100 && await page.locator('#grid tbody tr').count() === to - from + 1 &&
+          await cell(1, 1) === String(from - 1), 'the last page read is shown');
+  }
+  check(await page.locator('#page-next').isDisabled() && await page.locator('#page-last').isDisabled(),
+        'nothing more to read');
+
   // two columns: label + number is a bar chart, number + number a line
   await run("SELECT * FROM (VALUES ('north', 12.5), ('south', 30), ('east', 7)) t(region, amount)");
   await page.waitForSelector('#chart svg rect.bar-rect');
