@@ -20,6 +20,7 @@
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "pgwire/users.h"
+#include "session/admit.h"
 #include "session/gcommit.h"
 #include "session/registry.h"
 #include "session/session.h"
@@ -375,12 +376,51 @@ static int print_action(cfg_action_t action, const cfg_t *cfg, const char *argv0
     return 0;
 }
 
+/* Admission control from the settings: max_concurrent_queries 0 means the number of DuckDB
+ * threads (the threads setting, else the CPUs online, which is DuckDB's own default). Returns
+ * NULL when there is no cap and no out-of-memory retry. */
+static admit_t *admit_open(const cfg_t *cfg)
+{
+    int max = cfg->max_concurrent_queries;
+    if (max == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        for (size_t i = 0; i < cfg->nduckdb; i++)
+            if (strcmp(cfg->duckdb[i].key, "threads") == 0)
+                n = atol(cfg->duckdb[i].value);
+        max = n > 0 ? (int)(n < 100000 ? n : 100000) : 1;
+    }
+    if (max < 0 && !cfg->retry_out_of_memory) {
+        ulog(ULOG_INFO, "admission control off (max_concurrent_queries = -1)");
+        return NULL;
+    }
+    if (max < 0)
+        ulog(ULOG_INFO, "admission control: no cap on concurrent statements");
+    else
+        ulog(ULOG_INFO, "admission control: at most %d concurrent statements, queue_timeout %d ms",
+             max, cfg->queue_timeout);
+    return admit_new(max < 0 ? 0 : max, cfg->queue_timeout);
+}
+
+/* The admission counters, as the log's last word on them. */
+static void admit_log(admit_t *a)
+{
+    admit_stats_t st;
+    admit_stats_get(a, &st);
+    ulog(ULOG_INFO,
+         "admission: %llu statements admitted, %llu after waiting (%.3f s in all, longest "
+         "%.3f s), %llu queue timeouts, %llu withdrawn, %llu out-of-memory reruns",
+         (unsigned long long)st.admitted, (unsigned long long)st.admitted_queued,
+         (double)st.wait_us / 1e6, (double)st.max_wait_us / 1e6, (unsigned long long)st.timeouts,
+         (unsigned long long)st.cancelled, (unsigned long long)st.exclusive);
+}
+
 int main(int argc, char **argv)
 {
     cfg_t cfg;
     uerr_t err = UERR_INIT;
     eng_db_t *db = NULL;
-    gc_t *gc = NULL; /* the group committer; stopped after the last session */
+    gc_t *gc = NULL;       /* the group committer; stopped after the last session */
+    admit_t *admit = NULL; /* admission control; freed after the last session */
     eng_option_t *opts = NULL;
     server_t sv = {{-1, -1}, 0, "", -1};
     pgw_tls_ctx_t *tls = NULL;
@@ -461,7 +501,9 @@ int main(int argc, char **argv)
                       NULL,
                       cfg.conflict_retries,
                       strcmp(cfg.foreign_keys, "enforce") == 0,
-                      tzname};
+                      tzname,
+                      NULL,
+                      cfg.retry_out_of_memory};
     if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
@@ -478,6 +520,8 @@ int main(int argc, char **argv)
         }
         env.gc = gc;
     }
+    admit = admit_open(&cfg);
+    env.admit = admit;
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -535,6 +579,10 @@ out:
     gc_stop(gc);
     if (pgw_conn_active() == 0)
         gc_close(gc);
+    if (admit && pgw_conn_active() == 0) {
+        admit_log(admit);
+        admit_free(admit);
+    }
     if (db && pgw_conn_active() == 0) {
         eng_db_close(db);
         ulog(ULOG_INFO, "database closed");

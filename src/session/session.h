@@ -75,6 +75,8 @@ typedef struct sess_env {
     int conflict_retries; /* times an autocommit write is run again after a conflict */
     bool fk_enforce;      /* foreign_keys = enforce: CREATE TABLE's keys go to DuckDB */
     const char *timezone; /* default TimeZone, as utz_lookup spells it; NULL = UTC */
+    struct admit *admit;  /* admission control (session/admit.h); NULL: every statement runs */
+    bool oom_retry;       /* an autocommit query that ran out of memory runs once more alone */
 } sess_env_t;
 
 /* Why a running statement was interrupted; picks the message of its 57014 error. */
@@ -113,6 +115,9 @@ void sess_cancel(sess_t *s);
 bool sess_interrupt(sess_t *s, sess_interrupt_t why);
 /* True while the session runs a statement (between its start and its last row; thread-safe). */
 bool sess_running(sess_t *s);
+/* CLOCK_MONOTONIC ms since which the session's statement waits for an execution slot
+ * (max_concurrent_queries), 0 when it does not wait (thread-safe: the sessions view). */
+int64_t sess_queued_since_ms(sess_t *s);
 /* The watchdog's check (thread-safe): interrupts the running statement if its
  * statement_timeout deadline has passed. Returns true if it did. */
 bool sess_watch_deadline(sess_t *s);

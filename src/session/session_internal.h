@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "session/admit.h"
 #include "session/compat.h"
 #include "session/fastins.h"
 #include "session/gcommit.h"
@@ -132,6 +133,11 @@ struct sess {
     bool running;              /* a statement is running */
     int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
     sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
+    bool admitting;            /* admit_tk may be waiting: sess_interrupt withdraws it */
+    /* Admission control (sess_admit.c): the session's place, used by its thread only (other
+     * threads go through admit_cancel / admit_queued_since). */
+    admit_ticket_t admit_tk;
+    bool oom_retried; /* the running statement already ran again after running out of memory */
 };
 
 /* ---- session.c, for unit.c ---- */
@@ -237,6 +243,21 @@ bool sess__may_defer(const sess_t *s, const sess_stmt_t *st);
 int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+/* ---- sess_admit.c: admission control of statements ---- */
+
+/* True when statement st must hold an execution slot to run (see sess_admit.c). */
+bool sess__admit_needed(const sess_t *s, const sess_stmt_t *st);
+/* Takes a slot for st if it needs one and the session holds none, waiting in the queue if
+ * needed: 0, or -1 with err set (53000 queue_timeout; 57014 withdrawn by sess_interrupt). Call
+ * it inside the statement's watch. */
+int sess__admit(sess_t *s, const sess_stmt_t *st, uerr_t *err) __attribute__((warn_unused_result));
+/* Gives the slot back, if the session holds one. */
+void sess__admit_release(sess_t *s);
+/* st failed with err while holding a slot: if it is an autocommit query that ran out of memory
+ * (53200) for the first time, waits until it can run alone and returns true (err cleared: run
+ * it again); false leaves err (or replaces it with the wait's error). */
+bool sess__admit_oom_retry(sess_t *s, const sess_stmt_t *st, uerr_t *err);
+
 /* ---- parameters (session/params.c) ---- */
 
 /* The current value of an emulated parameter (the compat_get_fn of compat_classify; ctx is
