@@ -32,7 +32,7 @@ typedef struct admit_ticket {
     bool queued;             /* waiting in a queue */
     bool cancelled;          /* withdrawn by admit_cancel */
     bool cv_init;            /* cv initialised (on the first wait) */
-    int64_t queued_since_ms; /* CLOCK_MONOTONIC ms when it started waiting, 0 = not waiting */
+    int64_t queued_since_us; /* CLOCK_MONOTONIC µs when it started waiting, 0 = not waiting */
     pthread_cond_t cv;       /* signalled when granted or cancelled */
     struct admit_user *uq;   /* the user queue it waits in */
     struct admit_ticket *next;
@@ -55,6 +55,7 @@ typedef struct admit_stats {
     uint64_t wait_us;         /* total time statements waited, µs */
     uint64_t max_wait_us;     /* the longest wait, µs */
     uint64_t exclusive;       /* exclusive entries admitted (out-of-memory retries) */
+    uint64_t light;           /* statements that ran without a slot (known light) */
 } admit_stats_t;
 
 typedef enum {
@@ -97,6 +98,20 @@ void admit_cancel(admit_t *a, admit_ticket_t *tk);
 int64_t admit_queued_since(admit_t *a, admit_ticket_t *tk);
 /* Frees the ticket's condition variable; it must not be queued or holding a slot. */
 void admit_ticket_destroy(admit_ticket_t *tk);
+
+/* Statement history (any thread, lock-free): whether the statements of a fingerprint (a hash of
+ * their text with literals and parameters blanked, chosen by the caller, never 0) were light
+ * the last time one ran: cheaper than ADMIT_LIGHT_CPU_US of CPU on the thread that ran it and
+ * shorter than ADMIT_LIGHT_WALL_US. Light statements run without a slot: a slot costs a
+ * sub-millisecond statement most of its throughput under contention (slot holders are
+ * preempted by the many threads doing protocol work), and a dashboard's point queries should
+ * not queue behind reports. A fingerprint never seen, or one whose last run was heavy, takes
+ * a slot. The table is small (4,096 entries, newest wins), so history is forgotten under many
+ * distinct statements, which only makes them take slots. */
+#define ADMIT_LIGHT_CPU_US 5000
+#define ADMIT_LIGHT_WALL_US 100000
+bool admit_known_light(admit_t *a, uint64_t fp);
+void admit_note_cost(admit_t *a, uint64_t fp, int64_t cpu_us, int64_t wall_us);
 
 /* A snapshot of the counters (any thread). */
 void admit_stats_get(admit_t *a, admit_stats_t *out);

@@ -22,10 +22,12 @@
  * waiting statement at once: it fails with 57014 and its place goes to the next. A wait longer
  * than queue_timeout fails with 53000. */
 #include <string.h>
+#include <time.h>
 
 #include "session/admit.h"
 #include "session/copy_in.h"
 #include "session/session_internal.h"
+#include "session/sqlscan.h"
 #include "util/log.h"
 
 bool sess__admit_needed(const sess_t *s, const sess_stmt_t *st)
@@ -39,6 +41,37 @@ bool sess__admit_needed(const sess_t *s, const sess_stmt_t *st)
     case COMPAT_ALTER: return true;
     default: return false;
     }
+}
+
+/* The fingerprint of a statement's text: FNV-1a over its tokens, keywords folded to lower case,
+ * literals and parameters blanked, so `... WHERE id = 42` and `... WHERE id = $1` share one
+ * history. Never 0. */
+static uint64_t sess_admit_fp(const char *text)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = strlen(text), pos = 0;
+    for (;;) {
+        sqlt_t t = sqlscan_next(text, n, &pos);
+        if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
+            break;
+        h = (h ^ (uint64_t)t.kind) * 1099511628211ULL;
+        if (t.kind == SQLT_STRING || t.kind == SQLT_NUMBER || t.kind == SQLT_PARAM)
+            continue;
+        for (size_t i = 0; i < t.len; i++) {
+            unsigned char c = (unsigned char)text[t.start + i];
+            if (t.kind == SQLT_WORD && c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c - 'A' + 'a');
+            h = (h ^ c) * 1099511628211ULL;
+        }
+    }
+    return h ? h : 1;
+}
+
+static int64_t sess_clock_us(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Waits for a slot (exclusive: alone) with the ticket armed for sess_interrupt. */
@@ -82,36 +115,53 @@ static void sess_admit_error(sess_t *s, admit_rc_t rc, uerr_t *err)
     uerr_set_hint(err, "Retry later, or raise max_concurrent_queries or queue_timeout.");
 }
 
-int sess__admit(sess_t *s, const sess_stmt_t *st, uerr_t *err)
+int sess__admit(sess_t *s, sess_stmt_t *st, uerr_t *err)
 {
-    if (!sess__admit_needed(s, st) || s->admit_tk.held)
+    if (!sess__admit_needed(s, st) || s->admit_tk.held || s->admit_fp)
         return 0;
+    if (!st->admit_fp)
+        st->admit_fp = sess_admit_fp(st->text);
     s->oom_retried = false;
-    if (admit_try_enter(s->env->admit, &s->admit_tk))
+    s->admit_fp = st->admit_fp;
+    s->admit_cpu_us = sess_clock_us(CLOCK_THREAD_CPUTIME_ID);
+    s->admit_wall_us = sess_clock_us(CLOCK_MONOTONIC);
+    if (admit_known_light(s->env->admit, st->admit_fp) ||
+        admit_try_enter(s->env->admit, &s->admit_tk))
         return 0;
     admit_rc_t rc = sess_admit_wait(s, false);
-    if (rc == ADMIT_OK)
+    if (rc == ADMIT_OK) {
+        s->admit_cpu_us = sess_clock_us(CLOCK_THREAD_CPUTIME_ID);
+        s->admit_wall_us = sess_clock_us(CLOCK_MONOTONIC);
         return 0;
+    }
+    s->admit_fp = 0;
     sess_admit_error(s, rc, err);
     return -1;
 }
 
 void sess__admit_release(sess_t *s)
 {
-    if (s->env->admit && s->admit_tk.held)
+    if (!s->env->admit)
+        return;
+    if (s->admit_fp) /* what it cost decides whether the next one of its kind takes a slot */
+        admit_note_cost(s->env->admit, s->admit_fp,
+                        sess_clock_us(CLOCK_THREAD_CPUTIME_ID) - s->admit_cpu_us,
+                        sess_clock_us(CLOCK_MONOTONIC) - s->admit_wall_us);
+    s->admit_fp = 0;
+    if (s->admit_tk.held)
         admit_leave(s->env->admit, &s->admit_tk);
 }
 
 bool sess__admit_oom_retry(sess_t *s, const sess_stmt_t *st, uerr_t *err)
 {
-    if (!s->env->admit || !s->env->oom_retry || !s->admit_tk.held || s->oom_retried ||
+    if (!s->env->admit || !s->env->oom_retry || !s->admit_fp || s->oom_retried ||
         strcmp(err->sqlstate, "53200") != 0 || !sess__autocommit(s) || !st->es ||
         eng_stmt_kind(st->es) != ENG_KIND_SELECT)
         return false;
     s->oom_retried = true;
     ulog(ULOG_INFO, "out of memory; the statement waits to run again alone: user=%s",
          s->user ? s->user : "");
-    admit_leave(s->env->admit, &s->admit_tk);
+    admit_leave(s->env->admit, &s->admit_tk); /* no-op if it ran as light */
     admit_rc_t rc = sess_admit_wait(s, true);
     if (rc != ADMIT_OK) {
         sess_admit_error(s, rc, err);
