@@ -17,6 +17,9 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "info/info.h"
+#include "info/metrics.h"
+#include "info/sessions.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "pgwire/users.h"
@@ -78,7 +81,7 @@ static void ephemeral_sweep(const char *dir)
 
 static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
 static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
-static int discard_complete(void *ctx, const char *tag) { return 0; }
+static int discard_complete(void *ctx, const sess_result_t *r) { return 0; }
 
 /* Runs every statement of the init file; on failure prints the statement and error. */
 static int run_init(const sess_env_t *env, const char *file)
@@ -436,6 +439,9 @@ int main(int argc, char **argv)
      * not what is resident. */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     sigset_t sigs;
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    const int64_t started_us = (int64_t)t0.tv_sec * 1000000 + t0.tv_nsec / 1000;
 
     memset(&cfg, 0, sizeof cfg);
     if (argc > 1 && strcmp(argv[1], "passwd") == 0) {
@@ -477,6 +483,11 @@ int main(int argc, char **argv)
     }
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
+    info_src_t isrc = {db, cfg_mode_name(cfg.mode), path, cfg.read_only, started_us};
+    if (info_setup(&isrc, &err) != 0 || info_sessions_setup(db, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
 
     char tzname[128] = "UTC"; /* the default needs no ICU */
     if (strcmp(cfg.timezone, "UTC") != 0 && !utz_lookup(cfg.timezone, tzname, sizeof tzname)) {
@@ -519,9 +530,11 @@ int main(int argc, char **argv)
             goto out;
         }
         env.gc = gc;
+        info_set_gc(gc);
     }
     admit = admit_open(&cfg);
     env.admit = admit;
+    metrics_setup(db, gc);
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -552,6 +565,7 @@ int main(int argc, char **argv)
                              hba,
                              cfg.users_file,
                              NULL};
+    sreg_log_progress(cfg.log_progress_interval);
     if (sreg_watchdog_start(100) != 0) {
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;
@@ -577,6 +591,8 @@ out:
     /* Sessions are gone (or stuck past every grace period): whatever is still queued is
      * committed or failed before the database closes; never acknowledged and then lost. */
     gc_stop(gc);
+    info_set_gc(NULL);
+    metrics_setup(NULL, NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
     if (admit && pgw_conn_active() == 0) {

@@ -78,6 +78,7 @@ typedef struct cfg {
     bool retry_out_of_memory;     /* rerun an out-of-memory autocommit query alone */
     char *foreign_keys;           /* record | enforce */
     bool log_statements;          /* log every statement with its duration */
+    int log_progress_interval;    /* seconds: log long statements' progress; 0 = never */
     char *log_level;              /* debug | info | warning | error */
     char *users_file;             /* users, SCRAM verifiers and roles */
     char *hba_file;               /* access rules; "" = the built-in defaults */

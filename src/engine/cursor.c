@@ -27,10 +27,12 @@ struct eng_cursor {
     duckdb_data_chunk *mat; /* materialised remaining chunks (owned) */
     size_t nmat, mat_pos;
     bool materialized;
-    ubuf_t scratch;    /* encoded values of the current row */
-    size_t max_row;    /* cap on scratch's length per row; 0 = none */
-    eng_value_t *vals; /* one per column */
-    size_t *offs;      /* one per column */
+    ubuf_t scratch;           /* encoded values of the current row */
+    size_t max_row;           /* cap on scratch's length per row; 0 = none */
+    eng_value_t *vals;        /* one per column */
+    size_t *offs;             /* one per column */
+    uint64_t chunk_seq;       /* counts the chunks pulled (engine/arrow.c's cache key) */
+    struct eng__arrow *arrow; /* Arrow IPC state (engine/arrow.c, owned), NULL until used */
 };
 
 /* ---- binding ---- */
@@ -89,11 +91,13 @@ static void cursor_init_columns(eng_cursor_t *cur)
         duckdb_logical_type lt = duckdb_column_logical_type(&cur->result, i);
         eng__enc_init(&cur->enc[i], lt);
         eng__enc_set_tz(&cur->enc[i], cur->tz);
+        cur->cols[i].type_name = eng__type_name(lt); /* the result's: parameters may differ */
         duckdb_destroy_logical_type(&lt);
         cur->cols[i].name = duckdb_column_name(&cur->result, i);
         cur->cols[i].oid = cur->enc[i].oid;
         cur->cols[i].typlen = eng__enc_typlen(&cur->enc[i]);
         cur->cols[i].typmod = eng__enc_typmod(&cur->enc[i]);
+        cur->cols[i].json_type = eng__json_type(&cur->enc[i]);
     }
 }
 
@@ -147,6 +151,7 @@ void eng_cursor_free(eng_cursor_t *cur)
 {
     if (!cur)
         return;
+    eng__arrow_free(cur->arrow);
     if (cur->chunk)
         duckdb_destroy_data_chunk(&cur->chunk);
     for (size_t i = cur->mat_pos; i < cur->nmat; i++)
@@ -155,6 +160,8 @@ void eng_cursor_free(eng_cursor_t *cur)
     for (size_t i = 0; i < cur->ncols; i++)
         eng__enc_free(&cur->enc[i]);
     free(cur->enc);
+    for (size_t i = 0; i < cur->ncols; i++)
+        free((char *)cur->cols[i].type_name);
     free(cur->cols);
     free(cur->vecs);
     free(cur->formats);
@@ -214,6 +221,7 @@ static int cursor_next_chunk(eng_cursor_t *cur, uerr_t *err)
             return 0;
         }
     }
+    cur->chunk_seq++;
     cur->chunk_rows = duckdb_data_chunk_get_size(cur->chunk);
     for (size_t c = 0; c < cur->ncols; c++)
         cur->vecs[c] = duckdb_data_chunk_get_vector(cur->chunk, c);
@@ -325,6 +333,37 @@ int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *c
     *nrows = sent;
     *done = cur->done;
     return 0;
+}
+
+/* ---- internals for engine/arrow.c ---- */
+
+duckdb_result *eng__cursor_result(eng_cursor_t *cur) { return &cur->result; }
+
+struct eng__arrow **eng__cursor_arrow(eng_cursor_t *cur) { return &cur->arrow; }
+
+size_t eng__cursor_max_row(const eng_cursor_t *cur) { return cur->max_row; }
+
+int eng__cursor_chunk(eng_cursor_t *cur, eng__chunk_view_t *view, uerr_t *err)
+{
+    while (!cur->done && cur->pos >= cur->chunk_rows) {
+        int r = cursor_next_chunk(cur, err);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            cur->done = true;
+    }
+    if (cur->done)
+        return 0;
+    view->chunk = cur->chunk;
+    view->pos = cur->pos;
+    view->rows = cur->chunk_rows;
+    view->seq = cur->chunk_seq;
+    return 1;
+}
+
+void eng__cursor_advance(eng_cursor_t *cur, idx_t n)
+{
+    cur->pos = cur->pos + n < cur->chunk_rows ? cur->pos + n : cur->chunk_rows;
 }
 
 int eng_cursor_materialize(eng_cursor_t *cur, uerr_t *err)

@@ -795,9 +795,61 @@ static int enc_array_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_
     return ENC_BIN_DONE;
 }
 
+/* ---- CSV ---- */
+
+/* True when the CSV field p[0..n) must be quoted: empty (an unquoted empty field is NULL),
+ * edge spaces, or a delimiter, quote or line break inside. */
+static bool enc_csv_needs_quotes(const char *p, size_t n)
+{
+    if (n == 0 || p[0] == ' ' || p[n - 1] == ' ')
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+            return true;
+    return false;
+}
+
+/* One RFC 4180 field: the value's text (nested values as JSON, booleans true/false). */
+static void enc_csv(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
+{
+    size_t start = out->len;
+    switch (e->type) {
+    case DUCKDB_TYPE_BOOLEAN:
+        ubuf_puts(out, ((const bool *)duckdb_vector_get_data(v))[row] ? "true" : "false");
+        return;
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_MAP:
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY:
+    case DUCKDB_TYPE_UNION: enc_json(out, e, v, row); break;
+    default: enc_text(out, e, v, row); break;
+    }
+    size_t n = out->len - start;
+    if (!enc_csv_needs_quotes(out->data ? out->data + start : "", n))
+        return;
+    ubuf_t q = UBUF_INIT;
+    ubuf_putc(&q, '"');
+    for (size_t i = 0; i < n; i++) {
+        char c = out->data[start + i];
+        if (c == '"')
+            ubuf_putc(&q, '"');
+        ubuf_putc(&q, c);
+    }
+    ubuf_putc(&q, '"');
+    out->len = start;
+    ubuf_append(out, q.data, q.len);
+    ubuf_free(&q);
+}
+
 int eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, int format)
 {
-    int r = format == 1 ? enc_bin(out, e, v, row) : ENC_BIN_TEXT;
+    int r = ENC_BIN_TEXT;
+    switch (format) {
+    case ENG_FMT_BINARY: r = enc_bin(out, e, v, row); break;
+    case ENG_FMT_JSON: enc_json(out, e, v, row); return 0;
+    case ENG_FMT_CSV: enc_csv(out, e, v, row); return 0;
+    default: break;
+    }
     if (r == ENC_BIN_TEXT)
         enc_text(out, e, v, row);
     return r == ENC_BIN_RANGE ? -1 : 0;

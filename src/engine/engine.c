@@ -100,6 +100,31 @@ int eng_db_checkpoint(eng_db_t *db, uerr_t *err)
     return rc;
 }
 
+int eng_db_memory(eng_db_t *db, int64_t *used, int64_t *temp, uerr_t *err)
+{
+    duckdb_connection con = NULL;
+    duckdb_result res;
+    int rc = -1;
+    if (duckdb_connect(db->db, &con) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not connect to read DuckDB's memory use");
+        return -1;
+    }
+    if (duckdb_query(con,
+                     "SELECT (SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory())"
+                     "::BIGINT, (SELECT coalesce(sum(size), 0) FROM duckdb_temporary_files())"
+                     "::BIGINT",
+                     &res) != DuckDBSuccess) {
+        eng__set_error(err, duckdb_result_error_type(&res), duckdb_result_error(&res));
+    } else {
+        *used = duckdb_value_int64(&res, 0, 0);
+        *temp = duckdb_value_int64(&res, 1, 0);
+        rc = 0;
+    }
+    duckdb_destroy_result(&res);
+    duckdb_disconnect(&con);
+    return rc;
+}
+
 void eng_db_close(eng_db_t *db)
 {
     if (!db)
@@ -131,10 +156,16 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err)
         return -1;
     }
     /* The encoders print timestamptz in UTC; DuckDB's own time zone arithmetic (casts,
-     * date_trunc on timestamptz) must agree, whatever the machine's local zone is. */
+     * date_trunc on timestamptz) must agree, whatever the machine's local zone is. DuckDB
+     * measures a query's progress only with its progress bar on (a connection setting: the
+     * database's default does not reach connections); duckd reports the progress in the
+     * sessions view and the log and never prints DuckDB's bar. */
     duckdb_result res;
-    if (duckdb_query(c->con, "SET TimeZone = 'UTC'", &res) != DuckDBSuccess)
-        ulog(ULOG_DEBUG, "SET TimeZone failed: %s", duckdb_result_error(&res));
+    if (duckdb_query(c->con,
+                     "SET TimeZone = 'UTC'; SET enable_progress_bar = true; "
+                     "SET enable_progress_bar_print = false",
+                     &res) != DuckDBSuccess)
+        ulog(ULOG_DEBUG, "connection setup failed: %s", duckdb_result_error(&res));
     duckdb_destroy_result(&res);
     *out = c;
     return 0;
@@ -153,6 +184,8 @@ void eng_conn_close(eng_conn_t *c)
 {
     if (!c)
         return;
+    if (c->owner)
+        eng__conn_forget_owner(c);
     utz_close(c->tz);
     eng_conn_free_path(c);
     duckdb_disconnect(&c->con);
@@ -160,6 +193,13 @@ void eng_conn_close(eng_conn_t *c)
 }
 
 void eng_conn_interrupt(eng_conn_t *c) { duckdb_interrupt(c->con); }
+
+bool eng_conn_progress(eng_conn_t *c, eng_progress_t *out)
+{
+    duckdb_query_progress_type p = duckdb_query_progress(c->con);
+    *out = (eng_progress_t){p.percentage, p.rows_processed, p.total_rows_to_process};
+    return p.percentage >= 0;
+}
 
 /* Runs one SET/RESET of the connection's search_path; returns 0 or -1 with *msg (owned) set
  * to DuckDB's message. */
@@ -331,6 +371,8 @@ static void eng_stmt_describe(eng_stmt_t *s)
         s->cols[i].oid = e.oid;
         s->cols[i].typlen = eng__enc_typlen(&e);
         s->cols[i].typmod = eng__enc_typmod(&e);
+        s->cols[i].json_type = eng__json_type(&e);
+        s->cols[i].type_name = eng__type_name(lt);
         eng__enc_free(&e);
         duckdb_destroy_logical_type(&lt);
     }
@@ -339,6 +381,16 @@ static void eng_stmt_describe(eng_stmt_t *s)
 /* DuckDB describes DML and DDL as returning one BIGINT "Count" (or "Success") column; a
  * PostgreSQL client expects NoData for them, so only real row-returning statements keep
  * their columns (INSERT ... RETURNING keeps its own). */
+/* Releases the statement's column descriptions and leaves it describing none. */
+static void stmt_cols_free(eng_stmt_t *s)
+{
+    for (size_t i = 0; i < s->ncols; i++) {
+        duckdb_free((void *)s->cols[i].name);
+        free((char *)s->cols[i].type_name);
+    }
+    s->ncols = 0;
+}
+
 static void eng_stmt_hide_count_column(eng_stmt_t *s)
 {
     bool dml =
@@ -349,11 +401,8 @@ static void eng_stmt_hide_count_column(eng_stmt_t *s)
     bool count_only =
         s->ncols == 1 && s->cols[0].name &&
         (strcmp(s->cols[0].name, "Count") == 0 || strcmp(s->cols[0].name, "Success") == 0);
-    if (rowless || (dml && count_only)) {
-        for (size_t i = 0; i < s->ncols; i++)
-            duckdb_free((void *)s->cols[i].name);
-        s->ncols = 0;
-    }
+    if (rowless || (dml && count_only))
+        stmt_cols_free(s);
 }
 
 /* The index of the first result column whose type (or a nested one) the encoders cannot send,
@@ -469,8 +518,7 @@ void eng_stmt_free(eng_stmt_t *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->ncols; i++)
-        duckdb_free((void *)s->cols[i].name);
+    stmt_cols_free(s);
     free(s->cols);
     free(s->param_oids);
     free(s->param_unresolved);

@@ -56,6 +56,10 @@ int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
 /* The catalog name of the served database ("memory" for an in-memory one). Static for the
  * database's lifetime. */
 const char *eng_db_catalog(const eng_db_t *db);
+/* What DuckDB's buffer manager holds now (duckdb_memory()) and its temporary files' size,
+ * bytes, read on a private connection (thread-safe). Returns 0, or -1 with *err set. */
+int eng_db_memory(eng_db_t *db, int64_t *used, int64_t *temp, uerr_t *err)
+    __attribute__((warn_unused_result));
 /* Runs CHECKPOINT on a private connection. */
 int eng_db_checkpoint(eng_db_t *db, uerr_t *err);
 /* The DuckDB library version string (static). */
@@ -68,6 +72,17 @@ int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err) __attribute__((wa
 void eng_conn_close(eng_conn_t *c);
 /* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
 void eng_conn_interrupt(eng_conn_t *c);
+/* DuckDB's progress of the query the connection runs. */
+typedef struct eng_progress {
+    double percent;      /* 0..100 */
+    uint64_t rows_done;  /* rows (or other units of work) processed so far */
+    uint64_t rows_total; /* DuckDB's estimate of the total */
+} eng_progress_t;
+/* Reads the running query's progress (thread-safe, like eng_conn_interrupt). Returns false
+ * when DuckDB has none: nothing runs, or the query is younger than the connection's
+ * progress_bar_time, or enable_progress_bar is off on the connection (DuckDB only measures
+ * progress when it is on: SET enable_progress_bar = true). */
+bool eng_conn_progress(eng_conn_t *c, eng_progress_t *out);
 /* Sets the connection's time zone: timestamptz values are shown in it (text results; binary
  * stays the UTC instant) and DuckDB's casts and date functions use it. `name` is an IANA zone
  * name, matched regardless of case; its proper spelling is written to canon (n bytes, for
@@ -112,7 +127,18 @@ typedef struct eng_col {
     uint32_t oid;     /* PostgreSQL type OID */
     int16_t typlen;
     int32_t typmod;
+    const char *type_name; /* DuckDB's type ("INTEGER", "DECIMAL(18,3)", "VARCHAR[]") */
+    const char *json_type; /* what its values are in ENG_FMT_JSON: "number", "string",
+                              "boolean", "object", "array" or "json" (any) */
 } eng_col_t;
+
+/* Value encodings a cursor can produce, per column (eng_cursor_set_formats):
+ * PostgreSQL's text and binary formats (the format codes of its protocol), a JSON literal
+ * (numbers bare, strings/dates/times quoted and escaped, nested values as JSON arrays and
+ * objects, NaN/Infinity as strings), or one RFC 4180 CSV field (quoted when it holds a comma,
+ * quote, CR/LF or edge spaces, or is empty; booleans true/false; nested values as JSON).
+ * NULL is always the value with len -1. */
+enum { ENG_FMT_TEXT = 0, ENG_FMT_BINARY = 1, ENG_FMT_JSON = 2, ENG_FMT_CSV = 3 };
 
 /* Prepares one SQL statement (the caller has already split a multi-statement string).
  * On success *out is owned by the caller (eng_stmt_free). A statement DuckDB expands into
@@ -174,6 +200,27 @@ void eng_cursor_set_max_row(eng_cursor_t *cur, size_t max_bytes);
  * Returns 0, or -1 with *err set on a DuckDB error (or with err unset if fn stopped). */
 int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *ctx, int64_t *nrows,
                      bool *done, uerr_t *err) __attribute__((warn_unused_result));
+/* Called with each piece of an Arrow IPC stream (whole encapsulated messages; data borrowed
+ * for the call only). Returns 0 to go on, -1 to stop (the fetch then returns -1 with err
+ * unset, e.g. when the client went away). */
+typedef int (*eng_bytes_fn)(void *ctx, const void *data, size_t len);
+/* Streams up to max_rows rows (0 = all) of the cursor as an Arrow IPC stream
+ * (application/vnd.apache.arrow.stream, engine/arrow.c) into fn: the first call sends the
+ * Schema message (made by DuckDB's Arrow export with the result's arrow options), the first
+ * batch is preceded by the dictionaries of ENUM columns, each DuckDB chunk becomes one
+ * RecordBatch (split into several when it would exceed ENG_ARROW_BATCH_BYTES, or when
+ * max_rows ends inside it), and the call that reaches the end of the result sends the
+ * end-of-stream marker and sets *done; later calls send nothing. Rows come from the same
+ * source as eng_cursor_fetch (streaming, materialised), which may be mixed with it. A
+ * statement without a result sends a schema of no columns and the end marker. Returns 0, or
+ * -1 with *err set: 0A000 for a column type the encoder cannot write (checked at the first
+ * call, before any byte is sent), 54000 for one row over max_row bytes, a DuckDB error; or
+ * -1 with err unset when fn stopped. */
+int eng_cursor_fetch_arrow(eng_cursor_t *cur, int64_t max_rows, eng_bytes_fn fn, void *ctx,
+                           int64_t *nrows, bool *done, uerr_t *err)
+    __attribute__((warn_unused_result));
+/* The body size above which a chunk is sent as several record batches. */
+#define ENG_ARROW_BATCH_BYTES (8u << 20)
 /* The result's columns (0 for statements that return no rows). Valid until the cursor is
  * freed. */
 size_t eng_cursor_ncols(const eng_cursor_t *cur);

@@ -14,7 +14,13 @@ struct eng_conn {
     utz_t *tz;   /* the session's TimeZone for timestamptz text (owned); NULL = UTC */
     char **path; /* the schemas of the search_path set on DuckDB (owned); NULL = default */
     size_t npath;
+    void *owner;                 /* eng_conn_set_owner (borrowed); NULL none */
+    idx_t conn_id;               /* DuckDB's id of con, set with the owner */
+    struct eng_conn *owner_next; /* in tablefn.c's list of owned connections */
 };
+
+/* Takes the connection out of tablefn.c's list of owned connections (before it closes). */
+void eng__conn_forget_owner(eng_conn_t *c);
 
 /* Set-up every opened database gets (engine/sandbox.c): registers duckd's guard functions
  * and reads the served catalog's name into *catalog (owned by the caller). */
@@ -116,6 +122,15 @@ typedef struct eng__enc {
  * sets e->opaque, and such a column must not reach eng__encode (see eng_prepare). */
 void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt);
 void eng__enc_free(eng__enc_t *e);
+/* DuckDB's name of a logical type (borrowed), e.g. "DECIMAL(18,3)", "VARCHAR[]"; owned by
+ * the caller (free). engine/typename.c */
+char *eng__type_name(duckdb_logical_type lt);
+/* The marker of a SQLSTATE in an error message duckd's own functions raise through DuckDB:
+ * "[SQLSTATE 42501] message"; eng__set_error reports it with that SQLSTATE. */
+#define ENG__SQLSTATE_MARK "[SQLSTATE "
+/* The JSON type values of e take in ENG_FMT_JSON: "number", "string", "boolean", "object",
+ * "array", or "json" (any JSON value). Static. */
+const char *eng__json_type(const eng__enc_t *e);
 /* True when lt, or a type nested in it, is one the encoders cannot send (what e->opaque of
  * its encoder would say, without building the encoder). */
 bool eng__type_opaque(duckdb_logical_type lt);
@@ -134,6 +149,32 @@ int eng__encode(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row, in
 
 /* Maps a logical type to a PostgreSQL OID for parameter descriptions. */
 uint32_t eng__oid_for_type(duckdb_logical_type lt);
+
+/* ---- what engine/arrow.c needs of a cursor (engine/cursor.c) ---- */
+
+/* The cursor's DuckDB result (borrowed for the cursor's life). */
+duckdb_result *eng__cursor_result(eng_cursor_t *cur);
+/* The slot for the cursor's Arrow IPC state; eng_cursor_free calls eng__arrow_free on it. */
+struct eng__arrow **eng__cursor_arrow(eng_cursor_t *cur);
+void eng__arrow_free(struct eng__arrow *a);
+/* The cursor's max_row cap (eng_cursor_set_max_row), 0 = none. */
+size_t eng__cursor_max_row(const eng_cursor_t *cur);
+
+/* The unfetched rows [pos, rows) of the cursor's current chunk. */
+typedef struct eng__chunk_view {
+    duckdb_data_chunk chunk; /* borrowed: valid until the rows are advanced past or the cursor
+                                is freed */
+    idx_t pos, rows;
+    uint64_t seq; /* differs for every chunk the cursor pulls */
+} eng__chunk_view_t;
+
+/* Fills *view with the current chunk's unfetched rows, pulling the next chunk (from the
+ * stream or the materialised list, as eng_cursor_fetch does) when they are used up. Returns 1,
+ * 0 at the end of the result (the cursor is then done), or -1 with *err set (a DuckDB error,
+ * an interrupt). */
+int eng__cursor_chunk(eng_cursor_t *cur, eng__chunk_view_t *view, uerr_t *err);
+/* Marks n more rows of the current chunk as fetched. */
+void eng__cursor_advance(eng_cursor_t *cur, idx_t n);
 
 /* Fills *err from a DuckDB error (type may be DUCKDB_ERROR_INVALID when unknown). */
 void eng__set_error(uerr_t *err, duckdb_error_type type, const char *msg);

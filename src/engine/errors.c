@@ -166,6 +166,17 @@ void eng__set_error(uerr_t *err, duckdb_error_type type, const char *msg)
 {
     if (!msg || !*msg)
         msg = "unknown DuckDB error";
+    /* duckd's own functions (tablefn.c) raise their errors through DuckDB, which knows no
+     * SQLSTATE: they put it in a marker that is taken out here */
+    const char *mark = strstr(msg, ENG__SQLSTATE_MARK);
+    if (mark && strlen(mark) >= sizeof ENG__SQLSTATE_MARK + 6 &&
+        strncmp(mark + sizeof ENG__SQLSTATE_MARK + 4, "] ", 2) == 0) {
+        char state[6];
+        memcpy(state, mark + sizeof ENG__SQLSTATE_MARK - 1, 5);
+        state[5] = '\0';
+        uerr_set(err, state, "%s", mark + sizeof ENG__SQLSTATE_MARK + 6);
+        return;
+    }
     const char *state = eng_sqlstate_for(type, msg);
     if (strcmp(state, "57014") == 0) /* DuckDB says "INTERRUPT Error: Interrupted!" */
         msg = "canceling statement due to user request";

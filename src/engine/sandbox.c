@@ -185,7 +185,18 @@ int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (run_set(con, fixed[i], err) != 0)
             goto out;
-    if (set_list(con, "allowed_configs", l->allowed_configs, l->nconfigs, err) != 0)
+    /* the options every new connection sets for itself (eng_conn_open) stay settable too;
+     * clients still cannot set them unless the guard lets them (session/guard.c) */
+    static const char *const own[] = {"enable_progress_bar", "enable_progress_bar_print"};
+    size_t n = l->nconfigs + sizeof own / sizeof own[0];
+    const char **configs = xcalloc(n, sizeof *configs);
+    for (size_t i = 0; i < l->nconfigs; i++)
+        configs[i] = l->allowed_configs[i];
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        configs[l->nconfigs + i] = own[i];
+    int lrc = set_list(con, "allowed_configs", configs, n, err);
+    free(configs);
+    if (lrc != 0)
         goto out;
     rc = run_set(con, "SET GLOBAL lock_configuration = true", err);
 out:

@@ -22,6 +22,8 @@
 #include "session/registry.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
+#include "info/metrics.h"
+#include "util/addr.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -179,6 +181,7 @@ static int conn_flush(conn_t *c)
         return -1;
     }
     c->out_base += c->out.len;
+    metrics_bytes_sent(MET_PGWIRE, c->out.len);
     ubuf_reset(&c->out);
     return 0;
 }
@@ -381,11 +384,11 @@ static int sink_row(void *ctx, const sess_value_t *vals, size_t n)
     return conn_maybe_flush(c);
 }
 
-static int sink_complete(void *ctx, const char *tag)
+static int sink_complete(void *ctx, const sess_result_t *r)
 {
     conn_t *c = ctx;
-    if (tag)
-        pgw_put_command_complete(&c->out, tag);
+    if (r)
+        pgw_put_command_complete(&c->out, r->tag);
     else
         pgw_put_empty_query(&c->out);
     return conn_maybe_flush(c);
@@ -715,6 +718,7 @@ static void conn_async_done(void *ctx, bool committed)
         ssize_t w = c->t->try_write(c->t->ctx, c->out.data, c->out.len);
         if (w > 0) {
             c->out_base += (uint64_t)w;
+            metrics_bytes_sent(MET_PGWIRE, (uint64_t)w);
             ubuf_consume(&c->out, (size_t)w);
         }
         c->sent = c->out.len == 0;
@@ -921,6 +925,9 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
         c->state = CONN_CLOSING;
         return;
     }
+    c->reg.proto = "pgwire";
+    uaddr_text(c->t->peer_len ? (const struct sockaddr *)&c->t->peer : NULL, c->reg.client,
+               sizeof c->reg.client);
     switch (sreg_admit(&c->reg, c->t->fd, c->user)) {
     case SREG_ADMITTED: break;
     case SREG_STOPPING: conn_fatal(c, "57P03", "the database system is shutting down"); return;
@@ -952,12 +959,13 @@ static void conn_begin_session(conn_t *c, const pgw_startup_t *s)
                  !sess_set_startup_option(c->sess, k, s->params[i].value))
             ulog(ULOG_DEBUG, "ignoring startup parameter %s", k);
     }
+    sess_set_protocol(c->sess, "pgwire");
     sreg_attach(&c->reg, c->sess);
-    sess_set_backend_pid(c->sess, c->reg.pid);
+    sess_set_backend_pid(c->sess, c->reg.id);
     sess_initial_parameters(c->sess, conn_params_cb, c);
-    pgw_put_backend_key(&c->out, c->reg.pid, c->reg.key);
+    pgw_put_backend_key(&c->out, c->reg.id, c->reg.key);
     c->state = CONN_READY;
-    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s role=%s auth=%s%s", c->reg.pid,
+    ulog(ULOG_INFO, "connection start: pid=%d user=%s database=%s role=%s auth=%s%s", c->reg.id,
          c->user, c->database, guard_role_name((guard_role_t)role), method,
          c->t->tls ? " tls" : "");
     conn_ready(c);
@@ -1123,8 +1131,8 @@ static void conn_serve(const pgw_server_cfg_t *cfg, pgw_transport_t *t, conn_sta
     }
     if (c.registered) {
         sreg_remove(&c.reg);
-        ulog(ULOG_INFO, "connection end: pid=%d user=%s reason=%s", c.reg.pid,
-             c.user ? c.user : "?", c.close_reason ? c.close_reason : "closed");
+        ulog(ULOG_INFO, "connection end: pid=%d user=%s reason=%s", c.reg.id, c.user ? c.user : "?",
+             c.close_reason ? c.close_reason : "closed");
     }
     conn_startup_leave(&c);
     if (c.evicted)

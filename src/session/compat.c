@@ -507,6 +507,35 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         out->sql = xstrndup(stmt, len);
 }
 
+void compat_classify_duckdb(const char *stmt, size_t len, compat_t *out)
+{
+    toks_t k;
+    memset(out, 0, sizeof *out);
+    toks_scan(&k, stmt, len);
+    if (kw(&k, 0, "COPY")) {
+        copy_opts_t o;
+        const char *state = NULL, *msg = NULL;
+        switch (copy_parse(stmt, len, &o, &state, &msg)) {
+        case COPY_OK: /* STDIN / STDOUT would be the server's own: refused by the session */
+            out->action = o.to_stdout ? COMPAT_COPY_OUT : COMPAT_COPY_IN;
+            out->sql = xstrdup(o.query);
+            out->copy = xmalloc(sizeof *out->copy);
+            *out->copy = o;
+            return;
+        case COPY_BAD:
+            out->action = COMPAT_ERROR;
+            out->sqlstate = state;
+            out->message = msg;
+            return;
+        case COPY_NOT_CLIENT: break;
+        }
+    }
+    if (classify_txn(&k, out) || classify_set(&k, out))
+        return;
+    out->action = COMPAT_PASS;
+    out->sql = xstrndup(stmt, len);
+}
+
 /* ---- search_path values ---- */
 
 /* True for a name PostgreSQL shows without quotes in a list (lower case, digits, _). */

@@ -67,6 +67,10 @@ typedef const char *(*compat_get_fn)(void *ctx, const char *name);
 /* Classifies one statement (no trailing semicolon) and fills *out; the caller releases it
  * with compat_free. Never fails for well-formed input; unknown statements pass unchanged. */
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out);
+/* The same for a session that speaks DuckDB's own SQL (the HTTP API): only what the session
+ * must see itself is classified (transaction control, SET-family statements for the guard,
+ * COPY to/from the client); everything else passes unchanged. */
+void compat_classify_duckdb(const char *stmt, size_t len, compat_t *out);
 void compat_free(compat_t *c);
 
 /* The expression-level rewrites compat_classify applies to statements it passes to DuckDB:

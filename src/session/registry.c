@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/xalloc.h"
 
 static pthread_mutex_t sreg_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sreg_cv = PTHREAD_COND_INITIALIZER;
@@ -54,13 +57,17 @@ sreg_admit_t sreg_admit(sreg_entry_t *e, int fd, const char *user)
     else
         rc = SREG_ADMITTED;
     if (rc == SREG_ADMITTED) {
-        e->pid = sreg_next_pid++;
+        e->id = sreg_next_pid++;
         if (sreg_next_pid == INT32_MAX)
             sreg_next_pid = 1000;
         e->key = key;
         e->sess = NULL;
         e->fd = fd;
         e->user = user;
+        e->since_ms = (int64_t)time(NULL) * 1000;
+        e->logged_ms = 0;
+        if (!e->proto)
+            e->proto = "internal";
         e->next = sreg_head;
         sreg_head = e;
         sreg_n++;
@@ -95,7 +102,7 @@ bool sreg_cancel(int32_t pid, int32_t key)
     bool found = false;
     pthread_mutex_lock(&sreg_mu);
     for (sreg_entry_t *e = sreg_head; e; e = e->next) {
-        if (e->pid == pid && e->key == key) {
+        if (e->id == pid && e->key == key) {
             if (e->sess)
                 sess_cancel(e->sess);
             found = true;
@@ -106,12 +113,79 @@ bool sreg_cancel(int32_t pid, int32_t key)
     return found;
 }
 
+sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin)
+{
+    sreg_cancel_t rc = SREG_NO_SUCH;
+    pthread_mutex_lock(&sreg_mu);
+    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
+        if (e->id != id || !e->sess)
+            continue;
+        if (!admin && (!user || !e->user || strcmp(user, e->user) != 0)) {
+            rc = SREG_FORBIDDEN;
+        } else {
+            sess_cancel(e->sess);
+            rc = SREG_CANCELLED;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    return rc;
+}
+
+static int sreg_info_cmp(const void *a, const void *b)
+{
+    int32_t x = ((const sreg_info_t *)a)->id, y = ((const sreg_info_t *)b)->id;
+    return (x > y) - (x < y);
+}
+
+size_t sreg_list(sreg_info_t **out)
+{
+    size_t n = 0, cap = 0;
+    sreg_info_t *v = NULL;
+    pthread_mutex_lock(&sreg_mu);
+    cap = (size_t)sreg_n + 1;
+    v = xcalloc(cap, sizeof *v);
+    for (sreg_entry_t *e = sreg_head; e && n < cap; e = e->next) {
+        if (!e->sess)
+            continue;
+        sreg_info_t *i = &v[n++];
+        i->id = e->id;
+        snprintf(i->user, sizeof i->user, "%s", e->user ? e->user : "");
+        i->proto = e->proto;
+        snprintf(i->client, sizeof i->client, "%s", e->client);
+        i->since_ms = e->since_ms;
+        sess_activity(e->sess, &i->act);
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    qsort(v, n, sizeof *v, sreg_info_cmp);
+    *out = v;
+    return n;
+}
+
 int sreg_count(void)
 {
     pthread_mutex_lock(&sreg_mu);
     int n = sreg_n;
     pthread_mutex_unlock(&sreg_mu);
     return n;
+}
+
+void sreg_count_states(sreg_states_t *out)
+{
+    *out = (sreg_states_t){0};
+    pthread_mutex_lock(&sreg_mu);
+    for (const sreg_entry_t *e = sreg_head; e; e = e->next) {
+        out->total++;
+        if (!e->sess)
+            continue;
+        if (sess_running(e->sess))
+            out->active++;
+        else if (sess_txn_status_peek(e->sess) != 'I')
+            out->idle_in_transaction++;
+        else
+            out->idle++;
+    }
+    pthread_mutex_unlock(&sreg_mu);
 }
 
 void sreg_begin_shutdown(void)
@@ -182,17 +256,51 @@ static bool sreg_hung_up(int fd)
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+static int sreg_progress_ms; /* log_progress_interval, ms; 0 = off */
+
+void sreg_log_progress(int seconds)
+{
+    __atomic_store_n(&sreg_progress_ms, seconds * 1000, __ATOMIC_RELAXED);
+}
+
+/* Logs e's statement if it has run for a whole interval since it started or was last logged.
+ * Caller holds sreg_mu. */
+static void sreg_watch_progress(sreg_entry_t *e, int64_t now)
+{
+    int interval = __atomic_load_n(&sreg_progress_ms, __ATOMIC_RELAXED);
+    sess_activity_t a;
+    if (interval <= 0 || !sess_running(e->sess))
+        return;
+    sess_activity(e->sess, &a);
+    if (strcmp(a.state, "active") != 0 || a.query_start_ms == 0 ||
+        now - a.query_start_ms < interval ||
+        (e->logged_ms > a.query_start_ms && now - e->logged_ms < interval))
+        return;
+    e->logged_ms = now;
+    char pct[32] = "progress unknown";
+    if (a.progress >= 0)
+        snprintf(pct, sizeof pct, "%.1f%% done", a.progress);
+    ulog(ULOG_INFO,
+         "statement running for %.0f s (%s, %lld rows so far): session %d user=%s: %.200s",
+         (double)(now - a.query_start_ms) / 1000, pct, (long long)a.rows, e->id,
+         e->user ? e->user : "", a.query);
+}
+
 /* One pass over the sessions; caller holds sreg_mu. */
 static void sreg_watch_all(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (sreg_entry_t *e = sreg_head; e; e = e->next) {
         if (!e->sess)
             continue;
+        sreg_watch_progress(e, now);
         if (sess_watch_deadline(e->sess))
-            ulog(ULOG_INFO, "statement timeout: cancelling the statement of pid=%d", e->pid);
+            ulog(ULOG_INFO, "statement timeout: cancelling the statement of pid=%d", e->id);
         if (sess_running(e->sess) && sreg_hung_up(e->fd) &&
             sess_interrupt(e->sess, SESS_INTR_HANGUP))
-            ulog(ULOG_INFO, "client hung up: cancelling the statement of pid=%d", e->pid);
+            ulog(ULOG_INFO, "client hung up: cancelling the statement of pid=%d", e->id);
     }
 }
 

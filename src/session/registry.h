@@ -12,11 +12,18 @@
 #include "session/session.h"
 
 typedef struct sreg_entry {
-    int32_t pid;      /* the BackendKeyData process id shown to the client */
-    int32_t key;      /* its secret key */
-    sess_t *sess;     /* NULL until the session exists; cancel is a no-op then */
-    int fd;           /* the client socket, for forced shutdown; -1 none (memory transport) */
-    const char *user; /* borrowed: the session's user, for the per-user cap */
+    /* Set by the front-end before sreg_admit: */
+    const char *proto; /* static: "pgwire", "http", "internal" */
+    char client[64];   /* the client's address as text ("127.0.0.1:5544", "[local]"); "" none */
+    /* Set by sreg_admit: */
+    int32_t id;        /* the session's id: pgwire's BackendKeyData process id, the sessions
+                          view's id, what cancel names */
+    int32_t key;       /* its secret cancel key (pgwire's CancelRequest) */
+    sess_t *sess;      /* NULL until the session exists; cancel is a no-op then */
+    int fd;            /* the client socket, for forced shutdown; -1 none (memory transport) */
+    const char *user;  /* borrowed: the session's user, for the per-user cap */
+    int64_t since_ms;  /* wall clock ms of admission */
+    int64_t logged_ms; /* the watchdog: when it last logged the running statement's progress */
     struct sreg_entry *next;
 } sreg_entry_t;
 
@@ -41,8 +48,34 @@ void sreg_attach(sreg_entry_t *e, sess_t *s);
 void sreg_remove(sreg_entry_t *e);
 /* Interrupts the session with this pid/key, if any. Returns true if one matched. */
 bool sreg_cancel(int32_t pid, int32_t key);
+
+typedef enum { SREG_CANCELLED = 0, SREG_NO_SUCH, SREG_FORBIDDEN } sreg_cancel_t;
+/* Cancels the running statement of session `id` on behalf of `user`: allowed when admin or
+ * when the session is user's own (the same rule as PostgreSQL's pg_cancel_backend). */
+sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin);
+
+/* One row of the sessions view. */
+typedef struct sreg_info {
+    int32_t id;
+    char user[64];
+    const char *proto;
+    char client[64];
+    int64_t since_ms;
+    sess_activity_t act;
+} sreg_info_t;
+/* A snapshot of every registered session that has started (thread-safe). Returns the count
+ * and *out (owned by the caller, free), ordered by id. */
+size_t sreg_list(sreg_info_t **out);
 /* Number of registered connections. */
 int sreg_count(void);
+/* Registered connections by state, a snapshot (for duckd_info()). */
+typedef struct sreg_states {
+    int total;               /* registered connections (sessions being set up included) */
+    int active;              /* running a statement */
+    int idle;                /* idle, outside a transaction block */
+    int idle_in_transaction; /* idle inside a block (or a failed block) */
+} sreg_states_t;
+void sreg_count_states(sreg_states_t *out);
 /* Shutdown: stop admitting. Returns the file descriptor that becomes readable when shutdown
  * starts (sessions poll it while idle). */
 void sreg_begin_shutdown(void);
@@ -58,6 +91,9 @@ void sreg_cancel_all(void);
  * hang-up (POLLRDHUP/POLLHUP/POLLERR, never readable data: clients may pipeline) and then
  * interrupts it. Returns 0 or -errno. */
 int sreg_watchdog_start(int interval_ms) __attribute__((warn_unused_result));
+/* Makes the watchdog log a statement that has run longer than `seconds` (and again every as
+ * many seconds): its session, run time, DuckDB's progress and its text. 0 = never. */
+void sreg_log_progress(int seconds);
 /* Stops and joins the watchdog thread (no-op if it is not running). */
 void sreg_watchdog_stop(void);
 

@@ -9,9 +9,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/tablefn.h"
 #include "session/compat.h"
 #include "session/compat_alter.h"
 #include "session/compat_groupby.h"
+#include "info/metrics.h"
 #include "session/copy.h"
 #include "session/copy_in.h"
 #include "session/cursor_sql.h"
@@ -40,6 +42,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     *out = NULL;
     s->env = env;
     s->txn = 'I';
+    s->proto = MET_INTERNAL;
     s->user = xstrdup(user ? user : "duckd");
     s->role = GUARD_ROLE_READ_WRITE;
     s->pend_tail = &s->pend;
@@ -49,6 +52,7 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
         return -1;
     }
     pthread_mutex_init(&s->watch_mu, NULL);
+    eng_conn_set_owner(s->conn, s); /* duckd's table functions see who asks (tablefn.h) */
     const int dflt[3] = {env->statement_timeout_ms, env->idle_in_transaction_timeout_ms,
                          env->idle_session_timeout_ms};
     for (size_t i = 0; i < 3; i++) {
@@ -146,11 +150,25 @@ void sess_destroy(sess_t *s)
 
 char sess_txn_status(const sess_t *s) { return s->txn; }
 
+char sess_txn_status_peek(const sess_t *s) { return __atomic_load_n(&s->txn, __ATOMIC_RELAXED); }
+
+bool sess_is_admin(const sess_t *s) { return s->trusted || s->role == GUARD_ROLE_ADMIN; }
+
+const char *sess_user(const sess_t *s) { return s->user ? s->user : ""; }
+
+bool sess_progress(sess_t *s, eng_progress_t *out) { return eng_conn_progress(s->conn, out); }
+
 void sess_set_role(sess_t *s, guard_role_t role, bool trusted)
 {
     s->role = role;
     s->trusted = trusted;
 }
+
+void sess_set_dialect(sess_t *s, sess_dialect_t d) { s->dialect = d; }
+
+void sess_set_protocol(sess_t *s, const char *proto) { s->proto = metrics_proto(proto); }
+
+void sess_set_encoding(sess_t *s, sess_encoding_t e) { s->encoding = e; }
 
 void sess_cancel(sess_t *s) { (void)sess_interrupt(s, SESS_INTR_USER); }
 
@@ -203,23 +221,58 @@ bool sess_watch_deadline(sess_t *s)
     return hit;
 }
 
-/* A statement starts: arms its statement_timeout for the watchdog. */
-static void sess_watch_begin(sess_t *s)
+static int64_t sess_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A statement starts: arms its statement_timeout for the watchdog and shows `text` (the
+ * client's statement) in the sessions view. */
+static void sess_watch_begin(sess_t *s, const char *text)
 {
     int64_t timeout = sess_param_ms(s, "statement_timeout");
+    size_t n = strnlen(text, sizeof s->act_query - 1);
+    int64_t now = sess_wall_ms();
     pthread_mutex_lock(&s->watch_mu);
     s->running = true;
     s->intr_why = SESS_INTR_NONE;
     s->deadline_ms = timeout > 0 ? sess__clock_ms() + timeout : 0;
+    memcpy(s->act_query, text, n);
+    s->act_query[n] = '\0';
+    s->act_start_ms = now;
+    s->act_end_ms = 0;
+    __atomic_store_n(&s->act_rows, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&s->watch_mu);
+}
+
+void sess_activity(sess_t *s, sess_activity_t *a)
+{
+    char txn = __atomic_load_n(&s->txn, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&s->watch_mu);
+    a->state = s->waiting   ? "waiting for commit"
+               : s->running ? "active"
+               : txn == 'T' ? "idle in transaction"
+               : txn == 'E' ? "idle in transaction (aborted)"
+                            : "idle";
+    memcpy(a->query, s->act_query, sizeof a->query);
+    a->query_start_ms = s->act_start_ms;
+    a->query_end_ms = s->act_end_ms;
+    a->rows = __atomic_load_n(&s->act_rows, __ATOMIC_RELAXED);
+    eng_progress_t pr;
+    a->progress = s->running && eng_conn_progress(s->conn, &pr) ? pr.percent : -1;
     pthread_mutex_unlock(&s->watch_mu);
 }
 
 /* The statement stopped running. An interrupt error gets the message of its cause. */
 void sess__watch_end(sess_t *s, uerr_t *err)
 {
+    int64_t now = sess_wall_ms();
     pthread_mutex_lock(&s->watch_mu);
     sess_interrupt_t why = s->intr_why;
     s->running = false;
+    s->act_end_ms = now;
     s->deadline_ms = 0;
     s->intr_why = SESS_INTR_NONE;
     pthread_mutex_unlock(&s->watch_mu);
@@ -519,7 +572,7 @@ static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
     int rc = -1;
     if (eng_prepare(s->conn, st->compat.sql, &st->es, err) == 0)
         return 0;
-    if (strcmp(err->sqlstate, "42803") != 0 ||
+    if (strcmp(err->sqlstate, "42803") != 0 || s->dialect != SESS_DIALECT_POSTGRES ||
         !(wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql))))
         goto out;
     if (eng_prepare(s->conn, wide, &st->es, &again) != 0)
@@ -570,8 +623,12 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
-    s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
-    compat_classify(sql, len, sess__param_value, s, &st->compat);
+    if (s->dialect == SESS_DIALECT_DUCKDB) {
+        compat_classify_duckdb(sql, len, &st->compat);
+    } else {
+        s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
+        compat_classify(sql, len, sess__param_value, s, &st->compat);
+    }
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);
         goto out;
@@ -870,6 +927,21 @@ static void make_tag(ubuf_t *b, const sess_stmt_t *st, const eng_cursor_t *cur, 
 
 /* ---- execution ---- */
 
+/* Hands portal p's completion to the sink: what ran, its row count and its tag. */
+static int portal_complete(sess_t *s, const sess_portal_t *p, const char *tag,
+                           const sess_sink_t *sink)
+{
+    int64_t changed = p->cur ? eng_cursor_rows_changed(p->cur) : -1;
+    sess_result_t r = {p->stmt->es ? eng_stmt_kind(p->stmt->es) : ENG_KIND_OTHER, -1, tag};
+    if (changed >= 0)
+        r.rows = changed;
+    else if (p->cur && eng_cursor_has_rows(p->cur))
+        r.rows = p->rows;
+    if (r.rows > 0)
+        __atomic_store_n(&s->act_rows, r.rows, __ATOMIC_RELAXED);
+    return sink->complete(sink->ctx, &r);
+}
+
 static double sess_now_ms(void)
 {
     struct timespec ts;
@@ -1083,17 +1155,20 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
         uerr_clear(err);
     }
-    eng_cursor_set_formats(p->cur, p->formats, p->nformats);
+    int16_t enc = (int16_t)s->encoding;
+    const int16_t *formats = s->encoding == SESS_ENC_PG ? p->formats : &enc;
+    size_t nformats = s->encoding == SESS_ENC_PG ? p->nformats : 1;
+    eng_cursor_set_formats(p->cur, formats, nformats);
     eng_cursor_set_max_row(p->cur, s->env->max_row_size);
     size_t ncols = eng_cursor_ncols(p->cur);
-    if (p->nformats > 1 && p->nformats != ncols) {
+    if (nformats > 1 && nformats != ncols) {
         uerr_set(err, "08P01", "bind message has %zu result formats but query has %zu columns",
-                 p->nformats, ncols);
+                 nformats, ncols);
         return -1;
     }
     p->col_formats = xcalloc(ncols ? ncols : 1, sizeof *p->col_formats);
     for (size_t i = 0; i < ncols; i++)
-        p->col_formats[i] = p->nformats == 0 ? 0 : p->formats[p->nformats == 1 ? 0 : i];
+        p->col_formats[i] = nformats == 0 ? 0 : formats[nformats == 1 ? 0 : i];
     if (eng_cursor_is_streaming(p->cur))
         s->streaming = p;
     return 0;
@@ -1122,8 +1197,15 @@ void sess__log_failed(const char *sql, size_t len, const uerr_t *err)
     ubuf_free(&b);
 }
 
+/* Counts a statement that ended (metrics.h): ms it ran, its error or success, rows sent. */
+static void sess_count(const sess_t *s, double ms, const uerr_t *err, int64_t rows)
+{
+    metrics_statement(s->proto, ms / 1000, err && uerr_isset(err) ? err->sqlstate : NULL, rows);
+}
+
 static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_t *err)
 {
+    sess_count(s, sess_now_ms() - t0, err, p->cur && eng_cursor_has_rows(p->cur) ? p->rows : 0);
     if (err && uerr_isset(err))
         sess__log_failed(p->stmt->text, strlen(p->stmt->text), err);
     else if (s->env->log_statements) {
@@ -1272,7 +1354,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     bool done = false;
     int64_t n = 0;
     *suspended = false;
-    sess_watch_begin(s);
+    sess_watch_begin(s, p->stmt->text);
     if (!p->started && s->txn == 'E' && !sess_ends_block(p->stmt)) {
         sess_set_aborted_error(err);
         goto out;
@@ -1327,6 +1409,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
             goto out;
         r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
         p->rows += n;
+        __atomic_store_n(&s->act_rows, p->rows, __ATOMIC_RELAXED);
         if (r != 0) {
             portal_after(s, p->stmt, false);
             goto out;
@@ -1347,7 +1430,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
     sess__after_statement(s, p->stmt);
     if (s->local_report && sess__local_report(s, sink) != 0)
         goto out;
-    if (sink->complete(sink->ctx, ubuf_cstr(&tag)) != 0)
+    if (portal_complete(s, p, ubuf_cstr(&tag), sink) != 0)
         goto out;
     rc = 0;
 out:
@@ -1428,7 +1511,7 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
      * streams from the same cursor. Statements the session answers itself have no rows. */
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
         !sess__may_defer(s, p->stmt)) {
-        sess_watch_begin(s);
+        sess_watch_begin(s, p->stmt->text);
         int rc = sess__admit(s, p->stmt, err);
         if (rc == 0)
             rc = sess__unit_enter_for(s, p->stmt, NULL, err);
@@ -1495,6 +1578,7 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
         s->alone = n == 1;
         if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, true, &st, err) != 0) {
             sess__log_failed(sql + r[i].start, r[i].len, err);
+            sess_count(s, 0, err, 0);
             goto fail;
         }
         sess_portal_t *p = portal_new(st, "");
@@ -1510,7 +1594,7 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
 fail:
     /* PostgreSQL answers each statement before the failing one: the deferred ones too */
     for (sess_pend_t *pe = s->pend; pe && uerr_isset(err); pe = pe->next)
-        if (!pe->tag_sent && sink->complete(sink->ctx, pe->tag) == 0)
+        if (!pe->tag_sent && sess__complete_pend(sink, pe) == 0)
             pe->tag_sent = true;
     s->alone = false;
     sess__unit_abort(s);

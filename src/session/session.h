@@ -22,6 +22,13 @@ typedef struct sess sess_t;
 typedef eng_col_t sess_col_t;
 typedef eng_value_t sess_value_t;
 
+/* How a statement ended, for the front-end's completion message. */
+typedef struct sess_result {
+    eng_kind_t kind; /* what ran (ENG_KIND_OTHER for what the session answered itself) */
+    int64_t rows;    /* rows returned, or changed by INSERT/UPDATE/DELETE/COPY; -1 none */
+    const char *tag; /* PostgreSQL's CommandComplete tag ("SELECT 3", "INSERT 0 1") */
+} sess_result_t;
+
 /* Where a session writes results. Every callback returns 0, or -1 when the client is gone
  * (the session then stops the statement and returns -1 with no error set). */
 typedef struct sess_sink {
@@ -29,8 +36,8 @@ typedef struct sess_sink {
     /* Columns of the rows that follow; formats has one entry per column (0 text, 1 binary). */
     int (*row_description)(void *ctx, const sess_col_t *cols, size_t n, const int16_t *formats);
     int (*row)(void *ctx, const sess_value_t *vals, size_t n);
-    /* A statement finished; tag as PostgreSQL writes it ("SELECT 3", "INSERT 0 1"). */
-    int (*complete)(void *ctx, const char *tag);
+    /* A statement finished (r borrowed for the call); r NULL: the query string was empty. */
+    int (*complete)(void *ctx, const sess_result_t *r);
     /* A non-fatal message (e.g. "there is no transaction in progress"). */
     int (*notice)(void *ctx, const char *sqlstate, const char *message);
     /* A reportable session parameter changed (application_name, DateStyle, TimeZone, ...). */
@@ -102,17 +109,62 @@ void sess_set_backend_pid(sess_t *s, int32_t pid);
 /* Sets the session's role (default read_write); the front-end calls it after authentication.
  * `trusted` sessions (the operator's --init script) skip the guard altogether. */
 void sess_set_role(sess_t *s, guard_role_t role, bool trusted);
+/* The SQL a session speaks. PostgreSQL's (pgwire): the compatibility layer rewrites what
+ * DuckDB does not know (pg_catalog, SERIAL, ALTER TABLE forms, cursors, SHOW, version(), ...).
+ * DuckDB's own (HTTP): statements run as written, except what the session must see itself
+ * (transaction control, SET-family statements the guard vets, COPY to/from the client). */
+typedef enum { SESS_DIALECT_POSTGRES = 0, SESS_DIALECT_DUCKDB } sess_dialect_t;
+/* Sets the dialect (default PostgreSQL); call before the first statement. */
+void sess_set_dialect(sess_t *s, sess_dialect_t d);
+/* How result values reach the sink's row callback. PostgreSQL's: each portal's text/binary
+ * result formats, as the client asked at Bind. JSON / CSV: every value one JSON literal / one
+ * CSV field (see ENG_FMT_JSON / ENG_FMT_CSV in engine/engine.h), encoded straight from
+ * DuckDB's vectors; NULL is len -1 in all of them. */
+typedef enum {
+    SESS_ENC_PG = ENG_FMT_TEXT,
+    SESS_ENC_JSON = ENG_FMT_JSON,
+    SESS_ENC_CSV = ENG_FMT_CSV
+} sess_encoding_t;
+/* Sets the encoding of every later result (default PostgreSQL's). */
+void sess_set_encoding(sess_t *s, sess_encoding_t e);
+/* Names the front-end ("pgwire", "http") the session's statements are counted for in the
+ * metrics (default "internal"). */
+void sess_set_protocol(sess_t *s, const char *proto);
 /* Destroys the session: closes portals and statements, rolls back, closes the connection. */
 void sess_destroy(sess_t *s);
 
 /* 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
 char sess_txn_status(const sess_t *s);
+/* The same, read from another thread (registry walks): a snapshot that may be stale. */
+char sess_txn_status_peek(const sess_t *s);
+/* True for an admin session or the operator's own (--init); set before the first statement,
+ * read-only afterwards, so any thread may ask while the session is alive. */
+bool sess_is_admin(const sess_t *s);
+/* The session's user (as given at sess_create; "" none). Static for its lifetime. */
+const char *sess_user(const sess_t *s);
+/* DuckDB's progress of the statement the session runs (thread-safe; eng_conn_progress). */
+bool sess_progress(sess_t *s, eng_progress_t *out);
 /* Interrupts the statement the session is running (thread-safe): a user cancel. */
 void sess_cancel(sess_t *s);
 /* Interrupts the running statement for `why` (thread-safe). SESS_INTR_USER always reaches
  * DuckDB (as sess_cancel); the others only while a statement runs, and only the first reason
  * sticks. Returns true if this call interrupted a running statement. */
 bool sess_interrupt(sess_t *s, sess_interrupt_t why);
+/* What a session is doing, for the sessions view (pg_stat_activity's counterpart). */
+#define SESS_ACTIVITY_QUERY_MAX 1024
+typedef struct sess_activity {
+    const char *state; /* "active", "waiting for commit", "idle", "idle in transaction",
+                          "idle in transaction (aborted)" (static) */
+    char query[SESS_ACTIVITY_QUERY_MAX]; /* the running or latest statement, cut; "" none */
+    int64_t query_start_ms;              /* wall clock ms; 0 none */
+    int64_t query_end_ms;                /* 0 while it runs */
+    int64_t rows;                        /* rows sent or changed by it so far */
+    double progress; /* DuckDB's progress of the running query, 0..100; -1 unknown */
+} sess_activity_t;
+/* Fills *a (thread-safe; the session must stay alive during the call, which the registry's
+ * lock guarantees for attached sessions). */
+void sess_activity(sess_t *s, sess_activity_t *a);
+
 /* True while the session runs a statement (between its start and its last row; thread-safe). */
 bool sess_running(sess_t *s);
 /* CLOCK_MONOTONIC ms since which the session's statement waits for an execution slot

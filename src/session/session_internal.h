@@ -44,6 +44,7 @@ typedef struct sess_pend {
     size_t nparams;
     ubuf_t param_bytes;
     char tag[32];  /* "INSERT 0 n" */
+    int64_t rows;  /* n */
     bool tag_sent; /* extended protocol: CommandComplete went out at Execute */
     bool marked;   /* mark is where that CommandComplete starts in the output */
     uint64_t mark;
@@ -100,6 +101,9 @@ struct sess {
     bool fk_table; /* duckd.foreign_keys exists, for the statement being classified (catalogs) */
     guard_role_t role;
     bool trusted; /* the operator's own statements (--init): no guard */
+    sess_dialect_t dialect;
+    int proto; /* met_proto_t of the front-end (metrics.h), MET_INTERNAL until told */
+    sess_encoding_t encoding;
     /* PostgreSQL's implicit transaction (a simple Query's statements, or an extended-protocol
      * pipeline up to Sync) while txn is 'I': */
     gc_req_t *req;              /* rows of the coalesced INSERTs deferred so far (owned) */
@@ -134,7 +138,12 @@ struct sess {
     bool running;              /* a statement is running */
     int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
     sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
-    bool admitting;            /* admit_tk may be waiting: sess_interrupt withdraws it */
+    /* What the sessions view shows (sess_activity), also under watch_mu: */
+    char act_query[SESS_ACTIVITY_QUERY_MAX]; /* the latest statement's text, cut */
+    int64_t act_start_ms;                    /* its start, wall clock ms */
+    int64_t act_end_ms;                      /* its end (0 while it runs) */
+    int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
+    bool admitting; /* admit_tk may be waiting: sess_interrupt withdraws it */
     /* Admission control (sess_admit.c): the session's place, used by its thread only (other
      * threads go through admit_cancel / admit_queued_since). */
     admit_ticket_t admit_tk;
@@ -245,6 +254,8 @@ bool sess__may_defer(const sess_t *s, const sess_stmt_t *st);
 /* Defers portal p's INSERT for group commit: 1 deferred, 0 run it the ordinary way, -1 the
  * client is gone. */
 int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_tag);
+/* Sends a coalesced INSERT's completion (INSERT, pe->rows rows) to the sink. */
+int sess__complete_pend(const sess_sink_t *sink, const sess_pend_t *pe);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
 /* ---- sess_admit.c: admission control of statements ---- */

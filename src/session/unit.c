@@ -124,7 +124,7 @@ static int pend_run(sess_t *s, sess_pend_t *pe, const sess_sink_t *sink, uerr_t 
         goto out;
     if (!pe->tag_sent && sink) {
         pe->tag_sent = true;
-        if (sink->complete(sink->ctx, pe->tag) != 0)
+        if (sess__complete_pend(sink, pe) != 0)
             goto out;
     }
     rc = 0;
@@ -257,7 +257,7 @@ static int sess_unit_after_gc(sess_t *s, gc_result_t res, const sess_sink_t *sin
     for (sess_pend_t *pe = s->pend; pe; pe = pe->next) {
         if (!pe->tag_sent) {
             pe->tag_sent = true;
-            if (sink->complete(sink->ctx, pe->tag) != 0)
+            if (sess__complete_pend(sink, pe) != 0)
                 return -1;
         }
     }
@@ -274,7 +274,7 @@ static void sess_async_done(void *ctx, gc_result_t res)
         for (sess_pend_t *pe = s->pend; pe; pe = pe->next) {
             if (!pe->tag_sent) {
                 pe->tag_sent = true;
-                (void)s->async_sink.complete(s->async_sink.ctx, pe->tag);
+                (void)sess__complete_pend(&s->async_sink, pe);
             }
         }
         pthread_mutex_lock(&s->watch_mu);
@@ -336,6 +336,12 @@ bool sess__runs_in_unit(const sess_stmt_t *st)
 bool sess__may_defer(const sess_t *s, const sess_stmt_t *st)
 {
     return st->fi && s->env->gc && s->txn == 'I' && !s->itx && !s->names_private && !s->trusted;
+}
+
+int sess__complete_pend(const sess_sink_t *sink, const sess_pend_t *pe)
+{
+    sess_result_t r = {ENG_KIND_INSERT, pe->rows, pe->tag};
+    return sink->complete(sink->ctx, &r);
 }
 
 /* Defers portal p's INSERT into the implicit transaction for group commit when it can be
@@ -401,6 +407,7 @@ int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_
     sess__params_copy(p->params, p->nparams, NULL, &pe->params, &pe->param_bytes);
     pe->nparams = p->nparams;
     snprintf(pe->tag, sizeof pe->tag, "INSERT 0 %zu", fi->nrows);
+    pe->rows = (int64_t)fi->nrows;
     *s->pend_tail = pe;
     s->pend_tail = &pe->next;
     p->rows = (int64_t)fi->nrows;
@@ -412,7 +419,7 @@ int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_
             pe->marked = true;
             pe->mark = sink->out_mark(sink->ctx);
         }
-        if (sink->complete(sink->ctx, pe->tag) != 0)
+        if (sess__complete_pend(sink, pe) != 0)
             rc = -1;
     }
 out:

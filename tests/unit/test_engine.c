@@ -184,6 +184,50 @@ static void test_text_nested(void **state)
     expect_text(fx, "select 'x'::enum ('x', 'y')", PGT_TEXT, "x");
 }
 
+static void expect_fmt(fx_t *fx, const char *sql, int16_t format, const char *want)
+{
+    char *got = run(fx, sql, format, NULL);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s (format %d)\n  want %s\n  got  %s", sql, format, want, got);
+    free(got);
+}
+
+/* The JSON and CSV encodings of the HTTP API, and DuckDB's type names of result columns. */
+static void test_json_csv(void **state)
+{
+    fx_t *fx = *state;
+    const char *sql = "select 1, -2.50::decimal(5,2), 'a,\"b\"', '', null, true, [1, null], "
+                      "{'k': 'v'}, 'nan'::double, 1.5::double, date '2024-01-02', ' x'";
+    expect_fmt(fx, sql, ENG_FMT_JSON,
+               "1|-2.50|\"a,\\\"b\\\"\"|\"\"|\\N|true|[1,null]|{\"k\":\"v\"}|\"NaN\"|1.5|"
+               "\"2024-01-02\"|\" x\"");
+    expect_fmt(
+        fx, sql, ENG_FMT_CSV,
+        "1|-2.50|\"a,\"\"b\"\"\"|\"\"|\\N|true|\"[1,null]\"|\"{\"\"k\"\":\"\"v\"\"}\"|NaN|1.5|"
+        "2024-01-02|\" x\"");
+    eng_stmt_t *st = NULL;
+    eng_cursor_t *cur = NULL;
+    uerr_t err = UERR_INIT;
+    assert_int_equal(eng_prepare(fx->conn,
+                                 "select 1::integer a, 2.5::decimal(18,3) b, ['x'] c, "
+                                 "{'k': 1} d, map {'a': 1} e, true f, '{}'::json g",
+                                 &st, &err),
+                     0);
+    assert_int_equal(eng_execute(st, &cur, &err), 0);
+    const char *names[] = {
+        "INTEGER", "DECIMAL(18,3)", "VARCHAR[]", "STRUCT(\"k\" INTEGER)", "MAP(VARCHAR, INTEGER)",
+        "BOOLEAN", "JSON"};
+    const char *json[] = {"number", "number", "array", "object", "object", "boolean", "json"};
+    assert_int_equal(eng_cursor_ncols(cur), 7);
+    for (size_t i = 0; i < 7; i++) {
+        assert_string_equal(eng_cursor_col(cur, i)->type_name, names[i]);
+        assert_string_equal(eng_cursor_col(cur, i)->json_type, json[i]);
+        assert_string_equal(eng_stmt_col(st, i)->type_name, names[i]);
+    }
+    eng_cursor_free(cur);
+    eng_stmt_free(st);
+}
+
 static void test_binary(void **state)
 {
     fx_t *fx = *state;
@@ -387,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_datetime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params_exact_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlstates, setup, teardown),

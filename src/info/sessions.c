@@ -1,0 +1,89 @@
+/* The sessions view in SQL: duckd_sessions() lists every session as pg_stat_activity does,
+ * and duckd_cancel(id) cancels one's running statement; see sessions.h. */
+#include "info/sessions.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/registry.h"
+
+static const eng_tf_col_t sessions_cols[] = {
+    {"id", ENG_TF_BIGINT},
+    {"user", ENG_TF_TEXT},
+    {"protocol", ENG_TF_TEXT},
+    {"client", ENG_TF_TEXT},
+    {"connected", ENG_TF_TIMESTAMPTZ},
+    {"state", ENG_TF_TEXT},
+    {"query", ENG_TF_TEXT},
+    {"query_start", ENG_TF_TIMESTAMPTZ},
+    {"query_end", ENG_TF_TIMESTAMPTZ},
+    {"rows", ENG_TF_BIGINT},
+    {"progress", ENG_TF_DOUBLE},
+};
+#define SESSIONS_NCOLS (sizeof sessions_cols / sizeof sessions_cols[0])
+
+static eng_tf_val_t ms_ts(int64_t ms) { return ms ? eng_tf_int(ms * 1000) : eng_tf_null(); }
+
+/* Every session; another user's client address and query are shown to admins only (as
+ * PostgreSQL hides them in pg_stat_activity). */
+static int fill_sessions(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *err)
+{
+    sreg_info_t *v = NULL;
+    size_t n = sreg_list(&v);
+    bool admin = caller && sess_is_admin(caller);
+    const char *me = caller ? sess_user(caller) : "";
+    for (size_t i = 0; i < n; i++) {
+        const sreg_info_t *s = &v[i];
+        bool see = admin || strcmp(s->user, me) == 0;
+        eng_tf_val_t row[SESSIONS_NCOLS] = {
+            eng_tf_int(s->id),
+            eng_tf_text(s->user),
+            eng_tf_text(s->proto),
+            eng_tf_text(see ? s->client : NULL),
+            ms_ts(s->since_ms),
+            eng_tf_text(s->act.state),
+            eng_tf_text(see ? s->act.query : NULL),
+            ms_ts(s->act.query_start_ms),
+            ms_ts(s->act.query_end_ms),
+            eng_tf_int(s->act.rows),
+            s->act.progress >= 0 ? eng_tf_double(s->act.progress) : eng_tf_null(),
+        };
+        eng_tf_add_row(rows, row);
+    }
+    free(v);
+    return 0;
+}
+
+static const eng_tf_col_t cancel_cols[] = {{"cancelled", ENG_TF_BOOL}};
+
+/* duckd_cancel(id): true when the session's statement was interrupted (or it was idle),
+ * false when no such session exists; 42501 for another user's session unless admin. */
+static int fill_cancel(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *err)
+{
+    int64_t id = eng_tf_arg(rows, 0);
+    bool admin = caller && sess_is_admin(caller);
+    sreg_cancel_t r = id < INT32_MIN || id > INT32_MAX
+                          ? SREG_NO_SUCH
+                          : sreg_cancel_id((int32_t)id, caller ? sess_user(caller) : NULL, admin);
+    if (r == SREG_FORBIDDEN) {
+        uerr_set(err, "42501", "permission denied to cancel session %lld: it is another user's",
+                 (long long)id);
+        return -1;
+    }
+    eng_tf_val_t row[1] = {eng_tf_bool(r == SREG_CANCELLED)};
+    eng_tf_add_row(rows, row);
+    return 0;
+}
+
+int info_sessions_setup(eng_db_t *db, uerr_t *err)
+{
+    eng_tf_def_t defs[] = {
+        {"duckd_sessions", sessions_cols, SESSIONS_NCOLS, fill_sessions, NULL, 0},
+        {"duckd_cancel", cancel_cols, 1, fill_cancel, NULL, 1},
+    };
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
+        if (eng_tf_register(db, &defs[i], err) != 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,112 @@
+"""The sessions view in SQL: duckd_sessions() and duckd_cancel(id), their visibility rules,
+and DuckDB's progress of a long query."""
+import threading
+import time
+
+import psycopg
+import pytest
+
+from conftest import OS_USER
+
+LONG = "SELECT count(DISTINCT md5(a::varchar || b::varchar)) FROM big, small"
+# (tables, not range(): DuckDB reports no progress for a plan with a range() source)
+
+
+def sessions(conn):
+    cur = conn.execute("SELECT id, \"user\", protocol, client, state, query, rows, progress "
+                       "FROM duckd_sessions()")
+    cols = [d.name for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def run_long(dsn, errors):
+    try:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(LONG)
+    except psycopg.Error as e:
+        errors.append(e)
+
+
+def wait_for(pred, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in %ss" % timeout)
+
+
+def test_sessions_view_and_cancel(server):
+    with psycopg.connect(server.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE big AS SELECT range a FROM range(2000000); "
+                  "CREATE TABLE small AS SELECT range b FROM range(100)")
+    errors = []
+    t = threading.Thread(target=run_long, args=(server.dsn, errors))
+    t.start()
+    with psycopg.connect(server.dsn_for("ro"), autocommit=True) as ro, \
+            psycopg.connect(server.admin_dsn, autocommit=True) as adm, \
+            psycopg.connect(server.dsn, autocommit=True) as me:
+        busy = wait_for(lambda: [s for s in sessions(adm) if s["state"] == "active"
+                                 and s["query"] == LONG])[0]
+        assert busy["user"] == "test" and busy["protocol"] == "pgwire"
+        assert busy["client"].startswith("127.0.0.1:")
+        # my own row shows my query; another user sees the row without address or query
+        mine = [s for s in sessions(me) if "duckd_sessions" in (s["query"] or "")]
+        assert len(mine) == 1 and mine[0]["state"] == "active"
+        other = [s for s in sessions(ro) if s["id"] == busy["id"]][0]
+        assert other["client"] is None and other["query"] is None and other["state"] == "active"
+        # DuckDB reports progress once the query has run for its progress-bar wait time
+        prog = wait_for(lambda: [s["progress"] for s in sessions(adm)
+                                 if s["id"] == busy["id"] and s["progress"] is not None])
+        assert 0 <= prog[0] <= 100
+        # read-only user may not cancel another user's session
+        with pytest.raises(psycopg.Error) as e:
+            ro.execute("SELECT * FROM duckd_cancel(%d)" % busy["id"])
+        assert e.value.sqlstate == "42501"
+        assert adm.execute("SELECT * FROM duckd_cancel(999999)").fetchone() == (False,)
+        assert me.execute("SELECT * FROM duckd_cancel(%d)" % busy["id"]).fetchone() == (True,)
+        t.join(30)
+        assert not t.is_alive()
+        assert len(errors) == 1 and errors[0].sqlstate == "57014"
+        # its connection closed, so it leaves the view
+        wait_for(lambda: not [s for s in sessions(adm) if s["id"] == busy["id"]])
+        with pytest.raises(psycopg.Error) as e:
+            me.execute("SELECT * FROM duckd_cancel(NULL)")
+
+
+def test_idle_states(server):
+    with psycopg.connect(server.dsn) as tx, psycopg.connect(server.admin_dsn, autocommit=True) as adm:
+        tx.execute("SELECT 42")
+        row = [s for s in sessions(adm) if s["user"] == "test"][0]
+        assert row["state"] == "idle in transaction" and row["query"] == "SELECT 42"
+        assert row["rows"] == 1
+        with pytest.raises(psycopg.Error):
+            tx.execute("SELECT nonsense_column")
+        row = [s for s in sessions(adm) if s["user"] == "test"][0]
+        assert row["state"] == "idle in transaction (aborted)"
+        tx.rollback()
+        row = [s for s in sessions(adm) if s["user"] == "test"][0]
+        assert row["state"] == "idle"
+        mine = [s for s in sessions(adm) if s["user"] == OS_USER]
+        assert mine and mine[0]["client"] == "[local]"
+
+
+def test_progress_logged(start_server):
+    s = start_server("--memory", env={"DUCKD_LOG_PROGRESS_INTERVAL": "1"})
+    with psycopg.connect(s.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE big AS SELECT range a FROM range(2000000); "
+                  "CREATE TABLE small AS SELECT range b FROM range(100)")
+        errors = []
+        t = threading.Thread(target=run_long, args=(s.dsn, errors))
+        t.start()
+        line = wait_for(lambda: [l for l in s.read_log().splitlines()
+                                 if "statement running for" in l and "md5(" in l
+                                 and "% done" in l])
+        assert "user=test" in line[0], line[0]
+        assert "▕" not in s.read_log()  # DuckDB's own progress bar is never printed
+        busy = [r[0] for r in c.execute("SELECT id FROM duckd_sessions() WHERE state = 'active' "
+                                         "AND query LIKE '%md5%' AND query NOT LIKE '%duckd_sessions%'").fetchall()]
+        c.execute("SELECT * FROM duckd_cancel(%d)" % busy[0])
+        t.join(30)
+        assert errors and errors[0].sqlstate == "57014"
