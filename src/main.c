@@ -534,6 +534,7 @@ int main(int argc, char **argv)
     }
     admit = admit_open(&cfg);
     env.admit = admit;
+    metrics_set_admit(admit);
     metrics_setup(db, gc);
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
@@ -595,6 +596,7 @@ out:
     metrics_setup(NULL, NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
+    metrics_set_admit(NULL);
     if (admit && pgw_conn_active() == 0) {
         admit_log(admit);
         admit_free(admit);

@@ -153,8 +153,9 @@ bool sess_interrupt(sess_t *s, sess_interrupt_t why);
 /* What a session is doing, for the sessions view (pg_stat_activity's counterpart). */
 #define SESS_ACTIVITY_QUERY_MAX 1024
 typedef struct sess_activity {
-    const char *state; /* "active", "waiting for commit", "idle", "idle in transaction",
-                          "idle in transaction (aborted)" (static) */
+    const char *state;                   /* "active", "queued" (waiting for max_concurrent_queries),
+                                            "waiting for commit", "idle", "idle in transaction",
+                                            "idle in transaction (aborted)" (static) */
     char query[SESS_ACTIVITY_QUERY_MAX]; /* the running or latest statement, cut; "" none */
     int64_t query_start_ms;              /* wall clock ms; 0 none */
     int64_t query_end_ms;                /* 0 while it runs */

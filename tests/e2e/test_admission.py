@@ -80,12 +80,25 @@ def hold_the_slot(server):
     return holder
 
 
+def sessions_by_state(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT state, query FROM duckd_sessions() ORDER BY id")
+    return cur.fetchall()
+
+
 def test_second_statement_waits_then_runs(start_server):
     server = one_slot(start_server)
+    watcher = psycopg2.connect(server.dsn)
+    sessions_by_state(watcher)  # runs once with the slot free: known light from now on
     holder = hold_the_slot(server)
     waiter = Running(server, "SELECT 42 AS answer")
     assert wait_for_log(server, "statement queued: user=test running=1 queued=1", 5)
     assert not waiter.done(1.0), "the second statement ran although the slot was taken"
+    # the sessions view shows who waits (and, being light, does not wait itself)
+    states = sessions_by_state(watcher)
+    assert ("queued", "SELECT 42 AS answer") in states, states
+    assert ("active", LONG_QUERY) in states, states
+    watcher.close()
     holder.cancel_and_close()
     assert holder.error is not None and holder.error.pgcode == "57014"
     assert waiter.done(10) and waiter.error is None and waiter.rows == [(42,)]
