@@ -150,11 +150,19 @@ def test_cancel_while_queued(start_server):
     assert "canceling statement due to user request" in waiter.error.pgerror
     assert not holder.done(0)  # the running statement is not affected
     # the session goes on: its next statement waits again and runs once the slot is free
-    again = threading.Thread(target=lambda: waiter.conn.cursor().execute("SELECT 1"))
-    again.start()
+    # (the cancel does not linger on its DuckDB connection)
+    result = []
+
+    def again():
+        cur = waiter.conn.cursor()
+        cur.execute("SELECT count(*) FROM range(20)")
+        result.extend(cur.fetchall())
+
+    t = threading.Thread(target=again)
+    t.start()
     holder.cancel_and_close()
-    again.join(10)
-    assert not again.is_alive()
+    t.join(10)
+    assert not t.is_alive() and result == [(20,)], result
     waiter.conn.close()
 
 
