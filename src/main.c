@@ -411,10 +411,12 @@ static void admit_log(admit_t *a)
     admit_stats_get(a, &st);
     ulog(ULOG_INFO,
          "admission: %llu statements admitted, %llu after waiting (%.3f s in all, longest "
-         "%.3f s), %llu queue timeouts, %llu withdrawn, %llu out-of-memory reruns",
+         "%.3f s), %llu queue timeouts, %llu withdrawn, %llu out-of-memory reruns, %llu run "
+         "without a slot as light",
          (unsigned long long)st.admitted, (unsigned long long)st.admitted_queued,
          (double)st.wait_us / 1e6, (double)st.max_wait_us / 1e6, (unsigned long long)st.timeouts,
-         (unsigned long long)st.cancelled, (unsigned long long)st.exclusive);
+         (unsigned long long)st.cancelled, (unsigned long long)st.exclusive,
+         (unsigned long long)st.light);
 }
 
 int main(int argc, char **argv)
