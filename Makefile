@@ -7,7 +7,7 @@
 SAN        ?=
 BUILD      ?= $(if $(SAN),build-asan,build)
 CC         ?= cc
-PKGS       := openssl inih libidn icu-i18n icu-uc
+PKGS       := openssl inih libidn icu-i18n icu-uc libpq libmicrohttpd jansson libsystemd
 DUCKDB_PKG := deps/node_modules/@duckdb/node-bindings-linux-x64
 DUCKDB_INC := deps/node_modules/duckdb/src/duckdb/src/include
 DUCKDB_SO  := $(DUCKDB_PKG)/libduckdb.so
@@ -23,7 +23,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SANFLAG := $(if $(SAN),$(SAN_FLAGS))
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) $(SANFLAG) -Isrc -MMD -MP -pthread $(EXTRA_CFLAGS)
 LDFLAGS_ALL := $(SANFLAG) -pthread -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/lib' -Wl,-rpath,'$$ORIGIN/../lib'
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih -lidn -licui18n -licuuc -licudata) -lduckdb -lm
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -linih -lidn -licui18n -licuuc -licudata -lpq -lmicrohttpd -ljansson -lsystemd) -lduckdb -lm
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
@@ -51,6 +51,12 @@ $(BUILD)/lib/libduckdb.so: $(DUCKDB_SO)
 $(BUILD)/obj/src/engine/%.o: src/engine/%.c $(DUCKDB_INC)/duckdb.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -isystem $(DUCKDB_INC) -c $< -o $@
+
+# cli/ (`duckd status`) is a libpq client: only its objects see libpq's headers.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(PQ_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -91,10 +97,10 @@ asan-test:
 # libFuzzer targets (clang): one per parser, each run for a bounded time on its seed corpus.
 FUZZ_BUILD := build-fuzz
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -Isrc -MMD -MP -pthread -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS := $(filter-out src/engine/% src/main.c,$(SRCS))
+FUZZ_LIB_SRCS := $(filter-out src/engine/% src/cli/% src/main.c,$(SRCS))
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LDLIBS := $(shell pkg-config --libs inih libssl libcrypto libidn icu-i18n icu-uc 2>/dev/null || echo -linih -lssl -lcrypto -lidn -licui18n -licuuc -licudata) -lm
+FUZZ_LDLIBS := $(shell pkg-config --libs inih libssl libcrypto libidn icu-i18n icu-uc libmicrohttpd jansson 2>/dev/null || echo -linih -lssl -lcrypto -lidn -licui18n -licuuc -licudata -lmicrohttpd -ljansson) -lm
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -112,7 +118,8 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzlib.a
 # session layer: it links every duckd source including engine/ (with DuckDB's include path)
 # and the libduckdb.so copy next to it. Its LeakSanitizer suppressions for DuckDB's process-
 # lifetime allocations are built in (__lsan_default_suppressions, as tests/e2e/lsan.supp).
-FUZZ_FULL_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_FULL_SRCS := $(filter-out src/cli/%,$(LIB_SRCS))
+FUZZ_FULL_OBJS := $(FUZZ_FULL_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 
 $(FUZZ_BUILD)/obj/src/engine/%.o: src/engine/%.c $(DUCKDB_INC)/duckdb.h
 	@mkdir -p $(@D)

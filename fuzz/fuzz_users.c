@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "pgwire/scram.h"
-#include "pgwire/users.h"
+#include "auth/users.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

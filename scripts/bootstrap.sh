@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev openssl libinih-dev libidn-dev libcmocka-dev libpq-dev
       postgresql-client postgresql-15
-      python3 python3-pytest python3-psycopg2 python3-psycopg python3-asyncpg
+      python3 python3-pytest python3-psycopg2 python3-psycopg python3-asyncpg python3-pip
+      python3-setuptools python3-venv
       python3-sqlalchemy python3-pandas python3-django python3-alembic libicu-dev
-      default-jdk-headless libpostgresql-jdbc-java)
+      default-jdk-headless libpostgresql-jdbc-java libmicrohttpd-dev libjansson-dev libsystemd-dev)
 [ "${DUCKD_BOOTSTRAP_EXTRA:-}" ] && PKGS+=(${DUCKD_BOOTSTRAP_EXTRA})
 # Node.js and npm: any installation will do (the machine may carry its own, which conflicts
 # with Debian's npm package); install Debian's only when the commands are missing.

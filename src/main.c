@@ -11,20 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/status.h"
 #include "config/config.h"
+#include "auth/tokens.h"
 #include "engine/engine.h"
+#include "http/server.h"
 #include "info/info.h"
 #include "info/metrics.h"
 #include "info/sessions.h"
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
-#include "pgwire/users.h"
+#include "auth/users.h"
 #include "session/admit.h"
 #include "session/gcommit.h"
+#include "session/initrun.h"
 #include "session/registry.h"
 #include "session/session.h"
 #include "session/sqlscan.h"
@@ -75,62 +80,6 @@ static void ephemeral_sweep(const char *dir)
         }
     }
     closedir(d);
-}
-
-/* ---- --init ---- */
-
-static int discard_rows(void *ctx, const sess_value_t *v, size_t n) { return 0; }
-static int discard_desc(void *ctx, const sess_col_t *c, size_t n, const int16_t *f) { return 0; }
-static int discard_complete(void *ctx, const sess_result_t *r) { return 0; }
-
-/* Runs every statement of the init file; on failure prints the statement and error. */
-static int run_init(const sess_env_t *env, const char *file)
-{
-    FILE *f = fopen(file, "rb");
-    ubuf_t sql = UBUF_INIT;
-    sess_t *s = NULL;
-    uerr_t err = UERR_INIT;
-    sql_range_t *r = NULL;
-    int rc = -1;
-    char chunk[65536];
-    size_t n;
-    if (!f) {
-        fprintf(stderr, "duckd: cannot open --init file %s: %s\n", file, strerror(errno));
-        return -1;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ubuf_append(&sql, chunk, n);
-    fclose(f);
-    long count = sqlscan_split(sql.data ? sql.data : "", sql.len, NULL, 0);
-    if (count < 0) {
-        fprintf(stderr, "duckd: --init %s: unterminated quote or comment\n", file);
-        goto out;
-    }
-    r = xcalloc((size_t)count + 1, sizeof *r);
-    (void)sqlscan_split(sql.data ? sql.data : "", sql.len, r, (size_t)count);
-    if (sess_create(env, "duckd", "duckd", "duckd-init", &s, &err) != 0)
-        goto fail;
-    sess_set_role(s, GUARD_ROLE_ADMIN, true); /* the operator's own script */
-    sess_sink_t sink = {
-        .row_description = discard_desc, .row = discard_rows, .complete = discard_complete};
-    for (long i = 0; i < count; i++) {
-        if (sess_simple_query(s, sql.data + r[i].start, r[i].len, &sink, &err) != 0) {
-            fprintf(stderr, "duckd: --init %s: statement %ld failed: %.*s\n", file, i + 1,
-                    (int)r[i].len, sql.data + r[i].start);
-            goto fail;
-        }
-    }
-    ulog(ULOG_INFO, "--init %s: %ld statements done", file, count);
-    rc = 0;
-    goto out;
-fail:
-    fprintf(stderr, "duckd: ERROR [SQLSTATE %s]: %s\n", err.sqlstate, err.message);
-out:
-    sess_destroy(s);
-    uerr_clear(&err);
-    free(r);
-    ubuf_free(&sql);
-    return rc;
 }
 
 /* ---- sandbox ---- */
@@ -301,8 +250,137 @@ static int64_t accept_failed(int err, int64_t *last_log_ms)
     return now + ACCEPT_BACKOFF_MS;
 }
 
-/* Accepts connections until a termination signal arrives. */
-static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_threads)
+/* ---- SIGHUP ---- */
+
+/* What a reload needs: the command line to read the configuration again, the running
+ * configuration (updated with what was applied) and the sessions' shared environment. */
+typedef struct reload {
+    int argc;
+    char **argv;
+    cfg_t *cfg;
+    sess_env_t *env;
+} reload_t;
+
+/* The settings a reload applies: new sessions (and, for the log settings, every session) use
+ * the new value. Everything else needs a restart. */
+static const char *const reloadable[] = {
+    "server.log_level",
+    "server.log_statements",
+    "server.log_progress_interval",
+    "server.statement_timeout",
+    "server.idle_in_transaction_session_timeout",
+    "server.idle_session_timeout",
+    "server.max_connections",
+    "server.max_connections_per_user",
+    "server.conflict_retries",
+};
+
+/* cfg's effective settings, one "key = value  # origin" line each; owned by the caller. */
+static char *effective_lines(const cfg_t *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    cfg_print_effective(cfg, f);
+    fclose(f);
+    return text;
+}
+
+/* The value of key in effective_lines' text (its origin cut off), into buf ("" absent). */
+static void effective_value(const char *text, const char *key, char *buf, size_t n)
+{
+    size_t k = strlen(key);
+    buf[0] = '\0';
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > k + 3 && strncmp(line, key, k) == 0 && strncmp(line + k, " = ", 3) == 0) {
+            const char *v = line + k + 3, *stop = line + len;
+            for (const char *q = v; q + 2 < line + len; q++)
+                if (q[0] == ' ' && q[1] == ' ' && q[2] == '#')
+                    stop = q; /* the last "  #" starts the origin */
+            snprintf(buf, n, "%.*s", (int)(stop - v), v);
+            return;
+        }
+        line = end ? end + 1 : NULL;
+    }
+}
+
+/* Reads the configuration again (file, environment at start, flags), applies the settings that
+ * can change at run time and logs those that cannot. A broken file changes nothing. */
+static void reload_config(reload_t *r)
+{
+    cfg_t next;
+    uerr_t err = UERR_INIT;
+    char *old_text = NULL, *new_text = NULL;
+    if (cfg_load(&next, r->argc, r->argv, environ, &err) != CFG_ACTION_RUN) {
+        ulog(ULOG_ERROR, "SIGHUP: configuration not reloaded: %s",
+             err.message ? err.message : "invalid");
+        goto out;
+    }
+    old_text = effective_lines(r->cfg);
+    new_text = effective_lines(&next);
+    if (!old_text || !new_text)
+        goto out;
+    ubuf_t applied = UBUF_INIT, fixed = UBUF_INIT;
+    for (const char *line = new_text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        const char *eq = strstr(line, " = ");
+        if (eq && (!end || eq < end) && line[0] != '#') {
+            char key[128], was[512], now[512];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
+            effective_value(old_text, key, was, sizeof was);
+            effective_value(new_text, key, now, sizeof now);
+            if (strcmp(was, now) != 0) {
+                bool can = false;
+                for (size_t i = 0; i < sizeof reloadable / sizeof reloadable[0]; i++)
+                    can |= strcmp(key, reloadable[i]) == 0;
+                ubuf_printf(can ? &applied : &fixed, "%s%s (%s -> %s)",
+                            (can ? applied.len : fixed.len) ? ", " : "", key, was, now);
+            }
+        }
+        line = end ? end + 1 : NULL;
+    }
+    ulog_set_level((ulog_level_t)ulog_parse_level(next.log_level));
+    __atomic_store_n(&r->env->log_statements, next.log_statements, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->statement_timeout_ms, next.statement_timeout, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->idle_in_transaction_timeout_ms,
+                     next.idle_in_transaction_session_timeout, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->idle_session_timeout_ms, next.idle_session_timeout, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->env->conflict_retries, next.conflict_retries, __ATOMIC_RELAXED);
+    sreg_set_limits(next.max_connections, next.max_connections_per_user);
+    sreg_log_progress(next.log_progress_interval);
+    /* the running configuration keeps what was applied (the rest stays as started) */
+    r->cfg->log_statements = next.log_statements;
+    r->cfg->statement_timeout = next.statement_timeout;
+    r->cfg->idle_in_transaction_session_timeout = next.idle_in_transaction_session_timeout;
+    r->cfg->idle_session_timeout = next.idle_session_timeout;
+    r->cfg->conflict_retries = next.conflict_retries;
+    r->cfg->max_connections = next.max_connections;
+    r->cfg->max_connections_per_user = next.max_connections_per_user;
+    r->cfg->log_progress_interval = next.log_progress_interval;
+    char *level = r->cfg->log_level;
+    r->cfg->log_level = next.log_level;
+    next.log_level = level; /* freed with next */
+    ulog(ULOG_INFO, "SIGHUP: configuration reloaded; applied: %s",
+         applied.len ? ubuf_cstr(&applied) : "nothing changed");
+    if (fixed.len)
+        ulog(ULOG_WARN, "SIGHUP: these changed but need a restart, still as started: %s",
+             ubuf_cstr(&fixed));
+    ubuf_free(&applied);
+    ubuf_free(&fixed);
+out:
+    free(old_text);
+    free(new_text);
+    cfg_free(&next);
+    uerr_clear(&err);
+}
+
+/* Accepts connections until a termination signal arrives (SIGHUP reloads and goes on). */
+static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_threads,
+                        reload_t *reload)
 {
     struct pollfd p[3];
     int64_t backoff_until = 0, last_log_ms = -1000000;
@@ -322,8 +400,15 @@ static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_thre
             continue;
         if (p[sv->nfds].revents) {
             struct signalfd_siginfo si;
-            if (read(sv->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-                ulog(ULOG_INFO, "received %s: shutting down", strsignal((int)si.ssi_signo));
+            if (read(sv->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                (void)sd_notify(0, "RELOADING=1");
+                reload_config(reload);
+                (void)sd_notify(0, "READY=1");
+                continue;
+            }
+            ulog(ULOG_INFO, "received %s: shutting down", strsignal((int)si.ssi_signo));
             return;
         }
         for (int i = 0; i < sv->nfds && !backoff_until; i++) {
@@ -348,6 +433,79 @@ static void accept_loop(server_t *sv, const pgw_server_cfg_t *pcfg, int max_thre
                 ulog(ULOG_ERROR, "cannot start connection thread: %s", strerror(-rc));
         }
     }
+}
+
+/* Reads a PEM file into a NUL-terminated string (at most 1 MiB); NULL with *err set. */
+static char *read_pem(const char *path, uerr_t *err)
+{
+    ubuf_t b = UBUF_INIT;
+    char chunk[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        uerr_set(err, "F0000", "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20))
+        ubuf_append(&b, chunk, n);
+    fclose(f);
+    ubuf_cstr(&b);
+    return b.data ? b.data : xstrdup("");
+}
+
+/* Starts the HTTP API when http_listen and http_port are set (NULL *out otherwise). */
+static int start_http(const cfg_t *cfg, const sess_env_t *env, const pgw_hba_t *hba,
+                      http_server_t **out, uerr_t *err)
+{
+    char *cert = NULL, *key = NULL;
+    int rc = -1, fd;
+    bool tls = cfg->http_tls && *cfg->tls_cert_file && *cfg->tls_key_file;
+    *out = NULL;
+    if (!*cfg->http_listen || cfg->http_port == 0)
+        return 0;
+    if (!is_loopback(cfg->http_listen) && pgw_hba_trusts_remote(hba)) {
+        uerr_set(err, "F0000",
+                 "refusing to serve HTTP on %s: an access rule trusts remote TCP clients without "
+                 "a password",
+                 cfg->http_listen);
+        return -1;
+    }
+    if (tls &&
+        (!(cert = read_pem(cfg->tls_cert_file, err)) || !(key = read_pem(cfg->tls_key_file, err))))
+        goto out;
+    fd = pgw_listen_tcp(cfg->http_listen, cfg->http_port);
+    if (fd < 0) {
+        uerr_set(err, "F0000", "cannot listen for HTTP on %s:%d: %s", cfg->http_listen,
+                 cfg->http_port, strerror(-fd));
+        goto out;
+    }
+    http_server_cfg_t hc = {.env = env,
+                            .listen_fd = fd,
+                            .max_body = (size_t)cfg->http_max_body,
+                            .max_ingest = (size_t)cfg->http_max_ingest,
+                            .max_params = (size_t)cfg->http_max_params,
+                            .max_row_size = (size_t)cfg->max_row_size,
+                            .request_timeout_s = cfg->http_request_timeout,
+                            .cors_origins = cfg->http_cors_origins,
+                            .auth = {hba, cfg->users_file, cfg->http_tokens_file},
+                            .tls_cert_pem = cert,
+                            .tls_key_pem = key,
+                            .tls_min_version = cfg->tls_min_version,
+                            .max_connections = (unsigned)cfg->max_connections + 64};
+    if (http_server_start(&hc, out, err) != 0)
+        goto out;
+    ulog(ULOG_INFO, "HTTP API listening on %s:%d%s", cfg->http_listen, cfg->http_port,
+         tls ? " (HTTPS)" : "");
+    if (!tls && !is_loopback(cfg->http_listen))
+        ulog(ULOG_WARN, "HTTP API on %s without TLS: bearer tokens and results travel unencrypted",
+             cfg->http_listen);
+    rc = 0;
+out:
+    if (key)
+        memset(key, 0, strlen(key));
+    free(cert);
+    free(key);
+    return rc;
 }
 
 static void shutdown_sessions(const cfg_t *cfg)
@@ -430,6 +588,7 @@ int main(int argc, char **argv)
     server_t sv = {{-1, -1}, 0, "", -1};
     pgw_tls_ctx_t *tls = NULL;
     pgw_hba_t *hba = NULL;
+    http_server_t *http = NULL;
     char ephemeral_path[4200] = "";
     const char *path = NULL;
     int rc = 1;
@@ -450,6 +609,12 @@ int main(int argc, char **argv)
         const char *dflt = getenv("DUCKD_USERS_FILE");
         return pgw_users_passwd_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.users");
     }
+    if (argc > 1 && strcmp(argv[1], "token") == 0) {
+        const char *dflt = getenv("DUCKD_HTTP_TOKENS_FILE");
+        return tok_main(argc - 1, argv + 1, dflt && *dflt ? dflt : "duckd.tokens");
+    }
+    if (argc > 1 && strcmp(argv[1], "status") == 0)
+        return cli_status_main(argc - 1, argv + 1);
     int action = cfg_load(&cfg, argc, argv, environ, &err);
     if (action < 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -464,6 +629,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread started below */
     sv.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
@@ -517,7 +683,7 @@ int main(int argc, char **argv)
                       tzname,
                       NULL,
                       cfg.retry_out_of_memory};
-    if (cfg.init && *cfg.init && run_init(&env, cfg.init) != 0)
+    if (cfg.init && *cfg.init && sess_run_init(&env, cfg.init, cfg.init_progress) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
@@ -573,8 +739,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "duckd: cannot start the watchdog thread\n");
         goto out;
     }
+    if (start_http(&cfg, &env, hba, &http, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
     ulog(ULOG_INFO, "ready to accept connections");
-    accept_loop(&sv, &pcfg, cfg.max_connections + cfg.max_startup_connections + 64);
+    /* systemd's Type=notify: a no-op unless NOTIFY_SOCKET is set */
+    (void)sd_notifyf(0, "READY=1\nSTATUS=accepting connections\nMAINPID=%lu",
+                     (unsigned long)getpid());
+    reload_t reload = {argc, argv, &cfg, &env};
+    accept_loop(&sv, &pcfg, cfg.max_connections + cfg.max_startup_connections + 64, &reload);
 
     for (int i = 0; i < sv.nfds; i++) {
         close(sv.fds[i]);
@@ -582,9 +756,12 @@ int main(int argc, char **argv)
     }
     if (sv.unix_path[0])
         unlink(sv.unix_path);
+    http_server_quiesce(http);
+    (void)sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
     shutdown_sessions(&cfg);
     rc = 0;
 out:
+    http_server_stop(http); /* joins its connection threads: no HTTP session is left */
     sreg_watchdog_stop();
     for (int i = 0; i < sv.nfds; i++)
         if (sv.fds[i] >= 0)

@@ -61,6 +61,7 @@ typedef struct cfg {
     cfg_mode_t mode;              /* storage mode */
     bool read_only;               /* open the persistent file read-only */
     char *init;                   /* SQL file run once before accepting clients; "" = none */
+    int init_progress;            /* ms between --init progress lines (0 = none) */
     char *listen;                 /* TCP listen address; "" disables TCP */
     int port;                     /* TCP port, also names the Unix socket */
     char *socket_dir;             /* directory for .s.PGSQL.<port>; "" disables the socket */
@@ -102,6 +103,17 @@ typedef struct cfg {
     int idle_in_transaction_session_timeout;
     int idle_session_timeout;
     char *timezone; /* default TimeZone of the sessions (IANA name) */
+
+    /* [server] HTTP API */
+    char *http_listen;        /* HTTP listen address; "" disables HTTP */
+    int http_port;            /* HTTP port; 0 disables HTTP */
+    int64_t http_max_body;    /* largest POST /v1/query body, bytes */
+    int64_t http_max_ingest;  /* largest POST /v1/ingest body, bytes */
+    int http_max_params;      /* most bound parameters per query */
+    int http_request_timeout; /* seconds per request (0 = none) */
+    char *http_cors_origins;  /* comma-separated allowed origins, "*"; "" = no CORS */
+    char *http_tokens_file;   /* bearer tokens: "SHA256-HEX USER" lines */
+    bool http_tls;            /* HTTPS when the TLS certificate is configured */
 
     /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
      * well-known keys that are set (table order), then other file keys (file order). */

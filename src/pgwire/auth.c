@@ -12,7 +12,7 @@
 #include "pgwire/codec.h"
 #include "pgwire/hba.h"
 #include "pgwire/scram.h"
-#include "pgwire/users.h"
+#include "auth/users.h"
 #include "session/guard.h"
 
 /* Reads the client's next message, which must be a 'p' (SASLInitialResponse/SASLResponse). */

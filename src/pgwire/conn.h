@@ -27,7 +27,7 @@ typedef struct pgw_server_cfg {
     pgw_tls_ctx_t *tls;            /* SSLRequest is answered 'S' when set; NULL = no TLS */
     bool tls_required;             /* TCP clients must use TLS (Unix socket: never needed) */
     const struct pgw_hba *hba;     /* access rules (pgwire/hba.h) */
-    const char *users_file;        /* SCRAM verifiers and roles (pgwire/users.h) */
+    const char *users_file;        /* SCRAM verifiers and roles (auth/users.h) */
     const char *test_scram_nonce;  /* NULL in production: fixes the SCRAM server nonce (tests) */
 } pgw_server_cfg_t;
 

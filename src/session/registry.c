@@ -24,10 +24,17 @@ static int32_t sreg_next_pid = 1000;
 static bool sreg_stopping;
 static int sreg_efd = -1;
 
-void sreg_init(int max, int max_per_user)
+void sreg_set_limits(int max, int max_per_user)
 {
+    pthread_mutex_lock(&sreg_mu);
     sreg_max = max;
     sreg_max_per_user = max_per_user;
+    pthread_mutex_unlock(&sreg_mu);
+}
+
+void sreg_init(int max, int max_per_user)
+{
+    sreg_set_limits(max, max_per_user);
     if (sreg_efd < 0)
         sreg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }

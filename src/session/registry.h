@@ -30,6 +30,8 @@ typedef struct sreg_entry {
 /* Initialises the registry; max = max_connections, max_per_user = the cap on one user's
  * sessions (0 = none). */
 void sreg_init(int max, int max_per_user);
+/* Changes both caps (SIGHUP); sessions already admitted stay. */
+void sreg_set_limits(int max, int max_per_user);
 
 typedef enum {
     SREG_ADMITTED = 0,

@@ -53,8 +53,10 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     }
     pthread_mutex_init(&s->watch_mu, NULL);
     eng_conn_set_owner(s->conn, s); /* duckd's table functions see who asks (tablefn.h) */
-    const int dflt[3] = {env->statement_timeout_ms, env->idle_in_transaction_timeout_ms,
-                         env->idle_session_timeout_ms};
+    /* SIGHUP may change these server defaults while sessions start (main.c) */
+    const int dflt[3] = {__atomic_load_n(&env->statement_timeout_ms, __ATOMIC_RELAXED),
+                         __atomic_load_n(&env->idle_in_transaction_timeout_ms, __ATOMIC_RELAXED),
+                         __atomic_load_n(&env->idle_session_timeout_ms, __ATOMIC_RELAXED)};
     for (size_t i = 0; i < 3; i++) {
         if (dflt[i] > 0)
             sess__format_ms(s->timeout_dflt[i], sizeof s->timeout_dflt[i], dflt[i]);
@@ -117,14 +119,15 @@ void sess_destroy(sess_t *s)
             ulog(ULOG_DEBUG, "a pending commit ended with the session");
         uerr_clear(&ignored);
     }
-    sess__unit_abort(s);
-    gc_req_free(s->env->gc, s->req);
+    /* results first: rolling back with a result still streaming would buffer all of it */
     sess__cursors_free(s);
     while (s->portals) {
         sess_portal_t *p = s->portals;
         s->portals = p->next;
         portal_free(s, p);
     }
+    sess__unit_abort(s);
+    gc_req_free(s->env->gc, s->req);
     while (s->stmts) {
         sess_stmt_t *st = s->stmts;
         s->stmts = st->next;
@@ -933,11 +936,16 @@ static int portal_complete(sess_t *s, const sess_portal_t *p, const char *tag,
                            const sess_sink_t *sink)
 {
     int64_t changed = p->cur ? eng_cursor_rows_changed(p->cur) : -1;
+    compat_action_t a = p->stmt->compat.action;
     sess_result_t r = {p->stmt->es ? eng_stmt_kind(p->stmt->es) : ENG_KIND_OTHER, -1, tag};
-    if (changed >= 0)
-        r.rows = changed;
-    else if (p->cur && eng_cursor_has_rows(p->cur))
+    if (a == COMPAT_COPY_IN || a == COMPAT_COPY_OUT) {
+        r.kind = ENG_KIND_COPY; /* p->rows counts the rows copied */
         r.rows = p->rows;
+    } else if (changed >= 0) {
+        r.rows = changed;
+    } else if (p->cur && eng_cursor_has_rows(p->cur)) {
+        r.rows = p->rows;
+    }
     if (r.rows > 0)
         __atomic_store_n(&s->act_rows, r.rows, __ATOMIC_RELAXED);
     return sink->complete(sink->ctx, &r);
@@ -1122,7 +1130,8 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
 static bool sess_may_retry(sess_t *s, const sess_stmt_t *st, const uerr_t *err, int attempt)
 {
     eng_kind_t k = st->es ? eng_stmt_kind(st->es) : ENG_KIND_OTHER;
-    if (s->txn != 'I' || s->itx || attempt >= s->env->conflict_retries ||
+    if (s->txn != 'I' || s->itx ||
+        attempt >= __atomic_load_n(&s->env->conflict_retries, __ATOMIC_RELAXED) ||
         strcmp(err->sqlstate, "40001") != 0 ||
         (k != ENG_KIND_INSERT && k != ENG_KIND_UPDATE && k != ENG_KIND_DELETE))
         return false;
@@ -1156,7 +1165,7 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
         uerr_clear(err);
     }
-    int16_t enc = (int16_t)s->encoding;
+    int16_t enc = s->encoding == SESS_ENC_ARROW ? ENG_FMT_TEXT : (int16_t)s->encoding;
     const int16_t *formats = s->encoding == SESS_ENC_PG ? p->formats : &enc;
     size_t nformats = s->encoding == SESS_ENC_PG ? p->nformats : 1;
     eng_cursor_set_formats(p->cur, formats, nformats);
@@ -1209,7 +1218,7 @@ static void portal_log(sess_t *s, const sess_portal_t *p, double t0, const uerr_
     sess_count(s, sess_now_ms() - t0, err, p->cur && eng_cursor_has_rows(p->cur) ? p->rows : 0);
     if (err && uerr_isset(err))
         sess__log_failed(p->stmt->text, strlen(p->stmt->text), err);
-    else if (s->env->log_statements) {
+    else if (__atomic_load_n(&s->env->log_statements, __ATOMIC_RELAXED)) {
         ubuf_t b = UBUF_INIT;
         sess_log_text(p->stmt->text, strlen(p->stmt->text), &b);
         ulog(ULOG_INFO, "statement: %s (%.3f ms, %lld rows)", ubuf_cstr(&b), sess_now_ms() - t0,
@@ -1408,7 +1417,11 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         if (with_desc && ncols &&
             sink->row_description(sink->ctx, eng_cursor_col(p->cur, 0), ncols, p->col_formats))
             goto out;
-        r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
+        if (s->encoding == SESS_ENC_ARROW && sink->stream_data)
+            r = eng_cursor_fetch_arrow(p->cur, max_rows, sink->stream_data, sink->ctx, &n, &done,
+                                       err);
+        else
+            r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
         p->rows += n;
         __atomic_store_n(&s->act_rows, p->rows, __ATOMIC_RELAXED);
         if (r != 0) {

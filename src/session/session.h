@@ -61,6 +61,10 @@ typedef struct sess_sink {
      * followed it, so the error stands where PostgreSQL would have sent it. */
     uint64_t (*out_mark)(void *ctx);
     int (*out_rewind)(void *ctx, uint64_t mark);
+    /* SESS_ENC_ARROW: the result as an Arrow IPC stream, in pieces (the schema message
+     * first, a record batch per DuckDB chunk, the end-of-stream marker with the last rows);
+     * row() is not called. */
+    int (*stream_data)(void *ctx, const void *data, size_t len);
 } sess_sink_t;
 
 /* Shared, read-only facts every session needs. Borrowed for the sessions' lifetime. */
@@ -123,7 +127,8 @@ void sess_set_dialect(sess_t *s, sess_dialect_t d);
 typedef enum {
     SESS_ENC_PG = ENG_FMT_TEXT,
     SESS_ENC_JSON = ENG_FMT_JSON,
-    SESS_ENC_CSV = ENG_FMT_CSV
+    SESS_ENC_CSV = ENG_FMT_CSV,
+    SESS_ENC_ARROW = 100 /* whole results as an Arrow IPC stream to sink->stream_data */
 } sess_encoding_t;
 /* Sets the encoding of every later result (default PostgreSQL's). */
 void sess_set_encoding(sess_t *s, sess_encoding_t e);

@@ -211,7 +211,7 @@ static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)
         for (int attempt = 0;; attempt++) {
             rc = pend_run(s, s->pend, sink, err);
             if (rc == 0 || !uerr_isset(err) || strcmp(err->sqlstate, "40001") != 0 ||
-                attempt >= s->env->conflict_retries)
+                attempt >= __atomic_load_n(&s->env->conflict_retries, __ATOMIC_RELAXED))
                 break;
             gc_note_retry(s->env->gc);
             uerr_clear(err);

@@ -13,9 +13,15 @@
 
 static volatile int ulog_min = ULOG_INFO;
 
-void ulog_set_level(ulog_level_t level) { ulog_min = (int)level; }
+void ulog_set_level(ulog_level_t level)
+{
+    __atomic_store_n(&ulog_min, (int)level, __ATOMIC_RELAXED);
+}
 
-int ulog_enabled(ulog_level_t level) { return (int)level >= ulog_min; }
+int ulog_enabled(ulog_level_t level)
+{
+    return (int)level >= __atomic_load_n(&ulog_min, __ATOMIC_RELAXED);
+}
 
 int ulog_parse_level(const char *s)
 {
@@ -33,7 +39,7 @@ int ulog_parse_level(const char *s)
 void ulog(ulog_level_t level, const char *fmt, ...)
 {
     static const char *names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
-    if ((int)level < ulog_min)
+    if (!ulog_enabled(level))
         return;
     char line[2048];
     struct timespec ts;

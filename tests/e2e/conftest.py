@@ -44,6 +44,11 @@ def scram_verifier(password, iterations=4096):
 
 
 USERS_FILE = "".join("%s %s %s\n" % (u, ROLES[u], scram_verifier(p)) for u, p in PASSWORDS.items())
+# HTTP API bearer tokens of the same users (the tokens file holds their SHA-256, as
+# `duckd token` writes it).
+TOKENS = {u: "duckd_test_token_of_" + u for u in PASSWORDS}
+TOKENS_FILE = "".join("%s %s\n" % (hashlib.sha256(t.encode()).hexdigest(), u)
+                      for u, t in TOKENS.items())
 
 
 def write_access_files(tmpdir):
@@ -54,6 +59,11 @@ def write_access_files(tmpdir):
         os.chmod(users, 0o600)
     with open(os.path.join(tmpdir, "duckd.hba"), "w") as f:
         f.write(HBA)
+    tokens = os.path.join(tmpdir, "duckd.tokens")
+    if not os.path.exists(tokens):
+        with open(tokens, "w") as f:
+            f.write(TOKENS_FILE)
+        os.chmod(tokens, 0o600)
 
 
 def startup_packet(user="raw", **params):
@@ -81,12 +91,14 @@ class Server:
     def __init__(self, args, tmpdir, env=None, wait=True, preexec_fn=None):
         self.tmpdir = tmpdir
         self.port = free_port()
+        self.http_port = free_port()  # the HTTP API's (a test's own --http-port wins)
         self.host = "127.0.0.1"
         self.socket_dir = tmpdir
         self.logpath = os.path.join(tmpdir, "duckd.log")
         write_access_files(tmpdir)
         self.args = [DUCKD_BIN, "--port", str(self.port), "--socket-dir", tmpdir,
-                     "--hba-file", os.path.join(tmpdir, "duckd.hba")] + list(args)
+                     "--hba-file", os.path.join(tmpdir, "duckd.hba"),
+                     "--http-port", str(self.http_port)] + list(args)
         e = dict(os.environ)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
         e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -131,6 +143,11 @@ class Server:
     def admin_dsn(self):
         """The Unix socket as the OS user running duckd: admin by peer authentication."""
         return "host=%s port=%d user=%s dbname=test" % (self.socket_dir, self.port, OS_USER)
+
+    @property
+    def http_url(self):
+        """The HTTP API's base URL (plain HTTP unless the test configured TLS)."""
+        return "http://127.0.0.1:%d" % self.http_port
 
     @property
     def url(self):

@@ -271,3 +271,42 @@ def test_refused(tmp_path, tools):
     err = dump(tmp_path, "SELECT 'x' s", "--setup", "SET arrow_output_version = '1.4'",
                "--setup", "SET produce_arrow_string_view = true", expect_error="0A000")
     assert '"vu"' in err
+
+
+# ---- over the HTTP API ----
+
+def http_arrow(server, tmp_path, sql, status=200):
+    """POSTs sql to /v1/query?format=arrow; returns what arrow_read.js read (or the error)."""
+    import http.client
+    from conftest import TOKENS
+    c = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=120)
+    c.request("POST", "/v1/query?format=arrow", body=json.dumps({"sql": sql}),
+              headers={"Authorization": "Bearer " + TOKENS["test"]})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    assert r.status == status, data[:500]
+    if status != 200:
+        return json.loads(data)
+    assert r.getheader("Content-Type") == "application/vnd.apache.arrow.stream"
+    path = str(tmp_path / ("h%d" % len(os.listdir(tmp_path))))
+    with open(path, "wb") as f:
+        f.write(data)
+    res = subprocess.run(["node", "arrow_read.js", path], cwd=NODE_DIR, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_http_arrow(server, tmp_path, tools):
+    got = http_arrow(server, tmp_path, "SELECT range AS i, 'v' || range AS s, "
+                     "CASE WHEN range % 3 = 0 THEN NULL ELSE range * 0.5 END AS d "
+                     "FROM range(100000)")
+    assert [f["name"] for f in got["schema"]] == ["i", "s", "d"]
+    assert sum(got["batches"]) == 100000 and max(got["batches"]) <= 16384
+    rows = got["rows"]
+    assert rows[0] == ["0", "v0", None] and rows[99999][:2] == ["99999", "v99999"]
+    # a statement without rows is an empty stream; errors before the first byte are HTTP errors
+    assert http_arrow(server, tmp_path, "CREATE TABLE t (a INT)")["rows"] == []
+    err = http_arrow(server, tmp_path, "SELECT * FROM nope", status=404)
+    assert err["code"] == "42P01"

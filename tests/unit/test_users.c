@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "pgwire/scram.h"
-#include "pgwire/users.h"
+#include "auth/users.h"
 #include "util/buf.h"
 
 #define V                                                                                          \

@@ -1,8 +1,8 @@
 /* pgwire users file: one "NAME ROLE VERIFIER" line per user (PostgreSQL SCRAM verifiers), with
  * '#' comments and blank lines. Loading, lookup, an atomic rewrite that keeps every other line,
  * and the `duckd passwd` command that writes an entry. */
-#ifndef DUCKD_PGWIRE_USERS_H
-#define DUCKD_PGWIRE_USERS_H
+#ifndef DUCKD_AUTH_USERS_H
+#define DUCKD_AUTH_USERS_H
 
 #include <stdbool.h>
 #include <stddef.h>
