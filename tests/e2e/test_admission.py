@@ -4,7 +4,8 @@ counters; a statement whose kind ran light runs without a slot; a wait ends with
 queue_timeout, with 57014 on a CancelRequest or statement_timeout, and when the client hangs
 up (its place is freed at once); sessions holding a transaction, an open SQL cursor or a
 suspended portal hold no slot, so others run meanwhile (no deadlock); an autocommit query
-that runs out of memory waits until it can run alone and runs once more."""
+that runs out of memory waits until it can run alone and runs once more; HTTP queries wait in
+the same queue."""
 
 import socket
 import struct
@@ -286,3 +287,26 @@ def test_out_of_memory_rerun_can_be_turned_off(start_server):
     assert ei.value.pgcode == "53200"
     c.close()
     assert "waits to run again alone" not in server.read_log()
+
+
+def test_http_statements_share_the_queue(start_server):
+    """One queue for both front-ends: with a pgwire statement holding the one slot, an HTTP
+    query waits, and fails with 53000 at queue_timeout."""
+    import http.client
+    import json
+
+    from conftest import TOKENS
+
+    server = one_slot(start_server, "--queue-timeout", "300ms")
+    holder = hold_the_slot(server)
+    c = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=30)
+    t0 = time.monotonic()
+    c.request("POST", "/v1/query", body=json.dumps({"sql": "SELECT count(*) FROM range(77)"}),
+              headers={"Authorization": "Bearer " + TOKENS["test"]})
+    r = c.getresponse()
+    body = json.loads(r.read())
+    took = time.monotonic() - t0
+    c.close()
+    assert (r.status, body["code"]) == (503, "53000"), (r.status, body)
+    assert 0.25 < took < 5, took
+    holder.cancel_and_close()
