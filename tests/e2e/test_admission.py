@@ -310,3 +310,27 @@ def test_http_statements_share_the_queue(start_server):
     assert (r.status, body["code"]) == (503, "53000"), (r.status, body)
     assert 0.25 < took < 5, took
     holder.cancel_and_close()
+
+
+def test_sighup_changes_the_cap(start_server, tmpdir_short):
+    """max_concurrent_queries and queue_timeout change at run time: a waiting statement is
+    admitted when the cap grows."""
+    import os
+    import signal
+
+    ini = os.path.join(tmpdir_short, "admit.ini")
+    with open(ini, "w") as f:
+        f.write("[server]\nmax_concurrent_queries = 1\n")
+    server = start_server("--memory", "--config", ini, "--log-level", "debug")
+    holder = hold_the_slot(server)
+    waiter = Running(server, "SELECT 5 AS five")
+    assert wait_for_log(server, "statement queued", 5)
+    assert not waiter.done(0.5)
+    with open(ini, "w") as f:
+        f.write("[server]\nmax_concurrent_queries = 2\nqueue_timeout = 5s\n")
+    server.proc.send_signal(signal.SIGHUP)
+    assert wait_for_log(server, "server.max_concurrent_queries (1 -> 2)", 5), server.read_log()[-1500:]
+    assert waiter.done(5) and waiter.rows == [(5,)], waiter.error
+    assert not holder.done(0)
+    waiter.conn.close()
+    holder.cancel_and_close()
