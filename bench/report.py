@@ -625,6 +625,13 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
                   [[r.get("workload"), r.get("case"), r.get("system"), r.get("rep"),
                     r.get("error", "")[:200].replace("|", "/").replace("\n", " ")] for r in errs]))
 
+    # bench/admission's last results (it writes bench/ADMISSION.md and splices the same
+    # block into docs/BENCHMARKS.md; keep it when the rest is regenerated)
+    admission = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ADMISSION.md")
+    if os.path.exists(admission):
+        with open(admission) as f:
+            add("<!-- admission:begin -->\n" + f.read() + "<!-- admission:end -->\n")
+
     add("## Analysis\n")
     if analysis and os.path.exists(analysis):
         with open(analysis) as f:

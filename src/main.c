@@ -27,6 +27,7 @@
 #include "pgwire/conn.h"
 #include "pgwire/hba.h"
 #include "auth/users.h"
+#include "session/admit.h"
 #include "session/gcommit.h"
 #include "session/initrun.h"
 #include "session/registry.h"
@@ -249,6 +250,50 @@ static int64_t accept_failed(int err, int64_t *last_log_ms)
     return now + ACCEPT_BACKOFF_MS;
 }
 
+/* ---- admission control ---- */
+
+/* The cap max_concurrent_queries asks for: 0 means the number of DuckDB threads (the threads
+ * setting, else the CPUs online, which is DuckDB's own default); -1 no cap (returned as 0). */
+static int admit_cap(const cfg_t *cfg)
+{
+    int max = cfg->max_concurrent_queries;
+    if (max == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        for (size_t i = 0; i < cfg->nduckdb; i++)
+            if (strcmp(cfg->duckdb[i].key, "threads") == 0)
+                n = atol(cfg->duckdb[i].value);
+        max = n > 0 ? (int)(n < 100000 ? n : 100000) : 1;
+    }
+    return max < 0 ? 0 : max;
+}
+
+/* Admission control from the settings (always created, so that a reload can set a cap). */
+static admit_t *admit_open(const cfg_t *cfg)
+{
+    int max = admit_cap(cfg);
+    if (max == 0)
+        ulog(ULOG_INFO, "admission control: no cap on concurrent statements");
+    else
+        ulog(ULOG_INFO, "admission control: at most %d concurrent statements, queue_timeout %d ms",
+             max, cfg->queue_timeout);
+    return admit_new(max, cfg->queue_timeout);
+}
+
+/* The admission counters, as the log's last word on them. */
+static void admit_log(admit_t *a)
+{
+    admit_stats_t st;
+    admit_stats_get(a, &st);
+    ulog(ULOG_INFO,
+         "admission: %llu statements admitted, %llu after waiting (%.3f s in all, longest "
+         "%.3f s), %llu queue timeouts, %llu withdrawn, %llu out-of-memory reruns, %llu run "
+         "without a slot as light",
+         (unsigned long long)st.admitted, (unsigned long long)st.admitted_queued,
+         (double)st.wait_us / 1e6, (double)st.max_wait_us / 1e6, (unsigned long long)st.timeouts,
+         (unsigned long long)st.cancelled, (unsigned long long)st.exclusive,
+         (unsigned long long)st.light);
+}
+
 /* ---- SIGHUP ---- */
 
 /* What a reload needs: the command line to read the configuration again, the running
@@ -272,6 +317,9 @@ static const char *const reloadable[] = {
     "server.max_connections",
     "server.max_connections_per_user",
     "server.conflict_retries",
+    "server.max_concurrent_queries",
+    "server.queue_timeout",
+    "server.retry_out_of_memory",
 };
 
 /* cfg's effective settings, one "key = value  # origin" line each; owned by the caller. */
@@ -351,6 +399,8 @@ static void reload_config(reload_t *r)
     __atomic_store_n(&r->env->conflict_retries, next.conflict_retries, __ATOMIC_RELAXED);
     sreg_set_limits(next.max_connections, next.max_connections_per_user);
     sreg_log_progress(next.log_progress_interval);
+    admit_configure(r->env->admit, admit_cap(&next), next.queue_timeout);
+    __atomic_store_n(&r->env->oom_retry, next.retry_out_of_memory, __ATOMIC_RELAXED);
     /* the running configuration keeps what was applied (the rest stays as started) */
     r->cfg->log_statements = next.log_statements;
     r->cfg->statement_timeout = next.statement_timeout;
@@ -360,6 +410,9 @@ static void reload_config(reload_t *r)
     r->cfg->max_connections = next.max_connections;
     r->cfg->max_connections_per_user = next.max_connections_per_user;
     r->cfg->log_progress_interval = next.log_progress_interval;
+    r->cfg->max_concurrent_queries = next.max_concurrent_queries;
+    r->cfg->queue_timeout = next.queue_timeout;
+    r->cfg->retry_out_of_memory = next.retry_out_of_memory;
     char *level = r->cfg->log_level;
     r->cfg->log_level = next.log_level;
     next.log_level = level; /* freed with next */
@@ -541,7 +594,8 @@ int main(int argc, char **argv)
     cfg_t cfg;
     uerr_t err = UERR_INIT;
     eng_db_t *db = NULL;
-    gc_t *gc = NULL; /* the group committer; stopped after the last session */
+    gc_t *gc = NULL;       /* the group committer; stopped after the last session */
+    admit_t *admit = NULL; /* admission control; freed after the last session */
     eng_option_t *opts = NULL;
     server_t sv = {{-1, -1}, 0, "", -1};
     pgw_tls_ctx_t *tls = NULL;
@@ -638,7 +692,9 @@ int main(int argc, char **argv)
                       NULL,
                       cfg.conflict_retries,
                       strcmp(cfg.foreign_keys, "enforce") == 0,
-                      tzname};
+                      tzname,
+                      NULL,
+                      cfg.retry_out_of_memory};
     if (cfg.init && *cfg.init && sess_run_init(&env, cfg.init, cfg.init_progress) != 0)
         goto out;
     if (cfg.sandbox && lock_down(db, &cfg, &err) != 0) {
@@ -656,6 +712,9 @@ int main(int argc, char **argv)
         env.gc = gc;
         info_set_gc(gc);
     }
+    admit = admit_open(&cfg);
+    env.admit = admit;
+    metrics_set_admit(admit);
     metrics_setup(db, gc);
     sreg_init(cfg.max_connections, cfg.max_connections_per_user);
     if (load_access(&cfg, &hba, &err) != 0) {
@@ -728,6 +787,11 @@ out:
     metrics_setup(NULL, NULL);
     if (pgw_conn_active() == 0)
         gc_close(gc);
+    metrics_set_admit(NULL);
+    if (admit && pgw_conn_active() == 0) {
+        admit_log(admit);
+        admit_free(admit);
+    }
     if (db && pgw_conn_active() == 0) {
         eng_db_close(db);
         ulog(ULOG_INFO, "database closed");

@@ -15,6 +15,7 @@
 
 #include "auth/users.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/fields.h"
 
 static int hex_nibble(char c)
@@ -63,54 +64,6 @@ int tok_parse(const char *text, size_t len, const char *origin,
     return 0;
 }
 
-/* Reads a private file (regular, not group/world-writable, at most TOK_FILE_MAX bytes). */
-static int read_private(const char *path, ubuf_t *b, bool *exists, uerr_t *err)
-{
-    int rc = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    *exists = fd >= 0;
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        uerr_set(err, "58030", "could not open tokens file \"%s\": %s", path, strerror(errno));
-        goto out;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TOK_FILE_MAX) {
-        uerr_set(err, "F0000", "tokens file \"%s\" is not a regular file of at most %u bytes", path,
-                 TOK_FILE_MAX);
-        goto out;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        uerr_set(err, "F0000", "tokens file \"%s\" is writable by group or others (mode %04o)",
-                 path, (unsigned)(st.st_mode & 07777));
-        goto out;
-    }
-    for (;;) {
-        ubuf_reserve(b, 4096);
-        ssize_t k = read(fd, b->data + b->len, b->cap - b->len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            uerr_set(err, "58030", "could not read tokens file \"%s\": %s", path, strerror(errno));
-            goto out;
-        }
-        if (k == 0)
-            break;
-        b->len += (size_t)k;
-        if (b->len > TOK_FILE_MAX) {
-            uerr_set(err, "F0000", "tokens file \"%s\" is larger than %u bytes", path,
-                     TOK_FILE_MAX);
-            goto out;
-        }
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 typedef struct {
     unsigned char want[SHA256_DIGEST_LENGTH];
     char *user;
@@ -139,7 +92,7 @@ int tok_lookup(const char *path, const char *token, size_t len, char *user, size
     if (!path || !*path || len == 0 || len > TOK_MAX)
         return 0;
     SHA256((const unsigned char *)token, len, l.want);
-    if (read_private(path, &b, &exists, err) != 0)
+    if (ufile_read(path, "tokens file", TOK_FILE_MAX, true, true, &exists, &b, err) != 0)
         goto out;
     if (exists && tok_parse(b.data ? b.data : "", b.len, path, lookup_line, &l, err) != 0)
         goto out;

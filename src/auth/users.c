@@ -14,6 +14,7 @@
 
 #include "pgwire/scram.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/fields.h"
 #include "util/xalloc.h"
 
@@ -134,55 +135,12 @@ fail:
     return -1;
 }
 
-/* Reads the whole file at path into b. *exists is false (and 0 is returned) when the file is
- * missing and missing_ok. With check_mode, refuses group/world-writable files. */
+/* Reads the users file at path into b (file.h). */
 static int read_text(const char *path, ubuf_t *b, bool missing_ok, bool check_mode, bool *exists,
                      uerr_t *err)
 {
-    int rc = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    *exists = fd >= 0;
-    if (fd < 0) {
-        if (errno == ENOENT && missing_ok)
-            return 0;
-        uerr_set(err, "58030", "could not open users file \"%s\": %s", path, strerror(errno));
-        goto out;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > PGW_USERS_FILE_MAX) {
-        uerr_set(err, "F0000", "users file \"%s\" is not a regular file of at most %u bytes", path,
-                 PGW_USERS_FILE_MAX);
-        goto out;
-    }
-    if (check_mode && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-        uerr_set(err, "F0000", "users file \"%s\" is writable by group or others (mode %04o)", path,
-                 (unsigned)(st.st_mode & 07777));
-        uerr_set_hint(err, "Run chmod 600 on it.");
-        goto out;
-    }
-    for (;;) {
-        ubuf_reserve(b, 4096);
-        ssize_t k = read(fd, b->data + b->len, b->cap - b->len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            uerr_set(err, "58030", "could not read users file \"%s\": %s", path, strerror(errno));
-            goto out;
-        }
-        if (k == 0)
-            break;
-        b->len += (size_t)k;
-        if (b->len > PGW_USERS_FILE_MAX) {
-            uerr_set(err, "F0000", "users file \"%s\" is larger than %u bytes", path,
-                     PGW_USERS_FILE_MAX);
-            goto out;
-        }
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    return rc;
+    return ufile_read(path, "users file", PGW_USERS_FILE_MAX, missing_ok, check_mode, exists, b,
+                      err);
 }
 
 int pgw_users_load(const char *path, pgw_users_t **out, uerr_t *err)

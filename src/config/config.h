@@ -74,6 +74,9 @@ typedef struct cfg {
     bool group_commit;            /* coalesce autocommit INSERTs into shared commits */
     int group_commit_max_rows;    /* rows one batch takes from the queue */
     int conflict_retries;         /* reruns of an autocommit write after a conflict */
+    int max_concurrent_queries;   /* statements running at once; 0 = automatic, -1 = no cap */
+    int queue_timeout;            /* ms a statement may wait for a slot; 0 = no limit */
+    bool retry_out_of_memory;     /* rerun an out-of-memory autocommit query alone */
     char *foreign_keys;           /* record | enforce */
     bool log_statements;          /* log every statement with its duration */
     int log_progress_interval;    /* seconds: log long statements' progress; 0 = never */

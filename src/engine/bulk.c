@@ -536,17 +536,6 @@ int eng_rows_add(eng_rows_t *r, const eng_in_t *vals, size_t n)
 
 /* ---- inserters ---- */
 
-static void bulk_ident(ubuf_t *b, const char *s)
-{
-    ubuf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            ubuf_putc(b, '"');
-        ubuf_putc(b, *s);
-    }
-    ubuf_putc(b, '"');
-}
-
 static const char *bulk_type_sql(duckdb_type t)
 {
     switch (t) {
@@ -563,20 +552,20 @@ static void bulk_sql(const eng_shape_t *sh, int64_t id, ubuf_t *b)
 {
     ubuf_puts(b, "INSERT INTO ");
     if (sh->catalog) {
-        bulk_ident(b, sh->catalog);
+        ubuf_put_ident(b, sh->catalog);
         ubuf_putc(b, '.');
     }
     if (sh->schema) {
-        bulk_ident(b, sh->schema);
+        ubuf_put_ident(b, sh->schema);
         ubuf_putc(b, '.');
     }
-    bulk_ident(b, sh->table);
+    ubuf_put_ident(b, sh->table);
     if (sh->listed) {
         ubuf_puts(b, " (");
         for (size_t i = 0; i < sh->ncols; i++) {
             if (i)
                 ubuf_puts(b, ", ");
-            bulk_ident(b, sh->cols[i].name);
+            ubuf_put_ident(b, sh->cols[i].name);
         }
         ubuf_putc(b, ')');
     }

@@ -209,17 +209,6 @@ static int count_row(void *ctx, const eng_value_t *v, size_t n)
     return 0;
 }
 
-static void put_ident(ubuf_t *b, const char *s)
-{
-    ubuf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            ubuf_putc(b, '"');
-        ubuf_putc(b, *s);
-    }
-    ubuf_putc(b, '"');
-}
-
 /* What DuckDB knows: memory, temp files, settings, tables with exact row counts. Runs on a
  * connection of its own, so it sees committed data only (not the caller's open transaction). */
 static int gather_engine(info_t *in, uerr_t *err)
@@ -248,9 +237,9 @@ static int gather_engine(info_t *in, uerr_t *err)
         info_table_t *t = &in->tables[i];
         ubuf_reset(&q);
         ubuf_puts(&q, "SELECT count(*) FROM ");
-        put_ident(&q, t->schema);
+        ubuf_put_ident(&q, t->schema);
         ubuf_putc(&q, '.');
-        put_ident(&q, t->name);
+        ubuf_put_ident(&q, t->name);
         if (q_run(c, ubuf_cstr(&q), count_row, &t->rows, err) != 0)
             goto out;
         total += t->rows;

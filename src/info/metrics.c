@@ -39,6 +39,9 @@ static pthread_mutex_t met_states_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static eng_db_t *met_db;
 static struct gc *met_gc;
+static admit_t *met_admit;
+
+void metrics_set_admit(admit_t *a) { met_admit = a; }
 
 void metrics_setup(eng_db_t *db, struct gc *gc)
 {
@@ -153,8 +156,12 @@ static void render_statements(ubuf_t *o)
     pthread_mutex_unlock(&met_states_mu);
 }
 
-static const char *const met_states_shown[] = {
-    "active", "waiting for commit", "idle", "idle in transaction", "idle in transaction (aborted)"};
+static const char *const met_states_shown[] = {"active",
+                                               "queued",
+                                               "waiting for commit",
+                                               "idle",
+                                               "idle in transaction",
+                                               "idle in transaction (aborted)"};
 #define MET_NSHOWN (sizeof met_states_shown / sizeof met_states_shown[0])
 
 static void render_connections(ubuf_t *o)
@@ -215,6 +222,45 @@ static void render_gc(ubuf_t *o)
     }
 }
 
+static void render_admit(ubuf_t *o)
+{
+    admit_stats_t st;
+    if (!met_admit)
+        return;
+    admit_stats_get(met_admit, &st);
+    struct {
+        const char *name, *type, *help;
+        double v;
+    } g[] = {
+        {"duckd_queue_slots", "gauge", "max_concurrent_queries in force (0: no cap).",
+         (double)st.max},
+        {"duckd_queue_running", "gauge", "Statements holding an execution slot.",
+         (double)st.running},
+        {"duckd_queue_waiting", "gauge", "Statements waiting for an execution slot.",
+         (double)st.queued},
+        {"duckd_queue_admitted_total", "counter", "Statements given an execution slot.",
+         (double)st.admitted},
+        {"duckd_queue_admitted_after_wait_total", "counter",
+         "Statements given a slot after waiting for one.", (double)st.admitted_queued},
+        {"duckd_queue_wait_seconds_total", "counter", "Time statements waited for a slot.",
+         (double)st.wait_us / 1e6},
+        {"duckd_queue_longest_wait_seconds", "gauge", "The longest wait for a slot so far.",
+         (double)st.max_wait_us / 1e6},
+        {"duckd_queue_timeouts_total", "counter",
+         "Waits that ended at queue_timeout (SQLSTATE 53000).", (double)st.timeouts},
+        {"duckd_queue_withdrawn_total", "counter",
+         "Waits ended by a cancel, statement_timeout, hang-up or shutdown.", (double)st.cancelled},
+        {"duckd_queue_light_total", "counter",
+         "Statements run without a slot because their kind ran light last time.", (double)st.light},
+        {"duckd_queue_out_of_memory_reruns_total", "counter",
+         "Queries rerun alone after running out of memory.", (double)st.exclusive},
+    };
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        met_head(o, g[i].name, g[i].type, g[i].help);
+        ubuf_printf(o, "%s %.6g\n", g[i].name, g[i].v);
+    }
+}
+
 static void render_memory(ubuf_t *o)
 {
     int64_t used = 0, temp = 0;
@@ -234,5 +280,6 @@ void metrics_render(ubuf_t *out)
     render_connections(out);
     render_statements(out);
     render_gc(out);
+    render_admit(out);
     render_memory(out);
 }

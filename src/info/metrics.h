@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "session/admit.h"
 #include "util/buf.h"
 
 struct gc;
@@ -22,6 +23,9 @@ met_proto_t metrics_proto(const char *name);
 
 /* Where scrape-time gauges come from (borrowed; set once at start, NULL parts are skipped). */
 void metrics_setup(eng_db_t *db, struct gc *gc);
+
+/* Admission control's counters for the scrape (borrowed; NULL: none shown). */
+void metrics_set_admit(admit_t *a);
 
 /* A statement ended after `seconds`: sqlstate NULL or "" when it succeeded ("57014" counts as
  * cancelled); rows it returned. Thread-safe. */

@@ -75,23 +75,12 @@ out:
     return rc;
 }
 
-static void alter_quote(ubuf_t *b, const char *name)
-{
-    ubuf_putc(b, '"');
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            ubuf_putc(b, '"');
-        ubuf_putc(b, *c);
-    }
-    ubuf_putc(b, '"');
-}
-
 /* schema.name, both quoted. */
 static void alter_qname(ubuf_t *b, const char *schema, const char *name)
 {
-    alter_quote(b, schema);
+    ubuf_put_ident(b, schema);
     ubuf_putc(b, '.');
-    alter_quote(b, name);
+    ubuf_put_ident(b, name);
 }
 
 /* True when the token is the name `name` (quoted exactly, or unquoted in any case). */
@@ -142,7 +131,7 @@ static char *alter_index_sql(const char *sql, const compat_alter_step_t *st)
         }
         if (repl) {
             ubuf_append(&b, sql + from, t.start - from);
-            alter_quote(&b, repl);
+            ubuf_put_ident(&b, repl);
             from = t.start + t.len;
         }
     }
@@ -339,7 +328,7 @@ static int alter_column_exec(sess_t *s, const char *schema, const char *table, c
     ubuf_puts(&b, "ALTER TABLE ");
     alter_qname(&b, schema, table);
     ubuf_puts(&b, " ALTER COLUMN ");
-    alter_quote(&b, col);
+    ubuf_put_ident(&b, col);
     ubuf_printf(&b, " %s", tail);
     int rc = alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err);
     ubuf_free(&b);
@@ -498,10 +487,10 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
             ubuf_printf(&b, "CAST((%s) AS %s)", st->using_expr, st->type);
         } else if (mine) {
             ubuf_puts(&b, "CAST(");
-            alter_quote(&b, cols.v[i]);
+            ubuf_put_ident(&b, cols.v[i]);
             ubuf_printf(&b, " AS %s)", st->type);
         } else {
-            alter_quote(&b, cols.v[i]);
+            ubuf_put_ident(&b, cols.v[i]);
         }
     }
     ubuf_puts(&b, " FROM ");
@@ -531,7 +520,7 @@ static int alter_rebuild(sess_t *s, const compat_alter_t *a, const compat_alter_
         ubuf_puts(&b, "ALTER TABLE ");
         alter_qname(&b, schema, ubuf_cstr(&tmp));
         ubuf_puts(&b, " RENAME TO ");
-        alter_quote(&b, table);
+        ubuf_put_ident(&b, table);
         if (alter_exec(s, ubuf_cstr(&b), NULL, 0, NULL, err) != 0)
             goto out;
     }

@@ -420,32 +420,42 @@ static bool classify_create_fk(const char *stmt, size_t len, compat_get_fn get, 
     return true;
 }
 
+/* COPY TO STDOUT / FROM STDIN (DuckDB would use the server's own stdout / stdin): the
+ * session runs it with the client; its query is rewritten unless get is NULL (DuckDB's
+ * dialect). False for every other statement (COPY to or from a file included). */
+static bool classify_copy(const toks_t *k, const char *stmt, size_t len, compat_get_fn get,
+                          void *ctx, compat_t *out)
+{
+    copy_opts_t o;
+    const char *state = NULL, *msg = NULL;
+    if (!kw(k, 0, "COPY"))
+        return false;
+    switch (copy_parse(stmt, len, &o, &state, &msg)) {
+    case COPY_OK:
+        out->action = o.to_stdout ? COMPAT_COPY_OUT : COMPAT_COPY_IN;
+        out->sql = get ? compat_rewrite(o.query, strlen(o.query), get, ctx) : NULL;
+        if (!out->sql)
+            out->sql = xstrdup(o.query);
+        out->copy = xmalloc(sizeof *out->copy);
+        *out->copy = o;
+        return true;
+    case COPY_BAD:
+        out->action = COMPAT_ERROR;
+        out->sqlstate = state;
+        out->message = msg;
+        return true;
+    case COPY_NOT_CLIENT: break;
+    }
+    return false;
+}
+
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out)
 {
     toks_t k;
     memset(out, 0, sizeof *out);
     toks_scan(&k, stmt, len);
-    if (kw(&k, 0, "COPY")) {
-        /* COPY TO STDOUT / FROM STDIN: DuckDB would use the server's own stdout / stdin */
-        copy_opts_t o;
-        const char *state = NULL, *msg = NULL;
-        switch (copy_parse(stmt, len, &o, &state, &msg)) {
-        case COPY_OK:
-            out->action = o.to_stdout ? COMPAT_COPY_OUT : COMPAT_COPY_IN;
-            out->sql = compat_rewrite(o.query, strlen(o.query), get, ctx);
-            if (!out->sql)
-                out->sql = xstrdup(o.query);
-            out->copy = xmalloc(sizeof *out->copy);
-            *out->copy = o;
-            return;
-        case COPY_BAD:
-            out->action = COMPAT_ERROR;
-            out->sqlstate = state;
-            out->message = msg;
-            return;
-        case COPY_NOT_CLIENT: break;
-        }
-    }
+    if (classify_copy(&k, stmt, len, get, ctx, out))
+        return;
     if (classify_cursor(stmt, len, get, ctx, out))
         return;
     if (classify_misc(&k, out))
@@ -512,24 +522,8 @@ void compat_classify_duckdb(const char *stmt, size_t len, compat_t *out)
     toks_t k;
     memset(out, 0, sizeof *out);
     toks_scan(&k, stmt, len);
-    if (kw(&k, 0, "COPY")) {
-        copy_opts_t o;
-        const char *state = NULL, *msg = NULL;
-        switch (copy_parse(stmt, len, &o, &state, &msg)) {
-        case COPY_OK: /* STDIN / STDOUT would be the server's own: refused by the session */
-            out->action = o.to_stdout ? COMPAT_COPY_OUT : COMPAT_COPY_IN;
-            out->sql = xstrdup(o.query);
-            out->copy = xmalloc(sizeof *out->copy);
-            *out->copy = o;
-            return;
-        case COPY_BAD:
-            out->action = COMPAT_ERROR;
-            out->sqlstate = state;
-            out->message = msg;
-            return;
-        case COPY_NOT_CLIENT: break;
-        }
-    }
+    if (classify_copy(&k, stmt, len, NULL, NULL, out)) /* the session refuses STDIN/STDOUT */
+        return;
     if (classify_txn(&k, out) || classify_set(&k, out))
         return;
     out->action = COMPAT_PASS;

@@ -68,13 +68,7 @@ static void ser_put_ident(ubuf_t *b, const char *name)
         ubuf_puts(b, name);
         return;
     }
-    ubuf_putc(b, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            ubuf_putc(b, '"');
-        ubuf_putc(b, *p);
-    }
-    ubuf_putc(b, '"');
+    ubuf_put_ident(b, name);
 }
 
 static void ser_put_range(ubuf_t *b, const ser_toks_t *k, size_t first, size_t last)

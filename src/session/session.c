@@ -145,6 +145,7 @@ void sess_destroy(sess_t *s)
     }
     eng_conn_close(s->conn);
     eng_conn_close(s->spill);
+    admit_ticket_destroy(&s->admit_tk);
     pthread_mutex_destroy(&s->watch_mu);
     free(s->user);
     free(s);
@@ -192,6 +193,8 @@ static bool sess_interrupt_locked(sess_t *s, sess_interrupt_t why)
     eng_conn_interrupt(s->conn);
     if (s->waiting)
         gc_cancel(s->env->gc, s->waiting);
+    if (s->admitting)
+        admit_cancel(s->env->admit, &s->admit_tk);
     return hit;
 }
 
@@ -251,11 +254,12 @@ void sess_activity(sess_t *s, sess_activity_t *a)
 {
     char txn = __atomic_load_n(&s->txn, __ATOMIC_RELAXED);
     pthread_mutex_lock(&s->watch_mu);
-    a->state = s->waiting   ? "waiting for commit"
-               : s->running ? "active"
-               : txn == 'T' ? "idle in transaction"
-               : txn == 'E' ? "idle in transaction (aborted)"
-                            : "idle";
+    a->state = s->waiting     ? "waiting for commit"
+               : s->admitting ? "queued"
+               : s->running   ? "active"
+               : txn == 'T'   ? "idle in transaction"
+               : txn == 'E'   ? "idle in transaction (aborted)"
+                              : "idle";
     memcpy(a->query, s->act_query, sizeof a->query);
     a->query_start_ms = s->act_start_ms;
     a->query_end_ms = s->act_end_ms;
@@ -1154,7 +1158,7 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
     if (eng_bind(st->es, p->params, p->nparams, err) != 0)
         return -1;
     for (int attempt = 0; eng_execute(st->es, &p->cur, err) != 0; attempt++) {
-        if (!sess_may_retry(s, st, err, attempt)) {
+        if (!sess_may_retry(s, st, err, attempt) && !sess__admit_oom_retry(s, st, err)) {
             portal_after(s, st, false);
             return -1;
         }
@@ -1371,6 +1375,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
             rc = r > 0 ? 0 : -1;
             goto out;
         }
+        if (sess__admit(s, p->stmt, err) != 0)
+            goto out;
         if (p->stmt->fi && sess__stmt_prepare_late(s, p->stmt, err) != 0)
             goto out;
         if (s->txn == 'T' && sess_may_change(p->stmt))
@@ -1399,6 +1405,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         }
         p->started = true;
     }
+    if (p->cur && !p->done && sess__admit(s, p->stmt, err) != 0)
+        goto out; /* a suspended portal resumes */
     if (p->cur && !p->done && p->stmt->compat.action == COMPAT_COPY_OUT) {
         r = copy_out_run(s, p, sink, &tag, err);
         portal_after(s, p->stmt, r == 0);
@@ -1440,6 +1448,7 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         goto out;
     rc = 0;
 out:
+    sess__admit_release(s);
     sess__watch_end(s, err);
     if (!*suspended && (rc == 0 || uerr_isset(err)))
         portal_log(s, p, t0, err);
@@ -1517,9 +1526,12 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
         !sess__may_defer(s, p->stmt)) {
         sess_watch_begin(s, p->stmt->text);
-        int rc = sess__unit_enter_for(s, p->stmt, NULL, err);
+        int rc = sess__admit(s, p->stmt, err);
+        if (rc == 0)
+            rc = sess__unit_enter_for(s, p->stmt, NULL, err);
         if (rc == 0)
             rc = portal_start(s, p, err);
+        sess__admit_release(s);
         sess__watch_end(s, err);
         if (rc != 0)
             return -1;

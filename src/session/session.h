@@ -86,6 +86,8 @@ typedef struct sess_env {
     int conflict_retries; /* times an autocommit write is run again after a conflict */
     bool fk_enforce;      /* foreign_keys = enforce: CREATE TABLE's keys go to DuckDB */
     const char *timezone; /* default TimeZone, as utz_lookup spells it; NULL = UTC */
+    struct admit *admit;  /* admission control (session/admit.h); NULL: every statement runs */
+    bool oom_retry;       /* an autocommit query that ran out of memory runs once more alone */
 } sess_env_t;
 
 /* Why a running statement was interrupted; picks the message of its 57014 error. */
@@ -156,8 +158,9 @@ bool sess_interrupt(sess_t *s, sess_interrupt_t why);
 /* What a session is doing, for the sessions view (pg_stat_activity's counterpart). */
 #define SESS_ACTIVITY_QUERY_MAX 1024
 typedef struct sess_activity {
-    const char *state; /* "active", "waiting for commit", "idle", "idle in transaction",
-                          "idle in transaction (aborted)" (static) */
+    const char *state;                   /* "active", "queued" (waiting for max_concurrent_queries),
+                                            "waiting for commit", "idle", "idle in transaction",
+                                            "idle in transaction (aborted)" (static) */
     char query[SESS_ACTIVITY_QUERY_MAX]; /* the running or latest statement, cut; "" none */
     int64_t query_start_ms;              /* wall clock ms; 0 none */
     int64_t query_end_ms;                /* 0 while it runs */
@@ -170,6 +173,9 @@ void sess_activity(sess_t *s, sess_activity_t *a);
 
 /* True while the session runs a statement (between its start and its last row; thread-safe). */
 bool sess_running(sess_t *s);
+/* CLOCK_MONOTONIC ms since which the session's statement waits for an execution slot
+ * (max_concurrent_queries), 0 when it does not wait (thread-safe: the sessions view). */
+int64_t sess_queued_since_ms(sess_t *s);
 /* The watchdog's check (thread-safe): interrupts the running statement if its
  * statement_timeout deadline has passed. Returns true if it did. */
 bool sess_watch_deadline(sess_t *s);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "session/admit.h"
 #include "session/compat.h"
 #include "session/fastins.h"
 #include "session/gcommit.h"
@@ -29,7 +30,8 @@ typedef struct sess_stmt {
     eng_stmt_t *es;
     uint32_t *param_oids; /* owned: client-declared merged with inferred */
     size_t nparams;
-    fastins_t *fi; /* owned: set when group commit may coalesce the statement (fastins.h) */
+    fastins_t *fi;     /* owned: set when group commit may coalesce the statement (fastins.h) */
+    uint64_t admit_fp; /* its text's fingerprint for admission control's history, 0 = not yet */
     int refs;
     struct sess_stmt *next;
 } sess_stmt_t;
@@ -141,6 +143,14 @@ struct sess {
     int64_t act_start_ms;                    /* its start, wall clock ms */
     int64_t act_end_ms;                      /* its end (0 while it runs) */
     int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
+    bool admitting; /* admit_tk may be waiting: sess_interrupt withdraws it */
+    /* Admission control (sess_admit.c): the session's place, used by its thread only (other
+     * threads go through admit_cancel / admit_queued_since). */
+    admit_ticket_t admit_tk;
+    bool oom_retried;      /* the running statement already ran again after running out of memory */
+    uint64_t admit_fp;     /* the fingerprint whose cost is being measured, 0 = none */
+    int64_t admit_cpu_us;  /* the thread's CPU time when that statement started */
+    int64_t admit_wall_us; /* and the wall clock */
 };
 
 /* ---- session.c, for unit.c ---- */
@@ -248,6 +258,22 @@ int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_
 int sess__complete_pend(const sess_sink_t *sink, const sess_pend_t *pe);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+/* ---- sess_admit.c: admission control of statements ---- */
+
+/* True when statement st must hold an execution slot to run (see sess_admit.c). */
+bool sess__admit_needed(const sess_t *s, const sess_stmt_t *st);
+/* Takes a slot for st if it needs one and the session holds none (unless st's kind ran light
+ * last time: admit_known_light), waiting in the queue if needed: 0, or -1 with err set (53000
+ * queue_timeout; 57014 withdrawn by sess_interrupt). Call it inside the statement's watch;
+ * sess__admit_release ends what it started (and records what the statement cost). */
+int sess__admit(sess_t *s, sess_stmt_t *st, uerr_t *err) __attribute__((warn_unused_result));
+/* Gives the slot back, if the session holds one. */
+void sess__admit_release(sess_t *s);
+/* st failed with err while holding a slot: if it is an autocommit query that ran out of memory
+ * (53200) for the first time, waits until it can run alone and returns true (err cleared: run
+ * it again); false leaves err (or replaces it with the wait's error). */
+bool sess__admit_oom_retry(sess_t *s, const sess_stmt_t *st, uerr_t *err);
+
 /* ---- parameters (session/params.c) ---- */
 
 /* The current value of an emulated parameter (the compat_get_fn of compat_classify; ctx is

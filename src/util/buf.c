@@ -62,3 +62,14 @@ const char *ubuf_cstr(ubuf_t *b)
     b->data[b->len] = '\0';
     return b->data;
 }
+
+void ubuf_put_ident(ubuf_t *b, const char *s)
+{
+    ubuf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            ubuf_putc(b, '"');
+        ubuf_putc(b, *s);
+    }
+    ubuf_putc(b, '"');
+}

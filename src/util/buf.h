@@ -29,6 +29,8 @@ void ubuf_printf(ubuf_t *b, const char *fmt, ...) __attribute__((format(printf, 
 void ubuf_vprintf(ubuf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Removes the first n bytes, shifting the rest down. */
 void ubuf_consume(ubuf_t *b, size_t n);
+/* Appends s as a double-quoted SQL identifier (inner quotes doubled). */
+void ubuf_put_ident(ubuf_t *b, const char *s);
 /* Returns a NUL-terminated view of the contents (the NUL is not counted in len). */
 const char *ubuf_cstr(ubuf_t *b);
 
