@@ -107,6 +107,7 @@ static void portal_free(sess_t *s, sess_portal_t *p)
 }
 
 static void sess_savepoints_end(sess_t *s);
+static void sess_count(const sess_t *s, double ms, const uerr_t *err, int64_t rows);
 
 void sess_destroy(sess_t *s)
 {
@@ -775,6 +776,7 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
         st->param_oids = xcalloc(1, sizeof *st->param_oids);
     } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, false, &st,
                           err) != 0) {
+        sess_count(s, 0, err, 0); /* a statement that never runs is counted failed here */
         return -1;
     }
     if (!name[0]) { /* replace the unnamed statement */

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import OS_USER
 
-LONG = "SELECT count(DISTINCT md5(a::varchar || b::varchar)) FROM big, small"
-# (tables, not range(): DuckDB reports no progress for a plan with a range() source)
+LONG = "SELECT count(DISTINCT md5(md5(md5(a::varchar)))) FROM big"
+# (a plain table scan: DuckDB reports no progress for some plans, e.g. with a range() source)
 
 
 def sessions(conn):
@@ -39,8 +39,7 @@ def wait_for(pred, timeout=30):
 
 def test_sessions_view_and_cancel(server):
     with psycopg.connect(server.dsn, autocommit=True) as c:
-        c.execute("CREATE TABLE big AS SELECT range a FROM range(2000000); "
-                  "CREATE TABLE small AS SELECT range b FROM range(100)")
+        c.execute("CREATE TABLE big AS SELECT range a FROM range(20000000)")
     errors = []
     t = threading.Thread(target=run_long, args=(server.dsn, errors))
     t.start()
@@ -95,8 +94,7 @@ def test_idle_states(server):
 def test_progress_logged(start_server):
     s = start_server("--memory", env={"DUCKD_LOG_PROGRESS_INTERVAL": "1"})
     with psycopg.connect(s.dsn, autocommit=True) as c:
-        c.execute("CREATE TABLE big AS SELECT range a FROM range(2000000); "
-                  "CREATE TABLE small AS SELECT range b FROM range(100)")
+        c.execute("CREATE TABLE big AS SELECT range a FROM range(20000000)")
         errors = []
         t = threading.Thread(target=run_long, args=(s.dsn, errors))
         t.start()
