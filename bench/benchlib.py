@@ -8,6 +8,9 @@
                                                  append one JSON record to RESULTS
     benchlib.py reports DIR N_REPORTS WORKERS    write W5b's report files
     benchlib.py pgsum KEY FILE...                sum one pgbench result over several outputs
+    benchlib.py pgavg KEY FILE...                average one pgbench result over them
+    benchlib.py kvsum KEY FILE...                sum one key=value result over several outputs
+    benchlib.py kvavg KEY FILE...                average one key=value result over them
 """
 
 import json
@@ -145,15 +148,27 @@ def reports(outdir, n, workers):
             f.write("".join(files[w]))
 
 
-def pgsum(key, files):
-    """Sum one pgbench result over several pgbench outputs (exit 1 if one has none)."""
+def pgsum(key, files, average=False):
+    """Sum (or average) one pgbench result over several pgbench outputs (exit 1 if one has
+    none)."""
     total = 0.0
     for p in files:
         v = parse_pgbench(read(p)).get(key)
         if v is None:
             sys.exit("benchlib.py: no %s in %s" % (key, p))
         total += v
-    print("%.3f" % total)
+    print("%.3f" % (total / len(files) if average else total))
+
+
+def kvsum(key, files, average=False):
+    """Sum (or average) one key=value result over several outputs (exit 1 if one has none)."""
+    vals = []
+    for p in files:
+        v = parse_kv(read(p)).get(key)
+        if not isinstance(v, (int, float)):
+            sys.exit("benchlib.py: no %s in %s" % (key, p))
+        vals.append(v)
+    print("%.3f" % (sum(vals) / len(vals) if average else sum(vals)))
 
 
 def main():
@@ -167,8 +182,10 @@ def main():
         record(args)
     elif cmd == "reports":
         reports(*args)
-    elif cmd == "pgsum":
-        pgsum(args[0], args[1:])
+    elif cmd in ("pgsum", "pgavg"):
+        pgsum(args[0], args[1:], average=cmd == "pgavg")
+    elif cmd in ("kvsum", "kvavg"):
+        kvsum(args[0], args[1:], average=cmd == "kvavg")
     else:
         sys.exit("benchlib.py: unknown command " + cmd)
 

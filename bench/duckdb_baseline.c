@@ -23,7 +23,15 @@
  *                                  VALUES (..),(..),... of B rows (parsed every time).
  *                                  ops and tps count batches; rows and rows_per_s rows
  *   scan --query Q                 streaming result, duckdb_fetch_chunk until done (no text)
- *   export --query Q --out PATH    COPY (Q) TO PATH (CSV), reports the size written
+ *   export --query Q --out PATH [--format tsv|csv|json]
+ *                                  COPY (Q) TO PATH, reports the size written. tsv (the
+ *                                  default): tab-separated, no header (COPY TO STDOUT's text);
+ *                                  csv: DuckDB's CSV with a header line; json: DuckDB's JSON
+ *                                  writer (one object per line, NDJSON)
+ *   arrow --query Q                streaming result, every chunk converted to an Arrow C data
+ *                                  interface array (duckdb_data_chunk_to_arrow, with the
+ *                                  result's arrow options, as duckd's Arrow encoder gets them)
+ *                                  and released: the in-process cost of producing Arrow
  *   load --file F --table T        COPY T FROM F (tab-separated, \N for NULL: the text that
  *                                  COPY ... TO STDOUT writes) with DuckDB's own CSV reader
  *   script --init F --file G       open, run F (load), then run G's statements discarding
@@ -141,6 +149,24 @@ static size_t split_sql(char *text, char ***out)
     *out = v;
     return n;
 }
+
+/* The Arrow C data interface's array (its ABI is fixed by the Arrow specification; duckdb.h
+ * only declares it). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+struct ArrowArray {
+    int64_t length;
+    int64_t null_count;
+    int64_t offset;
+    int64_t n_buffers;
+    int64_t n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+#endif
 
 static duckdb_database open_db(void)
 {
@@ -400,7 +426,7 @@ int main(int argc, char **argv)
     }
     if (i >= argc) {
         fprintf(stderr, "usage: duckdb_baseline [--db PATH] [--threads N] [--seed S] "
-                        "exec|mix|point|insert|scan|export|load|script ...\n");
+                        "exec|mix|point|insert|scan|export|arrow|load|script ...\n");
         return 2;
     }
     const char *mode = argv[i];
@@ -471,11 +497,18 @@ int main(int argc, char **argv)
         duckdb_disconnect(&c);
     } else if (strcmp(mode, "export") == 0) {
         const char *q = need(ac, av, "--query"), *out = need(ac, av, "--out");
-        char *sql = malloc(strlen(q) + strlen(out) + 128);
+        const char *fmt = opt(ac, av, "--format", "tsv");
+        const char *how = strcmp(fmt, "tsv") == 0    ? "FORMAT csv, DELIMITER '\t', HEADER false"
+                          : strcmp(fmt, "csv") == 0  ? "FORMAT csv, HEADER true"
+                          : strcmp(fmt, "json") == 0 ? "FORMAT json"
+                                                     : NULL;
+        if (!how)
+            die("--format must be tsv, csv or json", fmt);
+        char *sql = malloc(strlen(q) + strlen(out) + strlen(how) + 32);
         duckdb_connection c = connect_db(db);
         duckdb_result r;
         struct stat st;
-        sprintf(sql, "COPY (%s) TO '%s' (FORMAT csv, DELIMITER '\t', HEADER false)", q, out);
+        sprintf(sql, "COPY (%s) TO '%s' (%s)", q, out, how);
         double c0 = cpu_s(), t0 = now_s();
         if (duckdb_query(c, sql, &r) != DuckDBSuccess)
             die("export failed", duckdb_result_error(&r));
@@ -489,6 +522,42 @@ int main(int argc, char **argv)
         duckdb_destroy_result(&r);
         duckdb_disconnect(&c);
         free(sql);
+    } else if (strcmp(mode, "arrow") == 0) {
+        const char *q = need(ac, av, "--query");
+        duckdb_connection c = connect_db(db);
+        duckdb_prepared_statement ps;
+        duckdb_result r;
+        duckdb_data_chunk ch;
+        uint64_t rows = 0;
+        if (duckdb_prepare(c, q, &ps) != DuckDBSuccess)
+            die("prepare failed", duckdb_prepare_error(ps));
+        double c0 = cpu_s(), t0 = now_s();
+        if (duckdb_execute_prepared_streaming(ps, &r) != DuckDBSuccess)
+            die("arrow query failed", duckdb_result_error(&r));
+        duckdb_arrow_options ao = duckdb_result_get_arrow_options(&r);
+        if (!ao)
+            die("no arrow options for the result", NULL);
+        while ((ch = duckdb_fetch_chunk(r)) != NULL) {
+            struct ArrowArray a;
+            memset(&a, 0, sizeof a);
+            duckdb_error_data ed = duckdb_data_chunk_to_arrow(ao, ch, &a);
+            if (ed) {
+                die("duckdb_data_chunk_to_arrow failed", duckdb_error_data_has_error(ed)
+                                                             ? duckdb_error_data_message(ed)
+                                                             : NULL);
+            }
+            rows += (uint64_t)a.length;
+            if (a.release)
+                a.release(&a);
+            duckdb_destroy_data_chunk(&ch);
+        }
+        double el = now_s() - t0;
+        printf("rows=%llu seconds=%.4f rows_per_s=%.1f cpu_s=%.4f peak_rss_kib=%ld\n",
+               (unsigned long long)rows, el, rows / el, cpu_s() - c0, status_kib("VmHWM"));
+        duckdb_destroy_arrow_options(&ao);
+        duckdb_destroy_result(&r);
+        duckdb_destroy_prepare(&ps);
+        duckdb_disconnect(&c);
     } else if (strcmp(mode, "load") == 0) {
         const char *f = need(ac, av, "--file"), *t = need(ac, av, "--table");
         char *sql = malloc(strlen(f) + strlen(t) + 128);

@@ -21,15 +21,23 @@ QNAME = {"select1": "SELECT 1", "point": "point lookup, `-M prepared` ($1)",
          "pointlit": "point lookup, `-M simple` (literal key)"}
 SYSNAME = {"duckd": "duckd", "postgres": "PostgreSQL", "inproc": "DuckDB in-process",
            "sqlite": "SQLite (WAL)", "shared": "one duckd --memory --init",
-           "private": "8 private in-memory DuckDB copies"}
+           "private": "8 private in-memory DuckDB copies",
+           "http-readers": "duckd, readers over HTTP (writer pgwire)",
+           "http": "duckd, all five over HTTP"}
 COLOR = {"duckd": "#d62728", "postgres": "#1f77b4", "inproc": "#7f7f7f", "sqlite": "#2ca02c",
-         "shared": "#d62728", "private": "#7f7f7f"}
+         "shared": "#d62728", "private": "#7f7f7f", "http-readers": "#ff9896", "http": "#ff7f0e"}
 EXPECTED = {  # workload -> systems every case must have (smoke check)
     "W1": ("duckd", "postgres", "inproc"), "W2": ("duckd", "postgres", "inproc"),
-    "W3": ("duckd", "postgres", "inproc"), "W5a": ("duckd", "postgres", "sqlite"),
+    "W3": ("duckd", "postgres", "inproc"), "W5a": ("duckd", "postgres", "sqlite", "http-readers", "http"),
     "W5b": ("shared", "private"), "W6": ("duckd", "postgres"),
     "W7": ("duckd", "postgres", "inproc"), "W8": ("duckd", "postgres", "inproc"),
 }
+W9_EXPECTED = {"json": ("duckd",), "ndjson": ("duckd", "inproc"), "csv": ("duckd", "inproc"),
+               "arrow": ("duckd", "inproc")}
+W9_BASE = {"json": "ndjson", "ndjson": "ndjson", "csv": "csv", "arrow": "arrow"}  # in-process case
+W5A_CHART = ("duckd", "http-readers", "http", "postgres", "sqlite")
+W5A_LABEL = {"duckd": "duckd\npgwire", "http-readers": "duckd\nHTTP readers", "http": "duckd\nall HTTP",
+             "postgres": "PostgreSQL", "sqlite": "SQLite WAL"}
 W4_EXPECTED = {"copy": ("duckd", "postgres", "inproc"), "select": ("duckd", "postgres", "inproc"),
                "slow": ("duckd", "postgres")}
 
@@ -83,6 +91,18 @@ class Data:
         if pairs:
             return statistics.median(pairs)
         ma, mb = self.med(wl, case, a, key), self.med(wl, case_b, b, key_b)
+        return ma / mb if ma is not None and mb else None
+
+    def ratio_x(self, a, b, key):
+        """median over repetitions of a/b where a and b are (workload, case, system) triples
+        (paired by rep), else the ratio of medians."""
+        ra = {r["rep"]: r.get(key) for r in self.rows(*a) if r["status"] == "ok"}
+        rb = {r["rep"]: r.get(key) for r in self.rows(*b) if r["status"] == "ok"}
+        pairs = [ra[k] / rb[k] for k in ra if k in rb and isinstance(ra[k], (int, float))
+                 and isinstance(rb[k], (int, float)) and rb[k]]
+        if pairs:
+            return statistics.median(pairs)
+        ma, mb = self.med(*a, key), self.med(*b, key)
         return ma / mb if ma is not None and mb else None
 
     def cases(self, wl):
@@ -229,7 +249,8 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
     add("- **Servers**: duckd `--db FILE --threads %d --max-connections 1100`; PostgreSQL "
         "`%s` (fsync and synchronous_commit on: the defaults). In-process DuckDB uses "
         "`threads=%d` too. Load generators: pgbench (`-j 2`, TCP loopback), "
-        "bench/pqclient (libpq), bench/duckdb_baseline, bench/sqlite_mixed. Server memory is "
+        "bench/pqclient (libpq), bench/httpclient (libcurl, duckd's HTTP API with a bearer "
+        "token), bench/duckdb_baseline, bench/sqlite_mixed. Server memory is "
         "peak RSS sampled every 100 ms (PostgreSQL: summed over postmaster and backends, "
         "which counts shared_buffers pages once per process touching them); server CPU is "
         "utime+stime from /proc before/after.\n"
@@ -303,11 +324,41 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
                d.ratio("W5a", "mixed", "duckd", "postgres", k), "%s, duckd ÷ PostgreSQL" % n)
             hl("W5a 1 writer + 4 readers, %s: duckd vs SQLite WAL" % n,
                d.ratio("W5a", "mixed", "duckd", "sqlite", k), "%s, duckd ÷ SQLite" % n)
+        for s_, what in (("http-readers", "readers over HTTP"), ("http", "all five over HTTP")):
+            if d.status("W5a", "mixed", s_):
+                for k, n in (("reads_per_s", "reads/s"), ("writes_per_s", "writes/s")):
+                    hl("W5a %s, %s: HTTP vs pgwire" % (what, n),
+                       d.ratio("W5a", "mixed", s_, "duckd", k), "%s, HTTP ÷ pgwire (duckd)" % n)
+        if d.status("W5a", "mixed", "http"):
+            hl("W5a all five over HTTP, reads/s: duckd vs PostgreSQL (pgwire)",
+               d.ratio("W5a", "mixed", "http", "postgres", "reads_per_s"),
+               "reads/s, duckd over HTTP ÷ PostgreSQL")
     if "reports" in d.cases("W5b"):
         hl("W5b 8 report workers: total time, shared duckd vs private copies",
            d.ratio("W5b", "reports", "shared", "private", "seconds"), "seconds, shared ÷ private")
         hl("W5b 8 report workers: total RSS, shared duckd vs private copies",
            d.ratio("W5b", "reports", "shared", "private", "server_peak_rss_kib"), "peak RSS, shared ÷ private")
+    for f in d.cases("W9"):
+        base = W9_BASE.get(f, f)
+        hl("W9 HTTP download as %s: duckd vs in-process %s" % (
+            f, {"csv": "COPY TO CSV file", "ndjson": "COPY TO JSON file",
+                "arrow": "chunks to Arrow arrays"}[base]),
+           d.ratio("W9", f, "duckd", "inproc", "rows_per_s", case_b=base),
+           "rows/s, duckd ÷ in-process")
+    if "csv" in d.cases("W9") and d.status("W4", "copy", "duckd") == "ok":
+        hl("W9 HTTP CSV vs W4 pgwire COPY TO STDOUT (duckd)",
+           d.ratio_x(("W9", "csv", "duckd"), ("W4", "copy", "duckd"), "rows_per_s"),
+           "rows/s, HTTP ÷ pgwire")
+    if "json" in d.cases("W9") and d.status("W4", "select", "duckd") == "ok":
+        hl("W9 HTTP JSON vs W4 pgwire SELECT * (duckd)",
+           d.ratio_x(("W9", "json", "duckd"), ("W4", "select", "duckd"), "rows_per_s"),
+           "rows/s, HTTP ÷ pgwire")
+    g = [r["server_peak_rss_kib"] - r["idle_rss_kib"] for r in d.recs
+         if r.get("workload") == "W9" and r.get("system") == "duckd" and r["status"] == "ok"
+         and r.get("server_peak_rss_kib") and r.get("idle_rss_kib")]
+    if g:
+        head.append(("W9 HTTP downloads: duckd's RSS growth while streaming (largest)",
+                     "%s MiB" % fmt(max(g) / 1024), "peak RSS − idle RSS, every format and repetition"))
     if "copyin" in d.cases("W7"):
         hl("W7 bulk load, COPY FROM STDIN: duckd vs PostgreSQL",
            d.ratio("W7", "copyin", "duckd", "postgres", "rows_per_s"), "rows/s, duckd ÷ PostgreSQL")
@@ -483,6 +534,61 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
               na=lambda k, s: "duckd: n/a" if (d.status("W4", k, s) or "").startswith("n/a") else None)
         add("![W4](%s/w4_large_results.png)\n" % rel_img)
 
+    # ---------------- W9
+    if d.cases("W9"):
+        add("## W9 result downloads over HTTP\n")
+        add("W4's `SELECT * FROM fact` (all %s rows) through `POST /v1/query?format=F` of duckd's "
+            "HTTP API, read by bench/httpclient (libcurl, bearer token, plain HTTP on loopback): "
+            "the body is discarded as it streams in and checked complete (json: its `row_count`; "
+            "csv and ndjson: one line per row; arrow: the end-of-stream marker). MB = bytes of "
+            "the body. duckd's RSS is sampled every 100 ms during the download (and its VmHWM, "
+            "reset before); *RSS growth* = that peak − duckd's RSS just before the request. "
+            "In-process DuckDB produces the same result in the same format without a server: "
+            "`COPY (SELECT * FROM fact) TO` a file on tmpfs with its CSV writer (header line) or "
+            "its JSON writer (one object per line: the baseline of both `ndjson` and `json`), "
+            "and for `arrow` a streaming result whose chunks are converted to Arrow C data "
+            "interface arrays with `duckdb_data_chunk_to_arrow` and released (what duckd's IPC "
+            "encoder starts from; not serialised, so no MB/s).\n" % "{:,}".format(R["fact"]))
+        rows = []
+        for c in d.cases("W9"):
+            for s in ("duckd", "inproc"):
+                if s == "inproc" and W9_BASE.get(c, c) != c:
+                    continue
+                st = d.status("W9", c, s)
+                if st is None:
+                    continue
+                if st != "ok":
+                    rows.append([c, SYSNAME[s], st] + [""] * 8)
+                    continue
+                g = [r["server_peak_rss_kib"] - r["idle_rss_kib"] for r in d.rows("W9", c, s)
+                     if r["status"] == "ok" and r.get("server_peak_rss_kib") and r.get("idle_rss_kib")]
+                rows.append([c, "duckd over HTTP" if s == "duckd" else SYSNAME[s],
+                             cell(d, "W9", c, s, "rows_per_s"),
+                             cell(d, "W9", c, s, "mb_per_s") if s == "duckd" or c != "arrow" else "",
+                             cell(d, "W9", c, s, "ttfb_ms", unit=" ms") if s == "duckd" else "",
+                             cell(d, "W9", c, s, "client_cpu_s") if s == "duckd" else "(same process)",
+                             cell(d, "W9", c, s, "server_cpu_s") if s == "duckd" else cell(d, "W9", c, s, "cpu_s"),
+                             cell(d, "W9", c, s, "server_peak_rss_kib" if s == "duckd" else "peak_rss_kib", 1 / 1024),
+                             fmt(statistics.median(g) / 1024) if g else "",
+                             xr(d.ratio("W9", c, "duckd", "inproc", "rows_per_s", case_b=W9_BASE.get(c, c)))
+                             if s == "duckd" else ""])
+        add(table(["format", "system", "rows/s", "MB/s", "time to first byte", "client CPU s",
+                   "server CPU s", "peak RSS MiB", "RSS growth MiB", "duckd ÷ in-process (rows/s)"],
+                  rows))
+        add("(json's in-process baseline is the NDJSON export. In-process rows: CPU and RSS are "
+            "the whole exporting process's. For comparison over pgwire (W4, duckd): `COPY TO "
+            "STDOUT` %s rows/s, `SELECT *` to libpq %s rows/s.)\n"
+            % (fmt(d.med("W4", "copy", "duckd", "rows_per_s")),
+               fmt(d.med("W4", "select", "duckd", "rows_per_s"))))
+        chart(os.path.join(img_dir, "w9_http_downloads.png"),
+              "W9 downloads over HTTP vs in-process export: rows per second",
+              [({"json": "json\n(in-process: NDJSON file)", "ndjson": "ndjson\n(NDJSON file)",
+                 "csv": "csv\n(CSV file)", "arrow": "arrow\n(C data arrays)"}.get(c, c), c)
+               for c in d.cases("W9")], ["duckd", "inproc"],
+              lambda k, s: d.stat("W9", W9_BASE.get(k, k) if s == "inproc" else k, s, "rows_per_s"),
+              "rows/s")
+        add("![W9](%s/w9_http_downloads.png)\n" % rel_img)
+
     # ---------------- W5
     if d.cases("W5a") or d.cases("W5b"):
         add("## W5 the seeds' scenarios\n")
@@ -503,6 +609,32 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         add(table(["system", "writes/s", "reads/s", "peak RSS MiB (server / SQLite processes)",
                    "CPU s (server / all SQLite processes)",
                    "duckd ÷ this (writes)", "duckd ÷ this (reads)"], rows))
+        hs = [s for s in ("http-readers", "http") if d.status("W5a", "mixed", s)]
+        if hs:
+            add("**The same scenario over the HTTP API**: the four readers are bench/httpclient "
+                "processes (libcurl, one kept-alive connection each) posting `{\"sql\": \"SELECT "
+                "count(*) FROM events\"}` to `/v1/query` in a loop, as `pgbench -c 1` does over "
+                "pgwire; every request authenticates its bearer token and is a session of its own. "
+                "The writer is pgbench over pgwire (*readers over HTTP*: the dashboard reads "
+                "through the API while the application writes through its driver) or a fifth "
+                "httpclient posting `INSERT INTO events VALUES ($1, 'w')` with `\"params\": [k]` "
+                "(*all five over HTTP*). Ratios pair each repetition with duckd's pgwire run "
+                "(first row above) of the same repetition.\n")
+            rows = []
+            for s in ["duckd"] + hs:
+                rows.append([SYSNAME[s] + (" (pgwire, as above)" if s == "duckd" else ""),
+                             cell(d, "W5a", "mixed", s, "writes_per_s"),
+                             cell(d, "W5a", "mixed", s, "reads_per_s"),
+                             cell(d, "W5a", "mixed", s, "read_lat_ms", unit=" ms"),
+                             cell(d, "W5a", "mixed", s, "server_cpu_s"),
+                             fmt(cpu_per(d, "W5a", "mixed", s, "requests"), " µs"),
+                             cell(d, "W5a", "mixed", s, "reader_cpu_s") if s != "duckd" else "",
+                             cell(d, "W5a", "mixed", s, "server_peak_rss_kib", 1 / 1024),
+                             xr(d.ratio("W5a", "mixed", s, "duckd", "writes_per_s")) if s != "duckd" else "",
+                             xr(d.ratio("W5a", "mixed", s, "duckd", "reads_per_s")) if s != "duckd" else ""])
+            add(table(["variant", "writes/s", "reads/s", "avg read latency", "server CPU s",
+                       "server CPU per request", "4 readers' CPU s", "peak RSS MiB",
+                       "this ÷ pgwire (writes)", "this ÷ pgwire (reads)"], rows))
     if d.cases("W5b"):
         add("**(b) eight report workers, 100 reports** (four templates with different "
             "parameters, split round-robin): eight psql processes against one `duckd --memory "
@@ -524,16 +656,17 @@ def report(d, meta, analysis, out_md, img_dir, elapsed):
         import matplotlib.pyplot as plt
         fig, axs = plt.subplots(1, 3, figsize=(11, 3.4), dpi=110)
         for ax, (wl, case, key, systems, title) in zip(axs, [
-                ("W5a", "mixed", "writes_per_s", ("duckd", "postgres", "sqlite"), "W5a writes/s"),
-                ("W5a", "mixed", "reads_per_s", ("duckd", "postgres", "sqlite"), "W5a reads/s (log)"),
+                ("W5a", "mixed", "writes_per_s", W5A_CHART, "W5a writes/s"),
+                ("W5a", "mixed", "reads_per_s", W5A_CHART, "W5a reads/s (log)"),
                 ("W5b", "reports", "seconds", ("shared", "private"), "W5b total seconds")]):
-            labels, ys, err = [], [], [[], []]
+            labels, ys, err, colors = [], [], [[], []], []
             for s in systems:
                 st = d.stat(wl, case, s, key)
                 if st:
-                    labels.append(SYSNAME[s].replace(" --memory --init", "").replace(" in-memory DuckDB", ""))
+                    labels.append(W5A_LABEL.get(s) or SYSNAME[s].replace(" --memory --init", "").replace(" in-memory DuckDB", ""))
                     ys.append(st[0]); err[0].append(st[0] - st[1]); err[1].append(st[2] - st[0])
-            ax.bar(range(len(ys)), ys, yerr=err, capsize=3, color=[COLOR[s] for s in systems][:len(ys)])
+                    colors.append(COLOR[s])
+            ax.bar(range(len(ys)), ys, yerr=err, capsize=3, color=colors)
             ax.set_xticks(range(len(ys)))
             ax.set_xticklabels(labels, fontsize=7)
             ax.set_title(title, fontsize=9)
@@ -656,6 +789,12 @@ def check(d, only):
     for w in wls:
         names = ["W5a", "W5b"] if w == "W5" else [w]
         for wl in names:
+            if wl == "W9":
+                for case, systems in W9_EXPECTED.items():
+                    for s in systems:
+                        if d.status("W9", case, s) != "ok":
+                            missing.append("W9/%s/%s: %s" % (case, s, d.status("W9", case, s)))
+                continue
             if wl == "W4":
                 for case, systems in W4_EXPECTED.items():
                     for s in systems:
