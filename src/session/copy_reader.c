@@ -12,7 +12,10 @@
  *           tuples: int16 field count (-1: trailer), per field int32 length (-1: NULL) + bytes.
  *
  * Input is scanned where it arrives: rows wholly inside a CopyData piece are parsed in place
- * and only an incomplete last row is copied, into `buf`, to be completed by the next piece. */
+ * and only an incomplete last row is copied, into `buf`, to be completed by the next piece.
+ * A row with no backslash (text) or quote (CSV) and no carriage return, the common case, is
+ * split at its delimiters eight bytes at a time and its fields are handed on where they lie
+ * (plain_row); any other row takes the general, byte-at-a-time path. */
 #include "session/copy_reader.h"
 
 #include <stdio.h>
@@ -38,6 +41,9 @@ struct copy_reader {
     eng_value_t *vals;       /* ncols fields handed to the callback */
     size_t *offs;            /* ncols offsets into `fields` (SIZE_MAX: NULL) */
     const char **direct;     /* ncols: a field without escapes, in place in the row, or NULL */
+    uint64_t pat_delim;      /* the delimiter in every byte (plain_row) */
+    uint64_t pat_special;    /* '\\' (text) or the quote (CSV) in every byte */
+    uint64_t pat_pad;        /* in every byte, an ASCII byte neither the delimiter nor special */
     int64_t line;            /* lines (tuples) read so far */
     int64_t rows;            /* data rows handed out */
     bool header_pending;     /* HEADER: the first line is skipped */
@@ -58,6 +64,13 @@ copy_reader_t *copy_reader_new(const copy_opts_t *o, size_t ncols, const char *c
     r->offs = xcalloc(r->ncols, sizeof *r->offs);
     r->direct = xcalloc(r->ncols, sizeof *r->direct);
     r->header_pending = o->header && o->format != COPY_FMT_BINARY;
+    char special = o->format == COPY_FMT_CSV ? o->quote : '\\';
+    r->pat_delim = 0x0101010101010101ull * (unsigned char)o->delim;
+    r->pat_special = 0x0101010101010101ull * (unsigned char)special;
+    unsigned char pad = ' ';
+    while (pad == (unsigned char)o->delim || pad == (unsigned char)special)
+        pad++;
+    r->pat_pad = 0x0101010101010101ull * pad;
     return r;
 }
 
@@ -301,6 +314,69 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
     return 0;
 }
 
+#define SWAR_LO7 0x7F7F7F7F7F7F7F7Full
+#define SWAR_CR (0x0101010101010101ull * '\r')
+
+/* 0x80 in every byte of x that is zero, 0 in the others (exact, unlike the borrow trick). */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+    return ~(((x & SWAR_LO7) + SWAR_LO7) | x | SWAR_LO7);
+}
+
+/* The common row: no backslash (text) or quote (CSV) and no carriage return, so every field is
+ * its own raw text. Splits it at the delimiters, eight bytes at a time, into r->vals (pointing
+ * into the row). Returns the number of fields, SIZE_MAX when the row is not plain (the caller
+ * takes the general path, which words any error), or SIZE_MAX - 1 for extra columns. *ascii
+ * is set when the bytes scanned hold neither a NUL nor a byte >= 0x80 (then the row is valid
+ * UTF-8); it is only meaningful for a plain row. */
+static size_t plain_row(copy_reader_t *r, const char *row, size_t len, bool *ascii)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    size_t nf = 0, start = 0, ncols = r->ncols, null_len = r->null_len;
+    const char *null_str = r->o->null_str;
+    uint64_t bad = 0; /* high bits and NUL bytes seen */
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w;
+        if (len - i >= 8) {
+            memcpy(&w, row + i, 8);
+        } else { /* the last bytes, padded with a byte that is nothing special */
+            size_t rest = len - i;
+            w = r->pat_pad << (8 * rest);
+            for (size_t k = 0; k < rest; k++)
+                w |= (uint64_t)(unsigned char)row[i + k] << (8 * k);
+        }
+        bad |= (w & 0x8080808080808080ull) | zero_bytes(w);
+        if (zero_bytes(w ^ r->pat_special) | zero_bytes(w ^ SWAR_CR)) {
+            *ascii = false;
+            return SIZE_MAX;
+        }
+        for (uint64_t m = zero_bytes(w ^ r->pat_delim); m; m &= m - 1) {
+            size_t end = i + ((size_t)__builtin_ctzll(m) >> 3);
+            if (nf + 1 >= ncols) {
+                *ascii = false; /* the caller checks the whole row before reporting */
+                return SIZE_MAX - 1;
+            }
+            size_t n = end - start;
+            bool null = n == null_len && memcmp(row + start, null_str, n) == 0;
+            r->vals[nf].data = null ? NULL : row + start;
+            r->vals[nf].len = null ? -1 : (int32_t)n;
+            nf++;
+            start = end + 1;
+        }
+    }
+    size_t n = len - start;
+    bool null = n == null_len && memcmp(row + start, null_str, n) == 0;
+    r->vals[nf].data = null ? NULL : row + start;
+    r->vals[nf].len = null ? -1 : (int32_t)n;
+    *ascii = bad == 0;
+    return nf + 1;
+#else
+    (void)r, (void)row, (void)len;
+    *ascii = false;
+    return SIZE_MAX;
+#endif
+}
+
 /* One complete text/CSV line (without its line ending). Returns 1 at the end marker. */
 static int on_line(copy_reader_t *r, const char *row, size_t len, copy_row_fn fn, void *ctx,
                    uerr_t *err)
@@ -314,8 +390,18 @@ static int on_line(copy_reader_t *r, const char *row, size_t len, copy_row_fn fn
     }
     if (r->o->format == COPY_FMT_CSV && len == 2 && row[0] == '\\' && row[1] == '.')
         return 1;
-    if (uutf8_check(row, len, err) != 0)
+    bool ascii;
+    nf = plain_row(r, row, len, &ascii);
+    if (!ascii && uutf8_check(row, len, err) != 0)
         return -1;
+    if (nf == SIZE_MAX - 1)
+        return bad_format(err, "extra data after last expected column");
+    if (nf != SIZE_MAX) {
+        if (nf < r->ncols)
+            return missing_column(r, nf, err);
+        r->rows++;
+        return fn(ctx, r->vals, r->ncols, err);
+    }
     rc = r->o->format == COPY_FMT_CSV ? csv_row(r, row, len, &nf, err)
                                       : text_row(r, row, len, &nf, err);
     if (rc < 0)
