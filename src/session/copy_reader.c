@@ -278,8 +278,36 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
     size_t i = 0, nf = 0;
     ubuf_reset(&r->fields);
     for (;;) {
-        size_t raw0 = i, start = r->fields.len;
+        size_t raw0 = i, start = r->fields.len, k = i;
         bool saw_quote = false;
+        /* the common fields, used where they lie: unquoted without a quote or line break, or
+         * quoted without an escape or inner quote and ending at a delimiter */
+        if (k < len && row[k] == quote) {
+            for (k++; k < len && row[k] != quote && row[k] != esc; k++)
+                ;
+            if (k < len && row[k] == quote && (k + 1 == len || row[k + 1] == delim)) {
+                if (end_field(r, nf, row + raw0, 0, false, start, err) != 0)
+                    return -1;
+                r->direct[nf] = row + raw0 + 1;
+                r->vals[nf].len = (int32_t)(k - raw0 - 1);
+                i = k + 1;
+                goto next;
+            }
+        } else {
+            while (k < len && row[k] != delim && row[k] != quote && row[k] != '\r' &&
+                   row[k] != '\n')
+                k++;
+            if (k == len || row[k] == delim) {
+                if (end_field(r, nf, row + raw0, k - raw0, true, start, err) != 0)
+                    return -1;
+                if (r->offs[nf] != SIZE_MAX) {
+                    r->direct[nf] = row + raw0;
+                    r->vals[nf].len = (int32_t)(k - raw0);
+                }
+                i = k;
+                goto next;
+            }
+        }
         while (i < len && row[i] != delim) {
             char c = row[i++];
             if (c != quote) {
@@ -305,6 +333,7 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
         }
         if (end_field(r, nf, row + raw0, i - raw0, !saw_quote, start, err) != 0)
             return -1;
+    next:
         nf++;
         if (i >= len)
             break;

@@ -215,6 +215,14 @@ static void test_csv(void **state)
            "h1;h2\n'a\\'b\\\\';N\n'N';\n", 2, "a'b\\|<N>\nN|\n", NULL);
     expect("COPY t FROM STDIN (FORMAT csv, ESCAPE '\\')", "\"a\\\"\nb\",c\n", 2, "a\"\nb|c\n",
            NULL);
+    /* fields used where they lie, and the spellings that leave that path mid-row */
+    expect(C, "\"abc\",def,\"\",,\"x y\"\n", 5, "abc|def||<N>|x y\n", NULL);
+    expect(C, "\"a\"b,c,\"d\"\n", 3, "ab|c|d\n", NULL);
+    expect(C, "x,\"a\"\"b\",\"c\"\n", 3, "x|a\"b|c\n", NULL);
+    expect(C, "\"a,b\",\"c\nd\"\n", 2, "a,b|c\nd\n", NULL);
+    expect("COPY t FROM STDIN (FORMAT csv, ESCAPE '\\')", "\"a\\b\",\"c\"\n", 2, "a\\b|c\n", NULL);
+    expect(C, "\"a\",\"b\",\"c\"\n", 2, NULL, "22P04"); /* extra data */
+    expect(C, "1,\"a\rb\",x\ry\n", 3, NULL, "22P04");   /* unquoted carriage return */
 }
 
 /* A binary COPY stream: the header, then tuples given as (count, len, bytes...) triples. */
