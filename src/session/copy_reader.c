@@ -44,6 +44,8 @@ struct copy_reader {
     uint64_t pat_delim;      /* the delimiter in every byte (plain_row) */
     uint64_t pat_special;    /* '\\' (text) or the quote (CSV) in every byte */
     uint64_t pat_pad;        /* in every byte, an ASCII byte neither the delimiter nor special */
+    bool null_escape;        /* text: the NULL string is a backslash and a letter ("\\N") */
+    bool fast;               /* the fast paths are used (copy_reader_set_fast) */
     int64_t line;            /* lines (tuples) read so far */
     int64_t rows;            /* data rows handed out */
     bool header_pending;     /* HEADER: the first line is skipped */
@@ -64,6 +66,7 @@ copy_reader_t *copy_reader_new(const copy_opts_t *o, size_t ncols, const char *c
     r->offs = xcalloc(r->ncols, sizeof *r->offs);
     r->direct = xcalloc(r->ncols, sizeof *r->direct);
     r->header_pending = o->header && o->format != COPY_FMT_BINARY;
+    r->fast = true;
     char special = o->format == COPY_FMT_CSV ? o->quote : '\\';
     r->pat_delim = 0x0101010101010101ull * (unsigned char)o->delim;
     r->pat_special = 0x0101010101010101ull * (unsigned char)special;
@@ -71,6 +74,9 @@ copy_reader_t *copy_reader_new(const copy_opts_t *o, size_t ncols, const char *c
     while (pad == (unsigned char)o->delim || pad == (unsigned char)special)
         pad++;
     r->pat_pad = 0x0101010101010101ull * pad;
+    const char *ns = o->null_str;
+    r->null_escape = o->format == COPY_FMT_TEXT && r->null_len == 2 && ns[0] == '\\' &&
+                     ((ns[1] >= 'A' && ns[1] <= 'Z') || (ns[1] >= 'a' && ns[1] <= 'z'));
     return r;
 }
 
@@ -85,6 +91,8 @@ void copy_reader_free(copy_reader_t *r)
     free(r->direct);
     free(r);
 }
+
+void copy_reader_set_fast(copy_reader_t *r, bool on) { r->fast = on; }
 
 int64_t copy_reader_line(const copy_reader_t *r) { return r->line; }
 int64_t copy_reader_rows(const copy_reader_t *r) { return r->rows; }
@@ -282,7 +290,9 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
         bool saw_quote = false;
         /* the common fields, used where they lie: unquoted without a quote or line break, or
          * quoted without an escape or inner quote and ending at a delimiter */
-        if (k < len && row[k] == quote) {
+        if (!r->fast) {
+            /* the general path below */
+        } else if (k < len && row[k] == quote) {
             for (k++; k < len && row[k] != quote && row[k] != esc; k++)
                 ;
             if (k < len && row[k] == quote && (k + 1 == len || row[k + 1] == delim)) {
@@ -352,12 +362,32 @@ static inline uint64_t zero_bytes(uint64_t x)
     return ~(((x & SWAR_LO7) + SWAR_LO7) | x | SWAR_LO7);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Text: whether every backslash flagged in m (0x80 per byte of the word at row[i]) begins a
+ * field that is exactly the NULL string ("\N"), which a plain row may hold: such a field is
+ * NULL by its raw text, and a backslash and a letter never make the general path fail. */
+static bool only_null_escapes(const copy_reader_t *r, const char *row, size_t len, size_t i,
+                              uint64_t m)
+{
+    if (!r->null_escape)
+        return false;
+    for (; m; m &= m - 1) {
+        size_t b = i + ((size_t)__builtin_ctzll(m) >> 3);
+        if ((b > 0 && row[b - 1] != r->o->delim) || b + 1 >= len ||
+            row[b + 1] != r->o->null_str[1] || (b + 2 < len && row[b + 2] != r->o->delim))
+            return false;
+    }
+    return true;
+}
+#endif
+
 /* The common row: no backslash (text) or quote (CSV) and no carriage return, so every field is
- * its own raw text. Splits it at the delimiters, eight bytes at a time, into r->vals (pointing
- * into the row). Returns the number of fields, SIZE_MAX when the row is not plain (the caller
- * takes the general path, which words any error), or SIZE_MAX - 1 for extra columns. *ascii
- * is set when the bytes scanned hold neither a NUL nor a byte >= 0x80 (then the row is valid
- * UTF-8); it is only meaningful for a plain row. */
+ * its own raw text (in text, a field that is exactly the NULL string "\N" may hold one). Splits it
+ * at the delimiters, eight bytes at a time, into r->vals (pointing into the row). Returns the
+ * number of fields, or SIZE_MAX when the row is not plain or has too many fields (the caller
+ * takes the general path, which words any error in its order). *ascii is set when the bytes scanned
+ * hold neither a NUL nor a byte >= 0x80 (then the row is valid UTF-8); it is only meaningful for a
+ * plain row. */
 static size_t plain_row(copy_reader_t *r, const char *row, size_t len, bool *ascii)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -375,15 +405,16 @@ static size_t plain_row(copy_reader_t *r, const char *row, size_t len, bool *asc
                 w |= (uint64_t)(unsigned char)row[i + k] << (8 * k);
         }
         bad |= (w & 0x8080808080808080ull) | zero_bytes(w);
-        if (zero_bytes(w ^ r->pat_special) | zero_bytes(w ^ SWAR_CR)) {
+        uint64_t special = zero_bytes(w ^ r->pat_special);
+        if (zero_bytes(w ^ SWAR_CR) || (special && !only_null_escapes(r, row, len, i, special))) {
             *ascii = false;
             return SIZE_MAX;
         }
         for (uint64_t m = zero_bytes(w ^ r->pat_delim); m; m &= m - 1) {
             size_t end = i + ((size_t)__builtin_ctzll(m) >> 3);
-            if (nf + 1 >= ncols) {
-                *ascii = false; /* the caller checks the whole row before reporting */
-                return SIZE_MAX - 1;
+            if (nf + 1 >= ncols) { /* extra data: the general path words it */
+                *ascii = false;
+                return SIZE_MAX;
             }
             size_t n = end - start;
             bool null = n == null_len && memcmp(row + start, null_str, n) == 0;
@@ -419,12 +450,10 @@ static int on_line(copy_reader_t *r, const char *row, size_t len, copy_row_fn fn
     }
     if (r->o->format == COPY_FMT_CSV && len == 2 && row[0] == '\\' && row[1] == '.')
         return 1;
-    bool ascii;
-    nf = plain_row(r, row, len, &ascii);
+    bool ascii = false;
+    nf = r->fast ? plain_row(r, row, len, &ascii) : SIZE_MAX;
     if (!ascii && uutf8_check(row, len, err) != 0)
         return -1;
-    if (nf == SIZE_MAX - 1)
-        return bad_format(err, "extra data after last expected column");
     if (nf != SIZE_MAX) {
         if (nf < r->ncols)
             return missing_column(r, nf, err);

@@ -181,6 +181,13 @@ static void test_plain_rows(void **state)
     expect(C, "12345678,123456789\n12,\"a\"\n", 2, "12345678|123456789\n12|a\n", NULL);
     expect("COPY t FROM STDIN (FORMAT csv, QUOTE '''')", "a\"b,'c,d'\n", 2, "a\"b|c,d\n", NULL);
     expect(T, "é\tabcdefgh\tü\n", 3, "é|abcdefgh|ü\n", NULL);
+    /* text NULLs ("\N") stay on the fast path; any other backslash leaves it */
+    expect(T, "\\N\tabcdefgh\t\\N\t1234567\\N\t\\N\n", 5, "<N>|abcdefgh|<N>|1234567N|<N>\n", NULL);
+    expect(T, "1\t\\Nx\t\\\\N\t\\n\n", 4, "1|Nx|\\N|\n\n", NULL);
+    expect(T, "\\N\n", 1, "<N>\n", NULL);
+    expect(T, "\\N\t\\N\t\\N\n", 2, NULL, "22P04");
+    expect(T, "\\N\tab\\000\n", 1, NULL, "22021"); /* a NUL escape before the extra data */
+    expect("COPY t FROM STDIN (NULL '\\x')", "\\x\t\\N\n", 2, "<N>|N\n", NULL);
     /* errors */
     expect(T, "1\t2\t3\n", 2, NULL, "22P04");         /* extra data */
     expect(T, "1\t2\t3\xff\n", 2, NULL, "22021");     /* invalid UTF-8 first */
