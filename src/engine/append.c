@@ -5,9 +5,10 @@
  * intervals, lists, unusual spellings) is filled as VARCHAR and DuckDB casts the whole vector.
  *
  * With a background appender (eng_appender_open's `background`), a second thread appends chunk
- * N while the caller converts rows into chunk N+1. They share APP_SLOTS chunks through a small
- * queue: when every chunk is full or being appended the caller waits, so a slow table stalls
- * the client (backpressure) and memory stays at APP_SLOTS chunks plus the appender's buffer.
+ * N while the caller converts rows into chunk N+1. They share up to APP_SLOTS chunks through a
+ * queue: when every chunk is full or being appended, or the queued ones hold APP_QUEUE_BYTES,
+ * the caller waits, so a slow table stalls the client (backpressure) and memory stays bounded
+ * by the queue plus the appender's buffer.
  *
  * The appender writes into the connection's current transaction; the caller wraps an
  * autocommit COPY in BEGIN/COMMIT so a failure leaves nothing behind. */
@@ -21,17 +22,38 @@
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
-/* Chunks in flight: one being filled, the others queued or being appended. */
-#define APP_SLOTS 3
+/* Chunks in flight: one being filled, the others queued or being appended. Without a
+ * background thread one chunk is enough. With one, the queue must absorb DuckDB's bursts: every
+ * 122,880 rows the appending thread compresses and writes a whole row group (tens of ms), and
+ * a queue of a few chunks made the filler wait through each of them (the first background
+ * version measured no faster for that reason). Slots are created as needed, up to APP_SLOTS
+ * and to as many as APP_QUEUE_BYTES holds at 16 bytes per value (wide tables get fewer), and
+ * the filler also waits while the queued chunks hold APP_QUEUE_BYTES of values. */
+#define APP_SLOTS 48
+#define APP_QUEUE_BYTES (24u << 20)
 /* A chunk is handed on early once its values pass this many bytes, so wide rows do not make
  * a 2048-row chunk huge. */
 #define APP_CHUNK_BYTES (2u << 20)
 /* Rows are handed to the table (transaction-local storage) at least this often, so the
- * appender's own buffer stays small whatever the row width. */
+ * appender's own buffer stays small whatever the row width. A background thread flushes more
+ * often (APP_BG_FLUSH_BYTES): one flush of 8 MiB is a long burst of work the filler could
+ * otherwise only wait through (see APP_SLOTS). */
 #define APP_FLUSH_BYTES (8u << 20)
+#define APP_BG_FLUSH_BYTES (1u << 20)
 /* The DuckDB error a chunk whose VARCHAR column does not cast raises; the rows are then
  * appended one value at a time to find the row, column and DuckDB's message. */
 #define APP_CAST_ERROR "type mismatch in AppendDataChunk"
+
+/* How a text-format value of a column can be stored without the general conversion
+ * (app_fast_text); anything that path does not take goes the general way. */
+enum {
+    APP_FAST_NONE = 0,
+    APP_FAST_INT,  /* an integer type: plain decimal digits */
+    APP_FAST_I32,  /* INTEGER: the same, stored without a type switch */
+    APP_FAST_I64,  /* BIGINT: the same */
+    APP_FAST_DATE, /* DATE: YYYY-MM-DD */
+    APP_FAST_TEXT, /* VARCHAR: the text as it is */
+};
 
 /* One data chunk and what the filler knows about it. */
 typedef struct app_slot {
@@ -53,11 +75,15 @@ struct eng_appender {
     uint32_t *oids;      /* owned: each column's PostgreSQL type (what binary COPY sends) */
     char **what;         /* owned: "column N" for messages */
     bool *via_value;     /* owned: text goes through a duckdb_value (see app_describe) */
+    uint8_t *fast;       /* owned: each column's APP_FAST_* kind for text-format values */
     duckdb_type *ctype;  /* owned: the type each column is filled as (target or VARCHAR...) */
     unsigned layout;     /* bumped whenever ctype changes */
     idx_t cap;           /* rows per chunk (duckdb_vector_size) */
     ubuf_t scratch;      /* value conversion */
     size_t pending;      /* bytes appended since the last flush (appending thread) */
+    size_t flush_bytes;  /* flush the appender at least every this many bytes */
+    size_t nslots;       /* slots in use so far (created on demand, up to max_slots) */
+    size_t max_slots;    /* 1 without a background thread; see APP_SLOTS */
     app_slot_t slots[APP_SLOTS];
     app_slot_t *fill; /* the chunk the caller fills (caller's thread only) */
     /* Shared with the background thread, under mu. */
@@ -68,9 +94,10 @@ struct eng_appender {
     pthread_cond_t cv_done;          /* a chunk was appended (freed) */
     app_slot_t *queue, **queue_tail; /* chunks to append, oldest first */
     app_slot_t *free_slots;
-    bool busy;   /* the thread is appending a chunk */
-    bool stop;   /* the thread must exit */
-    bool failed; /* an append failed: fail_err / fail_where hold the first error */
+    size_t queued_bytes; /* bytes of values in the queued chunks */
+    bool busy;           /* the thread is appending a chunk */
+    bool stop;           /* the thread must exit */
+    bool failed;         /* an append failed: fail_err / fail_where hold the first error */
     uerr_t fail_err;
     eng_append_where_t fail_where;
 };
@@ -107,6 +134,8 @@ static bool app_native(duckdb_type t)
            t == DUCKDB_TYPE_BLOB;
 }
 
+static bool app_is_small_int(duckdb_type t);
+
 static void app_describe(eng_appender_t *a)
 {
     a->ncols = duckdb_appender_column_count(a->app);
@@ -116,6 +145,7 @@ static void app_describe(eng_appender_t *a)
     a->what = xcalloc(n, sizeof *a->what);
     a->via_value = xcalloc(n, sizeof *a->via_value);
     a->ctype = xcalloc(n, sizeof *a->ctype);
+    a->fast = xcalloc(n, sizeof *a->fast);
     for (size_t i = 0; i < a->ncols; i++) {
         duckdb_logical_type lt = duckdb_appender_column_type(a->app, i);
         a->types[i].type = duckdb_get_type_id(lt);
@@ -130,6 +160,18 @@ static void app_describe(eng_appender_t *a)
         a->via_value[i] =
             a->types[i].type == DUCKDB_TYPE_INTERVAL || a->types[i].type == DUCKDB_TYPE_TIME_TZ;
         a->ctype[i] = app_native(a->types[i].type) ? a->types[i].type : DUCKDB_TYPE_VARCHAR;
+        /* the kinds eng__val_text converts to exactly these values (see app_fast_text) */
+        duckdb_type t = a->types[i].type;
+        if (t == DUCKDB_TYPE_INTEGER)
+            a->fast[i] = APP_FAST_I32;
+        else if (t == DUCKDB_TYPE_BIGINT)
+            a->fast[i] = APP_FAST_I64;
+        else if (app_is_small_int(t))
+            a->fast[i] = APP_FAST_INT;
+        else if (t == DUCKDB_TYPE_DATE)
+            a->fast[i] = APP_FAST_DATE;
+        else if (t == DUCKDB_TYPE_VARCHAR && a->oids[i] != PGT_BYTEA && !pgt_is_array(a->oids[i]))
+            a->fast[i] = APP_FAST_TEXT;
         duckdb_destroy_logical_type(&lt);
         char w[32];
         snprintf(w, sizeof w, "column %zu", i + 1);
@@ -247,6 +289,23 @@ static void app_put_decimal(const eng_appender_t *a, void *data, size_t i, idx_t
         ((duckdb_hugeint *)data)[r] = v;
 }
 
+/* Writes a VARCHAR value: a string of up to 12 bytes goes inline into the vector's
+ * duckdb_string_t (zero-padded, as DuckDB compares it); a longer one is copied into the
+ * vector's string heap. */
+static void app_put_text(app_slot_t *s, size_t i, idx_t r, const char *p, size_t n)
+{
+    if (n <= 12) {
+        duckdb_string_t *str = &((duckdb_string_t *)s->data[i])[r];
+        memset(str, 0, sizeof *str);
+        str->value.inlined.length = (uint32_t)n;
+        if (n)
+            memcpy(str->value.inlined.inlined, p, n);
+        return;
+    }
+    duckdb_vector_assign_string_element_len(duckdb_data_chunk_get_vector(s->chunk, i), r, p,
+                                            (idx_t)n);
+}
+
 /* Stores value x (converted from the client's raw text/bytes) in row r of column i of the
  * chunk being filled. Returns 0, or 1 when the column's chunk type cannot hold x (the caller
  * switches the column to x's type and redoes the row in a new chunk). */
@@ -281,7 +340,7 @@ static int app_store(eng_appender_t *a, app_slot_t *s, size_t i, idx_t r, const 
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_TZ: ((duckdb_timestamp *)d)[r] = x->v.ts; break;
     case DUCKDB_TYPE_INTERVAL: ((duckdb_interval *)d)[r] = x->v.iv; break;
-    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_VARCHAR: app_put_text(s, i, r, x->p ? x->p : "", x->n); break;
     case DUCKDB_TYPE_BLOB:
         vec = duckdb_data_chunk_get_vector(s->chunk, i);
         duckdb_vector_assign_string_element_len(vec, r, x->p ? x->p : "", (idx_t)x->n);
@@ -411,7 +470,7 @@ static int app_append(eng_appender_t *a, app_slot_t *s, eng_append_where_t *wher
             return -1;
     }
     a->pending += s->bytes;
-    if (a->pending >= APP_FLUSH_BYTES) {
+    if (a->pending >= a->flush_bytes) {
         a->pending = 0;
         if (duckdb_appender_flush(a->app) != DuckDBSuccess) {
             app_error(a, err);
@@ -446,6 +505,7 @@ static void *app_thread(void *arg)
         int rc = skip ? 0 : app_append(a, s, &where, &err);
 
         pthread_mutex_lock(&a->mu);
+        a->queued_bytes -= s->bytes;
         if (rc != 0 && !a->failed) {
             a->failed = true;
             uerr_move(&a->fail_err, &err);
@@ -493,13 +553,22 @@ static int app_submit(eng_appender_t *a, eng_append_where_t *where, uerr_t *err)
     s->next = NULL;
     *a->queue_tail = s;
     a->queue_tail = &s->next;
+    a->queued_bytes += s->bytes;
     pthread_cond_signal(&a->cv_work);
-    while (!a->free_slots && !a->failed)
+    for (;;) {
+        if (a->failed)
+            goto out;
+        if (a->queued_bytes <= APP_QUEUE_BYTES && a->free_slots) {
+            a->fill = a->free_slots;
+            a->free_slots = a->fill->next;
+            break;
+        }
+        if (a->queued_bytes <= APP_QUEUE_BYTES && a->nslots < a->max_slots) {
+            a->fill = &a->slots[a->nslots++];
+            break;
+        }
         pthread_cond_wait(&a->cv_done, &a->mu);
-    if (a->failed)
-        goto out;
-    a->fill = a->free_slots;
-    a->free_slots = a->fill->next;
+    }
     rc = 0;
 out:
     if (rc != 0)
@@ -549,10 +618,10 @@ int eng_appender_open(eng_conn_t *c, const char *catalog, const char *schema, co
     }
     app_describe(a);
     a->cap = duckdb_vector_size();
-    for (size_t i = 1; i < APP_SLOTS; i++) {
-        a->slots[i].next = a->free_slots;
-        a->free_slots = &a->slots[i];
-    }
+    a->flush_bytes = background ? APP_BG_FLUSH_BYTES : APP_FLUSH_BYTES;
+    a->nslots = 1;
+    a->max_slots = APP_QUEUE_BYTES / ((size_t)a->cap * (a->ncols ? a->ncols : 1) * 16);
+    a->max_slots = a->max_slots < 2 ? 2 : a->max_slots > APP_SLOTS ? APP_SLOTS : a->max_slots;
     a->fill = &a->slots[0];
     slot_prepare(a, a->fill);
     if (background) {
@@ -603,6 +672,55 @@ static int app_switch(eng_appender_t *a, size_t i, duckdb_type t, eng_append_whe
     return 0;
 }
 
+/* The common text-format values stored straight into row r of column i (whose chunk column
+ * has the table's own type): plain integers that fit, ISO dates, VARCHAR text. These are
+ * exactly the values eng__val_text would produce for them. Returns true when stored; false
+ * when the value needs the general path (which also words any error). */
+static bool app_fast_text(eng_appender_t *a, app_slot_t *s, size_t i, idx_t r, const char *d,
+                          size_t n)
+{
+    uint8_t kind = a->fast[i];
+    switch (kind) {
+    case APP_FAST_INT:
+    case APP_FAST_I32:
+    case APP_FAST_I64: {
+        size_t k = n > 0 && d[0] == '-';
+        if (n <= k || n > 18) /* at most 18 digits: no overflow */
+            return false;
+        int64_t v = 0;
+        for (size_t j = k; j < n; j++) {
+            unsigned dig = (unsigned)(unsigned char)d[j] - '0';
+            if (dig > 9)
+                return false;
+            v = v * 10 + (int64_t)dig;
+        }
+        if (k)
+            v = -v;
+        if (kind == APP_FAST_I64) {
+            ((int64_t *)s->data[i])[r] = v;
+        } else if (kind == APP_FAST_I32) {
+            if (v < INT32_MIN || v > INT32_MAX)
+                return false;
+            ((int32_t *)s->data[i])[r] = (int32_t)v;
+        } else {
+            if (!app_int_fits(s->types[i], v))
+                return false;
+            app_put_int(s->data[i], s->types[i], r, v);
+        }
+        return true;
+    }
+    case APP_FAST_DATE: {
+        int32_t days;
+        if (!pgt_parse_text_date(d, n, &days))
+            return false;
+        ((duckdb_date *)s->data[i])[r].days = days;
+        return true;
+    }
+    case APP_FAST_TEXT: app_put_text(s, i, r, d, n); return true;
+    default: return false;
+    }
+}
+
 int eng_appender_row(eng_appender_t *a, const eng_value_t *vals, size_t n, int16_t format,
                      int64_t line, eng_append_where_t *where, uerr_t *err)
 {
@@ -619,6 +737,10 @@ retry:
             app_put_null(s, i, r);
             continue;
         }
+        bytes += (size_t)vals[i].len;
+        if (format == 0 && s->types[i] == a->types[i].type &&
+            app_fast_text(a, s, i, r, vals[i].data, (size_t)vals[i].len))
+            continue;
         if (app_convert(a, i, &vals[i], format, &x, err) != 0) {
             where_set(where, line, i, vals[i].data, (size_t)vals[i].len);
             return -1;
@@ -628,7 +750,6 @@ retry:
                 return -1;
             goto retry;
         }
-        bytes += (size_t)vals[i].len;
     }
     s->lines[r] = line;
     s->rows++;
@@ -649,6 +770,7 @@ int eng_appender_finish(eng_appender_t *a, eng_append_where_t *where, uerr_t *er
             s->next = NULL;
             *a->queue_tail = s;
             a->queue_tail = &s->next;
+            a->queued_bytes += s->bytes;
             pthread_cond_signal(&a->cv_work);
         }
         while ((a->queue || a->busy) && !a->failed)
@@ -693,6 +815,7 @@ void eng_appender_free(eng_appender_t *a)
         free(a->what[i]);
     free(a->what);
     free(a->via_value);
+    free(a->fast);
     free(a->ctype);
     free(a->types);
     free(a->oids);

@@ -262,8 +262,9 @@ typedef struct eng_append_where {
  * them) or, when ncols is 0, every column; the others get their defaults. The rows go into
  * the connection's current transaction (each flush commits on its own otherwise). Rows are
  * converted into DuckDB data chunks; with `background`, a thread of the appender's own hands
- * full chunks to DuckDB while the caller fills the next one (at most a few chunks are in
- * flight: the caller waits when they are all full). Until eng_appender_finish or
+ * full chunks to DuckDB (and DuckDB compresses and writes them) while the caller fills the
+ * next ones (a bounded queue of chunks: the caller waits when it is full). Until
+ * eng_appender_finish or
  * eng_appender_free the caller must not use the connection. On success *out is owned by the
  * caller (eng_appender_free). */
 int eng_appender_open(eng_conn_t *c, const char *catalog, const char *schema, const char *table,

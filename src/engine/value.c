@@ -105,10 +105,18 @@ static int val_text_exact(const eng__ptype_t *pt, const char *d, size_t n, eng__
     case DUCKDB_TYPE_USMALLINT:
     case DUCKDB_TYPE_UINTEGER: {
         if (!pgt_parse_text_int(d, n, &i64)) {
-            bool digits = n > 0;
-            for (size_t i = 0; i < n && digits; i++)
-                digits = (d[i] >= '0' && d[i] <= '9') || d[i] == '-' || d[i] == '+' || d[i] == ' ';
-            if (digits) /* only digits but no int64: out of range */
+            /* an integer's syntax (spaces, a sign, digits, spaces) but no int64: out of range */
+            size_t i = 0, k;
+            while (i < n && d[i] == ' ')
+                i++;
+            if (i < n && (d[i] == '-' || d[i] == '+'))
+                i++;
+            for (k = i; i < n && d[i] >= '0' && d[i] <= '9'; i++)
+                ;
+            bool digits = i > k;
+            while (i < n && d[i] == ' ')
+                i++;
+            if (digits && i == n)
                 uerr_set(err, "22003", "value \"%.*s\" is out of range for type %s", show, d,
                          int_type_name(pt->type));
             else

@@ -1,6 +1,6 @@
 /* COPY ... FROM STDIN: the client's CopyData pieces, read through the sink on the session's
  * thread, are split into rows in place by copy_reader and converted into DuckDB data chunks by
- * the engine's appender, which hands each full chunk to the table (see engine.h,
+ * the engine's appender, whose own thread hands each full chunk to the table (see engine.h,
  * eng_appender_open). The COPY is checked for a cancel or statement_timeout once per
  * piece. See copy_in.h. */
 #include "session/copy_in.h"
@@ -12,13 +12,14 @@
 #include "session/copy_reader.h"
 #include "util/xalloc.h"
 
-/* Whether a thread of the appender's own appends chunk N while the session thread fills
- * chunk N+1. Off: on the 2-core benchmark machine it measured no faster (6M rows: 5.37 s with
- * the thread against 5.50 s without, medians of 3; 2M rows: 2.05 s against 1.94 s, medians
- * of 5; W7's server CPU equalled its wall time), so the session thread appends each chunk
- * itself. Build with -DCOPY_IN_BACKGROUND=1 to measure it again. */
+/* Whether a thread of the appender's own appends chunk N (DuckDB's append, statistics,
+ * compression and optimistic writes of full row groups) while the session thread reads and
+ * converts the next ones. Since the session side was made cheap (fast paths in copy_reader.c
+ * and engine/append.c) DuckDB's side is the longer one, and with it on the other core a 2M-row
+ * W7 load runs in about the appending thread's time (docs/BENCHMARKS.md, section 5). Build with
+ * -DCOPY_IN_BACKGROUND=0 to append on the session thread. */
 #ifndef COPY_IN_BACKGROUND
-#define COPY_IN_BACKGROUND 0
+#define COPY_IN_BACKGROUND 1
 #endif
 
 typedef struct {

@@ -12,7 +12,10 @@
  *           tuples: int16 field count (-1: trailer), per field int32 length (-1: NULL) + bytes.
  *
  * Input is scanned where it arrives: rows wholly inside a CopyData piece are parsed in place
- * and only an incomplete last row is copied, into `buf`, to be completed by the next piece. */
+ * and only an incomplete last row is copied, into `buf`, to be completed by the next piece.
+ * A row with no backslash (text) or quote (CSV) and no carriage return, the common case, is
+ * split at its delimiters eight bytes at a time and its fields are handed on where they lie
+ * (plain_row); any other row takes the general, byte-at-a-time path. */
 #include "session/copy_reader.h"
 
 #include <stdio.h>
@@ -38,6 +41,11 @@ struct copy_reader {
     eng_value_t *vals;       /* ncols fields handed to the callback */
     size_t *offs;            /* ncols offsets into `fields` (SIZE_MAX: NULL) */
     const char **direct;     /* ncols: a field without escapes, in place in the row, or NULL */
+    uint64_t pat_delim;      /* the delimiter in every byte (plain_row) */
+    uint64_t pat_special;    /* '\\' (text) or the quote (CSV) in every byte */
+    uint64_t pat_pad;        /* in every byte, an ASCII byte neither the delimiter nor special */
+    bool null_escape;        /* text: the NULL string is a backslash and a letter ("\\N") */
+    bool fast;               /* the fast paths are used (copy_reader_set_fast) */
     int64_t line;            /* lines (tuples) read so far */
     int64_t rows;            /* data rows handed out */
     bool header_pending;     /* HEADER: the first line is skipped */
@@ -58,6 +66,17 @@ copy_reader_t *copy_reader_new(const copy_opts_t *o, size_t ncols, const char *c
     r->offs = xcalloc(r->ncols, sizeof *r->offs);
     r->direct = xcalloc(r->ncols, sizeof *r->direct);
     r->header_pending = o->header && o->format != COPY_FMT_BINARY;
+    r->fast = true;
+    char special = o->format == COPY_FMT_CSV ? o->quote : '\\';
+    r->pat_delim = 0x0101010101010101ull * (unsigned char)o->delim;
+    r->pat_special = 0x0101010101010101ull * (unsigned char)special;
+    unsigned char pad = ' ';
+    while (pad == (unsigned char)o->delim || pad == (unsigned char)special)
+        pad++;
+    r->pat_pad = 0x0101010101010101ull * pad;
+    const char *ns = o->null_str;
+    r->null_escape = o->format == COPY_FMT_TEXT && r->null_len == 2 && ns[0] == '\\' &&
+                     ((ns[1] >= 'A' && ns[1] <= 'Z') || (ns[1] >= 'a' && ns[1] <= 'z'));
     return r;
 }
 
@@ -72,6 +91,8 @@ void copy_reader_free(copy_reader_t *r)
     free(r->direct);
     free(r);
 }
+
+void copy_reader_set_fast(copy_reader_t *r, bool on) { r->fast = on; }
 
 int64_t copy_reader_line(const copy_reader_t *r) { return r->line; }
 int64_t copy_reader_rows(const copy_reader_t *r) { return r->rows; }
@@ -265,8 +286,38 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
     size_t i = 0, nf = 0;
     ubuf_reset(&r->fields);
     for (;;) {
-        size_t raw0 = i, start = r->fields.len;
+        size_t raw0 = i, start = r->fields.len, k = i;
         bool saw_quote = false;
+        /* the common fields, used where they lie: unquoted without a quote or line break, or
+         * quoted without an escape or inner quote and ending at a delimiter */
+        if (!r->fast) {
+            /* the general path below */
+        } else if (k < len && row[k] == quote) {
+            for (k++; k < len && row[k] != quote && row[k] != esc; k++)
+                ;
+            if (k < len && row[k] == quote && (k + 1 == len || row[k + 1] == delim)) {
+                if (end_field(r, nf, row + raw0, 0, false, start, err) != 0)
+                    return -1;
+                r->direct[nf] = row + raw0 + 1;
+                r->vals[nf].len = (int32_t)(k - raw0 - 1);
+                i = k + 1;
+                goto next;
+            }
+        } else {
+            while (k < len && row[k] != delim && row[k] != quote && row[k] != '\r' &&
+                   row[k] != '\n')
+                k++;
+            if (k == len || row[k] == delim) {
+                if (end_field(r, nf, row + raw0, k - raw0, true, start, err) != 0)
+                    return -1;
+                if (r->offs[nf] != SIZE_MAX) {
+                    r->direct[nf] = row + raw0;
+                    r->vals[nf].len = (int32_t)(k - raw0);
+                }
+                i = k;
+                goto next;
+            }
+        }
         while (i < len && row[i] != delim) {
             char c = row[i++];
             if (c != quote) {
@@ -292,6 +343,7 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
         }
         if (end_field(r, nf, row + raw0, i - raw0, !saw_quote, start, err) != 0)
             return -1;
+    next:
         nf++;
         if (i >= len)
             break;
@@ -299,6 +351,90 @@ static int csv_row(copy_reader_t *r, const char *row, size_t len, size_t *nfield
     }
     *nfields = nf;
     return 0;
+}
+
+#define SWAR_LO7 0x7F7F7F7F7F7F7F7Full
+#define SWAR_CR (0x0101010101010101ull * '\r')
+
+/* 0x80 in every byte of x that is zero, 0 in the others (exact, unlike the borrow trick). */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+    return ~(((x & SWAR_LO7) + SWAR_LO7) | x | SWAR_LO7);
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Text: whether every backslash flagged in m (0x80 per byte of the word at row[i]) begins a
+ * field that is exactly the NULL string ("\N"), which a plain row may hold: such a field is
+ * NULL by its raw text, and a backslash and a letter never make the general path fail. */
+static bool only_null_escapes(const copy_reader_t *r, const char *row, size_t len, size_t i,
+                              uint64_t m)
+{
+    if (!r->null_escape)
+        return false;
+    for (; m; m &= m - 1) {
+        size_t b = i + ((size_t)__builtin_ctzll(m) >> 3);
+        if ((b > 0 && row[b - 1] != r->o->delim) || b + 1 >= len ||
+            row[b + 1] != r->o->null_str[1] || (b + 2 < len && row[b + 2] != r->o->delim))
+            return false;
+    }
+    return true;
+}
+#endif
+
+/* The common row: no backslash (text) or quote (CSV) and no carriage return, so every field is
+ * its own raw text (in text, a field that is exactly the NULL string "\N" may hold one). Splits it
+ * at the delimiters, eight bytes at a time, into r->vals (pointing into the row). Returns the
+ * number of fields, or SIZE_MAX when the row is not plain or has too many fields (the caller
+ * takes the general path, which words any error in its order). *ascii is set when the bytes scanned
+ * hold neither a NUL nor a byte >= 0x80 (then the row is valid UTF-8); it is only meaningful for a
+ * plain row. */
+static size_t plain_row(copy_reader_t *r, const char *row, size_t len, bool *ascii)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    size_t nf = 0, start = 0, ncols = r->ncols, null_len = r->null_len;
+    const char *null_str = r->o->null_str;
+    uint64_t bad = 0; /* high bits and NUL bytes seen */
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w;
+        if (len - i >= 8) {
+            memcpy(&w, row + i, 8);
+        } else { /* the last bytes, padded with a byte that is nothing special */
+            size_t rest = len - i;
+            w = r->pat_pad << (8 * rest);
+            for (size_t k = 0; k < rest; k++)
+                w |= (uint64_t)(unsigned char)row[i + k] << (8 * k);
+        }
+        bad |= (w & 0x8080808080808080ull) | zero_bytes(w);
+        uint64_t special = zero_bytes(w ^ r->pat_special);
+        if (zero_bytes(w ^ SWAR_CR) || (special && !only_null_escapes(r, row, len, i, special))) {
+            *ascii = false;
+            return SIZE_MAX;
+        }
+        for (uint64_t m = zero_bytes(w ^ r->pat_delim); m; m &= m - 1) {
+            size_t end = i + ((size_t)__builtin_ctzll(m) >> 3);
+            if (nf + 1 >= ncols) { /* extra data: the general path words it */
+                *ascii = false;
+                return SIZE_MAX;
+            }
+            size_t n = end - start;
+            bool null = n == null_len && memcmp(row + start, null_str, n) == 0;
+            r->vals[nf].data = null ? NULL : row + start;
+            r->vals[nf].len = null ? -1 : (int32_t)n;
+            nf++;
+            start = end + 1;
+        }
+    }
+    size_t n = len - start;
+    bool null = n == null_len && memcmp(row + start, null_str, n) == 0;
+    r->vals[nf].data = null ? NULL : row + start;
+    r->vals[nf].len = null ? -1 : (int32_t)n;
+    *ascii = bad == 0;
+    return nf + 1;
+#else
+    (void)r, (void)row, (void)len;
+    *ascii = false;
+    return SIZE_MAX;
+#endif
 }
 
 /* One complete text/CSV line (without its line ending). Returns 1 at the end marker. */
@@ -314,8 +450,16 @@ static int on_line(copy_reader_t *r, const char *row, size_t len, copy_row_fn fn
     }
     if (r->o->format == COPY_FMT_CSV && len == 2 && row[0] == '\\' && row[1] == '.')
         return 1;
-    if (uutf8_check(row, len, err) != 0)
+    bool ascii = false;
+    nf = r->fast ? plain_row(r, row, len, &ascii) : SIZE_MAX;
+    if (!ascii && uutf8_check(row, len, err) != 0)
         return -1;
+    if (nf != SIZE_MAX) {
+        if (nf < r->ncols)
+            return missing_column(r, nf, err);
+        r->rows++;
+        return fn(ctx, r->vals, r->ncols, err);
+    }
     rc = r->o->format == COPY_FMT_CSV ? csv_row(r, row, len, &nf, err)
                                       : text_row(r, row, len, &nf, err);
     if (rc < 0)

@@ -259,6 +259,89 @@ static void test_representation_switch(void **state)
     uerr_clear(&err);
 }
 
+static const char *const fast_rows[] = {
+    /* i INTEGER, b BIGINT, s SMALLINT, u UINTEGER, d DATE, v VARCHAR */
+    "2147483647\t999999999999999999\t32767\t4294967295\t2024-02-29\t123456789012",
+    "-2147483648\t-999999999999999999\t-32768\t0\t0001-01-01\t1234567890123",
+    "-0\t9223372036854775807\t+5\t 7\t2020-1-5\t",
+    "0042\t-9223372036854775808\t 12 \t+0\t2020-01-05 \té€ x",
+};
+
+static const char *gen_fast(int i, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", fast_rows[(i - 1) % 4]);
+    return buf;
+}
+
+/* The text fast paths (plain integers stored by type, ISO dates, VARCHAR inline or not) and the
+ * spellings they leave to the general conversion store the same values. */
+static void test_fast_paths(void **state)
+{
+    fx_t *fx = *state;
+    eng_append_where_t where;
+    uerr_t err = UERR_INIT;
+    exec(fx, "CREATE TABLE fp (i INTEGER, b BIGINT, s SMALLINT, u UINTEGER, d DATE, v VARCHAR)");
+    if (load(fx, "fp", 4, gen_fast, &where, &err) != 0)
+        fail_msg("load: %s", err.message);
+    expect(fx, "SELECT i, b, s, u, d, v, length(v) FROM fp WHERE rowid = 0",
+           "2147483647|999999999999999999|32767|4294967295|2024-02-29|123456789012|12");
+    expect(fx, "SELECT i, b, s, u, d, v, length(v) FROM fp WHERE rowid = 1",
+           "-2147483648|-999999999999999999|-32768|0|0001-01-01|1234567890123|13");
+    expect(fx, "SELECT i, b, s, u, d, v = '' FROM fp WHERE rowid = 2",
+           "0|9223372036854775807|5|7|2020-01-05|t");
+    expect(fx, "SELECT i, b, s, u, d, v FROM fp WHERE rowid = 3",
+           "42|-9223372036854775808|12|0|2020-01-05|é€ x");
+    /* inline strings compare and group like DuckDB's own */
+    expect(fx, "SELECT count(*) FROM fp WHERE v = '123456789012' OR v = '1234567890123'", "2");
+    uerr_clear(&err);
+}
+
+/* One row of text into a fresh table of one column of `type`: the SQLSTATE, "" when it loads. */
+static void expect_one(fx_t *fx, const char *type, const char *text, const char *want)
+{
+    eng_appender_t *a = NULL;
+    eng_append_where_t where;
+    uerr_t err = UERR_INIT;
+    row_t r;
+    char sql[128];
+    exec(fx, "DROP TABLE IF EXISTS one");
+    snprintf(sql, sizeof sql, "CREATE TABLE one (x %s)", type);
+    exec(fx, sql);
+    assert_int_equal(
+        eng_appender_open(fx->conn, NULL, NULL, "one", NULL, 0, fx->background, &a, &err), 0);
+    make_row(&r, text);
+    int rc = eng_appender_row(a, r.vals, r.n, 0, 1, &where, &err);
+    if (rc == 0)
+        rc = eng_appender_finish(a, &where, &err);
+    eng_appender_free(a);
+    if (strcmp(rc == 0 ? "" : err.sqlstate, want) != 0)
+        fail_msg("%s [%s]: want [%s], got [%s] %s", type, text, want, rc == 0 ? "" : err.sqlstate,
+                 rc == 0 ? "" : err.message);
+    uerr_clear(&err);
+}
+
+/* Values the fast paths refuse get the general conversion's errors. */
+static void test_fast_path_errors(void **state)
+{
+    fx_t *fx = *state;
+    expect_one(fx, "INTEGER", "2147483648", "22003");
+    expect_one(fx, "INTEGER", "-2147483649", "22003");
+    expect_one(fx, "INTEGER", "99999999999999999999", "22003");
+    expect_one(fx, "INTEGER", "", "22P02");
+    expect_one(fx, "INTEGER", "-", "22P02");
+    expect_one(fx, "INTEGER", "1.5", "22P02");
+    expect_one(fx, "INTEGER", "12a", "22P02");
+    expect_one(fx, "BIGINT", "9223372036854775808", "22003");
+    expect_one(fx, "BIGINT", "--1", "22P02");
+    expect_one(fx, "SMALLINT", "32768", "22003");
+    expect_one(fx, "TINYINT", "-129", "22003");
+    expect_one(fx, "UTINYINT", "256", "22003");
+    expect_one(fx, "UINTEGER", "-1", "22003");
+    expect_one(fx, "DATE", "2023-02-29", "22003");
+    expect_one(fx, "DATE", "2023-13-01", "22003");
+    expect_one(fx, "DATE", "tomorrowish", "22P02");
+}
+
 /* An appender dropped mid-load (client gone, cancel) stops its thread and frees its chunks. */
 static void test_abandon(void **state)
 {
@@ -290,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(test_many_chunks), BOTH(test_bad_value_names_row),   BOTH(test_cast_error_names_row),
         BOTH(test_constraint),  BOTH(test_representation_switch), BOTH(test_abandon),
+        BOTH(test_fast_paths),  BOTH(test_fast_path_errors),
     };
 #undef BOTH
     return cmocka_run_group_tests(tests, NULL, NULL);

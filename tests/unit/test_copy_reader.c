@@ -158,6 +158,50 @@ static void test_text_errors(void **state)
     expect_n(T, "a\0b\n", 4, 1, NULL, "22021");
 }
 
+/* Rows without escapes, quotes or carriage returns are split eight bytes at a time: fields
+ * across and at word boundaries, the padded last bytes, NULL strings, delimiters that collide
+ * with the padding, and the errors such a row can raise (invalid UTF-8 winning, as on the
+ * general path). */
+static void test_plain_rows(void **state)
+{
+    (void)state;
+    const char *C = "COPY t FROM STDIN (FORMAT csv)";
+    expect(T, "1234567\t12345678\t123456789\t\t1234567890123456\n", 5,
+           "1234567|12345678|123456789||1234567890123456\n", NULL);
+    expect(T, "\t\t\t\t\t\t\t\t\n", 9, "||||||||\n", NULL); /* nine empty fields */
+    expect(T, "abcdefg\n", 1, "abcdefg\n", NULL);
+    expect(T, "abcdefgh\n", 1, "abcdefgh\n", NULL);
+    expect(T, "abcdefghi\n", 1, "abcdefghi\n", NULL);
+    expect(T, "1\t2\t3\t4\t5\t6\t7\t8\t9\n", 9, "1|2|3|4|5|6|7|8|9\n", NULL);
+    expect("COPY t FROM STDIN (DELIMITER '|', NULL 'nil')", "nil|a|nil|nilx|xnil\n", 5,
+           "<N>|a|<N>|nilx|xnil\n", NULL);
+    expect("COPY t FROM STDIN (DELIMITER ' ')", "a b  c\n", 4, "a|b||c\n", NULL);
+    expect("COPY t FROM STDIN (DELIMITER '!')", "a! !c\n", 3, "a| |c\n", NULL);
+    expect(C, "1,,\"\",x\n", 4, "1|<N>||x\n", NULL); /* unquoted empty: NULL; quoted: '' */
+    expect(C, "12345678,123456789\n12,\"a\"\n", 2, "12345678|123456789\n12|a\n", NULL);
+    expect("COPY t FROM STDIN (FORMAT csv, QUOTE '''')", "a\"b,'c,d'\n", 2, "a\"b|c,d\n", NULL);
+    expect(T, "é\tabcdefgh\tü\n", 3, "é|abcdefgh|ü\n", NULL);
+    /* text NULLs ("\N") stay on the fast path; any other backslash leaves it */
+    expect(T, "\\N\tabcdefgh\t\\N\t1234567\\N\t\\N\n", 5, "<N>|abcdefgh|<N>|1234567N|<N>\n", NULL);
+    expect(T, "1\t\\Nx\t\\\\N\t\\n\n", 4, "1|Nx|\\N|\n\n", NULL);
+    expect(T, "\\N\n", 1, "<N>\n", NULL);
+    expect(T, "\\N\t\\N\t\\N\n", 2, NULL, "22P04");
+    expect(T, "\\N\tab\\000\n", 1, NULL, "22021"); /* a NUL escape before the extra data */
+    expect("COPY t FROM STDIN (NULL '\\x')", "\\x\t\\N\n", 2, "<N>|N\n", NULL);
+    /* errors */
+    expect(T, "1\t2\t3\n", 2, NULL, "22P04");         /* extra data */
+    expect(T, "1\t2\t3\xff\n", 2, NULL, "22021");     /* invalid UTF-8 first */
+    expect(T, "abcdefghijk\xff\n", 1, NULL, "22021"); /* in the padded last bytes */
+    expect(T,
+           "abc\xff"
+           "defghijk\n",
+           1, NULL, "22021");                             /* in a whole word */
+    expect_n(T, "abcdefghij\0k\n", 13, 1, NULL, "22021"); /* NUL in the last bytes */
+    expect_n(T, "ab\0cdefghijk\n", 13, 1, NULL, "22021"); /* NUL in a word */
+    expect(T, "1\t2\n", 3, NULL, "22P04");                /* missing data */
+    expect(C, "1,2,3\n", 2, NULL, "22P04");
+}
+
 static void test_csv(void **state)
 {
     (void)state;
@@ -178,6 +222,14 @@ static void test_csv(void **state)
            "h1;h2\n'a\\'b\\\\';N\n'N';\n", 2, "a'b\\|<N>\nN|\n", NULL);
     expect("COPY t FROM STDIN (FORMAT csv, ESCAPE '\\')", "\"a\\\"\nb\",c\n", 2, "a\"\nb|c\n",
            NULL);
+    /* fields used where they lie, and the spellings that leave that path mid-row */
+    expect(C, "\"abc\",def,\"\",,\"x y\"\n", 5, "abc|def||<N>|x y\n", NULL);
+    expect(C, "\"a\"b,c,\"d\"\n", 3, "ab|c|d\n", NULL);
+    expect(C, "x,\"a\"\"b\",\"c\"\n", 3, "x|a\"b|c\n", NULL);
+    expect(C, "\"a,b\",\"c\nd\"\n", 2, "a,b|c\nd\n", NULL);
+    expect("COPY t FROM STDIN (FORMAT csv, ESCAPE '\\')", "\"a\\b\",\"c\"\n", 2, "a\\b|c\n", NULL);
+    expect(C, "\"a\",\"b\",\"c\"\n", 2, NULL, "22P04"); /* extra data */
+    expect(C, "1,\"a\rb\",x\ry\n", 3, NULL, "22P04");   /* unquoted carriage return */
 }
 
 /* A binary COPY stream: the header, then tuples given as (count, len, bytes...) triples. */
@@ -298,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_text_rows_and_escapes),
         cmocka_unit_test(test_text_end_marker),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_plain_rows),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_binary),
         cmocka_unit_test(test_limits_and_callback_errors),
