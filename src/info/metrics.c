@@ -183,16 +183,27 @@ static void render_connections(ubuf_t *o)
                         met_proto_names[p], met_states_shown[k], counts[p][k]);
 }
 
+/* One unlabelled sample with its HELP and TYPE lines. */
+typedef struct {
+    const char *name, *type, *help;
+    double v;
+} met_scalar_t;
+
+static void render_scalars(ubuf_t *o, const met_scalar_t *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        met_head(o, g[i].name, g[i].type, g[i].help);
+        ubuf_printf(o, "%s %.15g\n", g[i].name, g[i].v); /* counters stay exact to 10^15 */
+    }
+}
+
 static void render_gc(ubuf_t *o)
 {
     gc_stats_t st;
     if (!met_gc)
         return;
     gc_stats_get(met_gc, &st);
-    struct {
-        const char *name, *type, *help;
-        double v;
-    } g[] = {
+    met_scalar_t g[] = {
         {"duckd_group_commit_batches_total", "counter", "Group-commit batches committed.",
          (double)st.batches},
         {"duckd_group_commit_statements_total", "counter",
@@ -216,10 +227,7 @@ static void render_gc(ubuf_t *o)
         {"duckd_group_commit_withdrawn_total", "counter",
          "Statements withdrawn while queued (cancel, timeout, hang-up).", (double)st.cancels},
     };
-    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
-        met_head(o, g[i].name, g[i].type, g[i].help);
-        ubuf_printf(o, "%s %.6g\n", g[i].name, g[i].v);
-    }
+    render_scalars(o, g, sizeof g / sizeof g[0]);
 }
 
 static void render_admit(ubuf_t *o)
@@ -228,10 +236,7 @@ static void render_admit(ubuf_t *o)
     if (!met_admit)
         return;
     admit_stats_get(met_admit, &st);
-    struct {
-        const char *name, *type, *help;
-        double v;
-    } g[] = {
+    met_scalar_t g[] = {
         {"duckd_queue_slots", "gauge", "max_concurrent_queries in force (0: no cap).",
          (double)st.max},
         {"duckd_queue_running", "gauge", "Statements holding an execution slot.",
@@ -255,10 +260,7 @@ static void render_admit(ubuf_t *o)
         {"duckd_queue_out_of_memory_reruns_total", "counter",
          "Queries rerun alone after running out of memory.", (double)st.exclusive},
     };
-    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
-        met_head(o, g[i].name, g[i].type, g[i].help);
-        ubuf_printf(o, "%s %.6g\n", g[i].name, g[i].v);
-    }
+    render_scalars(o, g, sizeof g / sizeof g[0]);
 }
 
 static void render_memory(ubuf_t *o)
