@@ -118,7 +118,7 @@ def test_memory_mode_leaves_no_file(start_server, tmpdir_short):
         c.cursor().execute("create table t as select * from range(100000)")
     assert srv.stop() == 0
     leftovers = [p for p in os.listdir(tmpdir_short)
-                 if p not in ("duckd.log", "duckd.users", "duckd.hba")]  # the test's own files
+                 if p not in ("duckd.log", "duckd.users", "duckd.hba", "duckd.tokens")]  # the test's own files
     assert leftovers == [], leftovers
 
 
