@@ -20,29 +20,7 @@
 #include "engine/engine.h"
 #include "util/buf.h"
 
-typedef struct {
-    eng_db_t *db;
-    eng_conn_t *conn;
-} fx_t;
-
-static int setup(void **state)
-{
-    fx_t *fx = calloc(1, sizeof *fx);
-    uerr_t err = UERR_INIT;
-    assert_int_equal(eng_db_open(&fx->db, NULL, false, NULL, 0, &err), 0);
-    assert_int_equal(eng_conn_open(fx->db, &fx->conn, &err), 0);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *fx = *state;
-    eng_conn_close(fx->conn);
-    eng_db_close(fx->db);
-    free(fx);
-    return 0;
-}
+#include "engine_fx.h"
 
 /* Collects the stream and the offset of each piece handed to the callback. */
 typedef struct {
