@@ -265,6 +265,7 @@ void sess_activity(sess_t *s, sess_activity_t *a)
     a->query_start_ms = s->act_start_ms;
     a->query_end_ms = s->act_end_ms;
     a->rows = __atomic_load_n(&s->act_rows, __ATOMIC_RELAXED);
+    memcpy(a->application_name, s->act_app, sizeof a->application_name);
     eng_progress_t pr;
     a->progress = s->running && eng_conn_progress(s->conn, &pr) ? pr.percent : -1;
     pthread_mutex_unlock(&s->watch_mu);

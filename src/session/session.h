@@ -165,7 +165,8 @@ typedef struct sess_activity {
     int64_t query_start_ms;              /* wall clock ms; 0 none */
     int64_t query_end_ms;                /* 0 while it runs */
     int64_t rows;                        /* rows sent or changed by it so far */
-    double progress; /* DuckDB's progress of the running query, 0..100; -1 unknown */
+    double progress;           /* DuckDB's progress of the running query, 0..100; -1 unknown */
+    char application_name[64]; /* the client's application_name, cut; "" none */
 } sess_activity_t;
 /* Fills *a (thread-safe; the session must stay alive during the call, which the registry's
  * lock guarantees for attached sessions). */

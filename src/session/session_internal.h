@@ -143,6 +143,7 @@ struct sess {
     int64_t act_start_ms;                    /* its start, wall clock ms */
     int64_t act_end_ms;                      /* its end (0 while it runs) */
     int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
+    char act_app[64];                        /* application_name, cut */
     bool admitting; /* admit_tk may be waiting: sess_interrupt withdraws it */
     /* Admission control (sess_admit.c): the session's place, used by its thread only (other
      * threads go through admit_cancel / admit_queued_since). */
