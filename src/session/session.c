@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/bulk.h"
 #include "engine/tablefn.h"
 #include "session/compat.h"
 #include "session/compat_alter.h"
@@ -431,7 +432,8 @@ static const char *param_cast_type(uint32_t oid)
     case PGT_INTERVAL: return "INTERVAL";
     case PGT_UUID: return "UUID";
     case PGT_BYTEA: return "BLOB";
-    case PGT_JSON: return "JSON";
+    case PGT_JSON:
+    case PGT_JSONB: return "JSON";
     default: return "VARCHAR";
     }
 }
@@ -1061,16 +1063,30 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return -1;
         break;
     case COMPAT_DEALLOCATE:
-        if (st->compat.param) {
-            if (!*stmt_find(s, st->compat.param)) {
+        /* PostgreSQL has one namespace for the protocol's statements and SQL PREPARE's; SQL
+         * PREPARE / EXECUTE run in DuckDB, so a name the protocol does not know is DuckDB's */
+        if (st->compat.param && *stmt_find(s, st->compat.param)) {
+            sess_close_statement(s, st->compat.param);
+        } else if (st->compat.param) {
+            uerr_t ignored = UERR_INIT;
+            ubuf_t b = UBUF_INIT;
+            ubuf_puts(&b, "DEALLOCATE ");
+            ubuf_put_ident(&b, st->compat.param);
+            ubuf_cstr(&b);
+            int rc = eng_conn_exec(s->conn, b.data, &ignored);
+            ubuf_free(&b);
+            uerr_clear(&ignored);
+            if (rc != 0) {
                 uerr_set(err, "26000", "prepared statement \"%s\" does not exist",
                          st->compat.param);
                 return -1;
             }
-            sess_close_statement(s, st->compat.param);
         } else {
+            uerr_t ignored = UERR_INIT;
             while (s->stmts)
                 sess_close_statement(s, s->stmts->name);
+            if (eng_conn_exec(s->conn, "DEALLOCATE ALL", &ignored) != 0)
+                uerr_clear(&ignored); /* nothing to drop on DuckDB's side is not an error */
         }
         break;
     case COMPAT_ALTER:

@@ -390,6 +390,36 @@ static void test_rewrite_functions(void **state)
     expect_rw("select unnest(x) a, generate_subscripts(x, 1) b from t", NULL);
 }
 
+/* jsonb: column types in DDL, the path and key operators, its functions; locking clauses */
+static void test_rewrite_jsonb_and_locks(void **state)
+{
+    (void)state;
+    expect_rw("create table t (a jsonb, \"jsonb\" int, b jsonb[] not null)",
+              "create table t (a JSON, \"jsonb\" int, b JSON[] not null)");
+    expect_rw("select jsonb from t", NULL); /* a column named jsonb stays */
+    expect_rw("select (m #> ARRAY['n','1']) = '2' from t",
+              "select (json_extract(m, '/' || array_to_string(list_transform(ARRAY['n','1'], "
+              "cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', '~1')), '/'))) = "
+              "'2' from t");
+    expect_rw("select m #>> '{a,0}' from t",
+              "select json_extract_string(m, '/' || array_to_string(list_transform(['a', '0'], "
+              "cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', '~1')), '/')) "
+              "from t");
+    expect_rw("select t.m ? 'k' from t",
+              "select json_exists(t.m, '/' || replace(replace('k', '~', '~0'), '/', '~1')) from t");
+    expect_rw("select * from t where a = ?", NULL); /* a positional parameter */
+    expect_rw("select jsonb_typeof(m) from t",
+              "select (CASE json_type(m) WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' "
+              "WHEN 'UBIGINT' THEN 'number' WHEN 'DOUBLE' THEN 'number' WHEN 'HUGEINT' THEN "
+              "'number' ELSE lower(json_type(m)) END) from t");
+    expect_rw("select jsonb_agg(x order by y) from t", "select to_json(list(x order by y)) from t");
+    expect_rw("select * from t where id = 1 for update", "select * from t where id = 1 ");
+    expect_rw("select * from t limit 1 for no key update of t, s.u skip locked",
+              "select * from t limit 1 ");
+    expect_rw("select * from t for share nowait", "select * from t ");
+    expect_rw("select 'for update', \"for\" from t", NULL);
+}
+
 static void test_rewrite_catalog(void **state)
 {
     (void)state;
@@ -454,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_casts),
         cmocka_unit_test(test_rewrite_regclass),
         cmocka_unit_test(test_rewrite_functions),
+        cmocka_unit_test(test_rewrite_jsonb_and_locks),
         cmocka_unit_test(test_rewrite_catalog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
