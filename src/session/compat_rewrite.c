@@ -1357,6 +1357,67 @@ out:
     "WHEN 'UBIGINT' THEN 'number' WHEN 'DOUBLE' THEN 'number' WHEN 'HUGEINT' THEN 'number' "       \
     "ELSE lower(json_type(%1)) END)"
 
+/* PostgreSQL's date/time template patterns (to_char) and their strftime spelling; longer
+ * patterns first. FM (fill mode) drops padding: DuckDB's %-d style. */
+static const struct {
+    const char *pg, *pad, *fm;
+} cx_datefmt[] = {
+    {"YYYY", "%Y", "%Y"},  {"HH24", "%H", "%-H"}, {"HH12", "%I", "%-I"}, {"Month", "%B", "%B"},
+    {"MONTH", "%B", "%B"}, {"month", "%B", "%B"}, {"Mon", "%b", "%b"},   {"MON", "%b", "%b"},
+    {"mon", "%b", "%b"},   {"Day", "%A", "%A"},   {"DAY", "%A", "%A"},   {"day", "%A", "%A"},
+    {"DDD", "%j", "%-j"},  {"Dy", "%a", "%a"},    {"DY", "%a", "%a"},    {"dy", "%a", "%a"},
+    {"YY", "%y", "%y"},    {"MM", "%m", "%-m"},   {"DD", "%d", "%-d"},   {"HH", "%I", "%-I"},
+    {"MI", "%M", "%-M"},   {"SS", "%S", "%-S"},   {"MS", "%g", "%g"},    {"US", "%f", "%f"},
+    {"AM", "%p", "%p"},    {"PM", "%p", "%p"},    {"TZ", "%Z", "%Z"},    {"tz", "%Z", "%Z"},
+};
+
+/* to_char(x, 'template') with a date/time template given as a literal: strftime with the
+ * template translated; a numeric template (9, 0, D, G, ...) or one that is not a literal is
+ * left as it is. Quoted text ("...") and other characters are copied. */
+static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    (void)c;
+    char *fmt = call->arg_first[1] == call->arg_last[1]
+                    ? cx_string_value(call->k, call->arg_first[1])
+                    : NULL;
+    ubuf_t f = UBUF_INIT;
+    size_t patterns = 0; /* none: digits only, a numeric template ('9999.99') */
+    bool ok = fmt != NULL && fmt[0] != '\0';
+    for (const char *p = fmt; ok && *p;) {
+        bool fm = strncmp(p, "FM", 2) == 0;
+        const char *q = fm ? p + 2 : p;
+        size_t m = 0, len = 0;
+        for (; m < sizeof cx_datefmt / sizeof cx_datefmt[0]; m++)
+            if (strncmp(q, cx_datefmt[m].pg, (len = strlen(cx_datefmt[m].pg))) == 0)
+                break;
+        if (m < sizeof cx_datefmt / sizeof cx_datefmt[0]) {
+            ubuf_puts(&f, fm ? cx_datefmt[m].fm : cx_datefmt[m].pad);
+            patterns++;
+            p = q + len;
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                ubuf_puts(&f, *p == '%' ? "%%" : (char[]){*p, 0});
+            p += *p == '"';
+        } else if (isalpha((unsigned char)*p)) {
+            ok = false; /* a numeric template (D, G, ...) or a pattern not translated */
+        } else {
+            ubuf_puts(&f, *p == '%' ? "%%" : (char[]){*p, 0});
+            p++;
+        }
+    }
+    ok = ok && patterns > 0;
+    if (ok) {
+        char *x = cx_arg(call, 0);
+        ubuf_printf(b, "strftime(%s, ", x);
+        cx_put_literal(b, ubuf_cstr(&f));
+        ubuf_putc(b, ')');
+        free(x);
+    }
+    ubuf_free(&f);
+    free(fmt);
+    return ok;
+}
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1373,6 +1434,7 @@ static const cx_func_t cx_funcs[] = {
     {"pg_encoding_to_char", 1, "'UTF8'", NULL},
     {"pg_char_to_encoding", 1, "6", NULL},
     {"getdatabaseencoding", 0, "'UTF8'", NULL},
+    {"to_char", 2, NULL, cx_fn_to_char},
     {"json_build_object", -1, "json_object(%*)", NULL},
     {"json_build_array", -1, "json_array(%*)", NULL},
     /* jsonb is DuckDB's JSON (cx_type_rename): its functions are json's */

@@ -413,6 +413,13 @@ static void test_rewrite_jsonb_and_locks(void **state)
               "WHEN 'UBIGINT' THEN 'number' WHEN 'DOUBLE' THEN 'number' WHEN 'HUGEINT' THEN "
               "'number' ELSE lower(json_type(m)) END) from t");
     expect_rw("select jsonb_agg(x order by y) from t", "select to_json(list(x order by y)) from t");
+    expect_rw("select to_char(ts, 'YYYY-MM-DD HH24:MI:SS') from t",
+              "select strftime(ts, '%Y-%m-%d %H:%M:%S') from t");
+    expect_rw("select to_char(d, 'FMDD Mon \"at\" HH12 AM, 100%') from t",
+              "select strftime(d, '%-d %b at %I %p, 100%%') from t");
+    expect_rw("select to_char(x, '999D99') from t", NULL); /* numeric templates: left alone */
+    expect_rw("select to_char(x, '9999.99') from t", NULL);
+    expect_rw("select to_char(x, fmt) from t", NULL);
     expect_rw("select * from t where id = 1 for update", "select * from t where id = 1 ");
     expect_rw("select * from t limit 1 for no key update of t, s.u skip locked",
               "select * from t limit 1 ");
