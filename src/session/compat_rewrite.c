@@ -1418,6 +1418,144 @@ static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
     return ok;
 }
 
+static bool cx_in_from_list(const cx_toks_t *k, size_t i);
+
+/* generate_series(...) as a select-list item is a set-returning function in PostgreSQL (one
+ * row per value) but a list in DuckDB: unnest() it. In a FROM list it is DuckDB's table
+ * function already; inside an expression it stays a list. */
+static bool cx_fn_generate_series(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    size_t before = call->first - 1;
+    (void)c;
+    bool item = cx_word(k, before, "SELECT") || cx_word(k, before, "DISTINCT") ||
+                cx_word(k, before, "ALL") || (cx_op(k, before, ",") && !cx_in_from_list(k, before));
+    if (!item) /* FROM, JOIN, an argument (list_transform(generate_series(...), ...)) */
+        return false;
+    ubuf_puts(b, "unnest(generate_series(");
+    cx_put_range(b, k, call->open + 1, call->close - 1);
+    ubuf_puts(b, "))");
+    return true;
+}
+
+/* format('... %s %I %L ...', args): PostgreSQL's specifiers in DuckDB's printf (%s), each
+ * argument as PostgreSQL prints it (%s: NULL is empty; %I: an identifier, quoted when needed;
+ * %L: a literal, NULL unquoted; %n$s names argument n). Only a literal format string whose
+ * specifiers all have their argument; otherwise (widths, flags) the call is left as it is. */
+static bool cx_fn_format(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    char *fmt = call->nargs >= 1 && call->arg_first[0] == call->arg_last[0]
+                    ? cx_string_value(call->k, call->arg_first[0])
+                    : NULL;
+    ubuf_t f = UBUF_INIT, args = UBUF_INIT;
+    size_t used = 1;
+    bool ok = fmt != NULL && strchr(fmt, '%') != NULL;
+    (void)c;
+    for (const char *p = fmt; ok && *p; p++) {
+        if (*p != '%') {
+            ubuf_putc(&f, *p);
+        } else if (p[1] == '%') {
+            ubuf_puts(&f, "%%");
+            p++;
+        } else {
+            const char *q = p + 1;
+            size_t pos = 0;
+            while (*q >= '0' && *q <= '9' && pos < 1000)
+                pos = pos * 10 + (size_t)(*q++ - '0');
+            if (q > p + 1 && *q == '$' && pos > 0)
+                used = pos, q++; /* %n$s: argument n, and the next one after it */
+            else
+                q = p + 1;
+            if (!(*q == 's' || *q == 'I' || *q == 'L') || used >= call->nargs ||
+                used >= CX_MAX_ARGS) {
+                /* widths, flags, a missing argument: a clear error, not DuckDB's format */
+                ubuf_puts(b, used >= call->nargs ? "error('too few arguments for format()')"
+                                                 : "error('format(): widths, flags and "
+                                                   "specifiers other than %s, %I, %L are not "
+                                                   "supported by duckd')");
+                free(fmt);
+                ubuf_free(&f);
+                ubuf_free(&args);
+                return true;
+            }
+            char *a = cx_arg(call, used++);
+            p = q - 1;
+            ubuf_puts(&f, "%s");
+            if (p[1] == 's')
+                ubuf_printf(&args, ", COALESCE(CAST((%s) AS VARCHAR), '')", a);
+            else if (p[1] == 'I')
+                ubuf_printf(&args,
+                            ", (CASE WHEN regexp_full_match(CAST((%s) AS VARCHAR), "
+                            "'[a-z_][a-z0-9_$]*') THEN CAST((%s) AS VARCHAR) ELSE '\"' || "
+                            "replace(CAST((%s) AS VARCHAR), '\"', '\"\"') || '\"' END)",
+                            a, a, a);
+            else
+                ubuf_printf(&args,
+                            ", COALESCE('''' || replace(CAST((%s) AS VARCHAR), '''', '''''') "
+                            "|| '''', 'NULL')",
+                            a);
+            free(a);
+            p++;
+        }
+    }
+    if (ok) { /* DuckDB's printf: its format() takes {} (and a second pass must not see it) */
+        ubuf_puts(b, "printf(");
+        cx_put_literal(b, ubuf_cstr(&f));
+        ubuf_append(b, args.data, args.len);
+        ubuf_putc(b, ')');
+    }
+    ubuf_free(&f);
+    ubuf_free(&args);
+    free(fmt);
+    return ok;
+}
+
+/* encode(bytea, 'base64' | 'hex') / decode(text, 'base64' | 'hex') with a literal format:
+ * DuckDB's to_base64 / from_base64 / hex / unhex (DuckDB's own encode() turns text into a
+ * blob). 'escape' and other spellings are left as they are. */
+static bool cx_fn_encode(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    bool enc = cx_word(call->k, call->name, "encode");
+    char *how = call->arg_first[1] == call->arg_last[1]
+                    ? cx_string_value(call->k, call->arg_first[1])
+                    : NULL;
+    const char *fn = NULL;
+    (void)c;
+    if (how && strcasecmp(how, "base64") == 0)
+        fn = enc ? "to_base64" : "from_base64";
+    else if (how && strcasecmp(how, "hex") == 0)
+        fn = enc ? "lower(hex" : "unhex";
+    if (fn) {
+        char *x = cx_arg(call, 0);
+        ubuf_printf(b, "%s(%s)%s", fn, x, strcmp(fn, "lower(hex") == 0 ? ")" : "");
+        free(x);
+    }
+    free(how);
+    return fn != NULL;
+}
+
+/* to_date(text, 'template') / to_timestamp(text, 'template'): strptime with the template
+ * translated as for to_char (padded fields: strptime reads them with or without zeros). */
+static bool cx_fn_to_date(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    ubuf_t tmp = UBUF_INIT;
+    bool date = cx_word(call->k, call->name, "to_date");
+    bool ok = cx_fn_to_char(&tmp, call, c);
+    /* tmp is strftime(x, 'fmt'): the same arguments, FM spellings (%-d) made plain */
+    if (ok) {
+        const char *open = strchr(ubuf_cstr(&tmp), '(');
+        ubuf_puts(b, "CAST(strptime");
+        for (const char *p = open; *p; p++)
+            if (!(p[0] == '%' && p[1] == '-'))
+                ubuf_putc(b, *p);
+            else
+                ubuf_putc(b, '%'), p++;
+        ubuf_puts(b, date ? " AS DATE)" : " AS TIMESTAMPTZ)");
+    }
+    ubuf_free(&tmp);
+    return ok;
+}
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1435,6 +1573,14 @@ static const cx_func_t cx_funcs[] = {
     {"pg_char_to_encoding", 1, "6", NULL},
     {"getdatabaseencoding", 0, "'UTF8'", NULL},
     {"to_char", 2, NULL, cx_fn_to_char},
+    {"to_date", 2, NULL, cx_fn_to_date},
+    {"to_timestamp", 2, NULL, cx_fn_to_date},
+    {"generate_series", -1, NULL, cx_fn_generate_series},
+    {"format", -1, NULL, cx_fn_format},
+    {"encode", 2, NULL, cx_fn_encode},
+    {"decode", 2, NULL, cx_fn_encode},
+    {"every", 1, "bool_and(%1)", NULL},
+    {"div", 2, "((%1) // (%2))", NULL},
     {"json_build_object", -1, "json_object(%*)", NULL},
     {"json_build_array", -1, "json_array(%*)", NULL},
     /* jsonb is DuckDB's JSON (cx_type_rename): its functions are json's */
@@ -1512,8 +1658,6 @@ static const cx_func_t *cx_func_find(const cx_toks_t *k, size_t name, size_t nar
             return &cx_funcs[f];
     return NULL;
 }
-
-static bool cx_in_from_list(const cx_toks_t *k, size_t i);
 
 /* FROM generate_series(...) s: in PostgreSQL the alias of a function returning one column
  * also names that column (WHERE x = s); in DuckDB it names the row. Adds the column alias:

@@ -420,6 +420,19 @@ static void test_rewrite_jsonb_and_locks(void **state)
     expect_rw("select to_char(x, '999D99') from t", NULL); /* numeric templates: left alone */
     expect_rw("select to_char(x, '9999.99') from t", NULL);
     expect_rw("select to_char(x, fmt) from t", NULL);
+    expect_rw("select generate_series(1, 3)", "select unnest(generate_series(1, 3))");
+    expect_rw("select * from generate_series(1, 3) g", "select * from generate_series(1, 3) g(g)");
+    expect_rw("select * from t, generate_series(1, t.n)", NULL);
+    expect_rw("select format('%s=%L', k, v) from t",
+              "select printf('%s=%s', COALESCE(CAST((k) AS VARCHAR), ''), COALESCE('''' || "
+              "replace(CAST((v) AS VARCHAR), '''', '''''') || '''', 'NULL')) from t");
+    expect_rw("select format('{} %%', 1)", "select printf('{} %%')");
+    expect_rw("select format('{}')", NULL); /* no specifier: nothing to do */
+    expect_rw("select 1, generate_series(1, 2) from t",
+              "select 1, unnest(generate_series(1, 2)) from t");
+    expect_rw("select format('%s %s', a)", "select error('too few arguments for format()')");
+    expect_rw("select encode(b, 'base64'), decode(s, 'hex')", "select to_base64(b), unhex(s)");
+    expect_rw("select to_date(s, 'DD/MM/YYYY')", "select CAST(strptime(s, '%d/%m/%Y') AS DATE)");
     expect_rw("select * from t where id = 1 for update", "select * from t where id = 1 ");
     expect_rw("select * from t limit 1 for no key update of t, s.u skip locked",
               "select * from t limit 1 ");
