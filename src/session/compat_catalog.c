@@ -499,6 +499,23 @@ static const compat_relation_t cc_relations[] = {
      "NULL::VARCHAR AS mode, NULL::BOOLEAN AS granted, NULL::BOOLEAN AS fastpath, "
      "NULL::TIMESTAMPTZ AS waitstart WHERE false",
      NULL},
+    {"pg_language",
+     "SELECT * FROM (VALUES (12::UINTEGER, 'internal', 10::UINTEGER, false, false, 0::UINTEGER, "
+     "0::UINTEGER, 0::UINTEGER), (13::UINTEGER, 'c', 10::UINTEGER, false, false, 0::UINTEGER, "
+     "0::UINTEGER, 0::UINTEGER), (14::UINTEGER, 'sql', 10::UINTEGER, false, true, 0::UINTEGER, "
+     "0::UINTEGER, 0::UINTEGER)) v(oid, lanname, lanowner, lanispl, lanpltrusted, "
+     "lanplcallfoid, laninline, lanvalidator), "
+     "(SELECT NULL::VARCHAR[] AS lanacl, 2612::UINTEGER AS tableoid)",
+     NULL},
+    {"pg_event_trigger",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS evtname, NULL::VARCHAR AS evtevent, "
+     "NULL::UINTEGER AS evtowner, NULL::UINTEGER AS evtfoid, NULL::VARCHAR AS evtenabled, "
+     "NULL::VARCHAR[] AS evttags WHERE false",
+     NULL},
+    {"pg_db_role_setting",
+     "SELECT NULL::UINTEGER AS setdatabase, NULL::UINTEGER AS setrole, "
+     "NULL::VARCHAR[] AS setconfig WHERE false",
+     NULL},
     {"pg_inherits",
      "SELECT NULL::BIGINT AS inhrelid, NULL::BIGINT AS inhparent, NULL::INTEGER AS inhseqno, "
      "NULL::BOOLEAN AS inhdetachpending WHERE false",

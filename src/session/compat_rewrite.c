@@ -1645,6 +1645,7 @@ static const cx_func_t cx_funcs[] = {
     {"pg_get_partkeydef", 1, "CAST(NULL AS VARCHAR)", NULL},
     {"pg_get_partition_constraintdef", 1, "CAST(NULL AS VARCHAR)", NULL},
     {"pg_is_in_recovery", 0, "false", NULL},
+    {"pg_tablespace_location", 1, "''", NULL},
     {"txid_current", 0, "1::BIGINT", NULL},
     {"pg_current_xact_id", 0, "1::BIGINT", NULL},
     {"pg_advisory_unlock_all", 0, "CAST(NULL AS VARCHAR)", NULL},
