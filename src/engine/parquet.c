@@ -402,14 +402,14 @@ static int pq_open(struct eng__pq *pq, duckdb_database main, uerr_t *err)
 {
     char tmpl[PATH_MAX], real[PATH_MAX];
     const char *dir = pq->dir ? pq->dir : getenv("TMPDIR");
+    if (pq->max_size == 0) {
+        uerr_set(err, "0A000", "Parquet results are off (http_parquet_max_size is 0)");
+        return -1;
+    }
     if (pq->db)
         return 0;
     if (pq->refusal) {
         uerr_set(err, "0A000", "%s", pq->refusal);
-        return -1;
-    }
-    if (pq->max_size == 0) {
-        uerr_set(err, "0A000", "Parquet results are off (http_parquet_max_size is 0)");
         return -1;
     }
     if (!dir || !*dir)
