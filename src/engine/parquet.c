@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <signal.h>
 
 #include "engine/engine_internal.h"
 #include "util/log.h"
@@ -40,6 +41,7 @@
 #define PQ_DEFAULT_MEMORY "256MB"
 #define PQ_DEFAULT_MAX_SIZE (1ull << 30)
 #define PQ_SOURCE "duckd_parquet_source"
+#define PQ_PREFIX "duckd-parquet-" /* spool directories: PQ_PREFIX "<pid>-XXXXXX" */
 
 /* One COPY's source: what duckd_parquet_source(id) reads. */
 typedef struct pq_src {
@@ -97,21 +99,23 @@ void eng_db_set_parquet(eng_db_t *db, const eng_parquet_cfg_t *cfg)
 }
 
 /* Removes the spool directory with whatever is left in it (files of a COPY a crash or a stuck
- * thread left behind; normally nothing). */
+ * thread left behind; normally nothing). Only a real directory (not a symlink) of duckd's own
+ * user is emptied; its entries are unlinked relative to it, never followed. */
 static void pq_remove_spool(const char *spool)
 {
-    DIR *d = opendir(spool);
-    if (d) {
-        struct dirent *e;
-        char path[PATH_MAX];
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            snprintf(path, sizeof path, "%s/%s", spool, e->d_name);
-            (void)unlink(path);
-        }
-        closedir(d);
+    int fd = open(spool, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    DIR *d;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) != 0 || sb.st_uid != geteuid() || !(d = fdopendir(fd))) {
+        close(fd);
+        return;
     }
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            (void)unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d); /* closes fd */
     if (rmdir(spool) != 0 && errno != ENOENT)
         ulog(ULOG_WARN, "cannot remove the Parquet spool directory %s: %s", spool, strerror(errno));
 }
@@ -130,6 +134,29 @@ void eng__pq_free(struct eng__pq *pq)
     free(pq->refusal);
     pthread_mutex_destroy(&pq->mu);
     free(pq);
+}
+
+/* Removes the spool directories a duckd that is gone left in dir (killed while a request
+ * encoded): those named for a process that no longer exists. */
+static void pq_sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        size_t plen = strlen(PQ_PREFIX);
+        char path[PATH_MAX];
+        if (strncmp(e->d_name, PQ_PREFIX, plen) != 0)
+            continue;
+        long pid = strtol(e->d_name + plen, NULL, 10);
+        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ulog(ULOG_INFO, "removing the left-over Parquet spool directory %s", path);
+        pq_remove_spool(path);
+    }
+    closedir(d);
 }
 
 /* ---- the table function: the client's chunks into the writer ---- */
@@ -414,7 +441,9 @@ static int pq_open(struct eng__pq *pq, duckdb_database main, uerr_t *err)
     }
     if (!dir || !*dir)
         dir = "/tmp";
-    if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/duckd-parquet-XXXXXX", dir) >= sizeof tmpl ||
+    pq_sweep(dir);
+    if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/" PQ_PREFIX "%d-XXXXXX", dir, (int)getpid()) >=
+            sizeof tmpl ||
         !mkdtemp(tmpl) || !realpath(tmpl, real)) {
         uerr_set(err, "58030", "cannot create the Parquet spool directory in %s: %s", dir,
                  strerror(errno));

@@ -260,6 +260,26 @@ def test_shutdown_removes_the_spool_directory(start_server):
     assert not os.path.exists(d)
 
 
+def test_left_over_spool_directories_are_swept(start_server, tmpdir_short):
+    """A spool directory of a duckd that is gone (killed while encoding) is removed when the
+    encoder opens; a symlink with such a name is not followed."""
+    dead = os.path.join(tmpdir_short, "duckd-parquet-99999999-abcdef")
+    os.mkdir(dead, 0o700)
+    with open(os.path.join(dead, "1-00.parquet"), "wb") as f:
+        f.write(b"PAR1")
+    other = os.path.join(tmpdir_short, "keep")
+    os.mkdir(other)
+    with open(os.path.join(other, "precious"), "w") as f:
+        f.write("x")
+    os.symlink(other, os.path.join(tmpdir_short, "duckd-parquet-99999998-link"))
+    s = start_server("--memory")
+    st, _, _ = query(s, "SELECT 1", "parquet")
+    assert st == 200
+    assert not os.path.exists(dead)
+    assert os.listdir(other) == ["precious"]
+    assert "removing the left-over Parquet spool directory" in s.read_log()
+
+
 # ---- isolation ----
 
 def test_clients_cannot_reach_the_spool(server):
