@@ -662,9 +662,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "duckd: %s\n", err.message);
         goto out;
     }
-    char pq_mem[32];
-    snprintf(pq_mem, sizeof pq_mem, "%lldKiB", (long long)(cfg.http_parquet_memory / 1024));
-    eng_parquet_cfg_t pqc = {cfg.http_parquet_dir, pq_mem, (uint64_t)cfg.http_parquet_max_size};
+    eng_parquet_cfg_t pqc = {cfg.http_parquet_dir, (uint64_t)cfg.http_parquet_memory,
+                             (uint64_t)cfg.http_parquet_max_size};
     eng_db_set_parquet(db, &pqc);
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");

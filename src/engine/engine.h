@@ -229,10 +229,10 @@ int eng_cursor_fetch_arrow(eng_cursor_t *cur, int64_t max_rows, eng_bytes_fn fn,
 
 /* How Parquet results are made (engine/parquet.c). Strings are copied. */
 typedef struct eng_parquet_cfg {
-    const char *dir;          /* where the private spool directory is created; NULL or "":
-                                 $TMPDIR, else /tmp */
-    const char *memory_limit; /* the encoder's DuckDB memory_limit, e.g. "256MB" */
-    uint64_t max_size;        /* largest Parquet file, bytes; 0: Parquet results are refused */
+    const char *dir;   /* where the private spool directory is created; NULL or "":
+                          $TMPDIR, else /tmp */
+    uint64_t memory;   /* the encoder's DuckDB memory_limit, bytes (0: 256 MiB) */
+    uint64_t max_size; /* largest Parquet file, bytes; 0: Parquet results are refused */
 } eng_parquet_cfg_t;
 /* Sets how Parquet results are made; call before the first one (default: $TMPDIR, 256MB,
  * 1 GiB). */

@@ -38,7 +38,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define PQ_DEFAULT_MEMORY "256MB"
+#define PQ_DEFAULT_MEMORY (256ull << 20)
 #define PQ_DEFAULT_MAX_SIZE (1ull << 30)
 #define PQ_SOURCE "duckd_parquet_source"
 #define PQ_PREFIX "duckd-parquet-" /* spool directories: PQ_PREFIX "<pid>-XXXXXX" */
@@ -46,18 +46,19 @@
 /* One COPY's source: what duckd_parquet_source(id) reads. */
 typedef struct pq_src {
     uint64_t id;
-    eng_cursor_t *cur; /* borrowed: the client's cursor */
-    const char *path;  /* the spool file (borrowed) */
-    uint64_t max_size; /* 0: none */
-    int64_t rows;      /* handed to the writer so far */
-    uerr_t err;        /* the source's own failure: the query's error, the size cap */
+    eng_cursor_t *cur;        /* borrowed: the client's cursor */
+    const char *path;         /* the spool file (borrowed) */
+    uint64_t max_size;        /* 0: none */
+    uint64_t row_group_bytes; /* the writer's cap on one row group */
+    int64_t rows;             /* handed to the writer so far */
+    uerr_t err;               /* the source's own failure: the query's error, the size cap */
     struct pq_src *next;
 } pq_src_t;
 
 struct eng__pq {
     pthread_mutex_t mu; /* guards every field below */
     char *dir;          /* parent of the spool directory (owned); NULL: $TMPDIR or /tmp */
-    char *memory_limit; /* owned */
+    uint64_t memory;    /* the encoder's memory_limit, bytes */
     uint64_t max_size;  /* 0: Parquet is refused */
     duckdb_database db; /* the encoder; NULL until first use */
     char *spool;        /* the spool directory (owned); NULL until first use */
@@ -80,7 +81,7 @@ struct eng__pq *eng__pq_new(void)
 {
     struct eng__pq *pq = xcalloc(1, sizeof *pq);
     pthread_mutex_init(&pq->mu, NULL);
-    pq->memory_limit = xstrdup(PQ_DEFAULT_MEMORY);
+    pq->memory = PQ_DEFAULT_MEMORY;
     pq->max_size = PQ_DEFAULT_MAX_SIZE;
     return pq;
 }
@@ -90,10 +91,8 @@ void eng_db_set_parquet(eng_db_t *db, const eng_parquet_cfg_t *cfg)
     struct eng__pq *pq = eng__db_pq(db);
     pthread_mutex_lock(&pq->mu);
     free(pq->dir);
-    free(pq->memory_limit);
     pq->dir = cfg->dir && *cfg->dir ? xstrdup(cfg->dir) : NULL;
-    pq->memory_limit =
-        xstrdup(cfg->memory_limit && *cfg->memory_limit ? cfg->memory_limit : PQ_DEFAULT_MEMORY);
+    pq->memory = cfg->memory ? cfg->memory : PQ_DEFAULT_MEMORY;
     pq->max_size = cfg->max_size;
     pthread_mutex_unlock(&pq->mu);
 }
@@ -130,7 +129,6 @@ void eng__pq_free(struct eng__pq *pq)
         pq_remove_spool(pq->spool);
     free(pq->spool);
     free(pq->dir);
-    free(pq->memory_limit);
     free(pq->refusal);
     pthread_mutex_destroy(&pq->mu);
     free(pq);
@@ -370,6 +368,9 @@ static int pq_open_db(struct eng__pq *pq, uerr_t *err)
         const char *key, *value;
     } opts[] = {
         {"threads", "1"},
+        /* lets COPY cut row groups by bytes (ROW_GROUP_SIZE_BYTES); with one thread and a
+         * source of one thread the rows keep their order all the same */
+        {"preserve_insertion_order", "false"},
         {"temp_directory", ""}, /* no spilling: the memory limit is the bound */
         {"autoinstall_known_extensions", "false"},
         {"autoload_known_extensions", "false"},
@@ -387,8 +388,10 @@ static int pq_open_db(struct eng__pq *pq, uerr_t *err)
     }
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         (void)duckdb_set_config(config, opts[i].key, opts[i].value);
-    if (duckdb_set_config(config, "memory_limit", pq->memory_limit) != DuckDBSuccess) {
-        uerr_set(err, "F0000", "invalid http_parquet_memory \"%s\"", pq->memory_limit);
+    char mem[32];
+    snprintf(mem, sizeof mem, "%lluKiB", (unsigned long long)(pq->memory >> 10));
+    if (duckdb_set_config(config, "memory_limit", mem) != DuckDBSuccess) {
+        uerr_set(err, "F0000", "invalid http_parquet_memory \"%s\"", mem);
         goto out;
     }
     if (duckdb_open_ext(":memory:", &pq->db, config, &open_err) != DuckDBSuccess) {
@@ -460,8 +463,8 @@ static int pq_open(struct eng__pq *pq, duckdb_database main, uerr_t *err)
     }
     if (pq_open_db(pq, err) != 0)
         goto fail;
-    ulog(ULOG_INFO, "Parquet encoder opened: spool directory %s, memory_limit %s", pq->spool,
-         pq->memory_limit);
+    ulog(ULOG_INFO, "Parquet encoder opened: spool directory %s, memory_limit %llu MiB", pq->spool,
+         (unsigned long long)(pq->memory >> 20));
     return 0;
 fail:
     pq_remove_spool(pq->spool);
@@ -497,7 +500,8 @@ static int pq_copy(duckdb_database edb, pq_src_t *src, uerr_t *err)
     }
     ubuf_printf(&sql, "COPY (SELECT * FROM " PQ_SOURCE "(%llu)) TO ", (unsigned long long)src->id);
     put_literal(&sql, src->path);
-    ubuf_puts(&sql, " (FORMAT parquet)");
+    ubuf_printf(&sql, " (FORMAT parquet, ROW_GROUP_SIZE_BYTES %llu)",
+                (unsigned long long)src->row_group_bytes);
     eng__conn_set_side(owner, con);
     duckdb_state st = duckdb_query(con, ubuf_cstr(&sql), &res);
     eng__conn_set_side(owner, NULL);
@@ -508,13 +512,22 @@ static int pq_copy(duckdb_database edb, pq_src_t *src, uerr_t *err)
     } else {
         eng__set_error(err, duckdb_result_error_type(&res), duckdb_result_error(&res));
         if (!strcmp(err->sqlstate, "53200"))
-            uerr_set_hint(err, "The Parquet writer buffers one row group (122,880 rows) in "
-                               "http_parquet_memory; narrow the columns or raise it.");
+            uerr_set_hint(err, "The Parquet writer buffers one row group in http_parquet_memory, "
+                               "shared by the requests encoding at once; raise it.");
     }
     duckdb_destroy_result(&res);
     duckdb_disconnect(&con);
     ubuf_free(&sql);
     return rc;
+}
+
+/* The byte size at which the writer closes a row group (it closes one at 122,880 rows too):
+ * an eighth of the encoder's memory, as the writer needs a few times a row group's bytes
+ * while it compresses one and several requests share the memory, within [1 MiB, 64 MiB]. */
+static uint64_t pq_row_group_bytes(uint64_t memory)
+{
+    uint64_t b = memory / 8;
+    return b < (1u << 20) ? (1u << 20) : b > (64u << 20) ? (64u << 20) : b;
 }
 
 /* Writes the cursor's remaining rows into a new spool file and opens it (unlinked). Returns
@@ -536,6 +549,7 @@ static int pq_encode(eng_cursor_t *cur, struct eng__pqout **out, int64_t *nrows,
     duckdb_database edb = pq->db;
     src.id = ++pq->next_id;
     src.max_size = pq->max_size;
+    src.row_group_bytes = pq_row_group_bytes(pq->memory);
     if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
         rnd ^= (uint64_t)(uintptr_t)&src;
     size_t plen = strlen(pq->spool) + 64;

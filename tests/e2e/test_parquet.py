@@ -203,6 +203,18 @@ def test_size_cap(start_server):
     assert st == 200 and data[:4] == b"PAR1"
 
 
+def test_encoder_memory(start_server):
+    """Row groups are cut by bytes too, so wide rows fit a small encoder; a value larger than
+    its memory fails with 53200."""
+    s = start_server("--memory", env={"DUCKD_HTTP_PARQUET_MEMORY": "16MB"})
+    st, _, data = query(s, "SELECT i, repeat('x', 1000) || i AS s FROM range(100000) t(i)",
+                        "parquet")
+    assert st == 200 and data[:4] == b"PAR1" and len(data) > 50000
+    st, code, msg = error_of(query(s, "SELECT repeat('x', 50000000) AS s", "parquet"))
+    assert (st, code) == (503, "53200"), msg
+    assert spool_files(s) == []
+
+
 def test_parquet_off(start_server):
     s = start_server("--memory", env={"DUCKD_HTTP_PARQUET_MAX_SIZE": "0"})
     st, code, msg = error_of(query(s, "SELECT 1", "parquet"))
