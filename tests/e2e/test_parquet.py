@@ -249,6 +249,28 @@ def test_disconnect_stops_the_encoding_and_removes_the_file(server):
         time.sleep(0.1)
 
 
+def test_cancel_by_id_stops_the_encoding(server):
+    query(server, "SELECT 1", "parquet")
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=query(
+        server, "SELECT i, md5(i::VARCHAR) AS h FROM range(1000000000) t(i)", "parquet")))
+    t.start()
+    deadline = time.time() + 30
+    while not spool_files(server):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    c = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
+    c.request("GET", "/v1/sessions", headers=auth())
+    doc = json.loads(c.getresponse().read())
+    ids = [r[0] for r in doc["rows"] if "md5" in (r[6] or "")]
+    c.request("POST", "/v1/sessions/%d/cancel" % ids[0], headers=auth())
+    assert json.loads(c.getresponse().read()) == {"cancelled": True}
+    c.close()
+    t.join(30)
+    assert error_of(out["r"])[:2] == (504, "57014")
+    assert spool_files(server) == []
+
+
 def test_disconnect_while_sending(server):
     """The file is written and unlinked; the client reads a little and goes away."""
     c = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
