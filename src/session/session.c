@@ -173,7 +173,11 @@ void sess_set_dialect(sess_t *s, sess_dialect_t d) { s->dialect = d; }
 
 void sess_set_protocol(sess_t *s, const char *proto) { s->proto = metrics_proto(proto); }
 
-void sess_set_encoding(sess_t *s, sess_encoding_t e) { s->encoding = e; }
+void sess_set_encoding(sess_t *s, sess_encoding_t e)
+{
+    s->encoding = e;
+    eng_conn_keep_types(s->conn, e == SESS_ENC_PARQUET); /* Parquet takes every DuckDB type */
+}
 
 void sess_cancel(sess_t *s) { (void)sess_interrupt(s, SESS_INTR_USER); }
 
@@ -1184,7 +1188,9 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
         uerr_clear(err);
     }
-    int16_t enc = s->encoding == SESS_ENC_ARROW ? ENG_FMT_TEXT : (int16_t)s->encoding;
+    int16_t enc = s->encoding == SESS_ENC_ARROW || s->encoding == SESS_ENC_PARQUET
+                      ? ENG_FMT_TEXT
+                      : (int16_t)s->encoding;
     const int16_t *formats = s->encoding == SESS_ENC_PG ? p->formats : &enc;
     size_t nformats = s->encoding == SESS_ENC_PG ? p->nformats : 1;
     eng_cursor_set_formats(p->cur, formats, nformats);
@@ -1439,6 +1445,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         if (s->encoding == SESS_ENC_ARROW && sink->stream_data)
             r = eng_cursor_fetch_arrow(p->cur, max_rows, sink->stream_data, sink->ctx, &n, &done,
                                        err);
+        else if (s->encoding == SESS_ENC_PARQUET && sink->stream_data)
+            r = eng_cursor_fetch_parquet(p->cur, sink->stream_data, sink->ctx, &n, &done, err);
         else
             r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
         p->rows += n;
