@@ -458,6 +458,7 @@ static void test_fastins_plain_passes_unchanged(void **state)
         "INSERT INTO t (current_date, x) VALUES ('pg_class', '~')",
         "INSERT INTO t VALUES ('json_structure(x)');",
         "INSERT INTO any_t (all_c, operator_x) VALUES (1, 2)",
+        "  /* c */ INSERT INTO t -- c\n VALUES ('$1', $2)  ",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         fastins_t f;
