@@ -639,7 +639,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         compat_classify_duckdb(sql, len, &st->compat);
     } else {
         s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
-        compat_classify(sql, len, sess__param_value, s, &st->compat);
+        if (!sess__classify_fast(s, sql, len, st))
+            compat_classify(sql, len, sess__param_value, s, &st->compat);
     }
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);

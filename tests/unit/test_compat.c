@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "session/compat.h"
+#include "session/fastins.h"
 #include "session/sqlscan.h"
 
 static const char *get_param(void *ctx, const char *name)
@@ -489,6 +490,56 @@ static void test_rewrite_catalog(void **state)
                   NULL);
 }
 
+/* The session skips compat_classify for INSERTs that fastins_plain accepts: for every such
+ * statement the classification must be COMPAT_PASS with the text unchanged. The names that
+ * fastins_plain refuses are the ones a rewrite may touch. */
+static void test_fastins_plain_passes_unchanged(void **state)
+{
+    (void)state;
+    static const char *const sql[] = {
+        "INSERT INTO ins VALUES (1, 2, 'x')",
+        "insert into ins values (-1.5e3, +2, 'it''s', NULL, TRUE, false)",
+        "INSERT INTO main.ins (id, client, v) VALUES (1, 2, 'x'), (3, 4, 'y')",
+        "INSERT INTO db.public.t (a) VALUES ($1)",
+        "INSERT INTO \"Mixed Case\" (\"Col\") VALUES ('now()')",
+        "INSERT INTO version (a) VALUES (1)",
+        "INSERT INTO now (now) VALUES ('a::int')",
+        "INSERT INTO t (regclass, oid) VALUES (1, 2)",
+        "INSERT INTO t (current_date, x) VALUES ('pg_class', '~')",
+        "INSERT INTO t VALUES ('json_structure(x)');",
+        "INSERT INTO any_t (all_c, operator_x) VALUES (1, 2)",
+        "  /* c */ INSERT INTO t -- c\n VALUES ('$1', $2)  ",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        fastins_t f;
+        compat_t c;
+        assert_true(fastins_parse(sql[i], strlen(sql[i]), 1000, &f));
+        bool plain = fastins_plain(&f);
+        fastins_free(&f);
+        if (!plain)
+            fail_msg("not plain: %s", sql[i]);
+        compat_classify(sql[i], strlen(sql[i]), get_param, NULL, &c);
+        assert_int_equal(c.action, COMPAT_PASS);
+        assert_non_null(c.sql);
+        if (strcmp(c.sql, sql[i]) != 0)
+            fail_msg("compat changed [%s] into [%s]", sql[i], c.sql);
+        compat_free(&c);
+    }
+    static const char *const not_plain[] = {
+        "INSERT INTO pg_catalog.pg_class VALUES (1)", "INSERT INTO t (PG_x) VALUES (1)",
+        "INSERT INTO json_structure (a) VALUES (1)",  "INSERT INTO t (any) VALUES (1)",
+        "INSERT INTO current_user VALUES (1)",
+    };
+    for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++) {
+        fastins_t f;
+        assert_true(fastins_parse(not_plain[i], strlen(not_plain[i]), 1000, &f));
+        bool plain = fastins_plain(&f);
+        fastins_free(&f);
+        if (plain)
+            fail_msg("plain by mistake: %s", not_plain[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_functions),
         cmocka_unit_test(test_rewrite_jsonb_and_locks),
         cmocka_unit_test(test_rewrite_catalog),
+        cmocka_unit_test(test_fastins_plain_passes_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
