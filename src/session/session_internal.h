@@ -306,4 +306,8 @@ void sess__local_restore(sess_t *s);
 int sess__local_report(sess_t *s, const sess_sink_t *sink);
 void sess__local_free(sess_local_t **list);
 
+/* Sleeps before retry `attempt` (0-based) of a statement that hit a write-write conflict:
+ * exponential backoff with jitter, ~50 us to ~6.4 ms. */
+void sess__conflict_backoff(int attempt);
+
 #endif

@@ -240,6 +240,7 @@ static int sess_unit_fallback(sess_t *s, const sess_sink_t *sink, uerr_t *err)
                 attempt >= __atomic_load_n(&s->env->conflict_retries, __ATOMIC_RELAXED))
                 break;
             gc_note_retry(s->env->gc);
+            sess__conflict_backoff(attempt);
             uerr_clear(err);
         }
         return rc;
