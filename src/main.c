@@ -328,6 +328,7 @@ static int plan_memory(const cfg_t *cfg, eng_option_t *opts, size_t nopts, char 
         return -1;
     }
     umem_set_budget(sp.buffer);
+    umem_set_wait_timeout(cfg->memory_wait_timeout);
     if (ml) {
         snprintf(val, vlen, "%lld bytes", (long long)sp.duckdb);
         ml->value = val;

@@ -18,6 +18,7 @@ static _Atomic int64_t umem_budget_bytes; /* 0: no budget */
 static _Atomic int64_t umem_total;
 static _Atomic int64_t umem_kind_bytes[UMEM_NKINDS];
 static _Atomic int umem_waiters;
+static _Atomic int umem_wait_ms = 10000;
 static pthread_mutex_t umem_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t umem_cv;
 static pthread_once_t umem_once = PTHREAD_ONCE_INIT;
@@ -43,6 +44,10 @@ int64_t umem_now_ms(void)
 }
 
 void umem_set_budget(int64_t bytes) { atomic_store(&umem_budget_bytes, bytes > 0 ? bytes : 0); }
+
+void umem_set_wait_timeout(int ms) { atomic_store(&umem_wait_ms, ms > 0 ? ms : 0); }
+
+int umem_wait_timeout(void) { return atomic_load(&umem_wait_ms); }
 
 int64_t umem_budget(void) { return atomic_load(&umem_budget_bytes); }
 

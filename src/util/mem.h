@@ -53,6 +53,10 @@ bool umem_try_reserve(umem_kind_t k, size_t n) __attribute__((warn_unused_result
  * fails at once. */
 int umem_reserve_wait(umem_kind_t k, size_t n, int64_t deadline_ms)
     __attribute__((warn_unused_result));
+/* How long producers that can wait (COPY chunks, group-commit rows) wait for room before
+ * their statement fails with 53200: the memory_wait_timeout setting, ms (default 10 s). */
+void umem_set_wait_timeout(int ms);
+int umem_wait_timeout(void);
 /* Gives back n bytes of kind k and wakes reservations waiting for room. */
 void umem_release(umem_kind_t k, size_t n);
 
