@@ -35,6 +35,7 @@
 #include "session/sqlscan.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/tz.h"
 #include "util/xalloc.h"
 
@@ -292,6 +293,55 @@ static void admit_log(admit_t *a)
          (double)st.wait_us / 1e6, (double)st.max_wait_us / 1e6, (unsigned long long)st.timeouts,
          (unsigned long long)st.cancelled, (unsigned long long)st.exclusive,
          (unsigned long long)st.light);
+}
+
+/* ---- memory ---- */
+
+/* Splits the operator's memory_limit between DuckDB and duckd's own buffers (util/mem.h):
+ * sets the buffer budget and, when memory_limit is set, rewrites DuckDB's option in opts to
+ * the rest (the text goes to val, the caller's storage of vlen bytes, which must outlive the
+ * open). Logs the split. Returns 0, or -1 with *err set when the budget does not fit. */
+static int plan_memory(const cfg_t *cfg, eng_option_t *opts, size_t nopts, char *val, size_t vlen,
+                       uerr_t *err)
+{
+    eng_option_t *ml = NULL;
+    int64_t limit = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    int64_t ram = pages > 0 && psize > 0 ? (int64_t)pages * psize : 0;
+    umem_split_t sp;
+    for (size_t i = 0; i < nopts; i++)
+        if (strcmp(opts[i].key, "memory_limit") == 0)
+            ml = &opts[i];
+    if (ml && !umem_parse_duckdb_size(ml->value, &limit)) {
+        ulog(ULOG_WARN,
+             "memory_limit \"%s\" is not a size duckd reads (e.g. 4GB, 4GiB): handed to DuckDB "
+             "unchanged, and buffer_memory is not taken out of it",
+             ml->value);
+        ml = NULL;
+        limit = 0;
+    }
+    if (umem_split(limit, cfg->buffer_memory, ram, &sp) != 0) {
+        uerr_set(err, "F0000",
+                 "buffer_memory (%lld bytes) leaves DuckDB less than a quarter of memory_limit "
+                 "(%lld bytes)",
+                 (long long)cfg->buffer_memory, (long long)limit);
+        return -1;
+    }
+    umem_set_budget(sp.buffer);
+    umem_set_wait_timeout(cfg->memory_wait_timeout);
+    if (ml) {
+        snprintf(val, vlen, "%lld bytes", (long long)sp.duckdb);
+        ml->value = val;
+        ulog(ULOG_INFO,
+             "memory: memory_limit %.1f MiB = DuckDB %.1f MiB + duckd buffers %.1f MiB (%s)",
+             (double)limit / 1048576, (double)sp.duckdb / 1048576, (double)sp.buffer / 1048576,
+             sp.auto_buffer ? "automatic" : "buffer_memory");
+    } else {
+        ulog(ULOG_INFO,
+             "memory: DuckDB's default memory_limit (80%% of RAM) + duckd buffers %.1f MiB (%s)",
+             (double)sp.buffer / 1048576, sp.auto_buffer ? "automatic" : "buffer_memory");
+    }
+    return 0;
 }
 
 /* ---- SIGHUP ---- */
@@ -603,6 +653,7 @@ int main(int argc, char **argv)
     pgw_hba_t *hba = NULL;
     http_server_t *http = NULL;
     char ephemeral_path[4200] = "";
+    char memory_limit[48] = ""; /* DuckDB's share of memory_limit (plan_memory) */
     const char *path = NULL;
     int rc = 1;
 
@@ -658,6 +709,10 @@ int main(int argc, char **argv)
     opts = xcalloc(cfg.nduckdb + 1, sizeof *opts);
     for (size_t i = 0; i < cfg.nduckdb; i++)
         opts[i] = (eng_option_t){cfg.duckdb[i].key, cfg.duckdb[i].value, cfg.duckdb[i].origin};
+    if (plan_memory(&cfg, opts, cfg.nduckdb, memory_limit, sizeof memory_limit, &err) != 0) {
+        fprintf(stderr, "duckd: %s\n", err.message);
+        goto out;
+    }
     if (eng_db_open(&db, path, cfg.read_only, opts, cfg.nduckdb, &err) != 0) {
         fprintf(stderr, "duckd: %s\n", err.message);
         goto out;

@@ -94,7 +94,9 @@ typedef struct cfg {
     /* [server] limits and timeouts against hostile or runaway clients */
     int max_startup_connections; /* connections in startup/auth; the oldest is evicted */
     int authentication_timeout;  /* seconds from connect to finish startup and auth */
-    int64_t max_pending_input;   /* bytes of partial messages all connections may hold */
+    int64_t buffer_memory;       /* duckd's own buffers, bytes, out of memory_limit; 0 = auto */
+    int memory_wait_timeout;     /* ms COPY and group commit wait for buffer_memory */
+    int64_t max_pending_input;   /* extra cap on partial-message bytes; 0 = buffer_memory only */
     int64_t max_row_size;        /* largest result row sent to a client, bytes */
     int max_prepared_statements; /* named prepared statements per session */
     int max_portals;             /* named portals per session */

@@ -8,7 +8,10 @@
  * N while the caller converts rows into chunk N+1. They share up to APP_SLOTS chunks through a
  * queue: when every chunk is full or being appended, or the queued ones hold APP_QUEUE_BYTES,
  * the caller waits, so a slow table stalls the client (backpressure) and memory stays bounded
- * by the queue plus the appender's buffer.
+ * by the queue plus the appender's buffer. Queued chunks also count in the server's
+ * buffer_memory (util/mem.h, UMEM_COPY): a chunk that does not fit waits for room up to
+ * memory_wait_timeout and then fails the COPY with 53200; one that finds none of its COPY's
+ * chunks in flight is always let through, so a COPY never waits on memory only it could free.
  *
  * The appender writes into the connection's current transaction; the caller wraps an
  * autocommit COPY in BEGIN/COMMIT so a failure leaves nothing behind. */
@@ -19,6 +22,7 @@
 
 #include "engine/engine_internal.h"
 #include "types/pgtypes.h"
+#include "util/mem.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -65,6 +69,7 @@ typedef struct app_slot {
     int64_t *lines;          /* owned: each row's line, for messages */
     idx_t rows;              /* rows filled */
     size_t bytes;            /* bytes of values filled */
+    size_t charged;          /* bytes counted in buffer_memory while queued or appended */
     struct app_slot *next;   /* queue or free list link */
 } app_slot_t;
 
@@ -95,6 +100,7 @@ struct eng_appender {
     app_slot_t *queue, **queue_tail; /* chunks to append, oldest first */
     app_slot_t *free_slots;
     size_t queued_bytes; /* bytes of values in the queued chunks */
+    size_t charged;      /* bytes of buffer_memory the queued and appending chunks hold */
     bool busy;           /* the thread is appending a chunk */
     bool stop;           /* the thread must exit */
     bool failed;         /* an append failed: fail_err / fail_where hold the first error */
@@ -506,6 +512,9 @@ static void *app_thread(void *arg)
 
         pthread_mutex_lock(&a->mu);
         a->queued_bytes -= s->bytes;
+        a->charged -= s->charged;
+        umem_release(UMEM_COPY, s->charged);
+        s->charged = 0;
         if (rc != 0 && !a->failed) {
             a->failed = true;
             uerr_move(&a->fail_err, &err);
@@ -533,6 +542,31 @@ static int app_failed(eng_appender_t *a, eng_append_where_t *where, uerr_t *err)
     return -1;
 }
 
+/* Counts chunk s, about to be queued, in buffer_memory: at once when none of this COPY's
+ * chunks holds any (the minimum that lets it progress), else waiting for room up to
+ * memory_wait_timeout. Returns 0, or -1 with *err set (53200). Caller's thread, mu not held. */
+static int app_charge(eng_appender_t *a, app_slot_t *s, uerr_t *err)
+{
+    pthread_mutex_lock(&a->mu);
+    bool alone = a->charged == 0;
+    pthread_mutex_unlock(&a->mu);
+    if (alone) {
+        umem_charge(UMEM_COPY, s->bytes);
+    } else if (umem_reserve_wait(UMEM_COPY, s->bytes, umem_now_ms() + umem_wait_timeout()) != 0) {
+        uerr_set(err, "53200", "out of memory");
+        uerr_set_detail(err,
+                        "COPY data waiting for the table did not fit in the server's "
+                        "buffer_memory (%lld bytes) within memory_wait_timeout (%d ms)",
+                        (long long)umem_budget(), umem_wait_timeout());
+        return -1;
+    }
+    pthread_mutex_lock(&a->mu);
+    s->charged = s->bytes;
+    a->charged += s->charged;
+    pthread_mutex_unlock(&a->mu);
+    return 0;
+}
+
 /* Hands the filled chunk on and makes a->fill an empty one: appends it here, or queues it
  * for the background thread and waits until a chunk is free (backpressure). Returns 0, or
  * -1 with *err (and *where) set by this append or by an earlier one that failed. */
@@ -546,9 +580,17 @@ static int app_submit(eng_appender_t *a, eng_append_where_t *where, uerr_t *err)
         slot_prepare(a, s);
         return 0;
     }
+    if (app_charge(a, s, err) != 0) {
+        where_set(where, -1, SIZE_MAX, NULL, 0);
+        return -1;
+    }
     pthread_mutex_lock(&a->mu);
-    if (a->failed)
+    if (a->failed) {
+        a->charged -= s->charged; /* not queued after all */
+        umem_release(UMEM_COPY, s->charged);
+        s->charged = 0;
         goto out;
+    }
     a->fill = NULL;
     s->next = NULL;
     *a->queue_tail = s;
@@ -768,6 +810,9 @@ int eng_appender_finish(eng_appender_t *a, eng_append_where_t *where, uerr_t *er
             app_slot_t *s = a->fill;
             a->fill = NULL;
             s->next = NULL;
+            s->charged = s->bytes; /* the last chunk: counted, never refused */
+            a->charged += s->charged;
+            umem_charge(UMEM_COPY, s->charged);
             *a->queue_tail = s;
             a->queue_tail = &s->next;
             a->queued_bytes += s->bytes;
@@ -806,6 +851,8 @@ void eng_appender_free(eng_appender_t *a)
         pthread_cond_signal(&a->cv_work);
         pthread_mutex_unlock(&a->mu);
         pthread_join(a->thread, NULL);
+        for (app_slot_t *s = a->queue; s; s = s->next) /* stopped before appending them */
+            umem_release(UMEM_COPY, s->charged);
     }
     if (a->app)
         (void)duckdb_appender_destroy(&a->app);

@@ -358,6 +358,8 @@ void eng_rows_reset(eng_rows_t *r)
 
 size_t eng_rows_count(const eng_rows_t *r) { return r->nrows; }
 
+size_t eng_rows_bytes(const eng_rows_t *r) { return r->cells.cap + r->bytes.cap + r->scratch.cap; }
+
 void eng_rows_truncate(eng_rows_t *r, size_t nrows)
 {
     const bulk_cell_t *cells = (const bulk_cell_t *)r->cells.data;

@@ -66,6 +66,8 @@ void eng_rows_free(eng_rows_t *r);
 /* Drops every row (keeps the memory). */
 void eng_rows_reset(eng_rows_t *r);
 size_t eng_rows_count(const eng_rows_t *r);
+/* Bytes of memory the rows hold (their buffers' capacity), for buffer_memory. */
+size_t eng_rows_bytes(const eng_rows_t *r);
 /* Drops the rows after the first nrows (a statement whose later row could not be added). */
 void eng_rows_truncate(eng_rows_t *r, size_t nrows);
 /* Converts and appends one row of n (= eng_shape_ncols) values, copying them. Returns 0, or

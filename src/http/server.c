@@ -31,6 +31,7 @@
 #include "util/addr.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/xalloc.h"
 
 #define HTTP_BLOCK (64 * 1024)        /* bytes MHD asks the reader for at most */
@@ -40,6 +41,10 @@
 #define HTTP_BATCH_FIRST 1024
 #define HTTP_BATCH_ARROW 16384    /* rows per batch of an Arrow stream (record batches of 2048) */
 #define HTTP_DROP_MAX (64u << 20) /* body bytes read and dropped after a failure, at most */
+/* buffer_memory (util/mem.h): while it is exhausted, a batch aims at this many bytes and the
+ * stream gives its larger buffer back once MHD took it; request bodies up to HTTP_BLOCK are
+ * always accepted, larger ones only within the budget. */
+#define HTTP_BATCH_BYTES_LOW (32 * 1024)
 
 struct http_server {
     http_server_cfg_t cfg;
@@ -234,7 +239,18 @@ typedef struct stream {
     int64_t deadline;  /* monotonic ms; 0 none */
     int64_t row_count; /* from completion */
     char command[64];
+    size_t charged; /* bytes of out.cap counted in buffer_memory (UMEM_OUTPUT) */
 } stream_t;
+
+/* Brings the stream buffer's count in buffer_memory up to date with its capacity. */
+static void st_account(stream_t *st)
+{
+    if (st->out.cap > st->charged)
+        umem_charge(UMEM_OUTPUT, st->out.cap - st->charged);
+    else if (st->out.cap < st->charged)
+        umem_release(UMEM_OUTPUT, st->charged - st->out.cap);
+    st->charged = st->out.cap;
+}
 
 static int st_row(void *ctx, const sess_value_t *vals, size_t n)
 {
@@ -288,6 +304,7 @@ static void st_free(stream_t *st)
     http__sess_close(st->hs);
     http_enc_free(&st->enc);
     ubuf_free(&st->out);
+    st_account(st);
     free(st);
 }
 
@@ -308,7 +325,7 @@ static int st_step(stream_t *st, uerr_t *err)
     uint64_t rows = st->enc.rows - rows_before;
     if (rows > 0) {
         size_t per_row = (st->out.len - before) / rows + 1;
-        int64_t b = (int64_t)(HTTP_BATCH_BYTES / per_row);
+        int64_t b = (int64_t)((umem_over() ? HTTP_BATCH_BYTES_LOW : HTTP_BATCH_BYTES) / per_row);
         st->batch = b < HTTP_BATCH_MIN ? HTTP_BATCH_MIN : b > HTTP_BATCH_MAX ? HTTP_BATCH_MAX : b;
     }
     if (st->suspended)
@@ -337,6 +354,8 @@ static ssize_t st_read(void *cls, uint64_t pos, char *buf, size_t max)
     while (st->out_pos >= st->out.len) {
         uerr_t err = UERR_INIT;
         ubuf_reset(&st->out);
+        if (st->out.cap > HTTP_BATCH_BYTES_LOW && umem_over())
+            ubuf_free(&st->out); /* the budget is short: give the larger buffer back */
         st->out_pos = 0;
         if (st->finished)
             return st->cut ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
@@ -347,6 +366,8 @@ static ssize_t st_read(void *cls, uint64_t pos, char *buf, size_t max)
         }
         uerr_clear(&err);
     }
+    if (st->out.cap != st->charged)
+        st_account(st);
     size_t n = st->out.len - st->out_pos;
     if (n > max)
         n = max;
@@ -368,7 +389,8 @@ typedef struct req {
     size_t dropped; /* body bytes dropped after the failure */
     char table[HTTP_TABLE_MAX + 1];
     ubuf_t body;
-    bool answered; /* a response was queued */
+    size_t charged; /* bytes of body counted in buffer_memory (UMEM_INPUT) */
+    bool answered;  /* a response was queued */
     http_who_t who;
     http_format_t fmt;
     http_ingest_t *ingest;
@@ -381,6 +403,24 @@ static void req_fail(req_t *rq, int status, const char *code, const char *msg)
     rq->failed = true;
     rq->status = status;
     uerr_set(&rq->err, code, "%s", msg);
+}
+
+/* Counts a request body of len bytes in buffer_memory: HTTP_BLOCK always, more only within
+ * the budget. Returns 0, or -1 with the request failed (503, SQLSTATE 53200). */
+static int req_charge(req_t *rq, size_t len)
+{
+    if (len <= rq->charged)
+        return 0;
+    size_t free_part = len < HTTP_BLOCK ? len : HTTP_BLOCK;
+    size_t old_free = rq->charged < HTTP_BLOCK ? rq->charged : HTTP_BLOCK;
+    size_t extra = (len - free_part) - (rq->charged - old_free);
+    if (extra > 0 && !umem_try_reserve(UMEM_INPUT, extra)) {
+        req_fail(rq, 503, "53200", "out of memory: the server's buffer_memory is exhausted");
+        return -1;
+    }
+    umem_charge(UMEM_INPUT, free_part - old_free);
+    rq->charged = len;
+    return 0;
 }
 
 /* Runs one statement for who and answers with its result in fmt (Content-Type mime, NULL:
@@ -654,6 +694,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 req_fail(rq, 413, "54000", "request body too large");
                 return MHD_YES;
             }
+            if (req_charge(rq, rq->body.len + n) != 0)
+                return MHD_YES;
             ubuf_append(&rq->body, upload, n);
         } else if (http_ingest_feed(rq->ingest, sv, c, &rq->who, upload, n, &rq->status,
                                     &rq->err) != 0) {
@@ -698,6 +740,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     http_ingest_free(rq->ingest);
     ubuf_free(&rq->body);
+    umem_release(UMEM_INPUT, rq->charged);
     uerr_clear(&rq->err);
     free(rq);
     *con_cls = NULL;

@@ -17,6 +17,7 @@
 #include "session/registry.h"
 #include "session/session.h"
 #include "util/buf.h"
+#include "util/mem.h"
 #include "util/xalloc.h"
 
 /* The fields: id, SQL column name, type, admin only. Their order is the column order of
@@ -55,7 +56,9 @@
     X(GC_RETRIES, "group_commit_retries", ENG_TF_BIGINT, false)                                    \
     X(GC_SPLITS, "group_commit_splits", ENG_TF_BIGINT, false)                                      \
     X(GC_FALLBACKS, "group_commit_fallbacks", ENG_TF_BIGINT, false)                                \
-    X(GC_CANCELS, "group_commit_cancels", ENG_TF_BIGINT, false)
+    X(GC_CANCELS, "group_commit_cancels", ENG_TF_BIGINT, false)                                    \
+    X(BUFFER_MEMORY, "buffer_memory", ENG_TF_BIGINT, false)                                        \
+    X(BUFFER_MEMORY_USED, "buffer_memory_used", ENG_TF_BIGINT, false)
 
 enum {
 #define X(id, name, type, admin) F_##id,
@@ -281,6 +284,13 @@ static void gather_sessions(info_t *in)
     in->vals[F_SESSIONS_IDLE_IN_TXN] = eng_tf_int(st.idle_in_transaction);
 }
 
+/* duckd's own buffers (util/mem.h): the budget out of memory_limit and what is held now. */
+static void gather_buffers(info_t *in)
+{
+    in->vals[F_BUFFER_MEMORY] = eng_tf_int(umem_budget());
+    in->vals[F_BUFFER_MEMORY_USED] = eng_tf_int(umem_used());
+}
+
 static void gather_gc(info_t *in)
 {
     struct gc *gc = info_gc;
@@ -319,6 +329,7 @@ int info_gather(bool admin, info_t *out, uerr_t *err)
     gather_files(&in);
     gather_sessions(&in);
     gather_gc(&in);
+    gather_buffers(&in);
     if (gather_engine(&in, err) != 0) {
         info_free(&in);
         return -1;

@@ -8,6 +8,7 @@
 #include "session/gcommit.h"
 #include "session/registry.h"
 #include "util/err.h"
+#include "util/mem.h"
 
 static const char *const met_proto_names[MET_NPROTO] = {"pgwire", "http", "internal"};
 
@@ -277,8 +278,22 @@ static void render_memory(ubuf_t *o)
     ubuf_printf(o, "duckd_duckdb_temp_bytes %lld\n", (long long)temp);
 }
 
+/* duckd's own buffers (util/mem.h): what each kind holds, and the budget. */
+static void render_buffers(ubuf_t *o)
+{
+    met_head(o, "duckd_memory_bytes", "gauge",
+             "Memory duckd's own buffers hold, by kind (counted in buffer_memory).");
+    for (int k = 0; k < UMEM_NKINDS; k++)
+        ubuf_printf(o, "duckd_memory_bytes{kind=\"%s\"} %lld\n", umem_kind_name((umem_kind_t)k),
+                    (long long)umem_used_kind((umem_kind_t)k));
+    met_head(o, "duckd_memory_budget_bytes", "gauge",
+             "buffer_memory: the budget of duckd's own buffers, out of memory_limit (0: none).");
+    ubuf_printf(o, "duckd_memory_budget_bytes %lld\n", (long long)umem_budget());
+}
+
 void metrics_render(ubuf_t *out)
 {
+    render_buffers(out);
     render_connections(out);
     render_statements(out);
     render_gc(out);

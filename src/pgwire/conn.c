@@ -25,12 +25,20 @@
 #include "info/metrics.h"
 #include "util/addr.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/xalloc.h"
 
 #define CONN_READ_CHUNK 65536
 #define CONN_AUTH_MSG_MAX 4096 /* SASL messages are a few hundred bytes */
-/* Input buffer bytes a connection may hold without drawing on max_pending_input. */
+/* Input buffer bytes a connection may always hold: they count in buffer_memory (umem_charge)
+ * but are never refused; growth beyond must fit in the budget (umem_try_reserve). */
 #define CONN_IN_ALLOWANCE (2 * CONN_READ_CHUNK)
+/* Output: while buffer_memory is exhausted, a session flushes (waits for its client) once it
+ * holds this much instead of output_buffer, and gives its larger buffer back after the write;
+ * a buffer this small is always allowed, so no session ever waits on another's memory. */
+#define CONN_OUT_MIN (32 * 1024)
+/* An idle session keeps an output buffer up to this size for its next answer. */
+#define CONN_OUT_KEEP (64 * 1024)
 
 /* A connection that has not finished startup and authentication: linked, oldest first, in
  * conn_startup_list by the accept thread; unlinked by its connection thread when startup ends
@@ -46,7 +54,8 @@ static pthread_mutex_t conn_startup_mu = PTHREAD_MUTEX_INITIALIZER;
 static conn_startup_t *conn_startup_oldest, *conn_startup_newest;
 static int conn_startup_n;
 
-/* Bytes of input buffers beyond CONN_IN_ALLOWANCE, summed over all connections. */
+/* Bytes of input buffers beyond CONN_IN_ALLOWANCE, summed over all connections: the
+ * deprecated max_pending_input cap, checked only when it is set. */
 static _Atomic int64_t conn_pending_input;
 
 typedef enum {
@@ -76,7 +85,9 @@ typedef struct conn {
     conn_startup_t *startup;  /* owned: the startup-list entry until startup ends */
     bool evicted;             /* closed during startup to make room for a newer connection */
     int64_t idle_since_ms;    /* when ReadyForQuery was sent; 0 while a batch is in progress */
-    size_t in_charged;        /* bytes of in.cap drawn from conn_pending_input */
+    size_t in_charged;        /* bytes of in.cap counted in buffer_memory (UMEM_INPUT); the
+                                 part beyond CONN_IN_ALLOWANCE also in conn_pending_input */
+    size_t out_charged;       /* bytes of out.cap counted in buffer_memory (UMEM_OUTPUT) */
     /* A group commit answered from the committer's thread (sess_set_async). From SESS_PENDING
      * until conn_await, the committer's thread owns out, out_base and the flags below; this
      * thread only waits for and reads input. */
@@ -169,6 +180,18 @@ static void conn_set_reason(conn_t *c, const char *fmt, ...)
     c->close_reason = b.data;
 }
 
+/* Brings the output buffer's count in buffer_memory up to date with its capacity (output is
+ * never refused: over the budget, sessions flush sooner instead; see conn_maybe_flush). By the
+ * thread that owns out. */
+static void conn_out_account(conn_t *c)
+{
+    if (c->out.cap > c->out_charged)
+        umem_charge(UMEM_OUTPUT, c->out.cap - c->out_charged);
+    else if (c->out.cap < c->out_charged)
+        umem_release(UMEM_OUTPUT, c->out_charged - c->out.cap);
+    c->out_charged = c->out.cap;
+}
+
 /* Writes all pending output (blocking). Returns 0 or -1 when the client is gone. */
 static int conn_flush(conn_t *c)
 {
@@ -183,6 +206,9 @@ static int conn_flush(conn_t *c)
     c->out_base += c->out.len;
     metrics_bytes_sent(MET_PGWIRE, c->out.len);
     ubuf_reset(&c->out);
+    if (c->out.cap > CONN_OUT_MIN && umem_over())
+        ubuf_free(&c->out); /* the budget is short: give the larger buffer back */
+    conn_out_account(c);
     return 0;
 }
 
@@ -191,10 +217,17 @@ static int conn_flush(conn_t *c)
  * the output goes out and a failure is reported at Sync instead. */
 #define CONN_HELD_OUTPUT_MAX (4u << 20)
 
+/* Writes the output once it reaches output_buffer, or CONN_OUT_MIN while buffer_memory is
+ * exhausted: the session then stops fetching rows until its client has taken them
+ * (backpressure), and its buffer goes back to the budget (conn_flush). */
 static int conn_maybe_flush(conn_t *c)
 {
-    if (c->awaiting || c->out.len < c->cfg->output_buffer)
+    if (c->awaiting)
         return 0; /* while awaiting, out is the committer's (conn_async_done) */
+    if (c->out.cap != c->out_charged)
+        conn_out_account(c);
+    if (c->out.len < c->cfg->output_buffer && (c->out.len < CONN_OUT_MIN || !umem_over()))
+        return 0;
     if (c->sess && sess_holds_output(c->sess) && c->out.len < CONN_HELD_OUTPUT_MAX)
         return 0;
     return conn_flush(c);
@@ -216,44 +249,76 @@ static size_t conn_in_target(const conn_t *c, size_t want)
     return cap;
 }
 
-/* Gives back the input buffer's share of max_pending_input (when it is empty or closing). */
+/* Gives back what the input buffer counts in buffer_memory and max_pending_input. */
+static void conn_in_uncharge(conn_t *c)
+{
+    if (c->in_charged > CONN_IN_ALLOWANCE)
+        atomic_fetch_sub(&conn_pending_input, (int64_t)(c->in_charged - CONN_IN_ALLOWANCE));
+    umem_release(UMEM_INPUT, c->in_charged);
+    c->in_charged = 0;
+}
+
+/* Frees a grown input buffer once it is empty (or the connection closes). */
 static void conn_in_release(conn_t *c)
 {
     if (c->in.cap > CONN_IN_ALLOWANCE && c->in.len == 0) {
         ubuf_free(&c->in);
-        atomic_fetch_sub(&conn_pending_input, (int64_t)c->in_charged);
-        c->in_charged = 0;
+        conn_in_uncharge(c);
     }
 }
 
-/* Makes room to read CONN_READ_CHUNK more bytes. Growth beyond CONN_IN_ALLOWANCE first draws
- * on the server-wide max_pending_input budget; when that is exhausted the client gets FATAL
- * 53200 and -1 is returned (the connection closes), never an abort. */
+/* Counts an input buffer of cap bytes (more than in_charged): the first CONN_IN_ALLOWANCE
+ * always, the rest only within buffer_memory and max_pending_input (when set). Returns 0, or
+ * -1 with the FATAL 53200 answer queued when the budget is exhausted. */
+static int conn_in_charge(conn_t *c, size_t cap)
+{
+    size_t old_beyond = c->in_charged > CONN_IN_ALLOWANCE ? c->in_charged - CONN_IN_ALLOWANCE : 0;
+    size_t beyond = cap > CONN_IN_ALLOWANCE ? cap - CONN_IN_ALLOWANCE : 0;
+    size_t extra = beyond - old_beyond; /* to reserve; the rest is within the allowance */
+    const char *why = NULL;
+    char detail[200];
+    if (extra > 0 && c->cfg->max_pending_input > 0) {
+        int64_t before = atomic_fetch_add(&conn_pending_input, (int64_t)extra);
+        if (before + (int64_t)extra > (int64_t)c->cfg->max_pending_input) {
+            snprintf(detail, sizeof detail,
+                     "server input budget exhausted: partially received messages of all "
+                     "connections reached max_pending_input (%zu bytes)",
+                     c->cfg->max_pending_input);
+            why = "input budget exhausted (max_pending_input)";
+        }
+    }
+    if (extra > 0 && !why && !umem_try_reserve(UMEM_INPUT, extra)) {
+        snprintf(detail, sizeof detail,
+                 "server buffer memory exhausted: duckd's buffers (partially received messages, "
+                 "results waiting for clients, COPY data) reached buffer_memory (%lld bytes)",
+                 (long long)umem_budget());
+        why = "buffer memory exhausted (buffer_memory)";
+    }
+    if (why) {
+        if (extra > 0 && c->cfg->max_pending_input > 0)
+            atomic_fetch_sub(&conn_pending_input, (int64_t)extra);
+        conn_error(c, "FATAL", "53200", "out of memory", detail, NULL);
+        (void)conn_flush(c);
+        conn_set_reason(c, "%s", why);
+        c->state = CONN_CLOSING;
+        return -1;
+    }
+    umem_charge(UMEM_INPUT, (cap - c->in_charged) - extra);
+    c->in_charged = cap;
+    return 0;
+}
+
+/* Makes room to read CONN_READ_CHUNK more bytes. Growth beyond CONN_IN_ALLOWANCE must fit in
+ * the server-wide buffer_memory budget (and max_pending_input, when set); when it does not,
+ * the client gets FATAL 53200 and -1 is returned (the connection closes), never an abort. */
 static int conn_in_room(conn_t *c)
 {
     size_t want = c->in.len + CONN_READ_CHUNK + 1;
     if (want <= c->in.cap)
         return 0;
     size_t cap = conn_in_target(c, want);
-    size_t charge = cap > CONN_IN_ALLOWANCE ? cap - CONN_IN_ALLOWANCE : 0;
-    if (charge > c->in_charged) {
-        int64_t extra = (int64_t)(charge - c->in_charged);
-        int64_t before = atomic_fetch_add(&conn_pending_input, extra);
-        if (before + extra > (int64_t)c->cfg->max_pending_input) {
-            atomic_fetch_sub(&conn_pending_input, extra);
-            char detail[160];
-            snprintf(detail, sizeof detail,
-                     "server input budget exhausted: partially received messages of all "
-                     "connections reached max_pending_input (%zu bytes)",
-                     c->cfg->max_pending_input);
-            conn_error(c, "FATAL", "53200", "out of memory", detail, NULL);
-            (void)conn_flush(c);
-            conn_set_reason(c, "input budget exhausted (max_pending_input)");
-            c->state = CONN_CLOSING;
-            return -1;
-        }
-        c->in_charged = charge;
-    }
+    if (cap > c->in_charged && conn_in_charge(c, cap) != 0)
+        return -1;
     c->in.data = xrealloc(c->in.data, cap);
     c->in.cap = cap;
     return 0;
@@ -349,6 +414,10 @@ static void conn_ready(conn_t *c)
 {
     pgw_put_ready(&c->out, c->sess ? sess_txn_status(c->sess) : 'I');
     (void)conn_flush(c);
+    if (c->out.cap > CONN_OUT_KEEP && c->out.len == 0) {
+        ubuf_free(&c->out); /* an idle session does not sit on a large result's buffer */
+        conn_out_account(c);
+    }
     c->idle_since_ms = conn_clock_ms();
 }
 
@@ -1147,10 +1216,10 @@ static void conn_serve(const pgw_server_cfg_t *cfg, pgw_transport_t *t, conn_sta
                         "(max_startup_connections)");
     else if (!c.registered && c.close_reason && !strcmp(c.close_reason, "authentication timeout"))
         ulog(ULOG_WARN, "startup connection closed: authentication timeout");
-    c.in.len = 0;
-    conn_in_release(&c);
     ubuf_free(&c.in);
+    conn_in_uncharge(&c);
     ubuf_free(&c.out);
+    conn_out_account(&c);
     free(c.user);
     free(c.database);
     free(c.close_reason);

@@ -12,6 +12,7 @@
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/xalloc.h"
 
 #define GC_SHAPE_CACHE_MAX 256 /* cached targets; unreferenced ones beyond this are dropped */
@@ -45,7 +46,8 @@ struct gc_req {
     gc_done_fn done_fn; /* called once when the request is done, before the semaphore */
     void *done_ctx;
     int64_t t_queued;
-    sem_t done; /* posted once when state becomes DONE (no shared lock to wake through) */
+    size_t charged; /* bytes counted in buffer_memory (gc_req_reserve) until the reset */
+    sem_t done;     /* posted once when state becomes DONE (no shared lock to wake through) */
     struct gc_req *next;
 };
 
@@ -218,6 +220,8 @@ void gc_req_reset(gc_t *g, gc_req_t *r)
         gc_shape_unref(g, r->parts[i].sh);
     }
     r->nparts = 0;
+    umem_release(UMEM_GCOMMIT, r->charged);
+    r->charged = 0;
 }
 
 void gc_req_free(gc_t *g, gc_req_t *r)
@@ -245,6 +249,30 @@ eng_rows_t *gc_req_rows(gc_t *g, gc_req_t *r, gc_shape_t *sh)
     p->sh = sh;
     p->rows = eng_rows_new(sh->es);
     return p->rows;
+}
+
+#define GC_REQ_FREE_BYTES (64u << 10) /* a request this small never waits for memory */
+
+int gc_req_reserve(gc_req_t *r, uerr_t *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nparts; i++)
+        n += eng_rows_bytes(r->parts[i].rows);
+    if (n <= r->charged)
+        return 0;
+    n -= r->charged;
+    if (r->charged + n <= GC_REQ_FREE_BYTES) {
+        umem_charge(UMEM_GCOMMIT, n);
+    } else if (umem_reserve_wait(UMEM_GCOMMIT, n, umem_now_ms() + umem_wait_timeout()) != 0) {
+        uerr_set(err, "53200", "out of memory");
+        uerr_set_detail(err,
+                        "rows waiting for group commit did not fit in the server's "
+                        "buffer_memory (%lld bytes) within memory_wait_timeout (%d ms)",
+                        (long long)umem_budget(), umem_wait_timeout());
+        return -1;
+    }
+    r->charged += n;
+    return 0;
 }
 
 size_t gc_req_nrows(const gc_req_t *r)

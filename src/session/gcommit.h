@@ -88,6 +88,10 @@ void gc_req_reset(gc_t *g, gc_req_t *r);
 eng_rows_t *gc_req_rows(gc_t *g, gc_req_t *r, gc_shape_t *sh);
 /* Rows in the request. */
 size_t gc_req_nrows(const gc_req_t *r);
+/* Counts the request's rows in buffer_memory (util/mem.h, UMEM_GCOMMIT) until gc_req_reset,
+ * before it is submitted: a small request (64 KiB) at once, a larger one waiting for room up
+ * to memory_wait_timeout. Returns 0, or -1 with *err set (53200 "out of memory"). */
+int gc_req_reserve(gc_req_t *r, uerr_t *err) __attribute__((warn_unused_result));
 
 typedef enum {
     GC_COMMITTED = 0, /* every row of the request is committed */

@@ -335,7 +335,9 @@ static int sess_unit_end(sess_t *s, int rc)
 int sess__unit_commit(sess_t *s, const sess_sink_t *sink, bool allow_async, uerr_t *err)
 {
     int rc = 0;
-    if (s->pend) {
+    if (s->pend && gc_req_reserve(s->req, err) != 0) {
+        rc = -1; /* the budget stayed full: the statements fail, nothing was written */
+    } else if (s->pend) {
         sess_wait_begin(s);
         if (allow_async && s->async_fn) {
             s->async_sink = *sink;

@@ -27,7 +27,7 @@ INFO_COLUMNS = [
     ("group_commit_commit_ms", "float8"), ("group_commit_wait_ms", "float8"),
     ("group_commit_conflicts", "int8"), ("group_commit_retries", "int8"),
     ("group_commit_splits", "int8"), ("group_commit_fallbacks", "int8"),
-    ("group_commit_cancels", "int8")]
+    ("group_commit_cancels", "int8"), ("buffer_memory", "int8"), ("buffer_memory_used", "int8")]
 ADMIN_ONLY = {"path", "temp_directory", "pid"}
 
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "info/metrics.h"
+#include "util/mem.h"
 
 static bool has_line(const char *text, const char *line)
 {
@@ -26,6 +27,8 @@ static void test_render(void **state)
     metrics_statement(MET_HTTP, 2.5, "57014", 0);
     metrics_statement(MET_HTTP, 400, "", 10);
     metrics_bytes_sent(MET_HTTP, 1234);
+    umem_set_budget(1 << 20);
+    umem_charge(UMEM_COPY, 4096);
     assert_int_equal(metrics_proto("http"), MET_HTTP);
     assert_int_equal(metrics_proto("nonsense"), MET_INTERNAL);
     metrics_render(&out);
@@ -48,6 +51,10 @@ static void test_render(void **state)
         "duckd_errors_total{sqlstate=\"42P01\"} 1",
         "duckd_errors_total{sqlstate=\"57014\"} 1",
         "duckd_connections{protocol=\"pgwire\",state=\"active\"} 0",
+        "# TYPE duckd_memory_bytes gauge",
+        "duckd_memory_bytes{kind=\"copy\"} 4096",
+        "duckd_memory_bytes{kind=\"input\"} 0",
+        "duckd_memory_budget_bytes 1048576",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!has_line(t, want[i]))
@@ -61,6 +68,7 @@ static void test_render(void **state)
         p = e + 1;
     }
     ubuf_free(&out);
+    umem_release(UMEM_COPY, 4096);
 }
 
 int main(void)
