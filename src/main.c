@@ -543,7 +543,8 @@ static int start_http(const cfg_t *cfg, const sess_env_t *env, const pgw_hba_t *
                             .tls_cert_pem = cert,
                             .tls_key_pem = key,
                             .tls_min_version = cfg->tls_min_version,
-                            .max_connections = (unsigned)cfg->max_connections + 64};
+                            .max_connections = (unsigned)cfg->max_connections + 64,
+                            .connection_pool = (unsigned)cfg->http_connection_pool};
     if (http_server_start(&hc, out, err) != 0)
         goto out;
     ulog(ULOG_INFO, "HTTP API listening on %s:%d%s", cfg->http_listen, cfg->http_port,
