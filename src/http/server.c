@@ -413,6 +413,9 @@ static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, cons
     params = xcalloc(q->nparams + 1, sizeof *params);
     for (size_t i = 0; i < q->nparams; i++)
         params[i] = (eng_param_t){(const uint8_t *)q->params[i].data, q->params[i].len, 0, 0};
+    /* the statement is alone in its implicit transaction: it commits by itself, with no
+     * BEGIN/COMMIT around it (the hint must come before Describe, which starts the portal) */
+    sess_hint_last(st->hs->sess, true);
     if (sess_prepare(st->hs->sess, "", q->sql, q->sql_len, NULL, 0, &err) != 0 ||
         sess_bind(st->hs->sess, "", "", params, q->nparams, NULL, 0, &err) != 0 ||
         sess_describe_portal(st->hs->sess, "", &cols, &ncols, &formats, &err) != 0)
@@ -421,7 +424,6 @@ static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, cons
     for (size_t i = 0; i < ncols; i++)
         hcols[i] = (http_col_t){cols[i].name, cols[i].type_name, cols[i].json_type};
     http_enc_begin(&st->enc, fmt, hcols, ncols, true, &st->out);
-    sess_hint_last(st->hs->sess, true);
     if (st_step(st, &err) != 0) {
         if (!uerr_isset(&err))
             uerr_set(&err, "08006", "connection failure");
