@@ -33,6 +33,7 @@
 #include "session/registry.h"
 #include "session/session.h"
 #include "session/sqlscan.h"
+#include "util/crash.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/tz.h"
@@ -612,6 +613,7 @@ int main(int argc, char **argv)
      * process keeps their memory: the per-connection limits would bound what is in use but
      * not what is resident. */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    ucrash_install(); /* a fatal signal leaves its thread, address and backtrace in the log */
     sigset_t sigs;
     struct timespec t0;
     clock_gettime(CLOCK_REALTIME, &t0);
