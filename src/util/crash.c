@@ -17,6 +17,7 @@
 #define UCRASH_SANITIZED 1
 #endif
 
+#ifndef UCRASH_SANITIZED
 /* Appends s to buf (at *n, capacity cap). Async-signal-safe. */
 static void put_str(char *buf, size_t *n, size_t cap, const char *s)
 {
@@ -102,6 +103,7 @@ static void ucrash_handler(int sig, siginfo_t *si, void *uc_)
     if (si && si->si_code <= 0)
         raise(sig);
 }
+#endif
 
 void ucrash_install(void)
 {
