@@ -545,6 +545,7 @@ static int start_http(const cfg_t *cfg, const sess_env_t *env, const pgw_hba_t *
                             .tls_key_pem = key,
                             .tls_min_version = cfg->tls_min_version,
                             .max_connections = (unsigned)cfg->max_connections + 64,
+                            .parquet = cfg->http_parquet_max_size > 0,
                             .connection_pool = (unsigned)cfg->http_connection_pool};
     if (http_server_start(&hc, out, err) != 0)
         goto out;
@@ -664,6 +665,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "duckd: %s\n", err.message);
         goto out;
     }
+    eng_parquet_cfg_t pqc = {cfg.http_parquet_dir, (uint64_t)cfg.http_parquet_memory,
+                             (uint64_t)cfg.http_parquet_max_size};
+    eng_db_set_parquet(db, &pqc);
     ulog(ULOG_INFO, "duckd %s (DuckDB %s): %s database %s%s", DUCKD_VERSION, eng_version(),
          cfg_mode_name(cfg.mode), path ? path : "(in memory)", cfg.read_only ? " (read-only)" : "");
     info_src_t isrc = {db, cfg_mode_name(cfg.mode), path, cfg.read_only, started_us};

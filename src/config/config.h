@@ -105,16 +105,19 @@ typedef struct cfg {
     char *timezone; /* default TimeZone of the sessions (IANA name) */
 
     /* [server] HTTP API */
-    char *http_listen;        /* HTTP listen address; "" disables HTTP */
-    int http_port;            /* HTTP port; 0 disables HTTP */
-    int64_t http_max_body;    /* largest POST /v1/query body, bytes */
-    int64_t http_max_ingest;  /* largest POST /v1/ingest body, bytes */
-    int http_max_params;      /* most bound parameters per query */
-    int http_request_timeout; /* seconds per request (0 = none) */
-    int http_connection_pool; /* idle DuckDB connections kept for requests */
-    char *http_cors_origins;  /* comma-separated allowed origins, "*"; "" = no CORS */
-    char *http_tokens_file;   /* bearer tokens: "SHA256-HEX USER" lines */
-    bool http_tls;            /* HTTPS when the TLS certificate is configured */
+    char *http_listen;             /* HTTP listen address; "" disables HTTP */
+    int http_port;                 /* HTTP port; 0 disables HTTP */
+    int64_t http_max_body;         /* largest POST /v1/query body, bytes */
+    int64_t http_max_ingest;       /* largest POST /v1/ingest body, bytes */
+    int http_max_params;           /* most bound parameters per query */
+    int http_request_timeout;      /* seconds per request (0 = none) */
+    int http_connection_pool;      /* idle DuckDB connections kept for requests */
+    char *http_cors_origins;       /* comma-separated allowed origins, "*"; "" = no CORS */
+    char *http_tokens_file;        /* bearer tokens: "SHA256-HEX USER" lines */
+    bool http_tls;                 /* HTTPS when the TLS certificate is configured */
+    int64_t http_parquet_max_size; /* largest Parquet result file, bytes; 0 refuses Parquet */
+    int64_t http_parquet_memory;   /* the Parquet encoder's DuckDB memory_limit, bytes */
+    char *http_parquet_dir;        /* where the spool directory is made ("" = $TMPDIR or /tmp) */
 
     /* [duckdb]: every entry is passed to DuckDB's config at open, in order: the table's
      * well-known keys that are set (table order), then other file keys (file order). */

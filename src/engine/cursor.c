@@ -33,6 +33,8 @@ struct eng_cursor {
     size_t *offs;             /* one per column */
     uint64_t chunk_seq;       /* counts the chunks pulled (engine/arrow.c's cache key) */
     struct eng__arrow *arrow; /* Arrow IPC state (engine/arrow.c, owned), NULL until used */
+    struct eng__pqout *pqout; /* Parquet output (engine/parquet.c, owned), NULL until used */
+    bool opaque;              /* a column the value encoders cannot send (eng_conn_keep_types) */
 };
 
 /* ---- binding ---- */
@@ -127,7 +129,9 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
     cur->tz = utz_ref(s->conn->tz);
     cursor_init_columns(cur);
     for (size_t i = 0; i < cur->ncols; i++) {
-        if (cur->enc[i].opaque) { /* typed by a parameter: eng_prepare could not wrap it */
+        if (cur->enc[i].opaque && s->conn->keep_types) {
+            cur->opaque = true;          /* only eng_cursor_fetch_parquet reads it */
+        } else if (cur->enc[i].opaque) { /* typed by a parameter: eng_prepare could not wrap it */
             uerr_set(err, "0A000",
                      "result column \"%s\" has a DuckDB type PostgreSQL clients cannot receive",
                      cur->cols[i].name ? cur->cols[i].name : "?");
@@ -152,6 +156,7 @@ void eng_cursor_free(eng_cursor_t *cur)
     if (!cur)
         return;
     eng__arrow_free(cur->arrow);
+    eng__pqout_free(cur->pqout);
     if (cur->chunk)
         duckdb_destroy_data_chunk(&cur->chunk);
     for (size_t i = cur->mat_pos; i < cur->nmat; i++)
@@ -308,6 +313,11 @@ int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *c
     int64_t sent = 0;
     *nrows = 0;
     *done = false;
+    if (cur->opaque) {
+        uerr_set(err, "0A000", "the result has a column of a DuckDB type only Parquet carries");
+        uerr_set_hint(err, "Cast it to VARCHAR.");
+        return -1;
+    }
     if (!cur->done && cur->rtype != DUCKDB_RESULT_TYPE_QUERY_RESULT) {
         if (cursor_read_count(cur, err) != 0)
             return -1;
@@ -335,11 +345,15 @@ int eng_cursor_fetch(eng_cursor_t *cur, int64_t max_rows, eng_row_fn fn, void *c
     return 0;
 }
 
-/* ---- internals for engine/arrow.c ---- */
+/* ---- internals for engine/arrow.c and engine/parquet.c ---- */
 
 duckdb_result *eng__cursor_result(eng_cursor_t *cur) { return &cur->result; }
 
 struct eng__arrow **eng__cursor_arrow(eng_cursor_t *cur) { return &cur->arrow; }
+
+struct eng__pqout **eng__cursor_parquet(eng_cursor_t *cur) { return &cur->pqout; }
+
+eng_conn_t *eng__cursor_conn(eng_cursor_t *cur) { return cur->stmt->conn; }
 
 size_t eng__cursor_max_row(const eng_cursor_t *cur) { return cur->max_row; }
 

@@ -208,7 +208,9 @@ void eng__enc_init(eng__enc_t *e, duckdb_logical_type lt)
         for (uint32_t i = 0; i < e->enum_n; i++)
             e->enum_dict[i] = duckdb_enum_dictionary_value(lt, i);
     } else if (e->type == DUCKDB_TYPE_VARCHAR && enc_is_json_alias(lt)) {
-        e->oid = PGT_JSON;
+        /* jsonb: what PostgreSQL applications declare (Django's JSONField reads only jsonb
+         * as text; psycopg, asyncpg, pgjdbc and node-postgres decode json and jsonb alike) */
+        e->oid = PGT_JSONB;
     }
     enc_init_children(e, lt);
     e->opaque = !enc_known(e->type);
@@ -542,7 +544,7 @@ static void enc_json(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t ro
     }
     default: break;
     }
-    if (e->oid == PGT_JSON) { /* a JSON string is already JSON */
+    if (e->oid == PGT_JSON || e->oid == PGT_JSONB) { /* a JSON string is already JSON */
         enc_text(out, e, v, row);
         return;
     }
@@ -763,6 +765,10 @@ static int enc_bin(ubuf_t *out, const eng__enc_t *e, duckdb_vector v, idx_t row)
         if (!e->elem_oid)
             return ENC_BIN_TEXT;
         return enc_array_bin(out, e, v, row);
+    case DUCKDB_TYPE_VARCHAR:
+        if (e->oid == PGT_JSONB)
+            ubuf_putc(out, 1); /* jsonb's binary form: a version byte, then the text */
+        return ENC_BIN_TEXT;
     default: return ENC_BIN_TEXT; /* text-like OIDs: the binary form is the text */
     }
 }

@@ -70,6 +70,11 @@ bool eng_option_known(const char *name);
 int eng_conn_open(eng_db_t *db, eng_conn_t **out, uerr_t *err) __attribute__((warn_unused_result));
 /* Closes the connection (rolling back any open transaction). NULL is a no-op. */
 void eng_conn_close(eng_conn_t *c);
+/* For a connection whose results only go out through eng_cursor_fetch_parquet, which takes
+ * every DuckDB type: result columns of types the value encoders cannot send (GEOMETRY,
+ * VARIANT, ...) are kept as they are instead of being cast to VARCHAR (or refused), and
+ * eng_cursor_fetch refuses a cursor holding one (0A000). Default off. */
+void eng_conn_keep_types(eng_conn_t *c, bool on);
 /* Interrupts whatever the connection is running. Thread-safe; harmless when idle. */
 void eng_conn_interrupt(eng_conn_t *c);
 /* DuckDB's progress of the query the connection runs. */
@@ -221,6 +226,34 @@ int eng_cursor_fetch_arrow(eng_cursor_t *cur, int64_t max_rows, eng_bytes_fn fn,
     __attribute__((warn_unused_result));
 /* The body size above which a chunk is sent as several record batches. */
 #define ENG_ARROW_BATCH_BYTES (8u << 20)
+
+/* How Parquet results are made (engine/parquet.c). Strings are copied. */
+typedef struct eng_parquet_cfg {
+    const char *dir;   /* where the private spool directory is created; NULL or "":
+                          $TMPDIR, else /tmp */
+    uint64_t memory;   /* the encoder's DuckDB memory_limit, bytes (0: 256 MiB) */
+    uint64_t max_size; /* largest Parquet file, bytes; 0: Parquet results are refused */
+} eng_parquet_cfg_t;
+/* Sets how Parquet results are made; call before the first one (default: $TMPDIR, 256MB,
+ * 1 GiB). */
+void eng_db_set_parquet(eng_db_t *db, const eng_parquet_cfg_t *cfg);
+/* Bytes of the Parquet file handed to fn per call of eng_cursor_fetch_parquet, at most. */
+#define ENG_PARQUET_PIECE (256u << 10)
+/* Streams the rest of the cursor's result as one Parquet file (application/vnd.apache.parquet).
+ * The first call writes every remaining row into a file: a private in-memory DuckDB (the
+ * encoder, opened at first use, reachable by no client SQL) runs COPY ... TO (FORMAT parquet)
+ * in a private spool directory over a table function that hands it the cursor's chunks as
+ * they are (vectors shared, not copied), so column names and types are exactly those of
+ * DuckDB's own COPY TO. The file is opened and unlinked at once; then this and every later
+ * call hand at most ENG_PARQUET_PIECE bytes of it to fn and set *done with the last byte.
+ * *nrows receives the rows written (first call only). A statement without a result sends
+ * nothing and is done. Returns 0, or -1 with *err set: the query's own error (or 57014 when
+ * its connection is interrupted, which stops the encoder too), 54000 when the file outgrows
+ * max_size, 53200 when the encoder runs out of its memory_limit, 0A000 when Parquet results
+ * are refused, 58030 for a file error; or -1 with err unset when fn stopped. The spool file
+ * never outlives the call that wrote it. */
+int eng_cursor_fetch_parquet(eng_cursor_t *cur, eng_bytes_fn fn, void *ctx, int64_t *nrows,
+                             bool *done, uerr_t *err) __attribute__((warn_unused_result));
 /* The result's columns (0 for statements that return no rows). Valid until the cursor is
  * freed. */
 size_t eng_cursor_ncols(const eng_cursor_t *cur);

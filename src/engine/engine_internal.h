@@ -4,6 +4,7 @@
 #define DUCKD_ENGINE_INTERNAL_H
 
 #include <duckdb.h>
+#include <pthread.h>
 
 #include "engine/engine.h"
 #include "util/buf.h"
@@ -17,7 +18,17 @@ struct eng_conn {
     void *owner;                 /* eng_conn_set_owner (borrowed); NULL none */
     idx_t conn_id;               /* DuckDB's id of con, set with the owner */
     struct eng_conn *owner_next; /* in tablefn.c's list of owned connections */
+    eng_db_t *db;                /* the database it belongs to (borrowed) */
+    bool keep_types;             /* eng_conn_keep_types */
+    /* A connection of duckd's own working for this one's statement (the Parquet encoder's,
+     * engine/parquet.c), interrupted with it; guarded by side_mu, a leaf lock. */
+    pthread_mutex_t side_mu;
+    duckdb_connection side;
 };
+
+/* Sets (or, with NULL, clears) c's side connection: eng_conn_interrupt interrupts it too. The
+ * caller disconnects the side connection only after clearing it. */
+void eng__conn_set_side(eng_conn_t *c, duckdb_connection side);
 
 /* Takes the connection out of tablefn.c's list of owned connections (before it closes). */
 void eng__conn_forget_owner(eng_conn_t *c);
@@ -29,6 +40,15 @@ int eng__db_setup(duckdb_database db, char **catalog, uerr_t *err);
 int eng__bulk_register(duckdb_connection con, uerr_t *err);
 /* The DuckDB handle of an opened database (borrowed). */
 duckdb_database eng__db_handle(eng_db_t *db);
+
+/* ---- the Parquet encoder (engine/parquet.c) ---- */
+
+/* The encoder state of a database: created with defaults by eng_db_open, freed (encoder closed,
+ * spool directory removed) by eng_db_close. */
+struct eng__pq *eng__pq_new(void);
+void eng__pq_free(struct eng__pq *pq);
+/* The database's encoder state (borrowed for the database's lifetime). */
+struct eng__pq *eng__db_pq(eng_db_t *db);
 
 /* DuckDB's integer types of at most 64 bits, signed or unsigned (TINYINT .. UBIGINT). */
 bool eng__type_is_int(duckdb_type t);
@@ -157,6 +177,12 @@ duckdb_result *eng__cursor_result(eng_cursor_t *cur);
 /* The slot for the cursor's Arrow IPC state; eng_cursor_free calls eng__arrow_free on it. */
 struct eng__arrow **eng__cursor_arrow(eng_cursor_t *cur);
 void eng__arrow_free(struct eng__arrow *a);
+/* The slot for the cursor's Parquet output (engine/parquet.c); eng_cursor_free calls
+ * eng__pqout_free on it. */
+struct eng__pqout **eng__cursor_parquet(eng_cursor_t *cur);
+void eng__pqout_free(struct eng__pqout *o);
+/* The connection the cursor's statement runs on (borrowed). */
+eng_conn_t *eng__cursor_conn(eng_cursor_t *cur);
 /* The cursor's max_row cap (eng_cursor_set_max_row), 0 = none. */
 size_t eng__cursor_max_row(const eng_cursor_t *cur);
 

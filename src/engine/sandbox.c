@@ -187,7 +187,8 @@ int eng_db_lockdown(eng_db_t *db, const eng_lockdown_t *l, uerr_t *err)
             goto out;
     /* the options every new connection sets for itself (eng_conn_open) stay settable too;
      * clients still cannot set them unless the guard lets them (session/guard.c) */
-    static const char *const own[] = {"enable_progress_bar", "enable_progress_bar_print"};
+    static const char *const own[] = {"enable_progress_bar", "enable_progress_bar_print",
+                                      "streaming_buffer_size"};
     size_t n = l->nconfigs + sizeof own / sizeof own[0];
     const char **configs = xcalloc(n, sizeof *configs);
     for (size_t i = 0; i < l->nconfigs; i++)

@@ -296,3 +296,100 @@ out:
     tf_fn_free(f);
     return rc;
 }
+
+/* ---- scalar functions with a side effect ---- */
+
+typedef struct sf_fn {
+    eng_sf_bool_fn fn;
+    void *ctx;
+} sf_fn_t;
+
+/* Bind data: the caller, found at bind as for table functions. */
+typedef struct sf_bind {
+    void *caller;
+} sf_bind_t;
+
+static void *sf_bind_copy(void *p)
+{
+    sf_bind_t *b = xcalloc(1, sizeof *b);
+    *b = *(const sf_bind_t *)p;
+    return b;
+}
+
+static void sf_bind(duckdb_bind_info info)
+{
+    duckdb_client_context ctx = NULL;
+    sf_bind_t *b = xcalloc(1, sizeof *b);
+    duckdb_scalar_function_get_client_context(info, &ctx);
+    if (ctx) {
+        b->caller = owner_of(duckdb_client_context_get_connection_id(ctx));
+        duckdb_destroy_client_context(&ctx);
+    }
+    duckdb_scalar_function_set_bind_data(info, b, free);
+    duckdb_scalar_function_set_bind_data_copy(info, sf_bind_copy);
+}
+
+static void sf_call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+{
+    const sf_fn_t *f = duckdb_scalar_function_get_extra_info(info);
+    const sf_bind_t *b = duckdb_scalar_function_get_bind_data(info);
+    idx_t n = duckdb_data_chunk_get_size(input);
+    duckdb_vector in = duckdb_data_chunk_get_vector(input, 0);
+    const int64_t *args = duckdb_vector_get_data(in);
+    uint64_t *valid = duckdb_vector_get_validity(in);
+    bool *out = duckdb_vector_get_data(output);
+    uerr_t err = UERR_INIT;
+
+    for (idx_t i = 0; i < n; i++) {
+        if (valid && !duckdb_validity_row_is_valid(valid, i)) {
+            tf_set_null(output, i);
+            continue;
+        }
+        if (f->fn(f->ctx, b ? b->caller : NULL, args[i], &out[i], &err) != 0) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, ENG__SQLSTATE_MARK "%.5s] %s",
+                     err.sqlstate[0] ? err.sqlstate : "XX000",
+                     err.message ? err.message : "function failed");
+            duckdb_scalar_function_set_error(info, msg);
+            break;
+        }
+    }
+    uerr_clear(&err);
+}
+
+int eng_sf_register_bool(eng_db_t *db, const char *name, eng_sf_bool_fn fn, void *ctx, uerr_t *err)
+{
+    duckdb_connection con = NULL;
+    duckdb_scalar_function f = duckdb_create_scalar_function();
+    duckdb_logical_type arg = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    duckdb_logical_type ret = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+    sf_fn_t *info = xcalloc(1, sizeof *info);
+    int rc = -1;
+
+    info->fn = fn;
+    info->ctx = ctx;
+    duckdb_scalar_function_set_name(f, name);
+    duckdb_scalar_function_add_parameter(f, arg);
+    duckdb_scalar_function_set_return_type(f, ret);
+    duckdb_scalar_function_set_volatile(f);
+    duckdb_scalar_function_set_bind(f, sf_bind);
+    duckdb_scalar_function_set_function(f, sf_call);
+    duckdb_scalar_function_set_extra_info(f, info, free);
+    info = NULL; /* DuckDB owns it now */
+    if (duckdb_connect(eng__db_handle(db), &con) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not connect to register %s", name);
+        goto out;
+    }
+    if (duckdb_register_scalar_function(con, f) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not register function %s", name);
+        goto out;
+    }
+    rc = 0;
+out:
+    duckdb_destroy_scalar_function(&f);
+    duckdb_destroy_logical_type(&arg);
+    duckdb_destroy_logical_type(&ret);
+    if (con)
+        duckdb_disconnect(&con);
+    return rc;
+}

@@ -84,6 +84,18 @@ typedef struct eng_tf_def {
 int eng_tf_register(eng_db_t *db, const eng_tf_def_t *def, uerr_t *err)
     __attribute__((warn_unused_result));
 
+/* A scalar function of one BIGINT argument returning BOOLEAN, with a side effect (never
+ * folded into a constant; called once per row). `caller` is as for table functions. Returns
+ * 0 with *out set, or -1 with *err set: the query then fails with the error's message and
+ * SQLSTATE. A NULL argument gives NULL without a call. */
+typedef int (*eng_sf_bool_fn)(void *ctx, void *caller, int64_t arg, bool *out, uerr_t *err);
+
+/* Registers such a function on the database for every connection, before eng_db_lockdown.
+ * `name` is copied; ctx is borrowed and must outlive the database. Returns 0, or -1 with
+ * *err set. */
+int eng_sf_register_bool(eng_db_t *db, const char *name, eng_sf_bool_fn fn, void *ctx, uerr_t *err)
+    __attribute__((warn_unused_result));
+
 /* Names the owner of an engine connection (e.g. its sess_t), which table function callbacks
  * receive as `caller` for queries the connection runs. Borrowed: clear it (NULL) or close the
  * connection before the owner goes away. */

@@ -120,7 +120,7 @@ char *eng__type_name(duckdb_logical_type lt)
 
 const char *eng__json_type(const eng__enc_t *e)
 {
-    if (e->oid == PGT_JSON && e->type == DUCKDB_TYPE_VARCHAR)
+    if ((e->oid == PGT_JSON || e->oid == PGT_JSONB) && e->type == DUCKDB_TYPE_VARCHAR)
         return "json"; /* a JSON value: any of them */
     switch (e->type) {
     case DUCKDB_TYPE_BOOLEAN: return "boolean";

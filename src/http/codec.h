@@ -53,7 +53,7 @@ typedef enum {
     HTTP_FMT_NDJSON,   /* application/x-ndjson: one JSON object per row */
     HTTP_FMT_CSV,      /* text/csv: a header line, then RFC 4180 rows */
     HTTP_FMT_ARROW,    /* application/vnd.apache.arrow.stream (encoder: engine, when built) */
-    HTTP_FMT_PARQUET   /* application/vnd.apache.parquet (refused: see docs/HTTP.md) */
+    HTTP_FMT_PARQUET   /* application/vnd.apache.parquet (encoder: engine/parquet.c) */
 } http_format_t;
 
 /* Picks the result format: the query string's format= (json, ndjson, csv, arrow, parquet)

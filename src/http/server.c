@@ -247,7 +247,7 @@ static int st_row(void *ctx, const sess_value_t *vals, size_t n)
     return 0;
 }
 
-/* Arrow IPC: the session hands the stream's bytes as they are encoded */
+/* Arrow IPC and Parquet: the session hands the stream's bytes as they are encoded */
 static int st_data(void *ctx, const void *data, size_t len)
 {
     stream_t *st = ctx;
@@ -405,9 +405,10 @@ static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, cons
     st->row_count = -1;
     if (sv->cfg.request_timeout_s > 0)
         st->deadline = now_ms() + (int64_t)sv->cfg.request_timeout_s * 1000;
-    sess_encoding_t enc = fmt == HTTP_FMT_CSV     ? SESS_ENC_CSV
-                          : fmt == HTTP_FMT_ARROW ? SESS_ENC_ARROW
-                                                  : SESS_ENC_JSON;
+    sess_encoding_t enc = fmt == HTTP_FMT_CSV       ? SESS_ENC_CSV
+                          : fmt == HTTP_FMT_ARROW   ? SESS_ENC_ARROW
+                          : fmt == HTTP_FMT_PARQUET ? SESS_ENC_PARQUET
+                                                    : SESS_ENC_JSON;
     if (http__sess_open(sv, c, who, enc, &st->hs, &status, &err) != 0)
         goto fail;
     params = xcalloc(q->nparams + 1, sizeof *params);
@@ -594,9 +595,9 @@ static enum MHD_Result begin_request(http_server_t *sv, struct MHD_Connection *c
                          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"), &rq->fmt) != 0)
         return send_simple_error(sv, c, 406, "0A000",
                                  "no acceptable result format: use json, ndjson or csv");
-    if (rq->fmt == HTTP_FMT_PARQUET)
+    if (rq->fmt == HTTP_FMT_PARQUET && !sv->cfg.parquet)
         return send_simple_error(sv, c, 406, "0A000",
-                                 "Parquet results are not served over HTTP (see docs/HTTP.md): "
+                                 "Parquet results are off (http_parquet_max_size is 0): "
                                  "use format=arrow, csv or ndjson");
     ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (http_auth(&sv->cfg.auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),

@@ -32,6 +32,7 @@ typedef struct http_server_cfg {
     const char *tls_key_pem;
     const char *tls_min_version; /* "TLSv1.2" | "TLSv1.3" */
     unsigned max_connections;    /* HTTP connections served at once (threads) */
+    bool parquet;                /* serve format=parquet (else 406) */
     unsigned connection_pool;    /* idle DuckDB connections kept for requests (session/pool.h) */
 } http_server_cfg_t;
 

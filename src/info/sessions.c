@@ -20,6 +20,7 @@ static const eng_tf_col_t sessions_cols[] = {
     {"query_end", ENG_TF_TIMESTAMPTZ},
     {"rows", ENG_TF_BIGINT},
     {"progress", ENG_TF_DOUBLE},
+    {"application_name", ENG_TF_TEXT},
 };
 #define SESSIONS_NCOLS (sizeof sessions_cols / sizeof sessions_cols[0])
 
@@ -48,6 +49,7 @@ static int fill_sessions(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *e
             ms_ts(s->act.query_end_ms),
             eng_tf_int(s->act.rows),
             s->act.progress >= 0 ? eng_tf_double(s->act.progress) : eng_tf_null(),
+            eng_tf_text(s->act.application_name),
         };
         eng_tf_add_row(rows, row);
     }
@@ -76,8 +78,45 @@ static int fill_cancel(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *err
     return 0;
 }
 
+/* pg_cancel_backend(pid) / pg_terminate_backend(pid), as PostgreSQL's: true when a session
+ * with that id was signalled, false when there is none; 42501 for another user's session
+ * unless admin. */
+static int sf_signal(bool terminate, void *caller, int64_t id, bool *out, uerr_t *err)
+{
+    bool admin = caller && sess_is_admin(caller);
+    const char *user = caller ? sess_user(caller) : NULL;
+    sreg_cancel_t r = SREG_NO_SUCH;
+    if (id >= INT32_MIN && id <= INT32_MAX)
+        r = terminate ? sreg_terminate_id((int32_t)id, user, admin, caller)
+                      : sreg_cancel_id((int32_t)id, user, admin);
+    if (r == SREG_FORBIDDEN) {
+        uerr_set(err, "42501",
+                 "permission denied to %s process %lld: it belongs to another user (only an "
+                 "admin may signal other users' sessions)",
+                 terminate ? "terminate" : "cancel", (long long)id);
+        return -1;
+    }
+    *out = r == SREG_CANCELLED;
+    return 0;
+}
+
+static int sf_cancel(void *ctx, void *caller, int64_t id, bool *out, uerr_t *err)
+{
+    (void)ctx;
+    return sf_signal(false, caller, id, out, err);
+}
+
+static int sf_terminate(void *ctx, void *caller, int64_t id, bool *out, uerr_t *err)
+{
+    (void)ctx;
+    return sf_signal(true, caller, id, out, err);
+}
+
 int info_sessions_setup(eng_db_t *db, uerr_t *err)
 {
+    if (eng_sf_register_bool(db, "pg_cancel_backend", sf_cancel, NULL, err) != 0 ||
+        eng_sf_register_bool(db, "pg_terminate_backend", sf_terminate, NULL, err) != 0)
+        return -1;
     eng_tf_def_t defs[] = {
         {"duckd_sessions", sessions_cols, SESSIONS_NCOLS, fill_sessions, NULL, 0},
         {"duckd_cancel", cancel_cols, 1, fill_cancel, NULL, 1},

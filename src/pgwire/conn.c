@@ -1111,6 +1111,13 @@ static void conn_serve(const pgw_server_cfg_t *cfg, pgw_transport_t *t, conn_sta
             conn_idle_expired(&c);
             break;
         }
+        if (c.registered && sreg_terminated(&c.reg)) { /* pg_terminate_backend */
+            conn_error(&c, "FATAL", "57P01", "terminating connection due to administrator command",
+                       NULL, NULL);
+            (void)conn_flush(&c);
+            conn_set_reason(&c, "terminated by pg_terminate_backend");
+            break;
+        }
         if (r <= 0) {
             if (r == 0 && sreg_shutting_down() && c.state != CONN_STARTUP) {
                 conn_error(&c, "FATAL", "57P01",

@@ -476,11 +476,17 @@ void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx,
         out->sql = xstrndup(stmt, len);
         return;
     }
-    if (kw(&k, 0, "ALTER") && kw(&k, 1, "TABLE") && (out->alter = compat_alter_parse(stmt, len))) {
-        out->action = COMPAT_ALTER;
-        out->tag = "ALTER TABLE";
-        out->sql = xstrndup(stmt, len);
-        return;
+    if (kw(&k, 0, "ALTER") && kw(&k, 1, "TABLE")) {
+        char *typed = compat_rewrite_types(stmt, len); /* jsonb -> JSON */
+        out->alter =
+            typed ? compat_alter_parse(typed, strlen(typed)) : compat_alter_parse(stmt, len);
+        free(typed);
+        if (out->alter) {
+            out->action = COMPAT_ALTER;
+            out->tag = "ALTER TABLE";
+            out->sql = xstrndup(stmt, len);
+            return;
+        }
     }
     if (kw(&k, 0, "TRUNCATE") && (out->alter = compat_truncate_parse(stmt, len))) {
         out->action = COMPAT_ALTER;

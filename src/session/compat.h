@@ -80,6 +80,9 @@ void compat_free(compat_t *c);
  * Returns the rewritten statement (caller frees), or NULL when nothing needed rewriting.
  * `get` supplies parameter values (server_version, session_authorization, ...). */
 char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx);
+/* Only the DDL type renames of compat_rewrite (a column type jsonb -> JSON in CREATE / ALTER
+ * TABLE). Returns the rewritten statement (caller frees), or NULL when nothing changed. */
+char *compat_rewrite_types(const char *stmt, size_t len);
 
 /* compat_serial.c: a CREATE TABLE or ALTER TABLE ... ADD COLUMN with SERIAL-family columns
  * (serial, bigserial, smallserial, serial2/4/8) or GENERATED ... AS IDENTITY becomes the

@@ -469,6 +469,53 @@ static const compat_relation_t cc_relations[] = {
      "NULL::VARCHAR AS extversion, NULL::UINTEGER[] AS extconfig, "
      "NULL::VARCHAR[] AS extcondition WHERE false",
      NULL},
+    /* duckd's sessions as PostgreSQL's activity view: pid is the session id (BackendKeyData's
+     * process id, what pg_cancel_backend and pg_terminate_backend take); a statement waiting
+     * for an execution slot or for its group commit is "active" with a wait event. Another
+     * user's client and query are NULL unless the caller is an admin (duckd_sessions()). */
+    {"pg_stat_activity",
+     "SELECT 1::UINTEGER AS datid, current_database() AS datname, id::INTEGER AS pid, "
+     "NULL::INTEGER AS leader_pid, 10::UINTEGER AS usesysid, \"user\" AS usename, "
+     "application_name, CASE WHEN client = '[local]' THEN NULL "
+     "ELSE regexp_extract(client, '^\\[?(.*?)\\]?:[0-9]+$', 1) END AS client_addr, "
+     "NULL::VARCHAR AS client_hostname, CASE WHEN client = '[local]' THEN -1 "
+     "ELSE TRY_CAST(regexp_extract(client, ':([0-9]+)$', 1) AS INTEGER) END AS client_port, "
+     "connected AS backend_start, NULL::TIMESTAMPTZ AS xact_start, query_start, "
+     "COALESCE(query_end, query_start, connected) AS state_change, "
+     "CASE state WHEN 'queued' THEN 'Extension' WHEN 'waiting for commit' THEN 'IO' END "
+     "AS wait_event_type, "
+     "CASE state WHEN 'queued' THEN 'AdmissionQueue' WHEN 'waiting for commit' THEN "
+     "'GroupCommit' END AS wait_event, "
+     "CASE WHEN state IN ('queued', 'waiting for commit') THEN 'active' ELSE state END AS state, "
+     "NULL::UINTEGER AS backend_xid, NULL::UINTEGER AS backend_xmin, NULL::BIGINT AS query_id, "
+     "COALESCE(query, '<insufficient privilege>') AS query, 'client backend' AS backend_type "
+     "FROM duckd_sessions()",
+     NULL},
+    {"pg_locks",
+     "SELECT NULL::VARCHAR AS locktype, NULL::UINTEGER AS database, NULL::BIGINT AS relation, "
+     "NULL::INTEGER AS page, NULL::SMALLINT AS tuple, NULL::VARCHAR AS virtualxid, "
+     "NULL::UINTEGER AS transactionid, NULL::UINTEGER AS classid, NULL::UINTEGER AS objid, "
+     "NULL::SMALLINT AS objsubid, NULL::VARCHAR AS virtualtransaction, NULL::INTEGER AS pid, "
+     "NULL::VARCHAR AS mode, NULL::BOOLEAN AS granted, NULL::BOOLEAN AS fastpath, "
+     "NULL::TIMESTAMPTZ AS waitstart WHERE false",
+     NULL},
+    {"pg_language",
+     "SELECT * FROM (VALUES (12::UINTEGER, 'internal', 10::UINTEGER, false, false, 0::UINTEGER, "
+     "0::UINTEGER, 0::UINTEGER), (13::UINTEGER, 'c', 10::UINTEGER, false, false, 0::UINTEGER, "
+     "0::UINTEGER, 0::UINTEGER), (14::UINTEGER, 'sql', 10::UINTEGER, false, true, 0::UINTEGER, "
+     "0::UINTEGER, 0::UINTEGER)) v(oid, lanname, lanowner, lanispl, lanpltrusted, "
+     "lanplcallfoid, laninline, lanvalidator), "
+     "(SELECT NULL::VARCHAR[] AS lanacl, 2612::UINTEGER AS tableoid)",
+     NULL},
+    {"pg_event_trigger",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS evtname, NULL::VARCHAR AS evtevent, "
+     "NULL::UINTEGER AS evtowner, NULL::UINTEGER AS evtfoid, NULL::VARCHAR AS evtenabled, "
+     "NULL::VARCHAR[] AS evttags WHERE false",
+     NULL},
+    {"pg_db_role_setting",
+     "SELECT NULL::UINTEGER AS setdatabase, NULL::UINTEGER AS setrole, "
+     "NULL::VARCHAR[] AS setconfig WHERE false",
+     NULL},
     {"pg_inherits",
      "SELECT NULL::BIGINT AS inhrelid, NULL::BIGINT AS inhparent, NULL::INTEGER AS inhseqno, "
      "NULL::BOOLEAN AS inhdetachpending WHERE false",

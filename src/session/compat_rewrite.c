@@ -471,8 +471,54 @@ static size_t cx_any_array(const cx_toks_t *k, size_t i, cx_edits_t *ed)
     return close;
 }
 
+static bool cx_array_literal(const char *p, size_t n, ubuf_t *out);
+
+/* jsonb's path operators, x #> path / x #>> path (path a text array), and its key test
+ * x ? 'key' with a literal key: DuckDB's JSON functions over a JSON pointer ("/a/1": an
+ * object's key or an array's index, as PostgreSQL's path elements are). A `?` with any other
+ * right-hand side is left alone (a positional parameter to DuckDB). Returns the last token
+ * consumed. */
+static size_t cx_json_op(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    bool q = cx_op(k, i, "?");
+    size_t first = cx_ends_operand(k, i - 1) ? cx_operand_start(k, i - 1) : CX_NONE;
+    size_t e = CX_NONE;
+    if (cx_word(k, i + 1, "ARRAY") && cx_op(k, i + 2, "[") && k->match[i + 2] != CX_NONE)
+        e = k->match[i + 2] + 1;
+    else if (!q || cx_kind(k, i + 1, SQLT_STRING))
+        e = cx_operand_end(k, i + 1);
+    if (first == CX_NONE || e == CX_NONE || (q && e != i + 2))
+        return i;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, q                   ? "json_exists("
+                  : cx_op(k, i, "#>") ? "json_extract("
+                                      : "json_extract_string(");
+    cx_put_range(&b, k, first, i - 1);
+    if (q) {
+        ubuf_puts(&b, ", '/' || replace(replace(");
+        cx_put_range(&b, k, i + 1, e - 1);
+        ubuf_puts(&b, ", '~', '~0'), '/', '~1'))");
+    } else {
+        const sqlt_t *t = &k->t[i + 1];
+        const char *p = k->s + t->start;
+        ubuf_t lit = UBUF_INIT;
+        ubuf_puts(&b, ", '/' || array_to_string(list_transform(");
+        if (e == i + 2 && cx_kind(k, i + 1, SQLT_STRING) && t->len >= 4 && p[1] == '{' &&
+            !memchr(p + 1, '\'', t->len - 2) && cx_array_literal(p + 1, t->len - 2, &lit))
+            ubuf_append(&b, lit.data, lit.len); /* '{a,b}': PostgreSQL's array literal */
+        else
+            cx_put_range(&b, k, i + 1, e - 1);
+        ubuf_free(&lit);
+        ubuf_puts(&b, ", cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', "
+                      "'~1')), '/'))");
+    }
+    cx_edit_buf(ed, cx_start(k, first), cx_end(k, e - 1), &b);
+    return e - 1;
+}
+
 static void cx_pass_ops(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
 {
+    size_t j;
     (void)c;
     for (size_t i = 0; i < k->nt; i++) {
         const sqlt_t *t = &k->t[i];
@@ -484,6 +530,9 @@ static void cx_pass_ops(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
                   cx_word(k, i + 1, "ALL")) &&
                  cx_any_array(k, i, ed) != i)
             i = k->match[i + 2];
+        else if ((cx_op(k, i, "#>") || cx_op(k, i, "#>>") || cx_op(k, i, "?")) &&
+                 (j = cx_json_op(k, i, ed)) != i)
+            i = j;
         else if (t->kind == SQLT_OP && k->s[t->start] != '(' && k->s[t->start] != ')')
             i = cx_rewrite_operator(k, i, i, k->s + t->start, t->len, ed);
     }
@@ -1302,6 +1351,211 @@ out:
     return true;
 }
 
+/* PostgreSQL's names of a JSON value's type (DuckDB's json_type says VARCHAR, BIGINT, ...) */
+#define CX_JSON_TYPEOF                                                                             \
+    "(CASE json_type(%1) WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' "                \
+    "WHEN 'UBIGINT' THEN 'number' WHEN 'DOUBLE' THEN 'number' WHEN 'HUGEINT' THEN 'number' "       \
+    "ELSE lower(json_type(%1)) END)"
+
+/* PostgreSQL's date/time template patterns (to_char) and their strftime spelling; longer
+ * patterns first. FM (fill mode) drops padding: DuckDB's %-d style. */
+static const struct {
+    const char *pg, *pad, *fm;
+} cx_datefmt[] = {
+    {"YYYY", "%Y", "%Y"},  {"HH24", "%H", "%-H"}, {"HH12", "%I", "%-I"}, {"Month", "%B", "%B"},
+    {"MONTH", "%B", "%B"}, {"month", "%B", "%B"}, {"Mon", "%b", "%b"},   {"MON", "%b", "%b"},
+    {"mon", "%b", "%b"},   {"Day", "%A", "%A"},   {"DAY", "%A", "%A"},   {"day", "%A", "%A"},
+    {"DDD", "%j", "%-j"},  {"Dy", "%a", "%a"},    {"DY", "%a", "%a"},    {"dy", "%a", "%a"},
+    {"YY", "%y", "%y"},    {"MM", "%m", "%-m"},   {"DD", "%d", "%-d"},   {"HH", "%I", "%-I"},
+    {"MI", "%M", "%-M"},   {"SS", "%S", "%-S"},   {"MS", "%g", "%g"},    {"US", "%f", "%f"},
+    {"AM", "%p", "%p"},    {"PM", "%p", "%p"},    {"TZ", "%Z", "%Z"},    {"tz", "%Z", "%Z"},
+};
+
+/* to_char(x, 'template') with a date/time template given as a literal: strftime with the
+ * template translated; a numeric template (9, 0, D, G, ...) or one that is not a literal is
+ * left as it is. Quoted text ("...") and other characters are copied. */
+static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    (void)c;
+    char *fmt = call->arg_first[1] == call->arg_last[1]
+                    ? cx_string_value(call->k, call->arg_first[1])
+                    : NULL;
+    ubuf_t f = UBUF_INIT;
+    size_t patterns = 0; /* none: digits only, a numeric template ('9999.99') */
+    bool ok = fmt != NULL && fmt[0] != '\0';
+    for (const char *p = fmt; ok && *p;) {
+        bool fm = strncmp(p, "FM", 2) == 0;
+        const char *q = fm ? p + 2 : p;
+        size_t m = 0, len = 0;
+        for (; m < sizeof cx_datefmt / sizeof cx_datefmt[0]; m++)
+            if (strncmp(q, cx_datefmt[m].pg, (len = strlen(cx_datefmt[m].pg))) == 0)
+                break;
+        if (m < sizeof cx_datefmt / sizeof cx_datefmt[0]) {
+            ubuf_puts(&f, fm ? cx_datefmt[m].fm : cx_datefmt[m].pad);
+            patterns++;
+            p = q + len;
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                ubuf_puts(&f, *p == '%' ? "%%" : (char[]){*p, 0});
+            p += *p == '"';
+        } else if (isalpha((unsigned char)*p)) {
+            ok = false; /* a numeric template (D, G, ...) or a pattern not translated */
+        } else {
+            ubuf_puts(&f, *p == '%' ? "%%" : (char[]){*p, 0});
+            p++;
+        }
+    }
+    ok = ok && patterns > 0;
+    if (ok) {
+        char *x = cx_arg(call, 0);
+        ubuf_printf(b, "strftime(%s, ", x);
+        cx_put_literal(b, ubuf_cstr(&f));
+        ubuf_putc(b, ')');
+        free(x);
+    }
+    ubuf_free(&f);
+    free(fmt);
+    return ok;
+}
+
+static bool cx_in_from_list(const cx_toks_t *k, size_t i);
+
+/* generate_series(...) as a select-list item is a set-returning function in PostgreSQL (one
+ * row per value) but a list in DuckDB: unnest() it. In a FROM list it is DuckDB's table
+ * function already; inside an expression it stays a list. */
+static bool cx_fn_generate_series(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    size_t before = call->first - 1;
+    (void)c;
+    bool item = cx_word(k, before, "SELECT") || cx_word(k, before, "DISTINCT") ||
+                cx_word(k, before, "ALL") || (cx_op(k, before, ",") && !cx_in_from_list(k, before));
+    if (!item) /* FROM, JOIN, an argument (list_transform(generate_series(...), ...)) */
+        return false;
+    ubuf_puts(b, "unnest(generate_series(");
+    cx_put_range(b, k, call->open + 1, call->close - 1);
+    ubuf_puts(b, "))");
+    return true;
+}
+
+/* format('... %s %I %L ...', args): PostgreSQL's specifiers in DuckDB's printf (%s), each
+ * argument as PostgreSQL prints it (%s: NULL is empty; %I: an identifier, quoted when needed;
+ * %L: a literal, NULL unquoted; %n$s names argument n). Only a literal format string whose
+ * specifiers all have their argument; otherwise (widths, flags) the call is left as it is. */
+static bool cx_fn_format(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    char *fmt = call->nargs >= 1 && call->arg_first[0] == call->arg_last[0]
+                    ? cx_string_value(call->k, call->arg_first[0])
+                    : NULL;
+    ubuf_t f = UBUF_INIT, args = UBUF_INIT;
+    size_t used = 1;
+    bool ok = fmt != NULL && strchr(fmt, '%') != NULL;
+    (void)c;
+    for (const char *p = fmt; ok && *p; p++) {
+        if (*p != '%') {
+            ubuf_putc(&f, *p);
+        } else if (p[1] == '%') {
+            ubuf_puts(&f, "%%");
+            p++;
+        } else {
+            const char *q = p + 1;
+            size_t pos = 0;
+            while (*q >= '0' && *q <= '9' && pos < 1000)
+                pos = pos * 10 + (size_t)(*q++ - '0');
+            if (q > p + 1 && *q == '$' && pos > 0)
+                used = pos, q++; /* %n$s: argument n, and the next one after it */
+            else
+                q = p + 1;
+            if (!(*q == 's' || *q == 'I' || *q == 'L') || used >= call->nargs ||
+                used >= CX_MAX_ARGS) {
+                /* widths, flags, a missing argument: a clear error, not DuckDB's format */
+                ubuf_puts(b, used >= call->nargs ? "error('too few arguments for format()')"
+                                                 : "error('format(): widths, flags and "
+                                                   "specifiers other than %s, %I, %L are not "
+                                                   "supported by duckd')");
+                free(fmt);
+                ubuf_free(&f);
+                ubuf_free(&args);
+                return true;
+            }
+            char *a = cx_arg(call, used++);
+            p = q - 1;
+            ubuf_puts(&f, "%s");
+            if (p[1] == 's')
+                ubuf_printf(&args, ", COALESCE(CAST((%s) AS VARCHAR), '')", a);
+            else if (p[1] == 'I')
+                ubuf_printf(&args,
+                            ", (CASE WHEN regexp_full_match(CAST((%s) AS VARCHAR), "
+                            "'[a-z_][a-z0-9_$]*') THEN CAST((%s) AS VARCHAR) ELSE '\"' || "
+                            "replace(CAST((%s) AS VARCHAR), '\"', '\"\"') || '\"' END)",
+                            a, a, a);
+            else
+                ubuf_printf(&args,
+                            ", COALESCE('''' || replace(CAST((%s) AS VARCHAR), '''', '''''') "
+                            "|| '''', 'NULL')",
+                            a);
+            free(a);
+            p++;
+        }
+    }
+    if (ok) { /* DuckDB's printf: its format() takes {} (and a second pass must not see it) */
+        ubuf_puts(b, "printf(");
+        cx_put_literal(b, ubuf_cstr(&f));
+        ubuf_append(b, args.data, args.len);
+        ubuf_putc(b, ')');
+    }
+    ubuf_free(&f);
+    ubuf_free(&args);
+    free(fmt);
+    return ok;
+}
+
+/* encode(bytea, 'base64' | 'hex') / decode(text, 'base64' | 'hex') with a literal format:
+ * DuckDB's to_base64 / from_base64 / hex / unhex (DuckDB's own encode() turns text into a
+ * blob). 'escape' and other spellings are left as they are. */
+static bool cx_fn_encode(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    bool enc = cx_word(call->k, call->name, "encode");
+    char *how = call->arg_first[1] == call->arg_last[1]
+                    ? cx_string_value(call->k, call->arg_first[1])
+                    : NULL;
+    const char *fn = NULL;
+    (void)c;
+    if (how && strcasecmp(how, "base64") == 0)
+        fn = enc ? "to_base64" : "from_base64";
+    else if (how && strcasecmp(how, "hex") == 0)
+        fn = enc ? "lower(hex" : "unhex";
+    if (fn) {
+        char *x = cx_arg(call, 0);
+        ubuf_printf(b, "%s(%s)%s", fn, x, strcmp(fn, "lower(hex") == 0 ? ")" : "");
+        free(x);
+    }
+    free(how);
+    return fn != NULL;
+}
+
+/* to_date(text, 'template') / to_timestamp(text, 'template'): strptime with the template
+ * translated as for to_char (padded fields: strptime reads them with or without zeros). */
+static bool cx_fn_to_date(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    ubuf_t tmp = UBUF_INIT;
+    bool date = cx_word(call->k, call->name, "to_date");
+    bool ok = cx_fn_to_char(&tmp, call, c);
+    /* tmp is strftime(x, 'fmt'): the same arguments, FM spellings (%-d) made plain */
+    if (ok) {
+        const char *open = strchr(ubuf_cstr(&tmp), '(');
+        ubuf_puts(b, "CAST(strptime");
+        for (const char *p = open; *p; p++)
+            if (!(p[0] == '%' && p[1] == '-'))
+                ubuf_putc(b, *p);
+            else
+                ubuf_putc(b, '%'), p++;
+        ubuf_puts(b, date ? " AS DATE)" : " AS TIMESTAMPTZ)");
+    }
+    ubuf_free(&tmp);
+    return ok;
+}
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1318,8 +1572,39 @@ static const cx_func_t cx_funcs[] = {
     {"pg_encoding_to_char", 1, "'UTF8'", NULL},
     {"pg_char_to_encoding", 1, "6", NULL},
     {"getdatabaseencoding", 0, "'UTF8'", NULL},
+    {"to_char", 2, NULL, cx_fn_to_char},
+    {"to_date", 2, NULL, cx_fn_to_date},
+    {"to_timestamp", 2, NULL, cx_fn_to_date},
+    {"generate_series", -1, NULL, cx_fn_generate_series},
+    {"format", -1, NULL, cx_fn_format},
+    {"encode", 2, NULL, cx_fn_encode},
+    {"decode", 2, NULL, cx_fn_encode},
+    {"every", 1, "bool_and(%1)", NULL},
+    {"div", 2, "((%1) // (%2))", NULL},
     {"json_build_object", -1, "json_object(%*)", NULL},
     {"json_build_array", -1, "json_array(%*)", NULL},
+    /* jsonb is DuckDB's JSON (cx_type_rename): its functions are json's */
+    {"jsonb_build_object", -1, "json_object(%*)", NULL},
+    {"jsonb_build_array", -1, "json_array(%*)", NULL},
+    /* list() takes ORDER BY and FILTER (json_group_array is a macro, which does not) */
+    {"json_agg", -1, "to_json(list(%*))", NULL},
+    {"jsonb_agg", -1, "to_json(list(%*))", NULL},
+    {"json_object_agg", -1, "json_group_object(%*)", NULL},
+    {"jsonb_object_agg", -1, "json_group_object(%*)", NULL},
+    {"to_jsonb", 1, "to_json(%1)", NULL},
+    {"json_typeof", 1, CX_JSON_TYPEOF, NULL},
+    {"jsonb_typeof", 1, CX_JSON_TYPEOF, NULL},
+    {"jsonb_array_length", 1, "json_array_length(%1)", NULL},
+    {"jsonb_extract_path", -1, "json_extract_path(%*)", NULL},
+    {"jsonb_extract_path_text", -1, "json_extract_path_text(%*)", NULL},
+    {"json_object_keys", 1, "unnest(json_keys(%1))", NULL},
+    {"jsonb_object_keys", 1, "unnest(json_keys(%1))", NULL},
+    {"json_array_elements", 1, "unnest(json_extract(%1, '$[*]'))", NULL},
+    {"jsonb_array_elements", 1, "unnest(json_extract(%1, '$[*]'))", NULL},
+    {"json_array_elements_text", 1, "unnest(json_extract_string(%1, '$[*]'))", NULL},
+    {"jsonb_array_elements_text", 1, "unnest(json_extract_string(%1, '$[*]'))", NULL},
+    {"jsonb_pretty", 1, "json_pretty(%1)", NULL},
+    {"jsonb_each", 1, "json_each(%1)", NULL},
     {"pg_get_serial_sequence", 2, CX_SERIAL_SEQUENCE, NULL},
     {"setval", -1, NULL, cx_fn_setval},
     {"lastval", 0,
@@ -1360,6 +1645,7 @@ static const cx_func_t cx_funcs[] = {
     {"pg_get_partkeydef", 1, "CAST(NULL AS VARCHAR)", NULL},
     {"pg_get_partition_constraintdef", 1, "CAST(NULL AS VARCHAR)", NULL},
     {"pg_is_in_recovery", 0, "false", NULL},
+    {"pg_tablespace_location", 1, "''", NULL},
     {"txid_current", 0, "1::BIGINT", NULL},
     {"pg_current_xact_id", 0, "1::BIGINT", NULL},
     {"pg_advisory_unlock_all", 0, "CAST(NULL AS VARCHAR)", NULL},
@@ -1373,8 +1659,6 @@ static const cx_func_t *cx_func_find(const cx_toks_t *k, size_t name, size_t nar
             return &cx_funcs[f];
     return NULL;
 }
-
-static bool cx_in_from_list(const cx_toks_t *k, size_t i);
 
 /* FROM generate_series(...) s: in PostgreSQL the alias of a function returning one column
  * also names that column (WHERE x = s); in DuckDB it names the row. Adds the column alias:
@@ -1699,7 +1983,8 @@ static unsigned cx_needs(const cx_toks_t *k)
     for (size_t i = 0; i < k->nt; i++) {
         const sqlt_t *t = &k->t[i];
         const char *p = k->s + t->start;
-        if (t->kind == SQLT_OP && (memchr(p, '~', t->len) != NULL))
+        if (t->kind == SQLT_OP && (memchr(p, '~', t->len) != NULL || cx_op(k, i, "#>") ||
+                                   cx_op(k, i, "#>>") || cx_op(k, i, "?")))
             need |= CX_NEED_OPS;
         else if (cx_word(k, i, "OPERATOR") || cx_word(k, i, "COLLATE") || cx_word(k, i, "ANY") ||
                  cx_word(k, i, "SOME") || cx_word(k, i, "ALL"))
@@ -1758,11 +2043,29 @@ static void cx_pass_guard(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
     }
 }
 
+/* Column types of CREATE TABLE and ALTER TABLE that DuckDB lacks under PostgreSQL's name:
+ * jsonb (Django's JSONField, SQLAlchemy's JSONB) holds the same values as DuckDB's JSON. A
+ * type follows its column's name, or TYPE in ALTER COLUMN ... [SET DATA] TYPE, or :: in a
+ * USING expression or a default. */
+static void cx_ddl_types(const cx_toks_t *k, cx_edits_t *ed)
+{
+    bool table = cx_word(k, 1, "TABLE") || cx_word(k, 2, "TABLE") || cx_word(k, 3, "TABLE");
+    if (!table)
+        return;
+    for (size_t i = 3; i < k->nt; i++)
+        if (cx_word(k, i, "jsonb") &&
+            (cx_name(k, i - 1) || cx_word(k, i - 1, "TYPE") || cx_op(k, i - 1, "::")) &&
+            !cx_op(k, i + 1, "(") && !cx_op(k, i + 1, "."))
+            cx_edit_str(ed, cx_start(k, i), cx_end(k, i), "JSON");
+}
+
 /* CREATE [UNIQUE] INDEX ... USING btree (...): btree is what duckd reports for DuckDB's ART
  * indexes (pg_am), and tools replay it; DuckDB knows only USING art, its default. */
 static void cx_pass_ddl(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
 {
     (void)c;
+    if (cx_word(k, 0, "CREATE") || cx_word(k, 0, "ALTER"))
+        cx_ddl_types(k, ed);
     if (!cx_word(k, 0, "CREATE") ||
         !(cx_word(k, 1, "INDEX") || (cx_word(k, 1, "UNIQUE") && cx_word(k, 2, "INDEX"))))
         return;
@@ -1773,6 +2076,54 @@ static void cx_pass_ddl(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
             cx_edit_str(ed, cx_start(k, i), cx_end(k, i + 1), "");
             return;
         }
+    }
+}
+
+/* A SELECT's locking clause, FOR UPDATE / FOR NO KEY UPDATE / FOR SHARE / FOR KEY SHARE
+ * [OF table [, ...]] [NOWAIT | SKIP LOCKED], repeated: removed. DuckDB's MVCC takes no row
+ * locks: two transactions that update the same row conflict, and the later one fails with
+ * 40001 (a serialization failure, which callers of SELECT ... FOR UPDATE retry anyway)
+ * instead of waiting. Returns the index after the clause, i when there is none. */
+static size_t cx_lock_clause_end(const cx_toks_t *k, size_t i)
+{
+    size_t j = i + 1;
+    if (!cx_word(k, i, "FOR"))
+        return i;
+    if (cx_word(k, j, "UPDATE") || cx_word(k, j, "SHARE"))
+        j += 1;
+    else if (cx_word(k, j, "NO") && cx_word(k, j + 1, "KEY") && cx_word(k, j + 2, "UPDATE"))
+        j += 3;
+    else if (cx_word(k, j, "KEY") && cx_word(k, j + 1, "SHARE"))
+        j += 2;
+    else
+        return i;
+    if (cx_word(k, j, "OF")) {
+        j++;
+        while (cx_name(k, j)) {
+            j++;
+            while (cx_op(k, j, ".") && cx_name(k, j + 1))
+                j += 2;
+            if (!cx_op(k, j, ","))
+                break;
+            j++;
+        }
+    }
+    if (cx_word(k, j, "NOWAIT"))
+        j++;
+    else if (cx_word(k, j, "SKIP") && cx_word(k, j + 1, "LOCKED"))
+        j += 2;
+    return j;
+}
+
+static void cx_pass_locks(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    (void)c;
+    for (size_t i = 1; i < k->nt; i++) {
+        size_t end = cx_lock_clause_end(k, i);
+        if (end == i)
+            continue;
+        cx_edit_str(ed, cx_start(k, i), cx_end(k, end - 1), "");
+        i = end - 1;
     }
 }
 
@@ -1797,6 +2148,14 @@ static void cx_run(cx_pass_fn pass, int times, const char *stmt, size_t len, cha
     }
 }
 
+char *compat_rewrite_types(const char *stmt, size_t len)
+{
+    char *cur = NULL;
+    cx_ctx_t c = {NULL, NULL};
+    cx_run(cx_pass_ddl, 1, stmt, len, &cur, &c);
+    return cur;
+}
+
 char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
 {
     cx_ctx_t c = {get, ctx};
@@ -1808,10 +2167,15 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
     int guarded = 0;
     for (size_t i = 0; i + 1 < k.nt; i++)
         guarded += cx_json_recursive_call(&k, i);
-    bool ddl = k.nt > 2 && cx_word(&k, 0, "CREATE");
+    bool ddl = k.nt > 2 && (cx_word(&k, 0, "CREATE") || cx_word(&k, 0, "ALTER"));
+    bool locks = false;
+    for (size_t i = 1; i < k.nt && !locks; i++)
+        locks = cx_lock_clause_end(&k, i) != i;
     cx_toks_free(&k);
     if (ddl)
         cx_run(cx_pass_ddl, 1, stmt, len, &cur, &c);
+    if (locks)
+        cx_run(cx_pass_locks, 1, stmt, len, &cur, &c);
     if (guarded)
         cx_run(cx_pass_guard, guarded, stmt, len, &cur, &c);
     if (need & CX_NEED_OPS)

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "session/sqlscan.h"
 #include "util/buf.h"
@@ -202,6 +203,30 @@ out:
     ubuf_free(&vals);
     ubuf_free(&bytes);
     return ok;
+}
+
+static bool fi_plain_name(const char *n)
+{
+    static const char *const words[] = {
+        "any",          "all",          "some",         "operator",       "collate",
+        "current_user", "session_user", "current_role", "json_structure", "json_deserialize_sql"};
+    if (strncasecmp(n, "pg_", 3) == 0)
+        return false;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasecmp(n, words[i]) == 0)
+            return false;
+    return true;
+}
+
+bool fastins_plain(const fastins_t *f)
+{
+    for (size_t i = 0; i < f->nname; i++)
+        if (!fi_plain_name(f->name[i]))
+            return false;
+    for (size_t i = 0; i < f->ncols; i++)
+        if (!fi_plain_name(f->cols[i]))
+            return false;
+    return true;
 }
 
 void fastins_free(fastins_t *f)

@@ -47,5 +47,12 @@ typedef struct fastins {
  * are accepted (a larger VALUES list runs the ordinary way). */
 bool fastins_parse(const char *sql, size_t len, size_t max_values, fastins_t *out);
 void fastins_free(fastins_t *f);
+/* True when every name part and column of f is one that PostgreSQL-dialect rewriting
+ * (compat.h) never touches, so that compat_classify would return the statement's text
+ * unchanged: none starts with pg_ (the catalog rewrites) or is a word those rewrites look for
+ * (ANY, ALL, SOME, OPERATOR, COLLATE, current_user, session_user, current_role,
+ * json_structure, json_deserialize_sql). The session then skips the rewriting altogether
+ * (tests/unit/test_compat.c checks the claim). */
+bool fastins_plain(const fastins_t *f);
 
 #endif

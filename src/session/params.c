@@ -88,6 +88,11 @@ void sess__param_set(sess_t *s, const char *name, const char *value)
     }
     free(p->value);
     p->value = xstrdup(value ? value : sess_param_default(s, def));
+    if (strcmp(def->name, "application_name") == 0) { /* shown by the sessions view */
+        pthread_mutex_lock(&s->watch_mu);
+        snprintf(s->act_app, sizeof s->act_app, "%s", p->value);
+        pthread_mutex_unlock(&s->watch_mu);
+    }
     int t = sess_timeout_index(def->name);
     if (t >= 0 && !udur_parse_ms(p->value, &s->timeout_ms[t]))
         s->timeout_ms[t] = 0;

@@ -73,6 +73,7 @@ sreg_admit_t sreg_admit(sreg_entry_t *e, int fd, const char *user)
         e->user = user;
         e->since_ms = (int64_t)time(NULL) * 1000;
         e->logged_ms = 0;
+        __atomic_store_n(&e->terminate, false, __ATOMIC_RELAXED);
         if (!e->proto)
             e->proto = "internal";
         e->next = sreg_head;
@@ -137,6 +138,36 @@ sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin)
     }
     pthread_mutex_unlock(&sreg_mu);
     return rc;
+}
+
+sreg_cancel_t sreg_terminate_id(int32_t id, const char *user, bool admin, const sess_t *caller)
+{
+    sreg_cancel_t rc = SREG_NO_SUCH;
+    pthread_mutex_lock(&sreg_mu);
+    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
+        if (e->id != id || !e->sess)
+            continue;
+        if (!admin && (!user || !e->user || strcmp(user, e->user) != 0)) {
+            rc = SREG_FORBIDDEN;
+            break;
+        }
+        rc = SREG_CANCELLED;
+        if (e->sess != caller)
+            sess_cancel(e->sess);
+        if (strcmp(e->proto, "pgwire") == 0) {
+            __atomic_store_n(&e->terminate, true, __ATOMIC_RELEASE);
+            if (e->fd >= 0) /* wakes its thread; its answer can still be written */
+                shutdown(e->fd, SHUT_RD);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&sreg_mu);
+    return rc;
+}
+
+bool sreg_terminated(const sreg_entry_t *e)
+{
+    return __atomic_load_n(&e->terminate, __ATOMIC_ACQUIRE);
 }
 
 static int sreg_info_cmp(const void *a, const void *b)

@@ -24,6 +24,7 @@ typedef struct sreg_entry {
     const char *user;  /* borrowed: the session's user, for the per-user cap */
     int64_t since_ms;  /* wall clock ms of admission */
     int64_t logged_ms; /* the watchdog: when it last logged the running statement's progress */
+    bool terminate;    /* pg_terminate_backend asked the connection to end (atomic) */
     struct sreg_entry *next;
 } sreg_entry_t;
 
@@ -55,6 +56,14 @@ typedef enum { SREG_CANCELLED = 0, SREG_NO_SUCH, SREG_FORBIDDEN } sreg_cancel_t;
 /* Cancels the running statement of session `id` on behalf of `user`: allowed when admin or
  * when the session is user's own (the same rule as PostgreSQL's pg_cancel_backend). */
 sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin);
+/* Ends session `id` on behalf of `user` (pg_terminate_backend; the same permission rule):
+ * its running statement is interrupted (unless it is the caller's own session, whose
+ * statement is this very call) and its front-end told to close the connection: the socket's
+ * reading side is shut down so the connection's thread wakes, sees sreg_terminated and
+ * sends FATAL 57P01. An HTTP session's request is only cancelled: it ends with its request. */
+sreg_cancel_t sreg_terminate_id(int32_t id, const char *user, bool admin, const sess_t *caller);
+/* True once sreg_terminate_id named this entry (thread-safe). */
+bool sreg_terminated(const sreg_entry_t *e);
 
 /* One row of the sessions view. */
 typedef struct sreg_info {

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "engine/bulk.h"
 #include "engine/tablefn.h"
 #include "session/compat.h"
 #include "session/compat_alter.h"
@@ -207,7 +208,11 @@ void sess_set_dialect(sess_t *s, sess_dialect_t d) { s->dialect = d; }
 
 void sess_set_protocol(sess_t *s, const char *proto) { s->proto = metrics_proto(proto); }
 
-void sess_set_encoding(sess_t *s, sess_encoding_t e) { s->encoding = e; }
+void sess_set_encoding(sess_t *s, sess_encoding_t e)
+{
+    s->encoding = e;
+    eng_conn_keep_types(s->conn, e == SESS_ENC_PARQUET); /* Parquet takes every DuckDB type */
+}
 
 void sess_cancel(sess_t *s) { (void)sess_interrupt(s, SESS_INTR_USER); }
 
@@ -301,6 +306,7 @@ void sess_activity(sess_t *s, sess_activity_t *a)
     a->query_start_ms = s->act_start_ms;
     a->query_end_ms = s->act_end_ms;
     a->rows = __atomic_load_n(&s->act_rows, __ATOMIC_RELAXED);
+    memcpy(a->application_name, s->act_app, sizeof a->application_name);
     eng_progress_t pr;
     a->progress = s->running && eng_conn_progress(s->conn, &pr) ? pr.percent : -1;
     pthread_mutex_unlock(&s->watch_mu);
@@ -466,7 +472,8 @@ static const char *param_cast_type(uint32_t oid)
     case PGT_INTERVAL: return "INTERVAL";
     case PGT_UUID: return "UUID";
     case PGT_BYTEA: return "BLOB";
-    case PGT_JSON: return "JSON";
+    case PGT_JSON:
+    case PGT_JSONB: return "JSON";
     default: return "VARCHAR";
     }
 }
@@ -687,7 +694,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         compat_classify_duckdb(sql, len, &st->compat);
     } else {
         s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
-        compat_classify(sql, len, sess__param_value, s, &st->compat);
+        if (!sess__classify_fast(s, sql, len, st))
+            compat_classify(sql, len, sess__param_value, s, &st->compat);
     }
     if (s->txn == 'E' && !sess_ends_block(st)) {
         sess_set_aborted_error(err);
@@ -1117,16 +1125,30 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             return -1;
         break;
     case COMPAT_DEALLOCATE:
-        if (st->compat.param) {
-            if (!*stmt_find(s, st->compat.param)) {
+        /* PostgreSQL has one namespace for the protocol's statements and SQL PREPARE's; SQL
+         * PREPARE / EXECUTE run in DuckDB, so a name the protocol does not know is DuckDB's */
+        if (st->compat.param && *stmt_find(s, st->compat.param)) {
+            sess_close_statement(s, st->compat.param);
+        } else if (st->compat.param) {
+            uerr_t ignored = UERR_INIT;
+            ubuf_t b = UBUF_INIT;
+            ubuf_puts(&b, "DEALLOCATE ");
+            ubuf_put_ident(&b, st->compat.param);
+            ubuf_cstr(&b);
+            int rc = eng_conn_exec(s->conn, b.data, &ignored);
+            ubuf_free(&b);
+            uerr_clear(&ignored);
+            if (rc != 0) {
                 uerr_set(err, "26000", "prepared statement \"%s\" does not exist",
                          st->compat.param);
                 return -1;
             }
-            sess_close_statement(s, st->compat.param);
         } else {
+            uerr_t ignored = UERR_INIT;
             while (s->stmts)
                 sess_close_statement(s, s->stmts->name);
+            if (eng_conn_exec(s->conn, "DEALLOCATE ALL", &ignored) != 0)
+                uerr_clear(&ignored); /* nothing to drop on DuckDB's side is not an error */
         }
         break;
     case COMPAT_ALTER:
@@ -1224,7 +1246,9 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
         ulog(ULOG_DEBUG, "write conflict, running the statement again: %s", err->message);
         uerr_clear(err);
     }
-    int16_t enc = s->encoding == SESS_ENC_ARROW ? ENG_FMT_TEXT : (int16_t)s->encoding;
+    int16_t enc = s->encoding == SESS_ENC_ARROW || s->encoding == SESS_ENC_PARQUET
+                      ? ENG_FMT_TEXT
+                      : (int16_t)s->encoding;
     const int16_t *formats = s->encoding == SESS_ENC_PG ? p->formats : &enc;
     size_t nformats = s->encoding == SESS_ENC_PG ? p->nformats : 1;
     eng_cursor_set_formats(p->cur, formats, nformats);
@@ -1479,6 +1503,8 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         if (s->encoding == SESS_ENC_ARROW && sink->stream_data)
             r = eng_cursor_fetch_arrow(p->cur, max_rows, sink->stream_data, sink->ctx, &n, &done,
                                        err);
+        else if (s->encoding == SESS_ENC_PARQUET && sink->stream_data)
+            r = eng_cursor_fetch_parquet(p->cur, sink->stream_data, sink->ctx, &n, &done, err);
         else
             r = eng_cursor_fetch(p->cur, max_rows, sink->row, sink->ctx, &n, &done, err);
         p->rows += n;

@@ -63,7 +63,7 @@ typedef struct sess_sink {
     int (*out_rewind)(void *ctx, uint64_t mark);
     /* SESS_ENC_ARROW: the result as an Arrow IPC stream, in pieces (the schema message
      * first, a record batch per DuckDB chunk, the end-of-stream marker with the last rows);
-     * row() is not called. */
+     * SESS_ENC_PARQUET: the bytes of one Parquet file, in pieces. row() is not called. */
     int (*stream_data)(void *ctx, const void *data, size_t len);
 } sess_sink_t;
 
@@ -128,7 +128,10 @@ typedef enum {
     SESS_ENC_PG = ENG_FMT_TEXT,
     SESS_ENC_JSON = ENG_FMT_JSON,
     SESS_ENC_CSV = ENG_FMT_CSV,
-    SESS_ENC_ARROW = 100 /* whole results as an Arrow IPC stream to sink->stream_data */
+    SESS_ENC_ARROW = 100,  /* whole results as an Arrow IPC stream to sink->stream_data */
+    SESS_ENC_PARQUET = 101 /* whole results as one Parquet file to sink->stream_data: the
+                              first Execute writes the file (every row, whatever max_rows),
+                              each Execute then sends ENG_PARQUET_PIECE bytes of it */
 } sess_encoding_t;
 /* Sets the encoding of every later result (default PostgreSQL's). */
 void sess_set_encoding(sess_t *s, sess_encoding_t e);
@@ -165,7 +168,8 @@ typedef struct sess_activity {
     int64_t query_start_ms;              /* wall clock ms; 0 none */
     int64_t query_end_ms;                /* 0 while it runs */
     int64_t rows;                        /* rows sent or changed by it so far */
-    double progress; /* DuckDB's progress of the running query, 0..100; -1 unknown */
+    double progress;           /* DuckDB's progress of the running query, 0..100; -1 unknown */
+    char application_name[64]; /* the client's application_name, cut; "" none */
 } sess_activity_t;
 /* Fills *a (thread-safe; the session must stay alive during the call, which the registry's
  * lock guarantees for attached sessions). */

@@ -148,6 +148,7 @@ struct sess {
     int64_t act_start_ms;                    /* its start, wall clock ms */
     int64_t act_end_ms;                      /* its end (0 while it runs) */
     int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
+    char act_app[64];                        /* application_name, cut */
     bool admitting; /* admit_tk may be waiting: sess_interrupt withdraws it */
     /* Admission control (sess_admit.c): the session's place, used by its thread only (other
      * threads go through admit_cancel / admit_queued_since). */
@@ -227,6 +228,7 @@ void sess__params_copy(const eng_param_t *src, size_t n, const uint32_t *dflt_oi
 /* Parses a statement group commit may coalesce: 1 DuckDB's preparation skipped, 0 still
  * needed, -1 (err set) refused by the guard. */
 int sess__stmt_fast(sess_t *s, sess_stmt_t *st, bool simple, uerr_t *err);
+bool sess__classify_fast(sess_t *s, const char *sql, size_t len, sess_stmt_t *st);
 /* Prepares a statement whose preparation stmt_fast skipped (no-op when prepared). */
 int sess__stmt_prepare_late(sess_t *s, sess_stmt_t *st, uerr_t *err)
     __attribute__((warn_unused_result));

@@ -310,6 +310,12 @@ static bool bin_elem_text(uint32_t oid, const uint8_t *p, size_t n, ubuf_t *out,
     case PGT_NAME:
     case PGT_BPCHAR:
     case PGT_JSON: ubuf_append(&t, p, n); break;
+    case PGT_JSONB:
+        if ((ok = n >= 1 && (uint8_t)p[0] == 1))
+            ubuf_append(&t, p + 1, n - 1);
+        else
+            ok = fail(why, "unsupported jsonb version");
+        break;
     default: ok = fail(why, "binary arrays of this element type are not supported");
     }
     if (ok)

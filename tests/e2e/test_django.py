@@ -3,7 +3,8 @@ new user would try it: makemigrations + migrate of an app with a ForeignKey, a M
 unique and indexed fields (and contrib.auth / contenttypes, whose migrations alter tables
 that have indexes), a second migration that alters the models, then the ORM: create, filter,
 annotate/aggregate, update, delete with cascades, .iterator() (server-side cursors),
-atomic blocks (nested ones too: savepoints), contrib.auth users and permissions; and migrating back to zero.
+atomic blocks (nested ones too: savepoints), contrib.auth users and permissions, a JSONField
+(jsonb) with its lookups, select_for_update; and migrating back to zero.
 
 Each Django step runs in a process of its own (Django's settings are process-wide)."""
 
@@ -84,6 +85,9 @@ def test_django_migrate_and_orm(server, project):
     assert res["delete"] == (2, 1, 2)
     assert res["get_or_create"] == (True, False)
     assert res["nested"] == (2,)
+    # JSONField (a jsonb column, added by the second migration): key, path and has_key lookups
+    assert res["json"] == ({"lang": "en", "n": [1, 2]}, 1, 1, 1)
+    assert res["for_update"] == ([412],)
 
     # manage.py flush empties every table and restarts the keys (TRUNCATE ... RESTART IDENTITY)
     run(project, "manage.py", "flush", "--noinput")

@@ -108,3 +108,59 @@ def test_progress_logged(start_server):
         c.execute("SELECT * FROM duckd_cancel(%d)" % busy[0])
         t.join(30)
         assert errors and errors[0].sqlstate == "57014"
+
+
+def test_pg_stat_activity_and_signals(server):
+    """PostgreSQL's names for the same: pg_stat_activity over duckd_sessions(), and
+    pg_cancel_backend / pg_terminate_backend with PostgreSQL's permission rule."""
+    with psycopg.connect(server.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE big AS SELECT range a FROM range(20000000)")
+    errors = []
+    t = threading.Thread(target=run_long, args=(server.dsn + " application_name=longjob", errors))
+    t.start()
+    with psycopg.connect(server.dsn_for("ro"), autocommit=True) as ro, \
+            psycopg.connect(server.admin_dsn, autocommit=True) as adm, \
+            psycopg.connect(server.dsn, autocommit=True) as me:
+        cols = [d.name for d in adm.execute("SELECT * FROM pg_catalog.pg_stat_activity").description]
+        for want in ("datname", "pid", "usename", "application_name", "client_addr",
+                     "client_port", "backend_start", "query_start", "state_change",
+                     "wait_event_type", "wait_event", "state", "query", "backend_type"):
+            assert want in cols
+        pid = wait_for(lambda: adm.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'longjob' "
+            "AND state = 'active' AND query = %s", (LONG,)).fetchone())[0]
+        row = adm.execute("SELECT usename, client_addr, client_port > 0, datname "
+                          "FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+        assert row[0] == "test" and row[1] == "127.0.0.1" and row[2] is True
+        assert row[3] == me.execute("SELECT current_database()").fetchone()[0]
+        # my own backend is in the view under pg_backend_pid()
+        mypid = me.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert me.execute("SELECT state FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+                          ).fetchone() == ("active",)
+        assert ro.execute("SELECT query, client_addr FROM pg_stat_activity WHERE pid = %s",
+                          (mypid,)).fetchone() == ("<insufficient privilege>", None)
+        # another user's session: 42501, as in PostgreSQL
+        for fn in ("pg_cancel_backend", "pg_terminate_backend"):
+            with pytest.raises(psycopg.Error) as e:
+                ro.execute("SELECT %s(%d)" % (fn, pid))
+            assert e.value.sqlstate == "42501"
+        assert adm.execute("SELECT pg_cancel_backend(999999), pg_cancel_backend(NULL)"
+                           ).fetchone() == (False, None)
+        # the usual idiom: cancel by a query over the view
+        assert me.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'longjob'").fetchall() == [(True,)]
+        t.join(30)
+        assert not t.is_alive() and len(errors) == 1 and errors[0].sqlstate == "57014"
+        assert adm.execute("SELECT count(*) FROM pg_locks").fetchone() == (0,)
+
+        # terminate: an idle session is closed with FATAL 57P01
+        victim = psycopg.connect(server.dsn, autocommit=True)
+        vpid = victim.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert adm.execute("SELECT pg_terminate_backend(%d)" % vpid).fetchone() == (True,)
+        with pytest.raises(psycopg.OperationalError) as e:
+            victim.execute("SELECT 1")
+        victim.close()
+        wait_for(lambda: not adm.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                                         (vpid,)).fetchall())
+        # and the server goes on
+        assert me.execute("SELECT 42").fetchone() == (42,)

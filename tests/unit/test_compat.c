@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "session/compat.h"
+#include "session/fastins.h"
 #include "session/sqlscan.h"
 
 static const char *get_param(void *ctx, const char *name)
@@ -390,6 +391,56 @@ static void test_rewrite_functions(void **state)
     expect_rw("select unnest(x) a, generate_subscripts(x, 1) b from t", NULL);
 }
 
+/* jsonb: column types in DDL, the path and key operators, its functions; locking clauses */
+static void test_rewrite_jsonb_and_locks(void **state)
+{
+    (void)state;
+    expect_rw("create table t (a jsonb, \"jsonb\" int, b jsonb[] not null)",
+              "create table t (a JSON, \"jsonb\" int, b JSON[] not null)");
+    expect_rw("select jsonb from t", NULL); /* a column named jsonb stays */
+    expect_rw("select (m #> ARRAY['n','1']) = '2' from t",
+              "select (json_extract(m, '/' || array_to_string(list_transform(ARRAY['n','1'], "
+              "cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', '~1')), '/'))) = "
+              "'2' from t");
+    expect_rw("select m #>> '{a,0}' from t",
+              "select json_extract_string(m, '/' || array_to_string(list_transform(['a', '0'], "
+              "cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', '~1')), '/')) "
+              "from t");
+    expect_rw("select t.m ? 'k' from t",
+              "select json_exists(t.m, '/' || replace(replace('k', '~', '~0'), '/', '~1')) from t");
+    expect_rw("select * from t where a = ?", NULL); /* a positional parameter */
+    expect_rw("select jsonb_typeof(m) from t",
+              "select (CASE json_type(m) WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' "
+              "WHEN 'UBIGINT' THEN 'number' WHEN 'DOUBLE' THEN 'number' WHEN 'HUGEINT' THEN "
+              "'number' ELSE lower(json_type(m)) END) from t");
+    expect_rw("select jsonb_agg(x order by y) from t", "select to_json(list(x order by y)) from t");
+    expect_rw("select to_char(ts, 'YYYY-MM-DD HH24:MI:SS') from t",
+              "select strftime(ts, '%Y-%m-%d %H:%M:%S') from t");
+    expect_rw("select to_char(d, 'FMDD Mon \"at\" HH12 AM, 100%') from t",
+              "select strftime(d, '%-d %b at %I %p, 100%%') from t");
+    expect_rw("select to_char(x, '999D99') from t", NULL); /* numeric templates: left alone */
+    expect_rw("select to_char(x, '9999.99') from t", NULL);
+    expect_rw("select to_char(x, fmt) from t", NULL);
+    expect_rw("select generate_series(1, 3)", "select unnest(generate_series(1, 3))");
+    expect_rw("select * from generate_series(1, 3) g", "select * from generate_series(1, 3) g(g)");
+    expect_rw("select * from t, generate_series(1, t.n)", NULL);
+    expect_rw("select format('%s=%L', k, v) from t",
+              "select printf('%s=%s', COALESCE(CAST((k) AS VARCHAR), ''), COALESCE('''' || "
+              "replace(CAST((v) AS VARCHAR), '''', '''''') || '''', 'NULL')) from t");
+    expect_rw("select format('{} %%', 1)", "select printf('{} %%')");
+    expect_rw("select format('{}')", NULL); /* no specifier: nothing to do */
+    expect_rw("select 1, generate_series(1, 2) from t",
+              "select 1, unnest(generate_series(1, 2)) from t");
+    expect_rw("select format('%s %s', a)", "select error('too few arguments for format()')");
+    expect_rw("select encode(b, 'base64'), decode(s, 'hex')", "select to_base64(b), unhex(s)");
+    expect_rw("select to_date(s, 'DD/MM/YYYY')", "select CAST(strptime(s, '%d/%m/%Y') AS DATE)");
+    expect_rw("select * from t where id = 1 for update", "select * from t where id = 1 ");
+    expect_rw("select * from t limit 1 for no key update of t, s.u skip locked",
+              "select * from t limit 1 ");
+    expect_rw("select * from t for share nowait", "select * from t ");
+    expect_rw("select 'for update', \"for\" from t", NULL);
+}
+
 static void test_rewrite_catalog(void **state)
 {
     (void)state;
@@ -439,6 +490,56 @@ static void test_rewrite_catalog(void **state)
                   NULL);
 }
 
+/* The session skips compat_classify for INSERTs that fastins_plain accepts: for every such
+ * statement the classification must be COMPAT_PASS with the text unchanged. The names that
+ * fastins_plain refuses are the ones a rewrite may touch. */
+static void test_fastins_plain_passes_unchanged(void **state)
+{
+    (void)state;
+    static const char *const sql[] = {
+        "INSERT INTO ins VALUES (1, 2, 'x')",
+        "insert into ins values (-1.5e3, +2, 'it''s', NULL, TRUE, false)",
+        "INSERT INTO main.ins (id, client, v) VALUES (1, 2, 'x'), (3, 4, 'y')",
+        "INSERT INTO db.public.t (a) VALUES ($1)",
+        "INSERT INTO \"Mixed Case\" (\"Col\") VALUES ('now()')",
+        "INSERT INTO version (a) VALUES (1)",
+        "INSERT INTO now (now) VALUES ('a::int')",
+        "INSERT INTO t (regclass, oid) VALUES (1, 2)",
+        "INSERT INTO t (current_date, x) VALUES ('pg_class', '~')",
+        "INSERT INTO t VALUES ('json_structure(x)');",
+        "INSERT INTO any_t (all_c, operator_x) VALUES (1, 2)",
+        "  /* c */ INSERT INTO t -- c\n VALUES ('$1', $2)  ",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        fastins_t f;
+        compat_t c;
+        assert_true(fastins_parse(sql[i], strlen(sql[i]), 1000, &f));
+        bool plain = fastins_plain(&f);
+        fastins_free(&f);
+        if (!plain)
+            fail_msg("not plain: %s", sql[i]);
+        compat_classify(sql[i], strlen(sql[i]), get_param, NULL, &c);
+        assert_int_equal(c.action, COMPAT_PASS);
+        assert_non_null(c.sql);
+        if (strcmp(c.sql, sql[i]) != 0)
+            fail_msg("compat changed [%s] into [%s]", sql[i], c.sql);
+        compat_free(&c);
+    }
+    static const char *const not_plain[] = {
+        "INSERT INTO pg_catalog.pg_class VALUES (1)", "INSERT INTO t (PG_x) VALUES (1)",
+        "INSERT INTO json_structure (a) VALUES (1)",  "INSERT INTO t (any) VALUES (1)",
+        "INSERT INTO current_user VALUES (1)",
+    };
+    for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++) {
+        fastins_t f;
+        assert_true(fastins_parse(not_plain[i], strlen(not_plain[i]), 1000, &f));
+        bool plain = fastins_plain(&f);
+        fastins_free(&f);
+        if (plain)
+            fail_msg("plain by mistake: %s", not_plain[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,7 +555,9 @@ int main(void)
         cmocka_unit_test(test_rewrite_casts),
         cmocka_unit_test(test_rewrite_regclass),
         cmocka_unit_test(test_rewrite_functions),
+        cmocka_unit_test(test_rewrite_jsonb_and_locks),
         cmocka_unit_test(test_rewrite_catalog),
+        cmocka_unit_test(test_fastins_plain_passes_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@ class Book(models.Model):
     tags = models.ManyToManyField(Tag)
     pages = models.BigIntegerField(default=0)                     # wider
     isbn = models.CharField(max_length=20, default="")            # added with a default
+    meta = models.JSONField(default=dict)                         # added: jsonb
 
     class Meta:
         unique_together = [("title", "author")]

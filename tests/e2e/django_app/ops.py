@@ -56,5 +56,13 @@ with transaction.atomic():  # nested atomic blocks are savepoints
     with transaction.atomic():
         Tag.objects.create(label="inner")
 out.append(("nested", Tag.objects.filter(label__in=["outer", "inner"]).count()))
+Book.objects.filter(title="Dune").update(meta={"lang": "en", "n": [1, 2]})
+out.append(("json", Book.objects.get(title="Dune").meta,
+            Book.objects.filter(meta__lang="en").count(),
+            Book.objects.filter(meta__n__1=2).count(),
+            Book.objects.filter(meta__has_key="n").count()))
+with transaction.atomic():  # SELECT ... FOR UPDATE
+    out.append(("for_update", list(Book.objects.select_for_update().filter(title="Dune")
+                                   .values_list("pages", flat=True))))
 print(repr(out))
 sys.stdout.flush()

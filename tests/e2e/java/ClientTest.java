@@ -115,7 +115,7 @@ public final class ClientTest {
         eq(rs.getObject("iv"), new PGInterval(1, 2, 3, 4, 5, 6.5), m + "interval");
         eq(rs.getObject("u"), UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), m + "uuid");
         Object j = rs.getObject("j");
-        check(j instanceof PGobject && "json".equals(((PGobject) j).getType()), m + "json type");
+        check(j instanceof PGobject && "jsonb".equals(((PGobject) j).getType()), m + "json type (jsonb)");
         eq(compact(rs.getString("j")), "{\"k\":[1,2,null]}", m + "json");
         Array li = rs.getArray("li");
         eq(li.getBaseType(), Types.INTEGER, m + "int[] base type");

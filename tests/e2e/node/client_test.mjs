@@ -75,7 +75,7 @@ async function pgTypes() {
         eq(r.rowCount, 2, 'pg: row count');
         eq(r.fields.map((f) => f.dataTypeID),
             [23, 16, 21, 23, 20, 1700, 1700, 1700, 700, 701, 25, 17, 1082, 1083, 1114, 1184,
-                1186, 2950, 114, 1007, 1009, 114, 114], 'pg: column type OIDs');
+                1186, 2950, 3802, 1007, 1009, 114, 114], 'pg: column type OIDs');
         const row = {...r.rows[0]};
         // pg parses an interval into its own PostgresInterval object
         const iv = row.iv;
@@ -173,7 +173,7 @@ async function jsTypes() {
         eq(rows.count, 2, 'postgres.js: row count');
         eq(rows.columns.map((col) => col.type),
             [23, 16, 21, 23, 20, 1700, 1700, 1700, 700, 701, 25, 17, 1082, 1083, 1114, 1184,
-                1186, 2950, 114, 1007, 1009, 114, 114], 'postgres.js: column type OIDs');
+                1186, 2950, 3802, 1007, 1009, 114, 114], 'postgres.js: column type OIDs');
         // postgres.js has no interval parser: the text as PostgreSQL prints it. Its array
         // parser does not know NULL elements: it hands the unquoted word NULL to the element
         // parser (Number('NULL') is NaN; text keeps 'NULL'), as it does with PostgreSQL.
