@@ -33,6 +33,7 @@
 #include "session/registry.h"
 #include "session/session.h"
 #include "session/sqlscan.h"
+#include "util/crash.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -594,7 +595,8 @@ static int start_http(const cfg_t *cfg, const sess_env_t *env, const pgw_hba_t *
                             .tls_key_pem = key,
                             .tls_min_version = cfg->tls_min_version,
                             .max_connections = (unsigned)cfg->max_connections + 64,
-                            .parquet = cfg->http_parquet_max_size > 0};
+                            .parquet = cfg->http_parquet_max_size > 0,
+                            .connection_pool = (unsigned)cfg->http_connection_pool};
     if (http_server_start(&hc, out, err) != 0)
         goto out;
     ulog(ULOG_INFO, "HTTP API listening on %s:%d%s", cfg->http_listen, cfg->http_port,
@@ -663,6 +665,7 @@ int main(int argc, char **argv)
      * process keeps their memory: the per-connection limits would bound what is in use but
      * not what is resident. */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    ucrash_install(); /* a fatal signal leaves its thread, address and backtrace in the log */
     sigset_t sigs;
     struct timespec t0;
     clock_gettime(CLOCK_REALTIME, &t0);

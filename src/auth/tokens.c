@@ -7,16 +7,19 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/users.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/fields.h"
+#include "util/xalloc.h"
 
 static int hex_nibble(char c)
 {
@@ -64,43 +67,179 @@ int tok_parse(const char *text, size_t len, const char *origin,
     return 0;
 }
 
-typedef struct {
-    unsigned char want[SHA256_DIGEST_LENGTH];
-    char *user;
-    size_t size;
-    int found;
-} lookup_t;
+/* ---- the cache of the tokens file ----
+ *
+ * The file is parsed once and kept while it provably has not changed: its device, inode,
+ * size, modification and status-change times are those it had when read (an edit, a
+ * replacement by rename, a chmod all change one of them), and its modification time was at
+ * least TOK_RACY_NS older than the moment it was read, so that an edit in the same clock
+ * tick that kept the size (file times are as coarse as the kernel's tick) cannot hide behind
+ * an unchanged stat. Until then (a file just written) it is read at every lookup. A stat per
+ * lookup thus keeps revocation immediate. One mutex guards the cache; lookups scan a
+ * snapshot under it. */
 
-static void lookup_line(void *ctx, const unsigned char *hash, const char *user, size_t n)
+#define TOK_RACY_NS 2000000000LL /* 2 s */
+
+typedef struct {
+    unsigned char hash[SHA256_DIGEST_LENGTH];
+    char user[PGW_USER_NAME_MAX + 1];
+} tok_entry_t;
+
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+} tok_stamp_t;
+
+typedef struct {
+    tok_entry_t *v;
+    size_t n, cap;
+} tok_list_t;
+
+static pthread_mutex_t tok_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *tok_path;       /* the cached file's path (owned); NULL: nothing cached */
+static tok_stamp_t tok_seen; /* its stat when read */
+static tok_list_t tok_cached;
+
+static void tok_stamp(const struct stat *st, tok_stamp_t *out)
 {
-    lookup_t *l = ctx;
-    /* every line is compared in full, in constant time: no early exit reveals a prefix */
-    if (CRYPTO_memcmp(hash, l->want, SHA256_DIGEST_LENGTH) == 0 && !l->found && n < l->size) {
-        memcpy(l->user, user, n);
-        l->user[n] = '\0';
-        l->found = 1;
+    memset(out, 0, sizeof *out);
+    out->dev = st->st_dev;
+    out->ino = st->st_ino;
+    out->size = st->st_size;
+    out->mtime = st->st_mtim;
+    out->ctime = st->st_ctim;
+}
+
+static bool tok_stamp_eq(const tok_stamp_t *a, const tok_stamp_t *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static void tok_add(void *ctx, const unsigned char *hash, const char *user, size_t n)
+{
+    tok_list_t *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
+    memcpy(l->v[l->n].hash, hash, SHA256_DIGEST_LENGTH);
+    memcpy(l->v[l->n].user, user, n); /* a valid user name: n <= PGW_USER_NAME_MAX */
+    l->v[l->n].user[n] = '\0';
+    l->n++;
+}
+
+static void tok_list_free(tok_list_t *l)
+{
+    if (l->v)
+        OPENSSL_cleanse(l->v, l->cap * sizeof *l->v);
+    free(l->v);
+    *l = (tok_list_t){0};
+}
+
+/* Compares want with every entry, in constant time (no early exit reveals a prefix); the
+ * first match's user is copied to user (size bytes). Returns 1 or 0. */
+static int tok_match(const tok_list_t *l, const unsigned char *want, char *user, size_t size)
+{
+    int found = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (CRYPTO_memcmp(l->v[i].hash, want, SHA256_DIGEST_LENGTH) == 0 && !found &&
+            strlen(l->v[i].user) < size) {
+            snprintf(user, size, "%s", l->v[i].user);
+            found = 1;
+        }
+    }
+    return found;
+}
+
+/* Reads and parses the file into *out; *fresh is set when it may be cached (its stat did not
+ * change while it was read, and it was last modified long enough ago). Returns 0 (a missing
+ * file is empty), or -1 with *err set. */
+static int tok_load(const char *path, tok_list_t *out, tok_stamp_t *stamp, bool *fresh, uerr_t *err)
+{
+    ubuf_t b = UBUF_INIT;
+    bool exists = false;
+    struct stat before, after;
+    struct timespec now;
+    int rc = -1;
+    *fresh = false;
+    bool stat_ok = stat(path, &before) == 0;
+    if (ufile_read(path, "tokens file", TOK_FILE_MAX, true, true, &exists, &b, err) != 0)
+        goto out;
+    if (exists && tok_parse(b.data ? b.data : "", b.len, path, tok_add, out, err) != 0)
+        goto out;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (exists && stat_ok && stat(path, &after) == 0) {
+        tok_stamp_t a;
+        tok_stamp(&before, stamp);
+        tok_stamp(&after, &a);
+        int64_t age = ((int64_t)now.tv_sec - after.st_mtim.tv_sec) * 1000000000LL +
+                      (now.tv_nsec - after.st_mtim.tv_nsec);
+        *fresh = tok_stamp_eq(stamp, &a) && age >= TOK_RACY_NS;
+    }
+    rc = 0;
+out:
+    if (b.data)
+        OPENSSL_cleanse(b.data, b.len);
+    ubuf_free(&b);
+    return rc;
 }
 
 int tok_lookup(const char *path, const char *token, size_t len, char *user, size_t size,
                uerr_t *err)
 {
-    ubuf_t b = UBUF_INIT;
-    bool exists = false;
-    lookup_t l = {{0}, user, size, 0};
+    unsigned char want[SHA256_DIGEST_LENGTH];
+    tok_list_t fresh_list = {0};
+    tok_stamp_t now_stamp;
+    struct stat st;
+    bool fresh = false;
     int rc = -1;
     if (!path || !*path || len == 0 || len > TOK_MAX)
         return 0;
-    SHA256((const unsigned char *)token, len, l.want);
-    if (ufile_read(path, "tokens file", TOK_FILE_MAX, true, true, &exists, &b, err) != 0)
+    SHA256((const unsigned char *)token, len, want);
+    if (stat(path, &st) == 0) {
+        tok_stamp(&st, &now_stamp);
+        pthread_mutex_lock(&tok_mu);
+        if (tok_path && strcmp(tok_path, path) == 0 && tok_stamp_eq(&tok_seen, &now_stamp)) {
+            rc = tok_match(&tok_cached, want, user, size);
+            pthread_mutex_unlock(&tok_mu);
+            goto out;
+        }
+        pthread_mutex_unlock(&tok_mu);
+    }
+    if (tok_load(path, &fresh_list, &now_stamp, &fresh, err) != 0)
         goto out;
-    if (exists && tok_parse(b.data ? b.data : "", b.len, path, lookup_line, &l, err) != 0)
-        goto out;
-    rc = l.found;
+    rc = tok_match(&fresh_list, want, user, size);
+    pthread_mutex_lock(&tok_mu);
+    if (fresh) { /* keep it for the next lookups */
+        free(tok_path);
+        tok_list_free(&tok_cached);
+        tok_path = xstrdup(path);
+        tok_seen = now_stamp;
+        tok_cached = fresh_list;
+        fresh_list = (tok_list_t){0};
+    } else if (tok_path && strcmp(tok_path, path) == 0) { /* changed: forget the old copy */
+        free(tok_path);
+        tok_path = NULL;
+        tok_list_free(&tok_cached);
+    }
+    pthread_mutex_unlock(&tok_mu);
 out:
-    OPENSSL_cleanse(l.want, sizeof l.want);
-    ubuf_free(&b);
+    tok_list_free(&fresh_list);
+    OPENSSL_cleanse(want, sizeof want);
     return rc;
+}
+
+void tok_cache_clear(void)
+{
+    pthread_mutex_lock(&tok_mu);
+    free(tok_path);
+    tok_path = NULL;
+    tok_list_free(&tok_cached);
+    pthread_mutex_unlock(&tok_mu);
 }
 
 /* ---- duckd token ---- */

@@ -15,11 +15,16 @@
 
 /* Finds the user of `token` (len bytes) in the tokens file at path: hashes the token and
  * compares the hash with every line's in constant time. The file must be a regular file
- * that is neither group- nor world-writable. Returns 1 with the user copied to user (size
+ * that is neither group- nor world-writable. Its parsed lines are cached while a stat of the
+ * file shows it unchanged (device, inode, size, modification and status-change times, and
+ * modified more than 2 s before it was read), so an edit, a replacement or a chmod takes
+ * effect at the next lookup. Thread-safe. Returns 1 with the user copied to user (size
  * bytes), 0 when no line matches (or the file is missing), or -1 with *err set (58030 I/O,
  * F0000 permissions or a malformed line). */
 int tok_lookup(const char *path, const char *token, size_t len, char *user, size_t size,
                uerr_t *err) __attribute__((warn_unused_result));
+/* Forgets the cached tokens file (tests; the cache needs no clearing otherwise). */
+void tok_cache_clear(void);
 
 /* Parses tokens-file text; calls fn(ctx, hash32, user, user_len) for each entry. Returns 0, or
  * -1 with *err set (F0000 naming "ORIGIN:LINE"). For the fuzzer and tok_lookup. */

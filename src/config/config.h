@@ -113,6 +113,7 @@ typedef struct cfg {
     int64_t http_max_ingest;       /* largest POST /v1/ingest body, bytes */
     int http_max_params;           /* most bound parameters per query */
     int http_request_timeout;      /* seconds per request (0 = none) */
+    int http_connection_pool;      /* idle DuckDB connections kept for requests */
     char *http_cors_origins;       /* comma-separated allowed origins, "*"; "" = no CORS */
     char *http_tokens_file;        /* bearer tokens: "SHA256-HEX USER" lines */
     bool http_tls;                 /* HTTPS when the TLS certificate is configured */

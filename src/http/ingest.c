@@ -96,6 +96,8 @@ static int in_copy_data(void *ctx, const void *d, size_t n) { return -1; }
 static void *in_main(void *arg)
 {
     http_ingest_t *in = arg;
+    /* else it inherits "MHD-connection" from its creator: a crash report names it apart */
+    pthread_setname_np(pthread_self(), "duckd-ingest");
     sess_sink_t sink = {.ctx = in,
                         .row_description = in_desc,
                         .row = in_row,

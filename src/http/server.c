@@ -27,6 +27,7 @@
 #include "http/ingest.h"
 #include "http/internal.h"
 #include "info/metrics.h"
+#include "session/pool.h"
 #include "session/registry.h"
 #include "util/addr.h"
 #include "util/buf.h"
@@ -50,6 +51,7 @@ struct http_server {
     http_server_cfg_t cfg;
     char *cert, *key; /* owned PEM copies */
     struct MHD_Daemon *d;
+    sess_pool_t *pool; /* DuckDB connections requests reuse (owned; freed after the daemon) */
 };
 
 static int64_t now_ms(void)
@@ -185,7 +187,7 @@ int http__sess_open(const http_server_t *sv, struct MHD_Connection *c, const htt
         uerr_set(err, "53300", "too many connections for role \"%s\"", hs->user);
         goto out;
     }
-    if (sess_create(sv->cfg.env, hs->user, "duckd", "http", &hs->sess, err) != 0)
+    if (sess_create_pooled(sv->cfg.env, sv->pool, hs->user, "duckd", "http", &hs->sess, err) != 0)
         goto out;
     sess_set_role(hs->sess, who->role, false);
     sess_set_dialect(hs->sess, SESS_DIALECT_DUCKDB);
@@ -452,6 +454,9 @@ static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, cons
     params = xcalloc(q->nparams + 1, sizeof *params);
     for (size_t i = 0; i < q->nparams; i++)
         params[i] = (eng_param_t){(const uint8_t *)q->params[i].data, q->params[i].len, 0, 0};
+    /* the statement is alone in its implicit transaction: it commits by itself, with no
+     * BEGIN/COMMIT around it (the hint must come before Describe, which starts the portal) */
+    sess_hint_last(st->hs->sess, true);
     if (sess_prepare(st->hs->sess, "", q->sql, q->sql_len, NULL, 0, &err) != 0 ||
         sess_bind(st->hs->sess, "", "", params, q->nparams, NULL, 0, &err) != 0 ||
         sess_describe_portal(st->hs->sess, "", &cols, &ncols, &formats, &err) != 0)
@@ -460,7 +465,6 @@ static enum MHD_Result run_sql(http_server_t *sv, struct MHD_Connection *c, cons
     for (size_t i = 0; i < ncols; i++)
         hcols[i] = (http_col_t){cols[i].name, cols[i].type_name, cols[i].json_type};
     http_enc_begin(&st->enc, fmt, hcols, ncols, true, &st->out);
-    sess_hint_last(st->hs->sess, true);
     if (st_step(st, &err) != 0) {
         if (!uerr_isset(&err))
             uerr_set(&err, "08006", "connection failure");
@@ -770,6 +774,7 @@ int http_server_start(const http_server_cfg_t *cfg, http_server_t **out, uerr_t 
     struct MHD_OptionItem opts[16];
     int n = 0, rc = -1;
     sv->cfg = *cfg;
+    sv->pool = sess_pool_new(cfg->connection_pool);
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
@@ -802,12 +807,14 @@ int http_server_start(const http_server_cfg_t *cfg, http_server_t **out, uerr_t 
                  cfg->tls_cert_pem ? "; check the TLS certificate and key" : "");
         goto out;
     }
+    metrics_set_pool(sv->pool);
     *out = sv;
     sv = NULL;
     rc = 0;
 out:
     if (sv) {
         close(cfg->listen_fd);
+        sess_pool_free(sv->pool);
         free(sv->cert);
         free(sv->key);
         free(sv);
@@ -829,7 +836,9 @@ void http_server_stop(http_server_t *s)
     if (!s)
         return;
     if (s->d)
-        MHD_stop_daemon(s->d);
+        MHD_stop_daemon(s->d); /* every request's session ended: the pool is idle */
+    metrics_set_pool(NULL);
+    sess_pool_free(s->pool);
     if (s->key)
         memset(s->key, 0, strlen(s->key));
     free(s->cert);

@@ -33,6 +33,7 @@ typedef struct http_server_cfg {
     const char *tls_min_version; /* "TLSv1.2" | "TLSv1.3" */
     unsigned max_connections;    /* HTTP connections served at once (threads) */
     bool parquet;                /* serve format=parquet (else 406) */
+    unsigned connection_pool;    /* idle DuckDB connections kept for requests (session/pool.h) */
 } http_server_cfg_t;
 
 /* Starts serving on cfg->listen_fd. Returns 0 with *out, or -1 with *err set (F0000); the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "session/gcommit.h"
+#include "session/pool.h"
 #include "session/registry.h"
 #include "util/err.h"
 #include "util/mem.h"
@@ -43,6 +44,10 @@ static struct gc *met_gc;
 static admit_t *met_admit;
 
 void metrics_set_admit(admit_t *a) { met_admit = a; }
+
+static sess_pool_t *met_pool; /* atomic: the HTTP server sets and clears it */
+
+void metrics_set_pool(sess_pool_t *p) { __atomic_store_n(&met_pool, p, __ATOMIC_RELEASE); }
 
 void metrics_setup(eng_db_t *db, struct gc *gc)
 {
@@ -264,6 +269,29 @@ static void render_admit(ubuf_t *o)
     render_scalars(o, g, sizeof g / sizeof g[0]);
 }
 
+static void render_pool(ubuf_t *o)
+{
+    sess_pool_stats_t st;
+    sess_pool_t *p = __atomic_load_n(&met_pool, __ATOMIC_ACQUIRE);
+    if (!p)
+        return;
+    sess_pool_stats(p, &st);
+    met_scalar_t g[] = {
+        {"duckd_http_pool_idle", "gauge", "Idle DuckDB connections kept for HTTP requests.",
+         (double)st.idle},
+        {"duckd_http_pool_reused_total", "counter",
+         "HTTP requests that ran on a pooled DuckDB connection.", (double)st.reused},
+        {"duckd_http_pool_opened_total", "counter",
+         "HTTP requests that opened a new DuckDB connection.", (double)st.opened},
+        {"duckd_http_pool_returned_total", "counter",
+         "DuckDB connections given back to the pool clean after a request.", (double)st.returned},
+        {"duckd_http_pool_dropped_total", "counter",
+         "DuckDB connections closed after a request (not provably clean, or the pool was full).",
+         (double)st.dropped},
+    };
+    render_scalars(o, g, sizeof g / sizeof g[0]);
+}
+
 static void render_memory(ubuf_t *o)
 {
     int64_t used = 0, temp = 0;
@@ -298,5 +326,6 @@ void metrics_render(ubuf_t *out)
     render_statements(out);
     render_gc(out);
     render_admit(out);
+    render_pool(out);
     render_memory(out);
 }

@@ -15,6 +15,7 @@
 #include "util/buf.h"
 
 struct gc;
+struct sess_pool;
 
 /* The protocols counters are kept for. */
 typedef enum { MET_PGWIRE = 0, MET_HTTP, MET_INTERNAL, MET_NPROTO } met_proto_t;
@@ -26,6 +27,9 @@ void metrics_setup(eng_db_t *db, struct gc *gc);
 
 /* Admission control's counters for the scrape (borrowed; NULL: none shown). */
 void metrics_set_admit(admit_t *a);
+
+/* The HTTP API's session pool, for the scrape (borrowed; NULL: none shown). Thread-safe. */
+void metrics_set_pool(struct sess_pool *p);
 
 /* A statement ended after `seconds`: sqlstate NULL or "" when it succeeded ("57014" counts as
  * cancelled); rows it returned. Thread-safe. */

@@ -22,6 +22,7 @@
 #include "session/session_internal.h"
 #include "session/fastins.h"
 #include "session/gcommit.h"
+#include "session/pool.h"
 #include "session/sqlscan.h"
 #include "types/pgtypes.h"
 #include "util/buf.h"
@@ -40,6 +41,13 @@ void sess_set_backend_pid(sess_t *s, int32_t pid)
 int sess_create(const sess_env_t *env, const char *user, const char *database,
                 const char *application_name, sess_t **out, uerr_t *err)
 {
+    return sess_create_pooled(env, NULL, user, database, application_name, out, err);
+}
+
+int sess_create_pooled(const sess_env_t *env, sess_pool_t *pool, const char *user,
+                       const char *database, const char *application_name, sess_t **out,
+                       uerr_t *err)
+{
     sess_t *s = xcalloc(1, sizeof *s);
     *out = NULL;
     s->env = env;
@@ -48,7 +56,11 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     s->user = xstrdup(user ? user : "duckd");
     s->role = GUARD_ROLE_READ_WRITE;
     s->pend_tail = &s->pend;
-    if (eng_conn_open(env->db, &s->conn, err) != 0) {
+    s->pool = pool;
+    /* a pooled connection is as this function left it for the session before: opened, with
+     * the server's default time zone applied (sess_conn_reusable proves nothing changed) */
+    bool reused = pool && (s->conn = sess__pool_take(pool)) != NULL;
+    if (!reused && eng_conn_open(env->db, &s->conn, err) != 0) {
         free(s->user);
         free(s);
         return -1;
@@ -67,7 +79,8 @@ int sess_create(const sess_env_t *env, const char *user, const char *database,
     if (env->timezone && strcmp(env->timezone, "UTC") != 0) { /* the server's default zone */
         char canon[128];
         uerr_t tzerr = UERR_INIT; /* validated at start-up: not expected */
-        if (eng_conn_set_timezone(s->conn, env->timezone, canon, sizeof canon, &tzerr) != 0)
+        if (!reused &&
+            eng_conn_set_timezone(s->conn, env->timezone, canon, sizeof canon, &tzerr) != 0)
             ulog(ULOG_WARN, "session time zone stays UTC: %s", tzerr.message);
         uerr_clear(&tzerr);
         s->names_private = true; /* see sess__param_set_checked */
@@ -111,10 +124,24 @@ static void portal_free(sess_t *s, sess_portal_t *p)
 static void sess_savepoints_end(sess_t *s);
 static void sess_count(const sess_t *s, double ms, const uerr_t *err, int64_t rows);
 
+/* Whether s's engine connection may serve another session: nothing the session did can
+ * have left state on it that a later session (of another user) could observe. Proven by what
+ * ran, never guessed: only plain SELECT/INSERT/UPDATE/DELETE statements (stmt_build clears
+ * nothing, it only sets conn_dirty), no interrupt, no transaction or implicit transaction
+ * open, no deferred INSERT or commit pending, no result left streaming, no SQL cursor, no
+ * savepoint, no spill connection. Call before sess_destroy tears anything down. */
+static bool sess_conn_reusable(const sess_t *s)
+{
+    return !__atomic_load_n(&s->conn_dirty, __ATOMIC_ACQUIRE) && s->txn == 'I' && !s->itx &&
+           !s->pend && !s->awaiting && !s->streaming && !s->stream_cur && !s->cursors &&
+           s->nsp == 0 && !s->spill && !s->local_undo;
+}
+
 void sess_destroy(sess_t *s)
 {
     if (!s)
         return;
+    bool reusable = s->pool && sess_conn_reusable(s);
     if (s->awaiting) { /* the front-end finishes first; this is only a safety net */
         uerr_t ignored = UERR_INIT;
         s->awaiting = false;
@@ -145,6 +172,14 @@ void sess_destroy(sess_t *s)
         free(p->value);
         free(p->boot);
         free(p);
+    }
+    if (s->pool) {
+        eng_conn_set_owner(s->conn, NULL);
+        if (sess__pool_give(s->pool, s->conn, reusable))
+            s->conn = NULL;
+        else
+            ulog(ULOG_DEBUG, "session pool: closing the connection of a session that %s",
+                 reusable ? "found the pool full" : "may have left state on it");
     }
     eng_conn_close(s->conn);
     eng_conn_close(s->spill);
@@ -197,6 +232,7 @@ static bool sess_interrupt_locked(sess_t *s, sess_interrupt_t why)
         return false;
     if (s->running && s->intr_why == SESS_INTR_NONE)
         s->intr_why = why;
+    __atomic_store_n(&s->conn_dirty, true, __ATOMIC_RELEASE); /* never pooled after this */
     eng_conn_interrupt(s->conn);
     if (s->waiting)
         gc_cancel(s->env->gc, s->waiting);
@@ -625,6 +661,25 @@ static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
 }
 
 /* Builds a statement from one SQL statement's text (no semicolons). */
+/* Whether running st can leave nothing on the engine connection that a later session could
+ * observe (session pool, pool.h): a plain SELECT, INSERT, UPDATE or DELETE passed to DuckDB
+ * as written. Everything else may (SET and RESET, temporary objects, PREPARE, USE, ATTACH,
+ * LOAD, PRAGMA, CALL, transaction control, COPY, EXPLAIN ANALYZE of any of those), and so may
+ * setseed(), the one function that changes connection state from a SELECT. */
+static bool stmt_conn_neutral(const sess_stmt_t *st)
+{
+    if (st->compat.action != COMPAT_PASS || !st->es)
+        return false;
+    switch (eng_stmt_kind(st->es)) {
+    case ENG_KIND_SELECT:
+    case ENG_KIND_INSERT:
+    case ENG_KIND_UPDATE:
+    case ENG_KIND_DELETE: break;
+    default: return false;
+    }
+    return !strcasestr(st->compat.sql, "setseed");
+}
+
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
                       uerr_t *err)
@@ -708,6 +763,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                             : i < cast_n && eng_stmt_param_unresolved(st->es, i) && cast_oids[i]
                                 ? cast_oids[i]
                                 : eng_stmt_param_oid(st->es, i);
+    if (!fast && !stmt_conn_neutral(st))
+        __atomic_store_n(&s->conn_dirty, true, __ATOMIC_RELEASE);
     *out = st;
     st = NULL;
     rc = 0;

@@ -86,6 +86,11 @@ typedef struct sess_local {
 struct sess {
     const sess_env_t *env;
     eng_conn_t *conn;
+    struct sess_pool *pool; /* where conn came from and goes back to (borrowed); NULL none */
+    /* Something may have left state on conn that a later session could observe (a statement
+     * other than plain SELECT/INSERT/UPDATE/DELETE, an interrupt): conn is not pooled. Atomic:
+     * sess_interrupt sets it from other threads. */
+    bool conn_dirty;
     char txn; /* 'I', 'T', 'E' */
     sess_stmt_t *stmts;
     sess_portal_t *portals;

@@ -1,6 +1,8 @@
 """Core protocol behaviour through psycopg2 (libpq) and psql: simple and extended queries,
 command tags, transactions and failed-transaction state, SQLSTATEs, cancel."""
 
+import os
+import signal
 import subprocess
 from contextlib import closing
 import threading
@@ -8,7 +10,7 @@ import time
 
 import psycopg2
 
-from conftest import OS_USER
+from conftest import OS_USER, SANITIZED
 import psycopg2.errors
 import psycopg2.extensions
 import pytest
@@ -240,3 +242,17 @@ def test_startup_options_become_session_parameters(server):
         assert cur.fetchone() == ("main",)
     finally:
         c.close()
+
+
+@pytest.mark.skipif(SANITIZED, reason="sanitizer builds keep their own fatal-signal reports")
+def test_fatal_signal_leaves_a_report(start_server):
+    """A crash nobody can reproduce must leave more than a kernel line: the log gets the
+    signal, the thread's name, the instruction and stack pointers and a backtrace
+    (util/crash.h), then the process dies of the signal."""
+    s = start_server("--memory")
+    s.expected_rc = -signal.SIGSEGV
+    os.kill(s.proc.pid, signal.SIGSEGV)
+    assert s.proc.wait(timeout=30) == -signal.SIGSEGV
+    log = s.read_log()
+    assert "FATAL: duckd: fatal signal 11 (SEGV)" in log, log
+    assert " in thread \"" in log and " ip 0x" in log and "backtrace" in log, log

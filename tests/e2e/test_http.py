@@ -338,6 +338,26 @@ def test_token_command_and_revocation(start_server, tmpdir_short):
     assert st == 401
 
 
+def test_revocation_with_the_tokens_file_cached(start_server, tmpdir_short):
+    """duckd keeps the parsed tokens file while a stat shows it unchanged: a file modified
+    long ago is cached, and removing a line (even keeping the size and putting the old
+    modification time back) revokes at once."""
+    s = start_server("--memory")
+    tokens = os.path.join(tmpdir_short, "duckd.tokens")
+    old = time.time() - 3600
+    os.utime(tokens, (old, old))
+    for _ in range(3):
+        assert query(s, "SELECT 1", user="ro")[0] == 200
+    text = open(tokens).read()
+    ro_line = [l for l in text.splitlines(True) if l.rstrip().endswith(" ro")][0]
+    with open(tokens, "w") as f:  # same size: the line's hash zeroed
+        f.write(text.replace(ro_line, "0" * 64 + " ro\n"))
+    os.utime(tokens, (old, old))
+    st, _, _ = query(s, "SELECT 1", user="ro")
+    assert st == 401
+    assert query(s, "SELECT 1", user="test")[0] == 200
+
+
 def test_access_rules_apply(start_server, tmpdir_short):
     with open(os.path.join(tmpdir_short, "rules.hba"), "w") as f:
         f.write("tcp all ro reject\ntcp 127.0.0.1/32 all trust\n")

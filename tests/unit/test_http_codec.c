@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/tokens.h"
@@ -310,6 +312,67 @@ static void test_tokens(void **state)
     unlink(path);
 }
 
+/* Writes text to path (truncating) and sets its modification time to `mtime` (0: now). */
+static void tok_write(const char *path, const char *text, time_t mtime)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    if (mtime) {
+        struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+    }
+}
+
+/* The cached tokens file: every change is seen at the next lookup, also one that keeps the
+ * size and (for a file modified long ago) the modification time. */
+static void test_tokens_cache(void **state)
+{
+    char path[] = "/tmp/duckd-tokens-XXXXXX";
+    char user[64];
+    uerr_t err = UERR_INIT;
+    /* sha256("secret") for alice, then the same line length for bob with another hash */
+    const char *alice = "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b alice\n";
+    const char *other = "0000000000000000000000000000000000000000000000000000000000000000 alice\n";
+    const char *bob = "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b bob\n";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tok_cache_clear();
+    /* just written: read at every lookup, even a same-size rewrite in the same tick */
+    tok_write(path, alice, 0);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 1);
+    tok_write(path, other, 0);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 0);
+    /* old enough to be cached; a same-size rewrite with the old mtime put back still shows
+     * (its status-change time moved) */
+    time_t old = time(NULL) - 3600;
+    tok_write(path, alice, old);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 1);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 1); /* cached */
+    assert_string_equal(user, "alice");
+    tok_write(path, other, old);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 0);
+    /* another user for the token; a replacement by rename; removal */
+    tok_write(path, bob, old);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 1);
+    assert_string_equal(user, "bob");
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    tok_write(tmp, other, old);
+    assert_int_equal(rename(tmp, path), 0);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 0);
+    tok_write(path, alice, old);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 1);
+    chmod(path, 0666); /* a chmod is seen too */
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), -1);
+    uerr_clear(&err);
+    unlink(path);
+    assert_int_equal(tok_lookup(path, "secret", 6, user, sizeof user, &err), 0);
+    tok_cache_clear();
+}
+
 static void test_password_check(void **state)
 {
     ubuf_t v = UBUF_INIT;
@@ -325,12 +388,12 @@ static void test_password_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_route),          cmocka_unit_test(test_table_ident),
-        cmocka_unit_test(test_pick_format),    cmocka_unit_test(test_query_parse),
-        cmocka_unit_test(test_status_for),     cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_encoders),       cmocka_unit_test(test_csv_header),
-        cmocka_unit_test(test_ndjson),         cmocka_unit_test(test_tokens),
-        cmocka_unit_test(test_password_check),
+        cmocka_unit_test(test_route),        cmocka_unit_test(test_table_ident),
+        cmocka_unit_test(test_pick_format),  cmocka_unit_test(test_query_parse),
+        cmocka_unit_test(test_status_for),   cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_encoders),     cmocka_unit_test(test_csv_header),
+        cmocka_unit_test(test_ndjson),       cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_tokens_cache), cmocka_unit_test(test_password_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
