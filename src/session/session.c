@@ -12,6 +12,7 @@
 #include "engine/tablefn.h"
 #include "session/compat.h"
 #include "session/compat_alter.h"
+#include "session/compat_colnames.h"
 #include "session/compat_groupby.h"
 #include "info/metrics.h"
 #include "session/copy.h"
@@ -617,6 +618,25 @@ static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
     return yes;
 }
 
+/* Names st's result columns as PostgreSQL would (compat_colnames.h), from the client's text
+ * sql[0..len) rather than the rewritten statement; the names stay with the prepared statement
+ * and its cursors. */
+static void stmt_pg_colnames(sess_stmt_t *st, const char *sql, size_t len)
+{
+    size_t n = eng_stmt_ncols(st->es);
+    const char **have = NULL;
+    char **names = NULL;
+    if (n == 0)
+        return;
+    have = xcalloc(n, sizeof *have);
+    for (size_t i = 0; i < n; i++)
+        have[i] = eng_stmt_col(st->es, i)->name;
+    if ((names = compat_colnames(sql, len, have, n)))
+        eng_stmt_rename_cols(st->es, (const char *const *)names, n);
+    compat_colnames_free(names, n);
+    free(have);
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
@@ -673,6 +693,8 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         st->nparams = eng_stmt_nparams(st->es);
         if (sess__guard(s, st, err) != 0)
             goto out;
+        if (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_PASS)
+            stmt_pg_colnames(st, sql, len);
         break;
     case COMPAT_ALTER: {
         /* its steps are prepared as they run (each may depend on the one before) */
