@@ -695,6 +695,9 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
             goto out;
         if (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_PASS)
             stmt_pg_colnames(st, sql, len);
+        else if (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_COPY_OUT &&
+                 !st->compat.copy->table) /* COPY (query) TO STDOUT HEADER */
+            stmt_pg_colnames(st, st->compat.copy->query, strlen(st->compat.copy->query));
         break;
     case COMPAT_ALTER: {
         /* its steps are prepared as they run (each may depend on the one before) */
