@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "session/sqlscan.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 /* PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes. */
@@ -678,7 +679,7 @@ out:
 static void cn_rename(char **names, const char *const *have, size_t col, const cn_item_t *it)
 {
     const char *h = have ? have[col] : NULL;
-    if (it->kind != CI_NAME)
+    if (it->kind != CI_NAME || !it->name[0]) /* "" (or a NUL in a quoted name): not a name */
         return;
     if (h && (strcmp(h, it->name) == 0 || (it->fold_only && strcasecmp(h, it->name) != 0)))
         return;
@@ -747,4 +748,174 @@ void compat_colnames_free(char **names, size_t ncols)
     for (size_t i = 0; i < ncols; i++)
         free(names[i]);
     free(names);
+}
+
+/* ---- index names ---- */
+
+/* PostgreSQL's name for index element [a, b): a column's name, else the expression's. */
+static char *cn_index_elem(cn_t *c, size_t a, size_t b)
+{
+    static const char *const elem_end[] = {"ASC", "DESC", "NULLS", "COLLATE", NULL};
+    if (is_name(c, a) && (a + 1 == b || kw_in(c, a + 1, elem_end) ||
+                          (a + 2 == b && c->k->t[a + 1].kind == SQLT_WORD))) /* opclass */
+        return cn_ident(c, a);
+    size_t e = b;
+    if (op(c, a, "(") && cn_close(c, a, b))
+        e = cn_close(c, a, b); /* (expression) [opclass] [ASC] ... */
+    else if (is_name(c, a) && op(c, a + 1, "(") && cn_close(c, a + 1, b))
+        e = cn_close(c, a + 1, b); /* f(x) [opclass] [ASC] ... */
+    cn_name_t n = {0};
+    cn_expr(c, a, e, &n);
+    if (n.strength > 0)
+        return n.name;
+    free(n.name);
+    return xstrdup("expr");
+}
+
+/* Appends name to the "_"-joined list as PostgreSQL's ChooseIndexColumnNames does: a name
+ * already used gets a number (expr, expr1, ...); the list stops growing past 63 bytes. */
+static void cn_index_add(char **list, char ***used, size_t *nused, char *name)
+{
+    char *pick = xstrdup(name);
+    for (int i = 1;; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < *nused && !dup; j++)
+            dup = strcmp((*used)[j], pick) == 0;
+        if (!dup)
+            break;
+        free(pick);
+        size_t cap = strlen(name) + 16;
+        pick = xmalloc(cap);
+        snprintf(pick, cap, "%s%d", name, i);
+    }
+    free(name);
+    *used = xrealloc(*used, (*nused + 1) * sizeof **used);
+    (*used)[(*nused)++] = pick;
+    size_t have = strlen(*list);
+    if (have >= CN_MAX_IDENT + 1)
+        return;
+    size_t add = strlen(pick) + (have ? 1 : 0);
+    *list = xrealloc(*list, have + add + 1);
+    snprintf(*list + have, add + 1, "%s%s", have ? "_" : "", pick);
+}
+
+bool compat_index_unnamed(const char *stmt, size_t len, compat_index_name_t *out)
+{
+    sqlscan_toks_t k;
+    size_t i = 1, nused = 0;
+    char **used = NULL;
+    bool ok = false;
+    memset(out, 0, sizeof *out);
+    if (!sqlscan_toks(&k, stmt, len, COMPAT_COLNAMES_MAX_TOKENS))
+        goto done;
+    cn_t c = {&k, 0};
+    if (!kw(&c, 0, "CREATE"))
+        goto done;
+    i += kw(&c, i, "UNIQUE");
+    if (!kw(&c, i, "INDEX"))
+        goto done;
+    out->at = k.t[i].start + k.t[i].len;
+    i++;
+    if (kw(&c, i, "CONCURRENTLY")) {
+        out->cut_from = k.t[i - 1].start + k.t[i - 1].len;
+        out->cut_len = k.t[i].start + k.t[i].len - out->cut_from;
+        i++;
+    }
+    if (!kw(&c, i, "ON"))
+        goto done; /* named (or IF NOT EXISTS, which needs a name) */
+    i += 1 + kw(&c, i + 1, "ONLY");
+    if (!is_name(&c, i))
+        goto done;
+    if (op(&c, i + 1, ".") && is_name(&c, i + 2)) {
+        out->schema = cn_ident(&c, i);
+        i += 2;
+    }
+    out->table = cn_ident(&c, i++);
+    if (kw(&c, i, "USING") && is_name(&c, i + 1))
+        i += 2;
+    size_t e = op(&c, i, "(") ? cn_close(&c, i, k.nt) : 0;
+    if (!e || e == i + 2)
+        goto done;
+    out->cols = xstrdup("");
+    int depth = 0;
+    for (size_t j = i + 1, start = i + 1; j < e; j++) {
+        if (is_open(&c, j))
+            depth++;
+        else if (is_close(&c, j) && depth > 0)
+            depth--;
+        else if (depth == 0 && (op(&c, j, ",") || j == e - 1)) {
+            if (j == start)
+                goto done;
+            cn_index_add(&out->cols, &used, &nused, cn_index_elem(&c, start, j));
+            start = j + 1;
+        }
+    }
+    ok = true;
+done:
+    for (size_t j = 0; j < nused; j++)
+        free(used[j]);
+    free(used);
+    sqlscan_toks_free(&k);
+    if (!ok)
+        compat_index_name_free(out);
+    return ok;
+}
+
+/* Cuts s to at most n bytes without splitting a UTF-8 sequence; returns the length. */
+static size_t cn_clip(const char *s, size_t n)
+{
+    size_t len = strlen(s);
+    if (len <= n)
+        return len;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+char *compat_index_choose(const compat_index_name_t *n, int pass)
+{
+    char label[32];
+    snprintf(label, sizeof label, pass ? "idx%d" : "idx", pass);
+    /* makeObjectName: shorten the longer of the two parts until the whole fits 63 bytes */
+    size_t n1 = strlen(n->table), n2 = strlen(n->cols);
+    size_t avail = CN_MAX_IDENT - (strlen(label) + 1) - (n2 ? 1 : 0);
+    while (n1 + n2 > avail) {
+        if (n1 > n2)
+            n1--;
+        else
+            n2--;
+    }
+    n1 = cn_clip(n->table, n1);
+    n2 = cn_clip(n->cols, n2);
+    size_t cap = n1 + n2 + strlen(label) + 3;
+    char *out = xmalloc(cap);
+    if (n2)
+        snprintf(out, cap, "%.*s_%.*s_%s", (int)n1, n->table, (int)n2, n->cols, label);
+    else
+        snprintf(out, cap, "%.*s_%s", (int)n1, n->table, label);
+    return out;
+}
+
+char *compat_index_named(const char *stmt, size_t len, const compat_index_name_t *n,
+                         const char *name)
+{
+    ubuf_t b = UBUF_INIT;
+    size_t at = n->at <= len ? n->at : len;
+    ubuf_append(&b, stmt, at);
+    ubuf_putc(&b, ' ');
+    ubuf_put_ident(&b, name);
+    if (n->cut_len && n->cut_from == at && at + n->cut_len <= len)
+        at += n->cut_len;
+    ubuf_append(&b, stmt + at, len - at);
+    char *out = xstrdup(ubuf_cstr(&b));
+    ubuf_free(&b);
+    return out;
+}
+
+void compat_index_name_free(compat_index_name_t *n)
+{
+    free(n->schema);
+    free(n->table);
+    free(n->cols);
+    memset(n, 0, sizeof *n);
 }

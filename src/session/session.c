@@ -637,6 +637,40 @@ static void stmt_pg_colnames(sess_stmt_t *st, const char *sql, size_t len)
     free(have);
 }
 
+/* CREATE INDEX without a name gets PostgreSQL's (table_col_idx, table_col_idx1 when that is
+ * taken, compat_colnames.h); DuckDB would refuse it. 0, or -1 with err set. */
+static int stmt_index_name(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    compat_index_name_t n;
+    const char *sql = st->compat.sql;
+    int rc = -1;
+    sql += strspn(sql, " \t\r\n");
+    if (strncasecmp(sql, "create", 6) != 0 ||
+        !compat_index_unnamed(st->compat.sql, strlen(st->compat.sql), &n))
+        return 0;
+    for (int pass = 0; pass < 1000; pass++) {
+        char *name = compat_index_choose(&n, pass);
+        bool taken = true;
+        if (sess__relation_exists(s, n.schema, name, &taken, err) != 0) {
+            free(name);
+            goto out;
+        }
+        if (!taken) {
+            char *named = compat_index_named(st->compat.sql, strlen(st->compat.sql), &n, name);
+            free(name);
+            free(st->compat.sql);
+            st->compat.sql = named;
+            rc = 0;
+            goto out;
+        }
+        free(name);
+    }
+    uerr_set(err, "42P07", "could not choose a name for the index on \"%s\"", n.table);
+out:
+    compat_index_name_free(&n);
+    return rc;
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
                       const uint32_t *oids, size_t noids, bool simple, sess_stmt_t **out,
@@ -677,7 +711,10 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ROLLBACK:
         /* Any DuckDB call on this connection ends a streaming result, so a portal suspended
          * mid-stream is buffered first (clients such as pgjdbc Parse while one is open). */
-        if (sess_yield_stream(s, NULL, err) != 0 || stmt_prepare(s, st, err) != 0)
+        if (sess_yield_stream(s, NULL, err) != 0 ||
+            (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_PASS &&
+             stmt_index_name(s, st, err) != 0) ||
+            stmt_prepare(s, st, err) != 0)
             goto out;
         cast_n = eng_stmt_nparams(st->es);
         cast_oids = xcalloc(cast_n + 1, sizeof *cast_oids);

@@ -205,3 +205,46 @@ def test_pandas_and_sqlalchemy_mappings(dd):
 def test_http_keeps_duckdb_names(dd):
     r = ok_json(dd, "SELECT count(*), 1 + 1 FROM t")
     assert [c["name"] for c in r["columns"]] == ["count_star()", "(1 + 1)"]
+
+
+INDEX_STATEMENTS = [
+    'CREATE TABLE ti (a int, b int, y text, "Mixed Case" int)',
+    "CREATE INDEX ON ti (a)",
+    "CREATE INDEX ON ti (a)",
+    "CREATE TABLE ti_a_idx2 (z int)",
+    "CREATE INDEX ON ti (a)",
+    "CREATE UNIQUE INDEX ON ti (a, b)",
+    "CREATE INDEX ON ti (lower(y))",
+    "CREATE INDEX ON ti ((a + b))",
+    "CREATE INDEX ON ti (y varchar_pattern_ops)",
+    "CREATE INDEX ON ti USING btree (b DESC)",
+    'CREATE INDEX ON ti ("Mixed Case")',
+    "CREATE INDEX ON ti ((a + 1), (b + 1))",
+]
+
+
+def index_names(dsn, query):
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ti CASCADE")
+        cur.execute("DROP TABLE IF EXISTS ti_a_idx2")
+        for s in INDEX_STATEMENTS:
+            cur.execute(s)
+        cur.execute(query)
+        names = [r[0] for r in cur.fetchall()]
+        cur.execute("DROP TABLE ti CASCADE")
+        cur.execute("DROP TABLE ti_a_idx2")
+    conn.close()
+    return names
+
+
+def test_unnamed_index_gets_postgres_name(pg, dd):
+    """CREATE INDEX ON t (cols) is named as PostgreSQL's ChooseIndexName names it, with a
+    number when the name is taken (by an index or any other relation)."""
+    want = index_names(pg.dsn, "SELECT indexname FROM pg_indexes WHERE tablename = 'ti' "
+                               "ORDER BY 1")
+    got = index_names(dd.dsn, "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'ti' "
+                              "ORDER BY 1")
+    assert got == want
+    assert "ti_a_idx3" in got  # ti_a_idx, ti_a_idx1 (indexes), ti_a_idx2 (a table)

@@ -200,6 +200,54 @@ static void test_hostile(void **state)
           1, "abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefgh");
 }
 
+/* The index name for sql at pass `pass`, or "-" when the statement names its index. */
+static void check_index(const char *sql, int pass, const char *want, const char *want_sql)
+{
+    compat_index_name_t n;
+    if (!compat_index_unnamed(sql, strlen(sql), &n)) {
+        assert_string_equal("-", want);
+        return;
+    }
+    char *name = compat_index_choose(&n, pass);
+    assert_string_equal(name, want);
+    if (want_sql) {
+        char *named = compat_index_named(sql, strlen(sql), &n, name);
+        assert_string_equal(named, want_sql);
+        free(named);
+    }
+    free(name);
+    compat_index_name_free(&n);
+}
+
+static void test_index_names(void **state)
+{
+    check_index("CREATE INDEX ON t (a, b)", 0, "t_a_b_idx",
+                "CREATE INDEX \"t_a_b_idx\" ON t (a, b)");
+    check_index("create index on t (a)", 2, "t_a_idx2", NULL);
+    check_index("CREATE UNIQUE INDEX ON s.T (A)", 0, "t_a_idx", NULL);
+    check_index("CREATE INDEX CONCURRENTLY ON t (a)", 0, "t_a_idx",
+                "CREATE INDEX \"t_a_idx\" ON t (a)");
+    check_index("CREATE INDEX ON ONLY t USING btree (y varchar_pattern_ops, b DESC NULLS LAST)", 0,
+                "t_y_b_idx", NULL);
+    check_index("CREATE INDEX ON t (lower(y), (a + b), (a * 2), \"Q\")", 0,
+                "t_lower_expr_expr1_Q_idx", NULL);
+    check_index("CREATE INDEX ON t (a) WHERE a > 0", 0, "t_a_idx", NULL);
+    /* 63 bytes at most: the longer part is cut first (names PostgreSQL 15 gave) */
+    check_index("CREATE INDEX ON a_very_long_table_name_that_goes_on_and_on_and_on_forever "
+                "(a_long_column_name_too, another_long_column)",
+                0, "a_very_long_table_name_that_g_a_long_column_name_too_anothe_idx", NULL);
+    check_index("CREATE INDEX ON a_very_long_table_name_that_goes_on_and_on_and_on_forever "
+                "(a_long_column_name_too, another_long_column)",
+                1, "a_very_long_table_name_that_g_a_long_column_name_too_anoth_idx1", NULL);
+    /* named, or not an index */
+    check_index("CREATE INDEX i ON t (a)", 0, "-", NULL);
+    check_index("CREATE INDEX IF NOT EXISTS ON t (a)", 0, "-", NULL);
+    check_index("CREATE INDEX ON t ()", 0, "-", NULL);
+    check_index("CREATE INDEX ON t (a,)", 0, "-", NULL);
+    check_index("CREATE INDEX ON t (a", 0, "-", NULL);
+    check_index("CREATE TABLE t (a int)", 0, "-", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_statements),
         cmocka_unit_test(test_stars),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_index_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
