@@ -686,17 +686,43 @@ static void cn_rename(char **names, const char *const *have, size_t col, const c
     names[col] = xstrdup(it->name);
 }
 
+/* Scans stmt into k: a short statement's tokens into `stack` (n of them), a longer one's
+ * into the heap (sqlscan_toks; *heap set). Scanning runs for every statement prepared, and
+ * a malloc here costs more than the scan (the allocator consolidates DuckDB's frees). */
+static bool cn_scan(sqlscan_toks_t *k, const char *stmt, size_t len, sqlt_t *stack, size_t n,
+                    bool *heap)
+{
+    size_t pos = 0;
+    *heap = false;
+    k->s = stmt;
+    k->t = stack;
+    k->nt = 0;
+    for (;;) {
+        sqlt_t t = sqlscan_next(stmt, len, &pos);
+        if (t.kind == SQLT_END)
+            return true;
+        if (t.kind == SQLT_ERROR || t.kind == SQLT_SEMI)
+            return false;
+        if (k->nt == n)
+            break;
+        stack[k->nt++] = t;
+    }
+    *heap = true;
+    return sqlscan_toks(k, stmt, len, COMPAT_COLNAMES_MAX_TOKENS);
+}
+
 char **compat_colnames(const char *stmt, size_t len, const char *const *have, size_t ncols)
 {
     sqlscan_toks_t k;
+    sqlt_t stack[128];
+    bool heap = false;
     cn_items_t items = {0};
     char **names = NULL;
     size_t renamed = 0;
-    if (ncols == 0 || !sqlscan_toks(&k, stmt, len, COMPAT_COLNAMES_MAX_TOKENS)) {
-        if (ncols)
-            sqlscan_toks_free(&k);
+    if (ncols == 0)
         return NULL;
-    }
+    if (!cn_scan(&k, stmt, len, stack, sizeof stack / sizeof stack[0], &heap))
+        goto out;
     cn_t c = {&k, 0};
     cn_query(&c, 0, k.nt, &items);
     names = xcalloc(ncols, sizeof *names);
@@ -733,11 +759,13 @@ char **compat_colnames(const char *stmt, size_t len, const char *const *have, si
     for (size_t i = 0; i < items.n; i++)
         free(items.v[i].name);
     free(items.v);
-    sqlscan_toks_free(&k);
     if (renamed == 0) {
         free(names);
         names = NULL;
     }
+out:
+    if (heap)
+        sqlscan_toks_free(&k);
     return names;
 }
 
