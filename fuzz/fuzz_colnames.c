@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (strlen(name) > 63)
                 abort();
             char *sql = compat_index_named(s, size, &n, name);
-            if (!memchr(data, 0, size) && !strstr(sql, name)) /* compared only without NULs */
+            /* compared only without NULs, and for names without quotes (doubled in sql) */
+            if (!memchr(data, 0, size) && !strchr(name, '"') && !strstr(sql, name))
                 abort();
             free(sql);
             free(name);

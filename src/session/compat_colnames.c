@@ -25,10 +25,14 @@
  * 1 a name a cast replaces by its type's; 2 a strong name) or CN_UNKNOWN (keep DuckDB's). */
 #define CN_UNKNOWN (-1)
 
+/* A name: an identifier cut to 63 bytes, or a keyword. Names live in fixed buffers: the
+ * namer runs for every statement prepared, where a malloc costs more than the scan. */
+typedef char cn_buf_t[CN_MAX_IDENT + 1];
+
 typedef struct cn_name {
     int strength;
-    char *name; /* owned; NULL unless strength > 0 */
-    bool ref;   /* a column reference: DuckDB names it the same up to case */
+    cn_buf_t name; /* "" unless strength > 0 */
+    bool ref;      /* a column reference: DuckDB names it the same up to case */
 } cn_name_t;
 
 typedef enum {
@@ -39,16 +43,31 @@ typedef enum {
 
 typedef struct cn_item {
     cn_kind_t kind;
-    char *name;     /* owned, CI_NAME */
+    cn_buf_t name;  /* CI_NAME */
     bool fold_only; /* an alias or column reference: rename only a case-only difference */
     bool wide;      /* unnest(...) / unpack(...): may expand to several columns */
 } cn_item_t;
 
 typedef struct cn_items {
-    cn_item_t *v;
+    cn_item_t *v; /* `small`, or owned once more are needed */
     size_t n, cap;
     bool values; /* a VALUES list: column1, column2, ... */
+    cn_item_t small[8];
 } cn_items_t;
+
+static void cn_items_init(cn_items_t *items)
+{
+    items->v = items->small;
+    items->n = 0;
+    items->cap = sizeof items->small / sizeof items->small[0];
+    items->values = false;
+}
+
+static void cn_items_free(cn_items_t *items)
+{
+    if (items->v != items->small)
+        free(items->v);
+}
 
 typedef struct cn {
     const sqlscan_toks_t *k;
@@ -61,7 +80,17 @@ static void cn_query(cn_t *c, size_t a, size_t b, cn_items_t *items);
 
 /* ---- tokens ---- */
 
-static bool kw(const cn_t *c, size_t i, const char *w) { return sqlscan_tk_kw(c->k, i, w); }
+/* Token i is the keyword w (upper case). The first letter is compared first: this runs for
+ * every keyword the namer knows on most tokens. */
+static bool kw(const cn_t *c, size_t i, const char *w)
+{
+    if (i >= c->k->nt)
+        return false;
+    const sqlt_t *t = &c->k->t[i];
+    const char *p = c->k->s + t->start;
+    return t->kind == SQLT_WORD && (p[0] & ~0x20) == w[0] && strlen(w) == t->len &&
+           strncasecmp(p, w, t->len) == 0;
+}
 static bool op(const cn_t *c, size_t i, const char *o) { return sqlscan_tk_op(c->k, i, o); }
 static bool is_name(const cn_t *c, size_t i) { return sqlscan_tk_name(c->k, i); }
 
@@ -95,33 +124,45 @@ static size_t cn_close(const cn_t *c, size_t i, size_t end)
     return 0;
 }
 
-/* The identifier at i as PostgreSQL keeps it (folded, unquoted, cut to 63 bytes). */
-static char *cn_ident(const cn_t *c, size_t i)
+/* Copies s into out, cut to 63 bytes without splitting a UTF-8 sequence. */
+static void cn_copy(cn_buf_t out, const char *s)
 {
-    char *s = sqlscan_tk_ident(c->k, i);
     size_t n = strlen(s);
     if (n > CN_MAX_IDENT) {
         n = CN_MAX_IDENT;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--; /* not inside a UTF-8 sequence */
-        s[n] = '\0';
+            n--;
     }
-    return s;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* The identifier at i as PostgreSQL keeps it (unquoted folded to lower case, quoted with its
+ * doubled quotes undone), cut to 63 bytes. */
+static void cn_ident(const cn_t *c, size_t i, cn_buf_t out)
+{
+    const sqlt_t *t = &c->k->t[i];
+    const char *p = c->k->s + t->start;
+    char tmp[2 * (CN_MAX_IDENT + 1)];
+    size_t o = 0;
+    if (t->kind == SQLT_QIDENT && t->len >= 2) {
+        for (size_t j = 1; j + 1 < t->len && o + 1 < sizeof tmp; j++) {
+            tmp[o++] = p[j];
+            if (p[j] == '"' && p[j + 1] == '"')
+                j++;
+        }
+    } else {
+        for (size_t j = 0; j < t->len && o + 1 < sizeof tmp; j++)
+            tmp[o++] = (char)(p[j] >= 'A' && p[j] <= 'Z' ? p[j] - 'A' + 'a' : p[j]);
+    }
+    tmp[o] = '\0';
+    cn_copy(out, tmp);
 }
 
 static void cn_set(cn_name_t *out, int strength, const char *name)
 {
-    free(out->name);
     out->strength = strength;
-    out->name = name ? xstrdup(name) : NULL;
-    out->ref = false;
-}
-
-static void cn_set_owned(cn_name_t *out, int strength, char *name)
-{
-    free(out->name);
-    out->strength = strength;
-    out->name = name;
+    cn_copy(out->name, name ? name : "");
     out->ref = false;
 }
 
@@ -157,10 +198,10 @@ static size_t cn_skip_fields(const cn_t *c, size_t i, size_t end)
     return i;
 }
 
-/* Parses a type name at i: returns the index after it and its PostgreSQL name in *name
- * (owned; the name PostgreSQL's grammar gives the SQL-standard spellings, else the last part
- * as written), or 0 when there is none. */
-static size_t cn_type(const cn_t *c, size_t i, size_t end, char **name)
+/* Parses a type name at i: returns the index after it and, when name is not NULL, its
+ * PostgreSQL name there (the name PostgreSQL's grammar gives the SQL-standard spellings, else
+ * the last part as written), or 0 when there is none. */
+static size_t cn_type(const cn_t *c, size_t i, size_t end, char *name)
 {
     static const struct {
         const char *word, *pg;
@@ -169,7 +210,6 @@ static size_t cn_type(const cn_t *c, size_t i, size_t end, char **name)
                   {"DEC", "numeric"},     {"NUMERIC", "numeric"},  {"BOOLEAN", "bool"},
                   {"VARCHAR", "varchar"}, {"INTERVAL", "interval"}};
     const char *pg = NULL;
-    *name = NULL;
     if (i >= end || !is_name(c, i))
         return 0;
     for (size_t s = 0; s < sizeof simple / sizeof simple[0] && !pg; s++)
@@ -211,11 +251,12 @@ static size_t cn_type(const cn_t *c, size_t i, size_t end, char **name)
         size_t last = i;
         while (is_name(c, last) && op(c, last + 1, ".") && is_name(c, last + 2) && last + 2 < end)
             last += 2;
-        *name = cn_ident(c, last);
+        if (name)
+            cn_ident(c, last, name);
         i = last + 1;
     }
-    if (pg)
-        *name = xstrdup(pg);
+    if (pg && name)
+        cn_copy(name, pg);
     if (op(c, i, "(") && cn_close(c, i, end)) /* typmods */
         i = cn_close(c, i, end);
     for (;;) { /* array bounds: [], [3], ARRAY, ARRAY[3] */
@@ -231,31 +272,29 @@ static size_t cn_type(const cn_t *c, size_t i, size_t end, char **name)
 
 /* ---- expressions ---- */
 
-/* A cast of *inner to the type named `type` (owned): PostgreSQL keeps a strong name of the
- * operand, otherwise names the column after the type. */
-static void cn_cast(cn_name_t *inner, char *type)
+/* A cast of *inner to the type named `type`: PostgreSQL keeps a strong name of the operand,
+ * otherwise names the column after the type. */
+static void cn_cast(cn_name_t *inner, const char *type)
 {
     if (inner->strength == CN_UNKNOWN || inner->strength > 1) {
-        free(type);
         inner->ref = false;
         return;
     }
-    cn_set_owned(inner, 1, type);
+    cn_set(inner, 1, type);
 }
 
 /* The first column's name of the subquery [a, b): a strong name, or CN_UNKNOWN. */
 static void cn_subquery(cn_t *c, size_t a, size_t b, cn_name_t *out)
 {
-    cn_items_t items = {0};
+    cn_items_t items;
+    cn_items_init(&items);
     cn_set(out, CN_UNKNOWN, NULL);
     cn_query(c, a, b, &items);
     if (items.values)
         cn_set(out, 2, "column1");
     else if (items.n > 0 && items.v[0].kind == CI_NAME)
         cn_set(out, 2, items.v[0].name);
-    for (size_t i = 0; i < items.n; i++)
-        free(items.v[i].name);
-    free(items.v);
+    cn_items_free(&items);
 }
 
 static const char *const cn_value_functions[] = {
@@ -282,7 +321,8 @@ static size_t cn_call(cn_t *c, size_t n, size_t i, size_t end, cn_name_t *out)
                : kw(c, i + 1, "TRAILING") ? "rtrim"
                                           : "btrim");
     } else {
-        cn_set_owned(out, 2, cn_ident(c, n));
+        cn_set(out, 2, NULL);
+        cn_ident(c, n, out->name);
     }
     for (;;) {
         if (kw(c, e, "WITHIN") && kw(c, e + 1, "GROUP") && op(c, e + 2, "(") &&
@@ -304,7 +344,7 @@ static size_t cn_primary(cn_t *c, size_t i, size_t end, cn_name_t *out)
 {
     const sqlt_t *t = i < end ? &c->k->t[i] : NULL;
     size_t e = 0;
-    char *type = NULL;
+    cn_buf_t type;
     if (!t)
         return 0;
     if (op(c, i, "(")) {
@@ -382,20 +422,18 @@ static size_t cn_primary(cn_t *c, size_t i, size_t end, cn_name_t *out)
                 else if (depth == 0 && kw(c, j, "AS"))
                     as = j;
             }
-            if (!as || cn_type(c, as + 1, e - 1, &type) != e - 1) {
-                free(type);
+            if (!as || cn_type(c, as + 1, e - 1, type) != e - 1)
                 return 0;
-            }
             cn_expr(c, i + 2, as, out);
             cn_cast(out, type);
             return e;
         }
         if (kw_in(c, i, cn_value_functions)) {
-            char *n = cn_ident(c, i);
             e = i + 1;
             if (op(c, e, "(") && cn_close(c, e, end))
                 e = cn_close(c, e, end);
-            cn_set_owned(out, 2, n);
+            cn_set(out, 2, NULL);
+            cn_ident(c, i, out->name);
             return e;
         }
         if (kw(c, i, "COLLATION") && kw(c, i + 1, "FOR") && op(c, i + 2, "(") &&
@@ -407,14 +445,14 @@ static size_t cn_primary(cn_t *c, size_t i, size_t end, cn_name_t *out)
             return 0;
     }
     /* a type-prefixed literal: DATE '2024-01-01', TIMESTAMP WITH TIME ZONE '...' */
-    if ((e = cn_type(c, i, end, &type)) && e < end && c->k->t[e].kind == SQLT_STRING) {
+    if ((e = cn_type(c, i, end, NULL)) && e < end && c->k->t[e].kind == SQLT_STRING) {
+        cn_type(c, i, end, type);
         e++;
         if (strcmp(type, "interval") == 0)
             e = cn_skip_fields(c, e, end);
-        cn_set_owned(out, 1, type);
+        cn_set(out, 1, type);
         return e;
     }
-    free(type);
     /* a column reference or a function call: name [. name ...] [( ... )] */
     size_t last = i;
     while (op(c, last + 1, ".") && is_name(c, last + 2) && last + 2 < end)
@@ -423,7 +461,8 @@ static size_t cn_primary(cn_t *c, size_t i, size_t end, cn_name_t *out)
         return cn_call(c, last, last + 1, end, out);
     if (op(c, last + 1, ".") && op(c, last + 2, "*"))
         return 0; /* t.* */
-    cn_set_owned(out, 2, cn_ident(c, last));
+    cn_set(out, 2, NULL);
+    cn_ident(c, last, out->name);
     out->ref = true;
     return last + 1;
 }
@@ -432,16 +471,15 @@ static size_t cn_primary(cn_t *c, size_t i, size_t end, cn_name_t *out)
 static size_t cn_postfix(cn_t *c, size_t i, size_t end, cn_name_t *out)
 {
     size_t e = cn_primary(c, i, end, out);
-    char *type = NULL;
+    cn_buf_t type;
     if (!e)
         return 0;
     while (e < end) {
         size_t n;
         if (op(c, e, "::")) {
-            if (!(n = cn_type(c, e + 1, end, &type)))
+            if (!(n = cn_type(c, e + 1, end, type)))
                 return 0;
             cn_cast(out, type);
-            type = NULL;
             e = n;
         } else if (op(c, e, "[")) {
             if (!(n = cn_close(c, e, end)))
@@ -449,13 +487,12 @@ static size_t cn_postfix(cn_t *c, size_t i, size_t end, cn_name_t *out)
             out->ref = false; /* a[1] is named after a, but DuckDB names it "a[1]" */
             e = n;
         } else if (op(c, e, ".") && is_name(c, e + 1) && e + 1 < end && !op(c, e + 2, "(")) {
-            cn_set_owned(out, 2, cn_ident(c, e + 1));
+            cn_set(out, 2, NULL);
+            cn_ident(c, e + 1, out->name);
             e += 2;
         } else if (kw(c, e, "COLLATE") && e + 1 < end) {
-            if (!(n = cn_type(c, e + 1, end, &type))) /* a collation name is a (qualified) name */
+            if (!(n = cn_type(c, e + 1, end, NULL))) /* a collation is a (qualified) name */
                 return 0;
-            free(type);
-            type = NULL;
             out->ref = false;
             e = n;
         } else {
@@ -481,13 +518,12 @@ static void cn_expr(cn_t *c, size_t a, size_t b, cn_name_t *out)
         if (!e) {
             cn_set(out, CN_UNKNOWN, NULL);
         } else if (e < b) {
-            cn_name_t zone = {0};
+            cn_name_t zone;
             if (kw(c, e, "AT") && kw(c, e + 1, "TIME") && kw(c, e + 2, "ZONE") &&
                 cn_postfix(c, e + 3, b, &zone) == b)
                 cn_set(out, 2, "timezone"); /* PostgreSQL's timezone(zone, value) */
             else
                 cn_set(out, 0, NULL); /* an operator expression */
-            free(zone.name);
         }
     }
     c->depth--;
@@ -518,17 +554,20 @@ static bool cn_bare_alias(cn_t *c, size_t a, size_t b)
                        (p->kind == SQLT_WORD && !kw_in(c, b - 2, cn_before_operand));
     if (!operand_end)
         return false;
-    cn_name_t whole = {0};
-    size_t e = cn_postfix(c, a, b, &whole);
-    free(whole.name);
-    return e != b; /* `x::double precision` is one expression */
+    cn_name_t whole;
+    return cn_postfix(c, a, b, &whole) != b; /* `x::double precision` is one expression */
 }
 
 static void cn_push(cn_items_t *items, cn_item_t it)
 {
     if (items->n == items->cap) {
-        items->cap = items->cap ? items->cap * 2 : 8;
-        items->v = xrealloc(items->v, items->cap * sizeof *items->v);
+        items->cap *= 2;
+        if (items->v == items->small) {
+            items->v = xmalloc(items->cap * sizeof *items->v);
+            memcpy(items->v, items->small, sizeof items->small);
+        } else {
+            items->v = xrealloc(items->v, items->cap * sizeof *items->v);
+        }
     }
     items->v[items->n++] = it;
 }
@@ -536,7 +575,7 @@ static void cn_push(cn_items_t *items, cn_item_t it)
 /* Names select-list item [a, b). */
 static cn_item_t cn_item(cn_t *c, size_t a, size_t b)
 {
-    cn_item_t it = {CI_KEEP, NULL, false, false};
+    cn_item_t it = {CI_KEEP, "", false, false};
     size_t j = a;
     if (a >= b)
         return it;
@@ -552,28 +591,25 @@ static cn_item_t cn_item(cn_t *c, size_t a, size_t b)
             return it;
         }
     it.wide = (kw(c, a, "UNNEST") || kw(c, a, "UNPACK")) && op(c, a + 1, "(");
-    if (b - a >= 3 && kw(c, b - 2, "AS") && is_name(c, b - 1)) {
+    if ((b - a >= 3 && kw(c, b - 2, "AS") && is_name(c, b - 1)) || cn_bare_alias(c, a, b)) {
         it.kind = CI_NAME;
-        it.name = cn_ident(c, b - 1);
+        cn_ident(c, b - 1, it.name);
         it.fold_only = true;
         return it;
     }
-    if (cn_bare_alias(c, a, b)) {
-        it.kind = CI_NAME;
-        it.name = cn_ident(c, b - 1);
-        it.fold_only = true;
-        return it;
+    cn_name_t n;
+    if (b == a + 1 && is_name(c, a) && !kw(c, a, "NULL") && !kw(c, a, "TRUE") &&
+        !kw(c, a, "FALSE") && !kw_in(c, a, cn_value_functions) && !kw_in(c, a, cn_reserved)) {
+        cn_set(&n, 2, NULL); /* the usual item, a plain column, without the general parse */
+        cn_ident(c, a, n.name);
+        n.ref = true;
+    } else {
+        cn_expr(c, a, b, &n);
     }
-    cn_name_t n = {0};
-    cn_expr(c, a, b, &n);
-    if (n.strength == CN_UNKNOWN) {
-        free(n.name);
+    if (n.strength == CN_UNKNOWN)
         return it;
-    }
     it.kind = CI_NAME;
-    it.name = n.strength > 0 ? n.name : xstrdup("?column?");
-    if (n.strength == 0)
-        free(n.name);
+    cn_copy(it.name, n.strength > 0 ? n.name : "?column?");
     it.fold_only = n.ref;
     return it;
 }
@@ -676,14 +712,19 @@ out:
 
 /* ---- matching items to columns ---- */
 
-static void cn_rename(char **names, const char *const *have, size_t col, const cn_item_t *it)
+/* Names column col after item it (unless DuckDB's name is the same), allocating *names (ncols
+ * entries) on the first name. */
+static void cn_rename(char ***names, size_t ncols, const char *const *have, size_t col,
+                      const cn_item_t *it)
 {
     const char *h = have ? have[col] : NULL;
     if (it->kind != CI_NAME || !it->name[0]) /* "" (or a NUL in a quoted name): not a name */
         return;
     if (h && (strcmp(h, it->name) == 0 || (it->fold_only && strcasecmp(h, it->name) != 0)))
         return;
-    names[col] = xstrdup(it->name);
+    if (!*names)
+        *names = xcalloc(ncols, sizeof **names);
+    (*names)[col] = xstrdup(it->name);
 }
 
 /* Scans stmt into k: a short statement's tokens into `stack` (n of them), a longer one's
@@ -716,22 +757,20 @@ char **compat_colnames(const char *stmt, size_t len, const char *const *have, si
     sqlscan_toks_t k;
     sqlt_t stack[128];
     bool heap = false;
-    cn_items_t items = {0};
+    cn_items_t items;
     char **names = NULL;
-    size_t renamed = 0;
+    cn_items_init(&items);
     if (ncols == 0)
         return NULL;
     if (!cn_scan(&k, stmt, len, stack, sizeof stack / sizeof stack[0], &heap))
         goto out;
     cn_t c = {&k, 0};
     cn_query(&c, 0, k.nt, &items);
-    names = xcalloc(ncols, sizeof *names);
     if (items.values) {
         for (size_t i = 0; i < ncols; i++) {
-            char col[32];
-            snprintf(col, sizeof col, "column%zu", i + 1);
-            if (!have || !have[i] || strcmp(have[i], col) != 0)
-                names[i] = xstrdup(col);
+            cn_item_t col = {CI_NAME, "", false, false};
+            snprintf(col.name, sizeof col.name, "column%zu", i + 1);
+            cn_rename(&names, ncols, have, i, &col);
         }
     } else {
         size_t first = items.n, last = 0, nwide = 0;
@@ -746,24 +785,16 @@ char **compat_colnames(const char *stmt, size_t len, const char *const *have, si
         }
         if (!star && items.n == ncols) { /* one column each */
             for (size_t i = 0; i < ncols; i++)
-                cn_rename(names, have, i, &items.v[i]);
+                cn_rename(&names, ncols, have, i, &items.v[i]);
         } else if (nwide > 0 && first + (items.n - last - 1) <= ncols) {
             for (size_t i = 0; i < first; i++)
-                cn_rename(names, have, i, &items.v[i]);
+                cn_rename(&names, ncols, have, i, &items.v[i]);
             for (size_t i = last + 1; i < items.n; i++)
-                cn_rename(names, have, ncols - (items.n - i), &items.v[i]);
+                cn_rename(&names, ncols, have, ncols - (items.n - i), &items.v[i]);
         }
     }
-    for (size_t i = 0; i < ncols; i++)
-        renamed += names[i] != NULL;
-    for (size_t i = 0; i < items.n; i++)
-        free(items.v[i].name);
-    free(items.v);
-    if (renamed == 0) {
-        free(names);
-        names = NULL;
-    }
 out:
+    cn_items_free(&items);
     if (heap)
         sqlscan_toks_free(&k);
     return names;
@@ -786,18 +817,19 @@ static char *cn_index_elem(cn_t *c, size_t a, size_t b)
     static const char *const elem_end[] = {"ASC", "DESC", "NULLS", "COLLATE", NULL};
     if (is_name(c, a) && (a + 1 == b || kw_in(c, a + 1, elem_end) ||
                           (a + 2 == b && c->k->t[a + 1].kind == SQLT_WORD))) /* opclass */
-        return cn_ident(c, a);
+    {
+        cn_buf_t name;
+        cn_ident(c, a, name);
+        return xstrdup(name);
+    }
     size_t e = b;
     if (op(c, a, "(") && cn_close(c, a, b))
         e = cn_close(c, a, b); /* (expression) [opclass] [ASC] ... */
     else if (is_name(c, a) && op(c, a + 1, "(") && cn_close(c, a + 1, b))
         e = cn_close(c, a + 1, b); /* f(x) [opclass] [ASC] ... */
-    cn_name_t n = {0};
+    cn_name_t n;
     cn_expr(c, a, e, &n);
-    if (n.strength > 0)
-        return n.name;
-    free(n.name);
-    return xstrdup("expr");
+    return xstrdup(n.strength > 0 ? n.name : "expr");
 }
 
 /* Appends name to the "_"-joined list as PostgreSQL's ChooseIndexColumnNames does: a name
@@ -855,10 +887,14 @@ bool compat_index_unnamed(const char *stmt, size_t len, compat_index_name_t *out
     if (!is_name(&c, i))
         goto done;
     if (op(&c, i + 1, ".") && is_name(&c, i + 2)) {
-        out->schema = cn_ident(&c, i);
+        cn_buf_t name;
+        cn_ident(&c, i, name);
+        out->schema = xstrdup(name);
         i += 2;
     }
-    out->table = cn_ident(&c, i++);
+    cn_buf_t table;
+    cn_ident(&c, i++, table);
+    out->table = xstrdup(table);
     if (kw(&c, i, "USING") && is_name(&c, i + 1))
         i += 2;
     size_t e = op(&c, i, "(") ? cn_close(&c, i, k.nt) : 0;

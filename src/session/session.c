@@ -624,17 +624,19 @@ static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
 static void stmt_pg_colnames(sess_stmt_t *st, const char *sql, size_t len)
 {
     size_t n = eng_stmt_ncols(st->es);
-    const char **have = NULL;
+    const char *few[16], **have = n <= 16 ? few : NULL; /* no malloc for the usual few */
     char **names = NULL;
     if (n == 0)
         return;
-    have = xcalloc(n, sizeof *have);
+    if (!have)
+        have = xcalloc(n, sizeof *have);
     for (size_t i = 0; i < n; i++)
         have[i] = eng_stmt_col(st->es, i)->name;
     if ((names = compat_colnames(sql, len, have, n)))
         eng_stmt_rename_cols(st->es, (const char *const *)names, n);
     compat_colnames_free(names, n);
-    free(have);
+    if (have != few)
+        free(have);
 }
 
 /* CREATE INDEX without a name gets PostgreSQL's (table_col_idx, table_col_idx1 when that is
