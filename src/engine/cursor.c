@@ -96,6 +96,8 @@ static void cursor_init_columns(eng_cursor_t *cur)
         cur->cols[i].type_name = eng__type_name(lt); /* the result's: parameters may differ */
         duckdb_destroy_logical_type(&lt);
         cur->cols[i].name = duckdb_column_name(&cur->result, i);
+        if (eng__stmt_col_rename(cur->stmt, i)) /* the client dialect's name */
+            cur->cols[i].name = eng__stmt_col_rename(cur->stmt, i);
         cur->cols[i].oid = cur->enc[i].oid;
         cur->cols[i].typlen = eng__enc_typlen(&cur->enc[i]);
         cur->cols[i].typmod = eng__enc_typmod(&cur->enc[i]);

@@ -412,7 +412,10 @@ static void eng_stmt_describe(eng_stmt_t *s)
 static void stmt_cols_free(eng_stmt_t *s)
 {
     for (size_t i = 0; i < s->ncols; i++) {
-        duckdb_free((void *)s->cols[i].name);
+        if (s->renamed && s->renamed[i])
+            free((char *)s->cols[i].name);
+        else
+            duckdb_free((void *)s->cols[i].name);
         free((char *)s->cols[i].type_name);
     }
     s->ncols = 0;
@@ -547,6 +550,7 @@ void eng_stmt_free(eng_stmt_t *s)
         return;
     stmt_cols_free(s);
     free(s->cols);
+    free(s->renamed);
     free(s->param_oids);
     free(s->param_unresolved);
     free(s->ptypes);
@@ -563,3 +567,24 @@ bool eng_stmt_param_unresolved(const eng_stmt_t *s, size_t i) { return s->param_
 size_t eng_stmt_ncols(const eng_stmt_t *s) { return s->ncols; }
 bool eng_stmt_is_script(const eng_stmt_t *s) { return s->script != NULL; }
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i) { return &s->cols[i]; }
+
+void eng_stmt_rename_cols(eng_stmt_t *s, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n && i < s->ncols; i++) {
+        if (!names[i])
+            continue;
+        if (!s->renamed)
+            s->renamed = xcalloc(s->ncols, sizeof *s->renamed);
+        if (s->renamed[i])
+            free((char *)s->cols[i].name);
+        else
+            duckdb_free((void *)s->cols[i].name);
+        s->cols[i].name = xstrdup(names[i]);
+        s->renamed[i] = true;
+    }
+}
+
+const char *eng__stmt_col_rename(const eng_stmt_t *s, size_t i)
+{
+    return s && s->renamed && i < s->ncols && s->renamed[i] ? s->cols[i].name : NULL;
+}

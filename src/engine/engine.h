@@ -166,6 +166,11 @@ size_t eng_stmt_ncols(const eng_stmt_t *s);
 bool eng_stmt_is_script(const eng_stmt_t *s);
 /* Column i; the struct and its name stay valid until the statement is freed. */
 const eng_col_t *eng_stmt_col(const eng_stmt_t *s, size_t i);
+/* Gives result columns the names the client's dialect uses: column i (i < n) is named
+ * names[i] (copied), or keeps DuckDB's name when names[i] is NULL. The statement's own
+ * description (eng_stmt_col) and every cursor it opens afterwards (eng_cursor_col) carry the
+ * new names. */
+void eng_stmt_rename_cols(eng_stmt_t *s, const char *const *names, size_t n);
 
 /* One parameter value as the client sent it. */
 typedef struct eng_param {

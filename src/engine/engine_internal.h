@@ -71,11 +71,15 @@ struct eng_stmt {
     bool *param_unresolved; /* owned: DuckDB could not infer the parameter's type */
     eng__ptype_t *ptypes;   /* owned: DuckDB's type of each parameter (exact-type binding) */
     size_t ncols;
-    eng_col_t *cols; /* owned; names duckdb_free'd */
+    eng_col_t *cols; /* owned; names duckdb_free'd, except renamed ones */
+    bool *renamed;   /* owned, NULL until eng_stmt_rename_cols: cols[i].name is ours (free) */
     ubuf_t scratch;  /* parameter conversion scratch */
     char *script;    /* owned: the text of a script expansion (multi.c), extracted
                         and run again at each execution (eng__script_start); else NULL */
 };
+
+/* The name eng_stmt_rename_cols gave s's column i (borrowed for s's life), or NULL. */
+const char *eng__stmt_col_rename(const eng_stmt_t *s, size_t i);
 
 /* engine/multi.c. After duckdb_prepare refused s's text as several statements: prepares
  * s->ps as described there. Returns 1 (s->ps prepared), 0 (not an expansion; nothing set),

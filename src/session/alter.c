@@ -599,6 +599,24 @@ int sess__fk_table_exists(sess_t *s, bool *yes, uerr_t *err)
     return rc;
 }
 
+int sess__relation_exists(sess_t *s, const char *schema, const char *name, bool *yes, uerr_t *err)
+{
+    const char *params[2] = {name, schema};
+    alter_rows_t r = {0};
+    int rc = alter_exec(
+        s,
+        "SELECT count(*) FROM (SELECT schema_name AS s, index_name AS n FROM duckdb_indexes() "
+        "WHERE database_name = current_database() UNION ALL SELECT schema_name, table_name FROM "
+        "duckdb_tables() WHERE database_name = current_database() UNION ALL SELECT schema_name, "
+        "view_name FROM duckdb_views() WHERE database_name = current_database() UNION ALL SELECT "
+        "schema_name, sequence_name FROM duckdb_sequences() WHERE database_name = "
+        "current_database()) WHERE n = $1 AND s = coalesce($2, current_schema())",
+        params, 2, &r, err);
+    *yes = rc != 0 || (r.n == 1 && r.v[0] && strcmp(r.v[0], "0") != 0);
+    alter_rows_free(&r);
+    return rc;
+}
+
 /* ADD CONSTRAINT ... FOREIGN KEY: checks the names, records it, tells the client. */
 static int alter_add_fk(sess_t *s, const compat_alter_t *a, const compat_alter_step_t *st,
                         const sess_sink_t *sink, uerr_t *err)

@@ -14,6 +14,7 @@
 #include "engine/tablefn.h"
 #include "session/compat.h"
 #include "session/compat_alter.h"
+#include "session/compat_colnames.h"
 #include "session/compat_groupby.h"
 #include "info/metrics.h"
 #include "session/copy.h"
@@ -660,6 +661,61 @@ static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
     return yes;
 }
 
+/* Names st's result columns as PostgreSQL would (compat_colnames.h), from the client's text
+ * sql[0..len) rather than the rewritten statement; the names stay with the prepared statement
+ * and its cursors. */
+static void stmt_pg_colnames(sess_stmt_t *st, const char *sql, size_t len)
+{
+    size_t n = eng_stmt_ncols(st->es);
+    const char *few[16], **have = n <= 16 ? few : NULL; /* no malloc for the usual few */
+    char **names = NULL;
+    if (n == 0)
+        return;
+    if (!have)
+        have = xcalloc(n, sizeof *have);
+    for (size_t i = 0; i < n; i++)
+        have[i] = eng_stmt_col(st->es, i)->name;
+    if ((names = compat_colnames(sql, len, have, n)))
+        eng_stmt_rename_cols(st->es, (const char *const *)names, n);
+    compat_colnames_free(names, n);
+    if (have != few)
+        free(have);
+}
+
+/* CREATE INDEX without a name gets PostgreSQL's (table_col_idx, table_col_idx1 when that is
+ * taken, compat_colnames.h); DuckDB would refuse it. 0, or -1 with err set. */
+static int stmt_index_name(sess_t *s, sess_stmt_t *st, uerr_t *err)
+{
+    compat_index_name_t n;
+    const char *sql = st->compat.sql;
+    int rc = -1;
+    sql += strspn(sql, " \t\r\n");
+    if (strncasecmp(sql, "create", 6) != 0 ||
+        !compat_index_unnamed(st->compat.sql, strlen(st->compat.sql), &n))
+        return 0;
+    for (int pass = 0; pass < 1000; pass++) {
+        char *name = compat_index_choose(&n, pass);
+        bool taken = true;
+        if (sess__relation_exists(s, n.schema, name, &taken, err) != 0) {
+            free(name);
+            goto out;
+        }
+        if (!taken) {
+            char *named = compat_index_named(st->compat.sql, strlen(st->compat.sql), &n, name);
+            free(name);
+            free(st->compat.sql);
+            st->compat.sql = named;
+            rc = 0;
+            goto out;
+        }
+        free(name);
+    }
+    uerr_set(err, "42P07", "could not choose a name for the index on \"%s\"", n.table);
+out:
+    compat_index_name_free(&n);
+    return rc;
+}
+
 /* Builds a statement from one SQL statement's text (no semicolons). */
 /* Whether running st can leave nothing on the engine connection that a later session could
  * observe (session pool, pool.h): a plain SELECT, INSERT, UPDATE or DELETE passed to DuckDB
@@ -720,7 +776,10 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ROLLBACK:
         /* Any DuckDB call on this connection ends a streaming result, so a portal suspended
          * mid-stream is buffered first (clients such as pgjdbc Parse while one is open). */
-        if (sess_yield_stream(s, NULL, err) != 0 || stmt_prepare(s, st, err) != 0)
+        if (sess_yield_stream(s, NULL, err) != 0 ||
+            (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_PASS &&
+             stmt_index_name(s, st, err) != 0) ||
+            stmt_prepare(s, st, err) != 0)
             goto out;
         cast_n = eng_stmt_nparams(st->es);
         cast_oids = xcalloc(cast_n + 1, sizeof *cast_oids);
@@ -736,6 +795,11 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
         st->nparams = eng_stmt_nparams(st->es);
         if (sess__guard(s, st, err) != 0)
             goto out;
+        if (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_PASS)
+            stmt_pg_colnames(st, sql, len);
+        else if (s->dialect == SESS_DIALECT_POSTGRES && act == COMPAT_COPY_OUT &&
+                 !st->compat.copy->table) /* COPY (query) TO STDOUT HEADER */
+            stmt_pg_colnames(st, st->compat.copy->query, strlen(st->compat.copy->query));
         break;
     case COMPAT_ALTER: {
         /* its steps are prepared as they run (each may depend on the one before) */

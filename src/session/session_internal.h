@@ -289,6 +289,9 @@ const char *sess__param_value(void *ctx, const char *name);
 /* Whether the table duckd.foreign_keys exists (as this session's connection sees it): *yes.
  * Returns 0, or -1 with err set. */
 int sess__fk_table_exists(sess_t *s, bool *yes, uerr_t *err);
+/* Whether a table, view, sequence or index `name` exists in schema `schema` (NULL: the
+ * current schema), as the session's connection sees it: *yes. 0, or -1 with err set. */
+int sess__relation_exists(sess_t *s, const char *schema, const char *name, bool *yes, uerr_t *err);
 /* Stores a value unchecked (NULL = the reset value); unknown names are ignored. */
 void sess__param_set(sess_t *s, const char *name, const char *value);
 /* SET of an emulated parameter: timeouts validated and stored in PostgreSQL's spelling,

@@ -361,11 +361,11 @@ def test_function_column_names(dd):
 
 def test_ordinary_queries_are_not_rewritten(dd):
     """The catalog emulation costs nothing for statements that do not read the catalogs: a
-    query on a user table runs as sent (DuckDB's own column naming shows it)."""
+    query on a user table runs as sent (its columns get PostgreSQL's names all the same)."""
     conn = psycopg2.connect(dd.dsn)
     with conn.cursor() as cur:
         cur.execute("SELECT count(*), max(id) FROM books WHERE title <> 'x'")
-        assert [d[0] for d in cur.description] == ["count_star()", "max(id)"]
+        assert [d[0] for d in cur.description] == ["count", "max"]
         start = time.monotonic()
         for _ in range(200):
             cur.execute("SELECT id, title FROM books WHERE id = %s", (1,))
