@@ -581,7 +581,8 @@ static bool cx_is_text_type(const cx_toks_t *k, size_t i)
 
 /* The replacement for a cast of the operand text `x` to a reg* type: an OID lookup by OID or
  * by name, or the name itself when `as_name` (x::regclass::text). */
-static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name, const cx_ctx_t *c)
+static void cx_reg_lookup_value(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name,
+                                const cx_ctx_t *c)
 {
     switch (kind) {
     case CX_REG_CLASS:
@@ -595,8 +596,9 @@ static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name,
         ubuf_printf(b,
                     "(SELECT %s FROM pg_catalog.pg_type cx_t WHERE cx_t.oid::VARCHAR = "
                     "(%s)::VARCHAR OR cx_t.typname = trim(regexp_extract((%s)::VARCHAR, "
-                    "'[^.]*$'), '\"') ORDER BY cx_t.oid LIMIT 1)",
-                    as_name ? "format_type(cx_t.oid, NULL)" : "cx_t.oid", x, x);
+                    "'[^.]*$'), '\"') OR format_type(cx_t.oid, NULL) = lower(trim((%s)::VARCHAR)) "
+                    "ORDER BY cx_t.oid LIMIT 1)",
+                    as_name ? "format_type(cx_t.oid, NULL)" : "cx_t.oid", x, x, x);
         return;
     case CX_REG_NAMESPACE:
         ubuf_printf(b,
@@ -616,6 +618,22 @@ static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name,
         return;
     default: return;
     }
+}
+
+/* As cx_reg_lookup_value; a literal name that names nothing fails as in PostgreSQL
+ * ('t'::regclass when there is no t: 42P01; a type: 42704) instead of giving NULL
+ * (to_regclass() is another function and stays NULL). */
+static void cx_reg_lookup(ubuf_t *b, cx_reg_t kind, const char *x, bool as_name, const cx_ctx_t *c)
+{
+    if (x[0] != '\'' || (kind != CX_REG_CLASS && kind != CX_REG_TYPE)) {
+        cx_reg_lookup_value(b, kind, x, as_name, c);
+        return;
+    }
+    ubuf_puts(b, "COALESCE(");
+    cx_reg_lookup_value(b, kind, x, as_name, c);
+    ubuf_printf(b, ", error('[SQLSTATE %s] %s \"' || (%s) || '\" does not exist'))",
+                kind == CX_REG_CLASS ? "42P01" : "42704",
+                kind == CX_REG_CLASS ? "relation" : "type", x);
 }
 
 /* True when tokens first..last are a whole item of a select list whose values reach the
@@ -1556,6 +1574,18 @@ static bool cx_fn_to_date(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
     return ok;
 }
 
+/* to_regclass(name) / to_regtype(name): the OID, or NULL when nothing has that name. */
+static bool cx_fn_to_reg(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    char *x = cx_arg(call, 0);
+    ubuf_putc(b, '(');
+    cx_reg_lookup_value(b, cx_word(call->k, call->name, "to_regclass") ? CX_REG_CLASS : CX_REG_TYPE,
+                        x, false, c);
+    ubuf_putc(b, ')');
+    free(x);
+    return true;
+}
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1573,6 +1603,8 @@ static const cx_func_t cx_funcs[] = {
     {"pg_char_to_encoding", 1, "6", NULL},
     {"getdatabaseencoding", 0, "'UTF8'", NULL},
     {"to_char", 2, NULL, cx_fn_to_char},
+    {"to_regclass", 1, NULL, cx_fn_to_reg},
+    {"to_regtype", 1, NULL, cx_fn_to_reg},
     {"to_date", 2, NULL, cx_fn_to_date},
     {"to_timestamp", 2, NULL, cx_fn_to_date},
     {"generate_series", -1, NULL, cx_fn_generate_series},
