@@ -121,26 +121,11 @@ bool sreg_cancel(int32_t pid, int32_t key)
     return found;
 }
 
-sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin)
-{
-    sreg_cancel_t rc = SREG_NO_SUCH;
-    pthread_mutex_lock(&sreg_mu);
-    for (sreg_entry_t *e = sreg_head; e; e = e->next) {
-        if (e->id != id || !e->sess)
-            continue;
-        if (!admin && (!user || !e->user || strcmp(user, e->user) != 0)) {
-            rc = SREG_FORBIDDEN;
-        } else {
-            sess_cancel(e->sess);
-            rc = SREG_CANCELLED;
-        }
-        break;
-    }
-    pthread_mutex_unlock(&sreg_mu);
-    return rc;
-}
-
-sreg_cancel_t sreg_terminate_id(int32_t id, const char *user, bool admin, const sess_t *caller)
+/* Signals session `id` on behalf of `user` (allowed when admin or its own): cancels its
+ * running statement (not when it is `caller`'s own, whose statement is this very call), and
+ * with `terminate` also ends a pgwire connection (see sreg_terminate_id). */
+static sreg_cancel_t sreg_signal_id(int32_t id, const char *user, bool admin, const sess_t *caller,
+                                    bool terminate)
 {
     sreg_cancel_t rc = SREG_NO_SUCH;
     pthread_mutex_lock(&sreg_mu);
@@ -154,7 +139,7 @@ sreg_cancel_t sreg_terminate_id(int32_t id, const char *user, bool admin, const 
         rc = SREG_CANCELLED;
         if (e->sess != caller)
             sess_cancel(e->sess);
-        if (strcmp(e->proto, "pgwire") == 0) {
+        if (terminate && strcmp(e->proto, "pgwire") == 0) {
             __atomic_store_n(&e->terminate, true, __ATOMIC_RELEASE);
             if (e->fd >= 0) /* wakes its thread; its answer can still be written */
                 shutdown(e->fd, SHUT_RD);
@@ -163,6 +148,16 @@ sreg_cancel_t sreg_terminate_id(int32_t id, const char *user, bool admin, const 
     }
     pthread_mutex_unlock(&sreg_mu);
     return rc;
+}
+
+sreg_cancel_t sreg_cancel_id(int32_t id, const char *user, bool admin)
+{
+    return sreg_signal_id(id, user, admin, NULL, false);
+}
+
+sreg_cancel_t sreg_terminate_id(int32_t id, const char *user, bool admin, const sess_t *caller)
+{
+    return sreg_signal_id(id, user, admin, caller, true);
 }
 
 bool sreg_terminated(const sreg_entry_t *e)
