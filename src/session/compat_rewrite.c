@@ -1389,16 +1389,14 @@ static const struct {
     {"AM", "%p", "%p"},    {"PM", "%p", "%p"},    {"TZ", "%Z", "%Z"},    {"tz", "%Z", "%Z"},
 };
 
-/* to_char(x, 'template') with a date/time template given as a literal: strftime with the
- * template translated; a numeric template (9, 0, D, G, ...) or one that is not a literal is
- * left as it is. Quoted text ("...") and other characters are copied. */
-static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+/* The strftime/strptime format of call's second argument, a literal date/time template;
+ * false for anything else (a numeric template, an untranslated pattern, not a literal).
+ * `parse` (strptime) reads padded and unpadded fields alike, so FM is dropped there. */
+static bool cx_date_template(const cx_call_t *call, bool parse, ubuf_t *f)
 {
-    (void)c;
     char *fmt = call->arg_first[1] == call->arg_last[1]
                     ? cx_string_value(call->k, call->arg_first[1])
                     : NULL;
-    ubuf_t f = UBUF_INIT;
     size_t patterns = 0; /* none: digits only, a numeric template ('9999.99') */
     bool ok = fmt != NULL && fmt[0] != '\0';
     for (const char *p = fmt; ok && *p;) {
@@ -1409,21 +1407,32 @@ static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
             if (strncmp(q, cx_datefmt[m].pg, (len = strlen(cx_datefmt[m].pg))) == 0)
                 break;
         if (m < sizeof cx_datefmt / sizeof cx_datefmt[0]) {
-            ubuf_puts(&f, fm ? cx_datefmt[m].fm : cx_datefmt[m].pad);
+            ubuf_puts(f, fm && !parse ? cx_datefmt[m].fm : cx_datefmt[m].pad);
             patterns++;
             p = q + len;
         } else if (*p == '"') {
             for (p++; *p && *p != '"'; p++)
-                ubuf_puts(&f, *p == '%' ? "%%" : (char[]){*p, 0});
+                ubuf_puts(f, *p == '%' ? "%%" : (char[]){*p, 0});
             p += *p == '"';
         } else if (isalpha((unsigned char)*p)) {
             ok = false; /* a numeric template (D, G, ...) or a pattern not translated */
         } else {
-            ubuf_puts(&f, *p == '%' ? "%%" : (char[]){*p, 0});
+            ubuf_puts(f, *p == '%' ? "%%" : (char[]){*p, 0});
             p++;
         }
     }
-    ok = ok && patterns > 0;
+    free(fmt);
+    return ok && patterns > 0;
+}
+
+/* to_char(x, 'template') with a date/time template given as a literal: strftime with the
+ * template translated; a numeric template (9, 0, D, G, ...) or one that is not a literal is
+ * left as it is. Quoted text ("...") and other characters are copied. */
+static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    ubuf_t f = UBUF_INIT;
+    bool ok = cx_date_template(call, false, &f);
+    (void)c;
     if (ok) {
         char *x = cx_arg(call, 0);
         ubuf_printf(b, "strftime(%s, ", x);
@@ -1432,7 +1441,6 @@ static bool cx_fn_to_char(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
         free(x);
     }
     ubuf_free(&f);
-    free(fmt);
     return ok;
 }
 
@@ -1556,21 +1564,17 @@ static bool cx_fn_encode(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
  * translated as for to_char (padded fields: strptime reads them with or without zeros). */
 static bool cx_fn_to_date(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
 {
-    ubuf_t tmp = UBUF_INIT;
-    bool date = cx_word(call->k, call->name, "to_date");
-    bool ok = cx_fn_to_char(&tmp, call, c);
-    /* tmp is strftime(x, 'fmt'): the same arguments, FM spellings (%-d) made plain */
+    ubuf_t f = UBUF_INIT;
+    bool ok = cx_date_template(call, true, &f);
+    (void)c;
     if (ok) {
-        const char *open = strchr(ubuf_cstr(&tmp), '(');
-        ubuf_puts(b, "CAST(strptime");
-        for (const char *p = open; *p; p++)
-            if (!(p[0] == '%' && p[1] == '-'))
-                ubuf_putc(b, *p);
-            else
-                ubuf_putc(b, '%'), p++;
-        ubuf_puts(b, date ? " AS DATE)" : " AS TIMESTAMPTZ)");
+        char *x = cx_arg(call, 0);
+        ubuf_printf(b, "CAST(strptime(%s, ", x);
+        cx_put_literal(b, ubuf_cstr(&f));
+        ubuf_puts(b, cx_word(call->k, call->name, "to_date") ? ") AS DATE)" : ") AS TIMESTAMPTZ)");
+        free(x);
     }
-    ubuf_free(&tmp);
+    ubuf_free(&f);
     return ok;
 }
 
