@@ -1252,6 +1252,7 @@ static void *conn_thread(void *arg)
 {
     conn_arg_t a = *(conn_arg_t *)arg;
     free(arg);
+    pthread_setname_np(pthread_self(), "duckd-conn"); /* top -H, perf: one per connection */
     pgw_transport_t *t = pgw_transport_socket(a.fd, a.cfg->tls);
     /* conn_serve leaves the startup list before this closes the socket (see
      * conn_startup_leave: the accept thread may shut a linked entry's fd down). */
