@@ -492,6 +492,7 @@ static int app_append(eng_appender_t *a, app_slot_t *s, eng_append_where_t *wher
 static void *app_thread(void *arg)
 {
     eng_appender_t *a = arg;
+    pthread_setname_np(pthread_self(), "duckd-append"); /* a COPY's DuckDB side */
     pthread_mutex_lock(&a->mu);
     for (;;) {
         while (!a->queue && !a->stop)
