@@ -12,7 +12,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       postgresql-client postgresql-15
       python3 python3-pytest python3-psycopg2 python3-psycopg python3-asyncpg python3-pip
       python3-setuptools python3-venv
-      python3-sqlalchemy python3-pandas python3-django python3-alembic libicu-dev
+      python3-sqlalchemy python3-pandas python3-django python3-alembic python3-pg8000 python3-peewee libicu-dev
       default-jdk-headless libpostgresql-jdbc-java libmicrohttpd-dev libjansson-dev libsystemd-dev
       chromium)
 [ "${DUCKD_BOOTSTRAP_EXTRA:-}" ] && PKGS+=(${DUCKD_BOOTSTRAP_EXTRA})

@@ -1202,6 +1202,35 @@ static bool cx_fn_indexdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
     return true;
 }
 
+/* generate_subscripts(array, dim [, reverse]): the subscripts of dimension 1 (duckd's lists
+ * have one). PostgreSQL's int2vector and oidvector catalog columns (pg_index.indkey, ...)
+ * count from 0, other arrays from 1; peewee reads index columns through indkey's. */
+static bool cx_fn_subscripts(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    static const char *const vectors[] = {"indkey", "indclass", "indcollation", "indoption",
+                                          "proargtypes"};
+    (void)c;
+    if (call->nargs != 2 && call->nargs != 3)
+        return false;
+    const cx_toks_t *k = call->k;
+    size_t first = call->arg_first[0], last = call->arg_last[0];
+    bool column = last == first || (last == first + 2 && cx_op(k, first + 1, "."));
+    bool zero = false;
+    for (size_t v = 0; v < sizeof vectors / sizeof vectors[0] && column; v++)
+        zero = zero || cx_word(k, last, vectors[v]);
+    char *arr = cx_arg(call, 0), *dim = cx_arg(call, 1);
+    char *rev = call->nargs == 3 ? cx_arg(call, 2) : xstrdup("false");
+    ubuf_printf(b,
+                "unnest(CASE WHEN (%s) = 1 AND len(%s) > 0 THEN CASE WHEN (%s) THEN "
+                "generate_series(len(%s) - %d, %d, -1) ELSE generate_series(%d, len(%s) - %d) END "
+                "ELSE []::BIGINT[] END)",
+                dim, arr, rev, arr, zero ? 1 : 0, zero ? 0 : 1, zero ? 0 : 1, arr, zero ? 1 : 0);
+    free(arr);
+    free(dim);
+    free(rev);
+    return true;
+}
+
 static bool cx_fn_constraintdef(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
 {
     if (call->nargs != 1 && call->nargs != 2)
@@ -1646,6 +1675,7 @@ static const cx_func_t cx_funcs[] = {
     {"lastval", 0,
      "error('lastval() is not supported by duckd: use currval(''name'') or INSERT ... RETURNING')",
      NULL},
+    {"generate_subscripts", -1, NULL, cx_fn_subscripts},
     {"array_upper", 2, "(CASE WHEN (%2) = 1 THEN nullif(len(%1), 0) END)", NULL},
     {"array_lower", 2, "(CASE WHEN (%2) = 1 AND len(%1) > 0 THEN 1 END)", NULL},
     {"pg_get_expr", 2, CX_GET_EXPR, NULL},

@@ -457,7 +457,11 @@ static void sess_set_aborted_error(uerr_t *err)
 }
 
 /* The DuckDB type an unresolved parameter is cast to: the type the client declared in Parse,
- * or VARCHAR, as PostgreSQL resolves an unknown-typed parameter to text. */
+ * or VARCHAR, as PostgreSQL resolves an unknown-typed parameter to text. A numeric one
+ * (psycopg 3 and pg8000 declare Python's Decimal so, JDBC setBigDecimal too) must stay a
+ * number that arithmetic and comparisons accept, and DuckDB's DECIMAL needs a width and
+ * scale before the value is known: DECIMAL(38,10) holds 28 integer and 10 fractional
+ * digits; PostgreSQL's unconstrained numeric keeps more, which is the documented difference. */
 static const char *param_cast_type(uint32_t oid)
 {
     switch (oid) {
@@ -472,6 +476,8 @@ static const char *param_cast_type(uint32_t oid)
     case PGT_TIMESTAMP: return "TIMESTAMP";
     case PGT_TIMESTAMPTZ: return "TIMESTAMPTZ";
     case PGT_INTERVAL: return "INTERVAL";
+    case PGT_NUMERIC: return "DECIMAL(38,10)";
+    case PGT_TIMETZ: return "TIMETZ";
     case PGT_UUID: return "UUID";
     case PGT_BYTEA: return "BLOB";
     case PGT_JSON:
@@ -502,6 +508,20 @@ static uint32_t param_named_type(const char *name, size_t len)
     return 0;
 }
 
+/* Whether parameter i is cast to the client's type: when DuckDB could not infer its type, and
+ * when the client declared it numeric but DuckDB inferred an integer from the context
+ * (`$1 > 1`), where PostgreSQL keeps the declared numeric and a Decimal such as 1.25 would
+ * fail. A numeric DuckDB type inferred from a column (DECIMAL(10,2), HUGEINT, BIGNUM) stays:
+ * it holds what the column can. */
+static bool param_needs_cast(const eng_stmt_t *es, size_t i, const uint32_t *oids, size_t noids)
+{
+    if (eng_stmt_param_unresolved(es, i))
+        return true;
+    uint32_t inferred = eng_stmt_param_oid(es, i);
+    return i < noids && oids[i] == PGT_NUMERIC &&
+           (inferred == PGT_INT2 || inferred == PGT_INT4 || inferred == PGT_INT8);
+}
+
 /* When DuckDB could not infer some parameter types (SELECT $1 || 'x'), its description of
  * the statement is provisional (a placeholder column), and a client that describes before
  * binding would decode garbage. Returns the SQL with each unresolved $n cast to a definite
@@ -514,7 +534,7 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
     size_t n = eng_stmt_nparams(es), pos = 0, copied = 0, len = strlen(sql);
     bool any = false;
     for (size_t i = 0; i < n && !any; i++)
-        any = eng_stmt_param_unresolved(es, i);
+        any = param_needs_cast(es, i, oids, noids);
     if (!any)
         return NULL;
     ubuf_t b = UBUF_INIT;
@@ -525,7 +545,7 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
         if (t.kind != SQLT_PARAM)
             continue;
         long idx = strtol(sql + t.start + 1, NULL, 10) - 1;
-        if (idx < 0 || (size_t)idx >= n || !eng_stmt_param_unresolved(es, (size_t)idx))
+        if (idx < 0 || (size_t)idx >= n || !param_needs_cast(es, (size_t)idx, oids, noids))
             continue;
         uint32_t oid = (size_t)idx < noids ? oids[idx] : 0;
         const pgt_info_t *info = pgt_info(oid);
@@ -533,6 +553,8 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
         size_t after = pos;
         sqlt_t cast = sqlscan_next(sql, len, &after), type = sqlscan_next(sql, len, &after);
         sqlt_t next = sqlscan_next(sql, len, &after);
+        if (!eng_stmt_param_unresolved(es, (size_t)idx) && sqlscan_is_op(sql, &cast, "::"))
+            continue; /* a numeric $1::numeric(5,2): the statement's own cast decides */
         ubuf_append(&b, sql + copied, t.start - copied);
         uint32_t to = sqlscan_is_op(sql, &cast, "::") && type.kind == SQLT_WORD
                           ? param_named_type(sql + type.start, type.len)

@@ -384,6 +384,14 @@ static void test_rewrite_functions(void **state)
     expect_rw("select json_build_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)",
               "select json_object('a', 1, 'b', 2, 'c', 3, 'd', 4, 'e', 5, 'f', 6, 'g', 7)");
     expect_rw("select array_upper(x, 1)", "select (CASE WHEN (1) = 1 THEN nullif(len(x), 0) END)");
+    expect_rw("select * from generate_subscripts(a, 1) k",
+              "select * from unnest(CASE WHEN (1) = 1 AND len(a) > 0 THEN CASE WHEN (false) THEN "
+              "generate_series(len(a) - 0, 1, -1) ELSE generate_series(1, len(a) - 0) END ELSE "
+              "[]::BIGINT[] END) k(k)");
+    expect_rw("select * from generate_subscripts(i.indkey, 1, true) k",
+              "select * from unnest(CASE WHEN (1) = 1 AND len(i.indkey) > 0 THEN CASE WHEN (true) "
+              "THEN generate_series(len(i.indkey) - 1, 0, -1) ELSE generate_series(0, "
+              "len(i.indkey) - 1) END ELSE []::BIGINT[] END) k(k)");
     expect_rw("select json_build_object(pg_get_userbyid(1), 2)", "select json_object('alice', 2)");
     static const char *const ft[] = {"'numeric('", "(1700,'numeric')", "(1007,'integer[]')",
                                      "cx_f.o = (a.atttypid)", NULL};
@@ -391,7 +399,11 @@ static void test_rewrite_functions(void **state)
     /* FROM f(...) s names the column s too */
     expect_rw("select s from pg_catalog.generate_series(1, 3) s",
               "select s from generate_series(1, 3) s(s)");
-    expect_rw("select unnest(x) a, generate_subscripts(x, 1) b from t", NULL);
+    /* ... but not a select-list item's alias; generate_subscripts itself becomes DuckDB's */
+    expect_rw("select unnest(x) a, generate_subscripts(x, 1) b from t",
+              "select unnest(x) a, unnest(CASE WHEN (1) = 1 AND len(x) > 0 THEN CASE WHEN (false) "
+              "THEN generate_series(len(x) - 0, 1, -1) ELSE generate_series(1, len(x) - 0) END "
+              "ELSE []::BIGINT[] END) b from t");
 }
 
 /* jsonb: column types in DDL, the path and key operators, its functions; locking clauses */
