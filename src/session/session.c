@@ -522,6 +522,30 @@ static bool param_needs_cast(const eng_stmt_t *es, size_t i, const uint32_t *oid
            (inferred == PGT_INT2 || inferred == PGT_INT4 || inferred == PGT_INT8);
 }
 
+/* True when token t is an arithmetic operator. */
+static bool param_arith_op(const char *sql, const sqlt_t *t)
+{
+    static const char *const ops[] = {"+", "-", "*", "/", "%"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (sqlscan_is_op(sql, t, ops[i]))
+            return true;
+    return false;
+}
+
+/* The type OID of a number literal, as PostgreSQL types it: integer, bigint or numeric. */
+static uint32_t param_number_type(const char *sql, const sqlt_t *t)
+{
+    bool integral = true;
+    for (size_t i = 0; i < t->len && integral; i++)
+        integral = sql[t->start + i] >= '0' && sql[t->start + i] <= '9';
+    if (!integral)
+        return PGT_NUMERIC;
+    return t->len < 10 || (t->len == 10 && strncmp(sql + t->start, "2147483647", 10) <= 0)
+               ? PGT_INT4
+           : t->len <= 18 ? PGT_INT8
+                          : PGT_NUMERIC;
+}
+
 /* When DuckDB could not infer some parameter types (SELECT $1 || 'x'), its description of
  * the statement is provisional (a placeholder column), and a client that describes before
  * binding would decode garbage. Returns the SQL with each unresolved $n cast to a definite
@@ -538,10 +562,14 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
     if (!any)
         return NULL;
     ubuf_t b = UBUF_INIT;
+    sqlt_t prev = {0}, prev2 = {0};
     for (;;) {
         sqlt_t t = sqlscan_next(sql, len, &pos);
         if (t.kind == SQLT_END || t.kind == SQLT_ERROR)
             break;
+        sqlt_t before = prev, before2 = prev2;
+        prev2 = prev;
+        prev = t;
         if (t.kind != SQLT_PARAM)
             continue;
         long idx = strtol(sql + t.start + 1, NULL, 10) - 1;
@@ -559,6 +587,14 @@ static char *sql_with_param_casts(const char *sql, const eng_stmt_t *es, const u
         uint32_t to = sqlscan_is_op(sql, &cast, "::") && type.kind == SQLT_WORD
                           ? param_named_type(sql + type.start, type.len)
                           : 0;
+        if (oid == 0 && to == 0 && eng_stmt_param_unresolved(es, (size_t)idx)) {
+            /* $1 * 2, 1.5 + $1: PostgreSQL gives the parameter the other operand's type */
+            if (param_arith_op(sql, &before) && before2.kind == SQLT_NUMBER)
+                to = param_number_type(sql, &before2);
+            else if (param_arith_op(sql, &cast) && type.kind == SQLT_NUMBER &&
+                     !sqlscan_is_op(sql, &next, "::"))
+                to = param_number_type(sql, &type);
+        }
         if (oid == 0 && to != 0 && !sqlscan_is_op(sql, &next, "[") &&
             !sqlscan_is_op(sql, &next, "(") && !sqlscan_is_op(sql, &next, ".")) {
             /* $1::integer: PostgreSQL gives the parameter the type it is cast to */

@@ -2,6 +2,7 @@
 psycopg 3's extended protocol, pg8000 (a pure-Python protocol implementation with its own
 type OIDs), and the peewee ORM. Debian's python3-pg8000 is 1.10, which predates SCRAM, so it
 logs in over the Unix socket by peer authentication."""
+import asyncio
 import datetime
 import decimal
 import os
@@ -9,6 +10,7 @@ import uuid
 
 import pytest
 
+import asyncpg
 import peewee as pw
 import pg8000
 import psycopg
@@ -64,6 +66,23 @@ def test_generate_subscripts(server):
         assert c.execute("SELECT k FROM pg_index i, generate_subscripts(i.indkey, 1) AS k "
                          "WHERE i.indexrelid = 'gs_ab'::regclass ORDER BY k").fetchall() == [
             (0,), (1,)]
+
+
+def test_untyped_parameters_take_the_other_operands_type(server):
+    # asyncpg declares nothing and encodes by the server's ParameterDescription: PostgreSQL
+    # types $1 in `$1 * 2` as integer, in `$1 + 1.5` as numeric.
+    async def run():
+        c = await asyncpg.connect(server.url, timeout=10)
+        try:
+            assert await c.fetchval("SELECT $1 * 2", 5) == 10
+            assert await c.fetchval("SELECT 2 * $1", 5) == 10
+            assert await c.fetchval("SELECT $1 - 3000000000", 5) == 5 - 3000000000
+            assert await c.fetchval("SELECT $1 + 1.5", D("1")) == D("2.5")
+            assert await c.fetchval("SELECT $1 || 'x'", "a") == "ax"
+            assert await c.fetchval("SELECT $1::int * 2", 5) == 10
+        finally:
+            await c.close()
+    asyncio.run(run())
 
 
 def pg8000_connect(server):
