@@ -459,6 +459,19 @@ static const compat_relation_t cc_relations[] = {
      "NULL::VARCHAR AS ev_type, NULL::VARCHAR AS ev_enabled, NULL::BOOLEAN AS is_instead "
      "WHERE false",
      NULL},
+    /* casts and operators are DuckDB's own, not catalogued (psql \dC, \do list none) */
+    {"pg_cast",
+     "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS castsource, NULL::UINTEGER AS casttarget, "
+     "NULL::UINTEGER AS castfunc, NULL::VARCHAR AS castcontext, NULL::VARCHAR AS castmethod "
+     "WHERE false",
+     NULL},
+    {"pg_operator",
+     "SELECT NULL::UINTEGER AS oid, NULL::VARCHAR AS oprname, NULL::BIGINT AS oprnamespace, "
+     "NULL::UINTEGER AS oprowner, NULL::VARCHAR AS oprkind, NULL::BOOLEAN AS oprcanmerge, "
+     "NULL::BOOLEAN AS oprcanhash, NULL::UINTEGER AS oprleft, NULL::UINTEGER AS oprright, "
+     "NULL::UINTEGER AS oprresult, NULL::UINTEGER AS oprcom, NULL::UINTEGER AS oprnegate, "
+     "NULL::VARCHAR AS oprcode, NULL::VARCHAR AS oprrest, NULL::VARCHAR AS oprjoin WHERE false",
+     NULL},
     {"pg_auth_members",
      "SELECT NULL::UINTEGER AS oid, NULL::UINTEGER AS roleid, NULL::UINTEGER AS member, "
      "NULL::UINTEGER AS grantor, NULL::BOOLEAN AS admin_option WHERE false",

@@ -84,6 +84,15 @@ def test_psql_describe_commands(server):
     assert "List of databases" in out
     assert re.search(r"^\s*memory\s*\|\s*\w+\s*\|\s*UTF8", out, re.M), out
 
+    # the other listings answer (empty where DuckDB has no such objects) instead of an error
+    for cmd, title in ((r"\du", "List of roles"), (r"\dx", "List of installed extensions"),
+                       (r"\dT", "List of data types"), (r"\df", "List of functions"),
+                       (r"\dp", "Access privileges"), (r"\db", "List of tablespaces"),
+                       (r"\dD", "List of domains"), (r"\dC", "List of casts"),
+                       (r"\do", "List of operators")):
+        out = psql(server, "-c", cmd)
+        assert title in out, (cmd, out)
+
     out = psql(server, "-c", r"\d")  # tables, views (and sequences) together
     assert "customers" in out and "big_orders" in out
 
