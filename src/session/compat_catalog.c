@@ -404,6 +404,12 @@ static const compat_relation_t cc_relations[] = {
      "(" COMPAT_INDEX_AM_OID
      "::UINTEGER, 'btree', 'bthandler', 'i')) v(oid, amname, amhandler, amtype)",
      NULL},
+    /* DuckDB's pg_enum leaves oid NULL; PostgreSQL's oids of one type's labels follow their
+     * order (SQLAlchemy's get_enums orders by it) */
+    {"pg_enum",
+     "SELECT * REPLACE ((enumtypid * 1024 + enumsortorder)::UINTEGER AS oid) "
+     "FROM pg_catalog.pg_enum",
+     NULL},
     {"pg_sequence",
      "SELECT * REPLACE (20::UINTEGER AS seqtypid, 1::BIGINT AS seqcache) "
      "FROM pg_catalog.pg_sequence",

@@ -1000,9 +1000,9 @@ static void cx_type_row(ubuf_t *b, const cx_type_t *t, bool array)
 {
     bool byval = !array && (t->len == 1 || t->len == 2 || t->len == 4 || t->len == 8);
     if (array)
-        ubuf_printf(b, "(%u,'_%s',-1,false,'%c','A',%u,0)", t->array, t->name, t->type, t->oid);
+        ubuf_printf(b, "(%u,'_%s',-1,false,'%c','A',%u,0,11)", t->array, t->name, t->type, t->oid);
     else
-        ubuf_printf(b, "(%u,'%s',%d,%s,'%c','%c',0,%u)", t->oid, t->name, t->len,
+        ubuf_printf(b, "(%u,'%s',%d,%s,'%c','%c',0,%u,11)", t->oid, t->name, t->len,
                     byval ? "true" : "false", t->type, t->category, t->array);
 }
 
@@ -1013,7 +1013,7 @@ static void cx_ov_pg_type(ubuf_t *b, const cx_ctx_t *c)
 {
     (void)c;
     ubuf_puts(b,
-              "SELECT v.oid::UINTEGER AS oid, v.typname, 11::UINTEGER AS typnamespace, "
+              "SELECT v.oid::UINTEGER AS oid, v.typname, v.typnamespace::UINTEGER AS typnamespace, "
               "10::UINTEGER AS typowner, v.typlen::SMALLINT AS typlen, v.typbyval, "
               "v.typtype::BLOB AS typtype, v.typcategory, false AS typispreferred, "
               "true AS typisdefined, ',' AS typdelim, 0::UINTEGER AS typrelid, "
@@ -1039,7 +1039,13 @@ static void cx_ov_pg_type(ubuf_t *b, const cx_ctx_t *c)
             cx_type_row(b, &cx_types[i], true);
         }
     }
-    ubuf_puts(b, ") v(oid, typname, typlen, typbyval, typtype, typcategory, typelem, typarray)");
+    /* the ENUM types of CREATE TYPE ... AS ENUM (SQLAlchemy's Enum, Django's choices by
+     * hand), in their schemas, so clients that check for a type before creating it find it */
+    ubuf_puts(b, " UNION ALL SELECT cx_e.type_oid, cx_e.type_name, 4, true, 'e', 'E', 0, 0, "
+                 "cx_e.schema_oid FROM duckdb_types() cx_e WHERE cx_e.logical_type = 'ENUM' AND "
+                 "NOT cx_e.internal AND cx_e.type_oid IS NOT NULL) "
+                 "v(oid, typname, typlen, typbyval, typtype, typcategory, typelem, typarray, "
+                 "typnamespace)");
 }
 
 /* format_type(oid, typmod): PostgreSQL's spelling of a type, with numeric(p,s) and
@@ -1059,7 +1065,9 @@ static void cx_format_type(ubuf_t *b, const char *oid, const char *typmod)
             ubuf_printf(b, ",(%u,'%s[]')", t->array, t->display);
     }
     ubuf_printf(b,
-                ") cx_f(o, d) WHERE cx_f.o = (%s)), CASE WHEN (%s) IS NULL THEN NULL "
+                " UNION ALL SELECT cx_fe.type_oid, cx_fe.type_name FROM duckdb_types() cx_fe "
+                "WHERE cx_fe.logical_type = 'ENUM' AND NOT cx_fe.internal AND cx_fe.type_oid IS "
+                "NOT NULL) cx_f(o, d) WHERE cx_f.o = (%s)), CASE WHEN (%s) IS NULL THEN NULL "
                 "ELSE '?\?\?' END)",
                 oid, oid);
 }

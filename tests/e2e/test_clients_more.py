@@ -11,7 +11,10 @@ import uuid
 import pytest
 
 import asyncpg
+import enum
 import peewee as pw
+import sqlalchemy as sa
+from sqlalchemy import orm
 import pg8000
 import psycopg
 
@@ -83,6 +86,39 @@ def test_untyped_parameters_take_the_other_operands_type(server):
         finally:
             await c.close()
     asyncio.run(run())
+
+
+class Mood(enum.Enum):
+    happy = "happy"
+    sad = "sad"
+
+
+def test_sqlalchemy_enum_types_survive_a_second_create_all(server):
+    # SQLAlchemy's Enum is CREATE TYPE ... AS ENUM, after asking pg_type whether the type
+    # exists; an application that calls create_all at every start must find it.
+    eng = sa.create_engine("postgresql+psycopg2://test:test-pw@127.0.0.1:%d/test" % server.port)
+    base = orm.declarative_base()
+
+    class Pet(base):
+        __tablename__ = "pets"
+        id = sa.Column(sa.Integer, primary_key=True)
+        mood = sa.Column(sa.Enum(Mood))
+
+    try:
+        for _ in range(2):
+            base.metadata.create_all(eng)
+        with orm.Session(eng) as s:
+            s.add_all([Pet(mood=Mood.happy), Pet(mood=Mood.sad)])
+            s.commit()
+            assert s.execute(sa.select(sa.func.count()).select_from(Pet)
+                             .where(Pet.mood == Mood.sad)).scalar() == 1
+        assert sa.inspect(eng).get_enums() == [
+            {"name": "mood", "schema": "main", "visible": True, "labels": ["happy", "sad"]}]
+        base.metadata.drop_all(eng)  # drops the table, then the type
+        assert sa.inspect(eng).get_enums() == []
+        base.metadata.create_all(eng)
+    finally:
+        eng.dispose()
 
 
 def pg8000_connect(server):

@@ -485,7 +485,7 @@ static void test_rewrite_catalog(void **state)
     static const char *const exp_no[] = {"_pg_expandarray", "information_schema", NULL};
     expect_rw_has("select (information_schema._pg_expandarray(i.indkey)).n from t", exp, exp_no);
     static const char *const pt[] = {"FROM (SELECT v.oid::UINTEGER AS oid", "(23,'int4',4,true",
-                                     "(1007,'_int4',-1,false,'b','A',23,0)", ") t WHERE", NULL};
+                                     "(1007,'_int4',-1,false,'b','A',23,0,11)", ") t WHERE", NULL};
     expect_rw_has("select t.typname FROM pg_catalog.pg_type t WHERE t.oid = $1", pt, NULL);
     /* no alias: the subquery gets the table's name, so pg_type.oid still resolves */
     static const char *const noalias[] = {") AS pg_type WHERE pg_type.oid = 1", NULL};
