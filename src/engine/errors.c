@@ -66,10 +66,10 @@ static const char *err_catalog(const char *msg)
         return "42P01";
     if (has(msg, "Function with name") || has(msg, "Scalar Function"))
         return "42883";
+    if (has(msg, "already exists")) /* before "Schema with name": also its wording */
+        return has(msg, "Schema") ? "42P06" : "42P07";
     if (has(msg, "Schema with name"))
         return "3F000";
-    if (has(msg, "already exists"))
-        return has(msg, "Schema") ? "42P06" : "42P07";
     if (has(msg, "Type with name"))
         return "42704";
     if (has(msg, "does not exist"))

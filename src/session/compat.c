@@ -449,7 +449,22 @@ static bool classify_copy(const toks_t *k, const char *stmt, size_t len, compat_
     return false;
 }
 
+static void compat_classify_named(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                                  compat_t *out);
+
 void compat_classify(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out)
+{
+    char *pub = compat_rewrite_public(stmt, len); /* every path below sees main.t */
+    if (pub)
+        compat_classify_named(pub, strlen(pub), get, ctx, out);
+    else
+        compat_classify_named(stmt, len, get, ctx, out);
+    free(pub);
+}
+
+/* compat_classify of a statement whose public schema is already named main. */
+static void compat_classify_named(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                                  compat_t *out)
 {
     toks_t k;
     memset(out, 0, sizeof *out);

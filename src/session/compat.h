@@ -83,6 +83,10 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
 /* Only the DDL type renames of compat_rewrite (a column type jsonb -> JSON in CREATE / ALTER
  * TABLE). Returns the rewritten statement (caller frees), or NULL when nothing changed. */
 char *compat_rewrite_types(const char *stmt, size_t len);
+/* PostgreSQL's default schema public named as DuckDB's main: public.t -> main.t, CREATE
+ * SCHEMA [IF NOT EXISTS] public -> ... main. Returns the new text (owned) or NULL when
+ * nothing changes. compat_classify applies it first. */
+char *compat_rewrite_public(const char *stmt, size_t len);
 
 /* compat_serial.c: a CREATE TABLE or ALTER TABLE ... ADD COLUMN with SERIAL-family columns
  * (serial, bigserial, smallserial, serial2/4/8) or GENERATED ... AS IDENTITY becomes the

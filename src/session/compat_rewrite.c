@@ -2201,6 +2201,51 @@ static void cx_pass_locks(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
     }
 }
 
+/* ---- pass: the public schema ---- */
+
+/* True when token i is the identifier public (a word, or "public" quoted exactly so). */
+static bool cx_public(const cx_toks_t *k, size_t i)
+{
+    if (cx_word(k, i, "public"))
+        return true;
+    return cx_kind(k, i, SQLT_QIDENT) && k->t[i].len == 8 &&
+           memcmp(k->s + k->t[i].start, "\"public\"", 8) == 0;
+}
+
+/* True when token i is the sequence name 'public.x' of nextval( / currval( (pg_dump writes
+ * column defaults as nextval('public.t_id_seq'::regclass)). */
+static bool cx_seq_public_literal(const cx_toks_t *k, size_t i)
+{
+    const sqlt_t *t = &k->t[i];
+    return cx_kind(k, i, SQLT_STRING) && t->len > 9 && k->s[t->start] == '\'' &&
+           strncasecmp(k->s + t->start + 1, "public.", 7) == 0 && cx_op(k, i - 1, "(") &&
+           (cx_word(k, i - 2, "nextval") || cx_word(k, i - 2, "currval"));
+}
+
+/* PostgreSQL's default schema public is DuckDB's main (docs/COMPATIBILITY.md,
+ * "search_path"): a name qualified with it (public.t, db.public.t, "public"."t") and the
+ * schema of CREATE SCHEMA [IF NOT EXISTS] public (pg_dump's and migration tools' first
+ * statement) name main, as they name PostgreSQL's default schema. */
+static void cx_pass_public(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    (void)c;
+    for (size_t i = 0; i < k->nt; i++) {
+        if (cx_seq_public_literal(k, i)) { /* nextval('public.s'): 'main.s' */
+            cx_edit_str(ed, cx_start(k, i) + 1, cx_start(k, i) + 7, "main");
+            continue;
+        }
+        if (!cx_public(k, i))
+            continue;
+        bool qualifier = cx_op(k, i + 1, ".") && cx_name(k, i + 2);
+        bool created = cx_word(k, i - 1, "SCHEMA") && cx_word(k, i - 2, "CREATE");
+        created = created || (cx_word(k, i - 1, "EXISTS") && cx_word(k, i - 2, "NOT") &&
+                              cx_word(k, i - 3, "IF") && cx_word(k, i - 4, "SCHEMA") &&
+                              cx_word(k, i - 5, "CREATE"));
+        if (qualifier || created)
+            cx_edit_str(ed, cx_start(k, i), cx_end(k, i), "main");
+    }
+}
+
 /* Runs one pass up to `times` times over *cur (the statement so far, NULL = original). */
 static void cx_run(cx_pass_fn pass, int times, const char *stmt, size_t len, char **cur,
                    const cx_ctx_t *c)
@@ -2220,6 +2265,22 @@ static void cx_run(cx_pass_fn pass, int times, const char *stmt, size_t len, cha
         free(*cur);
         *cur = out;
     }
+}
+
+char *compat_rewrite_public(const char *stmt, size_t len)
+{
+    char *cur = NULL;
+    cx_ctx_t c = {NULL, NULL};
+    cx_toks_t k;
+    if (!cx_scan(&k, stmt, len))
+        return NULL;
+    bool public = false;
+    for (size_t i = 0; i < k.nt && !public; i++)
+    public = cx_public(&k, i) || cx_seq_public_literal(&k, i);
+    cx_toks_free(&k);
+    if (public)
+        cx_run(cx_pass_public, 1, stmt, len, &cur, &c);
+    return cur;
 }
 
 char *compat_rewrite_types(const char *stmt, size_t len)
@@ -2242,6 +2303,7 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
     for (size_t i = 0; i + 1 < k.nt; i++)
         guarded += cx_json_recursive_call(&k, i);
     bool ddl = k.nt > 2 && (cx_word(&k, 0, "CREATE") || cx_word(&k, 0, "ALTER"));
+
     bool locks = false;
     for (size_t i = 1; i < k.nt && !locks; i++)
         locks = cx_lock_clause_end(&k, i) != i;

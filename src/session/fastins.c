@@ -209,7 +209,8 @@ static bool fi_plain_name(const char *n)
 {
     static const char *const words[] = {
         "any",          "all",          "some",         "operator",       "collate",
-        "current_user", "session_user", "current_role", "json_structure", "json_deserialize_sql"};
+        "current_user", "session_user", "current_role", "json_structure", "json_deserialize_sql",
+        "public"};
     if (strncasecmp(n, "pg_", 3) == 0)
         return false;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)

@@ -194,3 +194,32 @@ def test_reset_all_and_discard_all(schemas):
         assert one(c, "SHOW search_path") == '"$user", public'
         assert one(c, "SELECT TIMESTAMPTZ '2024-01-02 00:00:00+00'::TEXT") == \
             "2024-01-02 00:00:00+00"
+
+
+def test_public_qualified_names_are_main(server):
+    # pg_dump, migration tools and hand-written SQL qualify names with PostgreSQL's default
+    # schema; in duckd that schema is DuckDB's main.
+    with closing(connect(server)) as c:
+        c.execute("CREATE SCHEMA IF NOT EXISTS public")
+        c.execute("CREATE SEQUENCE public.pq_seq")
+        c.execute("CREATE TABLE public.pq (id INTEGER DEFAULT nextval('public.pq_seq'::regclass) "
+                  "PRIMARY KEY, v VARCHAR)")
+        c.execute("INSERT INTO public.pq (v) VALUES ('a')")
+        c.execute('INSERT INTO "public"."pq" (v) VALUES (%s)', ["b"])  # extended protocol
+        for i in range(3):  # coalesced autocommit INSERTs
+            c.execute("INSERT INTO public.pq (v) VALUES ('c%d')" % i)
+        c.execute("UPDATE public.pq SET v = 'A' WHERE id = 1")
+        c.execute("ALTER TABLE public.pq ADD COLUMN w INTEGER")
+        assert c.execute("SELECT public.pq.id, v FROM public.pq ORDER BY id").fetchall() == [
+            (1, "A"), (2, "b"), (3, "c0"), (4, "c1"), (5, "c2")]
+        assert one(c, "SELECT count(*) FROM main.pq") == 5
+        assert one(c, "SELECT currval('public.pq_seq')") == 5
+        with c.cursor().copy("COPY public.pq (v) FROM STDIN") as cp:
+            cp.write_row(["d"])
+        assert one(c, "SELECT count(*) FROM pq") == 6
+        c.execute("TRUNCATE public.pq")
+        c.execute("DROP TABLE public.pq")
+        with pytest.raises(psycopg.errors.DuplicateSchema):
+            c.execute("CREATE SCHEMA public")  # PostgreSQL: schema "public" already exists
+        # only names: a string or an alias called public stays
+        assert c.execute("SELECT 'public.x', 1 AS public").fetchone() == ("public.x", 1)

@@ -508,6 +508,35 @@ static void test_rewrite_catalog(void **state)
                   NULL);
 }
 
+/* PostgreSQL's schema public is DuckDB's main wherever it qualifies a name. */
+static void test_rewrite_public_schema(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out; /* out NULL: unchanged */
+    } cases[] = {
+        {"SELECT * FROM public.t", "SELECT * FROM main.t"},
+        {"INSERT INTO \"public\".\"T\" VALUES (1)", "INSERT INTO main.\"T\" VALUES (1)"},
+        {"SELECT public.t.a FROM memory.public.t", "SELECT main.t.a FROM memory.main.t"},
+        {"CREATE SCHEMA IF NOT EXISTS public", "CREATE SCHEMA IF NOT EXISTS main"},
+        {"CREATE SCHEMA public", "CREATE SCHEMA main"},
+        {"SELECT nextval('public.s'::regclass), currval('PUBLIC.s')",
+         "SELECT nextval('main.s'::regclass), currval('main.s')"},
+        {"SELECT 'public.t', 1 AS public, x AS \"Public\"", NULL},
+        {"DROP SCHEMA public", NULL},
+        {"SET search_path TO public", NULL},
+        {"SELECT * FROM publicity.t", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *r = compat_rewrite_public(cases[i].in, strlen(cases[i].in));
+        if (!cases[i].out)
+            assert_null(r);
+        else
+            assert_string_equal(r, cases[i].out);
+        free(r);
+    }
+}
+
 /* The session skips compat_classify for INSERTs that fastins_plain accepts: for every such
  * statement the classification must be COMPAT_PASS with the text unchanged. The names that
  * fastins_plain refuses are the ones a rewrite may touch. */
@@ -518,7 +547,7 @@ static void test_fastins_plain_passes_unchanged(void **state)
         "INSERT INTO ins VALUES (1, 2, 'x')",
         "insert into ins values (-1.5e3, +2, 'it''s', NULL, TRUE, false)",
         "INSERT INTO main.ins (id, client, v) VALUES (1, 2, 'x'), (3, 4, 'y')",
-        "INSERT INTO db.public.t (a) VALUES ($1)",
+        "INSERT INTO db.other.t (a) VALUES ($1)",
         "INSERT INTO \"Mixed Case\" (\"Col\") VALUES ('now()')",
         "INSERT INTO version (a) VALUES (1)",
         "INSERT INTO now (now) VALUES ('a::int')",
@@ -546,7 +575,7 @@ static void test_fastins_plain_passes_unchanged(void **state)
     static const char *const not_plain[] = {
         "INSERT INTO pg_catalog.pg_class VALUES (1)", "INSERT INTO t (PG_x) VALUES (1)",
         "INSERT INTO json_structure (a) VALUES (1)",  "INSERT INTO t (any) VALUES (1)",
-        "INSERT INTO current_user VALUES (1)",
+        "INSERT INTO current_user VALUES (1)",        "INSERT INTO db.public.t (a) VALUES ($1)",
     };
     for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++) {
         fastins_t f;
@@ -575,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_functions),
         cmocka_unit_test(test_rewrite_jsonb_and_locks),
         cmocka_unit_test(test_rewrite_catalog),
+        cmocka_unit_test(test_rewrite_public_schema),
         cmocka_unit_test(test_fastins_plain_passes_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
