@@ -12,7 +12,7 @@ import pytest
 
 import asyncpg
 import enum
-import peewee as pw
+import psycopg2.extensions
 import sqlalchemy as sa
 from sqlalchemy import orm
 import pg8000
@@ -161,7 +161,24 @@ def test_pg8000(server):
         con.close()
 
 
-def test_peewee_orm(server):
+@pytest.fixture
+def pw():
+    """peewee, imported only here: peewee.py calls psycopg2's register_uuid() when imported,
+    which changes what every psycopg2 connection in this pytest process returns for uuid
+    columns (UUID objects instead of str). The fixture puts psycopg2's process-wide
+    typecasters back when the test ends, so the other test files see stock psycopg2."""
+    casters = psycopg2.extensions.string_types
+    saved = {oid: casters.get(oid) for oid in (2950, 2951)}  # uuid, uuid[]
+    import peewee
+    yield peewee
+    for oid, caster in saved.items():
+        if caster is None:
+            casters.pop(oid, None)
+        else:
+            casters[oid] = caster
+
+
+def test_peewee_orm(server, pw):
     db = pw.PostgresqlDatabase("test", user="test", host="127.0.0.1", port=server.port,
                                password="test-pw")
 
