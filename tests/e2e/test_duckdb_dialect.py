@@ -257,6 +257,29 @@ INSERT INTO parent VALUES (1)
 INSERT INTO child VALUES (1)
 SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY ALL
 INSERT INTO child VALUES (99)
+SELECT cat, sum(qty) FROM items GROUP BY ROLLUP (cat) ORDER BY ALL
+SELECT cat, id > 2 AS big, count(*) FROM items GROUP BY GROUPING SETS ((cat), (big), ()) ORDER BY ALL
+SELECT cat, count(*) FROM items GROUP BY CUBE (cat) ORDER BY ALL
+SELECT * RENAME (id AS ident) FROM items ORDER BY ident
+SELECT * LIKE 'p%' FROM items ORDER BY price
+SELECT s.* FROM (SELECT {'a': 1, 'b': 2} AS s)
+SELECT list_transform([1, 2], lambda x: x + 1)
+SELECT 'x' COLLATE nocase = 'X', name FROM items ORDER BY qty NULLS FIRST, name
+TABLE kv
+VALUES (1, 'one'), (2, 'two')
+UPDATE kv SET v = v + 1 WHERE k = 'a' RETURNING k, v
+DELETE FROM kv WHERE k = 'e' RETURNING k
+INSERT INTO withseq DEFAULT VALUES
+CREATE FUNCTION triple(x) AS x * 3
+SELECT triple(3)
+SELECT * FROM duckdb_settings() WHERE name = 'TimeZone'
+SELECT current_setting('memory_limit') IS NOT NULL
+SHOW kv
+SELECT [1, 2] = [1, 2], [1, 2] < [1, 3], {'a': 1} = {'a': 1}
+SELECT 'Duck' || 42, 42 || 'x', concat(1, NULL, 'a')
+SELECT array_agg(DISTINCT cat ORDER BY cat) FROM items
+SELECT [1, 2, 3][:2], list_slice([1, 2, 3, 4, 5], 1, 5, 2), list_resize([1], 3, 0)
+SELECT x, y FROM (SELECT unnest([1, 2]) AS x) CROSS JOIN LATERAL (SELECT x * 10 AS y) ORDER BY x
 SELECT 1 AS x; SELECT 2 AS y
 SELECT nosuch_column FROM items
 SELECT list_transform([1, 2], x ->)
