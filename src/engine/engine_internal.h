@@ -38,6 +38,8 @@ void eng__conn_forget_owner(eng_conn_t *c);
 int eng__db_setup(duckdb_database db, char **catalog, uerr_t *err);
 /* Registers the duckd_rows table function of engine/bulk.c on the database. */
 int eng__bulk_register(duckdb_connection con, uerr_t *err);
+/* Registers the PostgreSQL functions of engine/pgfuncs.c (jsonb_set, initcap, ...). */
+int eng__pgfuncs_register(duckdb_connection con, uerr_t *err);
 /* The DuckDB handle of an opened database (borrowed). */
 duckdb_database eng__db_handle(eng_db_t *db);
 

@@ -115,7 +115,7 @@ int eng__db_setup(duckdb_database db, char **catalog, uerr_t *err)
         return -1;
     }
     if (register_json_guard(con, err) == 0 && eng__bulk_register(con, err) == 0 &&
-        read_catalog(con, catalog, err) == 0)
+        eng__pgfuncs_register(con, err) == 0 && read_catalog(con, catalog, err) == 0)
         rc = 0;
     duckdb_disconnect(&con);
     return rc;

@@ -324,9 +324,12 @@ static bool classify_show(const toks_t *k, compat_get_fn get, void *ctx, compat_
 
 static bool classify_misc(const toks_t *k, compat_t *out)
 {
-    if (kw(k, 0, "DISCARD")) {
+    if (kw(k, 0, "DISCARD")) { /* the tag names what was discarded, as PostgreSQL's does */
         out->action = COMPAT_NOOP;
-        out->tag = "DISCARD ALL";
+        out->tag = kw(k, 1, "PLANS")                           ? "DISCARD PLANS"
+                   : kw(k, 1, "SEQUENCES")                     ? "DISCARD SEQUENCES"
+                   : kw(k, 1, "TEMP") || kw(k, 1, "TEMPORARY") ? "DISCARD TEMP"
+                                                               : "DISCARD ALL";
         return true;
     }
     if (kw(k, 0, "UNLISTEN")) {

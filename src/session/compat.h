@@ -88,6 +88,13 @@ char *compat_rewrite_types(const char *stmt, size_t len);
  * nothing changes. compat_classify applies it first. */
 char *compat_rewrite_public(const char *stmt, size_t len);
 
+/* jsonb's @>, <@ and - (key deletion) where DuckDB's binder refused the operator on a JSON
+ * operand (`error` is its message, e.g. "... '@>(JSON, STRING_LITERAL)'"): the statement with
+ * those operators as duckd's jsonb functions (engine/pgfuncs.c), or NULL when the error is
+ * another one. DuckDB-native SQL never gets here: it is only tried after DuckDB refused the
+ * statement. Caller frees. */
+char *compat_json_retry(const char *stmt, size_t len, const char *error);
+
 /* compat_serial.c: a CREATE TABLE or ALTER TABLE ... ADD COLUMN with SERIAL-family columns
  * (serial, bigserial, smallserial, serial2/4/8) or GENERATED ... AS IDENTITY becomes the
  * statements PostgreSQL runs for it: CREATE SEQUENCE <table>_<column>_seq, the table with

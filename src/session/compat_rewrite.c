@@ -473,14 +473,30 @@ static size_t cx_any_array(const cx_toks_t *k, size_t i, cx_edits_t *ed)
 
 static bool cx_array_literal(const char *p, size_t n, ubuf_t *out);
 
-/* jsonb's path operators, x #> path / x #>> path (path a text array), and its key test
- * x ? 'key' with a literal key: DuckDB's JSON functions over a JSON pointer ("/a/1": an
- * object's key or an array's index, as PostgreSQL's path elements are). A `?` with any other
- * right-hand side is left alone (a positional parameter to DuckDB). Returns the last token
- * consumed. */
+/* The text of an operand at tokens [first, e) as a function argument: a PostgreSQL array
+ * literal ('{a,b}') becomes DuckDB's list (['a', 'b']) when `array`, else it is copied. */
+static void cx_put_operand(ubuf_t *b, const cx_toks_t *k, size_t first, size_t e, bool array)
+{
+    const sqlt_t *t = &k->t[first];
+    const char *p = k->s + t->start;
+    ubuf_t lit = UBUF_INIT;
+    if (array && e == first + 1 && cx_kind(k, first, SQLT_STRING) && t->len >= 4 && p[1] == '{' &&
+        !memchr(p + 1, '\'', t->len - 2) && cx_array_literal(p + 1, t->len - 2, &lit))
+        ubuf_append(b, lit.data, lit.len);
+    else
+        cx_put_range(b, k, first, e - 1);
+    ubuf_free(&lit);
+}
+
+/* jsonb's path operators, x #> path / x #>> path (path a text array), and its key tests
+ * x ? 'key', x ?| keys, x ?& keys: DuckDB's JSON functions over a JSON pointer ("/a/1": an
+ * object's key or an array's index, as PostgreSQL's path elements are) and duckd's
+ * duckd_jsonb_exists[_any|_all] (engine/pgfuncs.c: a key, or a string element of an array).
+ * A `?` whose right-hand side is not a string literal is left alone (a positional parameter
+ * to DuckDB). Returns the last token consumed. */
 static size_t cx_json_op(const cx_toks_t *k, size_t i, cx_edits_t *ed)
 {
-    bool q = cx_op(k, i, "?");
+    bool q = cx_op(k, i, "?"), qlist = cx_op(k, i, "?|") || cx_op(k, i, "?&");
     size_t first = cx_ends_operand(k, i - 1) ? cx_operand_start(k, i - 1) : CX_NONE;
     size_t e = CX_NONE;
     if (cx_word(k, i + 1, "ARRAY") && cx_op(k, i + 2, "[") && k->match[i + 2] != CX_NONE)
@@ -490,28 +506,61 @@ static size_t cx_json_op(const cx_toks_t *k, size_t i, cx_edits_t *ed)
     if (first == CX_NONE || e == CX_NONE || (q && e != i + 2))
         return i;
     ubuf_t b = UBUF_INIT;
-    ubuf_puts(&b, q                   ? "json_exists("
-                  : cx_op(k, i, "#>") ? "json_extract("
-                                      : "json_extract_string(");
-    cx_put_range(&b, k, first, i - 1);
-    if (q) {
-        ubuf_puts(&b, ", '/' || replace(replace(");
-        cx_put_range(&b, k, i + 1, e - 1);
-        ubuf_puts(&b, ", '~', '~0'), '/', '~1'))");
-    } else {
-        const sqlt_t *t = &k->t[i + 1];
-        const char *p = k->s + t->start;
-        ubuf_t lit = UBUF_INIT;
-        ubuf_puts(&b, ", '/' || array_to_string(list_transform(");
-        if (e == i + 2 && cx_kind(k, i + 1, SQLT_STRING) && t->len >= 4 && p[1] == '{' &&
-            !memchr(p + 1, '\'', t->len - 2) && cx_array_literal(p + 1, t->len - 2, &lit))
-            ubuf_append(&b, lit.data, lit.len); /* '{a,b}': PostgreSQL's array literal */
-        else
-            cx_put_range(&b, k, i + 1, e - 1);
-        ubuf_free(&lit);
-        ubuf_puts(&b, ", cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', "
-                      "'~1')), '/'))");
+    if (q || qlist) {
+        ubuf_puts(&b, q                   ? "duckd_jsonb_exists("
+                      : cx_op(k, i, "?|") ? "duckd_jsonb_exists_any("
+                                          : "duckd_jsonb_exists_all(");
+        cx_put_range(&b, k, first, i - 1);
+        ubuf_puts(&b, ", ");
+        cx_put_operand(&b, k, i + 1, e, qlist);
+        ubuf_putc(&b, ')');
+        cx_edit_buf(ed, cx_start(k, first), cx_end(k, e - 1), &b);
+        return e - 1;
     }
+    ubuf_puts(&b, cx_op(k, i, "#>") ? "json_extract(" : "json_extract_string(");
+    cx_put_range(&b, k, first, i - 1);
+    ubuf_puts(&b, ", '/' || array_to_string(list_transform(");
+    cx_put_operand(&b, k, i + 1, e, true);
+    ubuf_puts(&b, ", cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', "
+                  "'~1')), '/'))");
+    cx_edit_buf(ed, cx_start(k, first), cx_end(k, e - 1), &b);
+    return e - 1;
+}
+
+/* Whether the operand at tokens [first, e) is cast to json or jsonb (x::jsonb). */
+static bool cx_json_cast(const cx_toks_t *k, size_t first, size_t e)
+{
+    return e >= first + 3 && cx_op(k, e - 2, "::") &&
+           (cx_word(k, e - 1, "jsonb") || cx_word(k, e - 1, "json"));
+}
+
+/* The binary operator at token i with simple operands: [*first, i) and (i, *e). */
+static bool cx_binary_operands(const cx_toks_t *k, size_t i, size_t *first, size_t *e)
+{
+    *first = cx_ends_operand(k, i - 1) ? cx_operand_start(k, i - 1) : CX_NONE;
+    if (cx_word(k, i + 1, "ARRAY") && cx_op(k, i + 2, "[") && k->match[i + 2] != CX_NONE)
+        *e = k->match[i + 2] + 1;
+    else if (cx_word(k, i + 1, "CAST") && cx_op(k, i + 2, "(") && k->match[i + 2] != CX_NONE)
+        *e = k->match[i + 2] + 1;
+    else
+        *e = cx_operand_end(k, i + 1);
+    return *first != CX_NONE && *e != CX_NONE;
+}
+
+/* a || b where either operand is cast to jsonb: jsonb's concatenation (objects merge, arrays
+ * concatenate), duckd_jsonb_concat; DuckDB's || would join the texts. */
+static size_t cx_json_concat(const cx_toks_t *k, size_t i, cx_edits_t *ed)
+{
+    size_t first, e;
+    if (!cx_binary_operands(k, i, &first, &e) ||
+        !(cx_json_cast(k, first, i) || cx_json_cast(k, i + 1, e)))
+        return i;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, "duckd_jsonb_concat(");
+    cx_put_range(&b, k, first, i - 1);
+    ubuf_puts(&b, ", ");
+    cx_put_range(&b, k, i + 1, e - 1);
+    ubuf_putc(&b, ')');
     cx_edit_buf(ed, cx_start(k, first), cx_end(k, e - 1), &b);
     return e - 1;
 }
@@ -530,8 +579,11 @@ static void cx_pass_ops(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
                   cx_word(k, i + 1, "ALL")) &&
                  cx_any_array(k, i, ed) != i)
             i = k->match[i + 2];
-        else if ((cx_op(k, i, "#>") || cx_op(k, i, "#>>") || cx_op(k, i, "?")) &&
+        else if ((cx_op(k, i, "#>") || cx_op(k, i, "#>>") || cx_op(k, i, "?") ||
+                  cx_op(k, i, "?|") || cx_op(k, i, "?&")) &&
                  (j = cx_json_op(k, i, ed)) != i)
+            i = j;
+        else if (cx_op(k, i, "||") && (j = cx_json_concat(k, i, ed)) != i)
             i = j;
         else if (t->kind == SQLT_OP && k->s[t->start] != '(' && k->s[t->start] != ')')
             i = cx_rewrite_operator(k, i, i, k->s + t->start, t->len, ed);
@@ -1627,6 +1679,133 @@ static bool cx_fn_to_reg(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
     return true;
 }
 
+/* jsonb_set(target, '{a,b}', value [, create]): the path literal as DuckDB's list for duckd's
+ * jsonb_set (engine/pgfuncs.c); any other path is left as it is. */
+static bool cx_fn_jsonb_set(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    size_t p = call->arg_first[1];
+    (void)c;
+    if (call->nargs < 3 || call->nargs > 4 || p != call->arg_last[1] ||
+        !cx_kind(k, p, SQLT_STRING) || k->t[p].len < 3 || k->s[k->t[p].start + 1] != '{')
+        return false;
+    cx_put_range(b, k, call->first, call->open);
+    cx_put_range(b, k, call->arg_first[0], call->arg_last[0]);
+    ubuf_puts(b, ", ");
+    cx_put_operand(b, k, p, p + 1, true);
+    ubuf_puts(b, ", ");
+    cx_put_range(b, k, call->arg_first[2], call->close);
+    return true;
+}
+
+/* The number of capturing groups of a literal regular expression ((?:...) does not count);
+ * -1 when the pattern is not a literal. */
+static int cx_regex_groups(const cx_toks_t *k, size_t first, size_t last)
+{
+    char *re = first == last ? cx_string_value(k, first) : NULL;
+    int n = 0;
+    bool cls = false;
+    if (!re)
+        return -1;
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (cls && *p == ']')
+            cls = false;
+        else if (!cls && *p == '[')
+            cls = true;
+        else if (!cls && *p == '(' && p[1] != '?')
+            n++;
+    }
+    free(re);
+    return n;
+}
+
+/* The options of DuckDB's regexp functions for PostgreSQL's flags argument a (a literal): i,
+ * c, s, and g (reported in *global); NULL for other flags. Owned by the caller. */
+static char *cx_regex_flags(const cx_call_t *call, size_t a, bool *global)
+{
+    char *f = NULL;
+    ubuf_t o = UBUF_INIT;
+    bool ok = true;
+    *global = false;
+    if (a >= call->nargs)
+        return xstrdup("");
+    if (call->arg_first[a] == call->arg_last[a])
+        f = cx_string_value(call->k, call->arg_first[a]);
+    ok = f != NULL;
+    for (const char *p = f; ok && *p; p++) {
+        if (*p == 'g')
+            *global = true;
+        else if (*p == 'i' || *p == 'c' || *p == 's')
+            ubuf_putc(&o, *p);
+        else
+            ok = false;
+    }
+    ubuf_cstr(&o);
+    free(f);
+    if (!ok)
+        ubuf_free(&o);
+    return ok ? o.data : NULL;
+}
+
+/* regexp_match(s, re [, flags]) -> text[] of the first match's groups (the whole match when
+ * the pattern has none), NULL without a match; regexp_matches(s, re, 'g...') -> a row per
+ * match. Needs a literal pattern (to count its groups). DuckDB's own regexp_matches (a
+ * boolean test, also with options) is left alone. */
+static bool cx_fn_regexp_match(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    const cx_toks_t *k = call->k;
+    bool global = false, all = cx_word(k, call->name, "regexp_matches");
+    int groups = call->nargs >= 2 && call->nargs <= 3
+                     ? cx_regex_groups(k, call->arg_first[1], call->arg_last[1])
+                     : -1;
+    char *opts = groups >= 0 && groups <= 8 ? cx_regex_flags(call, 2, &global) : NULL;
+    if (!opts || global != all) {
+        free(opts);
+        return false;
+    }
+    (void)c;
+    char *s = cx_arg(call, 0), *re = cx_arg(call, 1);
+    ubuf_t o = UBUF_INIT;
+    if (*opts) {
+        ubuf_puts(&o, ", ");
+        cx_put_literal(&o, opts);
+    }
+    const char *os = ubuf_cstr(&o);
+    if (!all) {
+        ubuf_printf(b, "(CASE WHEN regexp_matches(%s, %s%s) THEN [", s, re, os);
+        for (int g = groups ? 1 : 0; g <= groups; g++)
+            ubuf_printf(b, "%sregexp_extract(%s, %s, %d%s)", g > 1 ? ", " : "", s, re, g, os);
+        ubuf_puts(b, "] END)");
+    } else if (groups == 0) {
+        ubuf_printf(b, "unnest(list_transform(regexp_extract_all(%s, %s, 0%s), cx_m -> [cx_m]))", s,
+                    re, os);
+    } else {
+        ubuf_printf(b,
+                    "unnest(list_transform(range(len(regexp_extract_all(%s, %s, 1%s))), cx_i -> [",
+                    s, re, os);
+        for (int g = 1; g <= groups; g++)
+            ubuf_printf(b, "%sregexp_extract_all(%s, %s, %d%s)[cx_i + 1]", g > 1 ? ", " : "", s, re,
+                        g, os);
+        ubuf_puts(b, "]))");
+    }
+    ubuf_free(&o);
+    free(opts);
+    free(s);
+    free(re);
+    return true;
+}
+
+/* quote_literal(x): x as a string literal, E'...' with doubled backslashes when it has one */
+#define CX_QUOTE_LITERAL                                                                           \
+    "(CASE WHEN contains(CAST(%1 AS VARCHAR), '\\') THEN 'E''' ELSE '''' END || "                  \
+    "replace(replace(CAST(%1 AS VARCHAR), '\\', '\\\\'), '''', '''''') || '''')"
+
+#define CX_EACH_TEXT                                                                               \
+    "(SELECT key, CASE WHEN json_type(value) IN ('OBJECT', 'ARRAY') THEN CAST(value AS VARCHAR) "  \
+    "ELSE value ->> '$' END AS value FROM json_each(%1))"
+
 typedef struct cx_func {
     const char *name;
     int nargs; /* -1: any */
@@ -1677,7 +1856,21 @@ static const cx_func_t cx_funcs[] = {
     {"json_array_elements_text", 1, "unnest(json_extract_string(%1, '$[*]'))", NULL},
     {"jsonb_array_elements_text", 1, "unnest(json_extract_string(%1, '$[*]'))", NULL},
     {"jsonb_pretty", 1, "json_pretty(%1)", NULL},
-    {"jsonb_each", 1, "json_each(%1)", NULL},
+    /* PostgreSQL's two columns (json_each has eight) */
+    {"jsonb_each", 1, "(SELECT key, value FROM json_each(%1))", NULL},
+    {"jsonb_each_text", 1, CX_EACH_TEXT, NULL},
+    {"json_each_text", 1, CX_EACH_TEXT, NULL},
+    {"jsonb_set", -1, NULL, cx_fn_jsonb_set},
+    {"json_set", -1, NULL, cx_fn_jsonb_set},
+    {"regexp_match", -1, NULL, cx_fn_regexp_match},
+    {"regexp_matches", 3, NULL, cx_fn_regexp_match},
+    {"quote_literal", 1, CX_QUOTE_LITERAL, NULL},
+    {"quote_nullable", 1, "coalesce(" CX_QUOTE_LITERAL ", 'NULL')", NULL},
+    {"array_to_string", 3,
+     "array_to_string(list_transform(%1, cx_x -> coalesce(CAST(cx_x AS VARCHAR), %3)), %2)", NULL},
+    {"string_to_array", 3, "list_transform(string_to_array(%1, %2), cx_x -> nullif(cx_x, %3))",
+     NULL},
+    {"transaction_timestamp", 0, "now()", NULL},
     {"pg_get_serial_sequence", 2, CX_SERIAL_SEQUENCE, NULL},
     {"setval", -1, NULL, cx_fn_setval},
     {"lastval", 0,
@@ -2057,8 +2250,9 @@ static unsigned cx_needs(const cx_toks_t *k)
     for (size_t i = 0; i < k->nt; i++) {
         const sqlt_t *t = &k->t[i];
         const char *p = k->s + t->start;
-        if (t->kind == SQLT_OP && (memchr(p, '~', t->len) != NULL || cx_op(k, i, "#>") ||
-                                   cx_op(k, i, "#>>") || cx_op(k, i, "?")))
+        if (t->kind == SQLT_OP &&
+            (memchr(p, '~', t->len) != NULL || cx_op(k, i, "#>") || cx_op(k, i, "#>>") ||
+             cx_op(k, i, "?") || cx_op(k, i, "?|") || cx_op(k, i, "?&") || cx_op(k, i, "||")))
             need |= CX_NEED_OPS;
         else if (cx_word(k, i, "OPERATOR") || cx_word(k, i, "COLLATE") || cx_word(k, i, "ANY") ||
                  cx_word(k, i, "SOME") || cx_word(k, i, "ALL"))
@@ -2324,5 +2518,62 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
         cx_run(cx_pass_calls, 3, stmt, len, &cur, &c);
     if (need & (CX_NEED_CATALOG | CX_NEED_REG))
         cx_run(cx_pass_catalog, 1, stmt, len, &cur, &c);
+    return cur;
+}
+
+/* ---- retry: jsonb operators DuckDB could not bind ---- */
+
+/* Which operators the retry rewrites (from DuckDB's binder error). */
+typedef struct cx_jretry {
+    bool contain, minus, minus_num;
+} cx_jretry_t;
+
+static void cx_json_retry_pass(const cx_toks_t *k, const cx_jretry_t *r, cx_edits_t *ed)
+{
+    for (size_t i = 1; i < k->nt; i++) {
+        bool contains = cx_op(k, i, "@>"), contained = cx_op(k, i, "<@");
+        size_t first, e;
+        if (!(((contains || contained) && r->contain) || (cx_op(k, i, "-") && r->minus)) ||
+            !cx_binary_operands(k, i, &first, &e))
+            continue;
+        if (!contains && !contained &&
+            !(cx_kind(k, i + 1, SQLT_STRING) || cx_kind(k, i + 1, SQLT_PARAM) ||
+              cx_word(k, i + 1, "ARRAY") ||
+              (r->minus_num && (cx_kind(k, i + 1, SQLT_NUMBER) || cx_op(k, i + 1, "(")))))
+            continue;
+        ubuf_t b = UBUF_INIT;
+        ubuf_puts(&b, contains || contained ? "duckd_jsonb_contains(" : "duckd_jsonb_delete(");
+        cx_put_range(&b, k, contained ? i + 1 : first, contained ? e - 1 : i - 1);
+        ubuf_puts(&b, ", ");
+        cx_put_range(&b, k, contained ? first : i + 1, contained ? i - 1 : e - 1);
+        ubuf_putc(&b, ')');
+        cx_edit_buf(ed, cx_start(k, first), cx_end(k, e - 1), &b);
+        i = e - 1;
+    }
+}
+
+char *compat_json_retry(const char *stmt, size_t len, const char *error)
+{
+    cx_jretry_t r = {(strstr(error, "'@>(") != NULL || strstr(error, "'<@(") != NULL) &&
+                         strstr(error, "JSON") != NULL,
+                     strstr(error, "'-(JSON") != NULL, strstr(error, "'-(JSON, INTEGER") != NULL};
+    char *cur = NULL;
+    if (!r.contain && !r.minus)
+        return NULL;
+    for (int round = 0; round < 3; round++) { /* nested operators: one level per round */
+        const char *s = cur ? cur : stmt;
+        size_t n = cur ? strlen(cur) : len;
+        cx_toks_t k;
+        cx_edits_t ed = {NULL, 0, 0, 0};
+        if (!cx_scan(&k, s, n))
+            break;
+        cx_json_retry_pass(&k, &r, &ed);
+        char *out = cx_apply(s, n, &ed);
+        cx_toks_free(&k);
+        if (!out)
+            break;
+        free(cur);
+        cur = out;
+    }
     return cur;
 }

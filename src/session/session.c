@@ -672,7 +672,9 @@ int sess__guard(sess_t *s, const sess_stmt_t *st, uerr_t *err)
 
 /* Prepares st's DuckDB statement. A query DuckDB refuses because it selects columns that
  * PostgreSQL knows to depend on its GROUP BY (grouped by primary key) runs with those columns
- * added to GROUP BY (compat_groupby.h); otherwise DuckDB's error stands. */
+ * added to GROUP BY (compat_groupby.h); one that applies jsonb's @>, <@ or - to a JSON value
+ * runs with those operators as duckd's functions (compat_json_retry); otherwise DuckDB's error
+ * stands. */
 static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
 {
     uerr_t again = UERR_INIT;
@@ -680,11 +682,34 @@ static int stmt_prepare(sess_t *s, sess_stmt_t *st, uerr_t *err)
     int rc = -1;
     if (eng_prepare(s->conn, st->compat.sql, &st->es, err) == 0)
         return 0;
-    if (strcmp(err->sqlstate, "42803") != 0 || s->dialect != SESS_DIALECT_POSTGRES ||
-        !(wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql))))
+    if (s->dialect != SESS_DIALECT_POSTGRES)
         goto out;
-    if (eng_prepare(s->conn, wide, &st->es, &again) != 0)
+    if (strcmp(err->sqlstate, "42803") == 0) {
+        wide = compat_groupby_widen(st->compat.sql, strlen(st->compat.sql));
+        if (!wide || eng_prepare(s->conn, wide, &st->es, &again) != 0)
+            goto out;
+    } else if (strcmp(err->sqlstate, "42883") == 0) {
+        /* jsonb's @>, <@, - on a JSON value: each refusal names one operator */
+        const char *msg = err->message;
+        for (int round = 0;; round++) {
+            char *next = round < 3 && msg
+                             ? compat_json_retry(wide ? wide : st->compat.sql,
+                                                 strlen(wide ? wide : st->compat.sql), msg)
+                             : NULL;
+            if (!next)
+                goto out;
+            free(wide);
+            wide = next;
+            uerr_clear(&again);
+            if (eng_prepare(s->conn, wide, &st->es, &again) == 0)
+                break;
+            if (strcmp(again.sqlstate, "42883") != 0)
+                goto out;
+            msg = again.message;
+        }
+    } else {
         goto out;
+    }
     uerr_clear(err);
     free(st->compat.sql);
     st->compat.sql = wide;

@@ -215,6 +215,13 @@ static void test_classify_set_show(void **state)
     compat_free(&c);
     classify("DISCARD ALL", &c);
     assert_int_equal(c.action, COMPAT_NOOP);
+    assert_string_equal(c.tag, "DISCARD ALL");
+    compat_free(&c);
+    classify("discard temporary", &c);
+    assert_string_equal(c.tag, "DISCARD TEMP");
+    compat_free(&c);
+    classify("DISCARD PLANS", &c);
+    assert_string_equal(c.tag, "DISCARD PLANS");
     compat_free(&c);
     classify("DEALLOCATE PREPARE s1", &c);
     assert_int_equal(c.action, COMPAT_DEALLOCATE);
@@ -406,6 +413,59 @@ static void test_rewrite_functions(void **state)
               "ELSE []::BIGINT[] END) b from t");
 }
 
+/* jsonb's key-list tests, concatenation, jsonb_set paths; the retry of @>, <@ and - after
+ * DuckDB's binder refused them; PostgreSQL's string functions DuckDB lacks */
+static void test_rewrite_pg_functions(void **state)
+{
+    (void)state;
+    expect_rw("select m ?| array['a','b'], m ?& '{a,b}' from t",
+              "select duckd_jsonb_exists_any(m, array['a','b']), duckd_jsonb_exists_all(m, ['a', "
+              "'b']) from t");
+    expect_rw("select a || b::jsonb, '{\"a\":1}'::jsonb || c from t",
+              "select duckd_jsonb_concat(a, b::JSON), duckd_jsonb_concat('{\"a\":1}'::JSON, c) "
+              "from t");
+    expect_rw("select a || b, 'x' || 'y', l || [1] from t", NULL); /* DuckDB's || stays */
+    expect_rw("select jsonb_set(d, '{a,0}', '1', false) from t",
+              "select jsonb_set(d, ['a', '0'], '1', false) from t");
+    expect_rw("select jsonb_set(d, p, '1') from t", NULL);
+    expect_rw("select * from jsonb_each_text(d)",
+              "select * from (SELECT key, CASE WHEN json_type(value) IN ('OBJECT', 'ARRAY') THEN "
+              "CAST(value AS VARCHAR) ELSE value ->> '$' END AS value FROM json_each(d))");
+    expect_rw("select regexp_match(s, '(a)(?:b)(c)', 'i')",
+              "select (CASE WHEN regexp_matches(s, '(a)(?:b)(c)', 'i') THEN [regexp_extract(s, "
+              "'(a)(?:b)(c)', 1, 'i'), regexp_extract(s, '(a)(?:b)(c)', 2, 'i')] END)");
+    expect_rw("select regexp_matches(s, 'b.', 'g')",
+              "select unnest(list_transform(regexp_extract_all(s, 'b.', 0), cx_m -> [cx_m]))");
+    expect_rw("select regexp_matches(s, 'b'), regexp_matches(s, 'b', 'i')", NULL); /* DuckDB's */
+    expect_rw("select regexp_match(s, p)", NULL); /* a pattern that is not a literal */
+    expect_rw("select array_to_string(a, ',', '*')",
+              "select array_to_string(list_transform(a, cx_x -> coalesce(CAST(cx_x AS VARCHAR), "
+              "'*')), ',')");
+    expect_rw("select array_to_string(a, ',')", NULL);
+    expect_rw("select quote_nullable(x)",
+              "select coalesce((CASE WHEN contains(CAST(x AS VARCHAR), '\\') THEN 'E''' ELSE "
+              "'''' END || replace(replace(CAST(x AS VARCHAR), '\\', '\\\\'), '''', '''''') || "
+              "''''), 'NULL')");
+
+    const char *q1 =
+        "select d @> '{\"a\":1}', '[1]' <@ d, d - 'k', d - ARRAY['a'], n - 1, [1] @> [1] from t";
+    char *got =
+        compat_json_retry(q1, strlen(q1), "No function matches ... '@>(JSON, STRING_LITERAL)'");
+    assert_non_null(got);
+    assert_string_equal(got, "select duckd_jsonb_contains(d, '{\"a\":1}'), duckd_jsonb_contains(d, "
+                             "'[1]'), d - 'k', d - ARRAY['a'], n - 1, [1] @> [1] from t");
+    free(got);
+    const char *q2 = "select d - 'k', d - ARRAY['a'], n - 1 from t";
+    got = compat_json_retry(q2, strlen(q2), "No function matches ... '-(JSON, STRING_LITERAL)'");
+    assert_non_null(got);
+    assert_string_equal(got, "select duckd_jsonb_delete(d, 'k'), duckd_jsonb_delete(d, "
+                             "ARRAY['a']), n - 1 from t");
+    free(got);
+    assert_null(compat_json_retry("select f(x)", 11, "No function matches ... 'f(INTEGER)'"));
+    assert_null(compat_json_retry("select [1] @> 1", 15,
+                                  "No function matches '@>(INTEGER[], INTEGER_LITERAL)'"));
+}
+
 /* jsonb: column types in DDL, the path and key operators, its functions; locking clauses */
 static void test_rewrite_jsonb_and_locks(void **state)
 {
@@ -421,8 +481,7 @@ static void test_rewrite_jsonb_and_locks(void **state)
               "select json_extract_string(m, '/' || array_to_string(list_transform(['a', '0'], "
               "cx_k -> replace(replace(CAST(cx_k AS VARCHAR), '~', '~0'), '/', '~1')), '/')) "
               "from t");
-    expect_rw("select t.m ? 'k' from t",
-              "select json_exists(t.m, '/' || replace(replace('k', '~', '~0'), '/', '~1')) from t");
+    expect_rw("select t.m ? 'k' from t", "select duckd_jsonb_exists(t.m, 'k') from t");
     expect_rw("select * from t where a = ?", NULL); /* a positional parameter */
     expect_rw("select jsonb_typeof(m) from t",
               "select (CASE json_type(m) WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'number' "
@@ -603,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_regclass),
         cmocka_unit_test(test_rewrite_functions),
         cmocka_unit_test(test_rewrite_jsonb_and_locks),
+        cmocka_unit_test(test_rewrite_pg_functions),
         cmocka_unit_test(test_rewrite_catalog),
         cmocka_unit_test(test_rewrite_public_schema),
         cmocka_unit_test(test_fastins_plain_passes_unchanged),
