@@ -13,7 +13,7 @@ DUCKDB_INC := deps/node_modules/duckdb/src/duckdb/src/include
 DUCKDB_SO  := $(DUCKDB_PKG)/libduckdb.so
 PYTHON     := /usr/bin/python3
 FUZZ_SECONDS ?= 20
-E2E_ARGS   ?=
+E2E_ARGS   ?= tests/e2e
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla
@@ -101,7 +101,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CMOCKA_MESSAGE_OUTPUT=stdout ./$$t; done
 
 e2e: $(BUILD)/duckd
-	DUCKD_BIN=$(abspath $(BUILD)/duckd) DUCKD_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(E2E_ARGS)
+	DUCKD_BIN=$(abspath $(BUILD)/duckd) DUCKD_SAN=$(SAN) $(PYTHON) -m pytest -q -p no:cacheprovider $(E2E_ARGS)
 
 asan-test:
 	$(MAKE) SAN=1 unit e2e
