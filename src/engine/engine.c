@@ -214,6 +214,26 @@ void eng_conn_interrupt(eng_conn_t *c)
 
 void eng_conn_keep_types(eng_conn_t *c, bool on) { c->keep_types = on; }
 
+bool eng_conn_measure_progress(eng_conn_t *c, bool measure)
+{
+    duckdb_result res;
+    bool now = false, changed = false;
+    if (duckdb_query(c->con, "SELECT current_setting('enable_progress_bar')", &res) ==
+            DuckDBSuccess &&
+        duckdb_row_count(&res) == 1)
+        now = duckdb_value_boolean(&res, 0, 0);
+    duckdb_destroy_result(&res);
+    if (now == measure)
+        goto out;
+    changed =
+        duckdb_query(c->con,
+                     measure ? "SET enable_progress_bar = true" : "SET enable_progress_bar = false",
+                     &res) == DuckDBSuccess;
+    duckdb_destroy_result(&res);
+out:
+    return changed;
+}
+
 void eng__conn_set_side(eng_conn_t *c, duckdb_connection side)
 {
     pthread_mutex_lock(&c->side_mu);

@@ -88,6 +88,11 @@ typedef struct eng_progress {
  * progress_bar_time, or enable_progress_bar is off on the connection (DuckDB only measures
  * progress when it is on: SET enable_progress_bar = true). */
 bool eng_conn_progress(eng_conn_t *c, eng_progress_t *out);
+/* Turns DuckDB's progress measurement on the connection off (measure false) or on. With it
+ * on, DuckDB recomputes every pipeline's progress after each task it runs, for every query:
+ * connections that nobody watches (the group-commit writer's) turn it off. Returns true when
+ * the setting was changed (false: it already had that value, or DuckDB refused). */
+bool eng_conn_measure_progress(eng_conn_t *c, bool measure);
 /* Sets the connection's time zone: timestamptz values are shown in it (text results; binary
  * stays the UTC instant) and DuckDB's casts and date functions use it. `name` is an IANA zone
  * name, matched regardless of case; its proper spelling is written to canon (n bytes, for
