@@ -1,7 +1,9 @@
 /* libFuzzer target for the SQL scanner and the dialect layer: splits the input into
  * statements (checking that every range lies inside the input, in order), walks its tokens
  * (each one inside the input and the scan always advancing), and classifies and rewrites each
- * statement with compat_classify, then rewrites the rewrite once more; the whole input also
+ * statement with compat_classify, then rewrites the rewrite once more; each statement also goes
+ * through the dialect's other rewriters (types, public, the jsonb retry after DuckDB's binder
+ * error, SERIAL steps, OVERRIDING), each result a NUL-terminated string; the whole input also
  * goes through the search_path splitter. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,6 +63,37 @@ static void classify(const char *s, size_t n)
     compat_free(&c);
 }
 
+/* The rewriters compat_classify does not always reach. */
+static void rewriters(const char *s, size_t n)
+{
+    static const char *const errors[] = {
+        "Binder Error: No function matches the given name and argument types "
+        "'@>(JSON, STRING_LITERAL)'. You might need to add explicit type casts.",
+        "Binder Error: No function matches the given name and argument types "
+        "'-(JSON, INTEGER_LITERAL)'.",
+        "Catalog Error: Scalar Function with name x does not exist!"};
+    char *out[3 + sizeof errors / sizeof errors[0]];
+    size_t k = 0;
+    out[k++] = compat_rewrite_types(s, n);
+    out[k++] = compat_rewrite_public(s, n);
+    out[k++] = compat_overriding(s, n);
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        out[k++] = compat_json_retry(s, n, errors[i]);
+    for (size_t i = 0; i < k; i++) {
+        if (out[i] && strlen(out[i]) > 16 * n + 4096)
+            abort(); /* a rewrite grows the text by a bounded factor */
+        free(out[i]);
+    }
+    char **steps = NULL;
+    size_t ns = compat_serial(s, n, &steps);
+    for (size_t i = 0; i < ns; i++) {
+        if (!steps[i])
+            abort();
+        free(steps[i]);
+    }
+    free(steps);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
@@ -75,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         last = r[i].start + r[i].len;
         classify(s + r[i].start, r[i].len);
+        rewriters(s + r[i].start, r[i].len);
     }
     if (n < 0)
         classify(s, size);      /* unterminated quote or comment: must still be safe */
