@@ -171,6 +171,11 @@ static void test_more_to_char(void **state)
     check_dec("4000", "RN", "###############");
     check_dec("14", "rn", "            xiv");
     check_dec("1485", "9G999", " 1,485");
+    check_int(-42, "S999", " -42"); /* S goes just before the first digit */
+    check_int(5, "9,999", "     5");
+    check_int(0, "FM999", "0");
+    check_dec("0.5", "FM9.99", ".5");
+    check_dec("-5", "FM9", "-5");
     check_dec("1", "\\\"9", "\" 1");
     check_dec("1", "\"a\\\"b\"9", "a\"b 1");
     check_dec("12.5", "B99.9C", " 12.5");
