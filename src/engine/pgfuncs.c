@@ -1,9 +1,11 @@
 /* PostgreSQL functions DuckDB lacks, registered as DuckDB scalar functions on every database
  * (engine/sandbox.c's set-up): jsonb's containment, key tests, deletion, concatenation,
  * jsonb_set and jsonb_strip_nulls (over jansson), initcap, justify_days / justify_hours /
- * justify_interval and clock_timestamp. The dialect layer (session/compat_rewrite.c) maps
- * PostgreSQL's operators to the duckd_jsonb_* functions; the others keep PostgreSQL's names.
- * All are strict (a NULL argument gives NULL), as in PostgreSQL. */
+ * justify_interval, clock_timestamp, numeric to_char (types/pgnumfmt.c; any number type, the
+ * value's own DuckDB type chosen at run time) and duckd_to_number (to_number's text, which the
+ * dialect layer casts to a DECIMAL of the template's scale). The dialect layer
+ * (session/compat_rewrite.c) maps PostgreSQL's operators to the duckd_jsonb_* functions; the others
+ * keep PostgreSQL's names. All are strict (a NULL argument gives NULL), as in PostgreSQL. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 
 #include "engine/engine_internal.h"
+#include "types/pgnumfmt.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -29,7 +32,11 @@ typedef struct pgf_out {
     duckdb_interval iv;
     int64_t ts;
     bool null;
-    char err[200];
+    char err[300];
+    bool typed;         /* to_char: the argument's type was looked up (once per chunk) */
+    duckdb_type type;   /* its type id */
+    duckdb_type dec_in; /* DECIMAL: the internal integer type */
+    uint8_t dec_scale;  /* DECIMAL: the scale */
 } pgf_out_t;
 
 typedef bool (*pgf_row_fn)(duckdb_data_chunk in, idx_t row, pgf_out_t *o);
@@ -606,6 +613,137 @@ static bool pgf_row_clock(duckdb_data_chunk in, idx_t row, pgf_out_t *o)
     return true;
 }
 
+/* ---- numeric to_char / to_number ---- */
+
+static bool pgf_numfmt_fail(pgf_out_t *o, const pgnf_err_t *e)
+{
+    snprintf(o->err, sizeof o->err, ENG__SQLSTATE_MARK "%.5s] %s", e->sqlstate, e->message);
+    return false;
+}
+
+/* v / 10^scale as decimal text; v is the magnitude, neg its sign */
+static void pgf_decimal_text(unsigned __int128 v, bool neg, unsigned scale, char *buf, size_t cap)
+{
+    char rev[48];
+    size_t n = 0, o = 0;
+    do {
+        rev[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v && n < sizeof rev);
+    while (n <= scale && n < sizeof rev) /* at least one digit before the point */
+        rev[n++] = '0';
+    if (neg && o + 1 < cap)
+        buf[o++] = '-';
+    for (size_t i = n; i-- > 0 && o + 2 < cap;) {
+        buf[o++] = rev[i];
+        if (i == scale && scale > 0)
+            buf[o++] = '.';
+    }
+    buf[o] = '\0';
+}
+
+static bool pgf_row_to_char(duckdb_data_chunk in, idx_t row, pgf_out_t *o)
+{
+    duckdb_vector v = duckdb_data_chunk_get_vector(in, 0);
+    void *d = duckdb_vector_get_data(v);
+    const char *t;
+    size_t tn;
+    char num[64];
+    pgnf_err_t e;
+    bool ok;
+    if (!o->typed) {
+        duckdb_logical_type lt = duckdb_vector_get_column_type(v);
+        o->type = duckdb_get_type_id(lt);
+        if (o->type == DUCKDB_TYPE_DECIMAL) {
+            o->dec_in = duckdb_decimal_internal_type(lt);
+            o->dec_scale = duckdb_decimal_scale(lt);
+        }
+        duckdb_destroy_logical_type(&lt);
+        o->typed = true;
+    }
+    pgf_str(in, 1, row, &t, &tn);
+    memset(&e, 0, sizeof e);
+    switch (o->type) {
+    case DUCKDB_TYPE_TINYINT: ok = pgnf_to_char_int4(((int8_t *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_SMALLINT: ok = pgnf_to_char_int4(((int16_t *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_INTEGER: ok = pgnf_to_char_int4(((int32_t *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_UTINYINT: ok = pgnf_to_char_int4(((uint8_t *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_USMALLINT:
+        ok = pgnf_to_char_int4(((uint16_t *)d)[row], t, tn, &o->s, &e);
+        break;
+    case DUCKDB_TYPE_UINTEGER:
+        ok = pgnf_to_char_int64(((uint32_t *)d)[row], t, tn, &o->s, &e);
+        break;
+    case DUCKDB_TYPE_BIGINT: ok = pgnf_to_char_int64(((int64_t *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_UBIGINT:
+        pgf_decimal_text(((uint64_t *)d)[row], false, 0, num, sizeof num);
+        ok = pgnf_to_char_decimal(num, strlen(num), t, tn, &o->s, &e);
+        break;
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT:
+    case DUCKDB_TYPE_DECIMAL: {
+        duckdb_type it = o->type == DUCKDB_TYPE_DECIMAL ? o->dec_in : o->type;
+        unsigned scale = o->type == DUCKDB_TYPE_DECIMAL ? o->dec_scale : 0;
+        __int128 sv = 0;
+        unsigned __int128 mag;
+        bool neg;
+        if (it == DUCKDB_TYPE_UHUGEINT) {
+            duckdb_uhugeint u = ((duckdb_uhugeint *)d)[row];
+            mag = ((unsigned __int128)u.upper << 64) | u.lower;
+            neg = false;
+        } else {
+            if (it == DUCKDB_TYPE_SMALLINT)
+                sv = ((int16_t *)d)[row];
+            else if (it == DUCKDB_TYPE_INTEGER)
+                sv = ((int32_t *)d)[row];
+            else if (it == DUCKDB_TYPE_BIGINT)
+                sv = ((int64_t *)d)[row];
+            else {
+                duckdb_hugeint h = ((duckdb_hugeint *)d)[row];
+                sv = (__int128)(((unsigned __int128)(uint64_t)h.upper << 64) | h.lower);
+            }
+            neg = sv < 0;
+            mag = neg ? (unsigned __int128)0 - (unsigned __int128)sv : (unsigned __int128)sv;
+        }
+        pgf_decimal_text(mag, neg, scale, num, sizeof num);
+        ok = pgnf_to_char_decimal(num, strlen(num), t, tn, &o->s, &e);
+        break;
+    }
+    case DUCKDB_TYPE_FLOAT: ok = pgnf_to_char_float4(((float *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_DOUBLE: ok = pgnf_to_char_float8(((double *)d)[row], t, tn, &o->s, &e); break;
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+    case DUCKDB_TYPE_INTERVAL:
+        snprintf(o->err, sizeof o->err,
+                 ENG__SQLSTATE_MARK "0A000] to_char() of a date/time value is supported by "
+                                    "duckd for a template given as a literal only");
+        return false;
+    default:
+        snprintf(o->err, sizeof o->err,
+                 ENG__SQLSTATE_MARK "42883] function to_char(%s, text) does not exist: duckd's "
+                                    "to_char takes a number or a date/time value",
+                 o->type == DUCKDB_TYPE_VARCHAR ? "text" : "this type");
+        return false;
+    }
+    return ok || pgf_numfmt_fail(o, &e);
+}
+
+static bool pgf_row_to_number(duckdb_data_chunk in, idx_t row, pgf_out_t *o)
+{
+    const char *s, *t;
+    size_t sn, tn;
+    pgnf_err_t e;
+    pgf_str(in, 0, row, &s, &sn);
+    pgf_str(in, 1, row, &t, &tn);
+    memset(&e, 0, sizeof e);
+    return pgnf_to_number(s, sn, t, tn, &o->s, &e) || pgf_numfmt_fail(o, &e);
+}
+
 /* ---- registration ---- */
 
 #define V DUCKDB_TYPE_VARCHAR
@@ -629,6 +767,8 @@ static const pgf_def_t pgf_defs[] = {
     {"justify_hours", pgf_row_justify_hours, PGF_INTERVAL, {DUCKDB_TYPE_INTERVAL}, false},
     {"justify_interval", pgf_row_justify_interval, PGF_INTERVAL, {DUCKDB_TYPE_INTERVAL}, false},
     {"clock_timestamp", pgf_row_clock, PGF_TSTZ, {0}, true},
+    {"to_char", pgf_row_to_char, PGF_STR, {DUCKDB_TYPE_ANY, V}, false},
+    {"duckd_to_number", pgf_row_to_number, PGF_STR, {V, V}, false},
 };
 #undef V
 #undef L

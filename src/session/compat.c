@@ -332,9 +332,15 @@ static bool classify_misc(const toks_t *k, compat_t *out)
                                                                : "DISCARD ALL";
         return true;
     }
-    if (kw(k, 0, "UNLISTEN")) {
+    if (kw(k, 0, "UNLISTEN")) { /* pools send it to reset a connection: nothing to undo */
         out->action = COMPAT_NOOP;
         out->tag = "UNLISTEN";
+        return true;
+    }
+    if (kw(k, 0, "LISTEN") || kw(k, 0, "NOTIFY")) {
+        out->action = COMPAT_ERROR;
+        out->sqlstate = "0A000";
+        out->message = "LISTEN/NOTIFY is not supported by duckd";
         return true;
     }
     if (kw(k, 0, "SET") && kw(k, 1, "CONSTRAINTS")) {

@@ -12,6 +12,7 @@
 #include "session/compat_alter.h"
 #include "session/compat_catalog.h"
 #include "session/sqlscan.h"
+#include "types/pgnumfmt.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -1503,8 +1504,8 @@ static bool cx_date_template(const cx_call_t *call, bool parse, ubuf_t *f)
             for (p++; *p && *p != '"'; p++)
                 ubuf_puts(f, *p == '%' ? "%%" : (char[]){*p, 0});
             p += *p == '"';
-        } else if (isalpha((unsigned char)*p)) {
-            ok = false; /* a numeric template (D, G, ...) or a pattern not translated */
+        } else if (isalpha((unsigned char)*p) || *p == '9') {
+            ok = false; /* a numeric template (9, D, G, '999MI', ...) or a pattern not translated */
         } else {
             ubuf_puts(f, *p == '%' ? "%%" : (char[]){*p, 0});
             p++;
@@ -1667,6 +1668,26 @@ static bool cx_fn_to_date(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
     return ok;
 }
 
+/* to_number(text, template): duckd's duckd_to_number (engine/pgfuncs.c, PostgreSQL's parsing)
+ * gives the number as text, cast to a DECIMAL with the most digits after the point the
+ * template can read (a literal template), or 10 of them (a template that is not a literal). */
+static bool cx_fn_to_number(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
+{
+    char *t = call->arg_first[1] == call->arg_last[1] ? cx_string_value(call->k, call->arg_first[1])
+                                                      : NULL;
+    int scale = t ? pgnf_number_scale(t, strlen(t)) : 10;
+    char *x = cx_arg(call, 0), *f = cx_arg(call, 1);
+    (void)c;
+    if (scale < 0) /* a template to_number refuses: duckd_to_number raises the error */
+        scale = 0;
+    ubuf_printf(b, "CAST(duckd_to_number(%s, %s) AS DECIMAL(38, %d))", x, f,
+                scale > 38 ? 38 : scale);
+    free(t);
+    free(x);
+    free(f);
+    return true;
+}
+
 /* to_regclass(name) / to_regtype(name): the OID, or NULL when nothing has that name. */
 static bool cx_fn_to_reg(ubuf_t *b, const cx_call_t *call, const cx_ctx_t *c)
 {
@@ -1826,6 +1847,8 @@ static const cx_func_t cx_funcs[] = {
     {"to_regclass", 1, NULL, cx_fn_to_reg},
     {"to_regtype", 1, NULL, cx_fn_to_reg},
     {"to_date", 2, NULL, cx_fn_to_date},
+    {"to_number", 2, NULL, cx_fn_to_number},
+    {"pg_notify", -1, "error('[SQLSTATE 0A000] LISTEN/NOTIFY is not supported by duckd')", NULL},
     {"to_timestamp", 2, NULL, cx_fn_to_date},
     {"generate_series", -1, NULL, cx_fn_generate_series},
     {"format", -1, NULL, cx_fn_format},

@@ -152,6 +152,20 @@ static void test_classify_transactions(void **state)
     assert_int_equal(c.action, COMPAT_ERROR);
     assert_string_equal(c.sqlstate, "42601");
     compat_free(&c);
+    /* LISTEN / NOTIFY: a clear 0A000; UNLISTEN (pool resets) stays an accepted no-op */
+    static const char *const notif[] = {"LISTEN jobs", "listen \"Jobs\"", "NOTIFY jobs",
+                                        "notify jobs, 'payload'"};
+    for (size_t i = 0; i < sizeof notif / sizeof notif[0]; i++) {
+        classify(notif[i], &c);
+        assert_int_equal(c.action, COMPAT_ERROR);
+        assert_string_equal(c.sqlstate, "0A000");
+        assert_string_equal(c.message, "LISTEN/NOTIFY is not supported by duckd");
+        compat_free(&c);
+    }
+    classify("UNLISTEN *", &c);
+    assert_int_equal(c.action, COMPAT_NOOP);
+    assert_string_equal(c.tag, "UNLISTEN");
+    compat_free(&c);
 }
 
 static void test_classify_set_show(void **state)
@@ -495,6 +509,19 @@ static void test_rewrite_jsonb_and_locks(void **state)
     expect_rw("select to_char(x, '999D99') from t", NULL); /* numeric templates: left alone */
     expect_rw("select to_char(x, '9999.99') from t", NULL);
     expect_rw("select to_char(x, fmt) from t", NULL);
+    /* MI is minutes in a date template, the minus sign in a numeric one */
+    expect_rw("select to_char(x, '9,999MI') from t", NULL);
+    expect_rw("select to_char(x, 'FM999MI'), to_char(x, '999S') from t", NULL);
+    expect_rw("select to_number(s, '99G999D9S') from t",
+              "select CAST(duckd_to_number(s, '99G999D9S') AS DECIMAL(38, 1)) from t");
+    expect_rw("select to_number('12', '99V999')",
+              "select CAST(duckd_to_number('12', '99V999') AS DECIMAL(38, 3))");
+    expect_rw("select pg_notify('jobs', 'x')",
+              "select error('[SQLSTATE 0A000] LISTEN/NOTIFY is not supported by duckd')");
+    expect_rw("select to_number(s, f) from t",
+              "select CAST(duckd_to_number(s, f) AS DECIMAL(38, 10)) from t");
+    expect_rw("select to_number(s, '9.9.9') from t",
+              "select CAST(duckd_to_number(s, '9.9.9') AS DECIMAL(38, 0)) from t");
     static const char *const toreg[] = {"(SELECT cx_c.oid FROM", NULL};
     static const char *const no_err[] = {"error(", "to_regclass", NULL};
     expect_rw_has("select to_regclass('t') is null", toreg, no_err);
