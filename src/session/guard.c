@@ -172,6 +172,29 @@ static bool guard_plain_name(const char *n)
     return strlen(n) < 128;
 }
 
+/* Whether a max_expression_depth value is a whole number of at most 1000, however DuckDB
+ * would read it: bare or quoted ('5000' casts too), with blanks or a sign. Anything else
+ * (1e6, 0x..., a list) counts as raising it. */
+static bool guard_depth_ok(const char *v)
+{
+    char buf[32];
+    size_t n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p == '\'' || isspace((unsigned char)*p))
+            continue;
+        if (n + 1 >= sizeof buf)
+            return false;
+        buf[n++] = *p;
+    }
+    buf[n] = '\0';
+    const char *d = buf[0] == '+' ? buf + 1 : buf;
+    if (!*d || strspn(d, "0123456789") != strlen(d))
+        return false;
+    while (*d == '0' && d[1])
+        d++;
+    return strlen(d) <= 4 && atoi(d) <= 1000;
+}
+
 /* A SET value must be literals only (strings, numbers, words, lists of them): no
  * expressions, so nothing runs while the setting is applied. */
 static int guard_check_value(const guard_ctx_t *g, const char *name, const char *v, uerr_t *err)
@@ -197,7 +220,7 @@ static int guard_check_value(const guard_ctx_t *g, const char *name, const char 
     /* DuckDB's parser guard against stack exhaustion: lowering it is fine, raising it lets
      * one statement crash the server. */
     if (!strcasecmp(name, "max_expression_depth") && g->role != GUARD_ROLE_ADMIN &&
-        strtoll(v, NULL, 10) > 1000) {
+        !guard_depth_ok(v)) {
         uerr_set(err, "42501", "permission denied to raise \"max_expression_depth\" above 1000");
         return -1;
     }

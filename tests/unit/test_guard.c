@@ -86,6 +86,9 @@ static void test_server_wide_settings_refused(void **state)
         "SET enable_logging = true",
         "PRAGMA threads = 2",
         "SET max_expression_depth = 100000",
+        "SET max_expression_depth = '100000'",
+        "SET max_expression_depth = 1e6",
+        "SET max_expression_depth TO '  2000'",
     };
     for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)
         assert_string_equal(set_of(GUARD_ROLE_READ_WRITE, sqls[i], out, sizeof out, &global),
@@ -115,6 +118,25 @@ static void test_admin_needs_the_global_form(void **state)
         "55P02");
     assert_string_equal(
         set_of(GUARD_ROLE_ADMIN, "SET max_expression_depth = 5000", out, sizeof out, &global), "");
+}
+
+static void test_expression_depth_may_only_be_lowered(void **state)
+{
+    (void)state;
+    char out[256];
+    bool global;
+    static const char *const ok[] = {
+        "SET max_expression_depth = 500", "SET max_expression_depth TO '1000'",
+        "SET max_expression_depth = 0100", "RESET max_expression_depth"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_string_equal(set_of(GUARD_ROLE_READ_WRITE, ok[i], out, sizeof out, &global), "");
+    assert_string_equal(set_of(GUARD_ROLE_READ_WRITE, "SET max_expression_depth = '00001001'", out,
+                               sizeof out, &global),
+                        "42501");
+    /* not a literal at all: refused before the depth is read */
+    assert_string_not_equal(
+        set_of(GUARD_ROLE_READ_WRITE, "SET max_expression_depth = +5000", out, sizeof out, &global),
+        "");
 }
 
 static const char *stmt(guard_role_t role, bool read_only_db, eng_kind_t kind, const char *sql)
@@ -203,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_set_becomes_session_scoped),
         cmocka_unit_test(test_server_wide_settings_refused),
         cmocka_unit_test(test_admin_needs_the_global_form),
+        cmocka_unit_test(test_expression_depth_may_only_be_lowered),
         cmocka_unit_test(test_statements_by_role),
         cmocka_unit_test(test_inner_statement),
         cmocka_unit_test(test_redaction),
