@@ -92,6 +92,10 @@ def test_set_changes_only_the_own_session(server):
     "SET max_expression_depth TO 100000000",
     "SET max_expression_depth TO '100000000'",
     "SET max_expression_depth = 1e8",
+    "SET \"max_expression_depth\" TO 100000000",
+    "SET SESSION max_expression_depth TO 100000000",
+    "SET LOCAL max_expression_depth = 100000000",
+    "PRAGMA max_expression_depth = 100000000",
 ])
 def test_server_wide_settings_are_refused(server, sql):
     c = tcp(server)
