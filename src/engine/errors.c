@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "engine/engine_internal.h"
+#include "util/log.h"
 
 typedef struct {
     const char *prefix; /* message prefix DuckDB uses for the error type */
@@ -180,5 +181,17 @@ void eng__set_error(uerr_t *err, duckdb_error_type type, const char *msg)
     const char *state = eng_sqlstate_for(type, msg);
     if (strcmp(state, "57014") == 0) /* DuckDB says "INTERRUPT Error: Interrupted!" */
         msg = "canceling statement due to user request";
+    /* DuckDB appends a native stack trace (library paths, addresses) and a paragraph about
+     * reporting the bug to its INTERNAL errors: the server log keeps them, the client gets
+     * the message */
+    const char *trace = strstr(msg, "\nStack Trace:");
+    if (trace) {
+        size_t n = (size_t)(trace - msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+            n--;
+        ulog(ULOG_WARN, "DuckDB internal error: %s", msg);
+        uerr_set(err, state, "%.*s", (int)n, msg);
+        return;
+    }
     uerr_set(err, state, "%s", msg);
 }
