@@ -12,6 +12,14 @@
 
 static uint64_t sadv_owner(const sess_t *s) { return (uint64_t)(uintptr_t)s; }
 
+/* Shows a blocking request in the sessions view as waiting (it may be granted at once). */
+static void sadv_set_waiting(sess_t *s, bool on)
+{
+    pthread_mutex_lock(&s->watch_mu);
+    s->adv_waiting = on;
+    pthread_mutex_unlock(&s->watch_mu);
+}
+
 static bool sadv_stop(void *ctx) { return sess__interrupted((sess_t *)ctx) != SESS_INTR_NONE; }
 
 typedef struct sadv_vals {
@@ -114,8 +122,10 @@ int sess__advisory_run(sess_t *s, sess_portal_t *p, bool with_desc, const sess_s
         switch (a->op) {
         case COMPAT_ADV_LOCK:
         case COMPAT_ADV_TRY:
+            sadv_set_waiting(s, a->op == COMPAT_ADV_LOCK);
             r = advlock_acquire(t, sadv_owner(s), pid, key, mode, scope, a->op == COMPAT_ADV_LOCK,
                                 sadv_stop, s, err);
+            sadv_set_waiting(s, false);
             if (r < 0)
                 goto out;
             yes = r > 0;

@@ -299,12 +299,13 @@ void sess_activity(sess_t *s, sess_activity_t *a)
 {
     char txn = __atomic_load_n(&s->txn, __ATOMIC_RELAXED);
     pthread_mutex_lock(&s->watch_mu);
-    a->state = s->waiting     ? "waiting for commit"
-               : s->admitting ? "queued"
-               : s->running   ? "active"
-               : txn == 'T'   ? "idle in transaction"
-               : txn == 'E'   ? "idle in transaction (aborted)"
-                              : "idle";
+    a->state = s->waiting       ? "waiting for commit"
+               : s->admitting   ? "queued"
+               : s->adv_waiting ? "waiting for lock"
+               : s->running     ? "active"
+               : txn == 'T'     ? "idle in transaction"
+               : txn == 'E'     ? "idle in transaction (aborted)"
+                                : "idle";
     memcpy(a->query, s->act_query, sizeof a->query);
     a->query_start_ms = s->act_start_ms;
     a->query_end_ms = s->act_end_ms;

@@ -150,7 +150,8 @@ struct sess {
     int64_t act_end_ms;                      /* its end (0 while it runs) */
     int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
     char act_app[64];                        /* application_name, cut */
-    bool admitting; /* admit_tk may be waiting: sess_interrupt withdraws it */
+    bool admitting;   /* admit_tk may be waiting: sess_interrupt withdraws it */
+    bool adv_waiting; /* an advisory lock request may be waiting (sessions view) */
     /* Admission control (sess_admit.c): the session's place, used by its thread only (other
      * threads go through admit_cancel / admit_queued_since). */
     admit_ticket_t admit_tk;

@@ -279,3 +279,57 @@ def test_extended_protocol_asyncpg(server):
             await b.close()
 
     asyncio.run(main())
+
+
+def test_hashtext_keys(server):
+    """hashtext() gives PostgreSQL's values (its hash_bytes), so hashed keys agree with it."""
+    # reference values from PostgreSQL 15
+    want = {"": -1477818771, "x": 1074944137, "hello world": 1021725223,
+            "abcdefghijklmnopqrstuvwxyz": 167831483, "café": 103771354}
+    with closing(connect(server, autocommit=False)) as a, closing(connect(server)) as b:
+        for text, h in want.items():
+            assert one(a, "select hashtext(%s)", (text,)) == h
+        one(a, "select pg_advisory_xact_lock(hashtext('migrations'))")
+        h = one(b, "select hashtext('migrations')")
+        assert one(b, "select pg_try_advisory_lock(%s)", (h,)) is False
+        a.commit()
+        assert one(b, "select pg_try_advisory_xact_lock(hashtext('migrations'))") is True
+
+
+def test_pg_locks_and_activity(server):
+    with closing(connect(server)) as a, closing(connect(server)) as b:
+        pa, pb = a.info.backend_pid, b.info.backend_pid
+        one(a, "select pg_advisory_lock(%s)" % ((3 << 32) + 5))
+        one(a, "select pg_advisory_lock_shared(2, 3)")
+        t, res = run_in_thread(lambda: one(b, "select pg_advisory_lock(2, 3)"))
+        time.sleep(0.4)
+        with a.cursor() as cur:
+            cur.execute("select locktype, classid, objid, objsubid, pid, mode, granted "
+                        "from pg_locks where locktype = 'advisory' order by granted desc, objsubid")
+            assert cur.fetchall() == [
+                ("advisory", 3, 5, 1, pa, "ExclusiveLock", True),
+                ("advisory", 2, 3, 2, pa, "ShareLock", True),
+                ("advisory", 2, 3, 2, pb, "ExclusiveLock", False),
+            ]
+            cur.execute("select state, wait_event_type, wait_event from pg_stat_activity "
+                        "where pid = %s", (pb,))
+            assert cur.fetchone() == ("active", "Lock", "advisory")
+        one(a, "select pg_advisory_unlock_all()")
+        t.join(10)
+        assert "err" not in res, res
+        with a.cursor() as cur:
+            cur.execute("select pid, mode from pg_locks")
+            assert cur.fetchall() == [(pb, "ExclusiveLock")]
+
+
+def test_untyped_text_parameter(server):
+    """golang-migrate passes its key as a string parameter of unknown type."""
+    with psycopg.connect(server.dsn, autocommit=True) as a, \
+            psycopg.connect(server.dsn, autocommit=True) as b:
+        a.execute("select pg_advisory_lock(%s)", ("1486364155",))
+        assert b.execute("select pg_try_advisory_lock(%s::bigint)", (1486364155,)).fetchone() \
+            == (False,)
+        assert a.execute("select pg_advisory_unlock(%s)", ("1486364155",)).fetchone() == (True,)
+        with pytest.raises(psycopg.Error):
+            a.execute("select pg_advisory_lock(%s)", ("not a number",))
+        assert a.execute("select 1").fetchone() == (1,)
