@@ -147,6 +147,11 @@ int sess__advisory_run(sess_t *s, sess_portal_t *p, bool with_desc, const sess_s
     sess_value_t v = {k.null ? NULL : b ? &one : "", k.null ? -1 : b ? 1 : 0};
     if (with_desc && sink->row_description(sink->ctx, &p->stmt->adv_col, 1, fmt) != 0)
         goto out;
+    if (a->op == COMPAT_ADV_UNLOCK && !yes && !k.null && sink->notice &&
+        sink->notice(sink->ctx, "01000",
+                     a->shared ? "you don't own a lock of type ShareLock"
+                               : "you don't own a lock of type ExclusiveLock") != 0)
+        goto out;
     if (sink->row(sink->ctx, &v, 1) != 0)
         goto out;
     p->rows = 1;

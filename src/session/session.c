@@ -407,6 +407,9 @@ static bool sess_may_change(const sess_stmt_t *st)
     case COMPAT_COPY_OUT:
     case COMPAT_DEALLOCATE:
     case COMPAT_ERROR: return false;
+    /* a transaction-level advisory lock would have to be released (session-level ones are
+     * not transactional in PostgreSQL either) */
+    case COMPAT_ADVISORY: return st->compat.adv->xact && st->compat.adv->op != COMPAT_ADV_UNLOCK;
     default: return true;
     }
 }
@@ -809,6 +812,8 @@ out:
  * setseed(), the one function that changes connection state from a SELECT. */
 static bool stmt_conn_neutral(const sess_stmt_t *st)
 {
+    if (st->compat.action == COMPAT_ADVISORY) /* at most a SELECT of its arguments */
+        return !st->compat.sql || !strcasestr(st->compat.sql, "setseed");
     if (st->compat.action != COMPAT_PASS || !st->es)
         return false;
     switch (eng_stmt_kind(st->es)) {

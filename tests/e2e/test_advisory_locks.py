@@ -333,3 +333,40 @@ def test_untyped_text_parameter(server):
         with pytest.raises(psycopg.Error):
             a.execute("select pg_advisory_lock(%s)", ("not a number",))
         assert a.execute("select 1").fetchone() == (1,)
+
+
+def test_unlock_not_held_warns(server):
+    with closing(connect(server)) as a:
+        del a.notices[:]
+        assert one(a, "select pg_advisory_unlock(99)") is False
+        assert one(a, "select pg_advisory_unlock_shared(99)") is False
+        assert any("you don't own a lock of type ExclusiveLock" in n for n in a.notices), a.notices
+        assert any("you don't own a lock of type ShareLock" in n for n in a.notices), a.notices
+
+
+def test_xact_lock_extended_protocol_released_at_sync(server):
+    with psycopg.connect(server.dsn, autocommit=True) as a, \
+            psycopg.connect(server.dsn, autocommit=True) as b:
+        assert a.execute("select pg_try_advisory_xact_lock(%s)", (51,)).fetchone() == (True,)
+        assert b.execute("select pg_try_advisory_lock(%s)", (51,)).fetchone() == (True,)
+        with a.transaction():
+            a.execute("select pg_advisory_xact_lock(%s)", (52,))
+            assert b.execute("select pg_try_advisory_lock(%s)", (52,)).fetchone() == (False,)
+        assert b.execute("select pg_try_advisory_lock(%s)", (52,)).fetchone() == (True,)
+
+
+def test_savepoints(server):
+    """Session-level locks are not transactional, so a savepoint can be rolled back over them;
+    a transaction-level lock taken since the savepoint cannot be undone by duckd."""
+    with closing(connect(server, autocommit=False)) as a:
+        with a.cursor() as cur:
+            cur.execute("savepoint s1")
+            cur.execute("select pg_try_advisory_lock(61)")
+            cur.execute("rollback to savepoint s1")
+            cur.execute("select pg_advisory_xact_lock(62)")
+            cur.execute("savepoint s2")
+            cur.execute("select pg_advisory_xact_lock(63)")
+            with pytest.raises(psycopg2.errors.FeatureNotSupported):
+                cur.execute("rollback to savepoint s2")
+        a.rollback()
+        assert one(a, "select pg_advisory_unlock(61)") is True  # kept across the rollback
