@@ -178,7 +178,7 @@ int advlock_acquire(advlock_tbl_t *t, uint64_t owner, int32_t pid, advlock_key_t
                     void *stop_ctx, uerr_t *err)
 {
     int rc = -1;
-    bool waiting = false;
+    bool waiting = false, checked = false;
     int64_t since = 0;
     pthread_mutex_lock(&t->mu);
     advlock_hold_t *h = advlock_find(t, owner, key, mode);
@@ -199,15 +199,19 @@ int advlock_acquire(advlock_tbl_t *t, uint64_t owner, int32_t pid, advlock_key_t
             t->waits[t->nwaits++] = (advlock_wait_t){key, owner, pid, mode};
             waiting = true;
             since = advlock_now_ms();
-        } else if (advlock_now_ms() - since >= ADVLOCK_DEADLOCK_MS &&
-                   advlock_deadlocked(t, owner)) {
-            uerr_set(err, "40P01", "deadlock detected");
-            uerr_set_detail(err,
-                            "Process %d waits for an advisory lock held by a process that "
-                            "waits for one of its own.",
-                            (int)pid);
-            uerr_set_hint(err, "See server log for query details.");
-            goto out;
+        } else if (!checked && advlock_now_ms() - since >= ADVLOCK_DEADLOCK_MS) {
+            /* once, as PostgreSQL's deadlock_timeout check: a cycle that forms later is closed
+             * by a request that starts waiting later, and that one looks for it */
+            checked = true;
+            if (advlock_deadlocked(t, owner)) {
+                uerr_set(err, "40P01", "deadlock detected");
+                uerr_set_detail(err,
+                                "Process %d waits for an advisory lock held by a process that "
+                                "waits for one of its own.",
+                                (int)pid);
+                uerr_set_hint(err, "See server log for query details.");
+                goto out;
+            }
         }
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -10,8 +10,8 @@
  * Waiting never holds anything another session needs: the table's mutex is released while a
  * request waits on the condition variable, and the wait wakes every ADVLOCK_POLL_MS to ask the
  * caller whether to give up (a cancel, statement_timeout, a client that hung up). A waiter
- * that has waited ADVLOCK_DEADLOCK_MS looks for a cycle of waiters and fails with 40P01 when
- * it is in one, as PostgreSQL's deadlock_timeout check does. */
+ * that has waited ADVLOCK_DEADLOCK_MS looks once for a cycle of waiters and fails with 40P01
+ * when it is in one, as PostgreSQL's deadlock_timeout check does. */
 #ifndef DUCKD_SESSION_ADVLOCK_H
 #define DUCKD_SESSION_ADVLOCK_H
 

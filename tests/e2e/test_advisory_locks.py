@@ -370,3 +370,38 @@ def test_savepoints(server):
                 cur.execute("rollback to savepoint s2")
         a.rollback()
         assert one(a, "select pg_advisory_unlock(61)") is True  # kept across the rollback
+
+
+def test_deadlock_detected(server):
+    """Two transactions waiting for each other's locks: one fails with 40P01 after about a
+    second (deadlock_timeout); its rollback lets the other through."""
+    with closing(connect(server, autocommit=False)) as a, \
+            closing(connect(server, autocommit=False)) as b:
+        one(a, "select pg_advisory_xact_lock(71)")
+        one(b, "select pg_advisory_xact_lock(72)")
+        def b_waits():
+            try:
+                return one(b, "select pg_advisory_xact_lock(71)")
+            except psycopg2.Error:
+                b.rollback()  # the victim's rollback releases 72
+                raise
+
+        t, res = run_in_thread(b_waits)
+        time.sleep(0.2)
+        t0 = time.time()
+        try:
+            one(a, "select pg_advisory_xact_lock(72)")
+            a_err = None
+        except psycopg2.Error as e:
+            a_err = e
+        if a_err is None:  # b was the victim: a got 72 once b's transaction was gone
+            t.join(10)
+            assert isinstance(res.get("err"), psycopg2.errors.DeadlockDetected), res
+        else:
+            assert isinstance(a_err, psycopg2.errors.DeadlockDetected), a_err
+            a.rollback()
+            t.join(10)
+            assert "err" not in res, res
+        assert time.time() - t0 < 10
+        a.rollback()
+        b.rollback()
