@@ -405,3 +405,76 @@ def test_deadlock_detected(server):
         assert time.time() - t0 < 10
         a.rollback()
         b.rollback()
+
+
+def test_mutual_exclusion_under_contention(server):
+    """Eight sessions take turns on one key (blocking and try-lock loops, as migration tools
+    do): never two inside at once, and nobody is left waiting."""
+    inside = []
+    overlaps = []
+    guard = threading.Lock()
+
+    def worker(n):
+        with closing(connect(server)) as c:
+            for i in range(15):
+                if n % 2:
+                    one(c, "select pg_advisory_lock(4242)")
+                else:
+                    while not one(c, "select pg_try_advisory_lock(4242)"):
+                        time.sleep(0.001)
+                with guard:
+                    inside.append(n)
+                    if len(inside) > 1:
+                        overlaps.append(list(inside))
+                time.sleep(0.001)
+                with guard:
+                    inside.remove(n)
+                assert one(c, "select pg_advisory_unlock(4242)") is True
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert overlaps == []
+    with closing(connect(server)) as c:
+        assert one(c, "select count(*) from pg_locks") == 0
+
+
+def test_terminate_waiting_session(server):
+    with closing(connect(server)) as a:
+        b = connect(server)
+        pb = b.info.backend_pid
+        one(b, "select pg_advisory_lock_shared(81)")
+        one(a, "select pg_advisory_lock(82)")
+        t, res = run_in_thread(lambda: one(b, "select pg_advisory_lock(82)"))
+        time.sleep(0.3)
+        assert one(a, "select pg_terminate_backend(%s)", (pb,)) is True
+        t.join(10)
+        assert not t.is_alive() and isinstance(res.get("err"), psycopg2.Error), res
+        b.close()
+        deadline = time.time() + 10
+        while one(a, "select count(*) from pg_locks where pid = %s", (pb,)) and \
+                time.time() < deadline:
+            time.sleep(0.05)
+        assert one(a, "select count(*) from pg_locks where pid = %s", (pb,)) == 0
+        assert one(a, "select pg_try_advisory_lock(81)") is True
+
+
+def test_shutdown_with_waiter(start_server):
+    """SIGTERM while a session waits for a lock: the server still stops (the wait is
+    cancelled when the server cancels what runs)."""
+    srv = start_server("--memory")
+    a = connect(srv)
+    b = connect(srv)
+    one(a, "select pg_advisory_lock(91)")
+    t, res = run_in_thread(lambda: one(b, "select pg_advisory_lock(91)"))
+    time.sleep(0.3)
+    t0 = time.time()
+    assert srv.stop(timeout=60) == 0
+    assert time.time() - t0 < 30
+    t.join(10)
+    assert not t.is_alive()
+    a.close()
+    b.close()
