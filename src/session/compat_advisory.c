@@ -138,15 +138,30 @@ bool compat_advisory(const char *stmt, size_t len, compat_get_fn get, void *ctx,
             goto buried;
     /* [[AS] alias] and nothing else */
     size_t j = close + 1, alias = 0;
-    if (sqlscan_tk_kw(&k, j, "AS"))
+    bool as = sqlscan_tk_kw(&k, j, "AS");
+    if (as)
         j++;
     if (j < k.nt && sqlscan_tk_name(&k, j) && !sqlscan_tk_kw(&k, j, "FROM") &&
         !sqlscan_tk_kw(&k, j, "WHERE") && !sqlscan_tk_kw(&k, j, "LIMIT") &&
         !sqlscan_tk_kw(&k, j, "UNION") && !sqlscan_tk_kw(&k, j, "ORDER") &&
         !sqlscan_tk_kw(&k, j, "GROUP") && !sqlscan_tk_kw(&k, j, "INTO"))
         alias = j++;
-    if (j != k.nt)
+    if (j != k.nt || (as && !alias))
         goto buried;
+    for (size_t a = 0; a < nargs; a++) {
+        /* 1.5, 1e3: PostgreSQL has no numeric variant (DuckDB's cast would round) */
+        const sqlt_t *t = &k.t[args[a + 1] - 2];
+        if (args[a + 1] - 2 <= args[a] + 1 && t->kind == SQLT_NUMBER &&
+            (memchr(stmt + t->start, '.', t->len) || memchr(stmt + t->start, 'e', t->len) ||
+             memchr(stmt + t->start, 'E', t->len))) {
+            out->action = COMPAT_ERROR;
+            out->sqlstate = "42883";
+            out->message = "advisory lock functions take bigint or (integer, integer) keys, "
+                           "not numeric";
+            hit = true;
+            goto out;
+        }
+    }
     adv = xcalloc(1, sizeof *adv);
     adv->fn = f->name;
     adv->op = f->op;

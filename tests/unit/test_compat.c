@@ -701,6 +701,7 @@ static void test_classify_advisory(void **state)
         "SELECT pg_advisory_lock(1, 2, 3)",
         "SELECT pg_advisory_lock()",
         "SELECT pg_advisory_unlock_all(1)",
+        "SELECT pg_advisory_lock(1) AS",
         "WITH x AS (SELECT pg_advisory_xact_lock(1)) SELECT * FROM x",
         "INSERT INTO t SELECT pg_try_advisory_lock(id) FROM u",
     };
@@ -710,6 +711,16 @@ static void test_classify_advisory(void **state)
             fail_msg("[%s] not refused", refused[i]);
         compat_free(&c);
     }
+    classify("SELECT pg_advisory_lock(1.5)", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    assert_string_equal(c.sqlstate, "42883");
+    compat_free(&c);
+    classify("SELECT pg_advisory_lock(1, -2e3)", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    compat_free(&c);
+    classify("SELECT pg_advisory_lock(x.e)", &c); /* a name, not a number */
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    compat_free(&c);
     const char *passed[] = {
         "SELECT 'pg_advisory_lock(1)'", "SELECT \"pg_advisory_lock\" FROM t",
         "SELECT advisory FROM t",
