@@ -2,10 +2,11 @@
  * (engine/sandbox.c's set-up): jsonb's containment, key tests, deletion, concatenation,
  * jsonb_set and jsonb_strip_nulls (over jansson), initcap, justify_days / justify_hours /
  * justify_interval, clock_timestamp, numeric to_char (types/pgnumfmt.c; any number type, the
- * value's own DuckDB type chosen at run time) and duckd_to_number (to_number's text, which the
- * dialect layer casts to a DECIMAL of the template's scale). The dialect layer
- * (session/compat_rewrite.c) maps PostgreSQL's operators to the duckd_jsonb_* functions; the others
- * keep PostgreSQL's names. All are strict (a NULL argument gives NULL), as in PostgreSQL. */
+ * value's own DuckDB type chosen at run time), duckd_to_number (to_number's text, which the
+ * dialect layer casts to a DECIMAL of the template's scale) and hashtext (PostgreSQL's hash of
+ * text, for pg_advisory_lock(hashtext('...'))). The dialect layer (session/compat_rewrite.c)
+ * maps PostgreSQL's operators to the duckd_jsonb_* functions; the others keep PostgreSQL's
+ * names. All are strict (a NULL argument gives NULL), as in PostgreSQL. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -23,7 +24,7 @@
 #define PGF_MAX_INPUT (64u << 20) /* larger JSON documents are refused */
 #define PGF_USECS_PER_DAY INT64_C(86400000000)
 
-typedef enum { PGF_STR, PGF_JSON, PGF_BOOL, PGF_INTERVAL, PGF_TSTZ } pgf_ret_t;
+typedef enum { PGF_STR, PGF_JSON, PGF_BOOL, PGF_INTERVAL, PGF_TSTZ, PGF_INT } pgf_ret_t;
 
 /* One row's result; the callback sets the member of its return kind. */
 typedef struct pgf_out {
@@ -31,6 +32,7 @@ typedef struct pgf_out {
     bool b;
     duckdb_interval iv;
     int64_t ts;
+    int32_t i;
     bool null;
     char err[300];
     bool typed;         /* to_char: the argument's type was looked up (once per chunk) */
@@ -744,6 +746,53 @@ static bool pgf_row_to_number(duckdb_data_chunk in, idx_t row, pgf_out_t *o)
     return pgnf_to_number(s, sn, t, tn, &o->s, &e) || pgf_numfmt_fail(o, &e);
 }
 
+/* hashtext(text): PostgreSQL's hash_bytes (Bob Jenkins' lookup3 hashlittle, as
+ * src/common/hashfn.c has it) of the string's bytes, as int4: the same values as
+ * PostgreSQL, so keys derived from it (pg_advisory_lock(hashtext('name'))) agree. */
+#define PGF_ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+static bool pgf_row_hashtext(duckdb_data_chunk in, idx_t row, pgf_out_t *o)
+{
+    const char *p;
+    size_t n;
+    pgf_str(in, 0, row, &p, &n);
+    const unsigned char *k = (const unsigned char *)p;
+    uint32_t len = (uint32_t)n, a, b, c;
+    a = b = c = 0x9e3779b9u + len + 3923095u;
+    while (len >= 12) {
+        a += k[0] + ((uint32_t)k[1] << 8) + ((uint32_t)k[2] << 16) + ((uint32_t)k[3] << 24);
+        b += k[4] + ((uint32_t)k[5] << 8) + ((uint32_t)k[6] << 16) + ((uint32_t)k[7] << 24);
+        c += k[8] + ((uint32_t)k[9] << 8) + ((uint32_t)k[10] << 16) + ((uint32_t)k[11] << 24);
+        a -= c, a ^= PGF_ROT(c, 4), c += b;
+        b -= a, b ^= PGF_ROT(a, 6), a += c;
+        c -= b, c ^= PGF_ROT(b, 8), b += a;
+        a -= c, a ^= PGF_ROT(c, 16), c += b;
+        b -= a, b ^= PGF_ROT(a, 19), a += c;
+        c -= b, c ^= PGF_ROT(b, 4), b += a;
+        k += 12;
+        len -= 12;
+    }
+    /* the last bytes; the lowest byte of c is left for the length */
+    for (uint32_t i = len; i-- > 0;) {
+        uint32_t v = (uint32_t)k[i] << (8 * (i % 4));
+        if (i >= 8)
+            c += v << 8;
+        else if (i >= 4)
+            b += v;
+        else
+            a += v;
+    }
+    c ^= b, c -= PGF_ROT(b, 14);
+    a ^= c, a -= PGF_ROT(c, 11);
+    b ^= a, b -= PGF_ROT(a, 25);
+    c ^= b, c -= PGF_ROT(b, 16);
+    a ^= c, a -= PGF_ROT(c, 4);
+    b ^= a, b -= PGF_ROT(a, 14);
+    c ^= b, c -= PGF_ROT(b, 24);
+    o->i = (int32_t)c;
+    return true;
+}
+#undef PGF_ROT
+
 /* ---- registration ---- */
 
 #define V DUCKDB_TYPE_VARCHAR
@@ -769,6 +818,7 @@ static const pgf_def_t pgf_defs[] = {
     {"clock_timestamp", pgf_row_clock, PGF_TSTZ, {0}, true},
     {"to_char", pgf_row_to_char, PGF_STR, {DUCKDB_TYPE_ANY, V}, false},
     {"duckd_to_number", pgf_row_to_number, PGF_STR, {V, V}, false},
+    {"hashtext", pgf_row_hashtext, PGF_INT, {V}, false},
 };
 #undef V
 #undef L
@@ -810,6 +860,7 @@ static void pgf_exec(duckdb_function_info info, duckdb_data_chunk input, duckdb_
         case PGF_BOOL: ((bool *)out)[r] = o.b; break;
         case PGF_INTERVAL: ((duckdb_interval *)out)[r] = o.iv; break;
         case PGF_TSTZ: ((duckdb_timestamp *)out)[r].micros = o.ts; break;
+        case PGF_INT: ((int32_t *)out)[r] = o.i; break;
         }
     }
     ubuf_free(&o.s);
@@ -833,6 +884,7 @@ static duckdb_logical_type pgf_ret_type(pgf_ret_t r)
     case PGF_BOOL: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
     case PGF_INTERVAL: return duckdb_create_logical_type(DUCKDB_TYPE_INTERVAL);
     case PGF_TSTZ: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
+    case PGF_INT: return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
     case PGF_JSON:
         t = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
         duckdb_logical_type_set_alias(t, "JSON");

@@ -165,6 +165,7 @@ static void render_statements(ubuf_t *o)
 static const char *const met_states_shown[] = {"active",
                                                "queued",
                                                "waiting for commit",
+                                               "waiting for lock",
                                                "idle",
                                                "idle in transaction",
                                                "idle in transaction (aborted)"};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "session/advlock.h"
 #include "session/registry.h"
 
 static const eng_tf_col_t sessions_cols[] = {
@@ -50,6 +51,49 @@ static int fill_sessions(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *e
             eng_tf_int(s->act.rows),
             s->act.progress >= 0 ? eng_tf_double(s->act.progress) : eng_tf_null(),
             eng_tf_text(s->act.application_name),
+        };
+        eng_tf_add_row(rows, row);
+    }
+    free(v);
+    return 0;
+}
+
+/* The advisory locks held or awaited (session/advlock.h), for pg_locks: the key as
+ * PostgreSQL's classid / objid / objsubid, the mode as its lock mode's name, the holder's
+ * session id. */
+static const eng_tf_col_t advlock_cols[] = {
+    {"classid", ENG_TF_BIGINT}, {"objid", ENG_TF_BIGINT}, {"objsubid", ENG_TF_BIGINT},
+    {"mode", ENG_TF_TEXT},      {"pid", ENG_TF_BIGINT},   {"granted", ENG_TF_BOOL},
+};
+#define ADVLOCK_NCOLS (sizeof advlock_cols / sizeof advlock_cols[0])
+#define ADVLOCK_LIST_MAX 100000 /* rows listed at most */
+
+static int fill_advlocks(void *ctx, void *caller, eng_tf_rows_t *rows, uerr_t *err)
+{
+    advlock_tbl_t *t = advlock_global();
+    size_t cap = 64, n;
+    advlock_info_t *v = NULL;
+    for (;;) { /* the table may grow between the count and the copy: ask until it fits */
+        advlock_info_t *nv = realloc(v, cap * sizeof *v);
+        if (!nv) {
+            uerr_set(err, "53200", "out of memory listing advisory locks");
+            free(v);
+            return -1;
+        }
+        v = nv;
+        n = advlock_snapshot(t, v, cap);
+        if (n <= cap || cap >= ADVLOCK_LIST_MAX)
+            break;
+        cap = n < ADVLOCK_LIST_MAX ? n + 64 : ADVLOCK_LIST_MAX;
+    }
+    for (size_t i = 0; i < n && i < cap; i++) {
+        eng_tf_val_t row[ADVLOCK_NCOLS] = {
+            eng_tf_int(v[i].key.classid),
+            eng_tf_int(v[i].key.objid),
+            eng_tf_int(v[i].key.objsubid),
+            eng_tf_text(v[i].mode == ADVLOCK_SHARED ? "ShareLock" : "ExclusiveLock"),
+            eng_tf_int(v[i].pid),
+            eng_tf_bool(v[i].granted),
         };
         eng_tf_add_row(rows, row);
     }
@@ -120,6 +164,7 @@ int info_sessions_setup(eng_db_t *db, uerr_t *err)
     eng_tf_def_t defs[] = {
         {"duckd_sessions", sessions_cols, SESSIONS_NCOLS, fill_sessions, NULL, 0},
         {"duckd_cancel", cancel_cols, 1, fill_cancel, NULL, 1},
+        {"duckd_advisory_locks", advlock_cols, ADVLOCK_NCOLS, fill_advlocks, NULL, 0},
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
         if (eng_tf_register(db, &defs[i], err) != 0)

@@ -81,6 +81,10 @@ void compat_free(compat_t *c)
         free(c->cursor);
     }
     compat_alter_free(c->alter);
+    if (c->adv) {
+        free(c->adv->colname);
+        free(c->adv);
+    }
     for (size_t i = 0; i < c->nsteps; i++)
         free(c->steps[i]);
     free(c->steps);
@@ -483,6 +487,8 @@ static void compat_classify_named(const char *stmt, size_t len, compat_get_fn ge
     if (classify_cursor(stmt, len, get, ctx, out))
         return;
     if (classify_misc(&k, out))
+        return;
+    if (compat_advisory(stmt, len, get, ctx, out))
         return;
     if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))
         return;

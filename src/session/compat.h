@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     COMPAT_PASS = 0,    /* run `sql` on DuckDB (maybe rewritten) */
@@ -31,8 +32,30 @@ typedef enum {
     COMPAT_ALTER,       /* ALTER TABLE the session runs step by step (`alter`, compat_alter.h) */
     COMPAT_CURSOR,      /* DECLARE / FETCH / MOVE / CLOSE (`cursor`); for DECLARE, `sql` is the
                            cursor's query */
+    COMPAT_ADVISORY,    /* SELECT pg_advisory_lock(...) and its kin alone (`adv`): the session
+                           takes or releases the advisory lock (session/advlock.h); `sql`, when
+                           set, evaluates the arguments (one BIGINT or two INTEGER columns) */
     COMPAT_ERROR        /* unsupported: `message` explains, `sqlstate` classifies */
 } compat_action_t;
+
+/* What a COMPAT_ADVISORY statement does. */
+typedef enum {
+    COMPAT_ADV_LOCK = 0,  /* pg_advisory[_xact]_lock[_shared]: waits; returns void */
+    COMPAT_ADV_TRY,       /* pg_try_advisory[_xact]_lock[_shared]: returns bool */
+    COMPAT_ADV_UNLOCK,    /* pg_advisory_unlock[_shared]: returns bool */
+    COMPAT_ADV_UNLOCK_ALL /* pg_advisory_unlock_all(): returns void */
+} compat_adv_op_t;
+
+typedef struct compat_adv {
+    const char *fn; /* static: the function's name, e.g. "pg_try_advisory_lock" */
+    compat_adv_op_t op;
+    bool shared;   /* the _shared variants */
+    bool xact;     /* the _xact_ variants (released when the transaction ends) */
+    char *colname; /* owned: the result column's name (the function's, or the alias) */
+    size_t nargs;  /* 0 (unlock_all), 1 (bigint key) or 2 (int, int key) */
+    bool literal;  /* the arguments are integer literals, in lit (no `sql` to evaluate) */
+    int64_t lit[2];
+} compat_adv_t;
 
 /* The scope a SET-family statement names. */
 typedef enum {
@@ -57,6 +80,7 @@ typedef struct compat {
     struct csql *cursor;        /* owned: COMPAT_CURSOR's statement (session/cursor_sql.h) */
     compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET / COMPAT_SET_PARAM: the scope named */
     bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
+    struct compat_adv *adv;     /* owned: COMPAT_ADVISORY's function and arguments */
     char **steps;               /* owned: COMPAT_STEPS's statements, in order */
     size_t nsteps;
 } compat_t;
@@ -106,6 +130,12 @@ size_t compat_serial(const char *stmt, size_t len, char ***steps);
  * neither them nor GENERATED ALWAYS, so explicit values are always accepted); caller frees.
  * NULL when they are absent. */
 char *compat_overriding(const char *stmt, size_t len);
+
+/* compat_advisory.c: `SELECT [pg_catalog.]pg_advisory_lock(args) [[AS] alias]` and the other
+ * advisory lock functions, alone in a statement, become COMPAT_ADVISORY (true, *out filled);
+ * such a function buried in a larger statement becomes COMPAT_ERROR 0A000 (true). False for
+ * every other statement (nothing set). */
+bool compat_advisory(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out);
 
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {

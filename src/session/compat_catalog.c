@@ -501,22 +501,26 @@ static const compat_relation_t cc_relations[] = {
      "ELSE TRY_CAST(regexp_extract(client, ':([0-9]+)$', 1) AS INTEGER) END AS client_port, "
      "connected AS backend_start, NULL::TIMESTAMPTZ AS xact_start, query_start, "
      "COALESCE(query_end, query_start, connected) AS state_change, "
-     "CASE state WHEN 'queued' THEN 'Extension' WHEN 'waiting for commit' THEN 'IO' END "
+     "CASE state WHEN 'queued' THEN 'Extension' WHEN 'waiting for commit' THEN 'IO' "
+     "WHEN 'waiting for lock' THEN 'Lock' END "
      "AS wait_event_type, "
      "CASE state WHEN 'queued' THEN 'AdmissionQueue' WHEN 'waiting for commit' THEN "
-     "'GroupCommit' END AS wait_event, "
-     "CASE WHEN state IN ('queued', 'waiting for commit') THEN 'active' ELSE state END AS state, "
+     "'GroupCommit' WHEN 'waiting for lock' THEN 'advisory' END AS wait_event, "
+     "CASE WHEN state IN ('queued', 'waiting for commit', 'waiting for lock') THEN 'active' "
+     "ELSE state END AS state, "
      "NULL::UINTEGER AS backend_xid, NULL::UINTEGER AS backend_xmin, NULL::BIGINT AS query_id, "
      "COALESCE(query, '<insufficient privilege>') AS query, 'client backend' AS backend_type "
      "FROM duckd_sessions()",
      NULL},
+    /* the advisory locks (session/advlock.h), the only locks duckd's clients take: DuckDB's
+     * MVCC takes no row or table locks a client could see */
     {"pg_locks",
-     "SELECT NULL::VARCHAR AS locktype, NULL::UINTEGER AS database, NULL::BIGINT AS relation, "
+     "SELECT 'advisory' AS locktype, 1::UINTEGER AS database, NULL::BIGINT AS relation, "
      "NULL::INTEGER AS page, NULL::SMALLINT AS tuple, NULL::VARCHAR AS virtualxid, "
-     "NULL::UINTEGER AS transactionid, NULL::UINTEGER AS classid, NULL::UINTEGER AS objid, "
-     "NULL::SMALLINT AS objsubid, NULL::VARCHAR AS virtualtransaction, NULL::INTEGER AS pid, "
-     "NULL::VARCHAR AS mode, NULL::BOOLEAN AS granted, NULL::BOOLEAN AS fastpath, "
-     "NULL::TIMESTAMPTZ AS waitstart WHERE false",
+     "NULL::UINTEGER AS transactionid, classid::UINTEGER AS classid, objid::UINTEGER AS objid, "
+     "objsubid::SMALLINT AS objsubid, NULL::VARCHAR AS virtualtransaction, pid::INTEGER AS pid, "
+     "mode, granted, false AS fastpath, NULL::TIMESTAMPTZ AS waitstart "
+     "FROM duckd_advisory_locks()",
      NULL},
     {"pg_language",
      "SELECT * FROM (VALUES (12::UINTEGER, 'internal', 10::UINTEGER, false, false, 0::UINTEGER, "

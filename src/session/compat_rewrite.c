@@ -1938,7 +1938,6 @@ static const cx_func_t cx_funcs[] = {
     {"pg_tablespace_location", 1, "''", NULL},
     {"txid_current", 0, "1::BIGINT", NULL},
     {"pg_current_xact_id", 0, "1::BIGINT", NULL},
-    {"pg_advisory_unlock_all", 0, "CAST(NULL AS VARCHAR)", NULL},
 };
 
 static const cx_func_t *cx_func_find(const cx_toks_t *k, size_t name, size_t nargs)

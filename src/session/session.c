@@ -158,6 +158,7 @@ void sess_destroy(sess_t *s)
         portal_free(s, p);
     }
     sess__unit_abort(s);
+    sess__advisory_end(s); /* after the rollback: PostgreSQL releases them at the session's end */
     gc_req_free(s->env->gc, s->req);
     while (s->stmts) {
         sess_stmt_t *st = s->stmts;
@@ -298,12 +299,13 @@ void sess_activity(sess_t *s, sess_activity_t *a)
 {
     char txn = __atomic_load_n(&s->txn, __ATOMIC_RELAXED);
     pthread_mutex_lock(&s->watch_mu);
-    a->state = s->waiting     ? "waiting for commit"
-               : s->admitting ? "queued"
-               : s->running   ? "active"
-               : txn == 'T'   ? "idle in transaction"
-               : txn == 'E'   ? "idle in transaction (aborted)"
-                              : "idle";
+    a->state = s->waiting       ? "waiting for commit"
+               : s->admitting   ? "queued"
+               : s->adv_waiting ? "waiting for lock"
+               : s->running     ? "active"
+               : txn == 'T'     ? "idle in transaction"
+               : txn == 'E'     ? "idle in transaction (aborted)"
+                                : "idle";
     memcpy(a->query, s->act_query, sizeof a->query);
     a->query_start_ms = s->act_start_ms;
     a->query_end_ms = s->act_end_ms;
@@ -405,6 +407,9 @@ static bool sess_may_change(const sess_stmt_t *st)
     case COMPAT_COPY_OUT:
     case COMPAT_DEALLOCATE:
     case COMPAT_ERROR: return false;
+    /* a transaction-level advisory lock would have to be released (session-level ones are
+     * not transactional in PostgreSQL either) */
+    case COMPAT_ADVISORY: return st->compat.adv->xact && st->compat.adv->op != COMPAT_ADV_UNLOCK;
     default: return true;
     }
 }
@@ -807,6 +812,8 @@ out:
  * setseed(), the one function that changes connection state from a SELECT. */
 static bool stmt_conn_neutral(const sess_stmt_t *st)
 {
+    if (st->compat.action == COMPAT_ADVISORY) /* at most a SELECT of its arguments */
+        return !st->compat.sql || !strcasestr(st->compat.sql, "setseed");
     if (st->compat.action != COMPAT_PASS || !st->es)
         return false;
     switch (eng_stmt_kind(st->es)) {
@@ -851,6 +858,11 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     if (act == COMPAT_COMMIT || act == COMPAT_ROLLBACK)
         sess__cursor_discard(s);
     switch (act) {
+    case COMPAT_ADVISORY:
+        sess__advisory_col(st);
+        if (!st->compat.sql)
+            break; /* literal keys: nothing for DuckDB to evaluate */
+        __attribute__((fallthrough));
     case COMPAT_PASS:
     case COMPAT_COPY_OUT:
     case COMPAT_COPY_IN:
@@ -1053,6 +1065,10 @@ int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_
     *nparams = st->nparams;
     *ncols = st->es && st->compat.action == COMPAT_PASS ? eng_stmt_ncols(st->es) : 0;
     *cols = *ncols ? eng_stmt_col(st->es, 0) : NULL;
+    if (st->compat.action == COMPAT_ADVISORY) {
+        *ncols = 1;
+        *cols = &st->adv_col;
+    }
     if (st->compat.action == COMPAT_CURSOR && st->compat.cursor->kind == CSQL_FETCH)
         return sess__cursor_describe(s, st->compat.cursor->name, NULL, cols, ncols, NULL, err);
     return 0;
@@ -1246,6 +1262,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             sess_savepoints_end(s);
             sess__local_restore(s);
             sess__cursors_txn_end(s, false);
+            sess__advisory_txn_end(s);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
                 return -1;
             ubuf_puts(tag, "ROLLBACK");
@@ -1322,8 +1339,10 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         if ((strcmp(st->compat.tag, "DISCARD ALL") == 0 || strcmp(st->compat.tag, "RESET") == 0) &&
             sess__reset_all(s, sink) != 0)
             return -1;
-        if (strcmp(st->compat.tag, "DISCARD ALL") == 0 && sess__has_word(st->text, "ALL"))
-            sess__cursors_free(s); /* DISCARD ALL includes CLOSE ALL */
+        if (strcmp(st->compat.tag, "DISCARD ALL") == 0 && sess__has_word(st->text, "ALL")) {
+            sess__cursors_free(s);        /* DISCARD ALL includes CLOSE ALL */
+            sess__advisory_unlock_all(s); /* and pg_advisory_unlock_all() */
+        }
         break;
     default: return 0;
     }
@@ -1345,6 +1364,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
         if (ok && s->ddl && st->compat.action == COMPAT_COMMIT && s->env->gc)
             gc_schema_changed(s->env->gc);
         sess__cursors_txn_end(s, ok && st->compat.action == COMPAT_COMMIT);
+        sess__advisory_txn_end(s);
         sess_savepoints_end(s);
         s->ddl = false;
         s->txn = 'I';
@@ -1630,6 +1650,9 @@ static int portal_run(sess_t *s, sess_portal_t *p, int64_t max_rows, const sess_
         if (p->stmt->compat.action == COMPAT_CURSOR) {
             p->started = true;
             r = sess__cursor_run(s, p, with_desc, sink, &tag, err) == 0 ? 1 : -1;
+        } else if (p->stmt->compat.action == COMPAT_ADVISORY) {
+            p->started = true;
+            r = sess__advisory_run(s, p, with_desc, sink, &tag, err) == 0 ? 1 : -1;
         } else {
             r = portal_session_action(s, p, sink, &tag, err);
         }
@@ -1769,6 +1792,12 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
     }
     if (p->stmt->compat.action == COMPAT_CURSOR && p->stmt->compat.cursor->kind == CSQL_FETCH)
         return sess__cursor_describe(s, p->stmt->compat.cursor->name, p, cols, ncols, formats, err);
+    if (p->stmt->compat.action == COMPAT_ADVISORY) {
+        *ncols = 1;
+        *cols = &p->stmt->adv_col;
+        *formats = sess__advisory_formats(p);
+        return 0;
+    }
     /* Describing needs the real result types, so the statement starts here; Execute then
      * streams from the same cursor. Statements the session answers itself have no rows. */
     if (!p->started && p->stmt->es && p->stmt->compat.action == COMPAT_PASS &&
@@ -1861,6 +1890,8 @@ fail:
     s->alone = false;
     sess__unit_abort(s);
 out:
+    if (rc != SESS_PENDING && s->txn == 'I') /* the implicit transaction ended */
+        sess__advisory_txn_end(s);
     if (r != &one)
         free(r);
     return rc;

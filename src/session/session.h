@@ -162,7 +162,8 @@ bool sess_interrupt(sess_t *s, sess_interrupt_t why);
 #define SESS_ACTIVITY_QUERY_MAX 1024
 typedef struct sess_activity {
     const char *state;                   /* "active", "queued" (waiting for max_concurrent_queries),
-                                            "waiting for commit", "idle", "idle in transaction",
+                                            "waiting for commit", "waiting for lock" (an
+                                            advisory lock), "idle", "idle in transaction",
                                             "idle in transaction (aborted)" (static) */
     char query[SESS_ACTIVITY_QUERY_MAX]; /* the running or latest statement, cut; "" none */
     int64_t query_start_ms;              /* wall clock ms; 0 none */

@@ -30,8 +30,9 @@ typedef struct sess_stmt {
     eng_stmt_t *es;
     uint32_t *param_oids; /* owned: client-declared merged with inferred */
     size_t nparams;
-    fastins_t *fi;     /* owned: set when group commit may coalesce the statement (fastins.h) */
-    uint64_t admit_fp; /* its text's fingerprint for admission control's history, 0 = not yet */
+    fastins_t *fi;      /* owned: set when group commit may coalesce the statement (fastins.h) */
+    uint64_t admit_fp;  /* its text's fingerprint for admission control's history, 0 = not yet */
+    sess_col_t adv_col; /* COMPAT_ADVISORY: its result column (advisory.c) */
     int refs;
     struct sess_stmt *next;
 } sess_stmt_t;
@@ -149,7 +150,8 @@ struct sess {
     int64_t act_end_ms;                      /* its end (0 while it runs) */
     int64_t act_rows;                        /* rows it sent or changed so far (atomic) */
     char act_app[64];                        /* application_name, cut */
-    bool admitting; /* admit_tk may be waiting: sess_interrupt withdraws it */
+    bool admitting;   /* admit_tk may be waiting: sess_interrupt withdraws it */
+    bool adv_waiting; /* an advisory lock request may be waiting (sessions view) */
     /* Admission control (sess_admit.c): the session's place, used by its thread only (other
      * threads go through admit_cancel / admit_queued_since). */
     admit_ticket_t admit_tk;
@@ -157,6 +159,10 @@ struct sess {
     uint64_t admit_fp;     /* the fingerprint whose cost is being measured, 0 = none */
     int64_t admit_cpu_us;  /* the thread's CPU time when that statement started */
     int64_t admit_wall_us; /* and the wall clock */
+    /* Advisory locks (advisory.c): the session may hold some at session / transaction level
+     * (so that the ends of transactions only visit the server's lock table when needed). */
+    bool adv_session;
+    bool adv_xact;
 };
 
 /* ---- session.c, for unit.c ---- */
@@ -265,6 +271,25 @@ int sess__defer(sess_t *s, sess_portal_t *p, const sess_sink_t *sink, bool hold_
 int sess__complete_pend(const sess_sink_t *sink, const sess_pend_t *pe);
 /* After a statement ran: schema changes and name-resolution changes (see unit.c). */
 void sess__after_statement(sess_t *s, const sess_stmt_t *st);
+/* ---- advisory.c: the advisory lock functions (COMPAT_ADVISORY) ---- */
+
+/* Fills st->adv_col, the statement's result column (bool or void, named as the client sees). */
+void sess__advisory_col(sess_stmt_t *st);
+/* Portal p's result format for that column (resolved once from Bind's formats). */
+int16_t *sess__advisory_formats(sess_portal_t *p);
+/* Runs the statement of portal p: evaluates the key (st->es, when the arguments are not
+ * literals), takes or releases the lock (a blocking request waits until granted or the
+ * statement is interrupted: 57014), sends the row (with its description when with_desc) and
+ * writes the tag. 0, or -1 with err set (or unset: the client is gone). */
+int sess__advisory_run(sess_t *s, sess_portal_t *p, bool with_desc, const sess_sink_t *sink,
+                       ubuf_t *tag, uerr_t *err) __attribute__((warn_unused_result));
+/* The transaction ended (committed or not): its transaction-level locks go. */
+void sess__advisory_txn_end(sess_t *s);
+/* pg_advisory_unlock_all() / DISCARD ALL: the session-level locks go. */
+void sess__advisory_unlock_all(sess_t *s);
+/* The session ends: every lock it holds goes. */
+void sess__advisory_end(sess_t *s);
+
 /* ---- sess_admit.c: admission control of statements ---- */
 
 /* True when statement st must hold an execution slot to run (see sess_admit.c). */

@@ -500,6 +500,8 @@ int sess_sync(sess_t *s, const sess_sink_t *sink, uerr_t *err)
         rc = sess__unit_commit(s, sink, true, err);
     s->alone = false;
     sess__sync_portal(s);
+    if (rc != SESS_PENDING && s->txn == 'I') /* the implicit transaction ended */
+        sess__advisory_txn_end(s);
     return rc;
 }
 
@@ -519,7 +521,10 @@ int sess_finish(sess_t *s, const sess_sink_t *sink, uerr_t *err)
         return 0;
     s->awaiting = false;
     gc_result_t res = gc_wait(s->req, err);
-    return sess_unit_end(s, sess_unit_after_gc(s, res, sink, err));
+    int rc = sess_unit_end(s, sess_unit_after_gc(s, res, sink, err));
+    if (s->txn == 'I')
+        sess__advisory_txn_end(s);
+    return rc;
 }
 
 void sess_hint_last(sess_t *s, bool last) { s->alone = last && !s->itx && !s->pend; }

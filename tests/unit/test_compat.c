@@ -673,12 +673,101 @@ static void test_fastins_plain_passes_unchanged(void **state)
     }
 }
 
+/* The advisory lock functions alone in a SELECT: the session answers them (literal keys need
+ * no DuckDB; other arguments become a SELECT of their values); buried in a larger statement
+ * they are refused with 0A000; a string or a non-call mention passes untouched. */
+static void test_classify_advisory(void **state)
+{
+    (void)state;
+    compat_t c;
+    classify("SELECT pg_try_advisory_lock(77431708279161)", &c);
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    assert_null(c.sql);
+    assert_string_equal(c.adv->fn, "pg_try_advisory_lock");
+    assert_int_equal(c.adv->op, COMPAT_ADV_TRY);
+    assert_false(c.adv->shared);
+    assert_false(c.adv->xact);
+    assert_true(c.adv->literal);
+    assert_int_equal(c.adv->nargs, 1);
+    assert_true(c.adv->lit[0] == 77431708279161LL);
+    assert_string_equal(c.adv->colname, "pg_try_advisory_lock");
+    compat_free(&c);
+    classify("select pg_catalog.PG_ADVISORY_XACT_LOCK_SHARED(-1, 2) as \"Got\"", &c);
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    assert_int_equal(c.adv->op, COMPAT_ADV_LOCK);
+    assert_true(c.adv->shared && c.adv->xact && c.adv->literal);
+    assert_int_equal(c.adv->nargs, 2);
+    assert_true(c.adv->lit[0] == -1 && c.adv->lit[1] == 2);
+    assert_string_equal(c.adv->colname, "Got");
+    compat_free(&c);
+    classify("SELECT pg_advisory_lock($1)", &c);
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    assert_false(c.adv->literal);
+    assert_string_equal(c.sql, "SELECT CAST(($1) AS BIGINT)");
+    compat_free(&c);
+    classify("SELECT pg_advisory_unlock(hash('a' || 'b') % 1000, length(f(1, 2)))", &c);
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    assert_int_equal(c.adv->op, COMPAT_ADV_UNLOCK);
+    assert_string_equal(c.sql, "SELECT CAST((hash('a' || 'b') % 1000) AS INTEGER), "
+                               "CAST((length(f(1, 2))) AS INTEGER)");
+    compat_free(&c);
+    /* (int, int) literals out of int's range: DuckDB's cast refuses them */
+    classify("SELECT pg_advisory_lock(1, 3000000000)", &c);
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    assert_false(c.adv->literal);
+    compat_free(&c);
+    classify("SELECT pg_advisory_unlock_all()", &c);
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    assert_int_equal(c.adv->op, COMPAT_ADV_UNLOCK_ALL);
+    assert_int_equal(c.adv->nargs, 0);
+    compat_free(&c);
+    const char *refused[] = {
+        "SELECT pg_advisory_lock(1) FROM t",
+        "SELECT 1 WHERE pg_try_advisory_lock(1)",
+        "SELECT pg_advisory_lock(1), 2",
+        "SELECT pg_advisory_lock(1, 2, 3)",
+        "SELECT pg_advisory_lock()",
+        "SELECT pg_advisory_unlock_all(1)",
+        "SELECT pg_advisory_lock(1) AS",
+        "WITH x AS (SELECT pg_advisory_xact_lock(1)) SELECT * FROM x",
+        "INSERT INTO t SELECT pg_try_advisory_lock(id) FROM u",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        classify(refused[i], &c);
+        if (c.action != COMPAT_ERROR || strcmp(c.sqlstate, "0A000") != 0)
+            fail_msg("[%s] not refused", refused[i]);
+        compat_free(&c);
+    }
+    classify("SELECT pg_advisory_lock(1.5)", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    assert_string_equal(c.sqlstate, "42883");
+    compat_free(&c);
+    classify("SELECT pg_advisory_lock(1, -2e3)", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    compat_free(&c);
+    classify("SELECT pg_advisory_lock(x.e)", &c); /* a name, not a number */
+    assert_int_equal(c.action, COMPAT_ADVISORY);
+    compat_free(&c);
+    const char *passed[] = {
+        "SELECT 'pg_advisory_lock(1)'", "SELECT \"pg_advisory_lock\" FROM t",
+        "SELECT advisory FROM t",
+        "SELECT s.pg_advisory_lock(1)", /* another schema's function: DuckDB's business */
+    };
+    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++) {
+        classify(passed[i], &c);
+        if (c.action != COMPAT_PASS)
+            fail_msg("[%s] not passed (%d)", passed[i], (int)c.action);
+        compat_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqlscan_operators),
         cmocka_unit_test(test_sqlscan_split),
         cmocka_unit_test(test_classify_transactions),
+        cmocka_unit_test(test_classify_advisory),
         cmocka_unit_test(test_classify_set_show),
         cmocka_unit_test(test_classify_rewrites_passed_statements),
         cmocka_unit_test(test_rewrite_none),
