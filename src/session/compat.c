@@ -433,6 +433,28 @@ static bool classify_create_fk(const char *stmt, size_t len, compat_get_fn get, 
     return true;
 }
 
+/* CREATE / ALTER SEQUENCE with PostgreSQL's options DuckDB lacks (compat_sequence). */
+static bool classify_sequence(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                              compat_t *out)
+{
+    bool noop = false;
+    char *seq = compat_sequence(stmt, len, &noop);
+    if (noop) {
+        out->action = COMPAT_NOOP;
+        out->tag = "ALTER SEQUENCE";
+        return true;
+    }
+    if (!seq)
+        return false;
+    out->action = COMPAT_PASS;
+    out->sql = compat_rewrite(seq, strlen(seq), get, ctx);
+    if (out->sql)
+        free(seq);
+    else
+        out->sql = seq;
+    return true;
+}
+
 /* COPY TO STDOUT / FROM STDIN (DuckDB would use the server's own stdout / stdin): the
  * session runs it with the client; its query is rewritten unless get is NULL (DuckDB's
  * dialect). False for every other statement (COPY to or from a file included). */
@@ -462,6 +484,72 @@ static bool classify_copy(const toks_t *k, const char *stmt, size_t len, compat_
     return false;
 }
 
+const char *compat_owner_to(const char *stmt, size_t len)
+{
+    static const struct {
+        const char *w1, *w2, *tag;
+    } objs[] = {
+        {"TABLE", NULL, "ALTER TABLE"},
+        {"SEQUENCE", NULL, "ALTER SEQUENCE"},
+        {"VIEW", NULL, "ALTER VIEW"},
+        {"MATERIALIZED", "VIEW", "ALTER MATERIALIZED VIEW"},
+        {"SCHEMA", NULL, "ALTER SCHEMA"},
+        {"FUNCTION", NULL, "ALTER FUNCTION"},
+        {"PROCEDURE", NULL, "ALTER PROCEDURE"},
+        {"AGGREGATE", NULL, "ALTER AGGREGATE"},
+        {"TYPE", NULL, "ALTER TYPE"},
+        {"DOMAIN", NULL, "ALTER DOMAIN"},
+        {"DATABASE", NULL, "ALTER DATABASE"},
+        {"FOREIGN", "TABLE", "ALTER FOREIGN TABLE"},
+        {"COLLATION", NULL, "ALTER COLLATION"},
+        {"CONVERSION", NULL, "ALTER CONVERSION"},
+        {"TEXT", "SEARCH", "ALTER TEXT SEARCH"},
+        {"EXTENSION", NULL, "ALTER EXTENSION"},
+        {"LARGE", "OBJECT", "ALTER LARGE OBJECT"},
+        {"OPERATOR", NULL, "ALTER OPERATOR"},
+        {"PUBLICATION", NULL, "ALTER PUBLICATION"},
+        {"SUBSCRIPTION", NULL, "ALTER SUBSCRIPTION"},
+        {"EVENT", "TRIGGER", "ALTER EVENT TRIGGER"},
+        {"TABLESPACE", NULL, "ALTER TABLESPACE"},
+        {"ROUTINE", NULL, "ALTER ROUTINE"},
+    };
+    sqlscan_toks_t k;
+    const char *tag = NULL;
+    /* ALTER x name OWNER TO role: OWNER TO closes the statement */
+    if (sqlscan_toks(&k, stmt, len, 4096) && k.nt >= 5 && sqlscan_tk_kw(&k, 0, "ALTER") &&
+        sqlscan_tk_kw(&k, k.nt - 3, "OWNER") && sqlscan_tk_kw(&k, k.nt - 2, "TO") &&
+        sqlscan_tk_name(&k, k.nt - 1)) {
+        for (size_t o = 0; !tag && o < sizeof objs / sizeof objs[0]; o++) {
+            size_t i = objs[o].w2 ? 3 : 2;
+            if (!sqlscan_tk_kw(&k, 1, objs[o].w1) ||
+                (objs[o].w2 && !sqlscan_tk_kw(&k, 2, objs[o].w2)))
+                continue;
+            if (sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "EXISTS"))
+                i += 2;
+            /* the object's (qualified) name, then a function's (argument types) */
+            if (!sqlscan_tk_name(&k, i))
+                break;
+            while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
+                i += 2;
+            i++;
+            if (sqlscan_tk_op(&k, i, "(")) {
+                size_t depth = 0;
+                for (; i < k.nt - 3; i++) {
+                    depth += sqlscan_tk_op(&k, i, "(");
+                    if (sqlscan_tk_op(&k, i, ")") && --depth == 0)
+                        break;
+                }
+                i++;
+            }
+            if (i == k.nt - 3)
+                tag = objs[o].tag;
+            break;
+        }
+    }
+    sqlscan_toks_free(&k);
+    return tag;
+}
+
 static void compat_classify_named(const char *stmt, size_t len, compat_get_fn get, void *ctx,
                                   compat_t *out);
 
@@ -489,6 +577,12 @@ static void compat_classify_named(const char *stmt, size_t len, compat_get_fn ge
     if (classify_misc(&k, out))
         return;
     if (compat_advisory(stmt, len, get, ctx, out))
+        return;
+    if (kw(&k, 0, "ALTER") && (out->tag = compat_owner_to(stmt, len))) {
+        out->action = COMPAT_NOOP; /* duckd has no per-object owners */
+        return;
+    }
+    if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) && classify_sequence(stmt, len, get, ctx, out))
         return;
     if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))
         return;

@@ -137,6 +137,17 @@ char *compat_overriding(const char *stmt, size_t len);
  * every other statement (nothing set). */
 bool compat_advisory(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out);
 
+/* CREATE / ALTER SEQUENCE as pg_dump writes them: without AS <integer type> (DuckDB's
+ * sequences are BIGINT; AS integer / smallint becomes the type's MAXVALUE, or MINVALUE when
+ * descending, unless one is given) and CACHE n; ALTER SEQUENCE ... OWNED BY schema.table.column
+ * names the table (DuckDB's form), OWNED BY NONE is dropped. Returns the new text (caller
+ * frees), or NULL when nothing changes; *noop is set (and NULL returned) for an ALTER SEQUENCE
+ * left with nothing to do. */
+char *compat_sequence(const char *stmt, size_t len, bool *noop);
+/* ALTER <object> name ... OWNER TO role: the command tag to answer ("ALTER TABLE", "ALTER
+ * FUNCTION", ...) when it is one, else NULL. duckd has no per-object owners. */
+const char *compat_owner_to(const char *stmt, size_t len);
+
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {
     const char *name; /* canonical spelling, e.g. "DateStyle" */

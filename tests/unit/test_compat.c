@@ -761,6 +761,53 @@ static void test_classify_advisory(void **state)
     }
 }
 
+static void expect_owner_noop(const char *sql, const char *tag)
+{
+    compat_t c;
+    classify(sql, &c);
+    if (c.action != COMPAT_NOOP || !c.tag || strcmp(c.tag, tag) != 0)
+        fail_msg("[%s]: action %d tag [%s], expected a no-op tagged [%s]", sql, (int)c.action,
+                 c.tag ? c.tag : "(null)", tag);
+    compat_free(&c);
+}
+
+static void test_classify_owner_to(void **state)
+{
+    (void)state;
+    expect_owner_noop("ALTER TABLE public.authors OWNER TO postgres", "ALTER TABLE");
+    expect_owner_noop("ALTER TABLE public.authors_id_seq OWNER TO postgres", "ALTER TABLE");
+    expect_owner_noop("ALTER SEQUENCE s OWNER TO \"Bob\"", "ALTER SEQUENCE");
+    expect_owner_noop("ALTER VIEW v OWNER TO CURRENT_USER", "ALTER VIEW");
+    expect_owner_noop("alter materialized view m owner to x", "ALTER MATERIALIZED VIEW");
+    expect_owner_noop("ALTER SCHEMA app OWNER TO app", "ALTER SCHEMA");
+    expect_owner_noop("ALTER FUNCTION public.f(integer, text) OWNER TO postgres", "ALTER FUNCTION");
+    expect_owner_noop("ALTER TYPE public.mood OWNER TO postgres", "ALTER TYPE");
+    /* a CREATE / ALTER SEQUENCE with PostgreSQL's options runs rewritten */
+    compat_t c;
+    classify("CREATE SEQUENCE public.s AS integer CACHE 1", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "CREATE SEQUENCE main.s   MAXVALUE 2147483647");
+    compat_free(&c);
+    classify("ALTER SEQUENCE public.s OWNED BY public.t.id", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "ALTER SEQUENCE main.s OWNED BY main.t");
+    compat_free(&c);
+    classify("ALTER SEQUENCE s OWNED BY NONE", &c);
+    assert_int_equal(c.action, COMPAT_NOOP);
+    assert_string_equal(c.tag, "ALTER SEQUENCE");
+    compat_free(&c);
+    /* OWNER as a name, or OWNER TO not closing the statement, is not the no-op */
+    classify("ALTER TABLE t RENAME COLUMN owner TO x", &c);
+    assert_int_not_equal(c.action, COMPAT_NOOP);
+    compat_free(&c);
+    classify("ALTER TABLE t ADD COLUMN owner text", &c);
+    assert_int_not_equal(c.action, COMPAT_NOOP);
+    compat_free(&c);
+    classify("SELECT 'ALTER TABLE t OWNER TO x'", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    compat_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_pg_functions),
         cmocka_unit_test(test_rewrite_catalog),
         cmocka_unit_test(test_rewrite_public_schema),
+        cmocka_unit_test(test_classify_owner_to),
         cmocka_unit_test(test_fastins_plain_passes_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
