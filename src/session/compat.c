@@ -45,6 +45,11 @@ static const compat_param_t compat_table[] = {
     {"transaction_read_only", "off", false},
     {"max_identifier_length", "63", false},
     {"row_security", "on", false},
+    /* what pg_dump sets at the top of a dump: stored and shown, no effect in duckd */
+    {"check_function_bodies", "on", false},
+    {"xmloption", "content", false},
+    {"default_tablespace", "", false},
+    {"default_table_access_method", "heap", false},
     {"jit", "off", false},
     {"lc_messages", "C", false},
     {"lc_monetary", "C", false},
@@ -89,6 +94,7 @@ void compat_free(compat_t *c)
         free(c->steps[i]);
     free(c->steps);
     free(c->sql);
+    free(c->set_sql);
     free(c->param);
     free(c->value);
     memset(c, 0, sizeof *c);
@@ -290,6 +296,83 @@ static bool classify_set(const toks_t *k, compat_t *out)
     out->value =
         (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL")) ? NULL : set_value(k, vstart);
     return true;
+}
+
+/* A plain '...' literal's value (doubled quotes undone), or NULL for any other token. */
+static char *plain_string(const toks_t *k, size_t i)
+{
+    if (i >= k->nt)
+        return NULL;
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    if (t->kind != SQLT_STRING || t->len < 2 || p[0] != '\'')
+        return NULL;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, ""); /* an empty literal is "" rather than NULL */
+    for (size_t j = 1; j + 1 < t->len; j++) {
+        ubuf_putc(&b, p[j]);
+        if (p[j] == '\'')
+            j++;
+    }
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+/* SELECT [pg_catalog.]set_config('name', 'value', true | false), pg_dump's way of setting
+ * search_path: applied as SET [LOCAL] name = 'value' would be (an emulated parameter, or a
+ * DuckDB option through the guard), answering one row with the new value. */
+static bool classify_set_config(const toks_t *k, compat_t *out)
+{
+    size_t i = 1;
+    char *name = NULL, *value = NULL;
+    bool ok = false;
+    if (!kw(k, 0, "SELECT") || k->nt < 9)
+        return false;
+    if (kw(k, 1, "pg_catalog") && sqlscan_is_op(k->s, &k->t[2], "."))
+        i = 3;
+    if (!kw(k, i, "set_config") || i + 8 != k->nt || !sqlscan_is_op(k->s, &k->t[i + 1], "(") ||
+        !sqlscan_is_op(k->s, &k->t[i + 3], ",") || !sqlscan_is_op(k->s, &k->t[i + 5], ",") ||
+        !(kw(k, i + 6, "true") || kw(k, i + 6, "false")) ||
+        !sqlscan_is_op(k->s, &k->t[i + 7], ")") || !(name = plain_string(k, i + 2)) ||
+        !(value = plain_string(k, i + 4)))
+        goto out;
+    const compat_param_t *p = compat_param_find(name);
+    out->set_config = true;
+    out->set_scope = kw(k, i + 6, "true") ? COMPAT_SCOPE_LOCAL : COMPAT_SCOPE_DEFAULT;
+    ubuf_t sel = UBUF_INIT;
+    char *shown = NULL, **names = NULL;
+    if (p && strcmp(p->name, "search_path") == 0) { /* as SHOW will show it */
+        size_t n = compat_search_path_split(value, &names, &shown);
+        for (size_t j = 0; j < n; j++)
+            free(names[j]);
+        free(names);
+    }
+    ubuf_puts(&sel, "SELECT CAST('");
+    for (const char *c = shown ? shown : value; *c; c++) {
+        if (*c == '\'')
+            ubuf_putc(&sel, '\'');
+        ubuf_putc(&sel, *c);
+    }
+    ubuf_puts(&sel, "' AS VARCHAR) AS set_config");
+    free(shown);
+    out->sql = xstrdup(ubuf_cstr(&sel));
+    ubuf_free(&sel);
+    if (p) {
+        out->action = COMPAT_SET_PARAM;
+        out->param = xstrdup(p->name);
+        out->value = value;
+        value = NULL;
+    } else { /* a DuckDB option: the guard vets the value as written */
+        out->action = COMPAT_DUCKDB_SET;
+        out->param = name;
+        name = NULL;
+        out->value = xstrndup(k->s + k->t[i + 4].start, k->t[i + 4].len);
+    }
+    ok = true;
+out:
+    free(name);
+    free(value);
+    return ok;
 }
 
 /* SHOW of an emulated parameter becomes a one-row SELECT. */
@@ -630,7 +713,8 @@ static void compat_classify_named(const char *stmt, size_t len, compat_get_fn ge
         out->action = COMPAT_PASS;
         return;
     }
-    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out))
+    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
+        classify_set_config(&k, out))
         return;
     char *plain = kw(&k, 0, "INSERT") ? compat_overriding(stmt, len) : NULL;
     out->action = COMPAT_PASS;

@@ -81,6 +81,10 @@ typedef struct compat {
     compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET / COMPAT_SET_PARAM: the scope named */
     bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
     struct compat_adv *adv;     /* owned: COMPAT_ADVISORY's function and arguments */
+    bool set_config;            /* SELECT set_config(name, value, is_local): a COMPAT_SET_PARAM
+                                   or COMPAT_DUCKDB_SET that answers one row, `sql` (a SELECT
+                                   of the new value, column set_config) */
+    char *set_sql;              /* owned: set_config of a DuckDB option: the vetted SET */
     char **steps;               /* owned: COMPAT_STEPS's statements, in order */
     size_t nsteps;
 } compat_t;
