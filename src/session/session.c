@@ -630,7 +630,11 @@ static int sess_vet_set(sess_t *s, sess_stmt_t *st, uerr_t *err)
     guard_ctx_t g = sess__guard_ctx(s);
     ubuf_t sql = UBUF_INIT;
     bool global = false;
-    if (s->trusted) {
+    if (s->trusted && st->compat.set_config) { /* the text is the SELECT set_config(...) */
+        ubuf_puts(&sql, "SET ");
+        ubuf_put_ident(&sql, st->compat.param);
+        ubuf_printf(&sql, " = %s", st->compat.value);
+    } else if (s->trusted) {
         ubuf_puts(&sql, st->text);
     } else if (guard_set(&g, &st->compat, &sql, &global, err) != 0) {
         ubuf_free(&sql);

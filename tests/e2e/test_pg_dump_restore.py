@@ -19,10 +19,10 @@ PGBIN = "/usr/lib/postgresql/15/bin"
 SAMPLE = os.path.join(os.path.dirname(__file__), "data", "pgdump_sample.sql")
 
 
-def restore(server, path):
+def restore(server, path, *opts):
     """psql -f of the dump, stopping at the first error; returns psql's stderr."""
     res = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server.dsn,
-                          "-f", path], capture_output=True, text=True, timeout=120)
+                          *opts, "-f", path], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "ERROR" not in res.stderr, res.stderr
     return res.stderr
@@ -70,6 +70,14 @@ def test_restore_sample_dump(server):
     q("DROP VIEW cheap")
     q("DROP TABLE books")
     assert q("SELECT sequence_name FROM duckdb_sequences()") == [("authors_id_seq",)]
+
+
+def test_restore_sample_single_transaction(server):
+    """psql -1 (--single-transaction): the whole dump in one transaction block."""
+    restore(server, SAMPLE, "-1")
+    assert query(server.dsn, "SELECT count(*) FROM books") == [(2,)]
+    assert query(server.dsn, "SELECT nextval('authors_id_seq')") == [(3,)]
+    assert query(server.dsn, "SHOW search_path") == [('"$user", public',)]
 
 
 def test_dump_statements_one_by_one(server):
