@@ -45,6 +45,11 @@ static const compat_param_t compat_table[] = {
     {"transaction_read_only", "off", false},
     {"max_identifier_length", "63", false},
     {"row_security", "on", false},
+    /* what pg_dump sets at the top of a dump: stored and shown, no effect in duckd */
+    {"check_function_bodies", "on", false},
+    {"xmloption", "content", false},
+    {"default_tablespace", "", false},
+    {"default_table_access_method", "heap", false},
     {"jit", "off", false},
     {"lc_messages", "C", false},
     {"lc_monetary", "C", false},
@@ -89,6 +94,7 @@ void compat_free(compat_t *c)
         free(c->steps[i]);
     free(c->steps);
     free(c->sql);
+    free(c->set_sql);
     free(c->param);
     free(c->value);
     memset(c, 0, sizeof *c);
@@ -292,6 +298,83 @@ static bool classify_set(const toks_t *k, compat_t *out)
     return true;
 }
 
+/* A plain '...' literal's value (doubled quotes undone), or NULL for any other token. */
+static char *plain_string(const toks_t *k, size_t i)
+{
+    if (i >= k->nt)
+        return NULL;
+    const sqlt_t *t = &k->t[i];
+    const char *p = k->s + t->start;
+    if (t->kind != SQLT_STRING || t->len < 2 || p[0] != '\'')
+        return NULL;
+    ubuf_t b = UBUF_INIT;
+    ubuf_puts(&b, ""); /* an empty literal is "" rather than NULL */
+    for (size_t j = 1; j + 1 < t->len; j++) {
+        ubuf_putc(&b, p[j]);
+        if (p[j] == '\'')
+            j++;
+    }
+    ubuf_cstr(&b);
+    return b.data;
+}
+
+/* SELECT [pg_catalog.]set_config('name', 'value', true | false), pg_dump's way of setting
+ * search_path: applied as SET [LOCAL] name = 'value' would be (an emulated parameter, or a
+ * DuckDB option through the guard), answering one row with the new value. */
+static bool classify_set_config(const toks_t *k, compat_t *out)
+{
+    size_t i = 1;
+    char *name = NULL, *value = NULL;
+    bool ok = false;
+    if (!kw(k, 0, "SELECT") || k->nt < 9)
+        return false;
+    if (kw(k, 1, "pg_catalog") && sqlscan_is_op(k->s, &k->t[2], "."))
+        i = 3;
+    if (!kw(k, i, "set_config") || i + 8 != k->nt || !sqlscan_is_op(k->s, &k->t[i + 1], "(") ||
+        !sqlscan_is_op(k->s, &k->t[i + 3], ",") || !sqlscan_is_op(k->s, &k->t[i + 5], ",") ||
+        !(kw(k, i + 6, "true") || kw(k, i + 6, "false")) ||
+        !sqlscan_is_op(k->s, &k->t[i + 7], ")") || !(name = plain_string(k, i + 2)) ||
+        !(value = plain_string(k, i + 4)))
+        goto out;
+    const compat_param_t *p = compat_param_find(name);
+    out->set_config = true;
+    out->set_scope = kw(k, i + 6, "true") ? COMPAT_SCOPE_LOCAL : COMPAT_SCOPE_DEFAULT;
+    ubuf_t sel = UBUF_INIT;
+    char *shown = NULL, **names = NULL;
+    if (p && strcmp(p->name, "search_path") == 0) { /* as SHOW will show it */
+        size_t n = compat_search_path_split(value, &names, &shown);
+        for (size_t j = 0; j < n; j++)
+            free(names[j]);
+        free(names);
+    }
+    ubuf_puts(&sel, "SELECT CAST('");
+    for (const char *c = shown ? shown : value; *c; c++) {
+        if (*c == '\'')
+            ubuf_putc(&sel, '\'');
+        ubuf_putc(&sel, *c);
+    }
+    ubuf_puts(&sel, "' AS VARCHAR) AS set_config");
+    free(shown);
+    out->sql = xstrdup(ubuf_cstr(&sel));
+    ubuf_free(&sel);
+    if (p) {
+        out->action = COMPAT_SET_PARAM;
+        out->param = xstrdup(p->name);
+        out->value = value;
+        value = NULL;
+    } else { /* a DuckDB option: the guard vets the value as written */
+        out->action = COMPAT_DUCKDB_SET;
+        out->param = name;
+        name = NULL;
+        out->value = xstrndup(k->s + k->t[i + 4].start, k->t[i + 4].len);
+    }
+    ok = true;
+out:
+    free(name);
+    free(value);
+    return ok;
+}
+
 /* SHOW of an emulated parameter becomes a one-row SELECT. */
 static bool classify_show(const toks_t *k, compat_get_fn get, void *ctx, compat_t *out)
 {
@@ -433,6 +516,28 @@ static bool classify_create_fk(const char *stmt, size_t len, compat_get_fn get, 
     return true;
 }
 
+/* CREATE / ALTER SEQUENCE with PostgreSQL's options DuckDB lacks (compat_sequence). */
+static bool classify_sequence(const char *stmt, size_t len, compat_get_fn get, void *ctx,
+                              compat_t *out)
+{
+    bool noop = false;
+    char *seq = compat_sequence(stmt, len, &noop);
+    if (noop) {
+        out->action = COMPAT_NOOP;
+        out->tag = "ALTER SEQUENCE";
+        return true;
+    }
+    if (!seq)
+        return false;
+    out->action = COMPAT_PASS;
+    out->sql = compat_rewrite(seq, strlen(seq), get, ctx);
+    if (out->sql)
+        free(seq);
+    else
+        out->sql = seq;
+    return true;
+}
+
 /* COPY TO STDOUT / FROM STDIN (DuckDB would use the server's own stdout / stdin): the
  * session runs it with the client; its query is rewritten unless get is NULL (DuckDB's
  * dialect). False for every other statement (COPY to or from a file included). */
@@ -462,6 +567,72 @@ static bool classify_copy(const toks_t *k, const char *stmt, size_t len, compat_
     return false;
 }
 
+const char *compat_owner_to(const char *stmt, size_t len)
+{
+    static const struct {
+        const char *w1, *w2, *tag;
+    } objs[] = {
+        {"TABLE", NULL, "ALTER TABLE"},
+        {"SEQUENCE", NULL, "ALTER SEQUENCE"},
+        {"VIEW", NULL, "ALTER VIEW"},
+        {"MATERIALIZED", "VIEW", "ALTER MATERIALIZED VIEW"},
+        {"SCHEMA", NULL, "ALTER SCHEMA"},
+        {"FUNCTION", NULL, "ALTER FUNCTION"},
+        {"PROCEDURE", NULL, "ALTER PROCEDURE"},
+        {"AGGREGATE", NULL, "ALTER AGGREGATE"},
+        {"TYPE", NULL, "ALTER TYPE"},
+        {"DOMAIN", NULL, "ALTER DOMAIN"},
+        {"DATABASE", NULL, "ALTER DATABASE"},
+        {"FOREIGN", "TABLE", "ALTER FOREIGN TABLE"},
+        {"COLLATION", NULL, "ALTER COLLATION"},
+        {"CONVERSION", NULL, "ALTER CONVERSION"},
+        {"TEXT", "SEARCH", "ALTER TEXT SEARCH"},
+        {"EXTENSION", NULL, "ALTER EXTENSION"},
+        {"LARGE", "OBJECT", "ALTER LARGE OBJECT"},
+        {"OPERATOR", NULL, "ALTER OPERATOR"},
+        {"PUBLICATION", NULL, "ALTER PUBLICATION"},
+        {"SUBSCRIPTION", NULL, "ALTER SUBSCRIPTION"},
+        {"EVENT", "TRIGGER", "ALTER EVENT TRIGGER"},
+        {"TABLESPACE", NULL, "ALTER TABLESPACE"},
+        {"ROUTINE", NULL, "ALTER ROUTINE"},
+    };
+    sqlscan_toks_t k;
+    const char *tag = NULL;
+    /* ALTER x name OWNER TO role: OWNER TO closes the statement */
+    if (sqlscan_toks(&k, stmt, len, 4096) && k.nt >= 5 && sqlscan_tk_kw(&k, 0, "ALTER") &&
+        sqlscan_tk_kw(&k, k.nt - 3, "OWNER") && sqlscan_tk_kw(&k, k.nt - 2, "TO") &&
+        sqlscan_tk_name(&k, k.nt - 1)) {
+        for (size_t o = 0; !tag && o < sizeof objs / sizeof objs[0]; o++) {
+            size_t i = objs[o].w2 ? 3 : 2;
+            if (!sqlscan_tk_kw(&k, 1, objs[o].w1) ||
+                (objs[o].w2 && !sqlscan_tk_kw(&k, 2, objs[o].w2)))
+                continue;
+            if (sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "EXISTS"))
+                i += 2;
+            /* the object's (qualified) name, then a function's (argument types) */
+            if (!sqlscan_tk_name(&k, i))
+                break;
+            while (sqlscan_tk_op(&k, i + 1, ".") && sqlscan_tk_name(&k, i + 2))
+                i += 2;
+            i++;
+            if (sqlscan_tk_op(&k, i, "(")) {
+                size_t depth = 0;
+                for (; i < k.nt - 3; i++) {
+                    depth += sqlscan_tk_op(&k, i, "(");
+                    if (sqlscan_tk_op(&k, i, ")") && --depth == 0)
+                        break;
+                }
+                i++;
+            }
+            if (i == k.nt - 3)
+                tag = objs[o].tag;
+            break;
+        }
+    }
+    sqlscan_toks_free(&k);
+    return tag;
+}
+
 static void compat_classify_named(const char *stmt, size_t len, compat_get_fn get, void *ctx,
                                   compat_t *out);
 
@@ -489,6 +660,12 @@ static void compat_classify_named(const char *stmt, size_t len, compat_get_fn ge
     if (classify_misc(&k, out))
         return;
     if (compat_advisory(stmt, len, get, ctx, out))
+        return;
+    if (kw(&k, 0, "ALTER") && (out->tag = compat_owner_to(stmt, len))) {
+        out->action = COMPAT_NOOP; /* duckd has no per-object owners */
+        return;
+    }
+    if ((kw(&k, 0, "CREATE") || kw(&k, 0, "ALTER")) && classify_sequence(stmt, len, get, ctx, out))
         return;
     if (kw(&k, 0, "CREATE") && classify_create_fk(stmt, len, get, ctx, out))
         return;
@@ -536,7 +713,8 @@ static void compat_classify_named(const char *stmt, size_t len, compat_get_fn ge
         out->action = COMPAT_PASS;
         return;
     }
-    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out))
+    if (classify_txn(&k, out) || classify_set(&k, out) || classify_show(&k, get, ctx, out) ||
+        classify_set_config(&k, out))
         return;
     char *plain = kw(&k, 0, "INSERT") ? compat_overriding(stmt, len) : NULL;
     out->action = COMPAT_PASS;

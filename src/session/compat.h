@@ -81,6 +81,10 @@ typedef struct compat {
     compat_scope_t set_scope;   /* COMPAT_DUCKDB_SET / COMPAT_SET_PARAM: the scope named */
     bool set_vetted;            /* a SET-kind statement that may run as it is (USE, SET VARIABLE) */
     struct compat_adv *adv;     /* owned: COMPAT_ADVISORY's function and arguments */
+    bool set_config;            /* SELECT set_config(name, value, is_local): a COMPAT_SET_PARAM
+                                   or COMPAT_DUCKDB_SET that answers one row, `sql` (a SELECT
+                                   of the new value, column set_config) */
+    char *set_sql;              /* owned: set_config of a DuckDB option: the vetted SET */
     char **steps;               /* owned: COMPAT_STEPS's statements, in order */
     size_t nsteps;
 } compat_t;
@@ -136,6 +140,17 @@ char *compat_overriding(const char *stmt, size_t len);
  * such a function buried in a larger statement becomes COMPAT_ERROR 0A000 (true). False for
  * every other statement (nothing set). */
 bool compat_advisory(const char *stmt, size_t len, compat_get_fn get, void *ctx, compat_t *out);
+
+/* CREATE / ALTER SEQUENCE as pg_dump writes them: without AS <integer type> (DuckDB's
+ * sequences are BIGINT; AS integer / smallint becomes the type's MAXVALUE, or MINVALUE when
+ * descending, unless one is given) and CACHE n; ALTER SEQUENCE ... OWNED BY schema.table.column
+ * names the table (DuckDB's form), OWNED BY NONE is dropped. Returns the new text (caller
+ * frees), or NULL when nothing changes; *noop is set (and NULL returned) for an ALTER SEQUENCE
+ * left with nothing to do. */
+char *compat_sequence(const char *stmt, size_t len, bool *noop);
+/* ALTER <object> name ... OWNER TO role: the command tag to answer ("ALTER TABLE", "ALTER
+ * FUNCTION", ...) when it is one, else NULL. duckd has no per-object owners. */
+const char *compat_owner_to(const char *stmt, size_t len);
 
 /* The PostgreSQL parameters duckd emulates. */
 typedef struct compat_param {

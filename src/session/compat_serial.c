@@ -410,3 +410,142 @@ char *compat_overriding(const char *stmt, size_t len)
     sqlscan_toks_free(&k);
     return out;
 }
+
+/* ---- CREATE / ALTER SEQUENCE as pg_dump writes them ---- */
+
+/* The output of a sequence rewrite: the statement with some token runs left out. */
+typedef struct seq_out {
+    const ser_toks_t *k;
+    ubuf_t b;
+    size_t copied; /* bytes of the statement already handled */
+    bool changed;
+} seq_out_t;
+
+/* Leaves out tokens [first, last]. */
+static void seq_skip(seq_out_t *o, size_t first, size_t last)
+{
+    ubuf_append(&o->b, o->k->s + o->copied, o->k->t[first].start - o->copied);
+    o->copied = o->k->t[last].start + o->k->t[last].len;
+    o->changed = true;
+}
+
+/* The type of AS <type>: its minimum and maximum for the 2- and 4-byte integers (bigint's
+ * are DuckDB's defaults). False when the token names no integer type. */
+static bool seq_type(const ser_toks_t *k, size_t i, const char **min, const char **max)
+{
+    *min = *max = NULL;
+    if (sqlscan_tk_kw(k, i, "int") || sqlscan_tk_kw(k, i, "integer") ||
+        sqlscan_tk_kw(k, i, "int4")) {
+        *min = "-2147483648";
+        *max = "2147483647";
+    } else if (sqlscan_tk_kw(k, i, "smallint") || sqlscan_tk_kw(k, i, "int2")) {
+        *min = "-32768";
+        *max = "32767";
+    } else if (!sqlscan_tk_kw(k, i, "bigint") && !sqlscan_tk_kw(k, i, "int8")) {
+        return false;
+    }
+    return true;
+}
+
+/* The options of a CREATE / ALTER SEQUENCE from token `from` on: the integer type named by
+ * AS (its bounds), whether the sequence descends and whether MINVALUE / MAXVALUE are given. */
+static void seq_survey(const ser_toks_t *k, size_t from, const char **tmin, const char **tmax,
+                       bool *descending, bool *has_min, bool *has_max)
+{
+    for (size_t i = from; i < k->nt; i++) {
+        if (sqlscan_tk_kw(k, i, "AS") && seq_type(k, i + 1, tmin, tmax))
+            i++;
+        else if (sqlscan_tk_kw(k, i, "NO"))
+            i++; /* NO MINVALUE / NO MAXVALUE / NO CYCLE */
+        else if (sqlscan_tk_kw(k, i, "MINVALUE"))
+            *has_min = true;
+        else if (sqlscan_tk_kw(k, i, "MAXVALUE"))
+            *has_max = true;
+        else if (sqlscan_tk_kw(k, i, "INCREMENT")) {
+            size_t v = i + 1 + sqlscan_tk_kw(k, i + 1, "BY");
+            *descending = v < k->nt && k->s[k->t[v].start] == '-';
+        }
+    }
+}
+
+char *compat_sequence(const char *stmt, size_t len, bool *noop)
+{
+    ser_toks_t k;
+    seq_out_t o = {.k = &k, .b = UBUF_INIT};
+    char *out = NULL;
+    const char *tmin = NULL, *tmax = NULL;
+    bool create, has_min = false, has_max = false, descending = false;
+    size_t i = 1, nl, kept = 0;
+    *noop = false;
+    if (!ser_scan(&k, stmt, len) || k.nt < 3)
+        goto out;
+    create = sqlscan_tk_kw(&k, 0, "CREATE");
+    if (!create && !sqlscan_tk_kw(&k, 0, "ALTER"))
+        goto out;
+    if (create && (sqlscan_tk_kw(&k, i, "TEMP") || sqlscan_tk_kw(&k, i, "TEMPORARY") ||
+                   sqlscan_tk_kw(&k, i, "UNLOGGED")))
+        i++;
+    if (!sqlscan_tk_kw(&k, i, "SEQUENCE"))
+        goto out;
+    i++;
+    if (create && sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "NOT") &&
+        sqlscan_tk_kw(&k, i + 2, "EXISTS"))
+        i += 3;
+    else if (!create && sqlscan_tk_kw(&k, i, "IF") && sqlscan_tk_kw(&k, i + 1, "EXISTS"))
+        i += 2;
+    if ((nl = ser_name_end(&k, i)) == (size_t)-1)
+        goto out;
+    seq_survey(&k, nl + 1, &tmin, &tmax, &descending, &has_min, &has_max);
+    /* AS integer / smallint bounds the sequence by the type, as PostgreSQL does */
+    const char *add_max = create && tmax && !descending && !has_max ? tmax : NULL;
+    const char *add_min = create && tmin && descending && !has_min ? tmin : NULL;
+    for (i = nl + 1; i < k.nt; i++) {
+        if (sqlscan_tk_kw(&k, i, "AS") && seq_type(&k, i + 1, &tmin, &tmax)) {
+            seq_skip(&o, i, i + 1); /* DuckDB's sequences are all BIGINT */
+            i++;
+        } else if (sqlscan_tk_kw(&k, i, "CACHE") && i + 1 < k.nt &&
+                   k.t[i + 1].kind == SQLT_NUMBER) {
+            seq_skip(&o, i, i + 1); /* a per-backend cache: nothing to tune in DuckDB */
+            i++;
+        } else if (sqlscan_tk_kw(&k, i, "NO") &&
+                   ((add_max && sqlscan_tk_kw(&k, i + 1, "MAXVALUE")) ||
+                    (add_min && sqlscan_tk_kw(&k, i + 1, "MINVALUE")))) {
+            seq_skip(&o, i, i + 1); /* the type's bound is added instead */
+            i++;
+        } else if (!create && sqlscan_tk_kw(&k, i, "OWNED") && sqlscan_tk_kw(&k, i + 1, "BY") &&
+                   sqlscan_tk_kw(&k, i + 2, "NONE") && k.t[i + 2].kind == SQLT_WORD) {
+            seq_skip(&o, i, i + 2); /* DuckDB cannot disown: accepted, see COMPATIBILITY.md */
+            i += 2;
+        } else if (!create && sqlscan_tk_kw(&k, i, "OWNED") && sqlscan_tk_kw(&k, i + 1, "BY")) {
+            size_t e = ser_name_end(&k, i + 2);
+            /* PostgreSQL's schema.table.column: DuckDB's OWNED BY names the table. A two-part
+             * name is DuckDB's schema.table and stays. */
+            if (e != (size_t)-1 && e == i + 6)
+                seq_skip(&o, e - 1, e);
+            kept++;
+            i = e == (size_t)-1 ? i + 1 : e;
+        } else {
+            if (sqlscan_tk_kw(&k, i, "NO"))
+                i++;
+            kept++;
+        }
+    }
+    if (!o.changed)
+        goto out;
+    if (!create && kept == 0) { /* nothing DuckDB can do is left */
+        *noop = true;
+        goto out;
+    }
+    ubuf_append(&o.b, k.s + o.copied, len - o.copied);
+    if (add_max)
+        ubuf_printf(&o.b, " MAXVALUE %s", add_max);
+    else if (add_min)
+        ubuf_printf(&o.b, " MINVALUE %s", add_min);
+    ubuf_cstr(&o.b);
+    out = o.b.data;
+    o.b.data = NULL;
+out:
+    ubuf_free(&o.b);
+    sqlscan_toks_free(&k);
+    return out;
+}

@@ -630,7 +630,11 @@ static int sess_vet_set(sess_t *s, sess_stmt_t *st, uerr_t *err)
     guard_ctx_t g = sess__guard_ctx(s);
     ubuf_t sql = UBUF_INIT;
     bool global = false;
-    if (s->trusted) {
+    if (s->trusted && st->compat.set_config) { /* the text is the SELECT set_config(...) */
+        ubuf_puts(&sql, "SET ");
+        ubuf_put_ident(&sql, st->compat.param);
+        ubuf_printf(&sql, " = %s", st->compat.value);
+    } else if (s->trusted) {
         ubuf_puts(&sql, st->text);
     } else if (guard_set(&g, &st->compat, &sql, &global, err) != 0) {
         ubuf_free(&sql);
@@ -638,6 +642,11 @@ static int sess_vet_set(sess_t *s, sess_stmt_t *st, uerr_t *err)
     }
     if (global)
         ulog(ULOG_WARN, "user %s changes a server-wide setting: %s", s->user, ubuf_cstr(&sql));
+    if (st->compat.set_config) { /* the SET runs first, then the SELECT of the value */
+        st->compat.set_sql = xstrdup(ubuf_cstr(&sql));
+        ubuf_free(&sql);
+        return 0;
+    }
     free(st->compat.sql);
     st->compat.sql = xstrdup(ubuf_cstr(&sql));
     st->compat.action = COMPAT_PASS;
@@ -912,6 +921,10 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     case COMPAT_ERROR: uerr_set(err, st->compat.sqlstate, "%s", st->compat.message); goto out;
     default: break;
     }
+    if (st->compat.set_config && /* its one row: SELECT of the new value */
+        (sess_yield_stream(s, NULL, err) != 0 ||
+         eng_prepare(s->conn, st->compat.sql, &st->es, err) != 0))
+        goto out;
     if (noids > st->nparams && st->compat.action == COMPAT_PASS) {
         uerr_set(err, "42P18", "could not determine data type of parameter $%zu", noids);
         goto out;
@@ -1063,7 +1076,9 @@ int sess_describe_statement(sess_t *s, const char *name, const uint32_t **param_
     }
     *param_oids = st->param_oids;
     *nparams = st->nparams;
-    *ncols = st->es && st->compat.action == COMPAT_PASS ? eng_stmt_ncols(st->es) : 0;
+    *ncols = st->es && (st->compat.action == COMPAT_PASS || st->compat.set_config)
+                 ? eng_stmt_ncols(st->es)
+                 : 0;
     *cols = *ncols ? eng_stmt_col(st->es, 0) : NULL;
     if (st->compat.action == COMPAT_ADVISORY) {
         *ncols = 1;
@@ -1275,6 +1290,8 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
         state = "25P01", msg = "there is no transaction in progress";
         break;
     case COMPAT_SET_PARAM:
+        if (st->compat.set_config && st->compat.set_scope == COMPAT_SCOPE_LOCAL && s->txn != 'T')
+            return 0; /* set_config(..., true) outside a block: over with this statement */
         if (st->compat.set_scope == COMPAT_SCOPE_LOCAL && s->txn != 'T') {
             /* as PostgreSQL: it would only last for this statement */
             state = "25P01", msg = "SET LOCAL can only be used in transaction blocks";
@@ -1288,7 +1305,14 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
                                    sess__param_value(s, st->compat.param)) != 0)
             return -1;
+        if (st->compat.set_config)
+            return 0; /* DuckDB answers the row */
         break;
+    case COMPAT_DUCKDB_SET: /* set_config of a DuckDB option, vetted (sess_vet_set) */
+        if (sess_yield_stream(s, NULL, err) != 0 ||
+            eng_conn_exec(s->conn, st->compat.set_sql, err) != 0)
+            return -1;
+        return 0;
     case COMPAT_DEALLOCATE:
         /* PostgreSQL has one namespace for the protocol's statements and SQL PREPARE's; SQL
          * PREPARE / EXECUTE run in DuckDB, so a name the protocol does not know is DuckDB's */
@@ -1442,6 +1466,7 @@ static int portal_start(sess_t *s, sess_portal_t *p, uerr_t *err)
                  nformats, ncols);
         return -1;
     }
+    free(p->col_formats); /* one Describe set it up for a set_config */
     p->col_formats = xcalloc(ncols ? ncols : 1, sizeof *p->col_formats);
     for (size_t i = 0; i < ncols; i++)
         p->col_formats[i] = nformats == 0 ? 0 : formats[nformats == 1 ? 0 : i];
@@ -1812,6 +1837,16 @@ int sess_describe_portal(sess_t *s, const char *portal, const sess_col_t **cols,
         sess__watch_end(s, err);
         if (rc != 0)
             return -1;
+    }
+    if (!p->started && p->stmt->es && p->stmt->compat.set_config) {
+        /* the setting is applied by Execute: its one text column is described from here */
+        free(p->col_formats);
+        p->col_formats = xcalloc(1, sizeof *p->col_formats);
+        p->col_formats[0] = p->nformats ? p->formats[0] : 0;
+        *ncols = eng_stmt_ncols(p->stmt->es);
+        *cols = eng_stmt_col(p->stmt->es, 0);
+        *formats = p->col_formats;
+        return 0;
     }
     if (p->cur) {
         *ncols = eng_cursor_ncols(p->cur);

@@ -761,6 +761,126 @@ static void test_classify_advisory(void **state)
     }
 }
 
+static void test_classify_set_config(void **state)
+{
+    (void)state;
+    compat_t c;
+    classify("SELECT pg_catalog.set_config('search_path', '', false)", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_true(c.set_config);
+    assert_string_equal(c.param, "search_path");
+    assert_string_equal(c.value, "");
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_DEFAULT);
+    assert_string_equal(c.sql, "SELECT CAST('' AS VARCHAR) AS set_config");
+    compat_free(&c);
+    classify("select SET_CONFIG('search_path', 'app,\"My S\"', true)", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_LOCAL);
+    assert_string_equal(c.value, "app,\"My S\"");
+    assert_string_equal(c.sql, "SELECT CAST('app, \"My S\"' AS VARCHAR) AS set_config");
+    compat_free(&c);
+    classify("SELECT set_config('Application_Name', 'it''s', false)", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.param, "application_name");
+    assert_string_equal(c.value, "it's");
+    assert_string_equal(c.sql, "SELECT CAST('it''s' AS VARCHAR) AS set_config");
+    compat_free(&c);
+    /* a DuckDB option: the guard gets the value as written */
+    classify("SELECT set_config('threads', '2', false)", &c);
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    assert_true(c.set_config);
+    assert_string_equal(c.param, "threads");
+    assert_string_equal(c.value, "'2'");
+    compat_free(&c);
+    /* anything more than the one call is an ordinary query */
+    static const char *const other[] = {
+        "SELECT set_config('search_path', '', false) AS x",
+        "SELECT set_config('search_path', '', false), 1",
+        "SELECT set_config('search_path', $1, false)",
+        "SELECT set_config('search_path', '', 'f')",
+        "SELECT set_config('search_path', E'a', false)",
+        "SELECT my.set_config('search_path', '', false)",
+        "SELECT 'set_config(''search_path'', '''', false)'",
+        "SELECT set_config",
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        classify(other[i], &c);
+        if (c.action != COMPAT_PASS || c.set_config)
+            fail_msg("[%s]: classified as set_config", other[i]);
+        compat_free(&c);
+    }
+    /* pg_dump's other settings are emulated parameters with PostgreSQL's defaults */
+    static const char *const dump_sets[][2] = {{"check_function_bodies", "on"},
+                                               {"xmloption", "content"},
+                                               {"default_tablespace", ""},
+                                               {"default_table_access_method", "heap"},
+                                               {"row_security", "on"},
+                                               {"lock_timeout", "0"},
+                                               {"client_min_messages", "notice"},
+                                               {"idle_in_transaction_session_timeout", "0"},
+                                               {"standard_conforming_strings", "on"}};
+    for (size_t i = 0; i < sizeof dump_sets / sizeof dump_sets[0]; i++) {
+        const compat_param_t *p = compat_param_find(dump_sets[i][0]);
+        assert_non_null(p);
+        assert_string_equal(p->dflt, dump_sets[i][1]);
+    }
+    classify("SET default_tablespace = ''", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.value, "");
+    compat_free(&c);
+    classify("SET default_table_access_method = heap", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.param, "default_table_access_method");
+    compat_free(&c);
+}
+
+static void expect_owner_noop(const char *sql, const char *tag)
+{
+    compat_t c;
+    classify(sql, &c);
+    if (c.action != COMPAT_NOOP || !c.tag || strcmp(c.tag, tag) != 0)
+        fail_msg("[%s]: action %d tag [%s], expected a no-op tagged [%s]", sql, (int)c.action,
+                 c.tag ? c.tag : "(null)", tag);
+    compat_free(&c);
+}
+
+static void test_classify_owner_to(void **state)
+{
+    (void)state;
+    expect_owner_noop("ALTER TABLE public.authors OWNER TO postgres", "ALTER TABLE");
+    expect_owner_noop("ALTER TABLE public.authors_id_seq OWNER TO postgres", "ALTER TABLE");
+    expect_owner_noop("ALTER SEQUENCE s OWNER TO \"Bob\"", "ALTER SEQUENCE");
+    expect_owner_noop("ALTER VIEW v OWNER TO CURRENT_USER", "ALTER VIEW");
+    expect_owner_noop("alter materialized view m owner to x", "ALTER MATERIALIZED VIEW");
+    expect_owner_noop("ALTER SCHEMA app OWNER TO app", "ALTER SCHEMA");
+    expect_owner_noop("ALTER FUNCTION public.f(integer, text) OWNER TO postgres", "ALTER FUNCTION");
+    expect_owner_noop("ALTER TYPE public.mood OWNER TO postgres", "ALTER TYPE");
+    /* a CREATE / ALTER SEQUENCE with PostgreSQL's options runs rewritten */
+    compat_t c;
+    classify("CREATE SEQUENCE public.s AS integer CACHE 1", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "CREATE SEQUENCE main.s   MAXVALUE 2147483647");
+    compat_free(&c);
+    classify("ALTER SEQUENCE public.s OWNED BY public.t.id", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "ALTER SEQUENCE main.s OWNED BY main.t");
+    compat_free(&c);
+    classify("ALTER SEQUENCE s OWNED BY NONE", &c);
+    assert_int_equal(c.action, COMPAT_NOOP);
+    assert_string_equal(c.tag, "ALTER SEQUENCE");
+    compat_free(&c);
+    /* OWNER as a name, or OWNER TO not closing the statement, is not the no-op */
+    classify("ALTER TABLE t RENAME COLUMN owner TO x", &c);
+    assert_int_not_equal(c.action, COMPAT_NOOP);
+    compat_free(&c);
+    classify("ALTER TABLE t ADD COLUMN owner text", &c);
+    assert_int_not_equal(c.action, COMPAT_NOOP);
+    compat_free(&c);
+    classify("SELECT 'ALTER TABLE t OWNER TO x'", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    compat_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +901,8 @@ int main(void)
         cmocka_unit_test(test_rewrite_pg_functions),
         cmocka_unit_test(test_rewrite_catalog),
         cmocka_unit_test(test_rewrite_public_schema),
+        cmocka_unit_test(test_classify_owner_to),
+        cmocka_unit_test(test_classify_set_config),
         cmocka_unit_test(test_fastins_plain_passes_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,12 +133,73 @@ static void test_overriding(void **state)
     assert_null(compat_overriding(sql, strlen(sql)));
 }
 
+/* compat_sequence: sql -> want (NULL: unchanged); noop: an ALTER SEQUENCE left empty. */
+static void expect_seq(const char *sql, const char *want, bool want_noop)
+{
+    bool noop = !want_noop;
+    char *got = compat_sequence(sql, strlen(sql), &noop);
+    if (noop != want_noop)
+        fail_msg("[%s]: noop %d, expected %d", sql, noop, want_noop);
+    if (!want && got)
+        fail_msg("[%s]: expected no rewrite, got [%s]", sql, got);
+    if (want && (!got || strcmp(got, want) != 0))
+        fail_msg("[%s]\n  got  [%s]\n  want [%s]", sql, got ? got : "(none)", want);
+    free(got);
+}
+
+static void test_sequence_pg_dump(void **state)
+{
+    (void)state;
+    /* pg_dump's own spelling, over several lines */
+    expect_seq("CREATE SEQUENCE main.authors_id_seq\n    AS integer\n    START WITH 1\n"
+               "    INCREMENT BY 1\n    NO MINVALUE\n    NO MAXVALUE\n    CACHE 1",
+               "CREATE SEQUENCE main.authors_id_seq\n    \n    START WITH 1\n"
+               "    INCREMENT BY 1\n    NO MINVALUE\n    \n     MAXVALUE 2147483647",
+               false);
+    expect_seq("CREATE SEQUENCE s START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1",
+               "CREATE SEQUENCE s START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE ", false);
+    expect_seq("create sequence s as bigint", "create sequence s ", false);
+    expect_seq("CREATE SEQUENCE s AS smallint MAXVALUE 100", "CREATE SEQUENCE s  MAXVALUE 100",
+               false);
+    expect_seq("CREATE SEQUENCE s AS int INCREMENT BY -1",
+               "CREATE SEQUENCE s  INCREMENT BY -1 "
+               "MINVALUE -2147483648",
+               false);
+    expect_seq("CREATE TEMP SEQUENCE IF NOT EXISTS s AS int4",
+               "CREATE TEMP SEQUENCE IF NOT EXISTS s  MAXVALUE 2147483647", false);
+    /* OWNED BY: PostgreSQL's column becomes DuckDB's table */
+    expect_seq("ALTER SEQUENCE main.authors_id_seq OWNED BY main.authors.id",
+               "ALTER SEQUENCE main.authors_id_seq OWNED BY main.authors", false);
+    expect_seq("ALTER SEQUENCE \"S\" OWNED BY \"My\".\"T\".\"Id\"",
+               "ALTER SEQUENCE \"S\" OWNED BY \"My\".\"T\"", false);
+    expect_seq("ALTER SEQUENCE s OWNED BY NONE", NULL, true);
+    expect_seq("ALTER SEQUENCE IF EXISTS s CACHE 10", NULL, true);
+    expect_seq("ALTER SEQUENCE s AS integer", NULL, true);
+}
+
+static void test_sequence_untouched(void **state)
+{
+    (void)state;
+    /* DuckDB's own forms pass unchanged */
+    expect_seq("CREATE SEQUENCE s START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE NO CYCLE",
+               NULL, false);
+    expect_seq("CREATE SEQUENCE s MAXVALUE 10", NULL, false);
+    expect_seq("ALTER SEQUENCE s OWNED BY main.t", NULL, false);
+    expect_seq("ALTER SEQUENCE s OWNED BY t", NULL, false);
+    expect_seq("CREATE TABLE t (cache int)", NULL, false);
+    expect_seq("CREATE SEQUENCE 'as'", NULL, false);
+    expect_seq("ALTER SEQUENCE s RENAME TO u", NULL, false);
+    expect_seq("SELECT 'CREATE SEQUENCE s CACHE 1'", NULL, false);
+    expect_seq("", NULL, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_serial_types), cmocka_unit_test(test_serial_names),
-        cmocka_unit_test(test_identity),     cmocka_unit_test(test_alter_add_column),
-        cmocka_unit_test(test_not_expanded), cmocka_unit_test(test_overriding),
+        cmocka_unit_test(test_serial_types),     cmocka_unit_test(test_serial_names),
+        cmocka_unit_test(test_identity),         cmocka_unit_test(test_alter_add_column),
+        cmocka_unit_test(test_not_expanded),     cmocka_unit_test(test_overriding),
+        cmocka_unit_test(test_sequence_pg_dump), cmocka_unit_test(test_sequence_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
