@@ -357,6 +357,79 @@ static void sf_call(duckdb_function_info info, duckdb_data_chunk input, duckdb_v
     uerr_clear(&err);
 }
 
+/* The text kind: eng_sf_text_fn per row. */
+typedef struct sf_text_fn {
+    eng_sf_text_fn fn;
+    void *ctx;
+} sf_text_fn_t;
+
+static void sf_text_call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+{
+    const sf_text_fn_t *f = duckdb_scalar_function_get_extra_info(info);
+    const sf_bind_t *b = duckdb_scalar_function_get_bind_data(info);
+    idx_t n = duckdb_data_chunk_get_size(input);
+    duckdb_vector in = duckdb_data_chunk_get_vector(input, 0);
+    duckdb_string_t *args = duckdb_vector_get_data(in);
+    uint64_t *valid = duckdb_vector_get_validity(in);
+    char arg[256];
+
+    for (idx_t i = 0; i < n; i++) {
+        const char *v = NULL;
+        if (!valid || duckdb_validity_row_is_valid(valid, i)) {
+            size_t len = duckdb_string_t_length(args[i]);
+            if (len < sizeof arg) { /* longer names are nobody's */
+                memcpy(arg, duckdb_string_t_data(&args[i]), len);
+                arg[len] = '\0';
+                v = f->fn(f->ctx, b ? b->caller : NULL, arg, len);
+            }
+        }
+        if (v)
+            duckdb_vector_assign_string_element(output, i, v);
+        else
+            tf_set_null(output, i);
+    }
+}
+
+/* Registers scalar function f (its name, parameter and return types set) on the database. */
+static int sf_register(eng_db_t *db, const char *name, duckdb_scalar_function f, uerr_t *err)
+{
+    duckdb_connection con = NULL;
+    int rc = -1;
+    if (duckdb_connect(eng__db_handle(db), &con) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not connect to register %s", name);
+        goto out;
+    }
+    if (duckdb_register_scalar_function(con, f) != DuckDBSuccess) {
+        uerr_set(err, "58000", "could not register function %s", name);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (con)
+        duckdb_disconnect(&con);
+    return rc;
+}
+
+int eng_sf_register_text(eng_db_t *db, const char *name, eng_sf_text_fn fn, void *ctx, uerr_t *err)
+{
+    duckdb_scalar_function f = duckdb_create_scalar_function();
+    duckdb_logical_type t = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    sf_text_fn_t *info = xcalloc(1, sizeof *info);
+    info->fn = fn;
+    info->ctx = ctx;
+    duckdb_scalar_function_set_name(f, name);
+    duckdb_scalar_function_add_parameter(f, t);
+    duckdb_scalar_function_set_return_type(f, t);
+    duckdb_scalar_function_set_volatile(f);
+    duckdb_scalar_function_set_bind(f, sf_bind);
+    duckdb_scalar_function_set_function(f, sf_text_call);
+    duckdb_scalar_function_set_extra_info(f, info, free); /* DuckDB owns it now */
+    int rc = sf_register(db, name, f, err);
+    duckdb_destroy_scalar_function(&f);
+    duckdb_destroy_logical_type(&t);
+    return rc;
+}
+
 int eng_sf_register_bool(eng_db_t *db, const char *name, eng_sf_bool_fn fn, void *ctx, uerr_t *err)
 {
     duckdb_connection con = NULL;

@@ -96,6 +96,17 @@ typedef int (*eng_sf_bool_fn)(void *ctx, void *caller, int64_t arg, bool *out, u
 int eng_sf_register_bool(eng_db_t *db, const char *name, eng_sf_bool_fn fn, void *ctx, uerr_t *err)
     __attribute__((warn_unused_result));
 
+/* A scalar function of one VARCHAR returning VARCHAR that answers from the caller's state
+ * (e.g. a session's custom parameters): volatile, called once per row with the argument
+ * (len bytes, NUL-terminated); returns the value (borrowed, copied at once) or NULL for
+ * SQL NULL. `caller` is as for table functions (NULL on a connection without an owner). A
+ * NULL argument gives NULL without a call. */
+typedef const char *(*eng_sf_text_fn)(void *ctx, void *caller, const char *arg, size_t len);
+
+/* Registers such a function, as eng_sf_register_bool does. */
+int eng_sf_register_text(eng_db_t *db, const char *name, eng_sf_text_fn fn, void *ctx, uerr_t *err)
+    __attribute__((warn_unused_result));
+
 /* Names the owner of an engine connection (e.g. its sess_t), which table function callbacks
  * receive as `caller` for queries the connection runs. Borrowed: clear it (NULL) or close the
  * connection before the owner goes away. */

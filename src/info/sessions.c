@@ -156,10 +156,20 @@ static int sf_terminate(void *ctx, void *caller, int64_t id, bool *out, uerr_t *
     return sf_signal(true, caller, id, out, err);
 }
 
+/* duckd_setting(name): the calling session's custom parameter (current_setting('app.x')
+ * becomes it), NULL when unset or on a connection of no session. */
+static const char *sf_setting(void *ctx, void *caller, const char *name, size_t len)
+{
+    (void)ctx;
+    (void)len;
+    return sess_custom_setting(caller, name);
+}
+
 int info_sessions_setup(eng_db_t *db, uerr_t *err)
 {
     if (eng_sf_register_bool(db, "pg_cancel_backend", sf_cancel, NULL, err) != 0 ||
-        eng_sf_register_bool(db, "pg_terminate_backend", sf_terminate, NULL, err) != 0)
+        eng_sf_register_bool(db, "pg_terminate_backend", sf_terminate, NULL, err) != 0 ||
+        eng_sf_register_text(db, "duckd_setting", sf_setting, NULL, err) != 0)
         return -1;
     eng_tf_def_t defs[] = {
         {"duckd_sessions", sessions_cols, SESSIONS_NCOLS, fill_sessions, NULL, 0},

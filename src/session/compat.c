@@ -4,6 +4,7 @@
  * statement passes to DuckDB through compat_rewrite (compat_rewrite.c). */
 #include "session/compat.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -75,6 +76,27 @@ const compat_param_t *compat_param_find(const char *name)
     return NULL;
 }
 
+bool compat_param_custom(const char *name)
+{
+    size_t parts = 0, len = 0;
+    const char *p = name;
+    if (!name || strlen(name) > 127)
+        return false;
+    for (;;) {
+        if (!(isalpha((unsigned char)*p) || *p == '_'))
+            return false;
+        for (len = 0; isalnum((unsigned char)*p) || *p == '_' || *p == '$'; p++)
+            len++;
+        parts++;
+        if (*p == '\0')
+            break;
+        if (*p != '.')
+            return false;
+        p++;
+    }
+    return parts >= 2;
+}
+
 void compat_free(compat_t *c)
 {
     if (c->copy) {
@@ -136,6 +158,37 @@ static char *tok_text(const toks_t *k, size_t i)
         len -= 2;
     }
     return xstrndup(p, len);
+}
+
+/* A custom parameter's name written as tokens i, i+1 ("."), i+2 ...: the name in lower case
+ * (quoted parts as written), or NULL when the tokens are not one. *end receives the token
+ * after the name. */
+static char *custom_name(const toks_t *k, size_t i, size_t *end)
+{
+    ubuf_t b = UBUF_INIT;
+    size_t j = i;
+    char *out = NULL;
+    for (;; j += 2) {
+        if (j >= k->nt || (k->t[j].kind != SQLT_WORD && k->t[j].kind != SQLT_QIDENT))
+            goto out;
+        char *part = tok_text(k, j);
+        if (k->t[j].kind == SQLT_WORD)
+            for (char *c = part; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        if (j > i)
+            ubuf_putc(&b, '.');
+        ubuf_puts(&b, part);
+        free(part);
+        if (j + 1 >= k->nt || !sqlscan_is_op(k->s, &k->t[j + 1], "."))
+            break;
+    }
+    if (j == i || !compat_param_custom(ubuf_cstr(&b)))
+        goto out;
+    *end = j + 1;
+    out = xstrdup(b.data);
+out:
+    ubuf_free(&b);
+    return out;
 }
 
 /* ---- statement families ---- */
@@ -204,7 +257,12 @@ static char *set_value(const toks_t *k, size_t first)
             continue;
         }
         char *v = tok_text(k, i);
-        ubuf_puts(&b, v);
+        bool quoted = k->t[i].kind == SQLT_STRING && k->s[k->t[i].start] == '\'';
+        for (const char *c = v; *c; c++) {
+            ubuf_putc(&b, *c);
+            if (quoted && c[0] == '\'' && c[1] == '\'')
+                c++; /* 'it''s' is it's */
+        }
         free(v);
     }
     ubuf_cstr(&b);
@@ -269,6 +327,7 @@ static bool classify_set(const toks_t *k, compat_t *out)
         return true;
     }
     const char *name = NULL;
+    char *custom = NULL; /* owned: a custom parameter's name (compat_param_custom) */
     size_t vstart;
     if (!reset && kw(k, i, "TIME") && kw(k, i + 1, "ZONE")) {
         name = "TimeZone";
@@ -276,6 +335,14 @@ static bool classify_set(const toks_t *k, compat_t *out)
     } else if (!reset && kw(k, i, "NAMES")) {
         name = "client_encoding";
         vstart = i + 1;
+    } else if (scope != COMPAT_SCOPE_GLOBAL && (custom = custom_name(k, i, &vstart)) != NULL) {
+        if (kw(k, vstart, "TO") || (vstart < k->nt && k->s[k->t[vstart].start] == '='))
+            vstart++;
+        if (!reset && vstart >= k->nt) {
+            free(custom);
+            return false; /* SET app.x with no value: DuckDB words the syntax error */
+        }
+        name = custom;
     } else if (i < k->nt && (k->t[i].kind == SQLT_WORD || k->t[i].kind == SQLT_QIDENT)) {
         char *n = tok_text(k, i);
         const compat_param_t *p = compat_param_find(n);
@@ -292,7 +359,7 @@ static bool classify_set(const toks_t *k, compat_t *out)
     out->action = COMPAT_SET_PARAM;
     out->tag = reset ? "RESET" : "SET";
     out->set_scope = scope; /* SET LOCAL: until the transaction block ends */
-    out->param = xstrdup(name);
+    out->param = custom ? custom : xstrdup(name);
     out->value =
         (reset || kw(k, vstart, "DEFAULT") || kw(k, vstart, "LOCAL")) ? NULL : set_value(k, vstart);
     return true;
@@ -337,6 +404,9 @@ static bool classify_set_config(const toks_t *k, compat_t *out)
         !(value = plain_string(k, i + 4)))
         goto out;
     const compat_param_t *p = compat_param_find(name);
+    if (!p && compat_param_custom(name))
+        for (char *c = name; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
     out->set_config = true;
     out->set_scope = kw(k, i + 6, "true") ? COMPAT_SCOPE_LOCAL : COMPAT_SCOPE_DEFAULT;
     ubuf_t sel = UBUF_INIT;
@@ -357,9 +427,9 @@ static bool classify_set_config(const toks_t *k, compat_t *out)
     free(shown);
     out->sql = xstrdup(ubuf_cstr(&sel));
     ubuf_free(&sel);
-    if (p) {
+    if (p || compat_param_custom(name)) {
         out->action = COMPAT_SET_PARAM;
-        out->param = xstrdup(p->name);
+        out->param = xstrdup(p ? p->name : name);
         out->value = value;
         value = NULL;
     } else { /* a DuckDB option: the guard vets the value as written */
@@ -381,19 +451,31 @@ static bool classify_show(const toks_t *k, compat_get_fn get, void *ctx, compat_
     if (!kw(k, 0, "SHOW") || k->nt < 2)
         return false;
     const char *name;
+    char *custom = NULL;
+    size_t end = 0;
+    bool done = false;
     if (kw(k, 1, "TRANSACTION") && kw(k, 2, "ISOLATION"))
         name = "transaction_isolation";
     else if (kw(k, 1, "TIME") && kw(k, 2, "ZONE"))
         name = "TimeZone";
+    else if ((custom = custom_name(k, 1, &end)) != NULL && end == k->nt)
+        name = custom;
     else {
         char *n = tok_text(k, 1);
         const compat_param_t *p = k->nt == 2 ? compat_param_find(n) : NULL;
         free(n);
         if (!p)
-            return false;
+            goto out;
         name = p->name;
     }
     const char *value = get(ctx, name);
+    if (!value) { /* a custom parameter no one set in this session */
+        out->action = COMPAT_ERROR;
+        out->sqlstate = "42704";
+        out->message = "unrecognized configuration parameter";
+        done = true;
+        goto out;
+    }
     ubuf_t b = UBUF_INIT;
     ubuf_puts(&b, "SELECT '");
     for (const char *v = value ? value : ""; *v; v++) {
@@ -406,7 +488,10 @@ static bool classify_show(const toks_t *k, compat_get_fn get, void *ctx, compat_
     out->action = COMPAT_PASS;
     out->sql = b.data;
     out->tag = "SHOW";
-    return true;
+    done = true;
+out:
+    free(custom);
+    return done;
 }
 
 static bool classify_misc(const toks_t *k, compat_t *out)

@@ -163,6 +163,12 @@ typedef struct compat_param {
 const compat_param_t *compat_param_find(const char *name);
 /* The whole table: *n entries. */
 const compat_param_t *compat_params(size_t *n);
+/* PostgreSQL's custom ("placeholder") parameters: a qualified name such as app.user_id that
+ * any session may SET, SHOW and read with current_setting(), with no meaning to the server.
+ * Returns whether name is one: two or more dot-separated parts, each a plain identifier
+ * (letters, digits, _ and $, not starting with a digit), at most 127 bytes in all. Names are
+ * compared in lower case, as PostgreSQL folds unquoted identifiers. */
+bool compat_param_custom(const char *name);
 
 /* Splits a search_path value (`"$user", public`, `app,"My Schema"`, as SET leaves it) into
  * schema names (quotes removed; *names and each name owned by the caller, free()) and writes

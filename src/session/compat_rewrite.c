@@ -1223,6 +1223,18 @@ static bool cx_fn_current_setting(ubuf_t *b, const cx_call_t *call, const cx_ctx
         return false;
     char *name = xstrndup(k->s + cx_start(k, a) + 1, k->t[a].len - 2);
     const compat_param_t *p = compat_param_find(name);
+    if (!p && compat_param_custom(name)) {
+        /* read when the statement runs, from the calling session (duckd_setting, registered
+         * by info/sessions.c), so a prepared statement sees later SETs; NULL when the
+         * session never set it (PostgreSQL raises 42704 there unless missing_ok) */
+        for (char *q = name; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        ubuf_puts(b, "duckd_setting(");
+        cx_put_literal(b, name);
+        ubuf_putc(b, ')');
+        free(name);
+        return true;
+    }
     free(name);
     if (!p)
         return false; /* a DuckDB setting: DuckDB's current_setting() answers */

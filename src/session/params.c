@@ -60,6 +60,8 @@ const char *sess__param_value(void *ctx, const char *name)
     const sess_param_t *p = sess_param_get(s, name);
     if (p)
         return p->value;
+    if (compat_param_custom(name))
+        return NULL; /* never set in this session: SHOW answers 42704 */
     if (strcasecmp(name, "server_version") == 0)
         return s->env->server_version;
     if (strcasecmp(name, "session_authorization") == 0 && s->user)
@@ -77,15 +79,21 @@ const char *sess__param_value(void *ctx, const char *name)
 void sess__param_set(sess_t *s, const char *name, const char *value)
 {
     const compat_param_t *def = compat_param_find(name);
-    if (!def)
-        return;
     sess_param_t *p = sess_param_get(s, name);
+    if (!def && !p && !compat_param_custom(name))
+        return;
     if (!p) {
         p = xcalloc(1, sizeof *p);
+        if (!def) { /* a custom parameter: its own definition, default "" */
+            p->custom.name = xstrdup(name);
+            p->custom.dflt = "";
+            def = &p->custom;
+        }
         p->def = def;
         p->next = s->params;
         s->params = p;
     }
+    def = p->def;
     free(p->value);
     p->value = xstrdup(value ? value : sess_param_default(s, def));
     if (strcmp(def->name, "application_name") == 0) { /* shown by the sessions view */
@@ -155,6 +163,22 @@ void sess__reapply_search_path(sess_t *s)
     uerr_clear(&err);
 }
 
+/* SET of a custom parameter (app.user_id): kept in the parameter list (SHOW, SET LOCAL, RESET
+ * ALL) and read by the SQL function duckd_setting() when a statement runs, which
+ * current_setting() of such a name becomes (compat_rewrite.c), so a prepared statement sees
+ * later SETs. Reset leaves it set to '', as PostgreSQL does. */
+static int sess_set_custom(sess_t *s, const char *name, const char *value)
+{
+    sess__param_set(s, name, value ? value : "");
+    return 0;
+}
+
+const char *sess_custom_setting(const sess_t *s, const char *name)
+{
+    const sess_param_t *p = s ? sess_param_get(s, name) : NULL;
+    return p && p->def == &p->custom ? p->value : NULL;
+}
+
 /* SET of an emulated parameter: the timeouts are validated and stored in PostgreSQL's
  * canonical spelling; TimeZone and search_path also go to the engine; everything else is
  * stored as given. value NULL resets. */
@@ -175,6 +199,8 @@ int sess__param_set_checked(sess_t *s, const char *name, const char *value, uerr
     }
     if (strcasecmp(name, "search_path") == 0)
         return sess_set_search_path(s, value, err);
+    if (!compat_param_find(name) && compat_param_custom(name))
+        return sess_set_custom(s, name, value);
     if (value && sess_is_timeout_param(name)) {
         if (!udur_parse_ms(value, &ms)) {
             uerr_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, value);
@@ -250,12 +276,13 @@ int sess__reset_all(sess_t *s, const sess_sink_t *sink)
 void sess__local_save(sess_t *s, const char *name)
 {
     const compat_param_t *def = compat_param_find(name);
+    const char *canon = def ? def->name : name; /* a custom parameter's name is canonical */
     for (sess_local_t *l = s->local_undo; l; l = l->next)
-        if (strcasecmp(l->name, def->name) == 0)
+        if (strcasecmp(l->name, canon) == 0)
             return;
-    const sess_param_t *p = sess_param_get(s, def->name);
+    const sess_param_t *p = sess_param_get(s, canon);
     sess_local_t *l = xcalloc(1, sizeof *l);
-    l->name = xstrdup(def->name);
+    l->name = xstrdup(canon);
     l->value = p ? xstrdup(p->value) : NULL;
     l->next = s->local_undo;
     s->local_undo = l;
@@ -283,7 +310,8 @@ void sess__local_restore(sess_t *s)
         if (sess__param_set_checked(s, l->name, l->value, &err) != 0)
             ulog(ULOG_WARN, "could not restore %s after SET LOCAL: %s", l->name, err.message);
         uerr_clear(&err);
-        if (compat_param_find(l->name)->report) {
+        const compat_param_t *def = compat_param_find(l->name); /* NULL: custom */
+        if (def && def->report) {
             l->next = s->local_report;
             s->local_report = l;
         } else {

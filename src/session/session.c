@@ -173,6 +173,7 @@ void sess_destroy(sess_t *s)
         s->params = p->next;
         free(p->value);
         free(p->boot);
+        free((char *)p->custom.name);
         free(p);
     }
     if (s->pool) {
@@ -1251,6 +1252,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
 {
     sess_stmt_t *st = p->stmt;
     const char *state = NULL, *msg = NULL;
+    const compat_param_t *def;
     switch (st->compat.action) {
     case COMPAT_BEGIN:
         if (s->txn == 'I' && (s->itx || s->pend)) {
@@ -1301,9 +1303,9 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             sess__local_save(s, st->compat.param);
         if (sess__param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
             return -1;
-        if (compat_param_find(st->compat.param)->report && sink->parameter_status &&
-            sink->parameter_status(sink->ctx, compat_param_find(st->compat.param)->name,
-                                   sess__param_value(s, st->compat.param)) != 0)
+        def = compat_param_find(st->compat.param); /* NULL: a custom parameter */
+        if (def && def->report && sink->parameter_status &&
+            sink->parameter_status(sink->ctx, def->name, sess__param_value(s, def->name)) != 0)
             return -1;
         if (st->compat.set_config)
             return 0; /* DuckDB answers the row */

@@ -150,6 +150,10 @@ char sess_txn_status_peek(const sess_t *s);
 bool sess_is_admin(const sess_t *s);
 /* The session's user (as given at sess_create; "" none). Static for its lifetime. */
 const char *sess_user(const sess_t *s);
+/* The value of a custom parameter (SET app.user_id = ...) the session set, or NULL: read by
+ * the SQL function duckd_setting() on the session's behalf while one of its statements runs
+ * (the session thread is then waiting, so its parameters do not change). Borrowed. */
+const char *sess_custom_setting(const sess_t *s, const char *name);
 /* DuckDB's progress of the statement the session runs (thread-safe; eng_conn_progress). */
 bool sess_progress(sess_t *s, eng_progress_t *out);
 /* Interrupts the statement the session is running (thread-safe): a user cancel. */

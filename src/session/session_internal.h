@@ -70,7 +70,8 @@ typedef struct sess_portal {
 
 /* A PostgreSQL parameter value set in this session. */
 typedef struct sess_param {
-    const compat_param_t *def;
+    const compat_param_t *def; /* compat's table, or &custom for a custom parameter */
+    compat_param_t custom;     /* a custom parameter's definition: name owned, default "" */
     char *value;
     char *boot; /* the value the startup packet gave, which RESET returns to (owned), or NULL */
     struct sess_param *next;

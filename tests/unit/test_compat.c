@@ -24,6 +24,10 @@ static const char *get_param(void *ctx, const char *name)
         return "alice";
     if (strcmp(name, "server_version") == 0)
         return "15.0";
+    if (strcmp(name, "app.user_id") == 0) /* a custom parameter the session set */
+        return "4'2";
+    if (compat_param_custom(name)) /* one it did not */
+        return NULL;
     const compat_param_t *p = compat_param_find(name);
     return p ? p->dflt : "";
 }
@@ -761,6 +765,57 @@ static void test_classify_advisory(void **state)
     }
 }
 
+static void test_custom_params(void **state)
+{
+    (void)state;
+    compat_t c;
+    static const char *const yes[] = {"app.user_id", "a.b.c", "My_App.x$1", "_x._y"};
+    static const char *const no[] = {"app",  "app.",  ".x",    "a..b", "1a.b",
+                                     "a.1b", "a-b.c", "a.b c", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(compat_param_custom(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (compat_param_custom(no[i]))
+            fail_msg("[%s] is not a custom parameter", no[i]);
+    /* SET / SET LOCAL / RESET: the session's; names fold to lower case unless quoted */
+    classify("SET App.User_Id = 'it''s'", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.param, "app.user_id");
+    assert_string_equal(c.value, "it's");
+    compat_free(&c);
+    classify("SET LOCAL app.\"Tenant\" TO t1", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_int_equal(c.set_scope, COMPAT_SCOPE_LOCAL);
+    assert_string_equal(c.param, "app.Tenant");
+    assert_string_equal(c.value, "t1");
+    compat_free(&c);
+    classify("RESET app.user_id", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_null(c.value);
+    compat_free(&c);
+    classify("SELECT set_config('App.Tenant', 'x', true)", &c);
+    assert_int_equal(c.action, COMPAT_SET_PARAM);
+    assert_string_equal(c.param, "app.tenant");
+    compat_free(&c);
+    /* SHOW: the session's value, or 42704 when it never set it */
+    classify("SHOW app.user_id", &c);
+    assert_int_equal(c.action, COMPAT_PASS);
+    assert_string_equal(c.sql, "SELECT '4''2' AS \"app.user_id\"");
+    compat_free(&c);
+    classify("SHOW app.other", &c);
+    assert_int_equal(c.action, COMPAT_ERROR);
+    assert_string_equal(c.sqlstate, "42704");
+    compat_free(&c);
+    /* current_setting reads it when the statement runs */
+    expect_rw("SELECT current_setting('App.User_Id')",
+              "SELECT duckd_setting('app.user_id') AS current_setting");
+    expect_rw("SELECT current_setting('app.x', true) AS v", "SELECT duckd_setting('app.x') AS v");
+    /* a server-wide (GLOBAL) SET of one stays DuckDB's to refuse */
+    classify("SET GLOBAL app.x = 1", &c);
+    assert_int_equal(c.action, COMPAT_DUCKDB_SET);
+    compat_free(&c);
+}
+
 static void test_classify_set_config(void **state)
 {
     (void)state;
@@ -903,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_public_schema),
         cmocka_unit_test(test_classify_owner_to),
         cmocka_unit_test(test_classify_set_config),
+        cmocka_unit_test(test_custom_params),
         cmocka_unit_test(test_fastins_plain_passes_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
