@@ -80,7 +80,8 @@ bool compat_param_custom(const char *name)
 {
     size_t parts = 0, len = 0;
     const char *p = name;
-    if (!name || strlen(name) > 127)
+    /* duckd's own names (COMPAT_FK_MODE, ...) are not for clients to set */
+    if (!name || strlen(name) > 127 || strncasecmp(name, "duckd.", 6) == 0)
         return false;
     for (;;) {
         if (!(isalpha((unsigned char)*p) || *p == '_'))

@@ -166,8 +166,9 @@ const compat_param_t *compat_params(size_t *n);
 /* PostgreSQL's custom ("placeholder") parameters: a qualified name such as app.user_id that
  * any session may SET, SHOW and read with current_setting(), with no meaning to the server.
  * Returns whether name is one: two or more dot-separated parts, each a plain identifier
- * (letters, digits, _ and $, not starting with a digit), at most 127 bytes in all. Names are
- * compared in lower case, as PostgreSQL folds unquoted identifiers. */
+ * (letters, digits, _ and $, not starting with a digit), at most 127 bytes in all, outside the
+ * prefix duckd. that duckd's own names use. Names are compared in lower case, as PostgreSQL
+ * folds unquoted identifiers. */
 bool compat_param_custom(const char *name);
 
 /* Splits a search_path value (`"$user", public`, `app,"My Schema"`, as SET leaves it) into

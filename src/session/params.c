@@ -60,8 +60,6 @@ const char *sess__param_value(void *ctx, const char *name)
     const sess_param_t *p = sess_param_get(s, name);
     if (p)
         return p->value;
-    if (compat_param_custom(name))
-        return NULL; /* never set in this session: SHOW answers 42704 */
     if (strcasecmp(name, "server_version") == 0)
         return s->env->server_version;
     if (strcasecmp(name, "session_authorization") == 0 && s->user)
@@ -72,6 +70,8 @@ const char *sess__param_value(void *ctx, const char *name)
         return s->backend_pid[0] ? s->backend_pid : "0";
     if (strcmp(name, COMPAT_FK_TABLE) == 0)
         return s->fk_table ? "1" : "0";
+    if (compat_param_custom(name))
+        return NULL; /* never set in this session: SHOW answers 42704 */
     const compat_param_t *d = compat_param_find(name);
     return d ? sess_param_default(s, d) : "";
 }

@@ -45,6 +45,19 @@ def test_set_show_current_setting(server):
         assert one(c, "SELECT current_setting('app.user_id')") == ""
 
 
+def test_duckds_own_names_are_not_settable(server):
+    """duckd's internal names (duckd.foreign_keys, the foreign-key mode) are not custom
+    parameters: a client cannot switch its session to another mode by setting one."""
+    with closing(connect(server)) as c:
+        with pytest.raises(psycopg.Error):
+            c.execute("SET duckd.foreign_keys = 'enforce'")
+        with pytest.raises(psycopg.Error):
+            c.execute("SELECT set_config('duckd.foreign_keys', 'enforce', false)")
+        c.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+        c.execute("CREATE TABLE ch (id INTEGER, p INTEGER REFERENCES p(id) ON DELETE CASCADE)")
+        c.execute("INSERT INTO ch VALUES (1, 99)")  # recorded, not enforced (the default)
+
+
 def test_set_local_and_set_config(server):
     with closing(connect(server)) as c:
         c.execute("SET app.tenant = 'outer'")
