@@ -432,12 +432,10 @@ int eng_sf_register_text(eng_db_t *db, const char *name, eng_sf_text_fn fn, void
 
 int eng_sf_register_bool(eng_db_t *db, const char *name, eng_sf_bool_fn fn, void *ctx, uerr_t *err)
 {
-    duckdb_connection con = NULL;
     duckdb_scalar_function f = duckdb_create_scalar_function();
     duckdb_logical_type arg = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
     duckdb_logical_type ret = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
     sf_fn_t *info = xcalloc(1, sizeof *info);
-    int rc = -1;
 
     info->fn = fn;
     info->ctx = ctx;
@@ -447,22 +445,10 @@ int eng_sf_register_bool(eng_db_t *db, const char *name, eng_sf_bool_fn fn, void
     duckdb_scalar_function_set_volatile(f);
     duckdb_scalar_function_set_bind(f, sf_bind);
     duckdb_scalar_function_set_function(f, sf_call);
-    duckdb_scalar_function_set_extra_info(f, info, free);
-    info = NULL; /* DuckDB owns it now */
-    if (duckdb_connect(eng__db_handle(db), &con) != DuckDBSuccess) {
-        uerr_set(err, "58000", "could not connect to register %s", name);
-        goto out;
-    }
-    if (duckdb_register_scalar_function(con, f) != DuckDBSuccess) {
-        uerr_set(err, "58000", "could not register function %s", name);
-        goto out;
-    }
-    rc = 0;
-out:
+    duckdb_scalar_function_set_extra_info(f, info, free); /* DuckDB owns it now */
+    int rc = sf_register(db, name, f, err);
     duckdb_destroy_scalar_function(&f);
     duckdb_destroy_logical_type(&arg);
     duckdb_destroy_logical_type(&ret);
-    if (con)
-        duckdb_disconnect(&con);
     return rc;
 }
