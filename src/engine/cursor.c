@@ -109,6 +109,7 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
 {
     duckdb_pending_result pending = NULL;
     eng_cursor_t *cur = xcalloc(1, sizeof *cur);
+    unsigned seq = eng__intr_seq(s->conn);
     int rc = -1;
 
     *out = NULL;
@@ -120,6 +121,9 @@ int eng_execute(eng_stmt_t *s, eng_cursor_t **out, uerr_t *err)
         eng__set_error(err, DUCKDB_ERROR_INVALID, duckdb_pending_error(pending));
         goto out;
     }
+    /* an interrupt while DuckDB re-planned: it cleared it when the pending query started */
+    if (eng__interrupted_since(s->conn, seq, err))
+        goto out;
     if (duckdb_execute_pending(pending, &cur->result) != DuckDBSuccess) {
         eng__set_error(err, duckdb_result_error_type(&cur->result),
                        duckdb_result_error(&cur->result));

@@ -205,11 +205,22 @@ void eng_conn_close(eng_conn_t *c)
 
 void eng_conn_interrupt(eng_conn_t *c)
 {
+    __atomic_add_fetch(&c->intr_seq, 1, __ATOMIC_SEQ_CST);
     duckdb_interrupt(c->con);
     pthread_mutex_lock(&c->side_mu);
     if (c->side)
         duckdb_interrupt(c->side);
     pthread_mutex_unlock(&c->side_mu);
+}
+
+unsigned eng__intr_seq(eng_conn_t *c) { return __atomic_load_n(&c->intr_seq, __ATOMIC_SEQ_CST); }
+
+bool eng__interrupted_since(eng_conn_t *c, unsigned seq, uerr_t *err)
+{
+    if (eng__intr_seq(c) == seq)
+        return false;
+    uerr_set(err, "57014", "canceling statement due to user request");
+    return true;
 }
 
 void eng_conn_keep_types(eng_conn_t *c, bool on) { c->keep_types = on; }
@@ -533,6 +544,7 @@ out:
 int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
 {
     eng_stmt_t *s = xcalloc(1, sizeof *s);
+    unsigned seq = __atomic_load_n(&c->intr_seq, __ATOMIC_SEQ_CST);
     *out = NULL;
     s->conn = c;
     if (duckdb_prepare(c->con, sql, &s->ps) != DuckDBSuccess) {
@@ -550,6 +562,10 @@ int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
             eng_stmt_free(s);
             return -1;
         }
+    }
+    if (eng__interrupted_since(c, seq, err)) { /* planning took long enough to be cancelled */
+        eng_stmt_free(s);
+        return -1;
     }
     long opaque = eng_first_opaque_column(s->ps);
     if (opaque >= 0 && !c->keep_types && eng_wrap_opaque(c, sql, &s->ps, opaque, err) != 0) {

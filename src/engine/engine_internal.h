@@ -24,7 +24,16 @@ struct eng_conn {
      * engine/parquet.c), interrupted with it; guarded by side_mu, a leaf lock. */
     pthread_mutex_t side_mu;
     duckdb_connection side;
+    /* Bumped by every eng_conn_interrupt: DuckDB does not see an interrupt that arrives while
+     * a statement is being planned (and clears it when execution starts), so eng_prepare and
+     * eng_execute compare it before and after. */
+    unsigned intr_seq;
 };
+
+/* c's interrupt count now (see intr_seq), and whether an interrupt came since `seq` was read:
+ * then *err is 57014 (the session names the cause). */
+unsigned eng__intr_seq(eng_conn_t *c);
+bool eng__interrupted_since(eng_conn_t *c, unsigned seq, uerr_t *err);
 
 /* Sets (or, with NULL, clears) c's side connection: eng_conn_interrupt interrupts it too. The
  * caller disconnects the side connection only after clearing it. */

@@ -285,6 +285,11 @@ static void sess_watch_begin(sess_t *s, const char *text)
     size_t n = strnlen(text, sizeof s->act_query - 1);
     int64_t now = sess_wall_ms();
     pthread_mutex_lock(&s->watch_mu);
+    if (s->running && s->planning) { /* planned under this watch: its deadline stands */
+        s->planning = false;
+        pthread_mutex_unlock(&s->watch_mu);
+        return;
+    }
     s->running = true;
     s->intr_why = SESS_INTR_NONE;
     s->deadline_ms = timeout > 0 ? sess__clock_ms() + timeout : 0;
@@ -317,12 +322,29 @@ void sess_activity(sess_t *s, sess_activity_t *a)
     pthread_mutex_unlock(&s->watch_mu);
 }
 
+/* A statement is parsed and planned (DuckDB's planning of a deep expression can take
+ * seconds): statement_timeout and CancelRequest count from here. On success the watch stays
+ * open for the portal that runs it (sess_watch_begin keeps the deadline) or, for Parse, ends
+ * with the message. */
+static void sess_watch_plan(sess_t *s, const char *sql, size_t len)
+{
+    char text[SESS_ACTIVITY_QUERY_MAX];
+    size_t n = len < sizeof text - 1 ? len : sizeof text - 1;
+    memcpy(text, sql, n);
+    text[n] = '\0';
+    sess_watch_begin(s, text);
+    pthread_mutex_lock(&s->watch_mu);
+    s->planning = true;
+    pthread_mutex_unlock(&s->watch_mu);
+}
+
 /* The statement stopped running. An interrupt error gets the message of its cause. */
 void sess__watch_end(sess_t *s, uerr_t *err)
 {
     int64_t now = sess_wall_ms();
     pthread_mutex_lock(&s->watch_mu);
     sess_interrupt_t why = s->intr_why;
+    s->planning = false;
     s->running = false;
     s->act_end_ms = now;
     s->deadline_ms = 0;
@@ -1013,10 +1035,15 @@ int sess_prepare(sess_t *s, const char *name, const char *sql, size_t len,
         st->compat.action = COMPAT_NOOP;
         st->compat.tag = NULL;
         st->param_oids = xcalloc(1, sizeof *st->param_oids);
-    } else if (stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, false, &st,
-                          err) != 0) {
-        sess_count(s, 0, err, 0); /* a statement that never runs is counted failed here */
-        return -1;
+    } else {
+        sess_watch_plan(s, sql + r[0].start, r[0].len);
+        int brc = stmt_build(s, name, sql + r[0].start, r[0].len, param_oids, nparam_oids, false,
+                             &st, err);
+        sess__watch_end(s, err);
+        if (brc != 0) {
+            sess_count(s, 0, err, 0); /* a statement that never runs is counted failed here */
+            return -1;
+        }
     }
     if (!name[0]) { /* replace the unnamed statement */
         sess_stmt_t **pp = stmt_find(s, "");
@@ -1904,7 +1931,9 @@ int sess_simple_query(sess_t *s, const char *sql, size_t len, const sess_sink_t 
         sess_stmt_t *st = NULL;
         bool suspended;
         s->alone = n == 1;
+        sess_watch_plan(s, sql + r[i].start, r[i].len);
         if (stmt_build(s, "", sql + r[i].start, r[i].len, NULL, 0, true, &st, err) != 0) {
+            sess__watch_end(s, err);
             sess__log_failed(sql + r[i].start, r[i].len, err);
             sess_count(s, 0, err, 0);
             goto fail;

@@ -143,6 +143,7 @@ struct sess {
     pthread_mutex_t watch_mu;
     gc_req_t *waiting;         /* the group-commit request being waited for, or NULL */
     bool running;              /* a statement is running */
+    bool planning;             /* ... still being planned (sess_watch_plan) */
     int64_t deadline_ms;       /* CLOCK_MONOTONIC ms when it times out; 0 = never */
     sess_interrupt_t intr_why; /* why it was interrupted, SESS_INTR_NONE if it was not */
     /* What the sessions view shows (sess_activity), also under watch_mu: */

@@ -283,6 +283,32 @@ def test_statement_timeout_set_show_reset(server):
         c.close()
 
 
+def test_statement_timeout_covers_planning(server):
+    """DuckDB plans a long chain of operators in time that grows with the cube of its length
+    (seconds for a few hundred terms) and does not look at interrupts meanwhile: the timeout
+    counts from the start of planning, and a statement whose planning outlived it fails with
+    57014 instead of running (simple and extended protocol)."""
+    import psycopg
+    chain = "SELECT " + "+".join(["1"] * 450)
+    c = psycopg2.connect(server.dsn)
+    c.autocommit = True
+    try:
+        cur = c.cursor()
+        cur.execute("SET statement_timeout = 100")
+        with pytest.raises(psycopg2.errors.QueryCanceled) as ei:
+            cur.execute(chain)
+        assert "statement timeout" in ei.value.pgerror
+        cur.execute("select 2")
+        assert cur.fetchone() == (2,)
+    finally:
+        c.close()
+    with psycopg.connect(server.dsn, autocommit=True) as c3:
+        c3.execute("SET statement_timeout = 100")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            c3.execute(chain + " + %s", (1,), prepare=False)
+        assert c3.execute("select %s::int", (3,)).fetchone() == (3,)
+
+
 def test_statement_timeout_from_startup_options_and_server_default(start_server):
     server = start_server("--memory", "--statement-timeout", "300ms")
     c = psycopg2.connect(server.dsn)
