@@ -1225,13 +1225,30 @@ static bool cx_fn_current_setting(ubuf_t *b, const cx_call_t *call, const cx_ctx
     const compat_param_t *p = compat_param_find(name);
     if (!p && compat_param_custom(name)) {
         /* read when the statement runs, from the calling session (duckd_setting, registered
-         * by info/sessions.c), so a prepared statement sees later SETs; NULL when the
-         * session never set it (PostgreSQL raises 42704 there unless missing_ok) */
+         * by info/sessions.c), so a prepared statement sees later SETs. One the session never
+         * set is 42704, as in PostgreSQL, unless missing_ok is given (anything but a literal
+         * false counts as given: the NULL then stands). */
+        bool missing_ok = false;
+        if (call->nargs == 2) {
+            size_t m = call->arg_first[1];
+            missing_ok = !(m == call->arg_last[1] && cx_kind(k, m, SQLT_WORD) && k->t[m].len == 5 &&
+                           !strncasecmp(k->s + cx_start(k, m), "false", 5));
+        }
         for (char *q = name; *q; q++)
             *q = (char)tolower((unsigned char)*q);
+        if (!missing_ok)
+            ubuf_puts(b, "coalesce(");
         ubuf_puts(b, "duckd_setting(");
         cx_put_literal(b, name);
         ubuf_putc(b, ')');
+        if (!missing_ok) {
+            ubuf_t msg = UBUF_INIT;
+            ubuf_printf(&msg, "[SQLSTATE 42704] unrecognized configuration parameter \"%s\"", name);
+            ubuf_puts(b, ", error(");
+            cx_put_literal(b, ubuf_cstr(&msg));
+            ubuf_puts(b, "))");
+            ubuf_free(&msg);
+        }
         free(name);
         return true;
     }

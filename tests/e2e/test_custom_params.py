@@ -29,6 +29,14 @@ def test_set_show_current_setting(server):
         with pytest.raises(psycopg.errors.UndefinedObject):
             c.execute("SHOW app.user_id")
         assert one(c, "SELECT current_setting('app.user_id', true)") is None
+        # never set: 42704 as in PostgreSQL, also with missing_ok false and prepared
+        for sql, params in (("SELECT current_setting('app.user_id')", None),
+                            ("SELECT current_setting('app.user_id', false)", None),
+                            ("SELECT current_setting('app.user_id') || %s", ("x",))):
+            with pytest.raises(psycopg.errors.UndefinedObject) as ei:
+                c.execute(sql, params)
+            assert 'unrecognized configuration parameter "app.user_id"' in str(ei.value)
+        assert one(c, "SELECT coalesce(current_setting('app.none', true), 'dflt')") == "dflt"
         c.execute("SET app.user_id = '42'")
         assert one(c, "SHOW app.user_id") == "42"
         assert one(c, "SELECT current_setting('app.user_id')") == "42"

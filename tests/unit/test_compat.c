@@ -808,7 +808,11 @@ static void test_custom_params(void **state)
     compat_free(&c);
     /* current_setting reads it when the statement runs */
     expect_rw("SELECT current_setting('App.User_Id')",
-              "SELECT duckd_setting('app.user_id') AS current_setting");
+              "SELECT coalesce(duckd_setting('app.user_id'), error('[SQLSTATE 42704] "
+              "unrecognized configuration parameter \"app.user_id\"')) AS current_setting");
+    expect_rw("SELECT current_setting('app.x', FALSE) AS v",
+              "SELECT coalesce(duckd_setting('app.x'), error('[SQLSTATE 42704] unrecognized "
+              "configuration parameter \"app.x\"')) AS v");
     expect_rw("SELECT current_setting('app.x', true) AS v", "SELECT duckd_setting('app.x') AS v");
     /* a server-wide (GLOBAL) SET of one stays DuckDB's to refuse */
     classify("SET GLOBAL app.x = 1", &c);
