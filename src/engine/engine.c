@@ -9,6 +9,9 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+/* Statements longer than this keep DuckDB's own result description (eng_stmt_probe_result). */
+#define ENG_PROBE_MAX_SQL ((size_t)16 << 20)
+
 struct eng_db {
     duckdb_database db;
     bool checkpoint_on_close; /* persistent and writable */
@@ -397,6 +400,19 @@ static eng_kind_t eng_kind_of(duckdb_statement_type t)
     }
 }
 
+/* Fills in what a column description derives from its DuckDB type (not the name). */
+static void eng_col_set_type(eng_col_t *col, duckdb_logical_type lt)
+{
+    eng__enc_t e;
+    eng__enc_init(&e, lt);
+    col->oid = e.oid;
+    col->typlen = eng__enc_typlen(&e);
+    col->typmod = eng__enc_typmod(&e);
+    col->json_type = eng__json_type(&e);
+    col->type_name = eng__type_name(lt);
+    eng__enc_free(&e);
+}
+
 static void eng_stmt_describe(eng_stmt_t *s)
 {
     s->nparams = duckdb_nparams(s->ps);
@@ -423,22 +439,12 @@ static void eng_stmt_describe(eng_stmt_t *s)
     s->cols = xcalloc(s->ncols ? s->ncols : 1, sizeof *s->cols);
     for (size_t i = 0; i < s->ncols; i++) {
         duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(s->ps, i);
-        eng__enc_t e;
-        eng__enc_init(&e, lt);
         s->cols[i].name = duckdb_prepared_statement_column_name(s->ps, i);
-        s->cols[i].oid = e.oid;
-        s->cols[i].typlen = eng__enc_typlen(&e);
-        s->cols[i].typmod = eng__enc_typmod(&e);
-        s->cols[i].json_type = eng__json_type(&e);
-        s->cols[i].type_name = eng__type_name(lt);
-        eng__enc_free(&e);
+        eng_col_set_type(&s->cols[i], lt);
         duckdb_destroy_logical_type(&lt);
     }
 }
 
-/* DuckDB describes DML and DDL as returning one BIGINT "Count" (or "Success") column; a
- * PostgreSQL client expects NoData for them, so only real row-returning statements keep
- * their columns (INSERT ... RETURNING keeps its own). */
 /* Releases the statement's column descriptions and leaves it describing none. */
 static void stmt_cols_free(eng_stmt_t *s)
 {
@@ -452,6 +458,71 @@ static void stmt_cols_free(eng_stmt_t *s)
     s->ncols = 0;
 }
 
+/* DuckDB cannot type the result of a statement whose binding depends on a parameter's value
+ * (array_length($1::TEXT[], 1), len($1): such functions are bound again at execution) and
+ * describes it as one INVALID column "unknown". A client that describes the statement before
+ * binding it (asyncpg, postgres.js) then reads the rows against that one text column. For such
+ * a SELECT the result is described from a probe instead: the statement wrapped as
+ *   SELECT * FROM (<sql>) AS duckd_describe LIMIT 0
+ * run once with every parameter NULL (no rows, no side effects: a SELECT). The probe's names
+ * also name the executed result's columns (DuckDB suffixes duplicate names in a subquery with
+ * _1, ...), so Describe and the rows agree. If the probe fails, DuckDB's description stays. */
+static void eng_stmt_probe_result(eng_stmt_t *s, const char *sql)
+{
+    ubuf_t q = UBUF_INIT;
+    duckdb_prepared_statement probe = NULL;
+    duckdb_result res;
+    bool have_res = false;
+    if (s->kind != ENG_KIND_SELECT || s->script || s->nparams == 0 || s->ncols != 1 ||
+        duckdb_prepared_statement_column_type(s->ps, 0) != DUCKDB_TYPE_INVALID ||
+        strlen(sql) > ENG_PROBE_MAX_SQL)
+        goto out;
+    ubuf_puts(&q, "SELECT * FROM (\n");
+    ubuf_puts(&q, sql);
+    ubuf_puts(&q, "\n) AS duckd_describe LIMIT 0");
+    if (duckdb_prepare(s->conn->con, ubuf_cstr(&q), &probe) != DuckDBSuccess ||
+        duckdb_nparams(probe) != s->nparams)
+        goto out;
+    for (idx_t i = 1; i <= s->nparams; i++)
+        if (duckdb_bind_null(probe, i) != DuckDBSuccess)
+            goto out;
+    have_res = true;
+    if (duckdb_execute_prepared(probe, &res) != DuckDBSuccess)
+        goto out;
+    idx_t n = duckdb_column_count(&res);
+    for (idx_t i = 0; i < n; i++) {
+        duckdb_logical_type lt = duckdb_column_logical_type(&res, i);
+        bool unusable = duckdb_get_type_id(lt) == DUCKDB_TYPE_INVALID || eng__type_opaque(lt);
+        duckdb_destroy_logical_type(&lt);
+        if (unusable)
+            goto out;
+    }
+    if (n == 0)
+        goto out;
+    stmt_cols_free(s);
+    free(s->cols);
+    free(s->renamed);
+    s->cols = xcalloc(n, sizeof *s->cols);
+    s->renamed = xcalloc(n, sizeof *s->renamed);
+    s->ncols = n;
+    for (idx_t i = 0; i < n; i++) {
+        duckdb_logical_type lt = duckdb_column_logical_type(&res, i);
+        const char *name = duckdb_column_name(&res, i);
+        s->cols[i].name = xstrdup(name ? name : "?column?");
+        s->renamed[i] = true;
+        eng_col_set_type(&s->cols[i], lt);
+        duckdb_destroy_logical_type(&lt);
+    }
+out:
+    if (have_res)
+        duckdb_destroy_result(&res);
+    duckdb_destroy_prepare(&probe);
+    ubuf_free(&q);
+}
+
+/* DuckDB describes DML and DDL as returning one BIGINT "Count" (or "Success") column; a
+ * PostgreSQL client expects NoData for them, so only real row-returning statements keep
+ * their columns (INSERT ... RETURNING keeps its own). */
 static void eng_stmt_hide_count_column(eng_stmt_t *s)
 {
     bool dml =
@@ -575,6 +646,7 @@ int eng_prepare(eng_conn_t *c, const char *sql, eng_stmt_t **out, uerr_t *err)
     }
     s->kind = eng_kind_of(duckdb_prepared_statement_type(s->ps));
     eng_stmt_describe(s);
+    eng_stmt_probe_result(s, sql);
     eng_stmt_hide_count_column(s);
     *out = s;
     return 0;

@@ -260,6 +260,37 @@ def test_asyncpg_arrays(server):
     run_async(run())
 
 
+def test_asyncpg_describes_statements_duckdb_binds_at_execution(server):
+    """DuckDB binds array_length/len of a parameter again at execution and cannot type the
+    result before; asyncpg describes every statement before binding it, so duckd describes such
+    a SELECT from a probe: the real columns (a duplicate name gets DuckDB's _1 suffix, in the
+    rows too), inside a transaction that stays usable."""
+    async def run():
+        c = await aconnect(server)
+        try:
+            await c.execute("CREATE TABLE rb (id INTEGER, s VARCHAR)")
+            await c.execute("INSERT INTO rb VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+            async with c.transaction():
+                st = await c.prepare("SELECT $1::TEXT[] AS t, array_length($2::TEXT[], 1) AS n, "
+                                     "len($1::TEXT[]) AS n")
+                assert [(a.name, a.type.name) for a in st.get_attributes()] == [
+                    ("t", "text[]"), ("n", "int8"), ("n_1", "int8")]
+                assert tuple(await st.fetchrow(["a", None], ["x", "y", "z"])) == (
+                    ["a", None], 3, 2)
+                st = await c.prepare("SELECT id, s FROM rb WHERE id = ANY($1::INTEGER[]) "
+                                     "AND len($1::INTEGER[]) > 1 ORDER BY id")
+                assert [(a.name, a.type.name) for a in st.get_attributes()] == [
+                    ("id", "int4"), ("s", "text")]
+                assert [tuple(r) for r in await st.fetch([1, 3])] == [(1, "a"), (3, "c")]
+                assert await st.fetch([1]) == []
+                assert await c.fetchval("SELECT len($1) AS n", "abc") == 3
+                await c.execute("INSERT INTO rb VALUES (4, 'd')")
+            assert await c.fetchval("SELECT count(*) FROM rb") == 4
+        finally:
+            await c.close()
+    run_async(run())
+
+
 def test_asyncpg_parameters_prepared_and_rollback(server):
     async def run():
         c = await aconnect(server)

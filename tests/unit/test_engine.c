@@ -240,6 +240,49 @@ static void test_params(void **state)
     free(got);
 }
 
+/* A statement DuckDB binds again at execution (array_length/len of a parameter) is described
+ * by its probe: the real columns and types before any Bind, and the executed result carries
+ * the same names (a duplicate gets DuckDB's _1 suffix in both). */
+static void test_describe_rebound_statement(void **state)
+{
+    fx_t *fx = *state;
+    eng_stmt_t *st = NULL;
+    eng_cursor_t *cur = NULL;
+    uerr_t err = UERR_INIT;
+    collect_t c = {UBUF_INIT, 0};
+    int64_t n;
+    bool done;
+    const char *sql = "select $1::text[] as t, array_length($2::text[], 1) as n, "
+                      "len($1::text[]) as n";
+    assert_int_equal(eng_prepare(fx->conn, sql, &st, &err), 0);
+    assert_int_equal(eng_stmt_nparams(st), 2);
+    assert_int_equal(eng_stmt_ncols(st), 3);
+    assert_string_equal(eng_stmt_col(st, 0)->name, "t");
+    assert_int_equal(eng_stmt_col(st, 0)->oid, PGT_TEXT_ARRAY);
+    assert_string_equal(eng_stmt_col(st, 1)->name, "n");
+    assert_int_equal(eng_stmt_col(st, 1)->oid, PGT_INT8);
+    assert_string_equal(eng_stmt_col(st, 2)->name, "n_1");
+    assert_int_equal(eng_stmt_col(st, 2)->oid, PGT_INT8);
+    eng_param_t p[2] = {{(const uint8_t *)"{a,b}", 5, 0, 0}, {(const uint8_t *)"{x}", 3, 0, 0}};
+    assert_int_equal(eng_bind(st, p, 2, &err), 0);
+    assert_int_equal(eng_execute(st, &cur, &err), 0);
+    assert_int_equal(eng_cursor_ncols(cur), 3);
+    assert_string_equal(eng_cursor_col(cur, 2)->name, "n_1");
+    assert_int_equal(eng_cursor_col(cur, 1)->oid, PGT_INT8);
+    int16_t format = 0;
+    eng_cursor_set_formats(cur, &format, 1);
+    assert_int_equal(eng_cursor_fetch(cur, 0, collect_row, &c, &n, &done, &err), 0);
+    assert_string_equal(ubuf_cstr(&c.out), "{a,b}|1|2");
+    eng_cursor_free(cur);
+    eng_stmt_free(st);
+    ubuf_free(&c.out);
+    /* a statement DuckDB describes itself is left alone */
+    assert_int_equal(eng_prepare(fx->conn, "select $1::text[] as t, 1 as n", &st, &err), 0);
+    assert_int_equal(eng_stmt_ncols(st), 2);
+    assert_string_equal(eng_stmt_col(st, 1)->name, "n");
+    eng_stmt_free(st);
+}
+
 /* Executes sql with all parameters in text format; returns 0 or -1 with err set. */
 static int exec_text(fx_t *fx, const char *sql, const char *const *vals, size_t n, uerr_t *err)
 {
@@ -435,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_params_exact_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe_rebound_statement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlstates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_internal_error_without_stack_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_spill, setup, teardown),
