@@ -272,20 +272,30 @@ int sess__reset_all(sess_t *s, const sess_sink_t *sink)
     return 0;
 }
 
-/* SET LOCAL name: remembers the value before it (once per block). */
-void sess__local_save(sess_t *s, const char *name)
+/* SET [LOCAL] name inside a block: remembers the value before the block (once per name). */
+sess_local_t *sess__local_save(sess_t *s, const char *name)
 {
     const compat_param_t *def = compat_param_find(name);
     const char *canon = def ? def->name : name; /* a custom parameter's name is canonical */
     for (sess_local_t *l = s->local_undo; l; l = l->next)
         if (strcasecmp(l->name, canon) == 0)
-            return;
+            return l;
     const sess_param_t *p = sess_param_get(s, canon);
     sess_local_t *l = xcalloc(1, sizeof *l);
     l->name = xstrdup(canon);
     l->value = p ? xstrdup(p->value) : NULL;
     l->next = s->local_undo;
     s->local_undo = l;
+    return l;
+}
+
+/* A plain SET of l's parameter in the block took effect: COMMIT keeps its value now. */
+void sess__local_commit_value(sess_t *s, sess_local_t *l)
+{
+    const sess_param_t *p = sess_param_get(s, l->name);
+    free(l->commit_value);
+    l->commit_value = p ? xstrdup(p->value) : NULL;
+    l->commit_set = true;
 }
 
 void sess__local_free(sess_local_t **list)
@@ -295,27 +305,36 @@ void sess__local_free(sess_local_t **list)
         *list = l->next;
         free(l->name);
         free(l->value);
+        free(l->commit_value);
         free(l);
     }
 }
 
-/* The transaction block ended: SET LOCAL values go back to what they were; the reportable
- * ones are announced before the COMMIT/ROLLBACK completes (sess__local_report). */
-void sess__local_restore(sess_t *s)
+/* The transaction block ended: each parameter its SETs changed takes the value COMMIT keeps
+ * (the last plain SET's, else the value before the block) or, after a ROLLBACK, the value
+ * before the block; reportable ones that changed are announced before the COMMIT/ROLLBACK
+ * completes (sess__local_report). */
+void sess__local_restore(sess_t *s, bool committed)
 {
     while (s->local_undo) {
         sess_local_t *l = s->local_undo;
         s->local_undo = l->next;
+        l->next = NULL;
+        const char *target = committed && l->commit_set ? l->commit_value : l->value;
+        const sess_param_t *now = sess_param_get(s, l->name);
+        if ((now ? now->value : NULL) && target && strcmp(now->value, target) == 0) {
+            sess__local_free(&l); /* unchanged */
+            continue;
+        }
         uerr_t err = UERR_INIT;
-        if (sess__param_set_checked(s, l->name, l->value, &err) != 0)
-            ulog(ULOG_WARN, "could not restore %s after SET LOCAL: %s", l->name, err.message);
+        if (sess__param_set_checked(s, l->name, target, &err) != 0)
+            ulog(ULOG_WARN, "could not restore %s at the end of a block: %s", l->name, err.message);
         uerr_clear(&err);
         const compat_param_t *def = compat_param_find(l->name); /* NULL: custom */
         if (def && def->report) {
             l->next = s->local_report;
             s->local_report = l;
         } else {
-            l->next = NULL;
             sess__local_free(&l);
         }
     }

@@ -1304,7 +1304,7 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             s->txn = 'I';
             s->ddl = false;
             sess_savepoints_end(s);
-            sess__local_restore(s);
+            sess__local_restore(s, false);
             sess__cursors_txn_end(s, false);
             sess__advisory_txn_end(s);
             if (sess_run_plain(s, "ROLLBACK", err) != 0)
@@ -1326,10 +1326,12 @@ static int portal_session_action(sess_t *s, sess_portal_t *p, const sess_sink_t 
             state = "25P01", msg = "SET LOCAL can only be used in transaction blocks";
             break;
         }
-        if (st->compat.set_scope == COMPAT_SCOPE_LOCAL)
-            sess__local_save(s, st->compat.param);
+        /* inside a block every SET is undone by ROLLBACK, SET LOCAL by COMMIT too */
+        sess_local_t *undo = s->txn == 'T' ? sess__local_save(s, st->compat.param) : NULL;
         if (sess__param_set_checked(s, st->compat.param, st->compat.value, err) != 0)
             return -1;
+        if (undo && st->compat.set_scope != COMPAT_SCOPE_LOCAL)
+            sess__local_commit_value(s, undo);
         def = compat_param_find(st->compat.param); /* NULL: a custom parameter */
         if (def && def->report && sink->parameter_status &&
             sink->parameter_status(sink->ctx, def->name, sess__param_value(s, def->name)) != 0)
@@ -1421,7 +1423,7 @@ static void portal_after(sess_t *s, const sess_stmt_t *st, bool ok)
         sess_savepoints_end(s);
         s->ddl = false;
         s->txn = 'I';
-        sess__local_restore(s);
+        sess__local_restore(s, ok && st->compat.action == COMPAT_COMMIT);
         break;
     default: break;
     }

@@ -81,7 +81,9 @@ typedef struct sess_param {
  * the block ends), or, once restored, a reportable name whose ParameterStatus is due. */
 typedef struct sess_local {
     char *name;
-    char *value; /* NULL: it had no session value (the default) */
+    char *value;        /* NULL: it had no session value (the default) */
+    char *commit_value; /* a plain SET in the block: the value COMMIT keeps (owned) */
+    bool commit_set;    /* commit_value is meaningful (NULL = back to the default) */
     struct sess_local *next;
 } sess_local_t;
 
@@ -333,11 +335,14 @@ void sess__reapply_search_path(sess_t *s);
 /* RESET ALL / DISCARD ALL; announces the reportable parameters that changed. Returns -1 when
  * the client is gone. */
 int sess__reset_all(sess_t *s, const sess_sink_t *sink);
-/* SET LOCAL name inside a block: remembers the value before it (once per block). */
-void sess__local_save(sess_t *s, const char *name);
-/* The block ended: SET LOCAL values return; reportable ones queue for sess__local_report. */
-void sess__local_restore(sess_t *s);
-/* Sends the queued ParameterStatus messages. Returns -1 when the client is gone. */
+/* SET [LOCAL] name inside a transaction block: remembers the value before the block (once per
+ * block and name). After a plain SET (local false) of it, sess__local_commit_value records
+ * the value a COMMIT keeps. */
+sess_local_t *sess__local_save(sess_t *s, const char *name);
+void sess__local_commit_value(sess_t *s, sess_local_t *l);
+/* The block ended: as in PostgreSQL, a ROLLBACK undoes every SET of the block, a COMMIT keeps
+ * plain SETs and undoes SET LOCAL; reportable ones queue for sess__local_report. */
+void sess__local_restore(sess_t *s, bool committed);
 int sess__local_report(sess_t *s, const sess_sink_t *sink);
 void sess__local_free(sess_local_t **list);
 

@@ -223,3 +223,44 @@ def test_public_qualified_names_are_main(server):
             c.execute("CREATE SCHEMA public")  # PostgreSQL: schema "public" already exists
         # only names: a string or an alias called public stays
         assert c.execute("SELECT 'public.x', 1 AS public").fetchone() == ("public.x", 1)
+
+
+def test_set_in_a_rolled_back_block_is_undone(schemas):
+    """As in PostgreSQL, a plain SET inside a transaction block lasts only if the block
+    commits: ROLLBACK (also of a failed block) undoes it, for DuckDB's search path too; SET
+    LOCAL after a SET in the same block returns to the SET's value at COMMIT."""
+    with closing(connect(schemas)) as c:
+        c.autocommit = False
+        c.execute("SET search_path = a")
+        c.execute("SET TimeZone = 'Asia/Tokyo'")
+        c.execute("SET statement_timeout = '5s'")
+        c.execute("SET app.tenant = 't1'")
+        assert one(c, "SELECT who FROM t") == "a"
+        c.rollback()
+        assert one(c, "SHOW search_path") == '"$user", public'
+        assert one(c, "SELECT who FROM t") == "main"
+        assert one(c, "SHOW TimeZone") == "UTC"
+        assert one(c, "SHOW statement_timeout") == "0"
+        # PostgreSQL keeps the placeholder it created, empty
+        assert one(c, "SELECT current_setting('app.tenant', true)") == ""
+        c.rollback()
+        # a failed block
+        c.execute("SET search_path = b")
+        with pytest.raises(psycopg.Error):
+            c.execute("SELECT nosuch FROM t")
+        c.rollback()
+        assert one(c, "SELECT who FROM t") == "main"
+        c.rollback()
+        # COMMIT keeps a plain SET, even with a SET LOCAL after it
+        c.execute("SET search_path = b")
+        c.execute("SET app.tenant = 't2'")
+        c.execute("SET LOCAL search_path = a")
+        assert one(c, "SELECT who FROM t") == "a"
+        c.commit()
+        assert one(c, "SELECT who FROM t") == "b"
+        assert one(c, "SHOW app.tenant") == "t2"
+        c.commit()
+        # outside a block a SET stays, as before
+        c.autocommit = True
+        c.execute("SET search_path = a")
+        assert one(c, "SELECT who FROM t") == "a"
