@@ -2164,7 +2164,8 @@ static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
                  "regexp_matches(data_type, '\\[\\d*\\]$') AS cx_list, "
                  "regexp_matches(data_type, '\\[\\d*\\]\\[\\d*\\]$') AS cx_nested, "
                  "regexp_replace(regexp_replace(data_type, '\\[\\d*\\]$', ''), '\\(.*$', '') "
-                 "AS cx_base FROM duckdb_columns()) a LEFT JOIN (VALUES ");
+                 "AS cx_base FROM duckdb_columns() WHERE database_name <> current_database() "
+                 "OR schema_name <> 'duckd') a LEFT JOIN (VALUES ");
     ubuf_puts(b, cx_duck_types);
     ubuf_puts(b, ") m(cx_name, cx_oid, cx_arr) ON m.cx_name = a.cx_base) SELECT * FROM cx_ta "
                  "UNION ALL BY NAME ");
@@ -2372,7 +2373,15 @@ static void cx_pass_hide(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
         ubuf_t b = UBUF_INIT;
         ubuf_puts(&b, "(SELECT * FROM ");
         cx_put_range(&b, k, first, last);
-        ubuf_printf(&b, " WHERE %s)", x->filter);
+        ubuf_printf(&b, " WHERE %s", x->filter);
+        ubuf_t rec = UBUF_INIT; /* the keys duckd records, in the views that list keys */
+        if (x->schema && strcmp(x->schema, "information_schema") == 0 &&
+            compat__catalog_recorded_view(&rec, x->name)) {
+            ubuf_puts(&b, " UNION ALL BY NAME ");
+            ubuf_append(&b, rec.data, rec.len);
+        }
+        ubuf_free(&rec);
+        ubuf_putc(&b, ')');
         if (!cx_has_alias(k, last + 1))
             ubuf_printf(&b, " AS %s", x->name);
         cx_edit_buf(ed, cx_start(k, first), cx_end(k, last), &b);

@@ -402,6 +402,25 @@ def test_recorded_keys_hidden_from_duckdb_catalogs(start_server, tmpdir_short):
         assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(1,)]
         assert duckd_mentions(cur) == {}
         assert one(cur, constraints) == key
+        # information_schema lists the recorded key as PostgreSQL's lists a foreign key
+        assert one(cur, "SELECT constraint_name, table_name, is_deferrable FROM "
+                        "information_schema.table_constraints "
+                        "WHERE constraint_type = 'FOREIGN KEY'") == [("hc_pid_fkey", "hc", "NO")]
+        assert one(cur, "SELECT tc.table_name, kcu.column_name, ccu.table_name, ccu.column_name "
+                        "FROM information_schema.table_constraints tc "
+                        "JOIN information_schema.key_column_usage kcu "
+                        "ON tc.constraint_name = kcu.constraint_name "
+                        "JOIN information_schema.constraint_column_usage ccu "
+                        "ON ccu.constraint_name = tc.constraint_name "
+                        "WHERE tc.constraint_type = 'FOREIGN KEY'") == [("hc", "pid", "hp", "id")]
+        assert one(cur, "SELECT rc.constraint_name, rc.delete_rule, tc.table_name "
+                        "FROM information_schema.referential_constraints rc "
+                        "JOIN information_schema.table_constraints tc "
+                        "ON tc.constraint_name = rc.unique_constraint_name") == [
+            ("hc_pid_fkey", "NO ACTION", "hp")]
+        # nor do the emulated pg_catalog relations show duckd's table
+        assert one(cur, "SELECT count(*) FROM pg_class WHERE relname = 'foreign_keys'") == [(0,)]
+        assert one(cur, "SELECT count(*) FROM pg_attribute WHERE attname = 'ref_table'") == [(0,)]
         # the user's tables are all still there
         assert one(cur, "SELECT table_name FROM information_schema.tables "
                         "WHERE table_schema = 'main' ORDER BY 1") == [("hc",), ("hp",)]

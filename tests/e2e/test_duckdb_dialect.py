@@ -542,8 +542,12 @@ CATALOG_STATEMENTS = [
     "SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL",
     "SELECT table_name, column_name FROM information_schema.columns ORDER BY ALL",
     "SELECT schema_name FROM information_schema.schemata ORDER BY ALL",
-    "SELECT table_name, constraint_type FROM information_schema.table_constraints "
-    "WHERE constraint_type <> 'FOREIGN KEY' ORDER BY ALL",
+    # duckd's recorded key is listed as DuckDB lists its own (but by the name it was given)
+    "SELECT table_name, constraint_type FROM information_schema.table_constraints ORDER BY ALL",
+    "SELECT table_name, column_name, ordinal_position FROM information_schema.key_column_usage "
+    "ORDER BY ALL",
+    "SELECT unique_constraint_name, match_option, update_rule, delete_rule "
+    "FROM information_schema.referential_constraints",
     "SELECT count(*) FROM information_schema.check_constraints",
     "SELECT type, name FROM sqlite_master ORDER BY ALL",
     "SELECT schemaname, tablename FROM pg_catalog.pg_tables ORDER BY ALL",

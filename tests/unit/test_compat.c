@@ -151,6 +151,30 @@ static void test_hide_duckd(void **state)
     expect_hide("SELECT * FROM (SHOW TABLES)", NULL);
     expect_hide("SELECT * FROM information_schema.tables.x", NULL);
 
+    /* the views that list keys also list the recorded ones */
+    const char *tc = "SELECT * FROM information_schema.table_constraints";
+    char *h = compat_hide_duckd(tc, strlen(tc));
+    assert_non_null(h);
+    assert_non_null(strstr(h, "<> 'duckd' UNION ALL BY NAME SELECT"));
+    assert_non_null(strstr(h, "'FOREIGN KEY' AS constraint_type"));
+    assert_non_null(strstr(h, "FROM duckd.foreign_keys fk"));
+    assert_non_null(strstr(h, ") AS table_constraints"));
+    free(h);
+    const char *ts = "SELECT * FROM information_schema.tables";
+    h = compat_hide_duckd(ts, strlen(ts));
+    assert_non_null(h);
+    assert_null(strstr(h, "UNION ALL"));
+    free(h);
+    /* pg_class and pg_attribute leave duckd's table out in any case */
+    static const char *const cls[] = {"WHERE relnamespace NOT IN (SELECT oid FROM "
+                                      "duckdb_schemas() WHERE database_name = "
+                                      "current_database() AND schema_name = 'duckd')",
+                                      NULL};
+    expect_rw_has("select relname from pg_class", cls, NULL);
+    static const char *const att[] = {
+        "FROM duckdb_columns() WHERE database_name <> current_database() OR schema_name <> 'duckd'",
+        NULL};
+    expect_rw_has("select attname from pg_attribute", att, NULL);
     /* compat_rewrite does it only once the table of recorded keys exists */
     expect_rw("SELECT * FROM duckdb_tables()", NULL);
     const char *q = "SELECT * FROM information_schema.columns c";
