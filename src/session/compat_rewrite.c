@@ -24,6 +24,8 @@
  * lookup emits pg_catalog.pg_class, which the catalog pass replaces). Only tokens are ever
  * matched, so text inside string literals, quoted identifiers and comments is never changed.
  *
+ *   hide     (only once duckd.foreign_keys exists; first) DuckDB's catalogs in FROM items
+ *            and SHOW ALL TABLES become subqueries without duckd's own schema
  *   ops      OPERATOR(pg_catalog.~) -> ~; COLLATE pg_catalog.default removed; the regular
  *            expression operators ~ ~* !~ !~* get PostgreSQL's "match anywhere" semantics;
  *            x = ANY(array) -> list_contains(array, x)
