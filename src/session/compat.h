@@ -108,6 +108,14 @@ void compat_free(compat_t *c);
  * Returns the rewritten statement (caller frees), or NULL when nothing needed rewriting.
  * `get` supplies parameter values (server_version, session_authorization, ...). */
 char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx);
+/* Leaves duckd's own schema `duckd` (the table of foreign keys it records) out of DuckDB's
+ * catalogs the statement reads: FROM items naming duckdb_tables() / duckdb_columns() /
+ * duckdb_constraints() / duckdb_schemas() / duckdb_indexes() (or their views),
+ * information_schema's schemata, tables, columns and constraint views, sqlite_master,
+ * pg_tables, and the statements SHOW ALL TABLES and DESCRIBE, become subqueries without its
+ * rows. compat_rewrite does this first when `get` answers "1" for COMPAT_FK_TABLE; the session
+ * calls it itself for DuckDB's dialect. Returns the new text (caller frees) or NULL. */
+char *compat_hide_duckd(const char *stmt, size_t len);
 /* Only the DDL type renames of compat_rewrite (a column type jsonb -> JSON in CREATE / ALTER
  * TABLE). Returns the rewritten statement (caller frees), or NULL when nothing changed. */
 char *compat_rewrite_types(const char *stmt, size_t len);

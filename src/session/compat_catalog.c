@@ -33,6 +33,12 @@
     "CASE WHEN trim(cc_s) LIKE '\"%\"' THEN replace(trim(cc_s)[2:-2], '\"\"', '\"') "              \
     "ELSE lower(trim(cc_s)) END)"
 
+/* The OID of duckd's own schema (which holds the recorded foreign keys), left out of
+ * pg_namespace, pg_class and pg_attribute; no row when it does not exist. */
+#define CC_DUCKD_SCHEMA                                                                            \
+    "SELECT oid FROM duckdb_schemas() WHERE database_name = current_database() AND "               \
+    "schema_name = 'duckd'"
+
 /* The keys duckd records instead of DuckDB (duckd.foreign_keys, setting foreign_keys), in the
  * columns of DuckDB's constraints below. */
 static void cc_recorded_keys(ubuf_t *b)
@@ -120,6 +126,50 @@ void compat__catalog_constraints(ubuf_t *b, bool recorded)
         cc_recorded_keys(b);
     }
     ubuf_puts(b, ") u) k");
+}
+
+/* Columns of information_schema views that name a recorded key and its table. */
+#define CC_RK_NAMES                                                                                \
+    "rk.database_name AS constraint_catalog, rk.schema_name AS constraint_schema, "                \
+    "rk.constraint_name, rk.database_name AS table_catalog, rk.schema_name AS table_schema, "
+#define CC_RK_RULE(what)                                                                           \
+    "COALESCE(NULLIF(regexp_extract(upper(rk.cc_rules), 'ON " what                                 \
+    " (CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION)', 1), ''), 'NO ACTION')"
+
+bool compat__catalog_recorded_view(ubuf_t *b, const char *view)
+{
+    if (strcasecmp(view, "table_constraints") == 0) {
+        ubuf_puts(b, "SELECT " CC_RK_NAMES "rk.table_name, 'FOREIGN KEY' AS constraint_type, "
+                     "CASE WHEN upper(rk.cc_rules) LIKE '%DEFERRABLE%' AND upper(rk.cc_rules) "
+                     "NOT LIKE '%NOT DEFERRABLE%' THEN 'YES' ELSE 'NO' END AS is_deferrable, "
+                     "CASE WHEN upper(rk.cc_rules) LIKE '%INITIALLY DEFERRED%' THEN 'YES' "
+                     "ELSE 'NO' END AS initially_deferred, 'NO' AS enforced");
+    } else if (strcasecmp(view, "key_column_usage") == 0) {
+        ubuf_puts(b, "SELECT " CC_RK_NAMES "rk.table_name, unnest(rk.cc_cols) AS column_name, "
+                     "unnest(range(1, len(rk.cc_cols) + 1)) AS ordinal_position, "
+                     "unnest(range(1, len(rk.cc_cols) + 1)) AS position_in_unique_constraint");
+    } else if (strcasecmp(view, "constraint_column_usage") == 0) {
+        /* PostgreSQL's rows of a foreign key: the referenced columns (DuckDB lists the
+         * referencing ones for its own keys) */
+        ubuf_puts(b, "SELECT " CC_RK_NAMES "rk.referenced_table AS table_name, "
+                     "unnest(rk.referenced_column_names) AS column_name, "
+                     "'FOREIGN KEY' AS constraint_type");
+    } else if (strcasecmp(view, "referential_constraints") == 0) {
+        ubuf_puts(b, "SELECT rk.database_name AS constraint_catalog, rk.schema_name AS "
+                     "constraint_schema, rk.constraint_name, rk.database_name AS "
+                     "unique_constraint_catalog, rk.schema_name AS unique_constraint_schema, "
+                     "(SELECT d.constraint_name FROM duckdb_constraints() d WHERE "
+                     "d.table_oid = rk.cc_reftable AND d.constraint_type IN ('PRIMARY KEY', "
+                     "'UNIQUE') AND d.constraint_column_names = rk.referenced_column_names "
+                     "LIMIT 1) AS unique_constraint_name, 'NONE' AS match_option, " CC_RK_RULE(
+                         "UPDATE") " AS update_rule, " CC_RK_RULE("DELETE") " AS delete_rule");
+    } else {
+        return false;
+    }
+    ubuf_puts(b, " FROM (");
+    cc_recorded_keys(b);
+    ubuf_puts(b, ") rk");
+    return true;
 }
 
 void compat__catalog_indexes(ubuf_t *b)
@@ -214,7 +264,8 @@ void compat__catalog_pg_class(ubuf_t *b, bool recorded)
                  "AS relam, oid IN (SELECT unnest([table_oid, cc_reftable]) FROM (");
     compat__catalog_constraints(b, recorded);
     ubuf_puts(b, ") cc_f WHERE cc_contype = 'f') AS relhastriggers), "
-                 "false AS relforcerowsecurity FROM pg_catalog.pg_class UNION ALL BY NAME "
+                 "false AS relforcerowsecurity FROM pg_catalog.pg_class "
+                 "WHERE relnamespace NOT IN (" CC_DUCKD_SCHEMA ") UNION ALL BY NAME "
                  "SELECT cc_oid + 1 AS oid, cc_name AS relname, schema_oid AS relnamespace, "
                  "0 AS reltype, 0 AS reloftype, 10::UINTEGER AS relowner, " COMPAT_INDEX_AM_OID
                  " AS relam, "

@@ -33,6 +33,11 @@ const compat_relation_t *compat__catalog_relation(const char *name, size_t len);
  * columns plus cc_name (PostgreSQL's naming), cc_oid (a synthetic OID; the constraint's
  * index is cc_oid + 1), cc_contype, cc_keys (attnums), cc_refkeys, cc_reftable, cc_def. */
 void compat__catalog_constraints(ubuf_t *b, bool recorded);
+/* Rows of information_schema's view (table_constraints, key_column_usage,
+ * constraint_column_usage or referential_constraints) for the keys duckd records in
+ * duckd.foreign_keys (the table must exist), in the view's column names, to add to DuckDB's
+ * own with UNION ALL BY NAME. False (nothing appended) for any other view. */
+bool compat__catalog_recorded_view(ubuf_t *b, const char *view);
 /* A query with one row per index: those behind primary keys and unique constraints, and
  * DuckDB's CREATE INDEX ones: cc_oid, cc_name, table/schema names and OIDs, cc_unique,
  * cc_primary, cc_keys (attnums, 0 for an expression), cc_defs (each column's text), cc_exprs

@@ -24,6 +24,8 @@
  * lookup emits pg_catalog.pg_class, which the catalog pass replaces). Only tokens are ever
  * matched, so text inside string literals, quoted identifiers and comments is never changed.
  *
+ *   hide     (only once duckd.foreign_keys exists; first) DuckDB's catalogs in FROM items
+ *            and SHOW ALL TABLES become subqueries without duckd's own schema
  *   ops      OPERATOR(pg_catalog.~) -> ~; COLLATE pg_catalog.default removed; the regular
  *            expression operators ~ ~* !~ !~* get PostgreSQL's "match anywhere" semantics;
  *            x = ANY(array) -> list_contains(array, x)
@@ -2181,7 +2183,8 @@ static void cx_ov_pg_attribute(ubuf_t *b, const cx_ctx_t *c)
                  "regexp_matches(data_type, '\\[\\d*\\]$') AS cx_list, "
                  "regexp_matches(data_type, '\\[\\d*\\]\\[\\d*\\]$') AS cx_nested, "
                  "regexp_replace(regexp_replace(data_type, '\\[\\d*\\]$', ''), '\\(.*$', '') "
-                 "AS cx_base FROM duckdb_columns()) a LEFT JOIN (VALUES ");
+                 "AS cx_base FROM duckdb_columns() WHERE database_name <> current_database() "
+                 "OR schema_name <> 'duckd') a LEFT JOIN (VALUES ");
     ubuf_puts(b, cx_duck_types);
     ubuf_puts(b, ") m(cx_name, cx_oid, cx_arr) ON m.cx_name = a.cx_base) SELECT * FROM cx_ta "
                  "UNION ALL BY NAME ");
@@ -2280,6 +2283,129 @@ static void cx_pass_catalog(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *e
         if (cx_kind(k, i, SQLT_WORD) && k->t[i].len > 3 &&
             strncasecmp(k->s + k->t[i].start, "pg_", 3) == 0)
             cx_catalog_at(k, i, c, ed);
+}
+
+/* ---- pass: duckd's own schema left out of DuckDB's catalogs ---- */
+
+/* DuckDB's catalog functions and views that list schema duckd (the foreign keys duckd
+ * records, setting foreign_keys) once it exists. A FROM item naming one becomes a subquery
+ * without duckd's rows; `filter` is the condition every other row meets. */
+typedef struct cx_hidden {
+    const char *schema; /* the qualifier it takes ("information_schema"), NULL if none */
+    const char *name;
+    bool call;          /* a table function: name() (also a view of the same name) */
+    const char *filter; /* WHERE condition that keeps all but duckd's rows */
+} cx_hidden_t;
+
+#define CX_NOT_DUCKD(cat, sch) cat " <> current_database() OR " sch " <> 'duckd'"
+#define CX_NOT_DUCKD_SQL "sql IS NULL OR NOT starts_with(sql, 'CREATE TABLE duckd.')"
+
+static const cx_hidden_t cx_hidden[] = {
+    {NULL, "duckdb_tables", true, CX_NOT_DUCKD("database_name", "schema_name")},
+    {NULL, "duckdb_columns", true, CX_NOT_DUCKD("database_name", "schema_name")},
+    {NULL, "duckdb_constraints", true, CX_NOT_DUCKD("database_name", "schema_name")},
+    {NULL, "duckdb_schemas", true, CX_NOT_DUCKD("database_name", "schema_name")},
+    {NULL, "duckdb_indexes", true, CX_NOT_DUCKD("database_name", "schema_name")},
+    {"information_schema", "schemata", false, CX_NOT_DUCKD("catalog_name", "schema_name")},
+    {"information_schema", "tables", false, CX_NOT_DUCKD("table_catalog", "table_schema")},
+    {"information_schema", "columns", false, CX_NOT_DUCKD("table_catalog", "table_schema")},
+    {"information_schema", "table_constraints", false,
+     CX_NOT_DUCKD("table_catalog", "table_schema")},
+    {"information_schema", "key_column_usage", false,
+     CX_NOT_DUCKD("table_catalog", "table_schema")},
+    {"information_schema", "constraint_column_usage", false,
+     CX_NOT_DUCKD("table_catalog", "table_schema")},
+    {"information_schema", "constraint_table_usage", false,
+     CX_NOT_DUCKD("table_catalog", "table_schema")},
+    {"information_schema", "check_constraints", false,
+     CX_NOT_DUCKD("constraint_catalog", "constraint_schema")},
+    {"information_schema", "referential_constraints", false,
+     CX_NOT_DUCKD("constraint_catalog", "constraint_schema")},
+    {NULL, "sqlite_master", false, CX_NOT_DUCKD_SQL},
+    {NULL, "sqlite_schema", false, CX_NOT_DUCKD_SQL},
+    {"pg_catalog", "pg_tables", false, "schemaname <> 'duckd'"},
+};
+
+/* The hidden catalog named at token i in a FROM item, with its first and last tokens. */
+static const cx_hidden_t *cx_hidden_at(const cx_toks_t *k, size_t i, size_t *first, size_t *last)
+{
+    for (size_t h = 0; h < sizeof cx_hidden / sizeof cx_hidden[0]; h++) {
+        const cx_hidden_t *x = &cx_hidden[h];
+        bool qualified = cx_op(k, i - 1, ".");
+        if (!cx_word(k, i, x->name) || cx_op(k, i + 1, "."))
+            continue;
+        if (qualified && !(x->schema && cx_word(k, i - 2, x->schema) && !cx_op(k, i - 3, ".")))
+            continue;
+        if (!qualified && x->schema && strcmp(x->schema, "pg_catalog") != 0)
+            continue; /* information_schema's names need the qualifier */
+        *first = qualified ? i - 2 : i;
+        *last = i;
+        if (cx_op(k, i + 1, "(")) {
+            if (!x->call || k->match[i + 1] != i + 2)
+                return NULL; /* a call with arguments, or a name DuckDB has no function of */
+            *last = i + 2;
+        }
+        size_t before = *first - 1;
+        if (!(cx_word(k, before, "FROM") || cx_word(k, before, "JOIN") ||
+              (cx_op(k, before, ",") && cx_in_from_list(k, before))) ||
+            cx_word(k, before - 1, "DELETE"))
+            return NULL;
+        return x;
+    }
+    return NULL;
+}
+
+/* SHOW ALL TABLES or a bare DESCRIBE (the same listing) in tokens [first, end): whether it
+ * is one. */
+static bool cx_show_all_tables(const cx_toks_t *k, size_t first, size_t end)
+{
+    size_t n = end - first;
+    return (n == 3 && cx_word(k, first, "SHOW") && cx_word(k, first + 1, "ALL") &&
+            cx_word(k, first + 2, "TABLES")) ||
+           (n == 1 && cx_word(k, first, "DESCRIBE"));
+}
+
+#define CX_SHOW_ALL_TABLES                                                                         \
+    "SELECT * FROM (SHOW ALL TABLES) WHERE " CX_NOT_DUCKD("\"database\"", "\"schema\"")
+
+static void cx_pass_hide(const cx_toks_t *k, const cx_ctx_t *c, cx_edits_t *ed)
+{
+    (void)c;
+    size_t n = k->nt;
+    while (n > 0 && cx_kind(k, n - 1, SQLT_SEMI))
+        n--;
+    if (cx_show_all_tables(k, 0, n)) { /* the statement */
+        cx_edit_str(ed, 0, k->n, CX_SHOW_ALL_TABLES);
+        return;
+    }
+    for (size_t i = 0; i < k->nt; i++) {
+        size_t first, last;
+        if (cx_op(k, i, "(") && k->match[i] != CX_NONE &&
+            cx_show_all_tables(k, i + 1, k->match[i])) { /* FROM (SHOW ALL TABLES) */
+            cx_edit_str(ed, cx_start(k, i), cx_end(k, k->match[i]), "(" CX_SHOW_ALL_TABLES ")");
+            i = k->match[i];
+            continue;
+        }
+        const cx_hidden_t *x = cx_kind(k, i, SQLT_WORD) ? cx_hidden_at(k, i, &first, &last) : NULL;
+        if (!x)
+            continue;
+        ubuf_t b = UBUF_INIT;
+        ubuf_puts(&b, "(SELECT * FROM ");
+        cx_put_range(&b, k, first, last);
+        ubuf_printf(&b, " WHERE %s", x->filter);
+        ubuf_t rec = UBUF_INIT; /* the keys duckd records, in the views that list keys */
+        if (x->schema && strcmp(x->schema, "information_schema") == 0 &&
+            compat__catalog_recorded_view(&rec, x->name)) {
+            ubuf_puts(&b, " UNION ALL BY NAME ");
+            ubuf_append(&b, rec.data, rec.len);
+        }
+        ubuf_free(&rec);
+        ubuf_putc(&b, ')');
+        if (!cx_has_alias(k, last + 1))
+            ubuf_printf(&b, " AS %s", x->name);
+        cx_edit_buf(ed, cx_start(k, first), cx_end(k, last), &b);
+        i = last;
+    }
 }
 
 /* ---- driver ---- */
@@ -2536,6 +2662,14 @@ char *compat_rewrite_types(const char *stmt, size_t len)
     return cur;
 }
 
+char *compat_hide_duckd(const char *stmt, size_t len)
+{
+    char *cur = NULL;
+    cx_ctx_t c = {NULL, NULL};
+    cx_run(cx_pass_hide, 1, stmt, len, &cur, &c);
+    return cur;
+}
+
 char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
 {
     cx_ctx_t c = {get, ctx};
@@ -2553,6 +2687,8 @@ char *compat_rewrite(const char *stmt, size_t len, compat_get_fn get, void *ctx)
     for (size_t i = 1; i < k.nt && !locks; i++)
         locks = cx_lock_clause_end(&k, i) != i;
     cx_toks_free(&k);
+    if (cx_fk_recorded(&c)) /* before the catalogs below add DuckDB catalogs of their own */
+        cx_run(cx_pass_hide, 1, stmt, len, &cur, &c);
     if (ddl)
         cx_run(cx_pass_ddl, 1, stmt, len, &cur, &c);
     if (locks)

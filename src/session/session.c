@@ -758,11 +758,43 @@ out:
     return rc;
 }
 
-/* Whether the catalogs may read duckd.foreign_keys (the keys recorded instead of DuckDB's):
- * the table is created on first use, and a query naming it fails while it does not exist.
- * Asked only for statements naming pg_class, pg_constraint or pg_get_constraintdef (the
- * catalogs that show recorded keys); once seen outside a transaction block
- * the answer is kept for the process (duckd never drops the table). */
+/* Whether sql[0..len) contains word, ignoring case. */
+static bool sess_mentions(const char *sql, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i + n <= len; i++)
+        if (strncasecmp(sql + i, word, n) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the statement reads a catalog that shows the keys duckd records or that must leave
+ * duckd's schema out (compat_hide_duckd): pg_class, pg_constraint, pg_get_constraintdef,
+ * DuckDB's duckdb_*() catalogs, information_schema, sqlite_master, pg_tables, SHOW ALL
+ * TABLES and DESCRIBE. */
+static bool sess_reads_catalog(const char *sql, size_t len)
+{
+    static const char *const words[] = {"pg_class", "pg_constraint", "constraintdef",     "duckdb_",
+                                        "sqlite_",  "pg_tables",     "information_schema"};
+    size_t lead = 0;
+    while (lead < len &&
+           (sql[lead] == ' ' || sql[lead] == '\t' || sql[lead] == '\r' || sql[lead] == '\n'))
+        lead++;
+    if (len - lead >= 8 && strncasecmp(sql + lead, "describe", 8) == 0)
+        return true;
+    if (len - lead >= 4 && strncasecmp(sql + lead, "show", 4) == 0)
+        return sess_mentions(sql + lead, len - lead, "tables");
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        if (sess_mentions(sql, len, words[w]))
+            return true;
+    return false;
+}
+
+/* Whether the catalogs may read duckd.foreign_keys (the keys recorded instead of DuckDB's)
+ * and must leave duckd's schema out of DuckDB's own: the table is created on first use, and
+ * a query naming it fails while it does not exist. Asked only for statements that read such
+ * a catalog (sess_reads_catalog); once seen outside a transaction block the answer is kept
+ * for the process (duckd never drops the table). */
 static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
 {
     static _Atomic bool known = false;
@@ -770,9 +802,8 @@ static bool sess_fk_table(sess_t *s, const char *sql, size_t len)
     uerr_t err = UERR_INIT;
     if (known)
         return true;
-    if (!(memmem(sql, len, "pg_class", 8) || memmem(sql, len, "pg_constraint", 13) ||
-          memmem(sql, len, "constraintdef", 13)) ||
-        sess_yield_stream(s, NULL, &err) != 0 || sess__fk_table_exists(s, &yes, &err) != 0) {
+    if (!sess_reads_catalog(sql, len) || sess_yield_stream(s, NULL, &err) != 0 ||
+        sess__fk_table_exists(s, &yes, &err) != 0) {
         uerr_clear(&err);
         return false;
     }
@@ -869,10 +900,17 @@ static int stmt_build(sess_t *s, const char *name, const char *sql, size_t len,
     st->refs = 1;
     st->name = xstrdup(name);
     st->text = xstrndup(sql, len);
+    s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
     if (s->dialect == SESS_DIALECT_DUCKDB) {
         compat_classify_duckdb(sql, len, &st->compat);
+        char *hidden = s->fk_table && st->compat.action == COMPAT_PASS
+                           ? compat_hide_duckd(st->compat.sql, strlen(st->compat.sql))
+                           : NULL;
+        if (hidden) {
+            free(st->compat.sql);
+            st->compat.sql = hidden;
+        }
     } else {
-        s->fk_table = s->txn != 'E' && sess_fk_table(s, sql, len);
         if (!sess__classify_fast(s, sql, len, st))
             compat_classify(sql, len, sess__param_value, s, &st->compat);
     }

@@ -336,3 +336,103 @@ def test_truncate_as_postgresql_spells_it(server):
 def count_rows(cur, table):
     cur.execute("SELECT count(*) FROM " + table)
     return cur.fetchone()[0]
+
+
+def http_rows(server, sql):
+    """Rows of sql run through the HTTP API (DuckDB's own dialect), as JSON lists."""
+    import http.client
+    import json
+    from conftest import TOKENS
+    c = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
+    try:
+        c.request("POST", "/v1/query", body=json.dumps({"sql": sql}),
+                  headers={"Authorization": "Bearer " + TOKENS["test"]})
+        r = c.getresponse()
+        body = r.read()
+        assert r.status == 200, body
+        return json.loads(body)["rows"]
+    finally:
+        c.close()
+
+
+def duckd_mentions(cur):
+    """What DuckDB's own catalogs show of duckd's schema (each should be nothing)."""
+    seen = {}
+    cur.execute("SHOW ALL TABLES")
+    seen["SHOW ALL TABLES"] = [r for r in cur.fetchall() if "duckd" in r[:3]]
+    cur.execute("SELECT * FROM duckdb_schemas()")
+    seen["duckdb_schemas()"] = [r for r in cur.fetchall() if "duckd" in r]
+    cur.execute("SELECT table_schema, table_name FROM information_schema.tables")
+    seen["information_schema.tables"] = [r for r in cur.fetchall() if "duckd" in r]
+    cur.execute("SELECT schema_name, table_name FROM duckdb_tables()")
+    seen["duckdb_tables()"] = [r for r in cur.fetchall() if "duckd" in r]
+    cur.execute("SELECT DISTINCT table_schema FROM information_schema.columns")
+    seen["information_schema.columns"] = [r for r in cur.fetchall() if "duckd" in r]
+    return {k: v for k, v in seen.items() if v}
+
+
+def test_recorded_keys_hidden_from_duckdb_catalogs(start_server, tmpdir_short):
+    """The keys duckd records (foreign_keys = record) live in its own table duckd.foreign_keys
+    of the served database. DuckDB's catalogs (SHOW ALL TABLES, duckdb_schemas(),
+    information_schema) leave schema duckd out, over the PostgreSQL protocol and the HTTP API,
+    while pg_constraint still shows the key; the records still roll back with the client's
+    transaction and survive a restart."""
+    import os
+    path = os.path.join(tmpdir_short, "fk.duckdb")
+    dirs = [os.path.join(tmpdir_short, d) for d in ("a", "b")]
+    for d in dirs:
+        os.mkdir(d)
+    server = start_server("--db", path, tmpdir=dirs[0])
+    key = [("hc_pid_fkey", "f", "FOREIGN KEY (pid) REFERENCES hp(id)")]
+    constraints = ("SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+                   "WHERE conrelid = 'hc'::regclass")
+    with closing(connect(server)) as c, c.cursor() as cur:
+        cur.execute("CREATE TABLE hp (id INTEGER PRIMARY KEY)")
+        # recorded inside a block that rolls back: the table of keys goes too
+        cur.execute("BEGIN")
+        cur.execute("CREATE TABLE hc (id INTEGER, pid INTEGER REFERENCES hp (id))")
+        assert one(cur, constraints) == key
+        assert duckd_mentions(cur) == {}
+        cur.execute("ROLLBACK")
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            cur.execute("SELECT * FROM hc")
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            cur.execute("SELECT * FROM duckd.foreign_keys")
+        cur.execute("CREATE TABLE hc (id INTEGER, pid INTEGER REFERENCES hp (id))")
+        assert one(cur, "SELECT count(*) FROM duckd.foreign_keys") == [(1,)]
+        assert duckd_mentions(cur) == {}
+        assert one(cur, constraints) == key
+        # information_schema lists the recorded key as PostgreSQL's lists a foreign key
+        assert one(cur, "SELECT constraint_name, table_name, is_deferrable FROM "
+                        "information_schema.table_constraints "
+                        "WHERE constraint_type = 'FOREIGN KEY'") == [("hc_pid_fkey", "hc", "NO")]
+        assert one(cur, "SELECT tc.table_name, kcu.column_name, ccu.table_name, ccu.column_name "
+                        "FROM information_schema.table_constraints tc "
+                        "JOIN information_schema.key_column_usage kcu "
+                        "ON tc.constraint_name = kcu.constraint_name "
+                        "JOIN information_schema.constraint_column_usage ccu "
+                        "ON ccu.constraint_name = tc.constraint_name "
+                        "WHERE tc.constraint_type = 'FOREIGN KEY'") == [("hc", "pid", "hp", "id")]
+        assert one(cur, "SELECT rc.constraint_name, rc.delete_rule, tc.table_name "
+                        "FROM information_schema.referential_constraints rc "
+                        "JOIN information_schema.table_constraints tc "
+                        "ON tc.constraint_name = rc.unique_constraint_name") == [
+            ("hc_pid_fkey", "NO ACTION", "hp")]
+        # nor do the emulated pg_catalog relations show duckd's table
+        assert one(cur, "SELECT count(*) FROM pg_class WHERE relname = 'foreign_keys'") == [(0,)]
+        assert one(cur, "SELECT count(*) FROM pg_attribute WHERE attname = 'ref_table'") == [(0,)]
+        # the user's tables are all still there
+        assert one(cur, "SELECT table_name FROM information_schema.tables "
+                        "WHERE table_schema = 'main' ORDER BY 1") == [("hc",), ("hp",)]
+        assert one(cur, "SELECT name FROM (SHOW ALL TABLES) ORDER BY 1") == [("hc",), ("hp",)]
+    # DuckDB's own dialect (the HTTP API) leaves it out too
+    assert http_rows(server, "SELECT schema_name, table_name FROM duckdb_tables() "
+                             "ORDER BY ALL") == [["main", "hc"], ["main", "hp"]]
+    assert http_rows(server, "SELECT schema_name FROM duckdb_schemas() "
+                             "WHERE schema_name = 'duckd'") == []
+    assert server.stop() == 0
+    # a restart on the same file: the key is still recorded, and still hidden
+    server = start_server("--db", path, tmpdir=dirs[1])
+    with closing(connect(server)) as c, c.cursor() as cur:
+        assert duckd_mentions(cur) == {}
+        assert one(cur, constraints) == key

@@ -70,6 +70,122 @@ static void classify(const char *sql, compat_t *c)
     compat_classify(sql, strlen(sql), get_param, NULL, c);
 }
 
+/* ---- duckd's schema left out of DuckDB's catalogs (compat_hide_duckd) ---- */
+
+static void expect_hide(const char *sql, const char *want)
+{
+    char *got = compat_hide_duckd(sql, strlen(sql));
+    if (!want) {
+        if (got)
+            fail_msg("expected no rewrite of [%s], got [%s]", sql, got);
+        return;
+    }
+    if (!got)
+        fail_msg("expected [%s] -> [%s], got no rewrite", sql, want);
+    if (strcmp(got, want) != 0)
+        fail_msg("[%s]\n  got  [%s]\n  want [%s]", sql, got, want);
+    free(got);
+}
+
+#define HIDE_DB(cat, sch) cat " <> current_database() OR " sch " <> 'duckd'"
+
+/* The session answers "1" for COMPAT_FK_TABLE: duckd.foreign_keys exists. */
+static const char *get_param_recorded(void *ctx, const char *name)
+{
+    if (strcmp(name, "duckd.foreign_keys table") == 0)
+        return "1";
+    return get_param(ctx, name);
+}
+
+static void test_hide_duckd(void **state)
+{
+    (void)state;
+    expect_hide("SELECT schema_name FROM duckdb_tables()",
+                "SELECT schema_name FROM (SELECT * FROM duckdb_tables() WHERE " HIDE_DB(
+                    "database_name", "schema_name") ") AS duckdb_tables");
+    /* the view of the same name; an alias stays the subquery's */
+    expect_hide("FROM duckdb_schemas s SELECT s.schema_name",
+                "FROM (SELECT * FROM duckdb_schemas WHERE " HIDE_DB(
+                    "database_name", "schema_name") ") s SELECT s.schema_name");
+    expect_hide(
+        "select * from t, duckdb_constraints() join duckdb_columns() AS c using (x)",
+        "select * from t, (SELECT * FROM duckdb_constraints() WHERE " HIDE_DB(
+            "database_name", "schema_name") ") AS duckdb_constraints join (SELECT * "
+                                            "FROM duckdb_columns() WHERE " HIDE_DB(
+                                                "database_name", "schema_name") ") AS c using (x)");
+    expect_hide("SELECT count(*) FROM information_schema.tables WHERE x = 1",
+                "SELECT count(*) FROM (SELECT * FROM information_schema.tables WHERE " HIDE_DB(
+                    "table_catalog", "table_schema") ") AS tables WHERE x = 1");
+    expect_hide("select 1 from INFORMATION_SCHEMA.SCHEMATA;",
+                "select 1 from (SELECT * FROM INFORMATION_SCHEMA.SCHEMATA WHERE " HIDE_DB(
+                    "catalog_name", "schema_name") ") AS schemata;");
+    expect_hide("select name from sqlite_master",
+                "select name from (SELECT * FROM sqlite_master WHERE sql IS NULL OR NOT "
+                "starts_with(sql, 'CREATE TABLE duckd.')) AS sqlite_master");
+    expect_hide("select * from pg_catalog.pg_tables t",
+                "select * from (SELECT * FROM pg_catalog.pg_tables WHERE schemaname <> "
+                "'duckd') t");
+    expect_hide("SHOW ALL TABLES",
+                "SELECT * FROM (SHOW ALL TABLES) WHERE " HIDE_DB("\"database\"", "\"schema\""));
+    expect_hide("describe;",
+                "SELECT * FROM (SHOW ALL TABLES) WHERE " HIDE_DB("\"database\"", "\"schema\""));
+    expect_hide(
+        "SELECT name FROM (SHOW ALL TABLES) t, (describe)",
+        "SELECT name FROM (SELECT * FROM (SHOW ALL TABLES) WHERE " HIDE_DB(
+            "\"database\"", "\"schema\"") ") t, (SELECT * FROM (SHOW ALL TABLES) "
+                                          "WHERE " HIDE_DB("\"database\"", "\"schema\"") ")");
+    /* everything else stays as written: user tables of the same names, calls with arguments,
+     * names in other positions, literals, quoted names, comments, DESCRIBE of a table */
+    expect_hide("SELECT * FROM tables", NULL);
+    expect_hide("SELECT * FROM main.duckdb_tables", NULL);
+    expect_hide("SELECT * FROM myschema.sqlite_master", NULL);
+    expect_hide("SELECT * FROM duckdb_tables(1)", NULL);
+    expect_hide("SELECT duckdb_tables FROM t", NULL);
+    expect_hide("SELECT 'FROM duckdb_tables()' FROM \"duckdb_tables\" -- FROM duckdb_tables()",
+                NULL);
+    expect_hide("CREATE TABLE duckdb_tables (a INT)", NULL);
+    expect_hide("DELETE FROM sqlite_master", NULL);
+    expect_hide("DESCRIBE t", NULL);
+    expect_hide("SHOW TABLES", NULL);
+    expect_hide("SHOW ALL TABLES x", NULL);
+    expect_hide("SELECT * FROM (SHOW TABLES)", NULL);
+    expect_hide("SELECT * FROM information_schema.tables.x", NULL);
+
+    /* the views that list keys also list the recorded ones */
+    const char *tc = "SELECT * FROM information_schema.table_constraints";
+    char *h = compat_hide_duckd(tc, strlen(tc));
+    assert_non_null(h);
+    assert_non_null(strstr(h, "<> 'duckd' UNION ALL BY NAME SELECT"));
+    assert_non_null(strstr(h, "'FOREIGN KEY' AS constraint_type"));
+    assert_non_null(strstr(h, "FROM duckd.foreign_keys fk"));
+    assert_non_null(strstr(h, ") AS table_constraints"));
+    free(h);
+    const char *ts = "SELECT * FROM information_schema.tables";
+    h = compat_hide_duckd(ts, strlen(ts));
+    assert_non_null(h);
+    assert_null(strstr(h, "UNION ALL"));
+    free(h);
+    /* pg_class and pg_attribute leave duckd's table out in any case */
+    static const char *const cls[] = {"WHERE relnamespace NOT IN (SELECT oid FROM "
+                                      "duckdb_schemas() WHERE database_name = "
+                                      "current_database() AND schema_name = 'duckd')",
+                                      NULL};
+    expect_rw_has("select relname from pg_class", cls, NULL);
+    static const char *const att[] = {
+        "FROM duckdb_columns() WHERE database_name <> current_database() OR schema_name <> 'duckd'",
+        NULL};
+    expect_rw_has("select attname from pg_attribute", att, NULL);
+    /* compat_rewrite does it only once the table of recorded keys exists */
+    expect_rw("SELECT * FROM duckdb_tables()", NULL);
+    const char *q = "SELECT * FROM information_schema.columns c";
+    char *got = compat_rewrite(q, strlen(q), get_param_recorded, NULL);
+    assert_non_null(got);
+    assert_string_equal(got,
+                        "SELECT * FROM (SELECT * FROM information_schema.columns WHERE " HIDE_DB(
+                            "table_catalog", "table_schema") ") c");
+    free(got);
+}
+
 /* ---- sqlscan ---- */
 
 static void tokens(const char *s, const char *const *want, size_t n)
@@ -959,6 +1075,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_jsonb_and_locks),
         cmocka_unit_test(test_rewrite_pg_functions),
         cmocka_unit_test(test_rewrite_catalog),
+        cmocka_unit_test(test_hide_duckd),
         cmocka_unit_test(test_rewrite_public_schema),
         cmocka_unit_test(test_classify_owner_to),
         cmocka_unit_test(test_classify_set_config),
