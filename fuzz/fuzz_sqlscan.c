@@ -72,11 +72,12 @@ static void rewriters(const char *s, size_t n)
         "Binder Error: No function matches the given name and argument types "
         "'-(JSON, INTEGER_LITERAL)'.",
         "Catalog Error: Scalar Function with name x does not exist!"};
-    char *out[3 + sizeof errors / sizeof errors[0]];
+    char *out[4 + sizeof errors / sizeof errors[0]];
     size_t k = 0;
     out[k++] = compat_rewrite_types(s, n);
     out[k++] = compat_rewrite_public(s, n);
     out[k++] = compat_overriding(s, n);
+    out[k++] = compat_hide_duckd(s, n);
     for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
         out[k++] = compat_json_retry(s, n, errors[i]);
     for (size_t i = 0; i < k; i++) {
